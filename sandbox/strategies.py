@@ -142,6 +142,11 @@ def _hint_node(node: ast.AST, text: str) -> Any:
         return _HINT_NAMES[node.attr]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return typing.Union[_hint_node(node.left, text), _hint_node(node.right, text)]  # noqa: UP007
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "_getitem_" and len(node.args) == 2):
+        # RestrictedPython rewrites list[int] as _getitem_(list, int) before annotations
+        # are stored as text
+        node = ast.Subscript(value=node.args[0], slice=node.args[1], ctx=ast.Load())
     if isinstance(node, ast.Subscript):
         base = _hint_node(node.value, text) if not (
             isinstance(node.value, ast.Name) and node.value.id == "Optional") else "Optional"
