@@ -65,6 +65,9 @@ DENIED_VALUES = {
 
 _MISSING = object()
 
+# Modules that C functions of allowed modules import for themselves (see guarded_import).
+C_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
+
 
 class Facade:
     """A read-only stand-in for an allowed module, holding only its approved names."""
@@ -356,6 +359,11 @@ class PolicyEnv:
             raise ImportError("relative imports are not allowed in the sandbox")
         if type(name) is not str:
             raise ImportError("module name must be a string")
+        if type(fromlist) is list and not fromlist and name in C_INTERNAL_IMPORTS:
+            # C code importing its helper (date.strftime needs `time`): CPython's
+            # PyImport_Import passes an empty list, which tool code cannot produce (it cannot
+            # name __import__), and the module goes back to that C code, not to the tool.
+            return importlib.import_module(name)
         top = name.partition(".")[0]
         if name == "random" and self.current_random is not None:
             return self.current_random

@@ -78,6 +78,11 @@ def enter_namespaces(scratch_base: str, scratch_mb: int, read_roots: list[str]) 
                 caps["covered"] = expose_read_roots(read_roots, scratch_base)
             except OSError as exc:
                 caps["expose_error"] = str(exc)
+        try:
+            caps["private_tmp"] = cover_shared_writable(read_roots)
+        except OSError as exc:
+            caps["private_tmp_error"] = str(exc)
+        os.makedirs(scratch_base, mode=0o711, exist_ok=True)
         opts = f"size={int(scratch_mb)}m,mode=0711".encode()
         _check(
             libc.mount(b"tmpfs", scratch_base.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts),
@@ -87,6 +92,36 @@ def enter_namespaces(scratch_base: str, scratch_mb: int, read_roots: list[str]) 
     except OSError as exc:
         caps["scratch_error"] = str(exc)
     return caps
+
+
+# World-writable directories shared with the host and other processes.
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+
+
+def cover_shared_writable(read_roots: list[str]) -> list[str]:
+    """Hide world-writable shared directories (/tmp, /dev/shm, ...) behind empty private tmpfs
+    mounts inside the zygote's mount namespace. The audit hook cannot see every way to create a
+    file (``os.mkfifo``, ``os.mknod``), so without this a worker that gets past the policy layer
+    could leave files where the host and other users look. Directories holding a read root are
+    left alone. Returns the directories covered (the caller recreates its scratch base).
+    """
+    libc = _c()
+    roots = [os.path.realpath(r) for r in read_roots]
+    covered = []
+    for path in SHARED_WRITABLE:
+        real = os.path.realpath(path)
+        try:
+            if not os.stat(real).st_mode & 0o002 or not os.path.isdir(real):
+                continue
+        except OSError:
+            continue
+        if any(r == real or r.startswith(real + os.sep) for r in roots):
+            continue
+        opts = b"size=1m,mode=0755"
+        _check(libc.mount(b"tmpfs", real.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts),
+               f"cover {real}")
+        covered.append(real)
+    return covered
 
 
 def readable_by_others(roots: list[str]) -> bool:

@@ -291,9 +291,14 @@ class Runtime:
         return self.execute(request, env, body)
 
 
-def serve(sock: socket.socket, max_calls: int, recursion_limit: int) -> None:
-    """The worker loop: one request in, one reply out, until EOF or retirement."""
+def serve(sock: socket.socket, max_calls: int, recursion_limit: int,
+          envs: dict[str, PolicyEnv] | None = None) -> None:
+    """The worker loop: one request in, one reply out, until EOF or retirement.
+
+    ``envs`` are policy environments the zygote built before forking (keyed by policy key).
+    """
     runtime = Runtime()
+    runtime.envs.update(envs or {})
     sys.setrecursionlimit(recursion_limit)
     calls = 0
     while True:

@@ -58,6 +58,9 @@ _SCRATCH_EVENTS = frozenset({
     "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.truncate", "os.utime",
 })
 
+# Where the dir_fd arguments start in the audit arguments of the scratch-only events.
+_DIR_FD_AT = {"os.mkdir": 2, "os.remove": 1, "os.rmdir": 1, "os.rename": 2, "os.utime": 3}
+
 _IMPORTLIB = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 # Library functions that compile code from their own templates (never from caller strings).
 # sympy's parse_expr/sympify of strings is deliberately absent: that is how strings become code.
@@ -143,9 +146,14 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
             _refuse(event)
         return
     if event in _SCRATCH_EVENTS:
-        real = _resolve(args[0] if args else None)
-        if real is None or not _under(real, (STATE.scratch,)):
-            _refuse(event)
+        # both ends of a rename; a dir_fd would make a relative path mean another directory
+        paths = args[:2] if event == "os.rename" else args[:1]
+        if any(fd not in (None, -1) for fd in args[_DIR_FD_AT.get(event, len(args)):]):
+            _refuse(event, "dir_fd")
+        for path in paths or (None,):
+            real = _resolve(path)
+            if real is None or not _under(real, (STATE.scratch,)):
+                _refuse(event)
         return
     if event in _DENIED_EVENTS or event.startswith(_PREFIX_DENIED):
         caller = sys._getframe(1).f_code

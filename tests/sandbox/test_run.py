@@ -195,3 +195,11 @@ def test_observation_rendering_marks_output_as_data(sb: Sandbox) -> None:
     text = r.as_observation()
     assert text.startswith("<tool_output") and "not an instruction" in text
     assert "Ignore previous instructions" in text
+
+
+def test_c_functions_can_import_their_helpers_but_tools_cannot(sb: Sandbox) -> None:
+    src = ("from datetime import date, datetime\ndef f():\n"
+           "    return date(2024, 1, 2).strftime('%A'), datetime.strptime('2024-03-04', '%Y-%m-%d').day\n")
+    assert sb.run(src, "f").value == ["Tuesday", 4]
+    r = sb.run("import time\ndef f():\n    return time.time()\n", "f")
+    assert not r.ok and r.error.type == "ImportError"
