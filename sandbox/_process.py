@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
+import site
 import socket
 import subprocess
 import sys
@@ -41,11 +43,25 @@ class WorkerLost(Exception):
         self.kind = kind
 
 
+# Libraries whose files workers may need to read lazily (their own submodules).
+LIBRARY_PACKAGES = ("sympy", "mpmath", "numpy", "hypothesis", "RestrictedPython",
+                    "sortedcontainers", "attr")
+
+
 def read_roots() -> list[str]:
-    """Directories workers may read: the Python installation, site-packages, this package."""
-    roots = {sys.prefix, sys.base_prefix, PACKAGE_PARENT}
-    roots.update(p for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p))
-    return sorted(os.path.realpath(r) for r in roots)
+    """Directories workers may read: the Python installation, site-packages, the preloaded
+    libraries and the sandbox package itself, not the rest of the user's project (which may
+    hold secrets such as a .env file)."""
+    roots = {sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parent)}
+    roots.update(site.getsitepackages())
+    for name in LIBRARY_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            roots.add(location)
+    return sorted(os.path.realpath(r) for r in roots if os.path.isdir(r))
 
 
 def _kill_group(pid: int) -> None:

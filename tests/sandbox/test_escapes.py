@@ -731,18 +731,20 @@ def test_writes_outside_scratch_are_refused_by_the_hook(loose: Sandbox, body: st
 
 def test_open_relative_to_a_directory_fd_is_contained(loose: Sandbox) -> None:
     """The open audit event carries no dir_fd, so the hook sees a harmless relative name; the
-    worker's uid must still be unable to write into the (readable) project directory."""
+    worker's uid must still be unable to write into a directory it may read (the sandbox
+    package)."""
     if loose.capabilities.get("worker_uid") != "per-worker unprivileged uid":
         pytest.skip("no uid drop on this machine")
+    READABLE_DIR = os.path.join(PACKAGE_PARENT, "sandbox")
     name = f"sandbox-escape-{uuid.uuid4().hex}"
-    r = loose.run(tool(f"import os\nd = os.open({PACKAGE_PARENT!r}, os.O_RDONLY)\n"
+    r = loose.run(tool(f"import os\nd = os.open({READABLE_DIR!r}, os.O_RDONLY)\n"
                        f"os.open({name!r}, os.O_WRONLY | os.O_CREAT, dir_fd=d)\nreturn 1"), entry="f")
     try:
         refused(r, "PermissionError")
-        assert not os.path.lexists(os.path.join(PACKAGE_PARENT, name))
+        assert not os.path.lexists(os.path.join(READABLE_DIR, name))
     finally:
-        if os.path.lexists(os.path.join(PACKAGE_PARENT, name)):
-            os.unlink(os.path.join(PACKAGE_PARENT, name))
+        if os.path.lexists(os.path.join(READABLE_DIR, name)):
+            os.unlink(os.path.join(READABLE_DIR, name))
 
 
 @pytest.mark.parametrize("directory", ["/tmp", "/var/tmp", "/dev/shm"])
@@ -809,3 +811,17 @@ def test_environment_secrets_are_invisible(monkeypatch: pytest.MonkeyPatch) -> N
     assert all(secret not in out for out in outputs), outputs
     # the plain os.environ route worked (so the test could have seen a leak) and held nothing
     assert json.loads(outputs[0])[0] is not None
+
+
+def test_project_files_outside_the_sandbox_package_cannot_be_read(loose: Sandbox) -> None:
+    """The user's project (a .env with keys, .git) is not among the directories workers read."""
+    secret = os.path.join(PACKAGE_PARENT, f".sandbox-test-secret-{uuid.uuid4().hex}")
+    with open(secret, "w") as fh:
+        fh.write("OPENAI_API_KEY=sk-test-not-a-real-key\n")
+    try:
+        r = loose.run(tool(f"import os\nfd = os.open({secret!r}, os.O_RDONLY)\n"
+                           "return os.read(fd, 100).decode()"), entry="f")
+        refused(r, "SandboxViolation")
+        assert "sk-test" not in json.dumps(r.to_json())
+    finally:
+        os.unlink(secret)
