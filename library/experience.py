@@ -1,0 +1,181 @@
+"""Experience memory for STE-style replay: similar successes, per-tool failures, tool evidence.
+
+`ExperienceMemory` reads episodes from a store (incrementally, by id) and indexes their queries
+lexically. Nothing here calls a model or runs a tool.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from library.lexical import LexicalIndex, tokenize
+from library.records import Episode
+from library.store.base import Store
+
+
+def render_episode(ep: Episode, max_value_chars: int = 300) -> str:
+    """A compact, prompt-ready text of one episode."""
+    lines = [f"Query: {ep.query}"]
+    if ep.call.tool:
+        args = json.dumps(ep.call.arguments, sort_keys=True, ensure_ascii=False)
+        lines.append(f"Call: {ep.call.tool} {args}")
+    elif ep.call.program:
+        lines.append(f"Program:\n{ep.call.program}")
+    if ep.result:
+        if ep.result.get("ok", True):
+            value = json.dumps(ep.result.get("value"), ensure_ascii=False)
+            lines.append(f"Result: {value[:max_value_chars]}")
+        else:
+            err = ep.result.get("error") or {}
+            lines.append(
+                f"Error: {err.get('type', 'error')}: {str(err.get('message', ''))[:max_value_chars]}"
+            )
+    if ep.answer is not None:
+        lines.append(f"Answer: {ep.answer}")
+    if ep.success is False and ep.expected is not None:
+        lines.append(f"Expected: {ep.expected}")
+    if ep.feedback:
+        lines.append(f"Feedback: {ep.feedback}")
+    return "\n".join(lines)
+
+
+def is_failure(ep: Episode) -> bool:
+    """A call that errored, or whose answer was judged wrong."""
+    return ep.success is False or (bool(ep.result) and ep.result.get("ok") is False)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What to show a model for a new query: similar successes and per-tool failure memory."""
+
+    examples: tuple[Episode, ...] = ()
+    failures: dict[str, tuple[Episode, ...]] = field(default_factory=dict)
+
+    def render(self) -> str:
+        parts = []
+        if self.examples:
+            parts.append(
+                "Worked examples:\n\n" + "\n\n".join(render_episode(e) for e in self.examples)
+            )
+        for tool, eps in self.failures.items():
+            if eps:
+                body = "\n\n".join(render_episode(e) for e in eps)
+                parts.append(f"Known failures of {tool}:\n\n{body}")
+        return "\n\n".join(parts)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+class ExperienceMemory:
+    """Episodes of one store, indexed for replay. Call `refresh()` to read new episodes."""
+
+    def __init__(self, store: Store, *, max_per_tool: int = 2, near_duplicate: float = 0.7) -> None:
+        self.store = store
+        self.max_per_tool = max_per_tool
+        self.near_duplicate = near_duplicate
+        self._episodes: dict[int, Episode] = {}
+        self._failures: dict[str, list[int]] = defaultdict(list)  # "name" and "name@N" -> ids
+        self._index = LexicalIndex(min_delta=256)
+        self._last_id = 0
+
+    def __len__(self) -> int:
+        return len(self._episodes)
+
+    def refresh(self) -> list[Episode]:
+        """Read the episodes recorded since the last refresh; returns them."""
+        new = self.store.episodes(after_id=self._last_id)
+        for ep in new:
+            assert ep.id is not None
+            self._last_id = max(self._last_id, ep.id)
+            self._episodes[ep.id] = ep
+            if ep.success is not None or is_failure(ep):
+                self._index.add(ep.id, tokenize(ep.query))
+            ref = ep.tool_ref()
+            if ref is not None and is_failure(ep):
+                self._failures[ref[0]].append(ep.id)
+                self._failures[f"{ref[0]}@{ref[1]}"].append(ep.id)
+        return new
+
+    def successes(self) -> list[Episode]:
+        """Every successful episode read so far, oldest first."""
+        return [e for e in self._episodes.values() if e.success is True]
+
+    def _ranked(self, query: str, k: int) -> list[tuple[Episode, float]]:
+        return [(self._episodes[int(i)], s) for i, s in self._index.search(tokenize(query), k)]  # type: ignore[call-overload]
+
+    def similar(self, query: str, *, k: int = 4, budget_chars: int = 2000) -> list[Episode]:
+        """The most similar successful episodes, diverse (at most `max_per_tool` per tool, no
+        near-duplicate queries) and together within `budget_chars` of rendered text."""
+        chosen: list[Episode] = []
+        seen_tokens: list[set[str]] = []
+        per_tool: dict[str, int] = defaultdict(int)
+        used = 0
+        for ep, _ in self._ranked(query, max(50, 10 * k)):
+            if len(chosen) >= k:
+                break
+            if ep.success is not True:
+                continue
+            tool = ep.call.tool or "<program>"
+            if per_tool[tool] >= self.max_per_tool:
+                continue
+            toks = set(tokenize(ep.query))
+            if any(_jaccard(toks, s) >= self.near_duplicate for s in seen_tokens):
+                continue
+            size = len(render_episode(ep))
+            if used + size > budget_chars:
+                continue
+            chosen.append(ep)
+            seen_tokens.append(toks)
+            per_tool[tool] += 1
+            used += size
+        return chosen
+
+    def failures(self, tool: str, *, limit: int = 3, budget_chars: int = 1000) -> list[Episode]:
+        """Newest failures of `tool` (`name` or `name@N`), distinct calls, within the budget."""
+        out: list[Episode] = []
+        seen: set[str] = set()
+        used = 0
+        for eid in reversed(self._failures.get(tool, [])):
+            ep = self._episodes[eid]
+            key = json.dumps([ep.call.tool, ep.call.arguments], sort_keys=True, default=str)
+            size = len(render_episode(ep))
+            if key in seen or used + size > budget_chars:
+                continue
+            seen.add(key)
+            out.append(ep)
+            used += size
+            if len(out) >= limit:
+                break
+        return out
+
+    def replay(
+        self, query: str, tools: Sequence[str] = (), *, k: int = 4, budget_chars: int = 3000
+    ) -> Replay:
+        """Similar successes (two thirds of the budget) and failures of each offered tool."""
+        examples = self.similar(query, k=k, budget_chars=budget_chars * 2 // 3)
+        per_tool = (budget_chars // 3) // max(1, len(tools))
+        fails = {t: tuple(self.failures(t, budget_chars=per_tool)) for t in tools}
+        return Replay(tuple(examples), {t: f for t, f in fails.items() if f})
+
+    def tool_evidence(self, query: str, *, k: int = 30) -> dict[str, tuple[float, float]]:
+        """Per tool name, similarity-weighted (successes, failures) on episodes like `query`."""
+        ranked = self._ranked(query, k)
+        if not ranked:
+            return {}
+        top = ranked[0][1] or 1.0
+        out: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for ep, score in ranked:
+            ref = ep.tool_ref()
+            if ref is None:
+                continue
+            w = score / top
+            if ep.success is True:
+                out[ref[0]][0] += w
+            elif is_failure(ep):
+                out[ref[0]][1] += w
+        return {name: (s, f) for name, (s, f) in out.items()}

@@ -1,0 +1,328 @@
+"""Multi-view retrieval of tools: BM25 per view, reciprocal rank fusion, success re-ranking,
+an optional dense view, and abstention when nothing is relevant enough.
+
+Views (each its own BM25 index): the tool's name tokens, its docstring, its parameter names
+and descriptions, usage examples (queries it served well) and the problems it was made for.
+Indexes are built once per open and updated incrementally by `add`/`remove`/`add_example`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from library.experience import ExperienceMemory
+from library.lexical import LexicalIndex, tokenize
+from library.records import Lock, Status, ToolRecord
+from library.store.base import Store
+
+VIEWS: tuple[str, ...] = ("name", "doc", "params", "examples", "problems")
+DENSE = "dense"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into vectors (rows). Any embeddings endpoint can sit behind this."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def tool_views(rec: ToolRecord) -> dict[str, str]:
+    """The text of each lexical view of a tool record (usage examples are added separately)."""
+    spec = rec.spec
+    params = " ".join(f"{p.name} {p.description}" for p in spec.params)
+    problems = " ".join(q for p in rec.provenance for q in p.problems)
+    examples = " ".join(str(e.get("description", "")) for e in rec.tests.examples)
+    return {
+        "name": f"{rec.name} {spec.entry}",
+        "doc": f"{spec.description} {spec.returns_description}",
+        "params": params,
+        "examples": examples,
+        "problems": problems,
+    }
+
+
+def dense_text(rec: ToolRecord) -> str:
+    return f"{rec.name}: {rec.spec.description or rec.spec.summary}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved tool. `ranks` holds its 1-based rank in each view that found it."""
+
+    name: str
+    version: int
+    score: float
+    relevance: float
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked hits, or an abstention (`abstained` with no hits) when nothing is relevant."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    abstained: bool = False
+    reason: str = ""
+
+    @property
+    def refs(self) -> list[str]:
+        return [h.ref for h in self.hits]
+
+
+class Retriever:
+    """Retrieval over the offered tools of a library view. No I/O: feed it records."""
+
+    def __init__(
+        self,
+        *,
+        views: Iterable[str] = VIEWS,
+        embedder: Embedder | None = None,
+        rrf_k: int = 60,
+        depth: int = 50,
+        min_relevance: float = 0.2,
+        unknown_weight: float = 0.25,
+        min_dense_similarity: float = 0.5,
+        success_weight: float = 0.5,
+        max_examples: int = 20,
+    ) -> None:
+        self.views = tuple(v for v in views if v != DENSE)
+        unknown = set(self.views) - set(VIEWS)
+        if unknown:
+            raise ValueError(f"unknown retrieval views {sorted(unknown)}: choose from {VIEWS}")
+        self.embedder = embedder
+        self.rrf_k, self.depth = rrf_k, depth
+        self.min_relevance, self.unknown_weight = min_relevance, unknown_weight
+        self.min_dense_similarity = min_dense_similarity
+        self.success_weight = success_weight
+        self.max_examples = max_examples
+        self._index = {v: LexicalIndex() for v in self.views}
+        self._all = LexicalIndex()  # union of a tool's views: statistics for relevance only
+        self._versions: dict[str, int] = {}
+        self._texts: dict[str, dict[str, str]] = {}
+        self._examples: dict[str, list[str]] = {}
+        self._dense_names: list[str] = []
+        self._dense_rows: dict[str, int] = {}
+        self._dense = np.zeros((0, 0), dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self._versions)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._versions
+
+    # ------------------------------------------------------------ updates
+    def add(self, rec: ToolRecord) -> None:
+        """Offer `rec` (replacing any other version of its name)."""
+        texts = tool_views(rec)
+        self._versions[rec.name] = rec.version
+        self._texts[rec.name] = texts
+        self._reindex(rec.name)
+        if self.embedder is not None:
+            self._add_dense([rec.name], [dense_text(rec)])
+
+    def add_many(self, recs: Iterable[ToolRecord]) -> None:
+        batch = list(recs)
+        for rec in batch:
+            self._versions[rec.name] = rec.version
+            self._texts[rec.name] = tool_views(rec)
+            self._reindex(rec.name)
+        if self.embedder is not None and batch:
+            self._add_dense([r.name for r in batch], [dense_text(r) for r in batch])
+
+    def remove(self, name: str) -> None:
+        """Stop offering `name` (retired, deprecated or rejected)."""
+        self._versions.pop(name, None)
+        self._texts.pop(name, None)
+        for idx in (*self._index.values(), self._all):
+            idx.remove(name)
+
+    def add_example(self, name: str, query: str) -> None:
+        """Record a query `name` served well; it joins the tool's usage-example view."""
+        if name not in self._versions:
+            return
+        ex = self._examples.setdefault(name, [])
+        if query in ex:
+            return
+        ex.append(query)
+        del ex[: -self.max_examples]
+        self._reindex(name)
+
+    def _reindex(self, name: str) -> None:
+        texts = dict(self._texts[name])
+        texts["examples"] = " ".join([texts.get("examples", ""), *self._examples.get(name, [])])
+        union: list[str] = []
+        for v in self.views:
+            toks = tokenize(texts[v])
+            self._index[v].add(name, toks)
+            union.extend(toks)
+        self._all.add(name, union)
+
+    def _add_dense(self, names: list[str], texts: list[str]) -> None:
+        assert self.embedder is not None
+        vecs = np.asarray(self.embedder.embed(texts), dtype=np.float32)
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        if self._dense.size == 0:
+            self._dense = np.zeros((0, vecs.shape[1]), dtype=np.float32)
+        fresh: list[np.ndarray] = []
+        for name, vec in zip(names, vecs, strict=True):
+            row = self._dense_rows.get(name)
+            if row is None:
+                self._dense_rows[name] = len(self._dense_names)
+                self._dense_names.append(name)
+                fresh.append(vec)
+            elif row < len(self._dense):
+                self._dense[row] = vec
+            else:
+                fresh[row - len(self._dense)] = vec
+        if fresh:
+            self._dense = np.vstack([self._dense, np.stack(fresh)])
+
+    def build(self) -> None:
+        """Build every index now instead of at the first search."""
+        for idx in self._index.values():
+            idx.build()
+
+    # ------------------------------------------------------------ search
+    def _dense_ranking(self, query: str) -> list[tuple[str, float]]:
+        if self.embedder is None or not self._dense_names:
+            return []
+        q = np.asarray(self.embedder.embed([query]), dtype=np.float32)[0]
+        q /= max(float(np.linalg.norm(q)), 1e-12)
+        sims = self._dense @ q
+        depth = min(len(sims), self.depth * 2)
+        top = np.argpartition(-sims, depth - 1)[:depth]
+        order = top[np.argsort(-sims[top])]
+        out = []
+        for i in order:
+            name = self._dense_names[int(i)]
+            if name in self._versions:
+                out.append((name, float(sims[i])))
+                if len(out) >= self.depth:
+                    break
+        return out
+
+    def relevance(self, query_tokens: list[str], name: str) -> float:
+        """idf-weighted share of the query's tokens found in any view of `name` (0..1)."""
+        idx = self._all
+        known = idx.ids(query_tokens)
+        n_unknown = len(set(query_tokens) - set(idx.vocab))
+        if len(known) == 0:
+            return 0.0
+        known_set = set(known.tolist())
+        idfs = {t: idx.idf(t) for t in known_set}
+        max_idf = math.log(1.0 + (len(idx) + 0.5) / 0.5)
+        total = sum(idfs.values()) + self.unknown_weight * max_idf * n_unknown
+        doc = set(idx.doc_tokens(name).tolist())
+        return sum(w for t, w in idfs.items() if t in doc) / total if total else 0.0
+
+    def search(
+        self, query: str, k: int = 5, *, experience: ExperienceMemory | None = None
+    ) -> SearchResult:
+        """Top `k` tools for `query`, fused over views and re-ranked by past success on similar
+        queries; abstains when the best hit's relevance is below `min_relevance`."""
+        toks = tokenize(query)
+        fused: dict[str, float] = {}
+        ranks: dict[str, dict[str, int]] = {}
+        for view, idx in self._index.items():
+            for r, (name, _) in enumerate(idx.search(toks, self.depth), start=1):
+                fused[str(name)] = fused.get(str(name), 0.0) + 1.0 / (self.rrf_k + r)
+                ranks.setdefault(str(name), {})[view] = r
+        dense = dict(self._dense_ranking(query))
+        for r, name in enumerate(dense, start=1):
+            fused[name] = fused.get(name, 0.0) + 1.0 / (self.rrf_k + r)
+            ranks.setdefault(name, {})[DENSE] = r
+        if experience is not None and fused:
+            for name, (s, f) in experience.tool_evidence(query).items():
+                if name in fused:
+                    fused[name] *= 1.0 + self.success_weight * (s - f) / (s + f + 1.0)
+        order = sorted(fused, key=lambda n: (-fused[n], n))[: max(k, 1) * 3]
+        hits = []
+        for name in order:
+            rel = self.relevance(toks, name)
+            if dense.get(name, -1.0) >= self.min_dense_similarity:
+                rel = max(rel, dense[name])
+            hits.append(Hit(name, self._versions[name], fused[name], rel, ranks.get(name, {})))
+        best = max((h.relevance for h in hits), default=0.0)
+        if best < self.min_relevance:
+            why = (
+                "no tool matches the query"
+                if not hits
+                else f"best relevance {best:.2f} < {self.min_relevance}"
+            )
+            return SearchResult(query, (), True, why)
+        return SearchResult(query, tuple(hits[:k]))
+
+
+def build_retriever(
+    store: Store,
+    *,
+    lock: Lock | None = None,
+    experience: ExperienceMemory | None = None,
+    **options: object,
+) -> Retriever:
+    """A retriever over the store's active tools (or exactly a lock's tools), with the queries
+    of successful episodes as usage examples when `experience` is given."""
+    recs = store.pinned(lock) if lock is not None else store.list(statuses=[Status.ACTIVE])
+    retriever = Retriever(**options)  # type: ignore[arg-type]
+    retriever.add_many(recs)
+    if experience is not None:
+        experience.refresh()
+        for ep in experience.store.episodes(success=True):
+            ref = ep.tool_ref()
+            if ref is not None and retriever._versions.get(ref[0]) == ref[1]:
+                retriever.add_example(ref[0], ep.query)
+    return retriever
+
+
+def recall_at_k(
+    retriever: Retriever,
+    pairs: Sequence[tuple[str, str]],
+    k: int = 5,
+    experience: ExperienceMemory | None = None,
+) -> float:
+    """Share of (query, expected tool name) pairs whose tool is among the top `k` hits."""
+    if not pairs:
+        return 0.0
+    found = 0
+    for query, expected in pairs:
+        names = [h.name for h in retriever.search(query, k, experience=experience).hits]
+        found += expected in names
+    return found / len(pairs)
+
+
+def evaluate_views(
+    records: Sequence[ToolRecord],
+    pairs: Sequence[tuple[str, str]],
+    k: int = 5,
+    *,
+    embedder: Embedder | None = None,
+    **options: object,
+) -> dict[str, float]:
+    """recall@k with every view, with each view alone, and without each view.
+
+    Keys: `all`, `only:<view>`, `without:<view>` (and `dense` views when an embedder is given).
+    """
+
+    def run(views: Sequence[str], emb: Embedder | None) -> float:
+        r = Retriever(views=views, embedder=emb, **options)  # type: ignore[arg-type]
+        r.add_many(records)
+        return recall_at_k(r, pairs, k)
+
+    out = {"all": run(VIEWS, embedder)}
+    for v in VIEWS:
+        out[f"only:{v}"] = run([v], None)
+        out[f"without:{v}"] = run([x for x in VIEWS if x != v], embedder)
+    if embedder is not None:
+        out["lexical"] = run(VIEWS, None)
+        out[f"only:{DENSE}"] = run([], embedder)
+    return out

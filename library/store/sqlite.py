@@ -1,0 +1,493 @@
+"""The SQLite store of record: WAL, a schema_version table and forward migrations.
+
+One file, `library.sqlite`, inside the library directory. Writers serialize through
+`BEGIN IMMEDIATE`; readers (including `read_only=True` opens through a `mode=ro` URI) see a
+consistent snapshot while a writer works. A publish is one transaction, so a process killed
+in the middle leaves either the whole new version or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from library.errors import LibraryError
+from library.records import (
+    Call,
+    Episode,
+    Lock,
+    Provenance,
+    Status,
+    StatusInfo,
+    TestSuite,
+    ToolRecord,
+    ToolSpec,
+    UsageStats,
+    Verdict,
+    dumps,
+)
+from library.store.base import StoreBase
+
+DB_NAME = "library.sqlite"
+
+# Each entry upgrades the schema from version i to i + 1. Never edit a released entry: add one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: tools, provenance, episodes
+    """
+    CREATE TABLE tools (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        content_hash TEXT NOT NULL UNIQUE,
+        ast_hash TEXT NOT NULL,
+        parent_version INTEGER,
+        entry TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        source TEXT NOT NULL,
+        tests TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'deprecated', 'retired', 'rejected')),
+        status_reason TEXT NOT NULL DEFAULT '',
+        status_time REAL NOT NULL,
+        replacement TEXT,
+        created REAL NOT NULL,
+        UNIQUE (name, version)
+    );
+    CREATE INDEX tools_ast_hash ON tools (ast_hash);
+    CREATE TABLE provenance (
+        id INTEGER PRIMARY KEY,
+        tool_id INTEGER NOT NULL REFERENCES tools (id),
+        digest TEXT NOT NULL,
+        data TEXT NOT NULL,
+        UNIQUE (tool_id, digest)
+    );
+    CREATE TABLE episodes (
+        id INTEGER PRIMARY KEY,
+        time REAL NOT NULL,
+        query TEXT NOT NULL,
+        offered TEXT NOT NULL,
+        call TEXT NOT NULL,
+        tool_name TEXT,
+        tool_version INTEGER,
+        result TEXT NOT NULL,
+        answer TEXT,
+        success INTEGER,
+        feedback TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX episodes_tool ON episodes (tool_name, tool_version);
+    """,
+    # 2: episode origin and gold answer; usage statistics kept from episodes (backfilled)
+    """
+    ALTER TABLE episodes ADD COLUMN origin TEXT NOT NULL DEFAULT 'use';
+    ALTER TABLE episodes ADD COLUMN expected TEXT;
+    CREATE TABLE usage (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        calls INTEGER NOT NULL DEFAULT 0,
+        successes INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (name, version)
+    );
+    INSERT INTO usage (name, version, calls, successes, failures)
+        SELECT tool_name, tool_version, COUNT(*),
+               COALESCE(SUM(success = 1), 0), COALESCE(SUM(success = 0), 0)
+        FROM episodes WHERE tool_name IS NOT NULL AND tool_version IS NOT NULL
+        GROUP BY tool_name, tool_version;
+    """,
+    # 3: saved snapshots
+    """
+    CREATE TABLE locks (digest TEXT PRIMARY KEY, created REAL NOT NULL, data TEXT NOT NULL);
+    """,
+    # 4: a change log, so indexes held by other processes can follow writers incrementally
+    """
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL
+    );
+    INSERT INTO changes (name, version, kind) SELECT name, version, 'publish' FROM tools ORDER BY id;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_TOOL_COLS = (
+    "id, name, version, content_hash, ast_hash, parent_version, entry, spec, source, tests,"
+    " verdict, status, status_reason, status_time, replacement, created"
+)
+
+
+def db_path(directory: str | Path) -> Path:
+    return Path(directory) / DB_NAME
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    has = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if not has:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Apply the migrations up to `target` in one immediate transaction; returns the new version."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        current = schema_version(conn)
+        if current > SCHEMA_VERSION:
+            raise LibraryError(
+                f"library schema v{current} is newer than this code (v{SCHEMA_VERSION}): upgrade"
+            )
+        for v in range(current, target):
+            for stmt in MIGRATIONS[v].split(";"):
+                if stmt.strip():
+                    conn.execute(stmt)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (v + 1,))
+        conn.execute("COMMIT")
+        return max(current, target)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+class SqliteStore(StoreBase):
+    """The library of record in one SQLite file. Use `SqliteStore.open(directory)`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, read_only: bool) -> None:
+        self._conn = conn
+        self.path = path
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._fault: Callable[[str], None] | None = None  # test seam: called mid-transaction
+
+    @classmethod
+    def open(
+        cls, directory: str | Path, *, read_only: bool = False, timeout: float = 60.0
+    ) -> SqliteStore:
+        """Open (and for a writer, create or migrate) the library in `directory`."""
+        path = db_path(directory)
+        if read_only:
+            if not path.exists():
+                raise LibraryError(f"no library at {str(directory)!r}: {DB_NAME} is missing")
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(
+                uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            version = schema_version(conn)
+            if version != SCHEMA_VERSION:
+                conn.close()
+                raise LibraryError(
+                    f"library at {str(directory)!r} has schema v{version}, this code needs "
+                    f"v{SCHEMA_VERSION}: open it writable once to migrate"
+                )
+            return cls(conn, path, read_only=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise LibraryError(f"cannot open library at {str(directory)!r}: {exc}") from None
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if schema_version(conn) != SCHEMA_VERSION:
+            migrate(conn)
+        return cls(conn, path, read_only=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ transactions
+    @contextmanager
+    def _tx(self, write: bool) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._conn.execute("COMMIT")
+
+    # ------------------------------------------------------------ tools
+    def _assemble(self, rows: list[tuple]) -> list[ToolRecord]:
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        provs: dict[int, list[Provenance]] = {i: [] for i in ids}
+        if len(ids) <= 500:
+            marks = ",".join("?" * len(ids))
+            q = f"SELECT tool_id, data FROM provenance WHERE tool_id IN ({marks}) ORDER BY id"
+            prov_rows = self._conn.execute(q, ids).fetchall()
+        else:
+            prov_rows = self._conn.execute(
+                "SELECT tool_id, data FROM provenance ORDER BY id"
+            ).fetchall()
+        for tid, data in prov_rows:
+            if tid in provs:
+                provs[tid].append(Provenance.from_dict(json.loads(data)))
+        names = {r[1] for r in rows}
+        usage: dict[tuple[str, int], UsageStats] = {}
+        if len(names) <= 500:
+            marks = ",".join("?" * len(names))
+            q = f"SELECT name, version, calls, successes, failures FROM usage WHERE name IN ({marks})"
+            urows = self._conn.execute(q, list(names)).fetchall()
+        else:
+            urows = self._conn.execute(
+                "SELECT name, version, calls, successes, failures FROM usage"
+            ).fetchall()
+        for n, v, c, s, f in urows:
+            usage[(n, v)] = UsageStats(c, s, f)
+        out = []
+        for r in rows:
+            (
+                tid,
+                name,
+                version,
+                chash,
+                ahash,
+                parent,
+                entry,
+                spec,
+                source,
+                tests,
+                verdict,
+                status,
+                reason,
+                stime,
+                replacement,
+                created,
+            ) = r
+            out.append(
+                ToolRecord(
+                    name=name,
+                    version=version,
+                    content_hash=chash,
+                    ast_hash=ahash,
+                    parent_version=parent,
+                    entry=entry,
+                    spec=ToolSpec.from_dict(json.loads(spec)),
+                    source=source,
+                    tests=TestSuite.from_dict(json.loads(tests)),
+                    verdict=Verdict.from_dict(json.loads(verdict)),
+                    provenance=tuple(provs[tid]),
+                    status=StatusInfo(Status(status), reason, stime, replacement),
+                    usage=usage.get((name, version), UsageStats()),
+                    created=created,
+                )
+            )
+        return out
+
+    def _select(self, where: str, params: tuple = ()) -> list[ToolRecord]:
+        rows = self._conn.execute(f"SELECT {_TOOL_COLS} FROM tools {where}", params).fetchall()
+        return self._assemble(rows)
+
+    def get(self, name: str, version: int) -> ToolRecord | None:
+        with self._tx(write=False):
+            found = self._select("WHERE name = ? AND version = ?", (name, version))
+        return found[0] if found else None
+
+    def _by_hash(self, h: str) -> ToolRecord | None:
+        found = self._select("WHERE content_hash = ?", (h,))
+        return found[0] if found else None
+
+    def _by_ast(self, h: str) -> ToolRecord | None:
+        found = self._select(
+            "WHERE ast_hash = ? AND status != 'rejected' ORDER BY id LIMIT 1", (h,)
+        )
+        return found[0] if found else None
+
+    def _versions(self, name: str) -> list[ToolRecord]:
+        return self._select("WHERE name = ? ORDER BY version", (name,))
+
+    def _insert(self, rec: ToolRecord) -> None:
+        cur = self._conn.execute(
+            f"INSERT INTO tools ({_TOOL_COLS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rec.name,
+                rec.version,
+                rec.content_hash,
+                rec.ast_hash,
+                rec.parent_version,
+                rec.entry,
+                dumps(rec.spec.to_dict()),
+                rec.source,
+                dumps(rec.tests.to_dict()),
+                dumps(rec.verdict.to_dict()),
+                rec.status.status.value,
+                rec.status.reason,
+                rec.status.time,
+                rec.status.replacement,
+                rec.created,
+            ),
+        )
+        if self._fault is not None:
+            self._fault("after_tool_insert")
+        for p in rec.provenance:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO provenance (tool_id, digest, data) VALUES (?, ?, ?)",
+                (cur.lastrowid, p.digest(), dumps(p.to_dict())),
+            )
+
+    def _add_provenance(self, name: str, version: int, prov: Provenance) -> bool:
+        cur = self._conn.execute(
+            "INSERT OR IGNORE INTO provenance (tool_id, digest, data) "
+            "SELECT id, ?, ? FROM tools WHERE name = ? AND version = ?",
+            (prov.digest(), dumps(prov.to_dict()), name, version),
+        )
+        return cur.rowcount > 0
+
+    def _update_status(self, name: str, version: int, info: StatusInfo) -> None:
+        self._conn.execute(
+            "UPDATE tools SET status = ?, status_reason = ?, status_time = ?, replacement = ? "
+            "WHERE name = ? AND version = ?",
+            (info.status.value, info.reason, info.time, info.replacement, name, version),
+        )
+
+    def _log(self, name: str, version: int, kind: str) -> None:
+        self._conn.execute(
+            "INSERT INTO changes (name, version, kind) VALUES (?, ?, ?)", (name, version, kind)
+        )
+
+    def _changes(self, after: int) -> list[tuple[int, str, int, str]]:
+        return self._conn.execute(
+            "SELECT id, name, version, kind FROM changes WHERE id > ? ORDER BY id", (after,)
+        ).fetchall()
+
+    def _latest_all(self, statuses: frozenset[Status]) -> list[ToolRecord]:
+        wanted = sorted(s.value for s in statuses)
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        where = (
+            f"WHERE id IN (SELECT id FROM tools t WHERE status IN ({marks}) AND version = "
+            f"(SELECT MAX(version) FROM tools u WHERE u.name = t.name AND u.status IN ({marks}))) "
+            "ORDER BY name"
+        )
+        return self._select(where, tuple(wanted) * 2)
+
+    def _save_lock(self, lock: Lock) -> None:
+        self._conn.execute(
+            "INSERT OR IGNORE INTO locks (digest, created, data) VALUES (?, ?, ?)",
+            (lock.digest, lock.created, lock.to_json()),
+        )
+
+    def saved_lock(self, digest: str) -> Lock | None:
+        row = self._conn.execute("SELECT data FROM locks WHERE digest = ?", (digest,)).fetchone()
+        return Lock.from_json(row[0]) if row else None
+
+    # ------------------------------------------------------------ experience
+    def _insert_episode(self, ep: Episode) -> int:
+        ref = ep.tool_ref()
+        cur = self._conn.execute(
+            "INSERT INTO episodes (time, query, offered, call, tool_name, tool_version, result,"
+            " answer, success, feedback, origin, expected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                ep.time,
+                ep.query,
+                dumps(list(ep.offered)),
+                dumps(ep.call.to_dict()),
+                ref[0] if ref else None,
+                ref[1] if ref else None,
+                dumps(ep.result),
+                ep.answer,
+                None if ep.success is None else int(ep.success),
+                ep.feedback,
+                ep.origin,
+                ep.expected,
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def _bump_usage(self, name: str, version: int, success: bool | None) -> None:
+        self._conn.execute(
+            "INSERT INTO usage (name, version, calls, successes, failures) VALUES (?, ?, 1, ?, ?) "
+            "ON CONFLICT (name, version) DO UPDATE SET calls = calls + 1, "
+            "successes = successes + excluded.successes, failures = failures + excluded.failures",
+            (name, version, int(success is True), int(success is False)),
+        )
+
+    def _episodes(
+        self, name: str | None, version: int | None, success: bool | None, after_id: int
+    ) -> list[Episode]:
+        where, params = ["id > ?"], [after_id]
+        if name is not None:
+            where.append("tool_name = ?")
+            params.append(name)
+        if version is not None:
+            where.append("tool_version = ?")
+            params.append(version)
+        if success is not None:
+            where.append("success = ?")
+            params.append(int(success))
+        rows = self._conn.execute(
+            "SELECT id, time, query, offered, call, result, answer, success, feedback, origin, expected"
+            f" FROM episodes WHERE {' AND '.join(where)} ORDER BY id",
+            params,
+        ).fetchall()
+        return [
+            Episode(
+                id=i,
+                time=t,
+                query=q,
+                offered=tuple(json.loads(o)),
+                call=Call.from_dict(json.loads(c)),
+                result=json.loads(r),
+                answer=a,
+                success=None if s is None else bool(s),
+                feedback=f,
+                origin=og,
+                expected=e,
+            )
+            for i, t, q, o, c, r, a, s, f, og, e in rows
+        ]
+
+    def _usage(self, name: str, version: int) -> UsageStats:
+        row = self._conn.execute(
+            "SELECT calls, successes, failures FROM usage WHERE name = ? AND version = ?",
+            (name, version),
+        ).fetchone()
+        return UsageStats(*row) if row else UsageStats()
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's integrity and foreign-key checks plus the library's own invariants."""
+        problems = [r[0] for r in self._conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [
+            f"dangling provenance row {r}" for r in self._conn.execute("PRAGMA foreign_key_check")
+        ]
+        problems += [
+            f"tool {n}@{v} has no provenance"
+            for n, v in self._conn.execute(
+                "SELECT name, version FROM tools WHERE id NOT IN (SELECT tool_id FROM provenance)"
+            )
+        ]
+        return problems

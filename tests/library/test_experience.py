@@ -1,0 +1,83 @@
+"""Replay of similar successes, failure memory, and tool evidence from episodes."""
+
+from __future__ import annotations
+
+from library.experience import ExperienceMemory, Replay, render_episode
+from library.records import Call, Episode
+from library.store import Store
+
+
+def _ep(
+    query: str, tool: str, success: bool | None, ok: bool = True, a: int = 1, **kw: object
+) -> Episode:
+    result = (
+        {"ok": True, "value": 1}
+        if ok
+        else {"ok": False, "error": {"type": "ZeroDivisionError", "message": "division by zero"}}
+    )
+    return Episode(
+        query=query, call=Call(tool, {"a": a}), result=result, answer="1", success=success, **kw
+    )  # type: ignore[arg-type]
+
+
+def _fill(store: Store) -> None:
+    for ep in [
+        _ep("greatest common divisor of 12 and 18", "gcd@1", True),
+        _ep("greatest common divisor of 12 and 18 please", "gcd@1", True),  # near duplicate
+        _ep("common divisor of two big integers", "gcd@2", True),
+        _ep("gcd of 7 and 21, the greatest common divisor", "gcd@1", True),
+        _ep("least common multiple of 4 and 6", "lcm@1", True),
+        _ep("divide apples among children", "div@1", False, ok=False, a=0),
+        _ep("divide the pie evenly", "div@1", False, a=7, expected="3", feedback="off by one"),
+        _ep("divide the pie evenly", "div@1", False, a=7),  # the same call again
+        _ep("area of a circle", "area@1", None),
+        Episode(query="a program for divisors", call=Call(program="print(1)"), success=True),
+    ]:
+        store.add_episode(ep)
+
+
+def test_similar_successes_are_diverse_and_bounded(store: Store) -> None:
+    _fill(store)
+    mem = ExperienceMemory(store)
+    assert len(mem) == 0  # no I/O until refresh
+    assert len(mem.refresh()) == 10 and mem.refresh() == []
+    assert len(mem.successes()) == 6  # five tool calls and one program
+    got = mem.similar("greatest common divisor of 30 and 45", k=5, budget_chars=10_000)
+    queries = [e.query for e in got]
+    assert queries[0] == "greatest common divisor of 12 and 18"
+    assert "greatest common divisor of 12 and 18 please" not in queries  # near duplicate dropped
+    assert sum(e.call.tool == "gcd@1" for e in got) <= 2
+    assert all(e.success for e in got)
+    small = mem.similar(
+        "greatest common divisor", k=5, budget_chars=len(render_episode(got[0])) + 5
+    )
+    assert len(small) == 1
+    assert mem.similar("weather in paris") == []
+
+
+def test_failure_memory_and_replay(store: Store) -> None:
+    _fill(store)
+    mem = ExperienceMemory(store)
+    mem.refresh()
+    fails = mem.failures("div")
+    assert [e.call.arguments["a"] for e in fails] == [7, 0]  # newest first, distinct calls
+    assert mem.failures("div@1") and mem.failures("gcd") == []
+    replay = mem.replay("common divisor of 8 and 12", tools=["gcd", "div"])
+    assert isinstance(replay, Replay) and replay.examples and list(replay.failures) == ["div"]
+    text = replay.render()
+    assert "Worked examples" in text and "Known failures of div" in text
+    assert "ZeroDivisionError" in text or "Expected: 3" in text
+    assert len(text) < 3500
+
+
+def test_tool_evidence_weights_similar_outcomes(store: Store) -> None:
+    _fill(store)
+    mem = ExperienceMemory(store)
+    mem.refresh()
+    ev = mem.tool_evidence("greatest common divisor")
+    assert ev["gcd"][0] > 0 and ev["gcd"][1] == 0
+    s, f = mem.tool_evidence("divide the pie")["div"]
+    assert s == 0.0 and f > 0
+    store.add_episode(_ep("divide the pie evenly again", "div@1", True))
+    mem.refresh()
+    assert mem.tool_evidence("divide the pie")["div"][0] > 0

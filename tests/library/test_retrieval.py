@@ -1,0 +1,255 @@
+"""Multi-view retrieval: fusion, abstention, success re-ranking, dense view, recall@k."""
+
+from __future__ import annotations
+
+import statistics
+import time
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from library.experience import ExperienceMemory
+from library.lexical import tokenize
+from library.records import Call, Episode, NewTool, Provenance, ToolRecord
+from library.retrieval import VIEWS, Retriever, build_retriever, evaluate_views, recall_at_k
+from library.store import MemoryStore, Store
+
+TOOLS = {
+    "gcd": (
+        "a: int, b: int",
+        "int",
+        "Greatest common divisor of two integers.",
+        "Reduce the fraction 12/18",
+    ),
+    "lcm": (
+        "a: int, b: int",
+        "int",
+        "Least common multiple of two integers.",
+        "When do two buses meet again",
+    ),
+    "circle_area": ("radius: float", "float", "Area of a circle.", "How much pizza is in a pie"),
+    "solveQuadratic": (
+        "a: float, b: float, c: float",
+        "list[float]",
+        "Real roots of a*x**2 + b*x + c.",
+        "Projectile lands when",
+    ),
+    "is_prime": ("n: int", "bool", "Whether n is a prime number.", "Check primality"),
+    "mean_of": (
+        "values: list[float]",
+        "float",
+        "Arithmetic mean of numbers.",
+        "Average test score of a class",
+    ),
+    "median_of": (
+        "values: list[float]",
+        "float",
+        "Median of numbers.",
+        "Middle salary in a company",
+    ),
+    "compound_interest": (
+        "principal: float, rate: float, years: int",
+        "float",
+        "Money after compound interest.",
+        "Savings account balance",
+    ),
+    "hypotenuse": (
+        "x: float, y: float",
+        "float",
+        "Length of the hypotenuse of a right triangle.",
+        "Ladder against a wall",
+    ),
+    "count_vowels": (
+        "text: str",
+        "int",
+        "Number of vowels in a string.",
+        "Vowel frequency in a word",
+    ),
+}
+
+
+def _source(name: str, params: str, ret: str, doc: str) -> str:
+    return f'def {name}({params}) -> {ret}:\n    """{doc}"""\n    raise NotImplementedError({name!r})\n'
+
+
+def _publish_all(store: Store) -> list[ToolRecord]:
+    out = []
+    for name, (params, ret, doc, problem) in TOOLS.items():
+        res = store.publish(
+            NewTool(
+                name,
+                _source(name, params, ret, doc),
+                provenance=Provenance(task_ids=(name,), problems=(problem,)),
+            )
+        )
+        assert res.record is not None
+        out.append(res.record)
+    return out
+
+
+@pytest.fixture
+def records() -> list[ToolRecord]:
+    return _publish_all(MemoryStore())
+
+
+@pytest.fixture
+def retriever(records: list[ToolRecord]) -> Retriever:
+    r = Retriever()
+    r.add_many(records)
+    return r
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("greatest common divisor of 84 and 36", "gcd"),
+        ("solve the quadratic equation x^2 - 5x + 6 = 0", "solveQuadratic"),  # camelCase name
+        ("what is the average score", "mean_of"),  # via the source problem
+        ("balance of my savings account after 5 years", "compound_interest"),
+        ("how many vowels in 'banana'", "count_vowels"),
+        ("given the radius 3 compute it", "circle_area"),  # parameter name
+    ],
+)
+def test_finds_the_right_tool(retriever: Retriever, query: str, expected: str) -> None:
+    res = retriever.search(query, k=3)
+    assert not res.abstained and res.hits[0].name == expected, res
+    assert res.hits[0].ref == f"{expected}@1" and 0 < res.hits[0].relevance <= 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["weather forecast for paris tomorrow", "", "the of and 42", "translate this poem into french"],
+)
+def test_abstains_when_nothing_is_relevant(retriever: Retriever, query: str) -> None:
+    res = retriever.search(query)
+    assert res.abstained and res.hits == () and res.reason
+
+
+def test_updates_are_incremental(retriever: Retriever, records: list[ToolRecord]) -> None:
+    assert retriever.search("greatest common divisor").hits[0].name == "gcd"
+    retriever.remove("gcd")
+    assert "gcd" not in [h.name for h in retriever.search("greatest common divisor").hits]
+    gcd2 = records[0].with_(version=2)
+    retriever.add(gcd2)
+    assert retriever.search("greatest common divisor").hits[0].ref == "gcd@2"
+    assert len(retriever) == len(TOOLS)
+    retriever.add_example("count_vowels", "frobnicate the quux")
+    assert retriever.search("frobnicate quux").hits[0].name == "count_vowels"
+
+
+def test_success_history_reranks(store: Store) -> None:
+    doc = "Typical value of a list of numbers."
+    for name in ("avg_a", "avg_b"):
+        store.publish(NewTool(name, _source(name, "values: list[float]", "float", doc)))
+    mem = ExperienceMemory(store)
+    plain = build_retriever(store)
+    query = "typical value of the numbers 3 5 9"
+    assert plain.search(query, k=2, experience=mem).refs == ["avg_a@1", "avg_b@1"]  # a tie
+    for i in range(4):
+        store.add_episode(
+            Episode(query=f"typical value of numbers {i}", call=Call("avg_b@1"), success=True)
+        )
+        store.add_episode(
+            Episode(query=f"typical value of the numbers {i}", call=Call("avg_a@1"), success=False)
+        )
+    store.add_episode(Episode(query="unrelated words entirely", call=Call("avg_a@1"), success=True))
+    mem.refresh()
+    assert plain.search(query, k=2, experience=mem).refs == ["avg_b@1", "avg_a@1"]
+    assert plain.search(query, k=2).refs == ["avg_a@1", "avg_b@1"]
+
+
+def test_build_from_store_uses_locks_and_usage_examples(store: Store) -> None:
+    _publish_all(store)
+    lock = store.snapshot()
+    store.retire("gcd", "wrong for negatives")
+    store.add_episode(Episode(query="frobnicate the widget", call=Call("lcm@1"), success=True))
+    store.add_episode(Episode(query="zork the widget", call=Call("lcm@1"), success=False))
+    live = build_retriever(store, experience=ExperienceMemory(store))
+    assert "gcd" not in live and len(live) == len(TOOLS) - 1
+    assert live.search("frobnicate widget").hits[0].name == "lcm"
+    assert live.search("zork").abstained
+    pinned = build_retriever(store, lock=lock)
+    assert pinned.search("greatest common divisor").hits[0].ref == "gcd@1"
+
+
+class FakeEmbedder:
+    """Deterministic: a few synonym concepts, plus hashed words, as a bag-of-concepts vector."""
+
+    CONCEPTS = {
+        "hcf": "divisor",
+        "gcd": "divisor",
+        "divisor": "divisor",
+        "factor": "divisor",
+        "disc": "round",
+        "circle": "round",
+        "pizza": "round",
+    }
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for tok in tokenize(t):
+                key = self.CONCEPTS.get(tok, tok)
+                out[i, zlib.crc32(key.encode()) % 64] += 1.0
+        return out
+
+
+def test_dense_view_is_optional_and_pluggable(records: list[ToolRecord]) -> None:
+    lexical = Retriever()
+    lexical.add_many(records)
+    assert lexical.search("hcf 12 18").abstained
+    emb = FakeEmbedder()
+    dense = Retriever(embedder=emb)
+    dense.add_many(records)
+    res = dense.search("hcf 12 18")
+    assert not res.abstained and res.hits[0].name == "gcd" and "dense" in res.hits[0].ranks
+    dense.add(records[0].with_(version=3))
+    assert dense.search("hcf").hits[0].ref == "gcd@3"
+    with pytest.raises(ValueError, match="unknown retrieval views"):
+        Retriever(views=["nope"])
+
+
+def test_recall_at_k_with_and_without_views(records: list[ToolRecord]) -> None:
+    pairs = [(problem, name) for name, (_, _, _, problem) in TOOLS.items()]
+    pairs += [
+        ("greatest common divisor", "gcd"),
+        ("right triangle hypotenuse", "hypotenuse"),
+        ("hcf 12 18", "gcd"),
+    ]
+    r = Retriever()
+    r.add_many(records)
+    full = recall_at_k(r, pairs, k=3)
+    table = evaluate_views(records, pairs, k=3, embedder=FakeEmbedder())
+    assert table["lexical"] == pytest.approx(full)
+    assert table["only:problems"] > table["only:name"]
+    assert table["without:problems"] < table["lexical"]
+    assert table["all"] > table["lexical"]  # the dense view finds "hcf"
+    assert set(table) >= {"all", *(f"only:{v}" for v in VIEWS), *(f"without:{v}" for v in VIEWS)}
+    assert recall_at_k(r, [], 3) == 0.0
+
+
+def test_search_is_fast_on_a_few_thousand_tools(records: list[ToolRecord]) -> None:
+    base = records[0]
+    rng = np.random.default_rng(0)
+    words = [f"word{i}" for i in range(3000)]
+    r = Retriever()
+    many = []
+    for i in range(3000):
+        doc = " ".join(rng.choice(words, 12))
+        spec = base.spec.__class__(**{**base.spec.__dict__, "description": doc})
+        many.append(base.with_(name=f"tool_{i}", spec=spec))
+    r.add_many(many)
+    r.build()
+    lat = []
+    for _ in range(50):
+        q = " ".join(rng.choice(words, 6))
+        t = time.perf_counter()
+        r.search(q, k=5)
+        lat.append(time.perf_counter() - t)
+    assert statistics.median(lat) < 0.02

@@ -1,0 +1,151 @@
+"""Spec derivation from source, without running it."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from library.records import ToolSpec
+from library.spec import SCALARS, SpecError, derive_spec, parse_docstring
+
+GOOGLE = textwrap.dedent(
+    '''
+    from fractions import Fraction
+    from typing import Optional
+
+    def _helper(x):
+        return x
+
+    def solve_linear(a: int, b: float = 2.5, *, names: list[str] | None = None,
+                     exact: Optional[Fraction] = None, opts: dict[str, int] = {}) -> tuple[int, str]:
+        """Solve a linear equation a*x + b = 0.
+
+        Longer description of the method.
+
+        Args:
+            a: The slope,
+                continued on a second line.
+            b (float): The intercept.
+            names: Variable names.
+            exact: An exact value.
+
+        Returns:
+            The solution and its text.
+        """
+        raise RuntimeError("must never run")
+    '''
+)
+
+
+def test_google_docstring_and_types() -> None:
+    spec = derive_spec(GOOGLE)
+    assert isinstance(spec, ToolSpec)
+    assert spec.entry == "solve_linear"
+    assert spec.summary == "Solve a linear equation a*x + b = 0."
+    assert "Longer description" in spec.description and "Args" not in spec.description
+    p = {x.name: x for x in spec.params}
+    assert p["a"].schema == {"type": "integer"} and p["a"].required
+    assert p["a"].description == "The slope, continued on a second line."
+    assert p["b"].default == 2.5 and not p["b"].required and p["b"].description == "The intercept."
+    assert p["names"].schema == {
+        "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]
+    }
+    assert p["exact"].schema == {
+        "anyOf": [{"type": "string", "format": "fraction"}, {"type": "null"}]
+    }
+    assert p["opts"].schema == {"type": "object", "additionalProperties": {"type": "integer"}}
+    assert spec.returns["prefixItems"] == [{"type": "integer"}, {"type": "string"}]
+    assert spec.returns_description == "The solution and its text."
+    schema = spec.input_schema()
+    assert schema["required"] == ["a"]
+    assert schema["properties"]["b"]["default"] == 2.5
+    fn = spec.openai_schema()
+    assert fn["type"] == "function" and fn["function"]["name"] == "solve_linear"
+    json.dumps(fn)  # JSON-serializable
+    assert ToolSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def test_numpy_and_rest_docstrings() -> None:
+    np_doc = parse_docstring(
+        "Area of a circle.\n\nParameters\n----------\nradius : float\n    The radius.\n"
+        "scale : int\n    A factor,\n    two lines.\n\nReturns\n-------\nfloat\n    The area.\n"
+    )
+    assert np_doc.summary == "Area of a circle."
+    assert np_doc.params == {"radius": "The radius.", "scale": "A factor, two lines."}
+    assert np_doc.returns == "The area."
+    rest = parse_docstring(
+        "Gcd of two ints.\n\n:param a: first number\n:param int b: second\n    number\n"
+        ":type a: int\n:returns: the gcd\n:rtype: int\n"
+    )
+    assert rest.params == {"a": "first number", "b": "second number"}
+    assert rest.returns == "the gcd" and rest.summary == "Gcd of two ints."
+
+
+@pytest.mark.parametrize(
+    ("source", "entry", "code", "needle"),
+    [
+        ("def f(:\n  pass", None, "syntax", "syntax error"),
+        ("x = 1\n", None, "missing_function", "no public"),
+        ("def f(a: int) -> int:\n  '''d.'''\n  return a\n", "g", "missing_function", "'g'"),
+        (
+            "def f() -> int:\n  '''d.'''\ndef g() -> int:\n  '''d.'''\n",
+            None,
+            "ambiguous_function",
+            "f, g",
+        ),
+        ("def f(a: int) -> int:\n  return a\n", None, "missing_docstring", "'f'"),
+        ("def f(a) -> int:\n  '''d.'''\n", None, "missing_annotation", "'a'"),
+        ("def f(a: int):\n  '''d.'''\n", None, "missing_annotation", "return"),
+        ("def f(a: Widget) -> int:\n  '''d.'''\n", None, "unsupported_annotation", "Widget"),
+        ("def f(*a: int) -> int:\n  '''d.'''\n", None, "unsupported_parameter", "*a"),
+        pytest.param("x = " + "1+" * 60_000 + "1\n", None, "syntax", "deeply", id="deep-expr"),
+        pytest.param(
+            "def f(a: int = " + "-" * 60_000 + "1) -> int:\n  '''d.'''\n",
+            None,
+            "syntax",
+            "deeply",
+            id="deep-default",
+        ),
+        pytest.param("x = 1\n" * 50_000, None, "too_large", "limit", id="too-large"),
+    ],
+)
+def test_errors_are_values(source: str, entry: str | None, code: str, needle: str) -> None:
+    err = derive_spec(source, entry)
+    assert isinstance(err, SpecError)
+    assert err.code == code
+    assert needle in err.message and "\n" not in err.message
+
+
+def test_never_executes_the_source(tmp_path) -> None:
+    marker = tmp_path / "ran"
+    src = (
+        f"open({str(marker)!r}, 'w').write('x')\n"
+        "def f(a: int = __import__('os').getpid()) -> int:\n  '''Doc.'''\n  return a\n"
+    )
+    spec = derive_spec(src)
+    assert isinstance(spec, ToolSpec)
+    assert not marker.exists()
+    p = spec.params[0]
+    assert p.default is None and p.default_expr == "__import__('os').getpid()" and not p.required
+    prop = spec.input_schema()["properties"]["a"]
+    assert "default" not in prop and "getpid" in prop["description"]
+
+
+def test_other_annotations() -> None:
+    src = (
+        "import typing\nfrom typing import Literal\n"
+        "def f(a: 'int', b: typing.List[float], c: Literal['x', 'y'], d: set[int], "
+        "e: tuple[int, ...], g: typing.Union[int, str, None] = None) -> None:\n  '''D.'''\n"
+    )
+    spec = derive_spec(src)
+    assert isinstance(spec, ToolSpec)
+    s = [p.schema for p in spec.params]
+    assert s[0] == {"type": "integer"}
+    assert s[1] == {"type": "array", "items": {"type": "number"}}
+    assert s[2] == {"enum": ["x", "y"]}
+    assert s[3]["uniqueItems"] is True
+    assert s[4] == {"type": "array", "items": {"type": "integer"}}
+    assert s[5] == {"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]}
+    assert spec.returns == SCALARS["None"]
