@@ -108,5 +108,10 @@ def bench_sandbox(calls: int) -> None:
     run_benchmark(calls=calls)
 
 
+# Command groups that live in their own modules register here, one line each.
+# -- library commands --
+# -- make commands --
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
