@@ -23,7 +23,7 @@ from library.experience import ExperienceMemory, Replay
 from library.export import export_library
 from library.records import Episode, Lock, NewTool, Status, ToolRecord, parse_ref
 from library.retrieval import Embedder, Retriever, SearchResult
-from library.store.base import Gate, PublishResult, Store
+from library.store.base import Dedup, Gate, PublishResult, Store
 from library.store.sqlite import SqliteStore
 
 
@@ -112,9 +112,11 @@ class Library:
             self._retriever.remove(name)
 
     # ------------------------------------------------------------ operations
-    def publish(self, new: NewTool, *, gate: Gate | None = None) -> PublishResult:
+    def publish(
+        self, new: NewTool, *, gate: Gate | None = None, dedup: Dedup | None = None
+    ) -> PublishResult:
         """Publish through the store (see `Store.publish`) and update the index."""
-        result = self.store.publish(new, gate=gate)
+        result = self.store.publish(new, gate=gate, dedup=dedup)
         self.sync()
         return result
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from library.store.base import Gate, GateDecision, PublishResult, Store, StoreBase, prepare
+from library.store.base import (
+    Dedup,
+    DedupMatch,
+    Gate,
+    GateDecision,
+    PublishResult,
+    Store,
+    StoreBase,
+    prepare,
+)
 from library.store.memory import MemoryStore
 from library.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Dedup",
+    "DedupMatch",
     "Gate",
     "GateDecision",
     "MemoryStore",

@@ -44,6 +44,23 @@ class GateDecision:
 Gate = Callable[[ToolRecord, ToolRecord], GateDecision]
 """`gate(previous_latest, candidate) -> GateDecision`; run outside any write transaction."""
 
+
+@dataclass(frozen=True)
+class DedupMatch:
+    """An existing tool that a candidate re-invents (same behaviour, different code)."""
+
+    record: ToolRecord
+    reason: str
+
+
+Dedup = Callable[[ToolRecord], DedupMatch | None]
+"""`dedup(candidate) -> DedupMatch | None`: an existing record the candidate duplicates.
+
+Asked only when no stored record has the candidate's content or AST hash; run outside any
+write transaction (it may run the sandbox). A match that is still active when the store merges
+gains the candidate's provenance, and `publish` returns `merged` instead of creating a twin.
+"""
+
 Outcome = Literal["created", "duplicate", "merged", "rejected", "invalid"]
 
 
@@ -73,7 +90,9 @@ class Store(Protocol):
 
     read_only: bool
 
-    def publish(self, new: NewTool, *, gate: Gate | None = None) -> PublishResult: ...
+    def publish(
+        self, new: NewTool, *, gate: Gate | None = None, dedup: Dedup | None = None
+    ) -> PublishResult: ...
     def get(self, name: str, version: int) -> ToolRecord | None: ...
     def resolve(self, ref: str) -> ToolRecord: ...
     def history(self, name: str) -> list[ToolRecord]: ...
@@ -190,11 +209,16 @@ class StoreBase:
         live = [r for r in versions if r.status.status in OFFERABLE]
         return live[-1] if live else None
 
-    def publish(self, new: NewTool, *, gate: Gate | None = None) -> PublishResult:
+    def publish(
+        self, new: NewTool, *, gate: Gate | None = None, dedup: Dedup | None = None
+    ) -> PublishResult:
         """Store `new` as the next version of its name, idempotently, through `gate` if given.
 
-        The gate runs outside the write transaction; if another writer changed the latest
-        version meanwhile, the gate is run again against the new latest.
+        `dedup`, if given, is asked (once, outside the transaction) for an existing tool the
+        candidate re-invents when no record has its content or AST hash; that tool then gains
+        the provenance (`merged`). The gate runs outside the write transaction; if another
+        writer changed the latest version meanwhile, the gate is run again against the new
+        latest.
         """
         self._writable()
         cand = prepare(new, time.time())
@@ -202,16 +226,24 @@ class StoreBase:
             return PublishResult("invalid", None, cand)
         decision: GateDecision | None = None
         judged: int | None = None  # version the decision was made against
-        for _ in range(self.max_gate_retries):
+        match: DedupMatch | None = None
+        asked = dedup is None  # whether the dedup hook has been consulted
+        for _ in range(self.max_gate_retries + 1):
             with self._tx(write=True):
                 dup = self._duplicate(cand)
+                if dup is None and match is not None:
+                    dup = self._merge_into(match, cand)
                 if dup is not None:
                     return dup
                 versions = self._versions(cand.name)
                 latest = self._latest_offerable(versions)
                 needs_gate = gate is not None and latest is not None
-                if not needs_gate or (latest is not None and judged == latest.version):
+                if asked and (not needs_gate or (latest is not None and judged == latest.version)):
                     return self._create(cand, versions, latest, decision)
+            if not asked:
+                assert dedup is not None
+                asked, match = True, dedup(cand)
+                continue
             assert gate is not None and latest is not None
             judged = latest.version
             decision = gate(
@@ -232,6 +264,15 @@ class StoreBase:
                 self._log(twin.name, twin.version, "provenance")
             return PublishResult("merged", self._fresh(twin), f"equivalent to {twin.ref}")
         return None
+
+    def _merge_into(self, match: DedupMatch, cand: ToolRecord) -> PublishResult | None:
+        """Give `match.record` the candidate's provenance if it is still active."""
+        twin = self.get(match.record.name, match.record.version)
+        if twin is None or twin.status.status is not Status.ACTIVE:
+            return None
+        if self._add_provenance(twin.name, twin.version, cand.provenance[0]):
+            self._log(twin.name, twin.version, "provenance")
+        return PublishResult("merged", self._fresh(twin), match.reason)
 
     def _fresh(self, rec: ToolRecord) -> ToolRecord:
         got = self.get(rec.name, rec.version)
