@@ -12,6 +12,7 @@ sandbox.
 
 from __future__ import annotations
 
+from library.api import LibraryView, ToolCallError, ToolFunction, open_library
 from library.errors import LibraryError, ReadOnlyError, UnknownToolError
 from library.experience import ExperienceMemory, Replay
 from library.export import export_library, read_manifest, verify_export
@@ -43,6 +44,7 @@ __all__ = [
     "Hit",
     "Library",
     "LibraryError",
+    "LibraryView",
     "Lock",
     "MemoryStore",
     "NewTool",
@@ -57,6 +59,8 @@ __all__ = [
     "Status",
     "Store",
     "TestSuite",
+    "ToolCallError",
+    "ToolFunction",
     "ToolRecord",
     "ToolSpec",
     "UnknownToolError",
@@ -66,6 +70,7 @@ __all__ = [
     "derive_spec",
     "evaluate_views",
     "export_library",
+    "open_library",
     "read_manifest",
     "recall_at_k",
     "verify_export",

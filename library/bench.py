@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import random
 import statistics
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from library.records import NewTool, Provenance, Status, TestSuite
@@ -58,17 +59,31 @@ def synthetic_tools(n: int, seed: int = 0) -> Iterator[tuple[NewTool, str]]:
         yield tool, f"{verb} {words[0]} {noun} {other}"
 
 
+Progress = Callable[[str, int, int], None]
+"""`progress(phase, done, total)`: called now and then while a measurement runs."""
+
+
 def measure(
-    directory: str | Path, n: int, *, queries: int = 200, seed: int = 0
+    directory: str | Path,
+    n: int,
+    *,
+    queries: int = 200,
+    seed: int = 0,
+    progress: Progress | None = None,
 ) -> dict[str, float]:
     """Publish `n` synthetic tools into a new library in `directory`, then time an open
     (list + index build) and `queries` searches. Returns seconds and milliseconds."""
     tools = list(synthetic_tools(n, seed))
     store = SqliteStore.open(directory)
+    step = max(1, n // 20)
     t0 = time.perf_counter()
-    for tool, _ in tools:
+    for i, (tool, _) in enumerate(tools, 1):
         store.publish(tool)
+        if progress is not None and (i % step == 0 or i == n):
+            progress("publish", i, n)
     publish_s = time.perf_counter() - t0
+    if progress is not None:
+        progress("open", 0, 1)
     store.close()
     t0 = time.perf_counter()
     reader = SqliteStore.open(directory, read_only=True)
@@ -78,6 +93,8 @@ def measure(
     retriever.add_many(records)
     retriever.build()
     open_s = time.perf_counter() - t0
+    if progress is not None:
+        progress("search", 0, queries)
     rng = random.Random(seed + 1)
     lat, hits = [], 0
     for _ in range(queries):
@@ -97,3 +114,39 @@ def measure(
         "search_p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1000,
         "recall_at_5": hits / queries,
     }
+
+
+def size_label(n: int) -> str:
+    """`1k` for 1,000, `100k` for 100,000, `250` for 250: the suffix of the summary keys."""
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+def run_benchmark(
+    sizes: Sequence[int] = (1_000, 10_000, 100_000),
+    *,
+    queries: int = 200,
+    workdir: str | Path | None = None,
+    progress: Callable[[int, str, int, int], None] | None = None,
+) -> tuple[list[dict[str, float]], dict[str, float]]:
+    """`measure` one fresh library per size; returns the rows and the summary figures.
+
+    Summary keys: `publish_per_s` (all publishes over their total time), and per size label
+    `open_<label>_s`, `publish_per_s_<label>`, `search_median_ms_<label>`,
+    `search_p99_ms_<label>`, `recall_at_5_<label>`.
+    """
+    rows: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="library-bench-", dir=workdir) as tmp:
+        for n in sizes:
+            report = None if progress is None else (lambda p, d, t, n=n: progress(n, p, d, t))
+            rows.append(measure(Path(tmp) / f"lib{n}", n, queries=queries, progress=report))
+    total_tools = sum(r["tools"] for r in rows)
+    total_s = sum(r["tools"] / r["publish_per_s"] for r in rows)
+    summary: dict[str, float] = {"publish_per_s": round(total_tools / total_s, 1)}
+    for r in rows:
+        label = size_label(int(r["tools"]))
+        summary[f"open_{label}_s"] = round(r["open_s"], 3)
+        summary[f"publish_per_s_{label}"] = round(r["publish_per_s"], 1)
+        summary[f"search_median_ms_{label}"] = round(r["search_median_ms"], 3)
+        summary[f"search_p99_ms_{label}"] = round(r["search_p99_ms"], 3)
+        summary[f"recall_at_5_{label}"] = round(r["recall_at_5"], 3)
+    return rows, summary

@@ -109,8 +109,15 @@ def bench_sandbox(calls: int) -> None:
 
 
 # Command groups that live in their own modules register here, one line each.
+from maker.cli_library import bench_library, library  # noqa: E402
+
+main.add_command(library)
+bench.add_command(bench_library)
 # -- library commands --
 # -- make commands --
+from maker.cli_make import register as _register_make  # noqa: E402
+
+_register_make(main, bench)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1 @@
+"""Package data: the small example task file."""

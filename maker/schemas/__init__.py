@@ -1,0 +1,1 @@
+"""Package data: JSON schemas of the maker's file formats."""
