@@ -14,15 +14,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from langgraph.graph import StateGraph
+if TYPE_CHECKING:  # annotations only: keeps `maker --help` from importing langgraph and co.
+    from langgraph.graph import StateGraph
 
-from library import Library
-from library.store.base import Gate
-from maker.llm import ChatClient
-from maker.tasks import Task
-from sandbox import Sandbox
+    from library import Library
+    from library.store.base import Gate
+    from maker.llm import ChatClient
+    from maker.tasks import Task
+    from sandbox import Sandbox
 
 REGISTRY: dict[str, str | None] = {
     "creator": "maker.strategies.creator:STRATEGY",
