@@ -8,6 +8,7 @@ or the names they bind (functions, parameters, locals, import aliases). Names th
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 
 
@@ -115,8 +116,9 @@ def normalized_dump(source: str) -> str:
     return ast.dump(tree, annotate_fields=False, include_attributes=False)
 
 
+@functools.lru_cache(maxsize=1024)
 def ast_hash(source: str) -> str:
-    """Hex sha256 of the normalized AST; for unparsable source, of the raw text."""
+    """Hex sha256 of the normalized AST; for unparsable source, of the raw text (memoized)."""
     try:
         text = "ast:" + normalized_dump(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

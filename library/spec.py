@@ -11,6 +11,7 @@ Tool source is untrusted LLM output: it is parsed, never imported or exec'd in t
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -283,11 +284,13 @@ def find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef | SpecErr
     return public[0]
 
 
+@functools.lru_cache(maxsize=256)
 def derive_spec(source: str, entry: str | None = None) -> ToolSpec | SpecError:
     """Derive the spec of `entry` (or the only public function) in `source`, without running it.
 
     Returns a `ToolSpec`, or a `SpecError` for a syntax error, missing function, missing
-    docstring, missing or unsupported annotation, or `*args`/`**kwargs`.
+    docstring, missing or unsupported annotation, or `*args`/`**kwargs`. A pure function of
+    its arguments, memoized (the result is frozen; do not change its ``returns`` dict).
     """
     if len(source) > MAX_SOURCE_CHARS:
         return SpecError(

@@ -1,10 +1,19 @@
 """`maker bench make`: a CREATOR batch against the fake server, then the same batch from cache.
 
 The first run makes every model call through the wire (the fake server answers after `latency`
-seconds with the oracle's reply for the task); the second run starts a fresh job dir and a
-fresh library with the response cache of the first, so it makes zero requests and measures
-everything else (sandbox runs, validation, checkpoints, publishing). A third figure, the same
-command re-run on the finished job dir, measures resume (nothing left to do).
+seconds with the oracle's reply for the task). ``rerun_wall_s`` is the same command re-run on
+the finished job (same job dir and response cache): it resumes, makes zero requests and gives
+the same results; the target is under 5% of the first run (``rerun_ratio``). The
+``fresh_job_cached_*`` figures are a fresh job dir and a fresh library served from the first
+run's response cache: zero requests, everything else redone (sandbox runs, validation,
+checkpoints, publishing), with its own ratio.
+
+Validation uses the settings of a default `maker make` run (`Options()`: max_examples 50)
+unless ``max_examples`` is given. Before the timers start, the sandbox runs one warm-up call and
+the process does its one-time imports (the strategy's LangGraph graph, the OpenAI SDK's chat
+client; no request is made); their time is reported as ``startup_s``. Reused in-process state
+(`maker.validation.PROPERTY_MEMO`, parse memos) carries over between the runs, as it would in
+one long-lived process.
 
 `ideal_s` = calls x latency / concurrency: the wall time if the only cost were waiting for the
 model with every slot busy. `efficiency` = ideal_s / wall_s.
@@ -24,18 +33,18 @@ from rich.table import Table
 from maker.jobs import run_job
 from maker.llm import CostLedger, FakeOpenAIServer, ResponseCache, load_config, make_client
 from maker.oracle import Oracle, synthetic_tasks
-from maker.strategies import Options
+from maker.strategies import Options, get_strategy
 from sandbox import Sandbox
 
 
 def run_bench(*, tasks: int = 100, latency: float = 0.2, concurrency: int = 16,
-              workers: int = 2, max_examples: int = 20, console: Console | None = None,
+              workers: int = 2, max_examples: int | None = None, console: Console | None = None,
               workdir: str | Path | None = None) -> dict[str, Any]:
     """Run the benchmark; print a table and, last, one JSON line; return the figures."""
     console = console or Console()
     batch, solutions = synthetic_tasks(tasks)
     oracle = Oracle(solutions)
-    options = Options(max_examples=max_examples)
+    options = Options() if max_examples is None else Options(max_examples=max_examples)
     with tempfile.TemporaryDirectory(prefix="maker-bench-") as tmp, \
             FakeOpenAIServer(oracle.server_reply, latency=latency) as server, \
             Sandbox(workers=workers) as sb:
@@ -44,8 +53,11 @@ def run_bench(*, tasks: int = 100, latency: float = 0.2, concurrency: int = 16,
             "maker.base_url": server.base_url, "maker.model": server.model,
             "maker.concurrency": concurrency, "maker.max_retries": 2,
             "cache_dir": str(root / "cache")})
+        t0 = time.perf_counter()
         sb.start()
         sb.run("def warm() -> int:\n    return 1\n", "warm")
+        _warm_up(make_client(config, "maker"))
+        startup = time.perf_counter() - t0
 
         def one(tag: str, job: str) -> tuple[Any, float, int, CostLedger]:
             ledger = CostLedger()
@@ -60,8 +72,8 @@ def run_bench(*, tasks: int = 100, latency: float = 0.2, concurrency: int = 16,
 
         first, wall, requests, ledger = one("first", "job-first")
         stats = server.stats()
-        second, rerun_wall, rerun_requests, _ = one("rerun", "job-rerun")
         third, resume_wall, resume_requests, _ = one("first", "job-first")
+        second, fresh_wall, fresh_requests, _ = one("fresh", "job-fresh")
     calls = ledger.total().calls
     ideal = calls * latency / concurrency
     figures = {
@@ -73,22 +85,41 @@ def run_bench(*, tasks: int = 100, latency: float = 0.2, concurrency: int = 16,
         "ledger_tokens_match_server": (
             ledger.total().prompt_tokens == stats.prompt_tokens
             and ledger.total().completion_tokens == stats.completion_tokens),
-        "rerun_wall_s": round(rerun_wall, 3), "rerun_requests": rerun_requests,
-        "rerun_accepted": second.accepted,
-        "rerun_ratio": round(rerun_wall / wall, 4) if wall else 0.0,
-        "resume_wall_s": round(resume_wall, 3), "resume_requests": resume_requests,
-        "resume_skipped": third.resumed,
+        "max_examples": options.max_examples, "startup_s": round(startup, 3),
+        "rerun_wall_s": round(resume_wall, 3), "rerun_requests": resume_requests,
+        "rerun_accepted": third.accepted, "rerun_skipped": third.resumed,
+        "rerun_ratio": round(resume_wall / wall, 4) if wall else 0.0,
+        "fresh_job_cached_wall_s": round(fresh_wall, 3),
+        "fresh_job_cached_requests": fresh_requests,
+        "fresh_job_cached_accepted": second.accepted,
+        "fresh_job_cached_ratio": round(fresh_wall / wall, 4) if wall else 0.0,
     }
     table = Table(title=f"maker bench make: CREATOR on {tasks} tasks, fake server "
                         f"{latency * 1000:.0f} ms/call, concurrency {concurrency}")
     for col in ("run", "wall s", "model requests", "accepted", "note"):
         table.add_column(col)
+    table.caption = (f"max_examples {options.max_examples} (as `maker make`); start-up "
+                     f"{startup:.3f} s (sandbox warm-up, imports) not in the timed runs")
     table.add_row("first", f"{wall:.3f}", str(requests), str(first.accepted),
                   f"ideal {ideal:.3f} s, efficiency {figures['efficiency']:.2f}")
-    table.add_row("fresh job, cached replies", f"{rerun_wall:.3f}", str(rerun_requests),
-                  str(second.accepted), f"{figures['rerun_ratio'] * 100:.1f}% of first run")
-    table.add_row("same job re-run (resume)", f"{resume_wall:.3f}", str(resume_requests),
-                  str(third.accepted), f"{third.resumed} units already finished")
+    table.add_row("re-run: same command, finished job (rerun_wall_s)", f"{resume_wall:.3f}",
+                  str(resume_requests), str(third.accepted),
+                  f"{figures['rerun_ratio'] * 100:.1f}% of first run (target < 5%); "
+                  f"{third.resumed} units already finished")
+    table.add_row("fresh job dir, cached replies (fresh_job_cached_wall_s)", f"{fresh_wall:.3f}",
+                  str(fresh_requests), str(second.accepted),
+                  f"{figures['fresh_job_cached_ratio'] * 100:.1f}% of first run; everything "
+                  "but the model calls redone")
     console.print(table)
     console.print(json.dumps(figures), soft_wrap=True, markup=False, highlight=False)
     return figures
+
+
+def _warm_up(client: Any) -> None:
+    """One-time process start-up that the first job would otherwise pay inside its timer:
+    importing the strategy's graph (LangGraph) and building the OpenAI SDK client with its chat
+    resource. No request is made; nothing of the job is done."""
+    get_strategy("creator")
+    sdk = getattr(getattr(client, "backend", None), "client", None)
+    if sdk is not None:
+        sdk.chat.completions  # noqa: B018 - the lazy import of the chat resource

@@ -151,9 +151,11 @@ def demo_command(workdir: Path | None) -> None:
 @click.option("--latency", type=click.FloatRange(min=0), default=0.2, show_default=True,
               help="Seconds per fake-server call.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--max-examples", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Hypothesis examples per property during validation.")
-def bench_make_command(count: int, latency: float, concurrency: int, max_examples: int) -> None:
+@click.option("--max-examples", type=click.IntRange(min=1), default=None,
+              help="Hypothesis examples per property during validation (default: as `maker "
+                   "make`, 50).")
+def bench_make_command(count: int, latency: float, concurrency: int,
+                       max_examples: int | None) -> None:
     """A CREATOR batch against the fake server, then again from the response cache."""
     from maker.bench_make import run_bench
 

@@ -42,10 +42,13 @@ import ast
 import builtins
 import json
 import keyword
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from maker.astutil import walk
 from maker.blocks import CodeBlock, extract_blocks, normalize_newlines
 from sandbox import ALL_PUBLIC, DEFAULT_POLICY, Policy, PropertySpec
 from sandbox.strategies import StrategyError, from_spec
@@ -200,8 +203,35 @@ def parse_reply(
         return Rejection("syntax_error", f"the reply could not be parsed: {type(exc).__name__}")
 
 
+_CHECKED: OrderedDict[tuple[str, str, str], Rejection | None] = OrderedDict()
+_CHECKED_SIZE = 1024
+_CHECKED_LOCK = threading.Lock()
+
+
+def _remember_check(source: str, entry: str, policy: Policy, result: Rejection | None) -> None:
+    with _CHECKED_LOCK:
+        _CHECKED[(source, entry, policy.key())] = result
+        _CHECKED.move_to_end((source, entry, policy.key()))
+        while len(_CHECKED) > _CHECKED_SIZE:
+            _CHECKED.popitem(last=False)
+
+
 def check_source(source: str, entry: str, *, policy: Policy = DEFAULT_POLICY) -> Rejection | None:
-    """The static checks of `parse_reply` on a tool's source: None when it passes."""
+    """The static checks of `parse_reply` on a tool's source: None when it passes.
+
+    A pure function of (source, entry, policy): results are memoized (bounded LRU), and
+    `parse_reply` records the tools it accepted, whose source passed these same checks."""
+    key = (source, entry, policy.key())
+    with _CHECKED_LOCK:
+        if key in _CHECKED:
+            _CHECKED.move_to_end(key)
+            return _CHECKED[key]
+    result = _check_source(source, entry, policy)
+    _remember_check(source, entry, policy, result)
+    return result
+
+
+def _check_source(source: str, entry: str, policy: Policy) -> Rejection | None:
     try:
         tree = _parse_python(source, "tool")
         fn = _find_entry(tree, entry)
@@ -246,11 +276,14 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
     fn = _find_entry(tool_tree, entry)
     _check_name(fn.name)
     _check_entry(fn)
-    _check_code(tool_tree, policy, "tool")
+    tool_nodes = walk(tool_tree)
+    _check_code(tool_tree, policy, "tool", tool_nodes)
     if len(tool_source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
         raise _Reject("oversized", f"the tool's source is larger than "
                       f"{policy.limits.max_source_bytes} bytes")
 
+    # the checks of `check_source(tool_source, fn.name)`, all passed on the same tree
+    _remember_check(tool_source, fn.name, policy, None)
     unit_tests, prop_sources = _tests(test_blocks, inline_tests, fn.name, policy, notes)
     properties = _properties(prop_blocks, prop_sources, policy)
     return ToolDraft(
@@ -258,7 +291,7 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
         signature=_signature(fn),
         docstring=ast.get_docstring(fn) or "",
         source=tool_source,
-        imports=_imports(tool_tree),
+        imports=_imports(tool_tree, tool_nodes),
         params=tuple((a.arg, ast.unparse(a.annotation) if a.annotation else "")
                      for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs),
         returns=ast.unparse(fn.returns) if fn.returns else "",
@@ -381,7 +414,7 @@ def _is_constant_assign(node: ast.Assign | ast.AnnAssign) -> bool:
     if value is None:
         return True
     return not any(isinstance(n, ast.Call | ast.Lambda | ast.Await | ast.Yield | ast.YieldFrom)
-                   for n in ast.walk(value))
+                   for n in walk(value))
 
 
 def _find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef:
@@ -398,7 +431,7 @@ def _find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef:
         return _sync(named[-1])
     if len(fns) == 1:
         return _sync(fns[0])
-    called = {n.func.id for f in fns for n in ast.walk(f)
+    called = {n.func.id for f in fns for n in walk(f)
               if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     roots = [f for f in fns if f.name not in called]
     if len(roots) == 1:
@@ -434,7 +467,7 @@ def _check_entry(fn: ast.FunctionDef) -> None:
     if args.vararg or args.kwarg:
         raise _Reject("bad_signature", f"the tool '{fn.name}' takes *args or **kwargs; name "
                       "every parameter", fn.lineno)
-    if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn)):
+    if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in walk(fn)):
         raise _Reject("bad_signature", f"the tool '{fn.name}' is a generator; return a list",
                       fn.lineno)
     for arg in args.posonlyargs + args.args + args.kwonlyargs:
@@ -447,11 +480,15 @@ def _check_entry(fn: ast.FunctionDef) -> None:
         raise _Reject("missing_docstring", f"'{fn.name}' has no docstring", fn.lineno)
 
 
-def _check_code(tree: ast.Module, policy: Policy, what: str) -> None:
-    """Imports against the policy's module table; dunder and code-evaluating names."""
-    bound = {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)} | {
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    for node in ast.walk(tree):
+def _check_code(tree: ast.Module, policy: Policy, what: str,
+                nodes: list[ast.AST] | None = None) -> None:
+    """Imports against the policy's module table; dunder and code-evaluating names.
+    ``nodes``: ``walk(tree)``, when the caller has it."""
+    if nodes is None:
+        nodes = walk(tree)  # one walk (a list); the checks below keep its order
+    bound = {n.arg for n in nodes if type(n) is ast.arg} | {
+        n.id for n in nodes if type(n) is ast.Name and type(n.ctx) is ast.Store}
+    for node in nodes:
         line = getattr(node, "lineno", None)
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -512,9 +549,9 @@ def _signature(fn: ast.FunctionDef) -> str:
     return f"def {fn.name}({ast.unparse(fn.args)}){returns}"
 
 
-def _imports(tree: ast.Module) -> tuple[str, ...]:
+def _imports(tree: ast.Module, nodes: list[ast.AST] | None = None) -> tuple[str, ...]:
     found: list[str] = []
-    for node in ast.walk(tree):
+    for node in walk(tree) if nodes is None else nodes:
         if isinstance(node, ast.Import):
             found.extend(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:

@@ -15,6 +15,7 @@ the tool is the sandbox's job.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import math
 import re
@@ -23,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from maker.astutil import walk
 from maker.verdict import Failure
 from sandbox import ExampleCase
 from sandbox.strategies import StrategyError, parse_hint
@@ -100,9 +102,9 @@ def numbers_in_text(text: str) -> list[int | float]:
     return found
 
 
-def _docstring_nodes(tree: ast.Module) -> set[int]:
+def _docstring_nodes(nodes: Sequence[ast.AST]) -> set[int]:
     ids: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -110,19 +112,19 @@ def _docstring_nodes(tree: ast.Module) -> set[int]:
     return ids
 
 
-def _literals(tree: ast.Module) -> list[tuple[Any, int]]:
+def _literals(nodes: Sequence[ast.AST]) -> list[tuple[Any, int]]:
     """Numeric and string literals of the code (docstrings excluded), with their lines."""
-    skip = _docstring_nodes(tree)
+    skip = _docstring_nodes(nodes)
     found: list[tuple[Any, int]] = []
     negated: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
                 and isinstance(node.operand, ast.Constant)
                 and isinstance(node.operand.value, int | float)
                 and not isinstance(node.operand.value, bool)):
             found.append((-node.operand.value, node.lineno))
             negated.add(id(node.operand))
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Constant) and id(node) not in skip and id(node) not in negated:
             if isinstance(node.value, int | float | str) and not isinstance(node.value, bool):
                 found.append((node.value, node.lineno))
@@ -139,9 +141,13 @@ def _mentioned(value: Any, signature: str, docstring: str) -> bool:
     return any(_key(n) == key for n in numbers_in_text(signature + "\n" + docstring))
 
 
-def _parse(source: str) -> ast.Module | None:
+@functools.lru_cache(maxsize=256)
+def _nodes(source: str) -> tuple[ast.AST, ...] | None:
+    """Every node of the tree of ``source`` (`ast.walk` order; None if unparsable), shared by
+    the checks: read them, never change them (memoized, as validation asks for them several
+    times per draft)."""
     try:
-        return ast.parse(source)
+        return tuple(walk(ast.parse(source)))
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         return None
 
@@ -156,8 +162,8 @@ def hardcoded_constants(
 ) -> list[Failure]:
     """Literals in the code that are an example's answer, or distinctive constants of the
     problem text or example inputs, unless the signature or docstring mentions them."""
-    tree = _parse(source)
-    if tree is None:
+    nodes = _nodes(source)
+    if nodes is None:
         return []
     answers = {}
     for i, case in enumerate(examples):
@@ -174,7 +180,7 @@ def hardcoded_constants(
                 givens.setdefault(_key(leaf), f"the input of {case.name or f'example[{i}]'}")
     failures: list[Failure] = []
     seen: set[Any] = set()
-    for value, line in _literals(tree):
+    for value, line in _literals(nodes):
         key = _key(value)
         if key is None or key in seen or _mentioned(value, signature, docstring):
             continue
@@ -202,8 +208,8 @@ def example_branches(
     examples: Sequence[ExampleCase] = (),
 ) -> list[Failure]:
     """Comparisons, ``case`` patterns and dict lookup tables keyed on specific example inputs."""
-    tree = _parse(source)
-    if tree is None or not examples:
+    nodes = _nodes(source)
+    if nodes is None or not examples:
         return []
     inputs: set[Any] = set()
     whole: list[Any] = []
@@ -230,7 +236,7 @@ def example_branches(
 
     failures: list[Failure] = []
     compared: dict[int, list[Any]] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         found: list[Any] = []
         if isinstance(node, ast.Compare) and any(isinstance(o, _EQUALITY_OPS) for o in node.ops):
             for side in [node.left, *node.comparators]:

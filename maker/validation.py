@@ -11,6 +11,12 @@ A draft is accepted only if it passes, in order:
    tool also runs in the sandbox on inputs built from its type hints, which must come back as
    JSON-plain values), hard-coded answers and problem constants, branches on example inputs.
 
+Property runs are derandomized, so identical ones (same tool source, property, strategies,
+max_examples, policy) give identical outcomes: `validate` reuses them through a bounded
+in-process `PropertyMemo` (`PROPERTY_MEMO` unless another is passed; pass None to run every
+property afresh). Passing and failing outcomes are reused alike; see `sandbox.testing` for what
+is keyed and what is never reused.
+
 >>> verdict = validate(sandbox, draft, examples=[ExampleCase({"a": 12, "b": 18}, 6)],
 ...                    held_out=[ExampleCase({"a": 100, "b": 75}, 25)])  # doctest: +SKIP
 >>> verdict.passed, repair_feedback(verdict)  # doctest: +SKIP
@@ -35,11 +41,14 @@ from maker.generality import (
 from maker.verdict import Failure, Verdict, verdict_from
 from sandbox import ExampleCase, Policy, PropertySpec, Sandbox, TestOutcome, TestSuite
 from sandbox.strategies import StrategyError, from_hint, from_spec, parse_hint
+from sandbox.testing import PropertyMemo
 
 ROBUSTNESS_PROPERTY = "prop_auto_robust"
 # Exceptions a tool may raise on purpose for inputs outside its domain.
 ALLOWED_EXCEPTIONS = ("ValueError", "ArithmeticError")
 SAMPLE_INPUTS = 6
+PROPERTY_MEMO = PropertyMemo()
+_DEFAULT: Any = object()
 
 
 def as_case(value: ExampleCase | Mapping[str, Any], index: int = 0) -> ExampleCase:
@@ -65,6 +74,7 @@ def validate(
     policy: Policy | None = None,
     max_examples: int = 100,
     robustness: bool = True,
+    memo: PropertyMemo | None = _DEFAULT,
 ) -> Verdict:
     """Validate ``draft`` in ``sandbox`` and return a `Verdict` (never raises on bad drafts).
 
@@ -77,6 +87,7 @@ def validate(
         policy: the sandbox policy (default: the sandbox's own).
         max_examples: the most Hypothesis examples per property.
         robustness: whether to add the automatic robustness property.
+        memo: where identical property runs are reused (default `PROPERTY_MEMO`; None: none).
     """
     started = time.perf_counter()
     policy = policy or sandbox.policy
@@ -104,7 +115,8 @@ def validate(
     suite = TestSuite(examples=known, unit_tests=draft.unit_tests,
                       properties=tuple(properties), held_out=unseen)
     t0 = time.perf_counter()
-    report = sandbox.run_tests(draft.source, draft.name, suite, policy=policy)
+    report = sandbox.run_tests(draft.source, draft.name, suite, policy=policy,
+                               memo=PROPERTY_MEMO if memo is _DEFAULT else memo)
     timings["suite_ms"] = _ms(t0)
     failures = _suite_failures(report.outcomes, known, unseen)
     counts = Counter(_kind(o) for o in report.outcomes)

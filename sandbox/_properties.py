@@ -4,6 +4,10 @@ The property function is restricted code like the tool. Its inputs come from dat
 or type hints, see `sandbox.strategies`). When it fails, the reply carries Hypothesis' shrunk
 minimal failing input: Hypothesis replays the minimal example last, so the last failing call's
 arguments are the minimal ones.
+
+A request with ``"phases": "explicit"`` runs only the explicit examples (no generation, no
+shrinking); the host uses it to check a property's explicit examples apart from its generated
+ones, whose outcome it can then reuse (see `sandbox.testing`).
 """
 
 from __future__ import annotations
@@ -77,7 +81,8 @@ def run_property(runtime: Any, request: dict[str, Any], env: PolicyEnv) -> dict[
                 database=None,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
-                phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                phases=((Phase.explicit,) if request.get("phases") == "explicit"
+                        else (Phase.explicit, Phase.generate, Phase.shrink)),
                 report_multiple_bugs=False,
                 print_blob=False,
                 verbosity=Verbosity.quiet,

@@ -14,12 +14,15 @@ import threading
 import time
 import weakref
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sandbox._process import SandboxError, Worker, WorkerLost, Zygote
 from sandbox.policy import DEFAULT_POLICY, Policy
 from sandbox.results import CompileResult, ErrorInfo, RunResult, TestReport, TestSuite
 from sandbox.values import ValueLimitError, check_plain
+
+if TYPE_CHECKING:
+    from sandbox.testing import PropertyMemo
 
 Mode = Literal["warm", "strict"]
 _LOST_LIMIT = {"timeout": "timeout", "crash": "crash", "protocol": "crash"}
@@ -246,11 +249,13 @@ class Sandbox:
         return self._call(request, policy, timeout or policy.limits.timeout_s, mode)
 
     def run_tests(self, source: str, entry: str, suite: TestSuite, *,
-                  policy: Policy | None = None) -> TestReport:
-        """Run a suite (examples, unit tests, properties, held-out examples) against a tool."""
+                  policy: Policy | None = None, memo: PropertyMemo | None = None) -> TestReport:
+        """Run a suite (examples, unit tests, properties, held-out examples) against a tool.
+
+        ``memo``: a `sandbox.testing.PropertyMemo` to reuse identical property runs."""
         from sandbox.testing import run_suite
 
-        return run_suite(self, source, entry, suite, policy=policy or self.policy)
+        return run_suite(self, source, entry, suite, policy=policy or self.policy, memo=memo)
 
 
 def _json_problem(request: dict[str, Any]) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 ALL_PUBLIC = "*"
@@ -175,7 +176,15 @@ class Policy:
         )
 
     def key(self) -> str:
-        """A content hash naming this policy (the worker caches by it)."""
+        """A content hash naming this policy (the worker caches by it).
+
+        Computed once per instance (the host asks for it on every sandbox call): a policy is
+        frozen, and every change (`with_limits`, `allow`, `deny`, `dataclasses.replace`) makes a
+        new instance. Mutating ``modules`` in place is not supported."""
+        return self._key
+
+    @cached_property
+    def _key(self) -> str:
         blob = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -326,6 +326,31 @@ NODES = {"create": create, "decide": decide, "execute": execute, "rectify": rect
          "validate": check, "repair": repair, "publish": publish}
 
 
+# Nodes that make no model call and run on, in the same graph step, into the next such node:
+# execute -> validate -> publish is one checkpointed step instead of three (each step costs a
+# LangGraph tick and a checkpoint write). Steps still end at every model call (create, decide,
+# rectify, repair), so a killed job resumes without repeating one; a step cut short repeats
+# only sandbox work, and publishing is idempotent. The nodes stay separate functions (and graph
+# nodes, so a checkpoint whose next node is "validate" or "publish" still resumes).
+CHAINED = ("execute", "validate")
+_RUNS_ON = ("validate", "publish")
+
+
+def _chained(fn: Any, state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """``fn``, then the no-model-call nodes it routes to, as one update."""
+    update = dict(fn(state, ctx))
+    while update.get("next") in _RUNS_ON:
+        current = {**state, **update,
+                   "rejections": [*(state.get("rejections") or ()),
+                                  *(update.get("rejections") or ())]}
+        more = NODES[update["next"]](current, ctx)
+        rejections = [*(update.get("rejections") or ()), *(more.get("rejections") or ())]
+        update.update(more)
+        if rejections:
+            update["rejections"] = rejections
+    return update
+
+
 def route(state: dict[str, Any]) -> str:
     """The next node, as the last node decided (``end`` finishes the unit)."""
     nxt = state.get("next", "end")
@@ -343,7 +368,8 @@ class CreatorStrategy:
     def build(self, ctx: Context) -> StateGraph:
         graph = StateGraph(CreatorState)
         for name, fn in NODES.items():
-            graph.add_node(name, partial(fn, ctx=ctx))
+            graph.add_node(name, partial(_chained, fn, ctx=ctx) if name in CHAINED
+                           else partial(fn, ctx=ctx))
         graph.add_edge(START, "create")
         for name in NODES:
             graph.add_conditional_edges(name, route, [*NODES, END])
