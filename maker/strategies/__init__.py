@@ -12,8 +12,9 @@ Adding a strategy is one line in `REGISTRY`: ``"name": "module.path:ATTRIBUTE"``
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: keeps `maker --help` from importing langgraph and co.
@@ -118,3 +119,32 @@ def get_strategy(name: str) -> Strategy:
             f"strategy {name!r} is not yet available; available now: {', '.join(available())}")
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def router(nodes: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], str]:
+    """Route to the node that the last node named in ``state["next"]``; ``"end"`` (or an
+    unknown name) finishes the unit."""
+    from langgraph.graph import END
+
+    def route(state: Mapping[str, Any]) -> str:
+        nxt = state.get("next", "end")
+        return END if nxt == "end" or nxt not in nodes else nxt
+
+    return route
+
+
+def routed_graph(state_type: type, nodes: Mapping[str, Callable[..., Any]], start: str,
+                 ctx: Context) -> StateGraph:
+    """A graph of plain ``node(state, ctx)`` functions that each name the next node in
+    ``state["next"]``: the shape every strategy here uses."""
+    from langgraph.graph import END, START, StateGraph
+
+    graph = StateGraph(state_type)
+    for name, fn in nodes.items():
+        graph.add_node(name, partial(fn, ctx=ctx))
+    graph.add_edge(START, start)
+    route = router(nodes)
+    for name in nodes:
+        graph.add_conditional_edges(name, route, [*nodes, END])
+    return graph
+

@@ -32,14 +32,13 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Sequence
-from functools import partial
 from typing import Annotated, Any, TypedDict
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import StateGraph
 
 from maker.drafts import Rejection, ToolDraft, parse_reply
 from maker.prompts import render
-from maker.strategies import Context, Unit, UnitOutcome
+from maker.strategies import Context, Unit, UnitOutcome, routed_graph, router
 from maker.strategies.common import (
     ACCEPTED_OUTCOMES,
     MAX_SHOWN,
@@ -289,10 +288,7 @@ NODES = {"solve": solve, "abstract": abstract, "verify": verify, "repair": repai
          "publish": publish}
 
 
-def route(state: dict[str, Any]) -> str:
-    """The next node, as the last node decided (``end`` finishes the unit)."""
-    nxt = state.get("next", "end")
-    return END if nxt == "end" or nxt not in NODES else nxt
+route = router(NODES)
 
 
 class CraftStrategy:
@@ -304,13 +300,7 @@ class CraftStrategy:
         return type_units(tasks, initial_state)
 
     def build(self, ctx: Context) -> StateGraph:
-        graph = StateGraph(CraftState)
-        for name, fn in NODES.items():
-            graph.add_node(name, partial(fn, ctx=ctx))
-        graph.add_edge(START, "solve")
-        for name in NODES:
-            graph.add_conditional_edges(name, route, [*NODES, END])
-        return graph
+        return routed_graph(CraftState, NODES, "solve", ctx)
 
     def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
         return outcome_of(unit_id, state)

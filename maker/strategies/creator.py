@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Annotated, Any, TypedDict
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import StateGraph
 
 from library import NewTool, Provenance
 from library import TestSuite as StoredSuite
@@ -32,7 +32,7 @@ from maker.drafts import Rejection, ToolDraft, parse_reply
 from maker.llm import ChatResponse
 from maker.llm.ledger import price_call
 from maker.prompts import render, template_hash
-from maker.strategies import Context, Unit, UnitOutcome
+from maker.strategies import Context, Unit, UnitOutcome, routed_graph, router
 from maker.tasks import Task
 from maker.validation import repair_feedback, validate
 from maker.verdict import Verdict
@@ -351,10 +351,7 @@ def _chained(fn: Any, state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return update
 
 
-def route(state: dict[str, Any]) -> str:
-    """The next node, as the last node decided (``end`` finishes the unit)."""
-    nxt = state.get("next", "end")
-    return END if nxt == "end" or nxt not in NODES else nxt
+route = router(NODES)
 
 
 class CreatorStrategy:
@@ -366,14 +363,9 @@ class CreatorStrategy:
         return [Unit(t.id, (t.id,), initial_state(t)) for t in tasks]
 
     def build(self, ctx: Context) -> StateGraph:
-        graph = StateGraph(CreatorState)
-        for name, fn in NODES.items():
-            graph.add_node(name, partial(_chained, fn, ctx=ctx) if name in CHAINED
-                           else partial(fn, ctx=ctx))
-        graph.add_edge(START, "create")
-        for name in NODES:
-            graph.add_conditional_edges(name, route, [*NODES, END])
-        return graph
+        nodes = {name: partial(_chained, fn) if name in CHAINED else fn
+                 for name, fn in NODES.items()}
+        return routed_graph(CreatorState, nodes, "create", ctx)
 
     def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
         tool = state.get("tool")

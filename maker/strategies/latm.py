@@ -36,15 +36,14 @@ import json
 import operator
 import tokenize
 from collections.abc import Sequence
-from functools import partial
 from typing import Annotated, Any, TypedDict
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import StateGraph
 
 from maker.blocks import extract_blocks
 from maker.drafts import ToolDraft
 from maker.prompts import render
-from maker.strategies import Context, Unit, UnitOutcome
+from maker.strategies import Context, Unit, UnitOutcome, routed_graph, router
 from maker.strategies.common import (
     ACCEPTED_OUTCOMES,
     MAX_SHOWN,
@@ -314,10 +313,7 @@ NODES = {"propose": propose, "verify": verify, "repair": repair, "wrap": wrap,
          "publish": publish}
 
 
-def route(state: dict[str, Any]) -> str:
-    """The next node, as the last node decided (``end`` finishes the unit)."""
-    nxt = state.get("next", "end")
-    return END if nxt == "end" or nxt not in NODES else nxt
+route = router(NODES)
 
 
 class LatmStrategy:
@@ -329,13 +325,7 @@ class LatmStrategy:
         return type_units(tasks, initial_state)
 
     def build(self, ctx: Context) -> StateGraph:
-        graph = StateGraph(LatmState)
-        for name, fn in NODES.items():
-            graph.add_node(name, partial(fn, ctx=ctx))
-        graph.add_edge(START, "propose")
-        for name in NODES:
-            graph.add_conditional_edges(name, route, [*NODES, END])
-        return graph
+        return routed_graph(LatmState, NODES, "propose", ctx)
 
     def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
         return outcome_of(unit_id, state)
