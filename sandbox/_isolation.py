@@ -102,8 +102,9 @@ def cover_shared_writable(read_roots: list[str]) -> list[str]:
     """Hide world-writable shared directories (/tmp, /dev/shm, ...) behind empty private tmpfs
     mounts inside the zygote's mount namespace. The audit hook cannot see every way to create a
     file (``os.mkfifo``, ``os.mknod``), so without this a worker that gets past the policy layer
-    could leave files where the host and other users look. Directories holding a read root are
-    left alone. Returns the directories covered (the caller recreates its scratch base).
+    could leave files where the host and other users look. Read roots inside such a directory
+    (a project checked out under /tmp) are bind-mounted back, read through a descriptor opened
+    before the covering. Returns the directories covered.
     """
     libc = _c()
     roots = [os.path.realpath(r) for r in read_roots]
@@ -115,11 +116,24 @@ def cover_shared_writable(read_roots: list[str]) -> list[str]:
                 continue
         except OSError:
             continue
-        if any(r == real or r.startswith(real + os.sep) for r in roots):
-            continue
-        opts = b"size=1m,mode=0755"
-        _check(libc.mount(b"tmpfs", real.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts),
-               f"cover {real}")
+        inner = sorted(r for r in roots if r.startswith(real + os.sep))
+        inner = [r for i, r in enumerate(inner)
+                 if not any(r.startswith(o + os.sep) for o in inner[:i])]
+        if real in roots:
+            continue  # the whole directory is a read root; nothing sensible to cover
+        fds = [os.open(r, os.O_RDONLY | os.O_DIRECTORY) for r in inner]
+        try:
+            opts = b"size=1m,mode=0755"
+            _check(libc.mount(b"tmpfs", real.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                              opts), f"cover {real}")
+            for root, fd in zip(inner, fds, strict=True):
+                os.makedirs(root, mode=0o755, exist_ok=True)
+                source = f"/proc/self/fd/{fd}".encode()
+                _check(libc.mount(source, root.encode(), None, MS_BIND | MS_REC, None),
+                       f"rebind {root}")
+        finally:
+            for fd in fds:
+                os.close(fd)
         covered.append(real)
     return covered
 
