@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from maker.cli_common import json_kwargs
+
 
 class _Group(click.Group):
     """Turns a user's mistake that escaped a command into a one-line error, not a traceback."""
@@ -39,23 +41,11 @@ def sandbox() -> None:
     """Run untrusted Python in the sandbox (the same one every tool runs in)."""
 
 
-def _parse_args(ctx: click.Context, param: click.Parameter, value: str | None) -> dict[str, Any]:
-    if value is None:
-        return {}
-    try:
-        data = json.loads(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
-    if not isinstance(data, dict):
-        raise click.BadParameter("must be a JSON object of keyword arguments, e.g. '{\"n\": 3}'")
-    return data
-
-
 @sandbox.command("run")
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--entry", metavar="NAME", help="Function to call after the file has run.")
-@click.option("--args", "kwargs", metavar="JSON", callback=_parse_args,
+@click.option("--args", "kwargs", metavar="JSON", callback=json_kwargs,
               help="JSON object of keyword arguments for --entry.")
 @click.option("--timeout", type=click.FloatRange(min=0.01), default=None,
               help="Wall-clock seconds per file (default: the policy's, 5 s).")

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from maker.cli_common import json_kwargs
+
 if TYPE_CHECKING:
     from library import Library, ToolRecord
     from library.api import LibraryView
@@ -61,18 +63,6 @@ def _ref(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
     except LibraryError as exc:
         raise click.BadParameter(str(exc)) from None
     return value
-
-
-def _kwargs(ctx: click.Context, param: click.Parameter, value: str | None) -> dict[str, Any]:
-    if value is None:
-        return {}
-    try:
-        data = json.loads(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
-    if not isinstance(data, dict):
-        raise click.BadParameter("must be a JSON object of keyword arguments, e.g. '{\"n\": 3}'")
-    return data
 
 
 def _require(directory: Path) -> None:
@@ -412,7 +402,7 @@ def _report_publish(result: Any) -> None:
 
 @library.command("call")
 @click.argument("ref", metavar="NAME[@N]", callback=_ref)
-@click.option("--args", "kwargs", metavar="JSON", callback=_kwargs, default=None,
+@click.option("--args", "kwargs", metavar="JSON", callback=json_kwargs, default=None,
               help="JSON object of keyword arguments.")
 @click.option("--record", is_flag=True,
               help="Store the call as an episode (counts in the tool's usage statistics).")

@@ -20,7 +20,7 @@ from library.store.base import Dedup
 from maker.drafts import Rejection, ToolDraft, parse_reply
 from maker.llm.ledger import price_call
 from maker.prompts import render, template_hash
-from maker.strategies import Context, Unit, UnitOutcome
+from maker.strategies import Context, Unit, UnitOutcome, routed_graph
 from maker.tasks import Task
 from maker.validation import repair_feedback
 from maker.verdict import Verdict
@@ -235,3 +235,25 @@ def outcome_of(unit_id: str, state: Mapping[str, Any]) -> UnitOutcome:
                        reason=state.get("reason", ""),
                        rejections=tuple(state.get("rejections") or ()),
                        usage=dict(state.get("usage") or {}))
+
+
+class TypeStrategy:
+    """A strategy whose unit is one task type (LATM, CRAFT): a routed graph of plain nodes."""
+
+    def __init__(self, name: str, state_type: type, nodes: Mapping[str, Callable[..., Any]],
+                 start: str, initial: Callable[[str, list[Task]], dict[str, Any]]) -> None:
+        self.name = name
+        self.state_type = state_type
+        self.nodes = nodes
+        self.start = start
+        self.initial = initial
+
+    def units(self, tasks: Sequence[Task]) -> list[Unit]:
+        return type_units(tasks, self.initial)
+
+    def build(self, ctx: Context) -> Any:
+        return routed_graph(self.state_type, self.nodes, self.start, ctx)
+
+    def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
+        return outcome_of(unit_id, state)
+

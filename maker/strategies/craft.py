@@ -34,18 +34,16 @@ import operator
 from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
-from langgraph.graph import StateGraph
-
 from maker.drafts import Rejection, ToolDraft, parse_reply
 from maker.prompts import render
-from maker.strategies import Context, Unit, UnitOutcome, routed_graph, router
+from maker.strategies import Context, router
 from maker.strategies.common import (
     ACCEPTED_OUTCOMES,
     MAX_SHOWN,
+    TypeStrategy,
     ask,
     base_state,
     judge,
-    outcome_of,
     publish_draft,
     rejection,
     repair_step,
@@ -53,7 +51,6 @@ from maker.strategies.common import (
     take_draft,
     tasks_of,
     type_text,
-    type_units,
 )
 from maker.tasks import Task
 from maker.validation import validate
@@ -291,23 +288,8 @@ NODES = {"solve": solve, "abstract": abstract, "verify": verify, "repair": repai
 route = router(NODES)
 
 
-class CraftStrategy:
-    """The CRAFT strategy object registered in `maker.strategies.REGISTRY`."""
+STRATEGY = TypeStrategy(NAME, CraftState, NODES, "solve", initial_state)
 
-    name = NAME
-
-    def units(self, tasks: Sequence[Task]) -> list[Unit]:
-        return type_units(tasks, initial_state)
-
-    def build(self, ctx: Context) -> StateGraph:
-        return routed_graph(CraftState, NODES, "solve", ctx)
-
-    def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
-        return outcome_of(unit_id, state)
-
-
-STRATEGY = CraftStrategy()
-
-__all__ = ["NODES", "STRATEGY", "CraftState", "CraftStrategy", "abstract", "check_solution",
+__all__ = ["NODES", "STRATEGY", "CraftState", "abstract", "check_solution",
            "format_solutions", "group_solutions", "held_out_examples", "initial_state",
            "publish", "repair", "route", "solve", "source_failures", "verify"]

@@ -38,19 +38,17 @@ import tokenize
 from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
-from langgraph.graph import StateGraph
-
 from maker.blocks import extract_blocks
 from maker.drafts import ToolDraft
 from maker.prompts import render
-from maker.strategies import Context, Unit, UnitOutcome, routed_graph, router
+from maker.strategies import Context, router
 from maker.strategies.common import (
     ACCEPTED_OUTCOMES,
     MAX_SHOWN,
+    TypeStrategy,
     ask,
     base_state,
     judge,
-    outcome_of,
     publish_draft,
     rejection,
     repair_step,
@@ -58,7 +56,6 @@ from maker.strategies.common import (
     take_draft,
     tasks_of,
     type_text,
-    type_units,
 )
 from maker.tasks import Task
 from maker.validation import validate
@@ -316,23 +313,8 @@ NODES = {"propose": propose, "verify": verify, "repair": repair, "wrap": wrap,
 route = router(NODES)
 
 
-class LatmStrategy:
-    """The LATM strategy object registered in `maker.strategies.REGISTRY`."""
+STRATEGY = TypeStrategy(NAME, LatmState, NODES, "propose", initial_state)
 
-    name = NAME
-
-    def units(self, tasks: Sequence[Task]) -> list[Unit]:
-        return type_units(tasks, initial_state)
-
-    def build(self, ctx: Context) -> StateGraph:
-        return routed_graph(LatmState, NODES, "propose", ctx)
-
-    def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
-        return outcome_of(unit_id, state)
-
-
-STRATEGY = LatmStrategy()
-
-__all__ = ["NODES", "STRATEGY", "LatmState", "LatmStrategy", "check_demos", "initial_state",
+__all__ = ["NODES", "STRATEGY", "LatmState", "check_demos", "initial_state",
            "parse_usage", "propose", "publish", "repair", "route", "split_examples", "verify",
            "wrap"]

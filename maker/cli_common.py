@@ -1,0 +1,21 @@
+"""Pieces shared by the command modules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+
+def json_kwargs(ctx: click.Context, param: click.Parameter, value: str | None) -> dict[str, Any]:
+    """Click callback: ``--args`` as a JSON object of keyword arguments, with a one-line error."""
+    if value is None:
+        return {}
+    try:
+        data = json.loads(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(data, dict):
+        raise click.BadParameter("must be a JSON object of keyword arguments, e.g. '{\"n\": 3}'")
+    return data
