@@ -1,10 +1,14 @@
-"""Shared test configuration: `live` tests run only when a real endpoint is configured."""
+"""Shared test configuration: `live` tests run only when a real endpoint is configured, and one
+warm sandbox serves every test module (starting a zygote costs about a second)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from sandbox import Sandbox
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -14,3 +18,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "live" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(workers=2) as box:
+        yield box
+
+
+@pytest.fixture(scope="session")
+def strict_sb() -> Iterator[Sandbox]:
+    with Sandbox(workers=2, mode="strict") as box:
+        yield box

@@ -61,12 +61,6 @@ MIDPOINT = '''def midpoint(a: float, b: float) -> float:
 '''
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(workers=2) as s:
-        yield s
-
-
 @pytest.fixture
 def lib(tmp_path: Path) -> Iterator[SqliteStore]:
     s = SqliteStore.open(tmp_path / "lib")

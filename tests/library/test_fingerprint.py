@@ -3,8 +3,6 @@ both store backends."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 import library.fingerprint as fpmod
@@ -13,12 +11,6 @@ from library.records import NewTool, Provenance, TestSuite, ToolSpec
 from library.spec import derive_spec
 from library.store import Store
 from sandbox import Sandbox
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(workers=2) as s:
-        yield s
 
 
 def src(name: str, params: str, body: str, ret: str = "int") -> str:

@@ -17,12 +17,6 @@ from library.suites import SuiteError, from_sandbox_suite, to_sandbox_suite
 from sandbox import Sandbox
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(workers=2) as s:
-        yield s
-
-
 def gcd_source(
     body: str, params: str = "a: int, b: int", name: str = "gcd", ret: str = "int"
 ) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +21,6 @@ TASK = Task.from_json({
     "text": "What is the sum of all of the positive divisors of 36?",
     "examples": [{"input": {"n": 12}, "expected": 28}, {"input": {"n": 7}, "expected": 8}]})
 CALL = "```python call\ndivisor_sum(n=36)\n```"
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(workers=2) as box:
-        yield box
 
 
 def client_for(model: ScriptedModel) -> ChatClient:

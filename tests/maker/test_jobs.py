@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +21,6 @@ from maker.tasks import example_tasks_path, load_tasks
 from sandbox import Sandbox
 
 TASKS, _ = load_tasks(example_tasks_path())
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(workers=2) as box:
-        yield box
 
 
 def wire_client(server: FakeOpenAIServer, cache_dir: Path | None = None,

@@ -4,10 +4,7 @@ type's held-out examples, de-duplicate against the library, publish."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from library import Library, MemoryStore, NewTool
 from maker.drafts import parse_reply
@@ -27,12 +24,6 @@ from maker.strategies.craft import (
 )
 from maker.tasks import Example, Task
 from sandbox import Sandbox
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(workers=2) as box:
-        yield box
 
 
 def _tasks() -> list[Task]:

@@ -3,10 +3,7 @@ sandbox on the validation split, repair it, wrap it with usage demonstrations, p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from library import Library, MemoryStore
 from maker.drafts import parse_reply
@@ -24,12 +21,6 @@ from maker.strategies.latm import (
 )
 from maker.tasks import Example, Task
 from sandbox import Sandbox
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(workers=2) as box:
-        yield box
 
 
 def _tasks() -> list[Task]:

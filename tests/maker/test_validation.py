@@ -4,10 +4,7 @@ and hostile tools fail with a reason (and the Hypothesis minimal input where the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
-
-import pytest
 
 from maker.drafts import ToolDraft, parse_reply
 from maker.generality import (
@@ -20,13 +17,6 @@ from maker.generality import (
 from maker.validation import repair_feedback, validate
 from maker.verdict import Failure, Verdict
 from sandbox import DEFAULT_POLICY, ExampleCase, Sandbox
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(workers=2) as box:
-        yield box
-
 
 GCD_BODY = "    while b:\n        a, b = b, a % b\n    return abs(a)\n"
 HEAD = 'def gcd(a: int, b: int) -> int:\n    """Greatest common divisor of a and b."""\n'
