@@ -1,7 +1,8 @@
 """`maker bench make`: a CREATOR batch against the fake server, then the same batch from cache.
 
-The first run makes every model call through the wire (the fake server answers after `latency`
-seconds with the oracle's reply for the task). ``rerun_wall_s`` is the same command re-run on
+The first run makes every model call through the wire: the fake server runs in its own process
+(`FakeServerProcess`, as a real endpoint would; an in-process server would take the client's
+GIL to answer) and answers after `latency` seconds with the oracle's reply for the task. ``rerun_wall_s`` is the same command re-run on
 the finished job (same job dir and response cache): it resumes, makes zero requests and gives
 the same results; the target is under 5% of the first run (``rerun_ratio``). The
 ``fresh_job_cached_*`` figures are a fresh job dir and a fresh library served from the first
@@ -11,12 +12,16 @@ checkpoints, publishing), with its own ratio.
 Validation uses the settings of a default `maker make` run (`Options()`: max_examples 50)
 unless ``max_examples`` is given. Before the timers start, the sandbox runs one warm-up call and
 the process does its one-time imports (the strategy's LangGraph graph, the OpenAI SDK's chat
-client; no request is made); their time is reported as ``startup_s``. Reused in-process state
+client; no request is made), and, as `maker make` does, freezes the objects alive after
+start-up out of the cyclic garbage collector; their time is reported as ``startup_s``. Reused in-process state
 (`maker.validation.PROPERTY_MEMO`, parse memos) carries over between the runs, as it would in
 one long-lived process.
 
-`ideal_s` = calls x latency / concurrency: the wall time if the only cost were waiting for the
-model with every slot busy. `efficiency` = ideal_s / wall_s.
+`concurrency` is the maker role's limit on model requests in flight (the fake server reports the
+highest it saw as ``max_in_flight``). The job works on ``units_in_flight`` units at once (default
+twice the concurrency, as `maker make`), so that sandbox validation of some units overlaps
+waiting on the model for others. `ideal_s` = calls x latency / concurrency: the wall time if
+the only cost were waiting for the model with every slot busy. `efficiency` = ideal_s / wall_s.
 """
 
 from __future__ import annotations
@@ -30,23 +35,25 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from maker.jobs import run_job
-from maker.llm import CostLedger, FakeOpenAIServer, ResponseCache, load_config, make_client
-from maker.oracle import Oracle, synthetic_tasks
+from maker.jobs import default_units, freeze_startup_objects, run_job
+from maker.llm import CostLedger, FakeServerProcess, ResponseCache, load_config, make_client
+from maker.oracle import synthetic_tasks
 from maker.strategies import Options, get_strategy
 from sandbox import Sandbox
 
 
 def run_bench(*, tasks: int = 100, latency: float = 0.2, concurrency: int = 16,
-              workers: int = 2, max_examples: int | None = None, console: Console | None = None,
+              workers: int = 2, max_examples: int | None = None,
+              units_in_flight: int | None = None, console: Console | None = None,
               workdir: str | Path | None = None) -> dict[str, Any]:
     """Run the benchmark; print a table and, last, one JSON line; return the figures."""
     console = console or Console()
-    batch, solutions = synthetic_tasks(tasks)
-    oracle = Oracle(solutions)
+    batch, _ = synthetic_tasks(tasks)
+    units = units_in_flight or default_units(concurrency)
     options = Options() if max_examples is None else Options(max_examples=max_examples)
     with tempfile.TemporaryDirectory(prefix="maker-bench-") as tmp, \
-            FakeOpenAIServer(oracle.server_reply, latency=latency) as server, \
+            FakeServerProcess("maker.oracle:synthetic_server_reply", [tasks],
+                              latency=latency) as server, \
             Sandbox(workers=workers) as sb:
         root = Path(workdir or tmp)
         config = load_config(env={}, overrides={
@@ -57,6 +64,7 @@ def run_bench(*, tasks: int = 100, latency: float = 0.2, concurrency: int = 16,
         sb.start()
         sb.run("def warm() -> int:\n    return 1\n", "warm")
         _warm_up(make_client(config, "maker"))
+        freeze_startup_objects()
         startup = time.perf_counter() - t0
 
         def one(tag: str, job: str) -> tuple[Any, float, int, CostLedger]:
@@ -67,7 +75,7 @@ def run_bench(*, tasks: int = 100, latency: float = 0.2, concurrency: int = 16,
             t0 = time.perf_counter()
             report = run_job(batch, "creator", library_dir=root / f"lib-{tag}",
                              job_dir=root / job, client=client, sandbox=sb,
-                             concurrency=concurrency, progress=False, options=options)
+                             concurrency=units, progress=False, options=options)
             return report, time.perf_counter() - t0, server.stats().requests - before, ledger
 
         first, wall, requests, ledger = one("first", "job-first")
@@ -81,7 +89,7 @@ def run_bench(*, tasks: int = 100, latency: float = 0.2, concurrency: int = 16,
         "accepted": first.accepted, "rejected": first.rejected, "errors": first.errors,
         "calls": calls, "requests": requests, "wall_s": round(wall, 3),
         "ideal_s": round(ideal, 3), "efficiency": round(ideal / wall, 3) if wall else 0.0,
-        "max_in_flight": stats.max_in_flight,
+        "max_in_flight": stats.max_in_flight, "units_in_flight": units,
         "ledger_tokens_match_server": (
             ledger.total().prompt_tokens == stats.prompt_tokens
             and ledger.total().completion_tokens == stats.completion_tokens),
@@ -95,7 +103,8 @@ def run_bench(*, tasks: int = 100, latency: float = 0.2, concurrency: int = 16,
         "fresh_job_cached_ratio": round(fresh_wall / wall, 4) if wall else 0.0,
     }
     table = Table(title=f"maker bench make: CREATOR on {tasks} tasks, fake server "
-                        f"{latency * 1000:.0f} ms/call, concurrency {concurrency}")
+                        f"{latency * 1000:.0f} ms/call, concurrency {concurrency}, "
+                        f"{units} units in flight")
     for col in ("run", "wall s", "model requests", "accepted", "note"):
         table.add_column(col)
     table.caption = (f"max_examples {options.max_examples} (as `maker make`); start-up "

@@ -41,8 +41,12 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
 @click.option("--job-dir", type=click.Path(path_type=Path), default=None,
               help="Where progress is kept (default: LIBRARY/jobs/STRATEGY-<tasks digest>); "
                    "re-run the same command to resume.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Tasks made at once.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Model requests in flight at once (default: [llm.maker] concurrency, 8).")
+@click.option("--units-in-flight", type=click.IntRange(min=1), default=None,
+              help="Work units (tasks, or task types for latm/craft) worked on at once "
+                   "(default: twice --concurrency, so sandbox validation of some overlaps "
+                   "waiting on the model for others).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False,
                                                          path_type=Path),
               default=None, help="TOML config file with [llm.maker] settings.")
@@ -54,7 +58,7 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
 @click.option("--max-repairs", type=click.IntRange(min=0), default=3, show_default=True)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Path | None,
-                 concurrency: int, config_file: Path | None, maker_model: str | None,
+                 concurrency: int | None, units_in_flight: int | None, config_file: Path | None, maker_model: str | None,
                  maker_base_url: str | None, maker_api_key_env: str | None,
                  cache_dir: Path | None, max_repairs: int, no_progress: bool) -> None:
     """Make tools for the tasks in TASKS.jsonl with a strong model and publish them.
@@ -67,7 +71,7 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
       MAKER_MAKER_MODEL=gpt-4.1 OPENAI_API_KEY=... \\
         maker make tasks.jsonl --strategy creator --library my-lib
     """
-    from maker.jobs import JobDir, default_job_dir, run_job
+    from maker.jobs import JobDir, default_job_dir, default_units, freeze_startup_objects, run_job
     from maker.llm import ConfigError, CostLedger, ResponseCache, load_config, make_client
     from maker.report import render_report
     from maker.strategies import Options
@@ -80,7 +84,7 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     try:
         config = load_config(config_file, overrides={
             "maker.model": maker_model, "maker.base_url": maker_base_url,
-            "maker.api_key_env": maker_api_key_env,
+            "maker.api_key_env": maker_api_key_env, "maker.concurrency": concurrency,
             "cache_dir": str(cache_dir) if cache_dir else None})
         from maker.llm import require_endpoint
 
@@ -95,8 +99,10 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)
     with Sandbox(workers=2) as sb:
+        freeze_startup_objects()
         report = run_job(tasks, strategy, library_dir=library_dir, job_dir=job.path,
-                         client=client, sandbox=sb, concurrency=concurrency,
+                         client=client, sandbox=sb,
+                         concurrency=units_in_flight or default_units(config.maker.concurrency),
                          progress=not no_progress, options=Options(max_repairs=max_repairs),
                          task_errors=errors)
     render_report(report, Console())
@@ -150,16 +156,25 @@ def demo_command(workdir: Path | None) -> None:
 @click.option("--tasks", "count", type=click.IntRange(min=3), default=100, show_default=True)
 @click.option("--latency", type=click.FloatRange(min=0), default=0.2, show_default=True,
               help="Seconds per fake-server call.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Model requests in flight at once (the maker role's limit).")
+@click.option("--units-in-flight", type=click.IntRange(min=1), default=None,
+              help="Tasks worked on at once (default: twice --concurrency, as `maker make`).")
 @click.option("--max-examples", type=click.IntRange(min=1), default=None,
               help="Hypothesis examples per property during validation (default: as `maker "
                    "make`, 50).")
 def bench_make_command(count: int, latency: float, concurrency: int,
-                       max_examples: int | None) -> None:
-    """A CREATOR batch against the fake server, then again from the response cache."""
+                       units_in_flight: int | None, max_examples: int | None) -> None:
+    """A CREATOR batch against the fake server, then again from the response cache.
+
+    Prints a table and, last, one JSON line: calls, wall_s, ideal_s (calls x latency /
+    concurrency), efficiency (ideal_s / wall_s; target >= 0.75), rerun_wall_s (the same
+    command on the finished job; target < 5% of the first run) and more.
+    """
     from maker.bench_make import run_bench
 
-    run_bench(tasks=count, latency=latency, concurrency=concurrency, max_examples=max_examples)
+    run_bench(tasks=count, latency=latency, concurrency=concurrency,
+              units_in_flight=units_in_flight, max_examples=max_examples)
 
 
 def register(main: click.Group, bench: click.Group) -> None:

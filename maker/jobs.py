@@ -7,8 +7,9 @@ Each unit of work (one task for CREATOR) runs its strategy's LangGraph graph und
 ``<job id>:<unit id>`` with a SQLite checkpointer in the job dir, so a job killed at any point
 (even ``kill -9``) resumes where it stopped when run again with the same job dir: finished
 units are read back from the checkpointer and never re-run; an interrupted unit continues from
-its last finished node (a model call that node repeats is served by the response cache, and
-publishing is idempotent by content hash).
+its last finished node: checkpoints are written with ``durability="sync"``, so a node's result
+is on disk before the next node starts; a model call that node repeats is served by the
+response cache, and publishing is idempotent by content hash.
 
 The job dir holds::
 
@@ -23,6 +24,7 @@ The job dir holds::
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import json
 import os
@@ -77,6 +79,24 @@ def _serialize_ast_parse() -> None:
 
 class JobError(ValueError):
     """A job cannot start (e.g. the job dir belongs to another strategy); says what to do."""
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive now (imported modules, the graph, the library) out of the cyclic
+    garbage collector's reach (`gc.freeze`), so that the collections a long job triggers walk
+    only what the job allocates: full collections otherwise stall every unit thread for tens of
+    milliseconds each. For a process that runs jobs (`maker make`, the benchmark); a library
+    caller decides for its own process."""
+    gc.collect()
+    gc.freeze()
+
+
+def default_units(model_concurrency: int) -> int:
+    """Units a job works on at once for a role limited to `model_concurrency` requests in
+    flight: twice as many, so that while some units run sandbox validation (CPU) others keep
+    every model slot busy. The request limit itself is the client's (`RoleConfig.concurrency`),
+    not this number."""
+    return 2 * max(1, model_concurrency)
 
 
 def tasks_digest(tasks: Sequence[Task]) -> str:
@@ -257,7 +277,9 @@ def run_job(
         job_dir: where progress lives; run again with the same dir to resume.
         client: the maker's `ChatClient` (its ledger feeds the progress bar and the report).
         sandbox: where every piece of model-written code runs.
-        concurrency: units run at once (threads).
+        concurrency: units worked on at once (threads). Model requests in flight are limited
+            separately, by the client's role concurrency; `default_units` gives twice that, so
+            validation of some units overlaps waiting on the model for others.
         progress: show a progress bar (on stderr).
         gate: True for the library's regression gate, a gate function, or None/False for none.
         options: strategy knobs (repairs, retries, Hypothesis examples).
@@ -314,7 +336,7 @@ def run_job(
             try:
                 cfg = config(unit)
                 for _ in graph.stream(None if has_state else unit.state, cfg,
-                                      stream_mode="updates"):
+                                      stream_mode="updates", durability="sync"):
                     tracker.step()
                 state = dict(graph.get_state(cfg).values)
                 outcome = strat.outcome(unit.id, state)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -282,6 +282,12 @@ def scripted_model(solutions: Sequence[Solution]) -> ScriptedModel:
 
 
 # -- synthetic batches (benchmark) ------------------------------------------------------------
+def synthetic_server_reply(count: int, seed: int = 0) -> Callable[[Mapping[str, Any]], str]:
+    """The oracle's reply function for `synthetic_tasks(count, seed=seed)`: a reply factory for
+    `FakeServerProcess` (``"maker.oracle:synthetic_server_reply"``)."""
+    return Oracle(synthetic_tasks(count, seed=seed)[1]).server_reply
+
+
 def synthetic_tasks(count: int, *, seed: int = 0) -> tuple[list[Task], list[Solution]]:
     """`count` distinct tasks of the three shipped families, with their oracle solutions."""
     rng = random.Random(seed)

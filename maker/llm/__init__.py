@@ -29,7 +29,7 @@ from maker.llm.errors import (
     PriceTableError,
     ScriptError,
 )
-from maker.llm.fake_server import FakeOpenAIServer, Fault, ServerStats
+from maker.llm.fake_server import FakeOpenAIServer, FakeServerProcess, Fault, ServerStats
 from maker.llm.ledger import CostLedger, LedgerEntry, Totals
 from maker.llm.openai_model import OpenAIChatModel, parse_completion
 from maker.llm.prices import Price, PriceTable, default_price_table, load_price_table
@@ -43,6 +43,7 @@ __all__ = [
     "ConfigError",
     "CostLedger",
     "FakeOpenAIServer",
+    "FakeServerProcess",
     "Fault",
     "LLMConfig",
     "LLMError",

@@ -9,17 +9,28 @@ test can compare the cost ledger with the server's own view.
 
 Faults are queued: each request takes the next fault from the queue (normal service once the
 queue is empty). Kinds: see `FAULT_KINDS`.
+
+`FakeServerProcess` runs the same server in a child process (``python -m
+maker.llm.fake_server``), the way a real endpoint runs: its request handling does not compete
+with the client process for the GIL. Benchmarks use it; its counters are read over HTTP
+(``GET /fake/stats``).
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
+import select
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -34,6 +45,9 @@ FAULT_KINDS: Mapping[str, str] = {
     "no_content": "a 200 whose message has no content",
 }
 """Policy as data: every fault kind the server can inject, with what it does."""
+
+STATS_PATH = "/fake/stats"
+"""``GET`` here returns the server's `ServerStats` as JSON (not an OpenAI route)."""
 
 
 @dataclass(frozen=True)
@@ -306,6 +320,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        if self.path.rstrip("/") == STATS_PATH:
+            self._send_json(200, asdict(self.fake.stats()))
+            return
         if self.path.rstrip("/") != "/v1/models":
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
@@ -374,3 +391,164 @@ class _Handler(BaseHTTPRequestHandler):
             for choice in data["choices"]:
                 choice["message"].pop("content", None)
             self._send_json(200, data)
+
+
+# -- the server in its own process ----------------------------------------------------------
+
+
+def load_reply_factory(spec: str, args: Sequence[Any] = ()) -> Callable[[Mapping[str, Any]], str]:
+    """Import ``module:function`` and call it with `args`; it must return a reply callable.
+
+    Raises:
+        ValueError: the spec is not ``module:function``, or it cannot be imported or called.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"reply factory {spec!r} is not of the form module:function")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"reply factory {spec!r} cannot be imported: {exc}") from None
+    try:
+        reply = factory(*args)
+    except Exception as exc:  # noqa: BLE001 - reported as the factory's failure, in one line
+        raise ValueError(f"reply factory {spec!r} failed: {type(exc).__name__}: {exc}") from None
+    if not callable(reply):
+        raise ValueError(f"reply factory {spec!r} returned {type(reply).__name__}, "
+                         "not a callable from request body to reply text")
+    return reply
+
+
+class FakeServerProcess:
+    """A `FakeOpenAIServer` in a child process; stops when `stop()` is called or the parent dies.
+
+    Args:
+        reply_factory: ``"module:function"``; the child calls ``function(*factory_args)`` and
+            serves the callable it returns (request body -> reply text). None: echo replies.
+        factory_args: JSON-serializable arguments for the factory.
+        latency: seconds each chat request waits before answering.
+        model: the model id reported by the server.
+        start_timeout: seconds to wait for the child to report its address.
+
+    Same surface as `FakeOpenAIServer` for a client: `base_url`, `model`, `stats()`.
+    """
+
+    def __init__(self, reply_factory: str | None = None, factory_args: Sequence[Any] = (), *,
+                 latency: float = 0.0, model: str = "fake-model",
+                 start_timeout: float = 60.0) -> None:
+        self.reply_factory = reply_factory
+        self.factory_args = list(factory_args)
+        self.latency = latency
+        self.model = model
+        self.start_timeout = start_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: Any = None
+        self._base_url: str | None = None
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def start(self) -> FakeServerProcess:
+        """Start the child and wait until it serves; raises RuntimeError naming its error."""
+        if self._proc is not None:
+            return self
+        cmd = [sys.executable, "-m", "maker.llm.fake_server", "--latency", str(self.latency),
+               "--model", self.model]
+        if self.reply_factory:
+            cmd += ["--reply-factory", self.reply_factory,
+                    "--factory-args", json.dumps(self.factory_args)]
+        self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: never blocks the child
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=self._stderr)
+        self._proc = proc
+        line = b""
+        ready = select.select([proc.stdout], [], [], self.start_timeout)[0]
+        if ready and proc.stdout is not None:
+            line = proc.stdout.readline()
+        try:
+            info = json.loads(line)
+            self._base_url = str(info["base_url"])
+        except (ValueError, KeyError, TypeError):
+            err = self._stop_and_read_stderr()
+            last = err.splitlines()[-1] if err else "no address reported in time"
+            raise RuntimeError(f"the fake server process did not start: {last}") from None
+        return self
+
+    def stop(self) -> None:
+        """Close the child's stdin (it stops serving and exits); kill it if it lingers."""
+        self._stop_and_read_stderr()
+
+    def _stop_and_read_stderr(self) -> str:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return ""
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        self._stderr.seek(0)
+        err = self._stderr.read().decode("utf-8", "replace").strip()
+        self._stderr.close()
+        return err
+
+    def __enter__(self) -> FakeServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-style base URL, e.g. ``http://127.0.0.1:PORT/v1``."""
+        if self._base_url is None or self._proc is None:
+            raise RuntimeError("the fake server process is not running: call start() or use "
+                               "`with`")
+        return self._base_url
+
+    def stats(self) -> ServerStats:
+        """The child's counters, read over HTTP."""
+        root = self.base_url.removesuffix("/v1")
+        with self._opener.open(root + STATS_PATH, timeout=10) as resp:
+            return ServerStats(**json.loads(resp.read()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m maker.llm.fake_server``: serve until stdin closes; print the address first."""
+    parser = argparse.ArgumentParser(
+        prog="python -m maker.llm.fake_server",
+        description="A fake OpenAI-compatible chat server on 127.0.0.1 (for tests and "
+                    "benchmarks). Prints one JSON line with its base_url, then serves until "
+                    "its standard input is closed (or Ctrl-C).")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per chat request")
+    parser.add_argument("--model", default="fake-model", help="model id to report")
+    parser.add_argument("--reply-factory", default=None, metavar="MODULE:FUNCTION",
+                        help="called with --factory-args; returns body -> reply text "
+                             "(default: echo the last message)")
+    parser.add_argument("--factory-args", default="[]", metavar="JSON",
+                        help="a JSON list of arguments for the factory")
+    ns = parser.parse_args(argv)
+    try:
+        args = json.loads(ns.factory_args)
+        if not isinstance(args, list):
+            raise ValueError("--factory-args must be a JSON list")
+        reply: Any = load_reply_factory(ns.reply_factory, args) if ns.reply_factory else ()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if ns.latency < 0:
+        print("error: --latency must be >= 0", file=sys.stderr)
+        return 2
+    with FakeOpenAIServer(reply, latency=ns.latency, model=ns.model) as server:
+        print(json.dumps({"base_url": server.base_url, "model": server.model}), flush=True)
+        try:
+            sys.stdin.buffer.read()  # returns at EOF: the parent closed our stdin or died
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -69,3 +69,6 @@ def test_bench_make_prints_a_json_line_last() -> None:
         assert key in figures
     assert figures["calls"] == 12 and figures["rerun_requests"] == 0
     assert figures["ledger_tokens_match_server"] is True
+    # the fake server runs in its own process; its counters come back over HTTP
+    assert figures["requests"] == 12
+    assert figures["units_in_flight"] == 8 and 1 <= figures["max_in_flight"] <= 4

@@ -135,3 +135,19 @@ def test_resume_after_kill_does_not_redo_finished_units(tmp_path: Path) -> None:
             assert [r.version for r in library.store.history(rec.name)] == [1]
             ids = [p.task_ids for p in rec.provenance]
             assert len(ids) == len(set(ids)) == 2  # each task's provenance recorded once
+
+
+def test_cli_concurrency_limits_requests_in_flight_not_units(tmp_path: Path) -> None:
+    """`maker make --concurrency 2`: at most 2 requests at the endpoint at once, while up to 4
+    units are worked on (their validation overlaps the waiting)."""
+    tasks_file = tmp_path / "tasks.jsonl"
+    tasks_file.write_text(example_tasks_path().read_text())
+    with FakeOpenAIServer(oracle().server_reply, latency=0.15) as server:
+        cmd = [sys.executable, "-m", "maker.cli", "make", str(tasks_file), "--library",
+               str(tmp_path / "lib"), "--concurrency", "2", "--maker-model", server.model,
+               "--maker-base-url", server.base_url, "--no-progress"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKER_", "OPENAI"))}
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        stats = server.stats()
+    assert stats.requests == 12 and stats.max_in_flight == 2

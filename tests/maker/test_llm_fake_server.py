@@ -99,3 +99,35 @@ def test_stop_releases_the_port_and_wakes_hanging_requests() -> None:
         socket.create_connection(("127.0.0.1", port), timeout=1)
     with pytest.raises(RuntimeError, match="not running"):
         _ = server.base_url
+
+
+def test_server_process_serves_counts_and_stops() -> None:
+    from maker.llm import FakeServerProcess
+
+    server = FakeServerProcess("maker.oracle:synthetic_server_reply", [3], latency=0.05)
+    with server:
+        proc = server._proc
+        status, _, raw = post(server, {"model": "m", "messages": [
+            {"role": "user", "content": "what is the weather?"}]})
+        assert status == 200
+        assert json.loads(raw)["choices"][0]["message"]["content"] == "I cannot help with that."
+        stats = server.stats()
+        assert (stats.requests, stats.completions, stats.max_in_flight) == (1, 1, 1)
+        assert stats.completion_tokens == 5
+    assert proc is not None and proc.poll() is not None  # the child exited with the context
+    with pytest.raises(RuntimeError, match="not running"):
+        server.base_url  # noqa: B018 - the property raises
+
+
+@pytest.mark.parametrize(("factory", "message"), [
+    ("maker.oracle", "not of the form module:function"),
+    ("maker.oracle:no_such_thing", "cannot be imported"),
+    ("no_such_module_xyz:f", "cannot be imported"),
+    ("maker.oracle:Solution", "missing"),
+])
+def test_server_process_reports_a_bad_factory_in_one_line(factory: str, message: str) -> None:
+    from maker.llm import FakeServerProcess
+
+    with pytest.raises(RuntimeError, match="did not start") as info:
+        FakeServerProcess(factory).start()
+    assert message in str(info.value) and "\n" not in str(info.value)
