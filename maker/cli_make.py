@@ -71,26 +71,26 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
       MAKER_MAKER_MODEL=gpt-4.1 OPENAI_API_KEY=... \\
         maker make tasks.jsonl --strategy creator --library my-lib
     """
-    from maker.jobs import JobDir, default_job_dir, default_units, freeze_startup_objects, run_job
-    from maker.llm import ConfigError, CostLedger, ResponseCache, load_config, make_client
-    from maker.report import render_report
-    from maker.strategies import Options
-    from sandbox import Sandbox
+    from maker.llm import ConfigError, load_config, require_endpoint
 
-    try:
-        get_strategy(strategy)
-    except StrategyUnavailable as exc:
-        _fail(str(exc))
-    try:
+    try:  # first, before the heavy imports: a missing endpoint is said at once
         config = load_config(config_file, overrides={
             "maker.model": maker_model, "maker.base_url": maker_base_url,
             "maker.api_key_env": maker_api_key_env, "maker.concurrency": concurrency,
             "cache_dir": str(cache_dir) if cache_dir else None})
-        from maker.llm import require_endpoint
-
         require_endpoint(config, "maker")
     except ConfigError as exc:
         _fail(str(exc))
+    try:
+        get_strategy(strategy)
+    except StrategyUnavailable as exc:
+        _fail(str(exc))
+    from maker.jobs import JobDir, default_job_dir, default_units, freeze_startup_objects, run_job
+    from maker.llm import CostLedger, ResponseCache, make_client
+    from maker.report import render_report
+    from maker.strategies import Options
+    from sandbox import Sandbox
+
     tasks, errors = _load(tasks_file)
     if not tasks:
         _fail(f"{tasks_file} has no valid task ({len(errors)} malformed line(s))")

@@ -282,6 +282,15 @@ def scripted_model(solutions: Sequence[Solution]) -> ScriptedModel:
 
 
 # -- synthetic batches (benchmark) ------------------------------------------------------------
+def example_server_reply() -> Callable[[Mapping[str, Any]], str]:
+    """The oracle's reply function for the shipped example tasks (CREATOR prompts): a reply
+    factory for the fake server, e.g. ``python -m maker.llm.fake_endpoint --reply-factory
+    maker.oracle:example_server_reply``, to try `maker make` on the wire without a model."""
+    from maker.tasks import example_tasks_path, load_tasks
+
+    return Oracle(example_solutions(load_tasks(example_tasks_path())[0])).server_reply
+
+
 def synthetic_server_reply(count: int, seed: int = 0) -> Callable[[Mapping[str, Any]], str]:
     """The oracle's reply function for `synthetic_tasks(count, seed=seed)`: a reply factory for
     `FakeServerProcess` (``"maker.oracle:synthetic_server_reply"``)."""

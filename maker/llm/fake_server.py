@@ -11,7 +11,7 @@ Faults are queued: each request takes the next fault from the queue (normal serv
 queue is empty). Kinds: see `FAULT_KINDS`.
 
 `FakeServerProcess` runs the same server in a child process (``python -m
-maker.llm.fake_server``), the way a real endpoint runs: its request handling does not compete
+maker.llm.fake_endpoint``), the way a real endpoint runs: its request handling does not compete
 with the client process for the GIL. Benchmarks use it; its counters are read over HTTP
 (``GET /fake/stats``).
 """
@@ -22,6 +22,7 @@ import argparse
 import importlib
 import json
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -450,8 +451,8 @@ class FakeServerProcess:
         """Start the child and wait until it serves; raises RuntimeError naming its error."""
         if self._proc is not None:
             return self
-        cmd = [sys.executable, "-m", "maker.llm.fake_server", "--latency", str(self.latency),
-               "--model", self.model]
+        cmd = [sys.executable, "-m", "maker.llm.fake_endpoint", "--until-stdin-closes",
+               "--latency", str(self.latency), "--model", self.model]
         if self.reply_factory:
             cmd += ["--reply-factory", self.reply_factory,
                     "--factory-args", json.dumps(self.factory_args)]
@@ -516,12 +517,12 @@ class FakeServerProcess:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m maker.llm.fake_server``: serve until stdin closes; print the address first."""
+    """``python -m maker.llm.fake_endpoint``: print the address, then serve until stopped."""
     parser = argparse.ArgumentParser(
-        prog="python -m maker.llm.fake_server",
+        prog="python -m maker.llm.fake_endpoint",
         description="A fake OpenAI-compatible chat server on 127.0.0.1 (for tests and "
                     "benchmarks). Prints one JSON line with its base_url, then serves until "
-                    "its standard input is closed (or Ctrl-C).")
+                    "Ctrl-C or SIGTERM.")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per chat request")
     parser.add_argument("--model", default="fake-model", help="model id to report")
     parser.add_argument("--reply-factory", default=None, metavar="MODULE:FUNCTION",
@@ -529,6 +530,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(default: echo the last message)")
     parser.add_argument("--factory-args", default="[]", metavar="JSON",
                         help="a JSON list of arguments for the factory")
+    parser.add_argument("--until-stdin-closes", action="store_true",
+                        help="stop when standard input reaches end of file (for a parent "
+                             "process that owns the server)")
     ns = parser.parse_args(argv)
     try:
         args = json.loads(ns.factory_args)
@@ -544,11 +548,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with FakeOpenAIServer(reply, latency=ns.latency, model=ns.model) as server:
         print(json.dumps({"base_url": server.base_url, "model": server.model}), flush=True)
         try:
-            sys.stdin.buffer.read()  # returns at EOF: the parent closed our stdin or died
+            if ns.until_stdin_closes:
+                sys.stdin.buffer.read()  # returns at EOF: the parent closed our stdin or died
+            else:
+                signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+                threading.Event().wait()
         except KeyboardInterrupt:
             pass
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

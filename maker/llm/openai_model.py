@@ -15,9 +15,8 @@ import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -28,6 +27,9 @@ from tenacity import (
 from maker.llm.config import RoleConfig
 from maker.llm.errors import ConfigError, MalformedResponseError, ModelCallError
 from maker.llm.types import ChatResponse, Message, Usage
+
+if TYPE_CHECKING:  # the SDK is imported on first use: ~0.6 s that config errors need not pay
+    import openai
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 """HTTP statuses worth another attempt (any other 5xx is retried too)."""
@@ -145,6 +147,8 @@ class OpenAIChatModel:
         """The SDK client, built on first use."""
         with self._client_lock:
             if self._client is None:
+                import openai
+
                 self._client = openai.OpenAI(
                     base_url=self.config.effective_base_url,
                     api_key=self.config.api_key or NO_KEY,
@@ -214,6 +218,8 @@ class OpenAIChatModel:
         return min(cap, exponential + random.uniform(0, initial))
 
     def _send(self, model: str, messages: list[Message], params: Mapping[str, Any]) -> ChatResponse:
+        import openai
+
         known, extra = _split_params(params)
         try:
             raw = self.client.chat.completions.with_raw_response.create(

@@ -14,7 +14,14 @@ import pytest
 
 from library import Library
 from maker.jobs import JobError, run_job
-from maker.llm import CostLedger, FakeOpenAIServer, ResponseCache, load_config, make_client
+from maker.llm import (
+    CostLedger,
+    FakeOpenAIServer,
+    FakeServerProcess,
+    ResponseCache,
+    load_config,
+    make_client,
+)
 from maker.oracle import Oracle, example_solutions
 from maker.strategies import StrategyUnavailable, get_strategy
 from maker.tasks import example_tasks_path, load_tasks
@@ -142,7 +149,7 @@ def test_cli_concurrency_limits_requests_in_flight_not_units(tmp_path: Path) -> 
     units are worked on (their validation overlaps the waiting)."""
     tasks_file = tmp_path / "tasks.jsonl"
     tasks_file.write_text(example_tasks_path().read_text())
-    with FakeOpenAIServer(oracle().server_reply, latency=0.15) as server:
+    with FakeServerProcess("maker.oracle:example_server_reply", latency=0.15) as server:
         cmd = [sys.executable, "-m", "maker.cli", "make", str(tasks_file), "--library",
                str(tmp_path / "lib"), "--concurrency", "2", "--maker-model", server.model,
                "--maker-base-url", server.base_url, "--no-progress"]
