@@ -55,12 +55,17 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
 @click.option("--maker-api-key-env", default=None, help="Env variable holding the maker's key.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
               help="Response cache directory (default: LIBRARY/.llm-cache).")
-@click.option("--max-repairs", type=click.IntRange(min=0), default=3, show_default=True)
+@click.option("--max-repairs", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Repair rounds per unit after a failing validation or run.")
+@click.option("--solve-samples", type=click.IntRange(min=1), default=1, show_default=True,
+              help="craft: programs tried per train problem until one reproduces the gold "
+                   "answer (each new one sees the last one's result, never the answer).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Path | None,
                  concurrency: int | None, units_in_flight: int | None, config_file: Path | None, maker_model: str | None,
                  maker_base_url: str | None, maker_api_key_env: str | None,
-                 cache_dir: Path | None, max_repairs: int, no_progress: bool) -> None:
+                 cache_dir: Path | None, max_repairs: int, solve_samples: int,
+                 no_progress: bool) -> None:
     """Make tools for the tasks in TASKS.jsonl with a strong model and publish them.
 
     Malformed task lines are reported (line and field) and skipped; the rest still runs.
@@ -103,8 +108,8 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
         report = run_job(tasks, strategy, library_dir=library_dir, job_dir=job.path,
                          client=client, sandbox=sb,
                          concurrency=units_in_flight or default_units(config.maker.concurrency),
-                         progress=not no_progress, options=Options(max_repairs=max_repairs),
-                         task_errors=errors)
+                         progress=not no_progress, task_errors=errors,
+                         options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
     render_report(report, Console())
     click.echo(f"report: {job.report_file}")
     sys.exit(1 if report.errors else 0)

@@ -73,11 +73,13 @@ class UnitOutcome:
 class Options:
     """Knobs shared by strategies. ``max_repairs`` bounds rectify + repair rounds per unit;
     ``max_retries`` bounds re-asking after an unparseable reply; ``max_examples`` is the most
-    Hypothesis examples per property during validation."""
+    Hypothesis examples per property during validation; ``solve_samples`` is how many programs
+    CRAFT runs per train problem until one reproduces the gold answer (each a new sample)."""
 
     max_repairs: int = 3
     max_retries: int = 2
     max_examples: int = 50
+    solve_samples: int = 1
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ One unit per task type. The graph::
                       (unparseable,     repair
                        bounded retries)
 
-- solve: each train-split problem with a gold answer gets one program ``solution()`` (prompt
+- solve: each train-split problem with a gold answer gets a program ``solution()`` (prompt
   ``craft_solve``, phase ``solve``), run in the sandbox and kept only if it returns the gold
-  answer; the others are dropped with the reason (wrong answer, error, unparseable).
+  answer; the others are dropped with the reason (wrong answer, error, unparseable). With
+  ``Options.solve_samples`` > 1 a program that failed or missed is followed by a new sample
+  that sees its program and what it returned (never the gold answer), up to that many programs
+  per problem.
 - abstract: the verified solutions, in groups of at most `MAX_SHOWN`, go to the maker (prompt
   ``craft_abstract``, phase ``abstract``) for one generic tool per group, with unit tests that
   re-solve the group's problems.
@@ -69,6 +72,8 @@ class CraftState(TypedDict, total=False):
     tasks: list[dict[str, Any]]
     queue: list[str]  # train task ids still to solve
     attempts: dict[str, int]  # per task id: replies re-asked after a parse failure
+    tries: dict[str, int]  # per task id: programs that ran but missed the gold answer
+    missed: dict[str, str] | None  # the last such program: task_id, source, observation
     solutions: list[dict[str, Any]]  # {"task_id", "problem", "source", "answer"}
     groups: list[list[int]]  # indexes into solutions, one tool per group
     group: int
@@ -128,8 +133,15 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     task = _task(state, queue[0])
     attempts = dict(state.get("attempts") or {})
     used = attempts.get(task.id, 0)
+    tries = dict(state.get("tries") or {})
+    missed = tries.get(task.id, 0)
     messages = render("craft_solve", policy=ctx.sandbox.policy, problem=task.text)
-    text, usage = ask(ctx, state.get("usage"), messages, "solve", used)
+    last = state.get("missed") or {}
+    if missed and last.get("task_id") == task.id:  # a new sample that sees the last miss
+        messages += [{"role": "assistant", "content": f"```python solution\n{last['source']}```"},
+                     {"role": "user", "content": f"{last['observation']}\n\nFind the mistake "
+                      "and reply with a corrected `python solution` block."}]
+    text, usage = ask(ctx, state.get("usage"), messages, "solve", used + missed)
     parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=SOLUTION_ENTRY)
     update: dict[str, Any] = {"usage": usage}
     if isinstance(parsed, Rejection):
@@ -140,9 +152,15 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
             return update | {"attempts": attempts, "next": "solve", "rejections": [record]}
         return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
     checked = check_solution(ctx, parsed, task)
-    if isinstance(checked, dict):  # dropped: the reason
+    if isinstance(checked, dict):  # dropped: the reason; sampled again while allowed
         record = rejection(state, "solve", checked["reason"], checked["message"],
                            source=parsed.source, task_id=task.id)
+        if missed + 1 < ctx.options.solve_samples:
+            tries[task.id] = missed + 1
+            last = {"task_id": task.id, "source": parsed.source,
+                    "observation": checked["observation"]}
+            return update | {"tries": tries, "missed": last, "next": "solve",
+                             "rejections": [record]}
         return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
     solution = {"task_id": task.id, "problem": task.text, "source": parsed.source,
                 "answer": task.answer}
@@ -151,17 +169,23 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 def check_solution(ctx: Context, draft: ToolDraft, task: Task) -> dict[str, str] | None:
     """Run ``solution()`` in the sandbox: None when it returns the gold answer, else
-    ``{"reason", "message"}``."""
+    ``{"reason", "message", "observation"}``: the message (for the record) names the gold
+    answer; the observation (for a new sample) shows only what the program did, as quoted
+    data."""
     if draft.params:
-        return {"reason": "solve:bad_signature",
-                "message": f"solution() must take no arguments, it takes {draft.signature}"}
+        message = f"solution() must take no arguments, it takes {draft.signature}"
+        return {"reason": "solve:bad_signature", "message": message,
+                "observation": message[0].upper() + message[1:] + "."}
     result = ctx.sandbox.run(draft.source, draft.name, kwargs={})
     if not result.ok:
-        return {"reason": "solve:error", "message": f"the program failed: {result.error}"}
+        return {"reason": "solve:error", "message": f"the program failed: {result.error}",
+                "observation": f"The program failed:\n{result.as_observation()}"}
     if not values_equal(result.value, task.answer):
         return {"reason": "solve:wrong_answer",
                 "message": f"returned {result.value!r:.200}, the gold answer is "
-                           f"{task.answer!r:.200}"}
+                           f"{task.answer!r:.200}",
+                "observation": "The program ran, but its answer is not correct. It returned:"
+                               f"\n{result.as_observation()}"}
     return None
 
 

@@ -145,6 +145,33 @@ def test_solve_node_drops_a_wrong_solution(sb: Sandbox) -> None:
     assert update["rejections"][0]["reason"] == "solve:wrong_answer"
 
 
+def test_missed_solution_is_sampled_again_without_the_gold_answer(sb: Sandbox) -> None:
+    crash = SOL_2.replace("return a + 0", "return a // 0")
+    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, crash, SOL_2, TOOL], solve_samples=3)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["solve"] * 4 + ["abstract"]
+    assert [s["task_id"] for s in state["solutions"]] == ["gcd-1", "gcd-2"]
+    assert [r["reason"] for r in state["rejections"]] == ["solve:wrong_answer", "solve:error"]
+    second, third = model.calls[2].messages, model.calls[3].messages
+    assert second[-2]["role"] == "assistant" and "return a + 1" in second[-2]["content"]
+    assert "its answer is not correct" in second[-1]["content"] and "10" in second[-1]["content"]
+    assert "ZeroDivisionError" in third[-1]["content"] and "return a // 0" in third[-2]["content"]
+    for call in model.calls[1:4]:  # gcd-2's gold answer (9) is never shown
+        assert "9" not in "".join(m["content"] for m in call.messages[2:])
+    assert state["status"] == "accepted"
+
+
+def test_solve_samples_bound_the_programs_per_problem(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, SOL_2_WRONG, TOOL.replace(
+        "    assert gcd(45, 27) == 9\n", "")], solve_samples=2)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["solve", "solve", "solve", "abstract"]
+    assert [s["task_id"] for s in state["solutions"]] == ["gcd-1"]
+    assert [r["reason"] for r in state["rejections"]] == ["solve:wrong_answer"] * 2
+
+
 def test_abstract_and_verify_nodes(sb: Sandbox) -> None:
     ctx, model = _ctx(sb, [TOOL])
     state = {**initial_state("gcd", _tasks()), "queue": [], "groups": [[0]], "group": 0,
