@@ -112,7 +112,10 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
                          options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
     render_report(report, Console())
     click.echo(f"report: {job.report_file}")
-    sys.exit(1 if report.errors else 0)
+    if report.stopped:
+        click.echo(f"error: the job stopped early, {report.not_started} unit(s) not started: "
+                   f"{report.stopped}", err=True)
+    sys.exit(1 if report.errors or report.stopped else 0)
 
 
 @click.command("demo")

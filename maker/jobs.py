@@ -77,6 +77,10 @@ def _serialize_ast_parse() -> None:
     ast.parse = parse  # type: ignore[assignment]
 
 
+STOP_AFTER_ERRORS = 5
+"""A job starts no new unit after this many units in a row ended in an error."""
+
+
 class JobError(ValueError):
     """A job cannot start (e.g. the job dir belongs to another strategy); says what to do."""
 
@@ -267,6 +271,7 @@ def run_job(
     options: Options | None = None,
     task_errors: Sequence[TaskError] = (),
     console: Console | None = None,
+    stop_after_errors: int | None = STOP_AFTER_ERRORS,
 ) -> JobReport:
     """Run `strategy` over `tasks`, publishing accepted tools into the library at `library_dir`.
 
@@ -284,6 +289,9 @@ def run_job(
         gate: True for the library's regression gate, a gate function, or None/False for none.
         options: strategy knobs (repairs, retries, Hypothesis examples).
         task_errors: malformed task lines, carried into the report.
+        stop_after_errors: after this many units in a row end in an error (e.g. the endpoint
+            is down), start no new unit: the report says why (`JobReport.stopped`) and the
+            units not started run on the next run. None: never stop early.
 
     Returns:
         The `JobReport`, also saved as ``report.json`` in the job dir. Units that raised
@@ -330,8 +338,14 @@ def run_job(
         for outcome in outcomes.values():
             tracker.done(outcome.status, started=False)
 
+        streak = {"errors": 0}
+        stopped: list[str] = []
+        streak_lock = threading.Lock()
+
         def run_unit(item: tuple[Unit, bool]) -> None:
             unit, has_state = item
+            if stopped:
+                return  # not started: the next run does it
             tracker.start()
             try:
                 cfg = config(unit)
@@ -343,9 +357,18 @@ def run_job(
                 if outcome.status not in ("accepted", "rejected"):
                     raise RuntimeError(f"unit ended in status {outcome.status!r}")
             except Exception as exc:  # noqa: BLE001 - one unit's failure must not stop the batch
-                errors[unit.id] = {"unit_id": unit.id, "error": f"{type(exc).__name__}: {exc}"}
+                message = f"{type(exc).__name__}: {exc}"
+                errors[unit.id] = {"unit_id": unit.id, "error": message}
                 tracker.done("error")
+                with streak_lock:
+                    streak["errors"] += 1
+                    if (stop_after_errors and streak["errors"] >= stop_after_errors
+                            and not stopped):
+                        stopped.append(f"{streak['errors']} units in a row ended in an error; "
+                                       f"the last: {message}")
                 return
+            with streak_lock:
+                streak["errors"] = 0
             job.append_unit(outcome)
             outcomes[unit.id] = outcome
             tracker.done(outcome.status)
@@ -364,14 +387,15 @@ def run_job(
             if bar is not None:
                 bar.stop()
     report = _report(job, meta, strat.name, units, outcomes, errors, resumed, library_dir,
-                     client, time.monotonic() - started, task_errors)
+                     client, time.monotonic() - started, task_errors,
+                     stopped[0] if stopped else "")
     return report
 
 
 def _report(job: JobDir, meta: dict[str, Any], strategy: str, units: Sequence[Unit],
             outcomes: dict[str, UnitOutcome], errors: dict[str, dict[str, Any]], resumed: int,
             library_dir: str | Path, client: ChatClient, wall_s: float,
-            task_errors: Sequence[TaskError]) -> JobReport:
+            task_errors: Sequence[TaskError], stopped: str = "") -> JobReport:
     ordered = [outcomes[u.id] for u in units if u.id in outcomes]
     rejections = [r for o in ordered for r in o.rejections]
     _write_atomic(job.rejections_file, "".join(
@@ -391,6 +415,8 @@ def _report(job: JobDir, meta: dict[str, Any], strategy: str, units: Sequence[Un
         error_details=tuple(errors[u.id] for u in units if u.id in errors),
         task_errors=tuple(e.to_json() for e in task_errors),
         phases=phase_table(client.ledger),
+        stopped=stopped,
+        not_started=len(units) - len(outcomes) - len(errors),
     )
     _write_atomic(job.report_file, report.dumps())
     return report

@@ -57,6 +57,8 @@ class JobReport:
     error_details: tuple[dict[str, Any], ...] = ()
     task_errors: tuple[dict[str, Any], ...] = ()
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stopped: str = ""  # why the run started no more units (empty: it ran them all)
+    not_started: int = 0  # units left for the next run
 
     @property
     def finished(self) -> int:
@@ -90,6 +92,7 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
     for label, value in (
         ("units", report.units), ("accepted", report.accepted), ("rejected", report.rejected),
         ("errors (retried on the next run)", report.errors),
+        ("not started (run again to continue)", report.not_started),
         ("already finished before this run", report.resumed),
         ("malformed task lines", len(report.task_errors)),
         ("wall time (this run)", f"{report.wall_s:.2f} s"), ("job dir", report.job_dir),
@@ -120,7 +123,7 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
         errors.add_column("unit")
         errors.add_column("error")
         for e in report.error_details[:20]:
-            errors.add_row(str(e.get("unit_id")), str(e.get("error"))[:160])
+            errors.add_row(str(e.get("unit_id")), str(e.get("error"))[:400])
         console.print(errors)
     if report.task_errors:
         bad = Table(title="malformed task lines (skipped)")

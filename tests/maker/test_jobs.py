@@ -158,3 +158,19 @@ def test_cli_concurrency_limits_requests_in_flight_not_units(tmp_path: Path) -> 
         assert out.returncode == 0, out.stderr[-2000:]
         stats = server.stats()
     assert stats.requests == 12 and stats.max_in_flight == 2
+
+
+def test_job_stops_starting_units_after_errors_in_a_row_and_resumes(tmp_path: Path,
+                                                                  sb: Sandbox) -> None:
+    kw = dict(library_dir=tmp_path / "lib", job_dir=tmp_path / "job", sandbox=sb,
+              concurrency=1, progress=False)
+    with FakeOpenAIServer(oracle().server_reply, faults=["500"] * 10) as server:
+        down = run_job(TASKS, "creator", client=wire_client(server), stop_after_errors=2, **kw)
+        assert server.stats().requests == 10  # two units, five attempts each, then no more
+        assert (down.errors, down.not_started, down.accepted) == (2, 4, 0)
+        assert down.stopped.startswith("2 units in a row ended in an error; the last: "
+                                       "ModelCallError")
+        saved = json.loads((tmp_path / "job" / "report.json").read_text())
+        assert saved["not_started"] == 4 and saved["stopped"] == down.stopped
+        up = run_job(TASKS, "creator", client=wire_client(server), **kw)  # the endpoint is back
+    assert (up.accepted, up.errors, up.not_started, up.stopped) == (6, 0, 0, "")
