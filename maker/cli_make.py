@@ -36,9 +36,10 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strategy", type=click.Choice(list(REGISTRY)), default="creator",
               show_default=True, help="How tools are made.")
-@click.option("--library", "library_dir", required=True, type=click.Path(path_type=Path),
+@click.option("--library", "library_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
               help="Library directory to publish into (created if missing).")
-@click.option("--job-dir", type=click.Path(path_type=Path), default=None,
+@click.option("--job-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where progress is kept (default: LIBRARY/jobs/STRATEGY-<tasks digest>); "
                    "re-run the same command to resume.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=None,
