@@ -126,7 +126,7 @@ def retry_or_give_up(state: Mapping[str, Any], ctx: Context, phase: str,
         retries[phase] = used + 1
         return {"retries": retries, "next": phase, "rejections": [record]}
     return {"retries": retries, "next": "end", "status": "rejected",
-            "reason": f"{phase}: {rej}"[:500], "rejections": [record]}
+            "reason": f"{phase}:{rej}"[:500], "rejections": [record]}
 
 
 # -- verification and repair -----------------------------------------------------------------

@@ -198,8 +198,8 @@ def _after_solving(state: dict[str, Any], records: list[dict[str, Any]],
         return update | {"next": "solve"}
     if not solutions:
         return update | {"next": "end", "status": "rejected",
-                         "reason": "no verified solutions: no train problem with a gold answer "
-                                   "was solved by a program that reproduces it"}
+                         "reason": "solve:no_verified_solutions: no train problem with a gold "
+                                   "answer was solved by a program that reproduces it"}
     return update | {"next": "abstract", "groups": group_solutions(len(solutions)), "group": 0}
 
 

@@ -119,7 +119,8 @@ def _retry_or_give_up(state: dict[str, Any], ctx: Context, phase: str, rej: Reje
         retries[phase] = used + 1
         return {"retries": retries, "next": phase, "rejections": [record]}
     return {"retries": retries, "next": "end", "status": "rejected",
-            "reason": f"{phase}: {message}", "rejections": [record]}
+            "reason": (f"{phase}:{message}" if isinstance(rej, Rejection)
+                       else f"{phase}:{reason}: {message}")[:500], "rejections": [record]}
 
 
 def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
@@ -219,7 +220,7 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                           else "wrong_answer", state.get("feedback", ""), state["draft"])
     if repairs >= ctx.options.max_repairs:
         return {"next": "end", "status": "rejected", "rejections": [rejected],
-                "reason": f"no correct run after {repairs} repair(s): {state.get('feedback')}"}
+                "reason": f"rectify:exhausted: no correct run after {repairs} repair(s): {state.get('feedback')}"}
     run = RunResult.from_json(state["run"])
     messages = render("creator_rectify", problem=state["problem"], source=draft.source,
                       call=state["call"]["text"], observation=run,
@@ -273,7 +274,7 @@ def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dic
             return {"next": phase, "rejections": [record]} if phase == "repair" else {
                 "next": "rectify", "rejections": [record]}
         return {"next": "end", "status": "rejected", "rejections": [record],
-                "reason": f"{phase}: {parsed}"}
+                "reason": f"{phase}:{parsed}"[:500]}
     nxt = "execute" if _same_signature(state.get("draft"), parsed) else "decide"
     return {"draft": parsed.to_json(), "next": nxt, "verdict": None}
 
@@ -312,7 +313,7 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if result.outcome in ("created", "duplicate", "merged"):
         return {"tool": tool, "status": "accepted", "next": "end"}
     return {"tool": tool, "status": "rejected", "next": "end",
-            "reason": f"publish {result.outcome}: {result.reason}"[:500],
+            "reason": f"publish:{result.outcome}: {result.reason}"[:500],
             "rejections": [_rejection(state, "publish", f"publish:{result.outcome}",
                                       result.reason, state["draft"])]}
 

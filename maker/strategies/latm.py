@@ -219,7 +219,8 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask for one generic tool with unit tests from the shown examples."""
     if not state.get("shown"):
         return {"next": "end", "status": "rejected",
-                "reason": "no worked examples on the train split: LATM needs a few to show",
+                "reason": "propose:no_examples: no worked examples on the train split; LATM "
+                          "needs a few to show",
                 "rejections": [rejection(state, "propose", "no_examples",
                                          "no train-split task of this type has examples")]}
     sample = (state.get("retries") or {}).get("propose", 0)
@@ -301,7 +302,7 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if tool["outcome"] in ACCEPTED_OUTCOMES:
         return {"tools": [tool], "status": "accepted", "next": "end"}
     return {"tools": [tool], "status": "rejected", "next": "end",
-            "reason": f"publish {tool['outcome']}: {tool['reason']}"[:500],
+            "reason": f"publish:{tool['outcome']}: {tool['reason']}"[:500],
             "rejections": [rejection(state, "publish", f"publish:{tool['outcome']}",
                                      tool["reason"], source=draft.source)]}
 

@@ -140,7 +140,7 @@ def test_hostile_tool_code_is_rejected_and_never_run(tmp_path: Path, sb: Sandbox
     report = run(tmp_path, sb, model, [TASK])
     model.assert_consumed()  # not recoverable: no retry was asked for
     assert report.rejected == 1 and not marker.exists()
-    assert report.rejection_reasons == {"create": 1}
+    assert report.rejection_reasons == {f"create:{reason}": 1}
     assert report.draft_rejections == {reason: 1}
 
 

@@ -174,3 +174,19 @@ def test_job_stops_starting_units_after_errors_in_a_row_and_resumes(tmp_path: Pa
         assert saved["not_started"] == 4 and saved["stopped"] == down.stopped
         up = run_job(TASKS, "creator", client=wire_client(server), **kw)  # the endpoint is back
     assert (up.accepted, up.errors, up.not_started, up.stopped) == (6, 0, 0, "")
+
+
+@pytest.mark.parametrize(("reason", "code"), [
+    ("propose:no_code_block: the reply has no fenced ```python code block",
+     "propose:no_code_block"),
+    ("validation:held_out (repairs exhausted): expected 28, got 16", "validation:held_out"),
+    ("solve:no_verified_solutions: no train problem with a gold answer was solved",
+     "solve:no_verified_solutions"),
+    ("publish:rejected: gate failed against gcd@4", "publish:rejected"),
+    ("rectify:exhausted: no correct run after 3 repair(s): The call failed", "rectify:exhausted"),
+])
+def test_unit_reasons_lead_with_a_code_the_report_counts(reason: str, code: str) -> None:
+    from maker.report import count_reasons, reason_code
+
+    assert reason_code(reason) == code
+    assert count_reasons([reason, reason]) == {code: 2}

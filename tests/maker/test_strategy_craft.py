@@ -141,7 +141,8 @@ def test_solve_node_drops_a_wrong_solution(sb: Sandbox) -> None:
     update = solve(state, ctx)
     assert model.calls[0].phase == "solve"
     assert update["solutions"] == [] and update["next"] == "end"
-    assert update["status"] == "rejected" and "no verified solutions" in update["reason"]
+    assert update["status"] == "rejected" and update["reason"].startswith(
+        "solve:no_verified_solutions: ")
     assert update["rejections"][0]["reason"] == "solve:wrong_answer"
 
 
