@@ -1,0 +1,47 @@
+"""Opt-in, against a real endpoint: the README's main job end to end.
+
+    MAKER_LIVE_BASE_URL=http://localhost:11434/v1 MAKER_LIVE_MODEL=qwen2.5-coder:7b \\
+        python -m pytest -m live -q
+
+(plus OPENAI_API_KEY for a hosted endpoint). A model may fail to make some tools, so the test
+asks only what every working set-up gives: no unit errors, every task finished, and every
+accepted tool is in the library and passes its own stored tests in the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from library import Library
+from library.suites import SuiteError, to_sandbox_suite
+from maker.tasks import example_tasks_path
+from sandbox import Sandbox
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("strategy", ["creator", "latm"])
+def test_live_make_on_the_example_tasks(tmp_path: Path, sb: Sandbox, strategy: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKER_MAKER_")}
+    env["MAKER_MAKER_BASE_URL"] = os.environ["MAKER_LIVE_BASE_URL"]
+    env["MAKER_MAKER_MODEL"] = os.environ.get("MAKER_LIVE_MODEL", "gpt-4o-mini")
+    lib = tmp_path / "lib"
+    out = subprocess.run([sys.executable, "-m", "maker.cli", "make", str(example_tasks_path()),
+                          "--strategy", strategy, "--library", str(lib), "--no-progress"],
+                         env=env, capture_output=True, text=True, timeout=1800)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(next((lib / "jobs").iterdir()).joinpath("report.json").read_text())
+    assert report["errors"] == 0 and report["not_started"] == 0
+    assert report["accepted"] + report["rejected"] == report["units"]
+    with Library.open(lib, read_only=True) as library:
+        for tool in report["tools"]:
+            rec = library.resolve(tool["ref"])
+            suite = to_sandbox_suite(rec.tests)
+            assert not isinstance(suite, SuiteError), (tool["ref"], suite)
+            result = sb.run_tests(rec.source, rec.entry, suite)
+            assert result.passed, (tool["ref"], result)
