@@ -2,20 +2,20 @@
 
 The first run makes every model call through the wire: the fake server runs in its own process
 (`FakeServerProcess`, as a real endpoint would; an in-process server would take the client's
-GIL to answer) and answers after `latency` seconds with the oracle's reply for the task. ``rerun_wall_s`` is the same command re-run on
-the finished job (same job dir and response cache): it resumes, makes zero requests and gives
-the same results; the target is under 5% of the first run (``rerun_ratio``). The
-``fresh_job_cached_*`` figures are a fresh job dir and a fresh library served from the first
-run's response cache: zero requests, everything else redone (sandbox runs, validation,
-checkpoints, publishing), with its own ratio.
+GIL to answer) and answers after `latency` seconds with the oracle's reply for the task.
+``rerun_wall_s`` is the same command re-run on the finished job (same job dir and response
+cache): it resumes, makes zero requests and gives the same results; the target is under 5% of
+the first run (``rerun_ratio``). The ``fresh_job_cached_*`` figures are a fresh job dir and a
+fresh library served from the first run's response cache: zero requests, everything else redone
+(sandbox runs, validation, checkpoints, publishing), with its own ratio.
 
 Validation uses the settings of a default `maker make` run (`Options()`: max_examples 50)
 unless ``max_examples`` is given. Before the timers start, the sandbox runs one warm-up call and
 the process does its one-time imports (the strategy's LangGraph graph, the OpenAI SDK's chat
 client; no request is made), and, as `maker make` does, freezes the objects alive after
-start-up out of the cyclic garbage collector; their time is reported as ``startup_s``. Reused in-process state
-(`maker.validation.PROPERTY_MEMO`, parse memos) carries over between the runs, as it would in
-one long-lived process.
+start-up out of the cyclic garbage collector; their time is reported as ``startup_s``. Reused
+in-process state (`maker.validation.PROPERTY_MEMO`, parse memos) carries over between the runs,
+as it would in one long-lived process.
 
 `concurrency` is the maker role's limit on model requests in flight (the fake server reports the
 highest it saw as ``max_in_flight``). The job works on ``units_in_flight`` units at once (default

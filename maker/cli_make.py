@@ -63,7 +63,8 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
                    "answer (each new one sees the last one's result, never the answer).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Path | None,
-                 concurrency: int | None, units_in_flight: int | None, config_file: Path | None, maker_model: str | None,
+                 concurrency: int | None, units_in_flight: int | None,
+                 config_file: Path | None, maker_model: str | None,
                  maker_base_url: str | None, maker_api_key_env: str | None,
                  cache_dir: Path | None, max_repairs: int, solve_samples: int,
                  no_progress: bool) -> None:

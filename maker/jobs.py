@@ -338,11 +338,12 @@ def run_job(
         for outcome in outcomes.values():
             tracker.done(outcome.status, started=False)
 
-        streak = {"errors": 0}
-        stopped: list[str] = []
+        errors_in_a_row = 0
+        stopped = ""  # why no new unit starts (set once)
         streak_lock = threading.Lock()
 
         def run_unit(item: tuple[Unit, bool]) -> None:
+            nonlocal errors_in_a_row, stopped
             unit, has_state = item
             if stopped:
                 return  # not started: the next run does it
@@ -361,14 +362,13 @@ def run_job(
                 errors[unit.id] = {"unit_id": unit.id, "error": message}
                 tracker.done("error")
                 with streak_lock:
-                    streak["errors"] += 1
-                    if (stop_after_errors and streak["errors"] >= stop_after_errors
-                            and not stopped):
-                        stopped.append(f"{streak['errors']} units in a row ended in an error; "
-                                       f"the last: {message}")
+                    errors_in_a_row += 1
+                    if stop_after_errors and errors_in_a_row >= stop_after_errors and not stopped:
+                        stopped = (f"{errors_in_a_row} units in a row ended in an error; "
+                                   f"the last: {message}")
                 return
             with streak_lock:
-                streak["errors"] = 0
+                errors_in_a_row = 0
             job.append_unit(outcome)
             outcomes[unit.id] = outcome
             tracker.done(outcome.status)
@@ -387,8 +387,7 @@ def run_job(
             if bar is not None:
                 bar.stop()
     report = _report(job, meta, strat.name, units, outcomes, errors, resumed, library_dir,
-                     client, time.monotonic() - started, task_errors,
-                     stopped[0] if stopped else "")
+                     client, time.monotonic() - started, task_errors, stopped)
     return report
 
 

@@ -31,6 +31,11 @@ MAX_SHOWN = 5
 ACCEPTED_OUTCOMES = ("created", "duplicate", "merged")
 
 
+def empty_usage() -> dict[str, Any]:
+    """A unit's model usage before its first call (`ask` adds each call to it)."""
+    return {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "dollars": 0.0, "model": ""}
+
+
 # -- units -----------------------------------------------------------------------------------
 def group_by_type(tasks: Sequence[Task]) -> dict[str, list[Task]]:
     """Tasks grouped by their ``type``, in first-seen order."""
@@ -51,9 +56,7 @@ def base_state(kind: str, tasks: Sequence[Task], first: str) -> dict[str, Any]:
     """The fields every per-type unit state starts with."""
     return {"type": kind, "tasks": [t.to_json() for t in tasks], "next": first,
             "status": "running", "reason": "", "draft": None, "verdict": None, "retries": {},
-            "repairs": 0, "tools": [], "rejections": [],
-            "usage": {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "dollars": 0.0,
-                      "model": ""}}
+            "repairs": 0, "tools": [], "rejections": [], "usage": empty_usage()}
 
 
 def tasks_of(state: Mapping[str, Any]) -> list[Task]:
@@ -205,9 +208,10 @@ def stored_suite(draft: ToolDraft, *, examples: Sequence[Mapping[str, Any]] = ()
 
 def publish_draft(state: Mapping[str, Any], ctx: Context, draft: ToolDraft, *,
                   strategy: str, prompts: Sequence[str], tests: StoredSuite,
-                  task_ids: Sequence[str], problems: Sequence[str]) -> dict[str, Any]:
-    """Publish a validated draft (idempotent by content hash, through the gate and the
-    behavioural de-duplication); returns ``{"name", "ref", "outcome", "reason"}``."""
+                  task_ids: Sequence[str], problems: Sequence[str],
+                  dedup: bool = True) -> dict[str, Any]:
+    """Publish a validated draft (idempotent by content hash, through the gate and, with
+    `dedup`, the behavioural de-duplication); returns ``{"name", "ref", "outcome", "reason"}``."""
     usage = state.get("usage") or {}
     verdict = state.get("verdict") or {"passed": True}
     provenance = Provenance(
@@ -219,11 +223,9 @@ def publish_draft(state: Mapping[str, Any], ctx: Context, draft: ToolDraft, *,
         origin="made")
     result = ctx.library.publish(
         NewTool(draft.name, draft.source, tests=tests,
-                verdict=StoredVerdict.from_dict({k: verdict[k] for k in
-                                                 ("passed", "recoverable", "failures", "timings")
-                                                 if k in verdict}),
-                provenance=provenance, entry=draft.name),
-        gate=ctx.gate, dedup=dedup_hook(ctx))
+                verdict=StoredVerdict.from_dict(verdict), provenance=provenance,
+                entry=draft.name),
+        gate=ctx.gate, dedup=dedup_hook(ctx) if dedup else None)
     ref = result.record.ref if result.record is not None else None
     return {"name": draft.name, "ref": ref, "outcome": result.outcome, "reason": result.reason}
 

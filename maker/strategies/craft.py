@@ -39,7 +39,7 @@ from typing import Annotated, Any, TypedDict
 
 from maker.drafts import Rejection, ToolDraft, parse_reply
 from maker.prompts import render
-from maker.strategies import Context, router
+from maker.strategies import Context
 from maker.strategies.common import (
     ACCEPTED_OUTCOMES,
     MAX_SHOWN,
@@ -72,8 +72,8 @@ class CraftState(TypedDict, total=False):
     tasks: list[dict[str, Any]]
     queue: list[str]  # train task ids still to solve
     attempts: dict[str, int]  # per task id: replies re-asked after a parse failure
-    tries: dict[str, int]  # per task id: programs that ran but missed the gold answer
-    missed: dict[str, str] | None  # the last such program: task_id, source, observation
+    missed: dict[str, Any] | None  # the current problem's last program that missed the gold
+    # answer: task_id, tries (programs so far that missed), source, observation
     solutions: list[dict[str, Any]]  # {"task_id", "problem", "source", "answer"}
     groups: list[list[int]]  # indexes into solutions, one tool per group
     group: int
@@ -96,7 +96,7 @@ def initial_state(kind: str, tasks: list[Task]) -> dict[str, Any]:
 
 
 def _task(state: dict[str, Any], task_id: str) -> Task:
-    return next(t for t in tasks_of(state) if t.id == task_id)
+    return Task.from_json(next(t for t in state["tasks"] if t["id"] == task_id))
 
 
 def held_out_examples(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -133,11 +133,10 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     task = _task(state, queue[0])
     attempts = dict(state.get("attempts") or {})
     used = attempts.get(task.id, 0)
-    tries = dict(state.get("tries") or {})
-    missed = tries.get(task.id, 0)
-    messages = render("craft_solve", policy=ctx.sandbox.policy, problem=task.text)
     last = state.get("missed") or {}
-    if missed and last.get("task_id") == task.id:  # a new sample that sees the last miss
+    missed = last.get("tries", 0) if last.get("task_id") == task.id else 0
+    messages = render("craft_solve", policy=ctx.sandbox.policy, problem=task.text)
+    if missed:  # a new sample that sees the last miss
         messages += [{"role": "assistant", "content": f"```python solution\n{last['source']}```"},
                      {"role": "user", "content": f"{last['observation']}\n\nFind the mistake "
                       "and reply with a corrected `python solution` block."}]
@@ -156,11 +155,9 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         record = rejection(state, "solve", checked["reason"], checked["message"],
                            source=parsed.source, task_id=task.id)
         if missed + 1 < ctx.options.solve_samples:
-            tries[task.id] = missed + 1
-            last = {"task_id": task.id, "source": parsed.source,
+            last = {"task_id": task.id, "tries": missed + 1, "source": parsed.source,
                     "observation": checked["observation"]}
-            return update | {"tries": tries, "missed": last, "next": "solve",
-                             "rejections": [record]}
+            return update | {"missed": last, "next": "solve", "rejections": [record]}
         return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
     solution = {"task_id": task.id, "problem": task.text, "source": parsed.source,
                 "answer": task.answer}
@@ -175,7 +172,7 @@ def check_solution(ctx: Context, draft: ToolDraft, task: Task) -> dict[str, str]
     if draft.params:
         message = f"solution() must take no arguments, it takes {draft.signature}"
         return {"reason": "solve:bad_signature", "message": message,
-                "observation": message[0].upper() + message[1:] + "."}
+                "observation": f"The program's {message}."}
     result = ctx.sandbox.run(draft.source, draft.name, kwargs={})
     if not result.ok:
         return {"reason": "solve:error", "message": f"the program failed: {result.error}",
@@ -283,7 +280,7 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                          task_ids=task_ids, problems=[s["problem"] for s in group])
     update: dict[str, Any] = {"tools": [*state.get("tools", []), tool], "next": "end"}
     if tool["outcome"] not in ACCEPTED_OUTCOMES:
-        update["reason"] = f"publish {tool['outcome']}: {tool['reason']}"[:500]
+        update["reason"] = f"publish:{tool['outcome']}: {tool['reason']}"[:500]
         update["rejections"] = [rejection(state, "publish", f"publish:{tool['outcome']}",
                                           tool["reason"], source=draft.source)]
     return _next_group({**state, **update}, update)
@@ -309,11 +306,9 @@ NODES = {"solve": solve, "abstract": abstract, "verify": verify, "repair": repai
          "publish": publish}
 
 
-route = router(NODES)
-
 
 STRATEGY = TypeStrategy(NAME, CraftState, NODES, "solve", initial_state)
 
 __all__ = ["NODES", "STRATEGY", "CraftState", "abstract", "check_solution",
            "format_solutions", "group_solutions", "held_out_examples", "initial_state",
-           "publish", "repair", "route", "solve", "source_failures", "verify"]
+           "publish", "repair", "solve", "source_failures", "verify"]

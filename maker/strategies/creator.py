@@ -24,15 +24,17 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import StateGraph
 
-from library import NewTool, Provenance
-from library import TestSuite as StoredSuite
-from library import Verdict as StoredVerdict
 from maker.blocks import extract_blocks
 from maker.drafts import Rejection, ToolDraft, parse_reply
-from maker.llm import ChatResponse
-from maker.llm.ledger import price_call
-from maker.prompts import render, template_hash
-from maker.strategies import Context, Unit, UnitOutcome, routed_graph, router
+from maker.prompts import render
+from maker.strategies import Context, Unit, UnitOutcome, routed_graph
+from maker.strategies.common import (
+    ACCEPTED_OUTCOMES,
+    ask,
+    empty_usage,
+    publish_draft,
+    stored_suite,
+)
 from maker.tasks import Task
 from maker.validation import repair_feedback, validate
 from maker.verdict import Verdict
@@ -78,24 +80,7 @@ def initial_state(task: Task) -> dict[str, Any]:
     return {"task": task.to_json(), "problem": problem_text(task), "next": "create",
             "status": "running", "reason": "", "draft": None, "call": None, "run": None,
             "feedback": "", "verdict": None, "retries": {}, "repairs": 0, "tool": None,
-            "rejections": [], "usage": {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0,
-                                        "dollars": 0.0, "model": ""}}
-
-
-def _ask(ctx: Context, state: dict[str, Any], messages: list[dict[str, str]], phase: str,
-         sample: int) -> tuple[str, dict[str, Any]]:
-    """One model call; returns the reply and the unit's usage with this call added."""
-    response: ChatResponse = ctx.client.complete(messages, phase=phase, sample=sample)
-    usage = dict(state.get("usage") or {})
-    dollars, _ = price_call(ctx.client.prices, response.model or "", response.usage,
-                            local=ctx.client.local, cache_hit=False)
-    usage["calls"] = usage.get("calls", 0) + 1
-    usage["prompt_tokens"] = usage.get("prompt_tokens", 0) + response.usage.prompt_tokens
-    usage["completion_tokens"] = (usage.get("completion_tokens", 0)
-                                  + response.usage.completion_tokens)
-    usage["dollars"] = round(usage.get("dollars", 0.0) + dollars, 8)
-    usage["model"] = response.model or usage.get("model", "")
-    return response.text, usage
+            "rejections": [], "usage": empty_usage()}
 
 
 def _rejection(state: dict[str, Any], stage: str, reason: str, message: str,
@@ -172,8 +157,8 @@ def _same_signature(old: dict[str, Any] | None, new: ToolDraft) -> bool:
 def create(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask for a tool (docstring + code) for the problem; parse it into a draft."""
     sample = (state.get("retries") or {}).get("create", 0)
-    messages = render("creator_create", problem=state["problem"])
-    text, usage = _ask(ctx, state, messages, "create", sample)
+    messages = render("creator_create", policy=ctx.sandbox.policy, problem=state["problem"])
+    text, usage = ask(ctx, state.get("usage"), messages, "create", sample)
     state = {**state, "usage": usage}
     parsed = parse_reply(text, policy=ctx.sandbox.policy)
     if isinstance(parsed, Rejection):
@@ -185,9 +170,9 @@ def decide(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask how to call the tool for this problem; parse the call's literal arguments."""
     draft = ToolDraft.from_json(state["draft"])
     sample = (state.get("retries") or {}).get("decide", 0)
-    messages = render("creator_decide", problem=state["problem"], signature=draft.signature,
+    messages = render("creator_decide", policy=ctx.sandbox.policy, problem=state["problem"], signature=draft.signature,
                       docstring=draft.docstring, name=draft.name)
-    text, usage = _ask(ctx, state, messages, "decide", sample)
+    text, usage = ask(ctx, state.get("usage"), messages, "decide", sample)
     call = parse_call(text, draft)
     if isinstance(call, str):
         return {"usage": usage,
@@ -220,12 +205,13 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                           else "wrong_answer", state.get("feedback", ""), state["draft"])
     if repairs >= ctx.options.max_repairs:
         return {"next": "end", "status": "rejected", "rejections": [rejected],
-                "reason": f"rectify:exhausted: no correct run after {repairs} repair(s): {state.get('feedback')}"}
+                "reason": f"rectify:exhausted: no correct run after {repairs} repair(s): "
+                          f"{state.get('feedback')}"}
     run = RunResult.from_json(state["run"])
-    messages = render("creator_rectify", problem=state["problem"], source=draft.source,
+    messages = render("creator_rectify", policy=ctx.sandbox.policy, problem=state["problem"], source=draft.source,
                       call=state["call"]["text"], observation=run,
                       feedback=state.get("feedback", ""))
-    text, usage = _ask(ctx, state, messages, "rectify", repairs)
+    text, usage = ask(ctx, state.get("usage"), messages, "rectify", repairs)
     return {"usage": usage, "repairs": repairs + 1, "rejections": [rejected],
             **_take_fix(state, text, ctx, "rectify")}
 
@@ -259,9 +245,9 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     repairs = state.get("repairs", 0)
     draft = ToolDraft.from_json(state["draft"])
     verdict = Verdict.from_json(state["verdict"])
-    messages = render("repair", task=state["problem"], source=draft.source,
+    messages = render("repair", policy=ctx.sandbox.policy, task=state["problem"], source=draft.source,
                       feedback=repair_feedback(verdict))
-    text, usage = _ask(ctx, state, messages, "repair", repairs)
+    text, usage = ask(ctx, state.get("usage"), messages, "repair", repairs)
     return {"usage": usage, "repairs": repairs + 1, **_take_fix(state, text, ctx, "repair")}
 
 
@@ -283,39 +269,17 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Publish the validated tool (idempotent by content hash; through the gate if given)."""
     draft = ToolDraft.from_json(state["draft"])
     task = Task.from_json(state["task"])
-    usage = state.get("usage") or {}
     known = ([{"input": state["call"]["kwargs"], "expected": task.answer}]
              if task.has_gold and state.get("call") else [])
-    tests = StoredSuite(
-        examples=tuple(known),
-        unit_tests=(draft.unit_tests,) if draft.unit_tests.strip() else (),
-        property_specs=tuple({"name": p.name, "source": p.source,
-                              "strategies": dict(p.strategies), "examples": list(p.examples),
-                              "max_examples": p.max_examples} for p in draft.properties),
-        held_out=tuple(e.to_json() for e in task.examples),
-    )
-    verdict = state.get("verdict") or {"passed": True}
-    provenance = Provenance(
-        task_ids=(task.id,), strategy=NAME, maker_model=str(usage.get("model", "")),
-        prompt_hash=",".join(template_hash(p) for p in PROMPTS)[:200],
-        tokens_in=int(usage.get("prompt_tokens", 0)),
-        tokens_out=int(usage.get("completion_tokens", 0)),
-        cost_usd=float(usage.get("dollars", 0.0)), problems=(task.text,), origin="made")
-    result = ctx.library.publish(
-        NewTool(draft.name, draft.source, tests=tests,
-                verdict=StoredVerdict.from_dict({k: verdict[k] for k in
-                                                 ("passed", "recoverable", "failures", "timings")
-                                                 if k in verdict}),
-                provenance=provenance, entry=draft.name),
-        gate=ctx.gate)
-    ref = result.record.ref if result.record is not None else None
-    tool = {"name": draft.name, "ref": ref, "outcome": result.outcome, "reason": result.reason}
-    if result.outcome in ("created", "duplicate", "merged"):
+    tests = stored_suite(draft, examples=known, held_out=[e.to_json() for e in task.examples])
+    tool = publish_draft(state, ctx, draft, strategy=NAME, prompts=PROMPTS, tests=tests,
+                         task_ids=(task.id,), problems=(task.text,), dedup=False)
+    if tool["outcome"] in ACCEPTED_OUTCOMES:
         return {"tool": tool, "status": "accepted", "next": "end"}
     return {"tool": tool, "status": "rejected", "next": "end",
-            "reason": f"publish:{result.outcome}: {result.reason}"[:500],
-            "rejections": [_rejection(state, "publish", f"publish:{result.outcome}",
-                                      result.reason, state["draft"])]}
+            "reason": f"publish:{tool['outcome']}: {tool['reason']}"[:500],
+            "rejections": [_rejection(state, "publish", f"publish:{tool['outcome']}",
+                                      tool["reason"], state["draft"])]}
 
 
 def _short(value: Any, limit: int = 200) -> str:
@@ -352,8 +316,6 @@ def _chained(fn: Any, state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return update
 
 
-route = router(NODES)
-
 
 class CreatorStrategy:
     """The CREATOR strategy object registered in `maker.strategies.REGISTRY`."""
@@ -381,4 +343,4 @@ STRATEGY = CreatorStrategy()
 
 __all__ = ["NODES", "STRATEGY", "CreatorState", "CreatorStrategy", "check",
            "create", "decide", "execute", "initial_state", "parse_call", "problem_text",
-           "publish", "rectify", "repair", "route"]
+           "publish", "rectify", "repair"]

@@ -41,7 +41,7 @@ from typing import Annotated, Any, TypedDict
 from maker.blocks import extract_blocks
 from maker.drafts import ToolDraft
 from maker.prompts import render
-from maker.strategies import Context, router
+from maker.strategies import Context
 from maker.strategies.common import (
     ACCEPTED_OUTCOMES,
     MAX_SHOWN,
@@ -311,11 +311,9 @@ NODES = {"propose": propose, "verify": verify, "repair": repair, "wrap": wrap,
          "publish": publish}
 
 
-route = router(NODES)
-
 
 STRATEGY = TypeStrategy(NAME, LatmState, NODES, "propose", initial_state)
 
 __all__ = ["NODES", "STRATEGY", "LatmState", "check_demos", "initial_state",
-           "parse_usage", "propose", "publish", "repair", "route", "split_examples", "verify",
+           "parse_usage", "propose", "publish", "repair", "split_examples", "verify",
            "wrap"]
