@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from maker.llm.cache import ResponseCache, request_key
@@ -91,16 +92,8 @@ class ChatClient:
         if self.cache is not None and use_cache:
             hit = self.cache.get(key)
             if hit is not None:
-                response = ChatResponse(
-                    text=hit.text,
-                    finish_reason=hit.finish_reason,
-                    usage=hit.usage,
-                    model=hit.model,
-                    latency_s=time.monotonic() - started,
-                    cache_hit=True,
-                    attempts=0,
-                    texts=hit.texts,
-                )
+                response = replace(hit, latency_s=time.monotonic() - started, cache_hit=True,
+                                   attempts=0)
                 self._record(response, phase, model)
                 return response
         try:

@@ -99,12 +99,14 @@ class CostLedger:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self._entries: list[LedgerEntry] = []
+        self._total = Totals()  # kept as entries are added: the progress bar asks every step
         self._lock = threading.Lock()
 
     def record(self, entry: LedgerEntry) -> LedgerEntry:
         """Add one entry (and append it to the JSONL file, if any)."""
         with self._lock:
             self._entries.append(entry)
+            self._total = self._total.add(entry)
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with self.path.open("a", encoding="utf-8") as f:
@@ -178,7 +180,8 @@ class CostLedger:
 
     def total(self) -> Totals:
         """Sums over every entry."""
-        return _sum(self.entries)
+        with self._lock:
+            return self._total
 
     def totals(self, by: GroupBy = "phase") -> dict[str, Totals]:
         """Sums per phase, role or model."""
@@ -200,6 +203,7 @@ class CostLedger:
         if p.exists():
             with p.open(encoding="utf-8") as f:
                 ledger._entries = [_entry(json.loads(line)) for line in f if line.strip()]
+            ledger._total = _sum(ledger._entries)
         return ledger
 
 

@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tenacity import (
@@ -196,17 +197,8 @@ class OpenAIChatModel:
         except ModelCallError as exc:
             exc.attempts = attempts
             raise
-        latency = time.monotonic() - started
-        return ChatResponse(
-            text=response.text,
-            finish_reason=response.finish_reason,
-            usage=response.usage,
-            model=response.model,
-            latency_s=latency,
-            cache_hit=False,
-            attempts=attempts,
-            texts=response.texts,
-        )
+        return replace(response, latency_s=time.monotonic() - started, cache_hit=False,
+                       attempts=attempts)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
