@@ -123,14 +123,10 @@ class Retriever:
     # ------------------------------------------------------------ updates
     def add(self, rec: ToolRecord) -> None:
         """Offer `rec` (replacing any other version of its name)."""
-        texts = tool_views(rec)
-        self._versions[rec.name] = rec.version
-        self._texts[rec.name] = texts
-        self._reindex(rec.name)
-        if self.embedder is not None:
-            self._add_dense([rec.name], [dense_text(rec)])
+        self.add_many((rec,))
 
     def add_many(self, recs: Iterable[ToolRecord]) -> None:
+        """Offer each of `recs` (replacing any other version of their names)."""
         batch = list(recs)
         for rec in batch:
             self._versions[rec.name] = rec.version
@@ -211,19 +207,28 @@ class Retriever:
                     break
         return out
 
-    def relevance(self, query_tokens: list[str], name: str) -> float:
-        """idf-weighted share of the query's tokens found in any view of `name` (0..1)."""
+    def _query_weights(self, query_tokens: list[str]) -> tuple[dict[int, float], float]:
+        """The query side of `relevance`: idf of each known query token, and the total weight
+        (unknown tokens count at the largest idf times `unknown_weight`)."""
         idx = self._all
         known = idx.ids(query_tokens)
-        n_unknown = len(set(query_tokens) - set(idx.vocab))
         if len(known) == 0:
-            return 0.0
-        known_set = set(known.tolist())
-        idfs = {t: idx.idf(t) for t in known_set}
+            return {}, 0.0
+        n_unknown = sum(t not in idx.vocab for t in set(query_tokens))
+        idfs = {t: idx.idf(t) for t in set(known.tolist())}
         max_idf = math.log(1.0 + (len(idx) + 0.5) / 0.5)
-        total = sum(idfs.values()) + self.unknown_weight * max_idf * n_unknown
-        doc = set(idx.doc_tokens(name).tolist())
-        return sum(w for t, w in idfs.items() if t in doc) / total if total else 0.0
+        return idfs, sum(idfs.values()) + self.unknown_weight * max_idf * n_unknown
+
+    def _relevance(self, weights: tuple[dict[int, float], float], name: str) -> float:
+        idfs, total = weights
+        if not idfs or not total:
+            return 0.0
+        doc = set(self._all.doc_tokens(name).tolist())
+        return sum(w for t, w in idfs.items() if t in doc) / total
+
+    def relevance(self, query_tokens: list[str], name: str) -> float:
+        """idf-weighted share of the query's tokens found in any view of `name` (0..1)."""
+        return self._relevance(self._query_weights(query_tokens), name)
 
     def search(
         self, query: str, k: int = 5, *, experience: ExperienceMemory | None = None
@@ -246,9 +251,10 @@ class Retriever:
                 if name in fused:
                     fused[name] *= 1.0 + self.success_weight * (s - f) / (s + f + 1.0)
         order = sorted(fused, key=lambda n: (-fused[n], n))[: max(k, 1) * 3]
+        weights = self._query_weights(toks)  # once per query, not per hit
         hits = []
         for name in order:
-            rel = self.relevance(toks, name)
+            rel = self._relevance(weights, name)
             if dense.get(name, -1.0) >= self.min_dense_similarity:
                 rel = max(rel, dense[name])
             hits.append(Hit(name, self._versions[name], fused[name], rel, ranks.get(name, {})))

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, Self, runtime_checkable
 
 from library.errors import LibraryError, ReadOnlyError, UnknownToolError
 from library.normalize import ast_hash
@@ -150,6 +150,15 @@ class StoreBase:
     read_only: bool = False
     max_gate_retries: int = 5
 
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # ------------------------------------------------------------ primitives
     def _tx(self, write: bool) -> AbstractContextManager[None]:
         raise NotImplementedError
@@ -255,14 +264,11 @@ class StoreBase:
         prov = cand.provenance[0]
         same = self._by_hash(cand.content_hash)
         if same is not None:
-            if self._add_provenance(same.name, same.version, prov):
-                self._log(same.name, same.version, "provenance")
-            return PublishResult("duplicate", self._fresh(same), "same content already stored")
+            return PublishResult("duplicate", self._credit(same, prov),
+                                 "same content already stored")
         twin = self._by_ast(cand.ast_hash)
         if twin is not None:
-            if self._add_provenance(twin.name, twin.version, prov):
-                self._log(twin.name, twin.version, "provenance")
-            return PublishResult("merged", self._fresh(twin), f"equivalent to {twin.ref}")
+            return PublishResult("merged", self._credit(twin, prov), f"equivalent to {twin.ref}")
         return None
 
     def _merge_into(self, match: DedupMatch, cand: ToolRecord) -> PublishResult | None:
@@ -270,9 +276,14 @@ class StoreBase:
         twin = self.get(match.record.name, match.record.version)
         if twin is None or twin.status.status is not Status.ACTIVE:
             return None
-        if self._add_provenance(twin.name, twin.version, cand.provenance[0]):
-            self._log(twin.name, twin.version, "provenance")
-        return PublishResult("merged", self._fresh(twin), match.reason)
+        return PublishResult("merged", self._credit(twin, cand.provenance[0]), match.reason)
+
+    def _credit(self, rec: ToolRecord, prov: Provenance) -> ToolRecord:
+        """Add `prov` to stored `rec` (once: a repeat adds nothing); `rec` as now stored."""
+        if not self._add_provenance(rec.name, rec.version, prov):
+            return rec  # unchanged: `rec` was read whole from the store
+        self._log(rec.name, rec.version, "provenance")
+        return self._fresh(rec)
 
     def _fresh(self, rec: ToolRecord) -> ToolRecord:
         got = self.get(rec.name, rec.version)

@@ -43,12 +43,6 @@ class MemoryStore(StoreBase):
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> MemoryStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     @contextmanager
     def _tx(self, write: bool) -> Iterator[None]:
         with self._lock:

@@ -209,12 +209,6 @@ class SqliteStore(StoreBase):
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> SqliteStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # ------------------------------------------------------------ transactions
     @contextmanager
     def _tx(self, write: bool) -> Iterator[None]:
