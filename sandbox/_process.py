@@ -109,10 +109,6 @@ class Worker:
         return reply
 
     def _recv(self, deadline: float) -> dict[str, Any] | None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        self.sock.settimeout(remaining)
         return recv_frame(_DeadlineSocket(self.sock, deadline), MAX_REPLY_BYTES)
 
     def kill(self) -> None:

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
 import threading
@@ -67,8 +66,8 @@ class Sandbox:
         self._started = False
         self._start_lock = threading.Lock()
         self._hashes: dict[str, str] = {}
+        # runs at garbage collection or, at the latest, at interpreter exit (finalize.atexit)
         self._finalizer = weakref.finalize(self, Sandbox._cleanup, self._zygote, self._idle)
-        atexit.register(self._finalizer)
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> Sandbox:

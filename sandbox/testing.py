@@ -21,13 +21,13 @@ reply instead of repeating it. Without a memo (the default) each property is one
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from sandbox.host import source_hash
 from sandbox.policy import Policy
 from sandbox.results import (
     ErrorInfo,
@@ -62,7 +62,7 @@ class PropertyMemo:
     def key(source: str, prop: PropertySpec, policy: Policy, strict: bool) -> str:
         blob = json.dumps([source, prop.name, prop.source, prop.strategies, prop.max_examples,
                            policy.key(), strict], sort_keys=True, default=repr)
-        return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+        return source_hash(blob)
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
