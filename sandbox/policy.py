@@ -139,9 +139,11 @@ class Limits:
     max_calls_per_worker: int = 2_000
     recursion_limit: int = 3_000
 
-    def process_key(self) -> tuple[int, int, int, int, int]:
-        """The limits that are set on a worker process, and so decide which worker can serve."""
-        return (self.memory_mb, self.cpu_s, self.file_size_mb, self.open_files, self.scratch_mb)
+    def process_key(self) -> tuple[int, ...]:
+        """The limits that are set on a worker process, and so decide which worker can serve
+        (the recursion limit is set once, when the worker starts)."""
+        return (self.memory_mb, self.cpu_s, self.file_size_mb, self.open_files, self.scratch_mb,
+                self.recursion_limit)
 
 
 @dataclass(frozen=True)

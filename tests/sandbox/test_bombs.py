@@ -229,3 +229,11 @@ def test_oversized_source_is_refused_before_it_reaches_a_worker(sb: Sandbox) -> 
     ok = sb.compile("x = 1\n" * (DEFAULT_POLICY.limits.max_source_bytes // 6 - 1))
     assert ok.ok, ok
     serves(sb)
+
+
+def test_a_lower_recursion_limit_is_not_served_by_a_default_worker(sb: Sandbox) -> None:
+    src = "def deep(n: int) -> int:\n    return 0 if n == 0 else 1 + deep(n - 1)\n"
+    assert sb.run(src, "deep", kwargs={"n": 1000}).ok  # a warm worker with the default limit
+    low = DEFAULT_POLICY.with_limits(recursion_limit=200)
+    r = sb.run(src, "deep", kwargs={"n": 1000}, policy=low)
+    assert not r.ok and r.limit == "recursion", r
