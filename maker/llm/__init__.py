@@ -29,11 +29,11 @@ from maker.llm.errors import (
     PriceTableError,
     ScriptError,
 )
-from maker.llm.fake_server import FakeOpenAIServer, FakeServerProcess, Fault, ServerStats
 from maker.llm.ledger import CostLedger, LedgerEntry, Totals
 from maker.llm.openai_model import OpenAIChatModel, parse_completion
 from maker.llm.prices import Price, PriceTable, default_price_table, load_price_table
-from maker.llm.scripted import Rule, ScriptedCall, ScriptedModel
+from maker.llm.testing.fake_server import FakeOpenAIServer, FakeServerProcess, Fault, ServerStats
+from maker.llm.testing.scripted import Rule, ScriptedCall, ScriptedModel
 from maker.llm.types import ChatModel, ChatResponse, Message, Usage
 
 __all__ = [

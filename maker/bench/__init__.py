@@ -1,0 +1,1 @@
+"""Offline workloads: the scripted demo oracle and the benchmarks built on it."""

@@ -1,0 +1,1 @@
+"""Checking tools: validation in the sandbox, the generality checks, verdicts and feedback."""

@@ -1,0 +1,111 @@
+"""The `maker` command line: a thin layer over the public functions of each package."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from maker.cli.common import json_kwargs
+
+
+class _Group(click.Group):
+    """Turns a user's mistake that escaped a command into a one-line error, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tool-maker")
+def main() -> None:
+    """Make, validate, store and use Python tools written by language models.
+
+    \b
+    Start here:
+      maker sandbox run tool.py --entry solve --args '{"n": 10}'
+      maker bench sandbox
+    """
+
+
+@main.group()
+def sandbox() -> None:
+    """Run untrusted Python in the sandbox (the same one every tool runs in)."""
+
+
+@sandbox.command("run")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--entry", metavar="NAME", help="Function to call after the file has run.")
+@click.option("--args", "kwargs", metavar="JSON", callback=json_kwargs,
+              help="JSON object of keyword arguments for --entry.")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=None,
+              help="Wall-clock seconds per file (default: the policy's, 5 s).")
+@click.option("--strict", is_flag=True, help="Fresh process per file instead of a warm worker.")
+def sandbox_run(files: tuple[Path, ...], entry: str | None, kwargs: dict[str, Any],
+                timeout: float | None, strict: bool) -> None:
+    """Run each FILE under the default policy and print one JSON line per file.
+
+    Each line has the keys file, ok, value, error (type, message, line), stdout, limit and
+    elapsed_ms. The exit code is 0 only if every file ran to completion without an error.
+
+    \b
+    Examples:
+      maker sandbox run tool.py --entry gcd --args '{"a": 12, "b": 18}'
+      maker sandbox run probes/*.py
+    """
+    from sandbox import Sandbox
+
+    if kwargs and not entry:
+        raise click.UsageError("--args needs --entry (the function to call with them)")
+    failed = 0
+    with Sandbox(workers=1, mode="strict" if strict else "warm") as sb:
+        for path in files:
+            try:
+                source = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                line = {"file": str(path), "ok": False, "value": None, "stdout": "", "limit": None,
+                        "error": {"type": "ReadError", "message": str(exc), "line": None}}
+            else:
+                result = sb.run(source, entry, kwargs=kwargs, timeout=timeout)
+                line = {"file": str(path), **result.to_json()}
+            failed += not line["ok"]
+            click.echo(json.dumps(line, ensure_ascii=False))
+    sys.exit(1 if failed else 0)
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks that print a table and, last, one JSON line of figures."""
+
+
+@bench.command("sandbox")
+@click.option("--calls", type=click.IntRange(min=100), default=1000, show_default=True,
+              help="Calls per measured series.")
+def bench_sandbox(calls: int) -> None:
+    """Time in-process, warm, strict and subprocess-per-call execution, throughput, a
+    compute-heavy loop and a 100-example Hypothesis validation."""
+    from sandbox.bench import run_benchmark
+
+    run_benchmark(calls=calls)
+
+
+# Command groups that live in their own modules register here, one line each.
+from maker.cli.library import bench_library, library  # noqa: E402
+
+main.add_command(library)
+bench.add_command(bench_library)
+# -- library commands --
+# -- make commands --
+from maker.cli.make import register as _register_make  # noqa: E402
+
+_register_make(main, bench)
+

@@ -1,0 +1,194 @@
+"""`maker make`, `maker demo` and `maker bench make`: thin commands over `maker.jobs`."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from maker.make import REGISTRY, StrategyUnavailable, get_strategy
+
+
+def _fail(message: str) -> None:
+    """One line on stderr, exit status 2 (a user's mistake: no traceback)."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
+    from maker.tasks import load_tasks
+
+    try:
+        tasks, errors = load_tasks(tasks_file)
+    except OSError as exc:
+        _fail(f"cannot read {tasks_file}: {exc.strerror or exc}")
+    for e in errors:
+        click.echo(f"warning: skipped {e}", err=True)
+    return tasks, errors
+
+
+@click.command("make")
+@click.argument("tasks_file", metavar="TASKS.jsonl",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--strategy", type=click.Choice(list(REGISTRY)), default="creator",
+              show_default=True, help="How tools are made.")
+@click.option("--library", "library_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Library directory to publish into (created if missing).")
+@click.option("--job-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where progress is kept (default: LIBRARY/jobs/STRATEGY-<tasks digest>); "
+                   "re-run the same command to resume.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Model requests in flight at once (default: [llm.maker] concurrency, 8).")
+@click.option("--units-in-flight", type=click.IntRange(min=1), default=None,
+              help="Work units (tasks, or task types for latm/craft) worked on at once "
+                   "(default: twice --concurrency, so sandbox validation of some overlaps "
+                   "waiting on the model for others).")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False,
+                                                         path_type=Path),
+              default=None, help="TOML config file with [llm.maker] settings.")
+@click.option("--maker-model", default=None, help="Model name of the maker role.")
+@click.option("--maker-base-url", default=None, help="OpenAI-compatible base URL of the maker.")
+@click.option("--maker-api-key-env", default=None, help="Env variable holding the maker's key.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Response cache directory (default: LIBRARY/.llm-cache).")
+@click.option("--max-repairs", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Repair rounds per unit after a failing validation or run.")
+@click.option("--solve-samples", type=click.IntRange(min=1), default=1, show_default=True,
+              help="craft: programs tried per train problem until one reproduces the gold "
+                   "answer (each new one sees the last one's result, never the answer).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Path | None,
+                 concurrency: int | None, units_in_flight: int | None,
+                 config_file: Path | None, maker_model: str | None,
+                 maker_base_url: str | None, maker_api_key_env: str | None,
+                 cache_dir: Path | None, max_repairs: int, solve_samples: int,
+                 no_progress: bool) -> None:
+    """Make tools for the tasks in TASKS.jsonl with a strong model and publish them.
+
+    Malformed task lines are reported (line and field) and skipped; the rest still runs.
+    Killed at any point, the same command resumes without redoing finished tasks.
+
+    \b
+    Example:
+      MAKER_MAKER_MODEL=gpt-4.1 OPENAI_API_KEY=... \\
+        maker make tasks.jsonl --strategy creator --library my-lib
+    """
+    from maker.llm import ConfigError, load_config, require_endpoint
+
+    try:  # first, before the heavy imports: a missing endpoint is said at once
+        config = load_config(config_file, overrides={
+            "maker.model": maker_model, "maker.base_url": maker_base_url,
+            "maker.api_key_env": maker_api_key_env, "maker.concurrency": concurrency,
+            "cache_dir": str(cache_dir) if cache_dir else None})
+        require_endpoint(config, "maker")
+    except ConfigError as exc:
+        _fail(str(exc))
+    try:
+        get_strategy(strategy)
+    except StrategyUnavailable as exc:
+        _fail(str(exc))
+    from maker.jobs import JobDir, default_job_dir, default_units, freeze_startup_objects, run_job
+    from maker.jobs.report import render_report
+    from maker.llm import CostLedger, ResponseCache, make_client
+    from maker.make import Options
+    from sandbox import Sandbox
+
+    tasks, errors = _load(tasks_file)
+    if not tasks:
+        _fail(f"{tasks_file} has no valid task ({len(errors)} malformed line(s))")
+    job = JobDir(job_dir or default_job_dir(library_dir, strategy, tasks))
+    job.path.mkdir(parents=True, exist_ok=True)
+    cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
+    client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)
+    with Sandbox(workers=2) as sb:
+        freeze_startup_objects()
+        report = run_job(tasks, strategy, library_dir=library_dir, job_dir=job.path,
+                         client=client, sandbox=sb,
+                         concurrency=units_in_flight or default_units(config.maker.concurrency),
+                         progress=not no_progress, task_errors=errors,
+                         options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
+    render_report(report, Console())
+    click.echo(f"report: {job.report_file}")
+    if report.stopped:
+        click.echo(f"error: the job stopped early, {report.not_started} unit(s) not started: "
+                   f"{report.stopped}", err=True)
+    sys.exit(1 if report.errors or report.stopped else 0)
+
+
+@click.command("demo")
+@click.option("--workdir", type=click.Path(path_type=Path), default=None,
+              help="Keep the demo library and job here (default: a temporary directory).")
+def demo_command(workdir: Path | None) -> None:
+    """Offline walk-through of `maker make` on the shipped example tasks, with a SCRIPTED model.
+
+    No endpoint is used: a scripted model (replies written in advance, labelled as such) plays
+    the maker, including one wrong first tool that gets rectified. Everything else is real:
+    parsing, the sandbox, validation, the library, checkpoints, the report.
+    """
+    from maker.bench.oracle import example_solutions, scripted_model
+    from maker.jobs import run_job
+    from maker.jobs.report import render_report
+    from maker.llm import ChatClient, RoleConfig
+    from maker.tasks import example_tasks_path, load_tasks
+    from sandbox import Sandbox
+
+    console = Console()
+    console.print("[bold yellow]SCRIPTED DEMO[/]: the maker model below is a ScriptedModel "
+                  "with replies written in advance; no model endpoint is called.")
+    tasks, _ = load_tasks(example_tasks_path())
+    console.print(f"tasks: {example_tasks_path()} ({len(tasks)} tasks)")
+    model = scripted_model(example_solutions(tasks, buggy_first=["math-divisor-sum-36"]))
+    client = ChatClient(model, RoleConfig("maker", model="scripted-oracle"), local=True)
+    with tempfile.TemporaryDirectory(prefix="maker-demo-") as tmp:
+        root = workdir or Path(tmp)
+        with Sandbox(workers=2) as sb:
+            report = run_job(tasks, "creator", library_dir=root / "library",
+                             job_dir=root / "job", client=client, sandbox=sb, concurrency=4)
+        render_report(report, console)
+        model.assert_consumed()
+        from library import Library
+
+        with Library.open(root / "library", read_only=True) as lib:
+            names = sorted(r.ref for r in lib.store.list())
+        console.print(f"library now holds: {', '.join(names)}")
+        rejections = (root / "job" / "rejections.jsonl").read_text("utf-8").splitlines()
+        console.print(f"drafts turned down on the way: {len(rejections)} (see rejections.jsonl)")
+        if workdir:
+            console.print(f"kept in {root}")
+
+
+@click.command("make")
+@click.option("--tasks", "count", type=click.IntRange(min=3), default=100, show_default=True)
+@click.option("--latency", type=click.FloatRange(min=0), default=0.2, show_default=True,
+              help="Seconds per fake-server call.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Model requests in flight at once (the maker role's limit).")
+@click.option("--units-in-flight", type=click.IntRange(min=1), default=None,
+              help="Tasks worked on at once (default: twice --concurrency, as `maker make`).")
+@click.option("--max-examples", type=click.IntRange(min=1), default=None,
+              help="Hypothesis examples per property during validation (default: as `maker "
+                   "make`, 50).")
+def bench_make_command(count: int, latency: float, concurrency: int,
+                       units_in_flight: int | None, max_examples: int | None) -> None:
+    """A CREATOR batch against the fake server, then again from the response cache.
+
+    Prints a table and, last, one JSON line: calls, wall_s, ideal_s (calls x latency /
+    concurrency), efficiency (ideal_s / wall_s; target >= 0.75), rerun_wall_s (the same
+    command on the finished job; target < 5% of the first run) and more.
+    """
+    from maker.bench.make import run_bench
+
+    run_bench(tasks=count, latency=latency, concurrency=concurrency,
+              units_in_flight=units_in_flight, max_examples=max_examples)
+
+
+def register(main: click.Group, bench: click.Group) -> None:
+    """Add the commands of this module to the `maker` CLI."""
+    main.add_command(make_command)
+    main.add_command(demo_command)
+    bench.add_command(bench_make_command)

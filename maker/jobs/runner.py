@@ -1,0 +1,421 @@
+"""Batch jobs: run a strategy over a batch of tasks, checkpointed, concurrent and resumable.
+
+    report = run_job(tasks, "creator", library_dir="lib", job_dir="lib/jobs/demo",
+                     client=client, sandbox=sb, concurrency=8)
+
+Each unit of work (one task for CREATOR) runs its strategy's LangGraph graph under thread id
+``<job id>:<unit id>`` with a SQLite checkpointer in the job dir, so a job killed at any point
+(even ``kill -9``) resumes where it stopped when run again with the same job dir: finished
+units are read back from the checkpointer and never re-run; an interrupted unit continues from
+its last finished node: checkpoints are written with ``durability="sync"``, so a node's result
+is on disk before the next node starts; a model call that node repeats is served by the
+response cache, and publishing is idempotent by content hash.
+
+The job dir holds::
+
+    job.json            job id, strategy, task digest
+    checkpoints.sqlite  LangGraph checkpoints (the record of progress)
+    units.jsonl         one line per finished unit (appended as units finish)
+    rejections.jsonl    every draft turned down, with its reason (rewritten at the end)
+    report.json         the final `JobReport`
+    ledger.jsonl        the cost ledger, when the caller's client writes one there (the CLI does)
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from library import Library
+from library.store.base import Gate
+from maker.jobs.report import JobReport, count_reasons, phase_table
+from maker.llm import ChatClient
+from maker.make import Context, Options, Strategy, Unit, UnitOutcome, get_strategy
+from maker.tasks import Task, TaskError
+from sandbox import Sandbox
+
+RECURSION_LIMIT = 200
+JOB_VERSION = 1
+_PARSE_LOCK = threading.Lock()
+
+
+def _serialize_ast_parse() -> None:
+    """Make `ast.parse` safe to call from several threads at once.
+
+    CPython before 3.13 can fail concurrent `ast.parse` calls with ``SystemError: AST
+    constructor recursion depth mismatch`` (gh-106905); drafts, validation and the library all
+    parse model code, and a job runs units in threads. Parsing is short, so one lock costs
+    little. Installed once, by `run_job` with concurrency above 1.
+    """
+    if sys.version_info >= (3, 13) or getattr(ast.parse, "_maker_locked", False):
+        return
+    original = ast.parse
+
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        with _PARSE_LOCK:
+            return original(*args, **kwargs)
+
+    parse._maker_locked = True  # type: ignore[attr-defined]
+    parse.__doc__ = original.__doc__
+    ast.parse = parse  # type: ignore[assignment]
+
+
+STOP_AFTER_ERRORS = 5
+"""A job starts no new unit after this many units in a row ended in an error."""
+
+
+class JobError(ValueError):
+    """A job cannot start (e.g. the job dir belongs to another strategy); says what to do."""
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive now (imported modules, the graph, the library) out of the cyclic
+    garbage collector's reach (`gc.freeze`), so that the collections a long job triggers walk
+    only what the job allocates: full collections otherwise stall every unit thread for tens of
+    milliseconds each. For a process that runs jobs (`maker make`, the benchmark); a library
+    caller decides for its own process."""
+    gc.collect()
+    gc.freeze()
+
+
+def default_units(model_concurrency: int) -> int:
+    """Units a job works on at once for a role limited to `model_concurrency` requests in
+    flight: twice as many, so that while some units run sandbox validation (CPU) others keep
+    every model slot busy. The request limit itself is the client's (`RoleConfig.concurrency`),
+    not this number."""
+    return 2 * max(1, model_concurrency)
+
+
+def tasks_digest(tasks: Sequence[Task]) -> str:
+    text = json.dumps([t.to_json() for t in tasks], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def default_job_dir(library_dir: str | Path, strategy: str, tasks: Sequence[Task]) -> Path:
+    """``<library>/jobs/<strategy>-<digest of the tasks>``: the same command finds its job."""
+    return Path(library_dir) / "jobs" / f"{strategy}-{tasks_digest(tasks)[:12]}"
+
+
+@dataclass(frozen=True)
+class JobDir:
+    """The files of one job (see the module docstring)."""
+
+    path: Path
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints.sqlite"
+
+    @property
+    def units_file(self) -> Path:
+        return self.path / "units.jsonl"
+
+    @property
+    def rejections_file(self) -> Path:
+        return self.path / "rejections.jsonl"
+
+    @property
+    def report_file(self) -> Path:
+        return self.path / "report.json"
+
+    @property
+    def ledger_file(self) -> Path:
+        return self.path / "ledger.jsonl"
+
+    def init(self, strategy: str, tasks: Sequence[Task]) -> dict[str, Any]:
+        """Create the job dir or check that it belongs to this strategy; returns job.json."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        meta_path = self.path / "job.json"
+        digest = tasks_digest(tasks)
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text("utf-8"))
+            if meta.get("strategy") != strategy:
+                raise JobError(f"job dir {self.path} holds a {meta.get('strategy')!r} job, not "
+                               f"{strategy!r}; pass another --job-dir")
+            if meta.get("tasks_digest") != digest:
+                meta = {**meta, "tasks_digest": digest, "tasks_changed": time.time()}
+                _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True))
+            return meta
+        meta = {"version": JOB_VERSION, "job_id": f"{strategy}-{digest[:12]}",
+                "strategy": strategy, "tasks_digest": digest, "created": time.time()}
+        _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True))
+        return meta
+
+    def append_unit(self, outcome: UnitOutcome) -> None:
+        with self.units_file.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(outcome.to_json(), ensure_ascii=False, default=str) + "\n")
+            f.flush()
+
+    def finished_units(self) -> dict[str, dict[str, Any]]:
+        """Unit outcomes recorded in units.jsonl (last line per unit wins)."""
+        out: dict[str, dict[str, Any]] = {}
+        if self.units_file.exists():
+            for line in self.units_file.read_text("utf-8").splitlines():
+                try:
+                    data = json.loads(line)
+                except ValueError:
+                    continue  # a line cut off by a kill
+                out[data["unit_id"]] = data
+        return out
+
+    def rejections(self) -> list[dict[str, Any]]:
+        if not self.rejections_file.exists():
+            return []
+        return [json.loads(x) for x in self.rejections_file.read_text("utf-8").splitlines() if x]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@contextmanager
+def open_checkpointer(path: Path) -> Iterator[SqliteSaver]:
+    """A SQLite checkpointer shared by the job's threads (the saver serializes with a lock).
+
+    WAL with ``synchronous=NORMAL``: a killed process loses nothing committed."""
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        saver = SqliteSaver(conn)
+        saver.setup()
+        yield saver
+    finally:
+        conn.close()
+
+
+def default_gate(sandbox: Sandbox, library: Library) -> Gate | None:
+    """The library's regression gate, when the installed library has one."""
+    try:
+        from library.gate import regression_gate
+    except ImportError:  # pragma: no cover - older library without a gate
+        return None
+    return regression_gate(sandbox, library.store)
+
+
+class _Tracker:
+    """Counts for the progress display: accepted / rejected / in flight / errors, and cost."""
+
+    def __init__(self, progress: Progress | None, total: int, client: ChatClient) -> None:
+        self.progress = progress
+        self.client = client
+        self.lock = threading.Lock()
+        self.counts = {"accepted": 0, "rejected": 0, "in_flight": 0, "errors": 0}
+        self.task = progress.add_task("units", total=total, **self._fields()) if progress else None
+
+    def _fields(self) -> dict[str, Any]:
+        return {**self.counts, "dollars": self.client.ledger.total().dollars}
+
+    def _refresh(self, advance: int = 0) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, advance=advance, **self._fields())
+
+    def start(self) -> None:
+        with self.lock:
+            self.counts["in_flight"] += 1
+            self._refresh()
+
+    def step(self) -> None:
+        with self.lock:
+            self._refresh()
+
+    def done(self, status: str, *, started: bool = True) -> None:
+        with self.lock:
+            if started:
+                self.counts["in_flight"] -= 1
+            key = status if status in ("accepted", "rejected") else "errors"
+            self.counts[key] += 1
+            self._refresh(advance=1 if key != "errors" else 0)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]making[/]"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[accepted]} accepted[/] "
+                   "[red]{task.fields[rejected]} rejected[/] "
+                   "[yellow]{task.fields[in_flight]} in flight[/] "
+                   "{task.fields[errors]} errors  ${task.fields[dollars]:.4f}"),
+        TimeElapsedColumn(), console=console, transient=False)
+
+
+def run_job(
+    tasks: Sequence[Task],
+    strategy: Strategy | str,
+    *,
+    library_dir: str | Path,
+    job_dir: str | Path,
+    client: ChatClient,
+    sandbox: Sandbox,
+    concurrency: int = 8,
+    progress: bool = True,
+    gate: Gate | bool | None = True,
+    options: Options | None = None,
+    task_errors: Sequence[TaskError] = (),
+    console: Console | None = None,
+    stop_after_errors: int | None = STOP_AFTER_ERRORS,
+) -> JobReport:
+    """Run `strategy` over `tasks`, publishing accepted tools into the library at `library_dir`.
+
+    Args:
+        tasks: the batch (see `maker.tasks.load_tasks`).
+        strategy: a `Strategy` or a registered name ("creator").
+        library_dir: the library to publish into (created if missing).
+        job_dir: where progress lives; run again with the same dir to resume.
+        client: the maker's `ChatClient` (its ledger feeds the progress bar and the report).
+        sandbox: where every piece of model-written code runs.
+        concurrency: units worked on at once (threads). Model requests in flight are limited
+            separately, by the client's role concurrency; `default_units` gives twice that, so
+            validation of some units overlaps waiting on the model for others.
+        progress: show a progress bar (on stderr).
+        gate: True for the library's regression gate, a gate function, or None/False for none.
+        options: strategy knobs (repairs, retries, Hypothesis examples).
+        task_errors: malformed task lines, carried into the report.
+        stop_after_errors: after this many units in a row end in an error (e.g. the endpoint
+            is down), start no new unit: the report says why (`JobReport.stopped`) and the
+            units not started run on the next run. None: never stop early.
+
+    Returns:
+        The `JobReport`, also saved as ``report.json`` in the job dir. Units that raised
+        (e.g. the endpoint kept failing) are reported as errors and retried on the next run.
+    """
+    strat = get_strategy(strategy) if isinstance(strategy, str) else strategy
+    if concurrency < 1:
+        raise JobError("concurrency must be at least 1")
+    if concurrency > 1:
+        _serialize_ast_parse()
+    started = time.monotonic()
+    job = JobDir(Path(job_dir))
+    meta = job.init(strat.name, tasks)
+    job_id = meta["job_id"]
+    console = console or Console(stderr=True)
+    units = strat.units(tasks)
+    outcomes: dict[str, UnitOutcome] = {}
+    errors: dict[str, dict[str, Any]] = {}
+    resumed = 0
+    with Library.open(library_dir) as library, open_checkpointer(job.checkpoints) as saver:
+        gate_fn = (default_gate(sandbox, library) if gate is True else (gate or None))
+        ctx = Context(client, sandbox, library, gate_fn, options or Options())
+        graph = strat.build(ctx).compile(checkpointer=saver)
+
+        def config(unit: Unit) -> dict[str, Any]:
+            return {"configurable": {"thread_id": f"{job_id}:{unit.id}"},
+                    "recursion_limit": RECURSION_LIMIT}
+
+        pending: list[tuple[Unit, bool]] = []
+        for unit in units:
+            snap = graph.get_state(config(unit))
+            if snap.values and not snap.next and snap.values.get("status") != "running":
+                outcomes[unit.id] = strat.outcome(unit.id, dict(snap.values))
+                resumed += 1
+            else:
+                pending.append((unit, bool(snap.values)))
+        recorded = job.finished_units()
+        for uid, outcome in outcomes.items():  # finished, but killed before its line was written
+            if uid not in recorded:
+                job.append_unit(outcome)
+
+        bar = _progress(console) if progress else None
+        tracker = _Tracker(bar, len(units), client)
+        for outcome in outcomes.values():
+            tracker.done(outcome.status, started=False)
+
+        errors_in_a_row = 0
+        stopped = ""  # why no new unit starts (set once)
+        streak_lock = threading.Lock()
+
+        def run_unit(item: tuple[Unit, bool]) -> None:
+            nonlocal errors_in_a_row, stopped
+            unit, has_state = item
+            if stopped:
+                return  # not started: the next run does it
+            tracker.start()
+            try:
+                cfg = config(unit)
+                for _ in graph.stream(None if has_state else unit.state, cfg,
+                                      stream_mode="updates", durability="sync"):
+                    tracker.step()
+                state = dict(graph.get_state(cfg).values)
+                outcome = strat.outcome(unit.id, state)
+                if outcome.status not in ("accepted", "rejected"):
+                    raise RuntimeError(f"unit ended in status {outcome.status!r}")
+            except Exception as exc:  # noqa: BLE001 - one unit's failure must not stop the batch
+                message = f"{type(exc).__name__}: {exc}"
+                errors[unit.id] = {"unit_id": unit.id, "error": message}
+                tracker.done("error")
+                with streak_lock:
+                    errors_in_a_row += 1
+                    if stop_after_errors and errors_in_a_row >= stop_after_errors and not stopped:
+                        stopped = (f"{errors_in_a_row} units in a row ended in an error; "
+                                   f"the last: {message}")
+                return
+            with streak_lock:
+                errors_in_a_row = 0
+            job.append_unit(outcome)
+            outcomes[unit.id] = outcome
+            tracker.done(outcome.status)
+
+        if bar is not None:
+            bar.start()
+        try:
+            if concurrency == 1 or len(pending) <= 1:
+                for item in pending:
+                    run_unit(item)
+            else:
+                with ThreadPoolExecutor(max_workers=concurrency,
+                                        thread_name_prefix="maker-unit") as pool:
+                    list(pool.map(run_unit, pending))
+        finally:
+            if bar is not None:
+                bar.stop()
+    report = _report(job, meta, strat.name, units, outcomes, errors, resumed, library_dir,
+                     client, time.monotonic() - started, task_errors, stopped)
+    return report
+
+
+def _report(job: JobDir, meta: dict[str, Any], strategy: str, units: Sequence[Unit],
+            outcomes: dict[str, UnitOutcome], errors: dict[str, dict[str, Any]], resumed: int,
+            library_dir: str | Path, client: ChatClient, wall_s: float,
+            task_errors: Sequence[TaskError], stopped: str = "") -> JobReport:
+    ordered = [outcomes[u.id] for u in units if u.id in outcomes]
+    rejections = [r for o in ordered for r in o.rejections]
+    _write_atomic(job.rejections_file, "".join(
+        json.dumps({"unit_id": o.unit_id, **r}, ensure_ascii=False, default=str) + "\n"
+        for o in ordered for r in o.rejections))
+    _write_atomic(job.units_file, "".join(
+        json.dumps(o.to_json(), ensure_ascii=False, default=str) + "\n" for o in ordered))
+    report = JobReport(
+        job_id=meta["job_id"], strategy=strategy, job_dir=str(job.path),
+        library_dir=str(library_dir), units=len(units),
+        accepted=sum(o.status == "accepted" for o in ordered),
+        rejected=sum(o.status == "rejected" for o in ordered),
+        errors=len(errors), resumed=resumed, wall_s=round(wall_s, 4),
+        tools=tuple({"unit_id": o.unit_id, **t} for o in ordered for t in o.tools),
+        rejection_reasons=count_reasons(o.reason for o in ordered if o.status == "rejected"),
+        draft_rejections=count_reasons(str(r.get("reason", "")) for r in rejections),
+        error_details=tuple(errors[u.id] for u in units if u.id in errors),
+        task_errors=tuple(e.to_json() for e in task_errors),
+        phases=phase_table(client.ledger),
+        stopped=stopped,
+        not_started=len(units) - len(outcomes) - len(errors),
+    )
+    _write_atomic(job.report_file, report.dumps())
+    return report

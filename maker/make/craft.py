@@ -1,0 +1,314 @@
+"""CRAFT (Yuan et al., 2024): solve training problems with code, keep the verified solutions,
+abstract them into generic tools, validate, de-duplicate against the library, publish.
+
+One unit per task type. The graph::
+
+    solve ──▶ solve ... ──▶ abstract ──▶ verify ──▶ publish ──▶ abstract (next group) | END
+    (one train problem       ▲ │          │  ▲         
+     per step)               └─┘          ▼  │ (failed, repairs left)
+                      (unparseable,     repair
+                       bounded retries)
+
+- solve: each train-split problem with a gold answer gets a program ``solution()`` (prompt
+  ``craft_solve``, phase ``solve``), run in the sandbox and kept only if it returns the gold
+  answer; the others are dropped with the reason (wrong answer, error, unparseable). With
+  ``Options.solve_samples`` > 1 a program that failed or missed is followed by a new sample
+  that sees its program and what it returned (never the gold answer), up to that many programs
+  per problem.
+- abstract: the verified solutions, in groups of at most `MAX_SHOWN`, go to the maker (prompt
+  ``craft_abstract``, phase ``abstract``) for one generic tool per group, with unit tests that
+  re-solve the group's problems.
+- verify: `maker.check.validation.validate` in the sandbox: the unit tests, properties and generality
+  checks (the source problems' text for hard-coded constants), the worked examples of every
+  task of the type as held-out cases (never shown to the maker), and a source check: the unit
+  tests must state each source problem's gold answer (they re-solve the source problems).
+- repair: as in LATM (phase ``repair``).
+- publish: idempotent by content hash; de-duplicated against the library by AST hash (the store)
+  and by behaviour (`library.fingerprint.FingerprintIndex`, when present): a tool that behaves
+  like an existing one is merged into it (outcome ``merged``) instead of stored twice.
+
+The unit is accepted when at least one tool was published (or already in the library).
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Sequence
+from typing import Annotated, Any, TypedDict
+
+from maker.check.validation import validate
+from maker.check.verdict import Failure, Verdict, verdict_from
+from maker.make import Context
+from maker.make.steps import (
+    ACCEPTED_OUTCOMES,
+    MAX_SHOWN,
+    TypeStrategy,
+    ask,
+    base_state,
+    judge,
+    publish_draft,
+    rejection,
+    repair_step,
+    stored_suite,
+    take_draft,
+    tasks_of,
+    type_text,
+)
+from maker.prompts import render
+from maker.tasks import Task
+from maker.text.drafts import Rejection, ToolDraft, parse_reply
+from sandbox.values import values_equal
+
+NAME = "craft"
+PROMPTS = ("craft_solve", "craft_abstract", "repair")
+SOLUTION_ENTRY = "solution"
+
+
+class CraftState(TypedDict, total=False):
+    """The graph state: JSON values only."""
+
+    type: str
+    tasks: list[dict[str, Any]]
+    queue: list[str]  # train task ids still to solve
+    attempts: dict[str, int]  # per task id: replies re-asked after a parse failure
+    missed: dict[str, Any] | None  # the current problem's last program that missed the gold
+    # answer: task_id, tries (programs so far that missed), source, observation
+    solutions: list[dict[str, Any]]  # {"task_id", "problem", "source", "answer"}
+    groups: list[list[int]]  # indexes into solutions, one tool per group
+    group: int
+    next: str
+    status: str  # running | accepted | rejected
+    reason: str
+    draft: dict[str, Any] | None
+    verdict: dict[str, Any] | None
+    retries: dict[str, int]
+    repairs: int
+    tools: list[dict[str, Any]]
+    rejections: Annotated[list[dict[str, Any]], operator.add]
+    usage: dict[str, Any]
+
+
+def initial_state(kind: str, tasks: list[Task]) -> dict[str, Any]:
+    queue = [t.id for t in tasks if t.has_gold]
+    return {**base_state(kind, tasks, "solve"), "queue": queue, "attempts": {},
+            "solutions": [], "groups": [], "group": 0}
+
+
+def _task(state: dict[str, Any], task_id: str) -> Task:
+    return Task.from_json(next(t for t in state["tasks"] if t["id"] == task_id))
+
+
+def held_out_examples(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The worked examples of every train and validation task of the type (test split aside)."""
+    return [e.to_json() for t in tasks_of(state) if t.split != "test" for e in t.examples]
+
+
+def group_solutions(count: int, size: int = MAX_SHOWN) -> list[list[int]]:
+    """Solution indexes in groups of at most `size` (one abstraction per group)."""
+    return [list(range(i, min(i + size, count))) for i in range(0, count, size)]
+
+
+def format_solutions(solutions: Sequence[dict[str, Any]]) -> str:
+    """Verified solutions as the abstraction prompt shows them: problem, program, answer."""
+    parts = []
+    for i, s in enumerate(solutions, 1):
+        parts.append(f"Solution {i}.\nProblem: {s['problem']}\n\n```python\n"
+                     f"{s['source'].rstrip()}\n```\nAnswer (verified): {s['answer']!r}")
+    return "\n\n".join(parts)
+
+
+def _group(state: dict[str, Any]) -> list[dict[str, Any]]:
+    groups = state.get("groups") or []
+    idx = state.get("group", 0)
+    return [state["solutions"][i] for i in groups[idx]] if idx < len(groups) else []
+
+
+# -- solving ---------------------------------------------------------------------------------
+def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Solve the next train problem with a program; keep it only if it returns the gold answer."""
+    queue = list(state.get("queue") or [])
+    if not queue:
+        return _after_solving(state, [], {})
+    task = _task(state, queue[0])
+    attempts = dict(state.get("attempts") or {})
+    used = attempts.get(task.id, 0)
+    last = state.get("missed") or {}
+    missed = last.get("tries", 0) if last.get("task_id") == task.id else 0
+    messages = render("craft_solve", policy=ctx.sandbox.policy, problem=task.text)
+    if missed:  # a new sample that sees the last miss
+        messages += [{"role": "assistant", "content": f"```python solution\n{last['source']}```"},
+                     {"role": "user", "content": f"{last['observation']}\n\nFind the mistake "
+                      "and reply with a corrected `python solution` block."}]
+    text, usage = ask(ctx, state.get("usage"), messages, "solve", used + missed)
+    parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=SOLUTION_ENTRY)
+    update: dict[str, Any] = {"usage": usage}
+    if isinstance(parsed, Rejection):
+        record = rejection(state, "solve", f"solve:{parsed.reason}", str(parsed),
+                           task_id=task.id)
+        if parsed.recoverable and used < ctx.options.max_retries:
+            attempts[task.id] = used + 1
+            return update | {"attempts": attempts, "next": "solve", "rejections": [record]}
+        return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
+    checked = check_solution(ctx, parsed, task)
+    if isinstance(checked, dict):  # dropped: the reason; sampled again while allowed
+        record = rejection(state, "solve", checked["reason"], checked["message"],
+                           source=parsed.source, task_id=task.id)
+        if missed + 1 < ctx.options.solve_samples:
+            last = {"task_id": task.id, "tries": missed + 1, "source": parsed.source,
+                    "observation": checked["observation"]}
+            return update | {"missed": last, "next": "solve", "rejections": [record]}
+        return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
+    solution = {"task_id": task.id, "problem": task.text, "source": parsed.source,
+                "answer": task.answer}
+    return update | _after_solving({**state, "queue": queue[1:]}, [], solution)
+
+
+def check_solution(ctx: Context, draft: ToolDraft, task: Task) -> dict[str, str] | None:
+    """Run ``solution()`` in the sandbox: None when it returns the gold answer, else
+    ``{"reason", "message", "observation"}``: the message (for the record) names the gold
+    answer; the observation (for a new sample) shows only what the program did, as quoted
+    data."""
+    if draft.params:
+        message = f"solution() must take no arguments, it takes {draft.signature}"
+        return {"reason": "solve:bad_signature", "message": message,
+                "observation": f"The program's {message}."}
+    result = ctx.sandbox.run(draft.source, draft.name, kwargs={})
+    if not result.ok:
+        return {"reason": "solve:error", "message": f"the program failed: {result.error}",
+                "observation": f"The program failed:\n{result.as_observation()}"}
+    if not values_equal(result.value, task.answer):
+        return {"reason": "solve:wrong_answer",
+                "message": f"returned {result.value!r:.200}, the gold answer is "
+                           f"{task.answer!r:.200}",
+                "observation": "The program ran, but its answer is not correct. It returned:"
+                               f"\n{result.as_observation()}"}
+    return None
+
+
+def _after_solving(state: dict[str, Any], records: list[dict[str, Any]],
+                   solution: dict[str, Any]) -> dict[str, Any]:
+    solutions = list(state.get("solutions") or []) + ([solution] if solution else [])
+    update: dict[str, Any] = {"queue": state.get("queue") or [], "solutions": solutions,
+                              "rejections": records}
+    if update["queue"]:
+        return update | {"next": "solve"}
+    if not solutions:
+        return update | {"next": "end", "status": "rejected",
+                         "reason": "solve:no_verified_solutions: no train problem with a gold "
+                                   "answer was solved by a program that reproduces it"}
+    return update | {"next": "abstract", "groups": group_solutions(len(solutions)), "group": 0}
+
+
+# -- abstraction, verification, repair, publishing -------------------------------------------
+def abstract(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Ask for one generic tool that solves the current group of verified solutions."""
+    retries = state.get("retries") or {}
+    sample = retries.get("abstract", 0) + 10 * state.get("group", 0)
+    messages = render("craft_abstract", policy=ctx.sandbox.policy,
+                      task=type_text(state["type"], tasks_of(state)),
+                      solutions=format_solutions(_group(state)))
+    text, usage = ask(ctx, state.get("usage"), messages, "abstract", sample)
+    update = take_draft(state, ctx, text, "abstract", on_ok="verify", usage=usage)
+    return _next_group(state, update)
+
+
+def source_failures(draft: ToolDraft, solutions: Sequence[dict[str, Any]]) -> list[Failure]:
+    """Source problems whose gold answer the unit tests never state (they must re-solve them)."""
+    literals = _test_literals(draft.unit_tests)
+    if literals is None:
+        literals = []
+    missing = [s for s in solutions
+               if not any(values_equal(v, s["answer"]) for v in literals)]
+    if not missing:
+        return []
+    which = "; ".join(f"{s['problem'][:80]!r} (answer {s['answer']!r:.40})" for s in missing[:3])
+    return [Failure("unit", "source_problems",
+                    f"the unit tests do not re-solve {len(missing)} source problem(s) by "
+                    f"calling the tool and checking the verified answer: {which}")]
+
+
+def _test_literals(source: str) -> list[Any] | None:
+    try:
+        tree = ast.parse(source or "")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    out: list[Any] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant | ast.UnaryOp | ast.List | ast.Tuple | ast.Dict):
+            try:
+                out.append(ast.literal_eval(node))
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                continue
+    return out
+
+
+def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Validate the tool on its source problems and on the type's held-out examples."""
+    draft = ToolDraft.from_json(state["draft"])
+    group = _group(state)
+    verdict = validate(ctx.sandbox, draft, examples=[], held_out=held_out_examples(state),
+                       task_text="\n\n".join(s["problem"] for s in group),
+                       max_examples=ctx.options.max_examples)
+    extra = source_failures(draft, group)
+    if extra:
+        verdict = _with_failures(verdict, extra)
+    return _next_group(state, judge(state, ctx, verdict, on_pass="publish"))
+
+
+def _with_failures(verdict: Verdict, extra: list[Failure]) -> Verdict:
+    counts = dict(verdict.counts)
+    counts["source"] = counts.get("source", 0) + 1
+    return verdict_from([*verdict.failures, *extra], ran=True, timings=verdict.timings,
+                        counts=counts, notes=verdict.notes)
+
+
+def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Send the failing checks back with the tool; take the corrected draft."""
+    task = (f"{type_text(state['type'], tasks_of(state))}\n\nVerified solutions the tool must "
+            f"generalize:\n\n{format_solutions(_group(state))}")
+    return _next_group(state, repair_step(state, ctx, task))
+
+
+def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Publish the validated tool (de-duplicated against the library), then the next group."""
+    draft = ToolDraft.from_json(state["draft"])
+    group = _group(state)
+    task_ids = [s["task_id"] for s in group]
+    tests = stored_suite(draft, held_out=held_out_examples(state))
+    tool = publish_draft(state, ctx, draft, strategy=NAME, prompts=PROMPTS, tests=tests,
+                         task_ids=task_ids, problems=[s["problem"] for s in group])
+    update: dict[str, Any] = {"tools": [*state.get("tools", []), tool], "next": "end"}
+    if tool["outcome"] not in ACCEPTED_OUTCOMES:
+        update["reason"] = f"publish:{tool['outcome']}: {tool['reason']}"[:500]
+        update["rejections"] = [rejection(state, "publish", f"publish:{tool['outcome']}",
+                                          tool["reason"], source=draft.source)]
+    return _next_group({**state, **update}, update)
+
+
+def _next_group(state: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """When a group is done (published or given up), move to the next group or finish."""
+    if update.get("next") != "end":
+        return update
+    groups = state.get("groups") or []
+    idx = state.get("group", 0) + 1
+    if idx < len(groups):
+        return update | {"next": "abstract", "group": idx, "repairs": 0, "retries": {},
+                         "draft": None, "verdict": None, "status": "running"}
+    tools = update.get("tools", state.get("tools") or [])
+    if any(t.get("outcome") in ACCEPTED_OUTCOMES for t in tools):
+        return update | {"status": "accepted", "reason": ""}
+    return update | {"status": "rejected",
+                     "reason": update.get("reason") or state.get("reason") or "no tool accepted"}
+
+
+NODES = {"solve": solve, "abstract": abstract, "verify": verify, "repair": repair,
+         "publish": publish}
+
+
+
+STRATEGY = TypeStrategy(NAME, CraftState, NODES, "solve", initial_state)
+
+__all__ = ["NODES", "STRATEGY", "CraftState", "abstract", "check_solution",
+           "format_solutions", "group_solutions", "held_out_examples", "initial_state",
+           "publish", "repair", "solve", "source_failures", "verify"]

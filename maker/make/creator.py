@@ -1,0 +1,346 @@
+"""CREATOR (Qian et al., 2023): per problem, create a tool, decide the call, execute, rectify.
+
+One unit per task. The graph::
+
+    create ──▶ decide ──▶ execute ──▶ validate ──▶ publish ──▶ END
+      ▲ │        ▲ │        │ error or      │ failed, repairs left
+      └─┘        └─┘        │ wrong answer  ▼
+    (unparseable reply,     ▼             repair ──▶ execute (or decide if the signature changed)
+     bounded retries)    rectify ──▶ execute (or decide if the signature changed)
+
+Every node is a plain function ``node(state, ctx) -> update`` (tested one by one); routing reads
+``state["next"]``. The state is JSON-only (dicts, lists, strings, numbers) so the checkpointer
+stores it as data. Model-written code runs only in ``ctx.sandbox``. Rectification uses the gold
+answer only on the train split; examples in the task are held out (never shown to the model).
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Sequence
+from functools import partial
+from typing import Annotated, Any, TypedDict
+
+from langgraph.graph import StateGraph
+
+from maker.check.validation import repair_feedback, validate
+from maker.check.verdict import Verdict
+from maker.make import Context, Unit, UnitOutcome, routed_graph
+from maker.make.steps import (
+    ACCEPTED_OUTCOMES,
+    ask,
+    empty_usage,
+    publish_draft,
+    stored_suite,
+)
+from maker.prompts import render
+from maker.tasks import Task
+from maker.text.blocks import extract_blocks
+from maker.text.drafts import Rejection, ToolDraft, parse_reply
+from sandbox import RunResult
+from sandbox.values import values_equal
+
+NAME = "creator"
+PROMPTS = ("creator_create", "creator_decide", "creator_rectify", "repair")
+
+
+class CreatorState(TypedDict, total=False):
+    """The graph state: JSON values only."""
+
+    task: dict[str, Any]
+    problem: str
+    next: str
+    status: str  # running | accepted | rejected
+    reason: str
+    draft: dict[str, Any] | None
+    call: dict[str, Any] | None  # {"text": "f(a=1)", "kwargs": {...}}
+    run: dict[str, Any] | None  # RunResult.to_json()
+    feedback: str
+    verdict: dict[str, Any] | None
+    retries: dict[str, int]  # per phase: replies re-asked after a parse failure
+    repairs: int
+    tool: dict[str, Any] | None
+    rejections: Annotated[list[dict[str, Any]], operator.add]
+    usage: dict[str, Any]
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def problem_text(task: Task) -> str:
+    """The problem as the model sees it: the text, plus the keyword names the held-out examples
+    will call the tool with (names only, never the examples' values)."""
+    names = task.arg_names()
+    if not names:
+        return task.text
+    return (f"{task.text}\n\n(The tool will also be checked on other problems of this kind, "
+            f"called with the keyword arguments: {', '.join(names)}.)")
+
+
+def initial_state(task: Task) -> dict[str, Any]:
+    return {"task": task.to_json(), "problem": problem_text(task), "next": "create",
+            "status": "running", "reason": "", "draft": None, "call": None, "run": None,
+            "feedback": "", "verdict": None, "retries": {}, "repairs": 0, "tool": None,
+            "rejections": [], "usage": empty_usage()}
+
+
+def _rejection(state: dict[str, Any], stage: str, reason: str, message: str,
+               draft: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"task_id": state["task"]["id"], "stage": stage, "reason": reason,
+            "message": message[:2000], "repairs": state.get("repairs", 0),
+            "source": (draft or {}).get("source"), **extra}
+
+
+def _retry_or_give_up(state: dict[str, Any], ctx: Context, phase: str, rej: Rejection | str,
+                      reason: str) -> dict[str, Any]:
+    """After an unusable reply: ask again (a new sample) if allowed, else reject the unit."""
+    retries = dict(state.get("retries") or {})
+    used = retries.get(phase, 0)
+    message = str(rej)
+    code = rej.reason if isinstance(rej, Rejection) else reason
+    recoverable = rej.recoverable if isinstance(rej, Rejection) else True
+    record = _rejection(state, phase, code, message, state.get("draft") if phase != "create"
+                        else None)
+    if recoverable and used < ctx.options.max_retries:
+        retries[phase] = used + 1
+        return {"retries": retries, "next": phase, "rejections": [record]}
+    return {"retries": retries, "next": "end", "status": "rejected",
+            "reason": (f"{phase}:{message}" if isinstance(rej, Rejection)
+                       else f"{phase}:{reason}: {message}")[:500], "rejections": [record]}
+
+
+def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
+    """The tool call in a reply as ``{"text", "kwargs"}``, or why it is unusable.
+
+    Accepts one call of the tool with literal arguments (positional ones are mapped to the
+    parameters in order); read with `ast` only, nothing is evaluated but literals.
+    """
+    blocks = [b for b in extract_blocks(text) if b.is_python or not b.lang]
+    labelled = [b for b in blocks if "call" in b.label.split()]
+    candidates = [b.text for b in (labelled or blocks)] or [text]
+    for candidate in candidates:
+        for line in reversed([ln.split("#")[0].strip() for ln in candidate.splitlines()]):
+            if not line or draft.name not in line:
+                continue
+            if "=" in line.split("(")[0]:  # `result = f(...)`
+                line = line.split("=", 1)[1].strip()
+            try:
+                node = ast.parse(line, mode="eval").body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == draft.name):
+                continue
+            names = [n for n, _ in draft.params]
+            if len(node.args) > len(names):
+                return f"the call passes {len(node.args)} positional arguments, the tool takes " \
+                       f"{len(names)}"
+            try:
+                kwargs = {names[i]: ast.literal_eval(a) for i, a in enumerate(node.args)}
+                for kw in node.keywords:
+                    if kw.arg is None:
+                        return "the call uses **kwargs; pass literal keyword arguments"
+                    kwargs[kw.arg] = ast.literal_eval(kw.value)
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                return "the call's arguments are not literal values"
+            unknown = sorted(set(kwargs) - set(names))
+            if unknown:
+                return f"the call passes unknown argument(s) {', '.join(unknown)}"
+            return {"text": ast.unparse(node), "kwargs": kwargs}
+    return f"the reply holds no call of {draft.name}(...)"
+
+
+def _same_signature(old: dict[str, Any] | None, new: ToolDraft) -> bool:
+    return bool(old) and old.get("signature") == new.signature  # type: ignore[union-attr]
+
+
+# -- nodes -----------------------------------------------------------------------------------
+def create(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Ask for a tool (docstring + code) for the problem; parse it into a draft."""
+    sample = (state.get("retries") or {}).get("create", 0)
+    messages = render("creator_create", policy=ctx.sandbox.policy, problem=state["problem"])
+    text, usage = ask(ctx, state.get("usage"), messages, "create", sample)
+    state = {**state, "usage": usage}
+    parsed = parse_reply(text, policy=ctx.sandbox.policy)
+    if isinstance(parsed, Rejection):
+        return {"usage": usage, **_retry_or_give_up(state, ctx, "create", parsed, "")}
+    return {"usage": usage, "draft": parsed.to_json(), "next": "decide"}
+
+
+def decide(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Ask how to call the tool for this problem; parse the call's literal arguments."""
+    draft = ToolDraft.from_json(state["draft"])
+    sample = (state.get("retries") or {}).get("decide", 0)
+    messages = render("creator_decide", policy=ctx.sandbox.policy, problem=state["problem"], signature=draft.signature,
+                      docstring=draft.docstring, name=draft.name)
+    text, usage = ask(ctx, state.get("usage"), messages, "decide", sample)
+    call = parse_call(text, draft)
+    if isinstance(call, str):
+        return {"usage": usage,
+                **_retry_or_give_up({**state, "usage": usage}, ctx, "decide", call, "bad_call")}
+    return {"usage": usage, "call": call, "next": "execute"}
+
+
+def execute(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Run the call in the sandbox; route to rectify on an error or (train split, gold answer
+    known) a wrong answer, else to validation."""
+    draft = ToolDraft.from_json(state["draft"])
+    task = Task.from_json(state["task"])
+    result = ctx.sandbox.run(draft.source, draft.name, kwargs=state["call"]["kwargs"])
+    update: dict[str, Any] = {"run": result.to_json()}
+    if not result.ok:
+        update |= {"feedback": f"The call failed: {result.error}.", "next": "rectify"}
+    elif task.has_gold and not values_equal(result.value, task.answer):
+        update |= {"feedback": "The call ran, but its result is not the expected answer "
+                               f"{_short(task.answer)}.", "next": "rectify"}
+    else:
+        update |= {"feedback": "", "next": "validate"}
+    return update
+
+
+def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Show the model the failed run (as quoted data) and take its corrected tool."""
+    repairs = state.get("repairs", 0)
+    draft = ToolDraft.from_json(state["draft"])
+    rejected = _rejection(state, "execute", "execution_error" if not state["run"]["ok"]
+                          else "wrong_answer", state.get("feedback", ""), state["draft"])
+    if repairs >= ctx.options.max_repairs:
+        return {"next": "end", "status": "rejected", "rejections": [rejected],
+                "reason": f"rectify:exhausted: no correct run after {repairs} repair(s): "
+                          f"{state.get('feedback')}"}
+    run = RunResult.from_json(state["run"])
+    messages = render("creator_rectify", policy=ctx.sandbox.policy, problem=state["problem"], source=draft.source,
+                      call=state["call"]["text"], observation=run,
+                      feedback=state.get("feedback", ""))
+    text, usage = ask(ctx, state.get("usage"), messages, "rectify", repairs)
+    return {"usage": usage, "repairs": repairs + 1, "rejections": [rejected],
+            **_take_fix(state, text, ctx, "rectify")}
+
+
+def check(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Validate the draft in the sandbox (`maker.check.validation.validate`)."""
+    draft = ToolDraft.from_json(state["draft"])
+    task = Task.from_json(state["task"])
+    known = []
+    if task.has_gold and state.get("call"):
+        known.append({"input": state["call"]["kwargs"], "expected": task.answer})
+    held_out = [e.to_json() for e in task.examples]
+    verdict = validate(ctx.sandbox, draft, examples=known, held_out=held_out,
+                       task_text=task.text, max_examples=ctx.options.max_examples)
+    update: dict[str, Any] = {"verdict": verdict.to_json()}
+    if verdict.passed:
+        return update | {"next": "publish"}
+    first = verdict.failures[0] if verdict.failures else None
+    reason = f"validation:{first.kind}" if first else "validation"
+    rejected = _rejection(state, "validate", reason, repair_feedback(verdict, max_chars=1500),
+                          state["draft"], failures=[f.to_json() for f in verdict.failures[:8]])
+    if verdict.recoverable and state.get("repairs", 0) < ctx.options.max_repairs:
+        return update | {"next": "repair", "rejections": [rejected]}
+    why = "terminal failure" if not verdict.recoverable else "repairs exhausted"
+    return update | {"next": "end", "status": "rejected", "rejections": [rejected],
+                     "reason": f"{reason} ({why}): {first.message if first else ''}"[:500]}
+
+
+def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Send the failing checks (minimal failing inputs, held-out inputs hidden) for a fix."""
+    repairs = state.get("repairs", 0)
+    draft = ToolDraft.from_json(state["draft"])
+    verdict = Verdict.from_json(state["verdict"])
+    messages = render("repair", policy=ctx.sandbox.policy, task=state["problem"], source=draft.source,
+                      feedback=repair_feedback(verdict))
+    text, usage = ask(ctx, state.get("usage"), messages, "repair", repairs)
+    return {"usage": usage, "repairs": repairs + 1, **_take_fix(state, text, ctx, "repair")}
+
+
+def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dict[str, Any]:
+    parsed = parse_reply(text, policy=ctx.sandbox.policy)
+    if isinstance(parsed, Rejection):
+        record = _rejection(state, phase, parsed.reason, str(parsed))
+        left = state.get("repairs", 0) + 1 < ctx.options.max_repairs
+        if parsed.recoverable and left:
+            return {"next": phase, "rejections": [record]} if phase == "repair" else {
+                "next": "rectify", "rejections": [record]}
+        return {"next": "end", "status": "rejected", "rejections": [record],
+                "reason": f"{phase}:{parsed}"[:500]}
+    nxt = "execute" if _same_signature(state.get("draft"), parsed) else "decide"
+    return {"draft": parsed.to_json(), "next": nxt, "verdict": None}
+
+
+def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Publish the validated tool (idempotent by content hash; through the gate if given)."""
+    draft = ToolDraft.from_json(state["draft"])
+    task = Task.from_json(state["task"])
+    known = ([{"input": state["call"]["kwargs"], "expected": task.answer}]
+             if task.has_gold and state.get("call") else [])
+    tests = stored_suite(draft, examples=known, held_out=[e.to_json() for e in task.examples])
+    tool = publish_draft(state, ctx, draft, strategy=NAME, prompts=PROMPTS, tests=tests,
+                         task_ids=(task.id,), problems=(task.text,), dedup=False)
+    if tool["outcome"] in ACCEPTED_OUTCOMES:
+        return {"tool": tool, "status": "accepted", "next": "end"}
+    return {"tool": tool, "status": "rejected", "next": "end",
+            "reason": f"publish:{tool['outcome']}: {tool['reason']}"[:500],
+            "rejections": [_rejection(state, "publish", f"publish:{tool['outcome']}",
+                                      tool["reason"], state["draft"])]}
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+NODES = {"create": create, "decide": decide, "execute": execute, "rectify": rectify,
+         "validate": check, "repair": repair, "publish": publish}
+
+
+# Nodes that make no model call and run on, in the same graph step, into the next such node:
+# execute -> validate -> publish is one checkpointed step instead of three (each step costs a
+# LangGraph tick and a checkpoint write). Steps still end at every model call (create, decide,
+# rectify, repair), so a killed job resumes without repeating one; a step cut short repeats
+# only sandbox work, and publishing is idempotent. The nodes stay separate functions (and graph
+# nodes, so a checkpoint whose next node is "validate" or "publish" still resumes).
+CHAINED = ("execute", "validate")
+_RUNS_ON = ("validate", "publish")
+
+
+def _chained(fn: Any, state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """``fn``, then the no-model-call nodes it routes to, as one update."""
+    update = dict(fn(state, ctx))
+    while update.get("next") in _RUNS_ON:
+        current = {**state, **update,
+                   "rejections": [*(state.get("rejections") or ()),
+                                  *(update.get("rejections") or ())]}
+        more = NODES[update["next"]](current, ctx)
+        rejections = [*(update.get("rejections") or ()), *(more.get("rejections") or ())]
+        update.update(more)
+        if rejections:
+            update["rejections"] = rejections
+    return update
+
+
+
+class CreatorStrategy:
+    """The CREATOR strategy object registered in `maker.make.REGISTRY`."""
+
+    name = NAME
+
+    def units(self, tasks: Sequence[Task]) -> list[Unit]:
+        return [Unit(t.id, (t.id,), initial_state(t)) for t in tasks]
+
+    def build(self, ctx: Context) -> StateGraph:
+        nodes = {name: partial(_chained, fn) if name in CHAINED else fn
+                 for name, fn in NODES.items()}
+        return routed_graph(CreatorState, nodes, "create", ctx)
+
+    def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
+        tool = state.get("tool")
+        return UnitOutcome(
+            unit_id=unit_id, status=state.get("status", "running"),
+            tools=(tool,) if tool and state.get("status") == "accepted" else (),
+            reason=state.get("reason", ""), rejections=tuple(state.get("rejections") or ()),
+            usage=dict(state.get("usage") or {}))
+
+
+STRATEGY = CreatorStrategy()
+
+__all__ = ["NODES", "STRATEGY", "CreatorState", "CreatorStrategy", "check",
+           "create", "decide", "execute", "initial_state", "parse_call", "problem_text",
+           "publish", "rectify", "repair"]

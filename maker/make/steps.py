@@ -1,0 +1,261 @@
+"""Pieces shared by the per-task-type strategies (LATM, CRAFT): units, model calls, verification,
+repair and publishing as plain functions over JSON state.
+
+A unit is one task type (`type_units`). Its state holds the tasks as JSON, the current draft,
+its verdict, counters and the accumulated usage; every model call goes through `ask` (which
+names the phase for the ledger) and every run of model-written code through ``ctx.sandbox``.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from library import Library, NewTool, Provenance
+from library import TestSuite as StoredSuite
+from library import Verdict as StoredVerdict
+from library.store.base import Dedup
+from maker.check.validation import repair_feedback
+from maker.check.verdict import Verdict
+from maker.llm.ledger import price_call
+from maker.make import Context, Unit, UnitOutcome, routed_graph
+from maker.prompts import render, template_hash
+from maker.tasks import Task
+from maker.text.drafts import Rejection, ToolDraft, parse_reply
+
+MAX_SHOWN = 5
+"""The most worked examples (or verified solutions) shown to the maker in one prompt."""
+
+ACCEPTED_OUTCOMES = ("created", "duplicate", "merged")
+
+
+def empty_usage() -> dict[str, Any]:
+    """A unit's model usage before its first call (`ask` adds each call to it)."""
+    return {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "dollars": 0.0, "model": ""}
+
+
+# -- units -----------------------------------------------------------------------------------
+def group_by_type(tasks: Sequence[Task]) -> dict[str, list[Task]]:
+    """Tasks grouped by their ``type``, in first-seen order."""
+    groups: dict[str, list[Task]] = {}
+    for task in tasks:
+        groups.setdefault(task.type, []).append(task)
+    return groups
+
+
+def type_units(tasks: Sequence[Task], initial: Callable[[str, list[Task]], dict[str, Any]]
+               ) -> list[Unit]:
+    """One unit per task type; its id is ``type:<type>``."""
+    return [Unit(f"type:{kind}", tuple(t.id for t in group), initial(kind, group))
+            for kind, group in group_by_type(tasks).items()]
+
+
+def base_state(kind: str, tasks: Sequence[Task], first: str) -> dict[str, Any]:
+    """The fields every per-type unit state starts with."""
+    return {"type": kind, "tasks": [t.to_json() for t in tasks], "next": first,
+            "status": "running", "reason": "", "draft": None, "verdict": None, "retries": {},
+            "repairs": 0, "tools": [], "rejections": [], "usage": empty_usage()}
+
+
+def tasks_of(state: Mapping[str, Any]) -> list[Task]:
+    return [Task.from_json(t) for t in state["tasks"]]
+
+
+def type_text(kind: str, tasks: Sequence[Task], limit: int = 2) -> str:
+    """The task type as the maker sees it: its name, up to `limit` problem statements of the
+    train split and the keyword names the examples call the tool with (never their values)."""
+    shown = [t.text for t in tasks if t.split == "train"][:limit]
+    text = kind
+    if shown:
+        body = "\n\n".join(f"Problem {i}:\n{p}" for i, p in enumerate(shown, 1))
+        text = f"{kind}\n\nProblems of this type look like this:\n\n{body}"
+    names = dict.fromkeys(n for t in tasks if t.split != "test" for n in t.arg_names())
+    if names:  # names only, never the held-out values
+        text += ("\n\n(The tool will be checked on other problems of this kind, called with "
+                 f"the keyword arguments: {', '.join(names)}.)")
+    return text
+
+
+# -- model calls -----------------------------------------------------------------------------
+def ask(ctx: Context, usage: Mapping[str, Any] | None, messages: list[dict[str, str]],
+        phase: str, sample: int = 0) -> tuple[str, dict[str, Any]]:
+    """One model call through the client (named `phase` in the ledger); returns the reply and
+    the unit's usage with this call added."""
+    response = ctx.client.complete(messages, phase=phase, sample=sample)
+    out = dict(usage or {})
+    dollars, _ = price_call(ctx.client.prices, response.model or "", response.usage,
+                            local=ctx.client.local, cache_hit=False)
+    out["calls"] = out.get("calls", 0) + 1
+    out["prompt_tokens"] = out.get("prompt_tokens", 0) + response.usage.prompt_tokens
+    out["completion_tokens"] = out.get("completion_tokens", 0) + response.usage.completion_tokens
+    out["dollars"] = round(out.get("dollars", 0.0) + dollars, 8)
+    out["model"] = response.model or out.get("model", "")
+    return response.text, out
+
+
+def rejection(state: Mapping[str, Any], stage: str, reason: str, message: str, *,
+              source: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A rejected draft (or solution, or reply) as a JSON record with its reason."""
+    return {"task_type": state.get("type", ""), "stage": stage, "reason": reason,
+            "message": str(message)[:2000], "repairs": state.get("repairs", 0),
+            "source": source, **extra}
+
+
+def take_draft(state: Mapping[str, Any], ctx: Context, text: str, phase: str, *,
+               on_ok: str, usage: dict[str, Any], entry: str | None = None,
+               count_repair: bool = False) -> dict[str, Any]:
+    """Parse a reply into the state's draft, or retry `phase` (bounded) / reject the unit.
+
+    Retries are bounded by ``max_retries`` per phase (a repair reply also uses up a repair).
+    """
+    parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=entry)
+    update: dict[str, Any] = {"usage": usage}
+    if count_repair:
+        update["repairs"] = state.get("repairs", 0) + 1
+    if isinstance(parsed, ToolDraft):
+        return update | {"draft": parsed.to_json(), "verdict": None, "next": on_ok}
+    return update | retry_or_give_up(state, ctx, phase, parsed)
+
+
+def retry_or_give_up(state: Mapping[str, Any], ctx: Context, phase: str,
+                     rej: Rejection) -> dict[str, Any]:
+    """After an unusable reply: ask again (a new sample) if allowed, else reject the unit."""
+    retries = dict(state.get("retries") or {})
+    used = retries.get(phase, 0)
+    record = rejection(state, phase, rej.reason, str(rej))
+    if rej.recoverable and used < ctx.options.max_retries:
+        retries[phase] = used + 1
+        return {"retries": retries, "next": phase, "rejections": [record]}
+    return {"retries": retries, "next": "end", "status": "rejected",
+            "reason": f"{phase}:{rej}"[:500], "rejections": [record]}
+
+
+# -- verification and repair -----------------------------------------------------------------
+def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: str,
+          on_fail_end: str = "end") -> dict[str, Any]:
+    """Route on a verdict: pass -> `on_pass`; recoverable with repairs left -> ``repair``;
+    else reject the draft (and give up, or go to `on_fail_end`)."""
+    update: dict[str, Any] = {"verdict": verdict.to_json()}
+    if verdict.passed:
+        return update | {"next": on_pass}
+    first = verdict.failures[0] if verdict.failures else None
+    reason = f"validation:{first.kind}" if first else "validation"
+    record = rejection(state, "verify", reason, repair_feedback(verdict, max_chars=1500),
+                       source=(state.get("draft") or {}).get("source"),
+                       failures=[f.to_json() for f in verdict.failures[:8]])
+    if verdict.recoverable and state.get("repairs", 0) < ctx.options.max_repairs:
+        return update | {"next": "repair", "rejections": [record]}
+    why = "terminal failure" if not verdict.recoverable else "repairs exhausted"
+    message = f"{reason} ({why}): {first.message if first else ''}"[:500]
+    out = update | {"next": on_fail_end, "rejections": [record], "reason": message}
+    if on_fail_end == "end":
+        out["status"] = "rejected"
+    return out
+
+
+def repair_step(state: Mapping[str, Any], ctx: Context, task: str, *,
+                on_ok: str = "verify") -> dict[str, Any]:
+    """Send the failing checks (held-out inputs hidden) with the tool; take the fixed draft."""
+    draft = ToolDraft.from_json(state["draft"])
+    verdict = Verdict.from_json(state["verdict"])
+    messages = render("repair", policy=ctx.sandbox.policy, task=task, source=draft.source,
+                      feedback=repair_feedback(verdict))
+    repairs = state.get("repairs", 0)
+    text, usage = ask(ctx, state.get("usage"), messages, "repair", repairs)
+    return take_draft(state, ctx, text, "repair", on_ok=on_ok, usage=usage, count_repair=True)
+
+
+# -- publishing ------------------------------------------------------------------------------
+_DEDUP: weakref.WeakKeyDictionary[Library, Dedup] = weakref.WeakKeyDictionary()
+_DEDUP_LOCK = threading.Lock()
+
+
+def dedup_hook(ctx: Context) -> Dedup | None:
+    """The library's behavioural de-duplication (`library.fingerprint.FingerprintIndex`), one
+    per library and serialized across threads; None when the library has none."""
+    try:
+        from library.fingerprint import FingerprintIndex
+    except ImportError:  # pragma: no cover - a library without fingerprints
+        return None
+    with _DEDUP_LOCK:
+        hook = _DEDUP.get(ctx.library)
+        if hook is None:
+            index = FingerprintIndex(ctx.sandbox, ctx.library.store)
+            lock = threading.Lock()
+
+            def hook(candidate: Any, _index: Any = index, _lock: threading.Lock = lock) -> Any:
+                with _lock:
+                    return _index(candidate)
+
+            _DEDUP[ctx.library] = hook
+        return hook
+
+
+def stored_suite(draft: ToolDraft, *, examples: Sequence[Mapping[str, Any]] = (),
+                 held_out: Sequence[Mapping[str, Any]] = ()) -> StoredSuite:
+    """The library's record of a draft's tests (examples as ``{"input", "expected"}``)."""
+    return StoredSuite(
+        examples=tuple(dict(e) for e in examples),
+        unit_tests=(draft.unit_tests,) if draft.unit_tests.strip() else (),
+        property_specs=tuple({"name": p.name, "source": p.source,
+                              "strategies": dict(p.strategies), "examples": list(p.examples),
+                              "max_examples": p.max_examples} for p in draft.properties),
+        held_out=tuple(dict(e) for e in held_out),
+    )
+
+
+def publish_draft(state: Mapping[str, Any], ctx: Context, draft: ToolDraft, *,
+                  strategy: str, prompts: Sequence[str], tests: StoredSuite,
+                  task_ids: Sequence[str], problems: Sequence[str],
+                  dedup: bool = True) -> dict[str, Any]:
+    """Publish a validated draft (idempotent by content hash, through the gate and, with
+    `dedup`, the behavioural de-duplication); returns ``{"name", "ref", "outcome", "reason"}``."""
+    usage = state.get("usage") or {}
+    verdict = state.get("verdict") or {"passed": True}
+    provenance = Provenance(
+        task_ids=tuple(task_ids), strategy=strategy, maker_model=str(usage.get("model", "")),
+        prompt_hash=",".join(template_hash(p) for p in prompts)[:200],
+        tokens_in=int(usage.get("prompt_tokens", 0)),
+        tokens_out=int(usage.get("completion_tokens", 0)),
+        cost_usd=float(usage.get("dollars", 0.0)), problems=tuple(problems)[:20],
+        origin="made")
+    result = ctx.library.publish(
+        NewTool(draft.name, draft.source, tests=tests,
+                verdict=StoredVerdict.from_dict(verdict), provenance=provenance,
+                entry=draft.name),
+        gate=ctx.gate, dedup=dedup_hook(ctx) if dedup else None)
+    ref = result.record.ref if result.record is not None else None
+    return {"name": draft.name, "ref": ref, "outcome": result.outcome, "reason": result.reason}
+
+
+def outcome_of(unit_id: str, state: Mapping[str, Any]) -> UnitOutcome:
+    """A finished per-type unit's outcome: accepted when any tool was published."""
+    tools = tuple(t for t in state.get("tools") or () if t.get("outcome") in ACCEPTED_OUTCOMES)
+    return UnitOutcome(unit_id=unit_id, status=state.get("status", "running"), tools=tools,
+                       reason=state.get("reason", ""),
+                       rejections=tuple(state.get("rejections") or ()),
+                       usage=dict(state.get("usage") or {}))
+
+
+class TypeStrategy:
+    """A strategy whose unit is one task type (LATM, CRAFT): a routed graph of plain nodes."""
+
+    def __init__(self, name: str, state_type: type, nodes: Mapping[str, Callable[..., Any]],
+                 start: str, initial: Callable[[str, list[Task]], dict[str, Any]]) -> None:
+        self.name = name
+        self.state_type = state_type
+        self.nodes = nodes
+        self.start = start
+        self.initial = initial
+
+    def units(self, tasks: Sequence[Task]) -> list[Unit]:
+        return type_units(tasks, self.initial)
+
+    def build(self, ctx: Context) -> Any:
+        return routed_graph(self.state_type, self.nodes, self.start, ctx)
+
+    def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
+        return outcome_of(unit_id, state)
+

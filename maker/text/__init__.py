@@ -1,0 +1,1 @@
+"""Reading model text: code blocks, tool drafts and the AST checks on them."""

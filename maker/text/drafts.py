@@ -1,0 +1,666 @@
+"""A model's reply parsed into a `ToolDraft`, or a `Rejection` that says why it cannot be.
+
+Everything here reads model-written code with `ast` only: nothing is compiled, executed or
+imported in the host. Running the draft is the sandbox's job (`maker.check.validation`).
+
+The reply format the prompts ask for (see ``maker/prompts/_reply_format.md``)::
+
+    ```python tool
+    import math
+
+    def tool_name(a: int, b: int) -> int:
+        \"\"\"One-line summary.\"\"\"
+        ...
+    ```
+
+    ```python tests
+    def test_small():
+        assert tool_name(2, 3) == 5
+
+    def prop_commutes(a: int, b: int):          # a Hypothesis property: inputs from hints
+        assert tool_name(a, b) == tool_name(b, a)
+    ```
+
+    ```json properties
+    [{"name": "prop_commutes", "strategies": {"a": {"type": "integers", "min_value": 0}}}]
+    ```
+
+    ```python usage
+    tool_name(a=2, b=3)  # -> 5
+    ```
+
+Only the tool block is required. Tolerated: prose around blocks, missing tags or labels, ``~~~``
+fences, Windows newlines, a reply that is bare code, several tool blocks (helpers first),
+``test_*`` functions inside the tool block (moved to the tests), an ``if __name__ ==
+"__main__":`` block or top-level demo calls (dropped), and ``from solution import tool_name`` in
+the tests (dropped). Properties may also be JSON objects with their own ``source``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import keyword
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from maker.text.astutil import walk
+from maker.text.blocks import CodeBlock, extract_blocks, normalize_newlines
+from sandbox import ALL_PUBLIC, DEFAULT_POLICY, Policy, PropertySpec
+from sandbox.strategies import StrategyError, from_spec
+
+DEFAULT_MAX_BYTES = 100_000
+MAX_PROPERTY_EXAMPLES = 1_000
+MAX_NAME_LENGTH = 64
+
+ReasonCode = Literal[
+    "empty_reply", "oversized", "no_code_block", "syntax_error", "no_entry_function",
+    "multiple_entry_functions", "invalid_name", "bad_signature", "missing_type_hints",
+    "missing_docstring", "forbidden_import", "forbidden_syntax", "private_name",
+    "top_level_code", "bad_tests", "bad_properties",
+]
+
+# Policy as data: every rejection reason, whether a new attempt (repair) may help, and what it
+# means. Tests read this table.
+REASONS: dict[str, tuple[bool, str]] = {
+    "empty_reply": (True, "the reply is empty"),
+    "oversized": (False, "the reply or the tool's source is larger than allowed"),
+    "no_code_block": (True, "the reply has no Python code defining a function"),
+    "syntax_error": (True, "the tool or its tests do not parse as Python"),
+    "no_entry_function": (True, "the tool block defines no public top-level function"),
+    "multiple_entry_functions": (True, "several top-level functions could be the tool"),
+    "invalid_name": (True, "the tool's name is not a usable identifier"),
+    "bad_signature": (True, "the entry function is async, a generator or takes *args/**kwargs"),
+    "missing_type_hints": (True, "a parameter or the return value has no type hint"),
+    "missing_docstring": (True, "the entry function has no docstring"),
+    "forbidden_import": (False, "the code imports a module or name outside the sandbox policy"),
+    "forbidden_syntax": (False, "the code reaches dunder names or code-evaluating builtins"),
+    "private_name": (True, "the code uses a name starting with '_' (the sandbox refuses them)"),
+    "top_level_code": (True, "the tool block runs statements at import time"),
+    "bad_tests": (True, "the tests block does not parse or defines no tests"),
+    "bad_properties": (True, "a property spec is malformed"),
+}
+
+# Builtins that evaluate code or reach outside a pure function; the sandbox lacks them anyway,
+# a model that calls them is told at once (and cannot talk its way into them by repair).
+FORBIDDEN_CALLS = frozenset({
+    "eval", "exec", "compile", "open", "globals", "locals", "vars", "breakpoint", "input",
+    "setattr", "delattr", "__import__", "memoryview",
+})
+
+_TOOL_LABELS = ("tool", "solution", "code", "function")
+_TEST_LABELS = ("test", "tests", "unit")
+_USAGE_LABELS = ("usage", "example", "examples", "demo", "call")
+_PROP_LABELS = ("propert",)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a reply (or a draft's source) is not a usable tool draft.
+
+    ``reason`` is a code from `REASONS`; ``message`` is one line naming what is wrong and where;
+    ``line`` is a line within the offending code block (or the assembled tool source), if known.
+    """
+
+    reason: str
+    message: str
+    line: int | None = None
+
+    @property
+    def recoverable(self) -> bool:
+        """Whether asking the model again (repair) may help."""
+        return REASONS.get(self.reason, (True, ""))[0]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Rejection:
+        return cls(str(data["reason"]), str(data["message"]), data.get("line"))
+
+
+@dataclass(frozen=True)
+class ToolDraft:
+    """A tool as the model proposed it, checked statically but never run.
+
+    ``signature`` is ``"def name(a: int) -> int"``; ``params`` pairs each parameter with its type
+    hint text; ``imports`` are the modules the tool imports. ``unit_tests`` is source with
+    ``def test_*()`` functions, ``properties`` are Hypothesis properties (`sandbox.PropertySpec`),
+    ``usage`` is the model's usage demonstration, ``notes`` what the parser tolerated.
+    """
+
+    name: str
+    signature: str
+    docstring: str
+    source: str
+    imports: tuple[str, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+    returns: str = ""
+    unit_tests: str = ""
+    properties: tuple[PropertySpec, ...] = ()
+    usage: str = ""
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["imports"] = list(self.imports)
+        data["params"] = [list(p) for p in self.params]
+        data["properties"] = [asdict(p) for p in self.properties]
+        data["notes"] = list(self.notes)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ToolDraft:
+        return cls(
+            name=data["name"], signature=data["signature"], docstring=data["docstring"],
+            source=data["source"], imports=tuple(data.get("imports", ())),
+            params=tuple((str(n), str(h)) for n, h in data.get("params", ())),
+            returns=data.get("returns", ""), unit_tests=data.get("unit_tests", ""),
+            properties=tuple(
+                PropertySpec(**{**p, "examples": tuple(p.get("examples", ()))})
+                for p in data.get("properties", ())
+            ),
+            usage=data.get("usage", ""), notes=tuple(data.get("notes", ())),
+        )
+
+
+class _Reject(Exception):  # noqa: N818 - internal control flow, always turned into a value
+    def __init__(self, reason: str, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.rejection = Rejection(reason, message, line)
+
+
+# -- public entry points ---------------------------------------------------------------------
+def parse_reply(
+    text: str,
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    entry: str | None = None,
+) -> ToolDraft | Rejection:
+    """Parse a model's reply into a `ToolDraft`, or say in a `Rejection` why it cannot be.
+
+    Args:
+        text: the reply, as the model wrote it.
+        policy: the sandbox policy whose module allow-list imports are checked against.
+        max_bytes: the largest reply accepted.
+        entry: the tool's expected name, when the prompt fixed one (picks among functions).
+
+    Never raises on any text; never runs the code.
+    """
+    try:
+        return _parse(text, policy, max_bytes, entry)
+    except _Reject as exc:
+        return exc.rejection
+    except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # pathological input
+        return Rejection("syntax_error", f"the reply could not be parsed: {type(exc).__name__}")
+
+
+_CHECKED: OrderedDict[tuple[str, str, str], Rejection | None] = OrderedDict()
+_CHECKED_SIZE = 1024
+_CHECKED_LOCK = threading.Lock()
+
+
+def _remember_check(source: str, entry: str, policy: Policy, result: Rejection | None) -> None:
+    with _CHECKED_LOCK:
+        _CHECKED[(source, entry, policy.key())] = result
+        _CHECKED.move_to_end((source, entry, policy.key()))
+        while len(_CHECKED) > _CHECKED_SIZE:
+            _CHECKED.popitem(last=False)
+
+
+def check_source(source: str, entry: str, *, policy: Policy = DEFAULT_POLICY) -> Rejection | None:
+    """The static checks of `parse_reply` on a tool's source: None when it passes.
+
+    A pure function of (source, entry, policy): results are memoized (bounded LRU), and
+    `parse_reply` records the tools it accepted, whose source passed these same checks."""
+    key = (source, entry, policy.key())
+    with _CHECKED_LOCK:
+        if key in _CHECKED:
+            _CHECKED.move_to_end(key)
+            return _CHECKED[key]
+    result = _check_source(source, entry, policy)
+    _remember_check(source, entry, policy, result)
+    return result
+
+
+def _check_source(source: str, entry: str, policy: Policy) -> Rejection | None:
+    try:
+        tree = _parse_python(source, "tool")
+        fn = _find_entry(tree, entry)
+        _check_entry(fn)
+        _check_code(tree, policy, "tool")
+        if len(source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
+            raise _Reject("oversized", f"the tool's source is larger than "
+                          f"{policy.limits.max_source_bytes} bytes")
+    except _Reject as exc:
+        return exc.rejection
+    except (RecursionError, MemoryError, ValueError) as exc:
+        return Rejection("syntax_error", f"the tool could not be parsed: {type(exc).__name__}")
+    return None
+
+
+# -- parsing ---------------------------------------------------------------------------------
+def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> ToolDraft:
+    if not isinstance(text, str) or not text.strip():
+        raise _Reject("empty_reply", "the reply is empty")
+    size = len(text.encode("utf-8", "replace"))
+    if size > max_bytes:
+        raise _Reject("oversized", f"the reply is {size} bytes, more than the {max_bytes} allowed")
+    if entry is not None:
+        _check_name(entry)
+    text = normalize_newlines(text)
+    blocks = extract_blocks(text)
+    if not blocks:
+        try:  # a reply that is bare code
+            if any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                   for n in ast.parse(text).body):
+                blocks = (CodeBlock("python", "tool", text.strip("\n") + "\n", 0),)
+        except SyntaxError:
+            pass
+    if not blocks:
+        raise _Reject("no_code_block", "the reply has no fenced ```python code block")
+    notes: list[str] = []
+    tool_blocks, test_blocks, prop_blocks, usage_blocks = _classify(blocks, notes)
+    if not tool_blocks:
+        raise _Reject("no_code_block", "the reply has no code block that defines a function")
+
+    tool_tree, tool_source, inline_tests = _assemble_tool(tool_blocks, notes)
+    fn = _find_entry(tool_tree, entry)
+    _check_name(fn.name)
+    _check_entry(fn)
+    tool_nodes = walk(tool_tree)
+    _check_code(tool_tree, policy, "tool", tool_nodes)
+    if len(tool_source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
+        raise _Reject("oversized", f"the tool's source is larger than "
+                      f"{policy.limits.max_source_bytes} bytes")
+
+    # the checks of `check_source(tool_source, fn.name)`, all passed on the same tree
+    _remember_check(tool_source, fn.name, policy, None)
+    unit_tests, prop_sources = _tests(test_blocks, inline_tests, fn.name, policy, notes)
+    properties = _properties(prop_blocks, prop_sources, policy)
+    return ToolDraft(
+        name=fn.name,
+        signature=_signature(fn),
+        docstring=ast.get_docstring(fn) or "",
+        source=tool_source,
+        imports=_imports(tool_tree, tool_nodes),
+        params=tuple((a.arg, ast.unparse(a.annotation) if a.annotation else "")
+                     for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs),
+        returns=ast.unparse(fn.returns) if fn.returns else "",
+        unit_tests=unit_tests,
+        properties=properties,
+        usage="\n".join(b.text for b in usage_blocks).strip(),
+        notes=tuple(notes),
+    )
+
+
+def _parse_python(source: str, what: str) -> ast.Module:
+    """Parse with `ast` only; a syntax error names the line within that block."""
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        line = exc.lineno
+        where = f" at line {line}" if line else ""
+        raise _Reject("syntax_error", f"the {what} block has a syntax error{where}: "
+                      f"{exc.msg}", line) from None
+
+
+def _has_def(block: CodeBlock) -> tuple[bool, bool]:
+    """(defines a non-test function, defines test_* functions) without raising."""
+    try:
+        body = ast.parse(block.text).body
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return "def " in block.text, False
+    defs = [n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    tests = [d for d in defs if d.startswith(("test_", "prop_"))]
+    return len(defs) > len(tests), bool(tests)
+
+
+def _classify(blocks: tuple[CodeBlock, ...], notes: list[str]) -> tuple[list[CodeBlock], ...]:
+    tools: list[CodeBlock] = []
+    tests: list[CodeBlock] = []
+    props: list[CodeBlock] = []
+    usage: list[CodeBlock] = []
+    for block in blocks:
+        label = block.label
+        if block.is_json or any(label.startswith(p) for p in _PROP_LABELS):
+            if block.is_json:
+                props.append(block)
+            continue
+        if not block.is_python:
+            continue
+        if any(w in label.split() for w in _TEST_LABELS):
+            tests.append(block)
+        elif any(w in label.split() for w in _USAGE_LABELS):
+            usage.append(block)
+        elif any(w in label.split() for w in _TOOL_LABELS):
+            tools.append(block)
+        else:
+            has_fn, has_tests = _has_def(block)
+            if has_fn:
+                tools.append(block)
+            elif has_tests:
+                tests.append(block)
+            else:
+                usage.append(block)
+    labelled = [b for b in tools if any(w in b.label.split() for w in _TOOL_LABELS)]
+    if labelled and len(labelled) < len(tools):
+        notes.append(f"used the {len(labelled)} block(s) labelled as the tool, "
+                     f"ignored {len(tools) - len(labelled)} other code block(s)")
+        tools = labelled
+    return tools, tests, props, usage
+
+
+def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Module, str, str]:
+    """Join the tool blocks (later blocks replace functions of the same name) and split off
+    test functions, ``__main__`` blocks and demo statements."""
+    kept: dict[str, str] = {}  # top-level name (or a unique key) -> source segment
+    tests: list[str] = []
+    for block in blocks:
+        tree = _parse_python(block.text, "tool")
+        lines = block.text.split("\n")
+        for i, node in enumerate(tree.body):
+            start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            segment = "\n".join(lines[start - 1:node.end_lineno])
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                if node.name.startswith(("test_", "prop_")):
+                    tests.append(segment)
+                    continue
+                if node.name in kept:
+                    notes.append(f"a later block redefines '{node.name}'; the later one is used")
+                kept[node.name] = segment
+            elif _is_main_guard(node):
+                notes.append("dropped an `if __name__ == '__main__':` block")
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                kept.setdefault(f"import:{ast.unparse(node)}", segment)
+            elif i == 0 and _is_docstring(node):
+                kept.setdefault(f"doc:{block.line}", segment)
+            elif isinstance(node, ast.Assign | ast.AnnAssign) and _is_constant_assign(node):
+                kept[f"assign:{block.line}:{i}"] = segment
+            elif isinstance(node, ast.Expr | ast.Assert):
+                notes.append(f"dropped a top-level statement: {ast.unparse(node)[:60]}")
+            else:
+                raise _Reject("top_level_code", f"the tool block runs a top-level "
+                              f"{type(node).__name__} statement at line {node.lineno}"
+                              "; keep only imports, constants and definitions", node.lineno)
+    imports = [s for k, s in kept.items() if k.startswith(("doc:", "import:"))]
+    rest = [s for k, s in kept.items() if not k.startswith(("doc:", "import:"))]
+    source = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(rest) + "\n"
+    if tests:
+        notes.append(f"moved {len(tests)} test function(s) from the tool block to the tests")
+    return _parse_python(source, "tool"), source, "\n\n\n".join(tests)
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
+            and isinstance(node.test.left, ast.Name) and node.test.left.id == "__name__")
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str))
+
+
+def _is_constant_assign(node: ast.Assign | ast.AnnAssign) -> bool:
+    value = node.value
+    if value is None:
+        return True
+    return not any(isinstance(n, ast.Call | ast.Lambda | ast.Await | ast.Yield | ast.YieldFrom)
+                   for n in walk(value))
+
+
+def _find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef:
+    fns = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+           and not n.name.startswith(("test_", "prop_"))]
+    if not fns:
+        raise _Reject("no_entry_function", "the tool block defines no top-level function")
+    if entry is not None:
+        named = [f for f in fns if f.name == entry]
+        if not named:
+            found = ", ".join(f.name for f in fns)
+            raise _Reject("no_entry_function", f"the tool block defines no function named "
+                          f"'{entry}' (found: {found})")
+        return _sync(named[-1])
+    if len(fns) == 1:
+        return _sync(fns[0])
+    called = {n.func.id for f in fns for n in walk(f)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    roots = [f for f in fns if f.name not in called]
+    if len(roots) == 1:
+        return _sync(roots[0])
+    names = ", ".join(f.name for f in (roots or fns))
+    raise _Reject("multiple_entry_functions", f"the tool block defines several functions that "
+                  f"could be the tool ({names}); define one entry function that calls the others")
+
+
+def _sync(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
+    if isinstance(fn, ast.AsyncFunctionDef):
+        raise _Reject("bad_signature", f"the tool '{fn.name}' is async; write a plain function",
+                      fn.lineno)
+    return fn
+
+
+def _check_name(name: str) -> None:
+    if (not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name)
+            or not name.isascii()):
+        raise _Reject("invalid_name", f"the tool name {name!r:.80} is not a Python identifier")
+    if name.startswith("_") or name.startswith(("test_", "prop_")):
+        raise _Reject("invalid_name", f"the tool name '{name}' must not start with '_', "
+                      "'test_' or 'prop_'")
+    if len(name) > MAX_NAME_LENGTH:
+        raise _Reject("invalid_name", f"the tool name '{name[:20]}...' is longer than "
+                      f"{MAX_NAME_LENGTH} characters")
+    if hasattr(builtins, name):
+        raise _Reject("invalid_name", f"the tool name '{name}' shadows a Python builtin")
+
+
+def _check_entry(fn: ast.FunctionDef) -> None:
+    args = fn.args
+    if args.vararg or args.kwarg:
+        raise _Reject("bad_signature", f"the tool '{fn.name}' takes *args or **kwargs; name "
+                      "every parameter", fn.lineno)
+    if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in walk(fn)):
+        raise _Reject("bad_signature", f"the tool '{fn.name}' is a generator; return a list",
+                      fn.lineno)
+    for arg in args.posonlyargs + args.args + args.kwonlyargs:
+        if arg.annotation is None:
+            raise _Reject("missing_type_hints", f"parameter '{arg.arg}' of '{fn.name}' has no "
+                          "type hint", fn.lineno)
+    if fn.returns is None:
+        raise _Reject("missing_type_hints", f"'{fn.name}' has no return type hint", fn.lineno)
+    if not (ast.get_docstring(fn) or "").strip():
+        raise _Reject("missing_docstring", f"'{fn.name}' has no docstring", fn.lineno)
+
+
+def _check_code(tree: ast.Module, policy: Policy, what: str,
+                nodes: list[ast.AST] | None = None) -> None:
+    """Imports against the policy's module table; dunder and code-evaluating names.
+    ``nodes``: ``walk(tree)``, when the caller has it."""
+    if nodes is None:
+        nodes = walk(tree)  # one walk (a list); the checks below keep its order
+    bound = {n.arg for n in nodes if type(n) is ast.arg} | {
+        n.id for n in nodes if type(n) is ast.Name and type(n.ctx) is ast.Store}
+    for node in nodes:
+        line = getattr(node, "lineno", None)
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                _check_module(alias.name, None, policy, what, line)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                raise _Reject("forbidden_import", f"the {what} uses a relative import at line "
+                              f"{line}", line)
+            for alias in node.names:
+                _check_module(node.module or "", alias.name, policy, what, line)
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            _private(node.attr, what, line, attribute=True)
+        elif isinstance(node, ast.Name):
+            if node.id in FORBIDDEN_CALLS and node.id not in bound:
+                raise _Reject("forbidden_syntax", f"the {what} uses '{node.id}' at line {line}; "
+                              "the sandbox does not provide it", line)
+            if node.id.startswith("_") and node.id != "_":
+                _private(node.id, what, line)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name.startswith("_"):
+                _private(node.name, what, line)
+        elif isinstance(node, ast.arg) and node.arg.startswith("_") and node.arg != "_":
+            _private(node.arg, what, line)
+        elif isinstance(node, ast.Global):
+            raise _Reject("forbidden_syntax", f"the {what} uses `global` at line {line}", line)
+
+
+def _private(name: str, what: str, line: int | None, *, attribute: bool = False) -> None:
+    kind = "attribute" if attribute else "name"
+    if name.startswith("__"):
+        raise _Reject("forbidden_syntax", f"the {what} reaches the dunder {kind} '{name}' at "
+                      f"line {line}", line)
+    raise _Reject("private_name", f"the {what} uses the {kind} '{name}' at line {line}; "
+                  "names starting with '_' are refused by the sandbox, rename it", line)
+
+
+def _check_module(module: str, name: str | None, policy: Policy, what: str,
+                  line: int | None) -> None:
+    allowed = sorted(policy.modules)
+    if module not in policy.modules:
+        raise _Reject("forbidden_import", f"the {what} imports '{module}' at line {line}, which "
+                      f"the sandbox does not allow (allowed: {', '.join(allowed)})", line)
+    names = policy.modules[module]
+    if name is None or name == "*" and names == ALL_PUBLIC:
+        return
+    if name == "*":
+        raise _Reject("forbidden_import", f"the {what} uses `from {module} import *` at line "
+                      f"{line}; import the names you need", line)
+    if f"{module}.{name}" in policy.modules:
+        return
+    if name.startswith("_") or (names != ALL_PUBLIC and name not in names):
+        raise _Reject("forbidden_import", f"the {what} imports '{name}' from '{module}' at line "
+                      f"{line}, which the sandbox does not expose", line)
+
+
+def _signature(fn: ast.FunctionDef) -> str:
+    returns = f" -> {ast.unparse(fn.returns)}" if fn.returns else ""
+    return f"def {fn.name}({ast.unparse(fn.args)}){returns}"
+
+
+def _imports(tree: ast.Module, nodes: list[ast.AST] | None = None) -> tuple[str, ...]:
+    found: list[str] = []
+    for node in walk(tree) if nodes is None else nodes:
+        if isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+    return tuple(dict.fromkeys(found))
+
+
+# -- tests and properties --------------------------------------------------------------------
+def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
+           notes: list[str]) -> tuple[str, dict[str, str]]:
+    """Unit-test source (test_* functions and their helpers) and property sources by name."""
+    parts = [b.text for b in blocks] + ([inline] if inline else [])
+    kept: list[str] = []
+    props: dict[str, str] = {}
+    imports: list[str] = []
+    for text in parts:
+        tree = _parse_python(text, "tests")
+        lines = text.split("\n")
+        for node in tree.body:
+            start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            segment = "\n".join(lines[start - 1:node.end_lineno])
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [
+                    node.module or ""]
+                if not all(m in policy.modules for m in modules):
+                    if isinstance(node, ast.ImportFrom) and not node.level and any(
+                            a.name == entry for a in node.names):
+                        notes.append(f"dropped `{ast.unparse(node)}` from the tests")
+                        continue
+                    if any(m in ("pytest", "hypothesis", "unittest") or
+                           m.startswith(("hypothesis.", "unittest.")) for m in modules):
+                        notes.append(f"dropped `{ast.unparse(node)}` from the tests")
+                        continue
+                imports.append(segment)
+            elif isinstance(node, ast.FunctionDef) and node.name.startswith("prop_"):
+                props[node.name] = segment
+            elif _is_main_guard(node):
+                notes.append("dropped an `if __name__ == '__main__':` block from the tests")
+            else:
+                kept.append(segment)
+    header = "\n".join(imports)
+    unit = "\n\n\n".join(([header] if header else []) + kept).strip()
+    unit = unit + "\n" if unit else ""
+    check = unit + "\n\n" + "\n\n".join(props.values())
+    if check.strip():
+        tree = _parse_python(check, "tests")
+        _check_code(tree, policy, "tests")
+        names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+        if blocks and not any(n.startswith(("test_", "prop_")) for n in names):
+            raise _Reject("bad_tests", "the tests block defines no `def test_*()` functions")
+    helpers = [s for s in kept if not s.lstrip().startswith("def test_")]
+    prefix = "\n\n\n".join(([header] if header else []) + helpers)
+    props = {k: (prefix + "\n\n\n" + v if prefix else v) + "\n" for k, v in props.items()}
+    return unit, props
+
+
+def _properties(blocks: list[CodeBlock], sources: dict[str, str],
+                policy: Policy) -> tuple[PropertySpec, ...]:
+    specs: dict[str, PropertySpec] = {n: PropertySpec(n, s) for n, s in sources.items()}
+    for block in blocks:
+        try:
+            data = json.loads(block.text)
+        except (ValueError, RecursionError) as exc:
+            raise _Reject("bad_properties", f"the properties block (line {block.line}) is not "
+                          f"valid JSON: {str(exc)[:80]}", block.line) from None
+        if isinstance(data, dict) and isinstance(data.get("properties"), list):
+            data = data["properties"]
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list):
+            raise _Reject("bad_properties", "the properties block must be a JSON list of objects",
+                          block.line)
+        for i, item in enumerate(data):
+            spec = _property(item, i, sources, policy)
+            specs[spec.name] = spec
+    return tuple(specs.values())
+
+
+def _property(item: Any, index: int, sources: dict[str, str], policy: Policy) -> PropertySpec:
+    where = f"property {index}"
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        raise _Reject("bad_properties", f"{where} must be an object with a string 'name'")
+    name = item["name"]
+    where = f"property '{name[:40]}'"
+    if not name.isidentifier() or name.startswith("_"):
+        raise _Reject("bad_properties", f"{where} does not have a valid function name")
+    source = item.get("source", sources.get(name))
+    if not isinstance(source, str) or not source.strip():
+        raise _Reject("bad_properties", f"{where} has no 'source' and no `def {name}` in the "
+                      "tests block")
+    tree = _parse_python(normalize_newlines(source), f"{where} source")
+    _check_code(tree, policy, where)
+    if not any(isinstance(n, ast.FunctionDef) and n.name == name for n in tree.body):
+        raise _Reject("bad_properties", f"{where}: its source defines no function '{name}'")
+    strategies = item.get("strategies", {})
+    if not isinstance(strategies, dict):
+        raise _Reject("bad_properties", f"{where}: 'strategies' must map parameters to specs")
+    for param, spec in strategies.items():
+        try:
+            from_spec(spec)  # data only: builds a Hypothesis strategy, runs no model code
+        except (StrategyError, TypeError, ValueError, RecursionError) as exc:
+            raise _Reject("bad_properties", f"{where}: strategy for '{param}': "
+                          f"{str(exc)[:120]}") from None
+    examples = item.get("examples", [])
+    if not isinstance(examples, list) or not all(isinstance(e, dict) for e in examples):
+        raise _Reject("bad_properties", f"{where}: 'examples' must be a list of objects")
+    max_examples = item.get("max_examples", 100)
+    if type(max_examples) is not int or not 1 <= max_examples <= MAX_PROPERTY_EXAMPLES:
+        raise _Reject("bad_properties", f"{where}: 'max_examples' must be an integer from 1 to "
+                      f"{MAX_PROPERTY_EXAMPLES}")
+    return PropertySpec(name, normalize_newlines(source), dict(strategies), tuple(examples),
+                        max_examples)

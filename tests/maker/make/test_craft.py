@@ -1,0 +1,264 @@
+"""CRAFT: solve train problems with programs (kept only when they reproduce the gold answer),
+abstract the verified solutions into a generic tool, validate it on its source problems and the
+type's held-out examples, de-duplicate against the library, publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from library import Library, MemoryStore, NewTool
+from maker.llm import ChatClient, RoleConfig, ScriptedModel
+from maker.make import Context, Options
+from maker.make.craft import (
+    STRATEGY,
+    abstract,
+    check_solution,
+    format_solutions,
+    group_solutions,
+    held_out_examples,
+    initial_state,
+    solve,
+    source_failures,
+    verify,
+)
+from maker.tasks import Example, Task
+from maker.text.drafts import parse_reply
+from sandbox import Sandbox
+
+
+def _tasks() -> list[Task]:
+    return [
+        Task("gcd-1", "What is the greatest common divisor of 84 and 36?", "gcd",
+             examples=(Example({"a": 12, "b": 18}, 6),), answer=12),
+        Task("gcd-2", "Find the largest number dividing both 45 and 27.", "gcd",
+             examples=(Example({"a": 0, "b": 9}, 9),), answer=9),
+        Task("gcd-3", "What is the GCD of 100 and 75?", "gcd", split="validation",
+             examples=(Example({"a": 100, "b": 75}, 25),), answer=25),
+        Task("gcd-4", "What is the GCD of 8 and 6?", "gcd", split="test",
+             examples=(Example({"a": 8, "b": 6}, 2),), answer=2),
+    ]
+
+
+def _solution(a: int, b: int, *, fudge: int = 0) -> str:
+    return f'''```python solution
+def solution() -> int:
+    """The greatest common divisor of {a} and {b}."""
+    a, b = {a}, {b}
+    while b:
+        a, b = b, a % b
+    return a + {fudge}
+```'''
+
+
+SOL_1 = _solution(84, 36)
+SOL_2 = _solution(45, 27)
+SOL_2_WRONG = _solution(45, 27, fudge=1)
+
+TOOL = '''```python tool
+def gcd(a: int, b: int) -> int:
+    """Greatest common divisor of two non-negative integers (gcd(0, 0) is 0)."""
+    while b:
+        a, b = b, a % b
+    return abs(a)
+```
+
+```python tests
+def test_source_problems():
+    assert gcd(84, 36) == 12
+    assert gcd(45, 27) == 9
+'''
+TOOL += "```\n"
+# Fails on the held-out examples (gcd(12, 18) is 6, gcd(100, 75) is 25).
+WRONG_TOOL = TOOL.replace("return abs(a)", "return abs(a) if a % 3 else 3")
+NO_SOURCE_TESTS = TOOL.split("```python tests")[0]
+
+HOSTILE_SOLUTION = '''```python solution
+import subprocess
+
+def solution() -> int:
+    """Solve it."""
+    return int(subprocess.check_output(["echo", "12"]))
+```'''
+
+RECURSIVE_TWIN = '''def greatest_common_divisor(x: int, y: int) -> int:
+    """Largest integer dividing both x and y (0 when both are 0)."""
+    if y == 0:
+        return abs(x)
+    return greatest_common_divisor(y, x % y)
+'''
+
+
+def _ctx(sb: Sandbox, script: list[Any], library: Library | None = None,
+         **options: Any) -> tuple[Context, ScriptedModel]:
+    model = ScriptedModel(script)
+    client = ChatClient(model, RoleConfig("maker", model="scripted"), local=True)
+    opts = Options(**{"max_examples": 10, **options})
+    return Context(client, sb, library or Library(MemoryStore()), None, opts), model
+
+
+def _run(ctx: Context, tasks: list[Task]) -> list[dict[str, Any]]:
+    graph = STRATEGY.build(ctx).compile()
+    return [graph.invoke(u.state, {"recursion_limit": 60}) for u in STRATEGY.units(tasks)]
+
+
+# -- plain functions -------------------------------------------------------------------------
+def test_initial_state_queues_only_train_problems_with_gold() -> None:
+    state = initial_state("gcd", _tasks())
+    assert state["queue"] == ["gcd-1", "gcd-2"] and state["next"] == "solve"
+    # held out: the examples of train and validation tasks, never the test split
+    assert [e["input"] for e in held_out_examples(state)] == [
+        {"a": 12, "b": 18}, {"a": 0, "b": 9}, {"a": 100, "b": 75}]
+
+
+def test_group_and_format_solutions() -> None:
+    assert group_solutions(7, 5) == [[0, 1, 2, 3, 4], [5, 6]]
+    text = format_solutions([{"problem": "P?", "source": "def solution() -> int: ...",
+                              "answer": 12}])
+    assert "Problem: P?" in text and "Answer (verified): 12" in text
+
+
+def test_check_solution_runs_in_sandbox_and_compares_with_gold(sb: Sandbox) -> None:
+    ctx, _ = _ctx(sb, [])
+    task = _tasks()[0]
+    assert check_solution(ctx, parse_reply(SOL_1, entry="solution"), task) is None
+    wrong = check_solution(ctx, parse_reply(_solution(84, 36, fudge=2), entry="solution"), task)
+    assert wrong is not None and wrong["reason"] == "solve:wrong_answer"
+    crash = parse_reply(SOL_1.replace("return a + 0", "return a // 0"), entry="solution")
+    assert check_solution(ctx, crash, task)["reason"] == "solve:error"  # type: ignore[index]
+
+
+def test_source_failures_require_each_gold_answer_in_the_tests() -> None:
+    draft = parse_reply(TOOL)
+    sols = [{"problem": "84 and 36", "answer": 12}, {"problem": "45 and 27", "answer": 9}]
+    assert source_failures(draft, sols) == []
+    failures = source_failures(parse_reply(NO_SOURCE_TESTS), sols)
+    assert failures[0].name == "source_problems" and "2 source problem" in failures[0].message
+
+
+def test_solve_node_drops_a_wrong_solution(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [SOL_2_WRONG])
+    state = {**initial_state("gcd", _tasks()), "queue": ["gcd-2"]}
+    update = solve(state, ctx)
+    assert model.calls[0].phase == "solve"
+    assert update["solutions"] == [] and update["next"] == "end"
+    assert update["status"] == "rejected" and update["reason"].startswith(
+        "solve:no_verified_solutions: ")
+    assert update["rejections"][0]["reason"] == "solve:wrong_answer"
+
+
+def test_missed_solution_is_sampled_again_without_the_gold_answer(sb: Sandbox) -> None:
+    crash = SOL_2.replace("return a + 0", "return a // 0")
+    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, crash, SOL_2, TOOL], solve_samples=3)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["solve"] * 4 + ["abstract"]
+    assert [s["task_id"] for s in state["solutions"]] == ["gcd-1", "gcd-2"]
+    assert [r["reason"] for r in state["rejections"]] == ["solve:wrong_answer", "solve:error"]
+    second, third = model.calls[2].messages, model.calls[3].messages
+    assert second[-2]["role"] == "assistant" and "return a + 1" in second[-2]["content"]
+    assert "its answer is not correct" in second[-1]["content"] and "10" in second[-1]["content"]
+    assert "ZeroDivisionError" in third[-1]["content"] and "return a // 0" in third[-2]["content"]
+    for call in model.calls[1:4]:  # gcd-2's gold answer (9) is never shown
+        assert "9" not in "".join(m["content"] for m in call.messages[2:])
+    assert state["status"] == "accepted"
+
+
+def test_solve_samples_bound_the_programs_per_problem(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, SOL_2_WRONG, TOOL.replace(
+        "    assert gcd(45, 27) == 9\n", "")], solve_samples=2)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["solve", "solve", "solve", "abstract"]
+    assert [s["task_id"] for s in state["solutions"]] == ["gcd-1"]
+    assert [r["reason"] for r in state["rejections"]] == ["solve:wrong_answer"] * 2
+
+
+def test_abstract_and_verify_nodes(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [TOOL])
+    state = {**initial_state("gcd", _tasks()), "queue": [], "groups": [[0]], "group": 0,
+             "solutions": [{"task_id": "gcd-1", "problem": _tasks()[0].text,
+                            "source": "def solution() -> int: ...", "answer": 12}]}
+    update = abstract(state, ctx)
+    assert update["next"] == "verify" and model.calls[0].phase == "abstract"
+    assert "Answer (verified): 12" in model.calls[0].messages[-1]["content"]
+    update = verify({**state, **update}, ctx)
+    assert update["verdict"]["passed"] and update["next"] == "publish"
+
+
+# -- the graph -------------------------------------------------------------------------------
+def test_happy_path_drops_wrong_solution_and_publishes(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, TOOL.replace(
+        "    assert gcd(45, 27) == 9\n", "")])
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["solve", "solve", "abstract"]
+    assert [s["task_id"] for s in state["solutions"]] == ["gcd-1"]
+    assert state["rejections"][0]["reason"] == "solve:wrong_answer"
+    assert state["rejections"][0]["task_id"] == "gcd-2"
+    outcome = STRATEGY.outcome("type:gcd", state)
+    assert outcome.status == "accepted" and outcome.tools[0]["ref"] == "gcd@1"
+    rec = ctx.library.resolve("gcd")
+    assert rec.provenance[0].strategy == "craft"
+    assert rec.provenance[0].task_ids == ("gcd-1",)
+    assert len(rec.tests.held_out) == 3
+    assert {"solve", "abstract"} <= set(ctx.client.ledger.totals("phase"))
+
+
+def test_repair_after_failing_held_out_and_source_checks(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [SOL_1, SOL_2, WRONG_TOOL, TOOL])
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["solve", "solve", "abstract", "repair"]
+    assert state["status"] == "accepted" and state["repairs"] == 1
+    assert state["rejections"][0]["reason"].startswith("validation:")
+    assert '"a": 100' not in model.calls[3].messages[-1]["content"]  # held-out hidden
+
+
+def test_tool_without_source_tests_is_repaired_then_rejected(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [SOL_1, SOL_2, NO_SOURCE_TESTS, NO_SOURCE_TESTS], max_repairs=1)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "rejected" and "repairs exhausted" in state["reason"]
+    assert all(any(f["name"] == "source_problems" for f in r["failures"])
+               for r in state["rejections"] if r["stage"] == "verify")
+    assert ctx.library.store.list() == []
+
+
+def test_hostile_and_malformed_replies_rejected_with_reasons(sb: Sandbox) -> None:
+    hostile_tool = TOOL.replace("def gcd", "import socket\n\ndef gcd")
+    # gcd-1: a hostile program (terminal: dropped at once); gcd-2: a syntax error, re-asked,
+    # solved; abstract: an empty reply, re-asked; then a tool that imports socket (terminal)
+    ctx, model = _ctx(sb, [HOSTILE_SOLUTION, "```python solution\ndef solution(:\n```", SOL_2,
+                           "", hostile_tool], max_retries=1)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    reasons = [r["reason"] for r in state["rejections"]]
+    assert reasons == ["solve:forbidden_import", "solve:syntax_error", "empty_reply",
+                       "forbidden_import"]
+    assert [s["task_id"] for s in state["solutions"]] == ["gcd-2"]
+    assert state["status"] == "rejected" and ctx.library.store.list() == []
+
+
+def test_duplicate_of_a_library_tool_is_merged_not_stored_twice(sb: Sandbox) -> None:
+    library = Library(MemoryStore())
+    assert library.publish(NewTool("greatest_common_divisor", RECURSIVE_TWIN)).outcome == "created"
+    ctx, model = _ctx(sb, [SOL_1, SOL_2, TOOL], library=library)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "accepted"
+    assert state["tools"][0]["outcome"] == "merged"
+    assert state["tools"][0]["ref"] == "greatest_common_divisor@1"
+    assert [r.name for r in library.store.list()] == ["greatest_common_divisor"]
+
+
+def test_batch_job_with_checkpointer(sb: Sandbox, tmp_path: Any) -> None:
+    from maker.jobs import run_job
+
+    model = ScriptedModel([SOL_1, SOL_2, TOOL])
+    client = ChatClient(model, RoleConfig("maker", model="scripted"), local=True)
+    report = run_job(_tasks(), "craft", client=client, library_dir=tmp_path / "lib",
+                     job_dir=tmp_path / "job", sandbox=sb, progress=False,
+                     options=Options(max_examples=10))
+    model.assert_consumed()
+    assert (report.units, report.accepted, report.errors) == (1, 1, 0)
+    assert {"solve", "abstract"} <= set(report.phases)

@@ -1,0 +1,265 @@
+"""Parsing model replies into tool drafts: every kind of malformed reply is a clear `Rejection`."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from maker.text.blocks import extract_blocks
+from maker.text.drafts import REASONS, Rejection, ToolDraft, check_source, parse_reply
+from sandbox import DEFAULT_POLICY
+
+TOOL = '''def gcd(a: int, b: int) -> int:
+    """Greatest common divisor."""
+    while b:
+        a, b = b, a % b
+    return abs(a)
+'''
+
+FULL = f'''Sure! Here is a general tool.
+
+```python tool
+import math
+
+{TOOL}```
+
+And its tests:
+
+```python tests
+def test_known():
+    assert gcd(12, 18) == 6
+
+def prop_divides(a: int, b: int):
+    g = gcd(a, b)
+    if g:
+        assert a % g == 0 and b % g == 0
+```
+
+```json properties
+[{{"name": "prop_divides", "strategies": {{"a": {{"type": "integers", "min_value": 0}},
+  "b": {{"type": "integers", "min_value": 0}}}}, "max_examples": 50}}]
+```
+
+```python usage
+gcd(a=12, b=18)  # -> 6
+```
+'''
+
+
+def fenced(code: str, tag: str = "python") -> str:
+    return f"Here you go:\n\n```{tag}\n{code}```\n\nHope this helps.\n"
+
+
+def draft(text: str, **kw: object) -> ToolDraft:
+    result = parse_reply(text, **kw)  # type: ignore[arg-type]
+    assert isinstance(result, ToolDraft), result
+    return result
+
+
+def rejected(text: str, **kw: object) -> Rejection:
+    result = parse_reply(text, **kw)  # type: ignore[arg-type]
+    assert isinstance(result, Rejection), result
+    assert result.reason in REASONS
+    assert "\n" not in result.message and result.message
+    return result
+
+
+def test_full_reply_gives_every_part() -> None:
+    d = draft(FULL)
+    assert (d.name, d.signature, d.docstring) == (
+        "gcd", "def gcd(a: int, b: int) -> int", "Greatest common divisor.")
+    assert d.imports == ("math",) and d.params == (("a", "int"), ("b", "int"))
+    assert d.returns == "int"
+    assert "def test_known" in d.unit_tests and "prop_divides" not in d.unit_tests
+    (prop,) = d.properties
+    assert prop.name == "prop_divides" and prop.max_examples == 50
+    assert prop.strategies["a"] == {"type": "integers", "min_value": 0}
+    assert "def prop_divides" in prop.source
+    assert d.usage == "gcd(a=12, b=18)  # -> 6"
+    ast.parse(d.source)
+
+
+def test_draft_round_trips_through_json() -> None:
+    d = draft(FULL)
+    assert ToolDraft.from_json(d.to_json()) == d
+
+
+@pytest.mark.parametrize("variant", [
+    "windows", "no_tag", "tilde", "bare", "indented", "unclosed", "inline_tests", "main_guard",
+    "import_tool_in_tests", "helpers_in_other_block", "demo_call",
+])
+def test_tolerated_shapes(variant: str) -> None:
+    text = {
+        "windows": fenced(TOOL).replace("\n", "\r\n"),
+        "no_tag": fenced(TOOL, tag=""),
+        "tilde": f"~~~py\n{TOOL}~~~\n",
+        "bare": TOOL,
+        "indented": "1. The tool:\n\n   ```python\n"
+                    + "".join("   " + line + "\n" for line in TOOL.splitlines()) + "   ```\n",
+        "unclosed": f"```python\n{TOOL}",
+        "inline_tests": fenced(TOOL + "\n\ndef test_x():\n    assert gcd(2, 4) == 2\n"),
+        "main_guard": fenced(TOOL + "\nif __name__ == '__main__':\n    print(gcd(2, 4))\n"),
+        "import_tool_in_tests": fenced(TOOL) + "\n```python tests\nfrom solution import gcd\n"
+                                "import pytest\n\ndef test_x():\n    assert gcd(2, 4) == 2\n```\n",
+        "helpers_in_other_block": "```python\ndef step(a: int, b: int) -> tuple:\n"
+                                  "    return b, a % b\n```\n" + fenced(
+                                      TOOL.replace("a, b = b, a % b", "a, b = step(a, b)")),
+        "demo_call": fenced(TOOL + "\nprint(gcd(12, 18))\n"),
+    }[variant]
+    d = draft(text)
+    assert d.name == "gcd"
+    assert "print(" not in d.source and "__main__" not in d.source
+    if variant in ("inline_tests", "import_tool_in_tests"):
+        assert "def test_x" in d.unit_tests and "import" not in d.unit_tests
+        assert "def test_x" not in d.source
+        assert d.notes
+    if variant == "helpers_in_other_block":
+        assert "def step" in d.source
+
+
+def test_later_block_replaces_an_earlier_version() -> None:
+    first = TOOL.replace("return abs(a)", "return a")
+    d = draft(fenced(first) + "\nOops, fixed:\n" + fenced(TOOL))
+    assert "return abs(a)" in d.source and "return a\n" not in d.source
+    assert any("redefines" in n for n in d.notes)
+
+
+@pytest.mark.parametrize(("text", "reason", "says"), [
+    ("", "empty_reply", "empty"),
+    ("   \n\t", "empty_reply", "empty"),
+    ("I cannot write this tool, sorry.", "no_code_block", "code block"),
+    (fenced("x = 1\nprint(x)\n"), "no_code_block", "function"),
+    (fenced("def gcd(a: int, b: int) -> int:\n    return a +\n"), "syntax_error", "line 2"),
+    (fenced("def gcd(a, b: int) -> int:\n    '''d'''\n    return a\n"), "missing_type_hints",
+     "'a'"),
+    (fenced("def gcd(a: int, b: int):\n    '''d'''\n    return a\n"), "missing_type_hints",
+     "return"),
+    (fenced("def gcd(a: int, b: int) -> int:\n    return a\n"), "missing_docstring", "gcd"),
+    (fenced("def f(a: int) -> int:\n    '''d'''\n    return a\n\n"
+            "def g(a: int) -> int:\n    '''d'''\n    return a\n"), "multiple_entry_functions",
+     "f, g"),
+    (fenced("def max(a: int) -> int:\n    '''d'''\n    return a\n"), "invalid_name", "builtin"),
+    (fenced("def f(*xs: int) -> int:\n    '''d'''\n    return 0\n"), "bad_signature", "*args"),
+    (fenced("async def f(a: int) -> int:\n    '''d'''\n    return a\n"), "bad_signature",
+     "async"),
+    (fenced("def f(a: int) -> list:\n    '''d'''\n    yield a\n"), "bad_signature", "generator"),
+    (fenced("import os\n" + TOOL), "forbidden_import", "'os'"),
+    (fenced("from subprocess import run\n" + TOOL), "forbidden_import", "'subprocess'"),
+    (fenced("from numpy import load\n" + TOOL), "forbidden_import", "'load'"),
+    (fenced("from . import x\n" + TOOL), "forbidden_import", "relative"),
+    (fenced(TOOL.replace("return abs(a)", "return ().__class__")), "forbidden_syntax",
+     "__class__"),
+    (fenced(TOOL.replace("return abs(a)", "return eval('a')")), "forbidden_syntax", "eval"),
+    (fenced(TOOL.replace("return abs(a)", "return __import__('os')")), "forbidden_syntax",
+     "__import__"),
+    (fenced(TOOL.replace("return abs(a)", "_x = a\n    return _x")), "private_name", "'_x'"),
+    (fenced(TOOL + "\nfor i in range(3):\n    pass\n"), "top_level_code", "For"),
+    (fenced(TOOL) + "```python tests\ndef test_x(:\n```\n", "syntax_error", "tests"),
+    (fenced(TOOL) + "```python tests\nx = 1\n```\n", "bad_tests", "test_"),
+    (fenced(TOOL) + "```python tests\nimport socket\ndef test_x():\n    pass\n```\n",
+     "forbidden_import", "'socket'"),
+    (fenced(TOOL) + "```json\n[{\"name\": \"p\",]\n```\n", "bad_properties", "JSON"),
+    (fenced(TOOL) + '```json\n[{"name": "p"}]\n```\n', "bad_properties", "source"),
+    (fenced(TOOL) + '```json\n[{"name": "p", "source": "def p(a: int):\\n    pass\\n", '
+     '"strategies": {"a": {"type": "nonsense"}}}]\n```\n', "bad_properties", "nonsense"),
+    (fenced(TOOL) + '```json\n{"name": "p", "source": "def q():\\n    pass\\n"}\n```\n',
+     "bad_properties", "no function 'p'"),
+])
+def test_malformed_replies_are_rejected_with_a_reason(text: str, reason: str, says: str) -> None:
+    r = rejected(text)
+    assert r.reason == reason, r
+    assert says in r.message, r.message
+
+
+def test_oversized_reply_and_source() -> None:
+    r = rejected(fenced(TOOL) + "x" * 2_000, max_bytes=1_000)
+    assert r.reason == "oversized" and "1000" in r.message and not r.recoverable
+    small = DEFAULT_POLICY.with_limits(max_source_bytes=50)
+    r = rejected(fenced(TOOL), policy=small)
+    assert r.reason == "oversized"
+
+
+def test_entry_name_picks_among_functions_and_is_validated() -> None:
+    two = fenced("def f(a: int) -> int:\n    '''d'''\n    return a\n\n"
+                 "def g(a: int) -> int:\n    '''d'''\n    return a\n")
+    assert draft(two, entry="g").name == "g"
+    assert rejected(two, entry="h").reason == "no_entry_function"
+    assert rejected(two, entry="not valid").reason == "invalid_name"
+    assert rejected(two, entry="_private").reason == "invalid_name"
+
+
+def test_a_parameter_may_share_a_name_with_a_forbidden_builtin() -> None:
+    code = "def parse(input: str) -> int:\n    '''Length.'''\n    return len(input)\n"
+    assert draft(fenced(code)).params == (("input", "str"),)
+
+
+def test_helper_functions_called_by_the_entry_are_allowed() -> None:
+    code = ("def step(a: int) -> int:\n    return a + 1\n\n"
+            "def run(a: int) -> int:\n    '''d'''\n    return step(a)\n")
+    assert draft(fenced(code)).name == "run"
+
+
+def test_policy_is_data_a_narrower_policy_rejects_more() -> None:
+    code = fenced("import math\n" + TOOL)
+    assert isinstance(parse_reply(code), ToolDraft)
+    assert rejected(code, policy=DEFAULT_POLICY.deny("math")).reason == "forbidden_import"
+    wider = DEFAULT_POLICY.allow("operator")
+    assert isinstance(parse_reply(fenced("import operator\n" + TOOL), policy=wider), ToolDraft)
+
+
+def test_recoverable_follows_the_reason_table() -> None:
+    assert rejected(fenced("import os\n" + TOOL)).recoverable is False
+    assert rejected(fenced("def f(a: int) -> int:\n    return a\n")).recoverable is True
+    r = rejected("")
+    assert Rejection.from_json(r.to_json()) == r
+
+
+def test_check_source_runs_the_static_checks_alone() -> None:
+    assert check_source(TOOL, "gcd") is None
+    hostile = check_source("import os\n" + TOOL, "gcd")
+    assert hostile is not None and hostile.reason == "forbidden_import"
+    assert check_source(TOOL, "lcm").reason == "no_entry_function"  # type: ignore[union-attr]
+    assert check_source("(" * 500, "f").reason == "syntax_error"  # type: ignore[union-attr]
+
+
+def test_blocks_report_language_label_and_line() -> None:
+    blocks = extract_blocks(FULL)
+    assert [(b.lang, b.label) for b in blocks] == [
+        ("python", "tool"), ("python", "tests"), ("json", "properties"), ("python", "usage")]
+    assert blocks[0].line == 3 and all(b.closed for b in blocks)
+
+
+def test_deeply_nested_code_is_rejected_not_crashing() -> None:
+    deep = "def f(a: int) -> int:\n    '''d'''\n    return " + "(" * 300 + "a" + ")" * 300 + "\n"
+    result = parse_reply(fenced(deep))
+    assert isinstance(result, Rejection | ToolDraft)
+
+
+reply_parts = st.sampled_from([
+    "```", "```python", "```python tool", "```json", "~~~", "\n", "\r\n", "def ", "gcd(", "a: int",
+    ") -> int:", '"""doc"""', "    return a", "import os", "__class__", "[{", "}]", '"name"',
+    "test_", "prop_", "if __name__ == '__main__':", "\t", " ", "(", ")", ":", "\x00", "\ufeff",
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(st.text(max_size=400), st.lists(reply_parts, max_size=40).map("".join),
+                 st.lists(st.one_of(reply_parts, st.text(max_size=8)), max_size=40).map("".join)))
+def test_parse_reply_never_crashes(text: str) -> None:
+    result = parse_reply(text)
+    assert isinstance(result, ToolDraft | Rejection)
+    if isinstance(result, Rejection):
+        assert result.reason in REASONS and "\n" not in result.message
+    else:
+        ast.parse(result.source)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_fuzz_inside_a_tool_block_never_crashes(body: str) -> None:
+    result = parse_reply(fenced(TOOL) + "```python tests\n" + body + "\n```\n```json\n"
+                         + body + "\n```\n")
+    assert isinstance(result, ToolDraft | Rejection)
