@@ -21,19 +21,13 @@ from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
+from sandbox import _tripwire
 from sandbox.policy import ALL_PUBLIC, Policy
 
 try:  # the private helper that str.format itself uses to split "a.b[c]" field names
     from _string import formatter_field_name_split
 except ImportError:  # pragma: no cover - CPython always has it
     formatter_field_name_split = None
-
-
-class SandboxViolation(BaseException):
-    """Raised when tool code attempts something the sandbox forbids at run time.
-
-    A BaseException, so that `except Exception` in tool code does not swallow it.
-    """
 
 
 # Attribute names that lead to frames, code, globals or raw memory although they have no
@@ -284,8 +278,6 @@ def _public_names(module: Any) -> list[str]:
 def _namedtuple(typename: Any, field_names: Any, *, rename: bool = False, defaults: Any = None,
                 module: Any = None) -> Any:
     """collections.namedtuple with plain-string inputs (it compiles a small template)."""
-    from sandbox import _tripwire
-
     typename = str.__str__(str(typename))
     if isinstance(field_names, str):
         fields = field_names.replace(",", " ").split()

@@ -7,7 +7,7 @@ arguments are the minimal ones.
 
 A request with ``"phases": "explicit"`` runs only the explicit examples (no generation, no
 shrinking); the host uses it to check a property's explicit examples apart from its generated
-ones, whose outcome it can then reuse (see `sandbox.testing`).
+ones, whose outcome it can then reuse (see `sandbox.suite_runner`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 
 from sandbox import _tripwire
+from sandbox._compile import PROPERTY_FILE, CompileFailure
 from sandbox._guards import PolicyEnv
 from sandbox.strategies import StrategyError, from_hint, from_spec
 from sandbox.values import ValueLimitError, to_plain
@@ -43,8 +44,6 @@ def _strategies(fn: Any, specs: dict[str, Any]) -> tuple[list[str], dict[str, An
 
 
 def run_property(runtime: Any, request: dict[str, Any], env: PolicyEnv) -> dict[str, Any]:
-    from sandbox._runtime import PROPERTY_FILE, CompileFailure
-
     name = request["name"]
     try:
         codes = runtime.tool_and_tests(request, env, PROPERTY_FILE)

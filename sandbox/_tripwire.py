@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from sandbox._guards import SandboxViolation
+from sandbox._errors import SandboxViolation
 
 # Standard-library modules that must not be imported fresh while tool code runs.
 DENIED_IMPORTS = frozenset({

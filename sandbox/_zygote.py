@@ -181,7 +181,7 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps finished workers
 
     # Pre-import everything workers use, so a fork is all a new worker costs.
-    from sandbox import _guards, _isolation, _properties, _runtime  # noqa: F401
+    from sandbox import _compile, _guards, _isolation, _properties, _runtime  # noqa: F401
     from sandbox.policy import Policy
 
     for name in cfg["preload"]:
@@ -191,7 +191,7 @@ def main(argv: list[str]) -> None:
             pass
     policy = Policy.from_json(cfg["policy"])
     env = _guards.PolicyEnv(policy)  # warms facades (imports every allowed module)
-    _runtime.compile_source("def f(x):\n    return x\n", "<warmup>", policy.limits)
+    _compile.compile_source("def f(x):\n    return x\n", "<warmup>", policy.limits)
     _guards.guarded_write([])
     _warm_up(cfg["preload"])
 

@@ -7,28 +7,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
 import weakref
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from sandbox._process import SandboxError, Worker, WorkerLost, Zygote
+from sandbox.hashing import source_hash
 from sandbox.policy import DEFAULT_POLICY, Policy
 from sandbox.results import CompileResult, ErrorInfo, RunResult, TestReport, TestSuite
+from sandbox.suite_runner import PropertyMemo, run_suite
 from sandbox.values import ValueLimitError, check_plain
-
-if TYPE_CHECKING:
-    from sandbox.testing import PropertyMemo
 
 Mode = Literal["warm", "strict"]
 _LOST_LIMIT = {"timeout": "timeout", "crash": "crash", "protocol": "crash"}
-
-
-def source_hash(source: str) -> str:
-    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Sandbox:
@@ -251,8 +245,7 @@ class Sandbox:
                   policy: Policy | None = None, memo: PropertyMemo | None = None) -> TestReport:
         """Run a suite (examples, unit tests, properties, held-out examples) against a tool.
 
-        ``memo``: a `sandbox.testing.PropertyMemo` to reuse identical property runs."""
-        from sandbox.testing import run_suite
+        ``memo``: a `sandbox.suite_runner.PropertyMemo` to reuse identical property runs."""
 
         return run_suite(self, source, entry, suite, policy=policy or self.policy, memo=memo)
 

@@ -3,7 +3,9 @@ warm sandbox serves every test module (starting a zygote costs about a second)."
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -30,3 +32,52 @@ def sb() -> Iterator[Sandbox]:
 def strict_sb() -> Iterator[Sandbox]:
     with Sandbox(workers=2, mode="strict") as box:
         yield box
+
+
+@pytest.fixture(autouse=True)
+def _scripts_consumed(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every `ScriptedModel` a test builds must serve all its replies: a script left over means
+    the code under test made fewer model calls than the test believes."""
+    from maker.llm.testing import scripted
+
+    made: list[scripted.ScriptedModel] = []
+    original = scripted.ScriptedModel.__init__
+
+    def tracking_init(self: scripted.ScriptedModel, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(scripted.ScriptedModel, "__init__", tracking_init)
+    yield
+    if request.node.get_closest_marker("script_leftover") is None:
+        for model in made:
+            model.assert_consumed()
+
+
+_ENDPOINT_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MAKER_LIBRARY")
+
+
+@pytest.fixture(autouse=True)
+def _no_real_models(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach a real model unless they opt in (`live`): the user's endpoint settings
+    are hidden, and a connection to anything but loopback fails the test."""
+    if request.node.get_closest_marker("live") is not None:
+        return
+    for name in list(os.environ):
+        if name in _ENDPOINT_ENV or (name.startswith("MAKER_") and not name.startswith("MAKER_LIVE")):
+            monkeypatch.delenv(name, raising=False)
+    real_connect = socket.socket.connect
+
+    def loopback_only(self: socket.socket, address: object) -> None:
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and self.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise AssertionError(f"test tried to connect to {host}: tests reach no real model "
+                                     f"or network (mark it `live` to opt in)")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)

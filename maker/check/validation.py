@@ -14,7 +14,7 @@ A draft is accepted only if it passes, in order:
 Property runs are derandomized, so identical ones (same tool source, property, strategies,
 max_examples, policy) give identical outcomes: `validate` reuses them through a bounded
 in-process `PropertyMemo` (`PROPERTY_MEMO` unless another is passed; pass None to run every
-property afresh). Passing and failing outcomes are reused alike; see `sandbox.testing` for what
+property afresh). Passing and failing outcomes are reused alike; see `sandbox.suite_runner` for what
 is keyed and what is never reused.
 
 >>> verdict = validate(sandbox, draft, examples=[ExampleCase({"a": 12, "b": 18}, 6)],
@@ -41,7 +41,7 @@ from maker.check.verdict import Failure, Verdict, verdict_from
 from maker.text.drafts import ToolDraft, check_source
 from sandbox import ExampleCase, Policy, PropertySpec, Sandbox, TestOutcome, TestSuite
 from sandbox.strategies import StrategyError, from_hint, from_spec, parse_hint
-from sandbox.testing import PropertyMemo
+from sandbox.suite_runner import PropertyMemo
 
 ROBUSTNESS_PROPERTY = "prop_auto_robust"
 # Exceptions a tool may raise on purpose for inputs outside its domain.

@@ -8,6 +8,7 @@ role's sampling defaults, the response cache and the cost ledger:
                   ▼
           backend (retries, timeouts, concurrency limit) ─▶ cache ─▶ ledger (priced)
 
+    >>> from maker.llm import RoleConfig, ScriptedModel
     >>> client = ChatClient(ScriptedModel(["hi"]), RoleConfig("maker", model="m"))
     >>> client.complete([{"role": "user", "content": "hello"}], phase="propose").text
     'hi'

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox import PropertySpec, Sandbox, TestSuite
-from sandbox.testing import PropertyMemo
+from sandbox.suite_runner import PropertyMemo
 
 GCD = "def gcd(a: int, b: int) -> int:\n    while b:\n        a, b = b, a % b\n    return abs(a)\n"
 BUGGY = GCD.replace("return abs(a)", "return abs(a) if abs(a) < 50 else abs(a) + 1")

@@ -32,6 +32,7 @@ def test_replies_in_order_and_calls_recorded() -> None:
     model.assert_consumed()
 
 
+@pytest.mark.script_leftover
 def test_over_consumption_fails_loudly_even_if_swallowed() -> None:
     model = ScriptedModel(["only"])
     model.complete(ask("a"))
@@ -41,6 +42,7 @@ def test_over_consumption_fails_loudly_even_if_swallowed() -> None:
         model.assert_consumed()  # the overrun is remembered
 
 
+@pytest.mark.script_leftover
 def test_under_consumption_is_caught_by_the_context_manager() -> None:
     with pytest.raises(ScriptError, match="1 scripted reply was never used"):
         with ScriptedModel(["used", "unused"]) as model:
@@ -65,6 +67,7 @@ def test_rules_match_before_the_queue() -> None:
     model.assert_consumed()
 
 
+@pytest.mark.script_leftover
 def test_unused_rule_counts_as_under_consumption() -> None:
     model = ScriptedModel([Rule("never", "x")])
     with pytest.raises(ScriptError, match="never used"):

@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from sandbox.host import source_hash
+from sandbox.hashing import source_hash
 from sandbox.policy import Policy
 from sandbox.results import (
     ErrorInfo,
