@@ -13,6 +13,7 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from experiments.data.records import (
@@ -132,8 +133,6 @@ def stratified_split(
 
 
 def _with_split(items: list[Item], split: Split, **meta: object) -> tuple[Item, ...]:
-    from dataclasses import replace
-
     return tuple(replace(it, split=split, metadata={**it.metadata, **meta}) for it in items)
 
 

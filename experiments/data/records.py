@@ -11,6 +11,7 @@ from typing import Any, Literal
 from maker.tasks import Task
 
 Split = Literal["train", "validation", "test"]
+TASK_HIDDEN = frozenset({"solution"})  # worked solutions stay out of the maker's tasks
 
 
 class DataError(ValueError):
@@ -63,11 +64,13 @@ class Item:
         The task id is ``<dataset>:<id>``, its type the task family LATM/CRAFT group by
         (``metadata["family"]``), its answer the gold answer. Only ``train`` tasks let the
         gold answer steer the maker; ``test`` items should never reach tool making at all.
+        Reference solutions (``metadata["solution"]``) are left out.
         """
         text = self.question
         if self.choices and "Options:" not in text:
             text += "\nOptions: " + "; ".join(self.choices)
-        meta = {"dataset": self.dataset, "item_id": self.id, **dict(self.metadata)}
+        meta = {"dataset": self.dataset, "item_id": self.id}
+        meta.update((k, v) for k, v in self.metadata.items() if k not in TASK_HIDDEN)
         if self.choices is not None:
             meta["choices"] = list(self.choices)
         return Task.from_json(

@@ -243,7 +243,9 @@ def _worker() -> None:
     import math_verify  # noqa: F401
 
     ops = {"equal": _op_equal, "math_verify": _op_math_verify}
-    out = sys.stdout
+    out = os.fdopen(os.dup(1), "w")  # the reply channel; stray prints of a library go to stderr
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     out.write('{"ready": true}\n')
     out.flush()
     for line in sys.stdin:

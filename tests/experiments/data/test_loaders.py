@@ -105,6 +105,8 @@ def test_items_become_maker_tasks_that_pass_the_task_schema():
         for task in tasks:
             assert isinstance(task, Task) and task.split in ("train", "validation")
             assert isinstance(parse_line(json.dumps(task.to_json()), 1), Task)
+    math_task = load_math(FIX / "math500.jsonl").making[0].to_task()
+    assert "solution" not in math_task.metadata and math_task.metadata["subject"]
     task = load_tabmwp(FIX / "tabmwp").making[1].to_task()
     assert task.id == "tabmwp:12" and task.type == "tabmwp:extractive_text"
     assert task.answer == "Bo" and "Options: Ann; Bo" in task.text and task.has_gold
