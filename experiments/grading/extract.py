@@ -14,8 +14,10 @@ def last_boxed(text: str) -> str | None:
     gives the token up to the next space or ``$``. None when there is no box or the last one
     is not closed (a truncated answer does not fall back to an earlier box).
 
-    >>> last_boxed(r"so $x = \\boxed{\\frac{1}{2}}$, not \\boxed{3")
+    >>> last_boxed(r"first \\boxed{1}, then $x = \\boxed{\\frac{1}{2}}$.")
     '\\\\frac{1}{2}'
+    >>> last_boxed(r"\\boxed{1}, then a cut-off \\boxed{\\frac{1}") is None
+    True
     """
     matches = list(_BOX.finditer(text))
     if not matches:

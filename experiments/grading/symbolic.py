@@ -10,7 +10,7 @@ need a main thread: the worker's own, so callers may be on any thread.
 
 >>> with SymbolicChecker(timeout_s=5) as checker:           # doctest: +SKIP
 ...     checker.equal(r"\\frac{\\sqrt{3}}{2}", r"\\sqrt{3}/2")
-Verdict(ok=True, detail='simplify(a - b) == 0')
+Verdict(ok=True, detail='identical after parsing')
 """
 
 from __future__ import annotations
