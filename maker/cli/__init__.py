@@ -108,4 +108,7 @@ bench.add_command(bench_library)
 from maker.cli.make import register as _register_make  # noqa: E402
 
 _register_make(main, bench)
+# Commands of installed packages above maker (`maker grade` from experiments), by entry point.
+from maker.cli.plugins import register_plugins  # noqa: E402
 
+register_plugins(main)
