@@ -2,7 +2,7 @@
 
 >>> from experiments.data import load_dataset
 >>> ds = load_dataset("bbh", "path/to/bbh")            # doctest: +SKIP
->>> tasks = ds.tasks()                                  # making items as maker tasks
+>>> tasks = ds.tasks()       # making items as maker tasks  # doctest: +SKIP
 """
 
 from __future__ import annotations
