@@ -268,7 +268,7 @@ def _with_failures(verdict: Verdict, extra: list[Failure]) -> Verdict:
     counts = dict(verdict.counts)
     counts["source"] = counts.get("source", 0) + 1
     return verdict_from([*verdict.failures, *extra], ran=True, timings=verdict.timings,
-                        counts=counts, notes=verdict.notes)
+                        counts=counts, notes=verdict.notes, wrong_tests=verdict.wrong_tests)
 
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

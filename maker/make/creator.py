@@ -33,6 +33,7 @@ from maker.make.steps import (
     ask,
     empty_usage,
     last_reply,
+    overruled_tests,
     publish_draft,
     stored_suite,
     with_retry_feedback,
@@ -319,7 +320,12 @@ def check(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                        task_text=task.text, max_examples=ctx.options.max_examples)
     update: dict[str, Any] = {"verdict": verdict.to_json()}
     if verdict.passed:
-        return update | {"next": "publish"}
+        overruled = overruled_tests(state, verdict)
+        if overruled:
+            overruled["rejections"] = [
+                _rejection(state, "validate", "wrong_test", f"{f.name}: {f.message}",
+                           state["draft"]) for f in verdict.wrong_tests]
+        return update | {"next": "publish", **overruled}
     first = verdict.failures[0] if verdict.failures else None
     reason = f"validation:{first.kind}" if first else "validation"
     rejected = _rejection(state, "validate", reason, repair_feedback(verdict, max_chars=1500),

@@ -19,6 +19,7 @@ from library import Verdict as StoredVerdict
 from library.store.base import Dedup
 from maker.check.validation import repair_feedback
 from maker.check.verdict import Verdict
+from maker.check.wrongtests import without_wrong_tests
 from maker.llm.ledger import price_call
 from maker.make import Context, Unit, UnitOutcome, routed_graph
 from maker.prompts import render, template_hash
@@ -167,7 +168,7 @@ def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: 
     else reject the draft (and give up, or go to `on_fail_end`)."""
     update: dict[str, Any] = {"verdict": verdict.to_json()}
     if verdict.passed:
-        return update | {"next": on_pass}
+        return update | {"next": on_pass, **overruled_tests(state, verdict)}
     first = verdict.failures[0] if verdict.failures else None
     reason = f"validation:{first.kind}" if first else "validation"
     record = rejection(state, "verify", reason, repair_feedback(verdict, max_chars=1500),
@@ -181,6 +182,18 @@ def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: 
     if on_fail_end == "end":
         out["status"] = "rejected"
     return out
+
+
+def overruled_tests(state: Mapping[str, Any], verdict: Verdict) -> dict[str, Any]:
+    """For a passed verdict with tests the known examples overruled: the draft without them
+    (they are not stored, so regression runs do not trip on them) and a ``wrong_test`` record
+    each."""
+    if not verdict.wrong_tests or not state.get("draft"):
+        return {}
+    draft = without_wrong_tests(ToolDraft.from_json(state["draft"]), verdict)
+    records = [rejection(state, "verify", "wrong_test", f"{f.name}: {f.message}")
+               for f in verdict.wrong_tests]
+    return {"draft": draft.to_json(), "rejections": records}
 
 
 def repair_step(state: Mapping[str, Any], ctx: Context, task: str, *,
