@@ -40,20 +40,26 @@ def _literal(node: ast.AST) -> tuple[bool, Any]:
 
 def _stated(node: ast.AST, draft: ToolDraft) -> tuple[dict[str, Any], Any] | None:
     """(kwargs, value) when ``node`` is ``tool(<literals>) == <literal>`` (either order)."""
-    if not (isinstance(node, ast.Compare) and len(node.ops) == 1
-            and isinstance(node.ops[0], ast.Eq)):
+    if not (
+        isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)
+    ):
         return None
     sides = [node.left, node.comparators[0]]
     for call, other in (sides, sides[::-1]):
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                and call.func.id == draft.name):
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == draft.name
+        ):
             continue
         names = [n for n, _ in draft.params]
         if len(call.args) > len(names) or any(k.arg is None for k in call.keywords):
             return None
         kwargs: dict[str, Any] = {}
-        for name, arg in [*zip(names, call.args, strict=False),
-                          *((k.arg, k.value) for k in call.keywords)]:
+        for name, arg in [
+            *zip(names, call.args, strict=False),
+            *((k.arg, k.value) for k in call.keywords),
+        ]:
             ok, value = _literal(arg)
             if not ok:
                 return None
@@ -82,18 +88,24 @@ def contradictions(draft: ToolDraft, known: Sequence[ExampleCase]) -> dict[str, 
             kwargs, value = stated
             for case in known:
                 if case.args == kwargs and not values_equal(value, case.expected):
-                    found[fn.name] = (f"it asserts {ast.unparse(node.test)[:120]}, but the "
-                                      f"known example for that input expects "
-                                      f"{case.expected!r:.80}")
+                    found[fn.name] = (
+                        f"it asserts {ast.unparse(node.test)[:120]}, but the "
+                        f"known example for that input expects "
+                        f"{case.expected!r:.80}"
+                    )
                     break
             if fn.name in found:
                 break
     return found
 
 
-def overrule(failures: Sequence[Failure], outcomes: Sequence[TestOutcome], draft: ToolDraft,
-             known: Sequence[ExampleCase], harness_names: Sequence[str] = ()
-             ) -> tuple[list[Failure], list[Failure]]:
+def overrule(
+    failures: Sequence[Failure],
+    outcomes: Sequence[TestOutcome],
+    draft: ToolDraft,
+    known: Sequence[ExampleCase],
+    harness_names: Sequence[str] = (),
+) -> tuple[list[Failure], list[Failure]]:
     """Split ``failures`` into (those that stand, the model's tests overruled as wrong)."""
     examples = [o for o in outcomes if o.kind in ("example", "held_out")]
     examples_pass = bool(examples) and all(o.passed for o in examples)
@@ -102,15 +114,25 @@ def overrule(failures: Sequence[Failure], outcomes: Sequence[TestOutcome], draft
     kept: list[Failure] = []
     wrong: list[Failure] = []
     for failure in failures:
-        model_test = (failure.kind in MODEL_TEST_KINDS and not failure.terminal
-                      and failure.name not in skip
-                      and failure.error_type not in _REFUSED and failure.limit is None)
+        model_test = (
+            failure.kind in MODEL_TEST_KINDS
+            and not failure.terminal
+            and failure.name not in skip
+            and failure.error_type not in _REFUSED
+            and failure.limit is None
+        )
         if model_test and failure.name in contradicting:
             wrong.append(replace(failure, message=f"wrong test: {contradicting[failure.name]}"))
         elif model_test and examples_pass:
-            wrong.append(replace(failure, message=(
-                f"wrong test: it fails on a tool that passes all {len(examples)} known and "
-                f"held-out example(s): {failure.message}")[:1000]))
+            wrong.append(
+                replace(
+                    failure,
+                    message=(
+                        f"wrong test: it fails on a tool that passes all {len(examples)} known and "
+                        f"held-out example(s): {failure.message}"
+                    )[:1000],
+                )
+            )
         else:
             kept.append(failure)
     return kept, wrong
@@ -133,8 +155,11 @@ def _drop_functions(source: str, names: set[str]) -> str:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ""
     lines = source.split("\n")
-    cut = [(min([n.lineno] + [d.lineno for d in n.decorator_list]), n.end_lineno or n.lineno)
-           for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in names]
+    cut = [
+        (min([n.lineno] + [d.lineno for d in n.decorator_list]), n.end_lineno or n.lineno)
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef) and n.name in names
+    ]
     keep = [line for i, line in enumerate(lines, 1) if not any(a <= i <= b for a, b in cut)]
     text = "\n".join(keep).strip()
     try:
@@ -150,8 +175,9 @@ def wrong_tests_feedback(verdict: Verdict, limit: int = 4) -> str:
     """The overruled tests, for the model: which, and why each was judged wrong."""
     if not verdict.wrong_tests:
         return ""
-    lines = ["Your own tests that were judged wrong (the known examples outrank them; fix or "
-             "drop them):"]
+    lines = [
+        "Your own tests that were judged wrong (the known examples outrank them; fix or drop them):"
+    ]
     for f in verdict.wrong_tests[:limit]:
         lines.append(f"- {f.name}: {' '.join(f.message.split())[:300]}")
     return "\n".join(lines)

@@ -600,9 +600,9 @@ def _check_module(module: str, name: str | None, policy: Policy, what: str,
                       + (f" ({advice})" if advice else "")
                       + f". Allowed modules: {', '.join(allowed)}", line)
     names = policy.modules[module]
-    if name is None or name == "*" and names == ALL_PUBLIC:
+    if name is None:
         return
-    if name == "*":
+    if name == "*":  # RestrictedPython refuses star imports whatever the module
         raise _Reject("unavailable_import", f"the {what} uses `from {module} import *` at line "
                       f"{line}; import the names you need", line)
     if f"{module}.{name}" in policy.modules:
@@ -638,6 +638,7 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
     props: dict[str, str] = {}
     mapped: dict[str, MappedProperty] = {}
     imports: list[str] = []
+    dropped = 0
     for text in parts:
         tree = _parse_python(text, "tests")
         lines = text.split("\n")
@@ -658,12 +659,12 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
                     if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                         continue
                 imports.append(segment)
-            elif isinstance(node, ast.FunctionDef) and (
-                    node.decorator_list or _framework_use(node, names)):
+            elif isinstance(node, ast.FunctionDef) and _framework_use(node, names):
                 try:
                     source, prop = map_test(node, names)
                 except Unmappable as exc:
                     notes.append(f"dropped the test {node.name}: {exc}")
+                    dropped += 1
                     continue
                 if prop is not None:
                     props[prop.name] = prop.source
@@ -676,9 +677,10 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
             elif isinstance(node, ast.FunctionDef) and node.name.startswith("prop_"):
                 props[node.name] = segment
             elif isinstance(node, ast.ClassDef) and any(
-                    (dotted_name := ast.unparse(b)).endswith("TestCase") for b in node.bases):
-                notes.append(f"dropped the {dotted_name} class {node.name}: write plain "
+                    ast.unparse(b).endswith("TestCase") for b in node.bases):
+                notes.append(f"dropped the unittest class {node.name}: write plain "
                              "`def test_*():` functions with assert instead")
+                dropped += 1
             elif _is_main_guard(node):
                 notes.append("dropped an `if __name__ == '__main__':` block from the tests")
             else:
@@ -691,7 +693,8 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
         tree = _parse_python(check, "tests")
         _check_code(tree, policy, "tests")
         names_ = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-        if blocks and not any(n.startswith(("test_", "prop_")) for n in names_) and not mapped:
+        if blocks and not any(n.startswith(("test_", "prop_")) for n in names_) and not (
+                mapped or dropped):
             raise _Reject("bad_tests", "the tests block defines no `def test_*()` functions")
     helpers = [s for s in kept if not s.lstrip().startswith("def test_")]
     prefix = "\n\n\n".join(([header] if header else []) + helpers)
@@ -700,6 +703,8 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
 
 
 def _framework_use(node: ast.FunctionDef, names: dict[str, str]) -> bool:
+    """Whether a test function is decorated with, or uses, pytest/Hypothesis/unittest names
+    (``st.x`` counts even when ``st`` was never imported)."""
     return any(isinstance(n, ast.Name) and n.id in names and n.id != "st" or
                isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
                and n.value.id == "st" for n in walk(node))

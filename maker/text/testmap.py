@@ -10,7 +10,7 @@ executed or imported. What maps:
   specs (`sandbox.strategies.from_spec`), explicit examples and the example budget. Strategies:
   integers, floats, booleans, text, characters, lists, tuples, dictionaries, sets, frozensets,
   sampled_from, just, none, one_of (and ``a | b``), fractions, from_type(int|float|str|bool);
-  a top-level ``.filter(lambda v: ...)`` or ``.map(lambda v: ...)`` becomes a guard or a
+  a top-level ``.filter(f)`` or ``.map(f)`` (a lambda or a function) becomes a guard or a
   conversion at the top of the property's body, which runs in the sandbox like the rest.
 - In a body, ``assume(c)`` becomes ``if not c: return``; ``note(...)``/``event(...)`` go.
 - ``with pytest.raises(E):`` becomes try/except/else; ``@pytest.mark.parametrize`` a loop.
@@ -30,13 +30,25 @@ FRAMEWORKS = ("hypothesis", "pytest", "unittest")
 MAX_EXAMPLES = 1_000
 
 # The constants of `string` a model may pass as an alphabet (read from this table, not evaluated).
-_STRING_CONSTANTS = {n: getattr(string, n) for n in (
-    "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits",
-    "punctuation", "printable", "whitespace")}
+_STRING_CONSTANTS = {
+    n: getattr(string, n)
+    for n in (
+        "ascii_letters",
+        "ascii_lowercase",
+        "ascii_uppercase",
+        "digits",
+        "hexdigits",
+        "octdigits",
+        "punctuation",
+        "printable",
+        "whitespace",
+    )
+}
 
 WRITE_INSTEAD = (
     "write a Hypothesis property as `def prop_name(x: int, ...):` that asserts, with input "
-    "ranges in a `json properties` block, or a plain `def test_name():` with `assert`")
+    "ranges in a `json properties` block, or a plain `def test_name():` with `assert`"
+)
 
 
 class Unmappable(Exception):  # noqa: N818 - a value the caller turns into a note
@@ -72,8 +84,9 @@ def aliases(imports: list[ast.stmt]) -> dict[str, str]:
                     else:
                         top = a.name.partition(".")[0]
                         out[top] = top
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").partition(".")[0] in \
-                FRAMEWORKS:
+        elif (
+            isinstance(node, ast.ImportFrom) and (node.module or "").partition(".")[0] in FRAMEWORKS
+        ):
             for a in node.names:
                 out[a.asname or a.name] = f"{node.module}.{a.name}"
     return out
@@ -100,8 +113,12 @@ def uses_framework(node: ast.AST, names: dict[str, str]) -> str | None:
 
 # -- strategies ------------------------------------------------------------------------------
 def _literal(node: ast.AST) -> Any:
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-            and node.value.id == "string" and node.attr in _STRING_CONSTANTS:
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "string"
+        and node.attr in _STRING_CONSTANTS
+    ):
         return _STRING_CONSTANTS[node.attr]
     try:
         value = ast.literal_eval(node)
@@ -130,15 +147,21 @@ def _sized(spec: dict[str, Any], args: dict[str, ast.AST], *keys: str) -> dict[s
     return spec
 
 
-_TYPES = {"int": {"type": "integers"}, "float": {"type": "floats"}, "str": {"type": "text"},
-          "bool": {"type": "booleans"}}
+_TYPES = {
+    "int": {"type": "integers"},
+    "float": {"type": "floats"},
+    "str": {"type": "text"},
+    "bool": {"type": "booleans"},
+}
 
 
 def strategy_spec(node: ast.AST, names: dict[str, str]) -> dict[str, Any]:
     """The JSON spec of a Hypothesis strategy expression, or `Unmappable`."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return {"type": "one_of", "options": [strategy_spec(node.left, names),
-                                              strategy_spec(node.right, names)]}
+        return {
+            "type": "one_of",
+            "options": [strategy_spec(node.left, names), strategy_spec(node.right, names)],
+        }
     if not isinstance(node, ast.Call):
         raise Unmappable(f"`{ast.unparse(node)[:60]}` is not a strategy call")
     path = dotted(node.func, names) or ""
@@ -146,11 +169,13 @@ def strategy_spec(node: ast.AST, names: dict[str, str]) -> dict[str, Any]:
     if not kind:
         raise Unmappable(f"`{ast.unparse(node.func)[:60]}` is not a Hypothesis strategy")
     if kind == "integers":
-        return _sized({"type": "integers"}, _args(node, ("min_value", "max_value")),
-                      "min_value", "max_value")
+        return _sized(
+            {"type": "integers"}, _args(node, ("min_value", "max_value")), "min_value", "max_value"
+        )
     if kind == "floats":
-        return _sized({"type": "floats"}, _args(node, ("min_value", "max_value")),
-                      "min_value", "max_value")
+        return _sized(
+            {"type": "floats"}, _args(node, ("min_value", "max_value")), "min_value", "max_value"
+        )
     if kind in ("booleans", "none"):
         return {"type": kind}
     if kind == "text":
@@ -168,9 +193,12 @@ def strategy_spec(node: ast.AST, names: dict[str, str]) -> dict[str, Any]:
         return {"type": "text", "min_size": 1, "max_size": 1}
     if kind in ("lists", "sets", "frozensets"):
         args = _args(node, ("elements", "min_size", "max_size"))
-        spec = {"type": "lists" if kind == "lists" else "sets",
-                "elements": strategy_spec(args["elements"], names) if "elements" in args
-                else {"type": "integers"}}
+        spec = {
+            "type": "lists" if kind == "lists" else "sets",
+            "elements": strategy_spec(args["elements"], names)
+            if "elements" in args
+            else {"type": "integers"},
+        }
         if kind == "lists" and "unique" in args:
             spec["unique"] = bool(_literal(args["unique"]))
         return _sized(spec, args, "min_size", "max_size")
@@ -180,8 +208,15 @@ def strategy_spec(node: ast.AST, names: dict[str, str]) -> dict[str, Any]:
         args = _args(node, ("keys", "values", "dict_class", "min_size", "max_size"))
         if "keys" not in args or "values" not in args:
             raise Unmappable("st.dictionaries needs keys and values strategies")
-        return _sized({"type": "dictionaries", "keys": strategy_spec(args["keys"], names),
-                       "values": strategy_spec(args["values"], names)}, args, "max_size")
+        return _sized(
+            {
+                "type": "dictionaries",
+                "keys": strategy_spec(args["keys"], names),
+                "values": strategy_spec(args["values"], names),
+            },
+            args,
+            "max_size",
+        )
     if kind == "sampled_from":
         values = _literal(_args(node, ("elements",)).get("elements", ast.List([], ast.Load())))
         if not isinstance(values, list) or not values:
@@ -195,24 +230,34 @@ def strategy_spec(node: ast.AST, names: dict[str, str]) -> dict[str, Any]:
             options = list(options[0].elts)
         return {"type": "one_of", "options": [strategy_spec(o, names) for o in options]}
     if kind == "fractions":
-        return _sized({"type": "fractions"},
-                      _args(node, ("min_value", "max_value", "max_denominator")),
-                      "min_value", "max_value", "max_denominator")
-    if kind == "from_type" and node.args and isinstance(node.args[0], ast.Name) \
-            and node.args[0].id in _TYPES:
+        return _sized(
+            {"type": "fractions"},
+            _args(node, ("min_value", "max_value", "max_denominator")),
+            "min_value",
+            "max_value",
+            "max_denominator",
+        )
+    if (
+        kind == "from_type"
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id in _TYPES
+    ):
         return dict(_TYPES[node.args[0].id])
     raise Unmappable(f"st.{kind} has no equivalent in the harness")
 
 
 def _top_strategy(node: ast.AST, names: dict[str, str]) -> tuple[dict[str, Any], list[Any]]:
     """A strategy with top-level ``.filter``/``.map`` calls peeled off (outermost last)."""
-    steps: list[tuple[str, ast.Lambda]] = []
-    while (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-           and node.func.attr in ("filter", "map") and len(node.args) == 1
-           and not node.keywords):
-        if not isinstance(node.args[0], ast.Lambda):
-            raise Unmappable(f"`.{node.func.attr}(...)` needs a lambda")
-        steps.append((node.func.attr, node.args[0]))
+    steps: list[tuple[str, ast.expr]] = []
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("filter", "map")
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        steps.append((node.func.attr, node.args[0]))  # a lambda or a function: runs sandboxed
         node = node.func.value
     return strategy_spec(node, names), list(reversed(steps))
 
@@ -228,9 +273,13 @@ class _Body(ast.NodeTransformer):
         if isinstance(node.value, ast.Call):
             path = dotted(node.value.func, self.names) or ""
             if path in ("hypothesis.assume", "hypothesis.reject") and (
-                    path.endswith("reject") or len(node.value.args) == 1):
-                test = (ast.Constant(True) if path.endswith("reject")
-                        else ast.UnaryOp(ast.Not(), node.value.args[0]))
+                path.endswith("reject") or len(node.value.args) == 1
+            ):
+                test = (
+                    ast.Constant(True)
+                    if path.endswith("reject")
+                    else ast.UnaryOp(ast.Not(), node.value.args[0])
+                )
                 return ast.copy_location(ast.If(test, [ast.Return(None)], []), node)
             if path in ("hypothesis.note", "hypothesis.event", "hypothesis.target"):
                 return ast.copy_location(ast.Pass(), node)
@@ -265,8 +314,7 @@ def _params(fn: ast.FunctionDef) -> list[str]:
     return [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
 
 
-def map_test(fn: ast.FunctionDef, names: dict[str, str]
-             ) -> tuple[str, MappedProperty | None]:
+def map_test(fn: ast.FunctionDef, names: dict[str, str]) -> tuple[str, MappedProperty | None]:
     """A test function rewritten for the harness: (unit-test source, None), or ("", property)
     for a ``@given`` test. Raises `Unmappable` saying what to write instead."""
     decorators = [(d, _decorator_path(d, names)) for d in fn.decorator_list]
@@ -276,18 +324,24 @@ def map_test(fn: ast.FunctionDef, names: dict[str, str]
     params = [d for d, p in decorators if p == "pytest.mark.parametrize"]
     other = [p or ast.unparse(d) for d, p in decorators if p != "pytest.mark.parametrize"]
     if other:
-        raise Unmappable(f"`{fn.name}` has the decorator @{other[0][:40]}, which the harness "
-                         f"does not run; {WRITE_INSTEAD}")
+        raise Unmappable(
+            f"`{fn.name}` has the decorator @{other[0][:40]}, which the harness "
+            f"does not run; {WRITE_INSTEAD}"
+        )
     fn = _rewrite(fn, names)
     if params:
         fn = _parametrized(fn, params)
     if _params(fn):
-        raise Unmappable(f"`{fn.name}` takes parameters (pytest fixtures are not available); "
-                         "unit tests are `def test_name():` with no parameters")
+        raise Unmappable(
+            f"`{fn.name}` takes parameters (pytest fixtures are not available); "
+            "unit tests are `def test_name():` with no parameters"
+        )
     left = uses_framework(fn, names)
     if left is not None:
-        raise Unmappable(f"`{fn.name}` uses `{left}` from a test framework the harness does not "
-                         f"provide; {WRITE_INSTEAD}")
+        raise Unmappable(
+            f"`{fn.name}` uses `{left}` from a test framework the harness does not "
+            f"provide; {WRITE_INSTEAD}"
+        )
     fn.decorator_list = []
     return ast.unparse(fn), None
 
@@ -301,19 +355,28 @@ def _parametrized(fn: ast.FunctionDef, decorators: list[ast.expr]) -> ast.Functi
         if isinstance(argnames, str):
             argnames = [n.strip() for n in argnames.split(",") if n.strip()]
         if not isinstance(argnames, list) or not all(
-                isinstance(n, str) and n.isidentifier() for n in argnames):
+            isinstance(n, str) and n.isidentifier() for n in argnames
+        ):
             raise Unmappable("@pytest.mark.parametrize argument names must be literal strings")
         _literal(deco.args[1])  # the values must be literal
-        target: ast.expr = (ast.Name(argnames[0], ast.Store()) if len(argnames) == 1 else
-                            ast.Tuple([ast.Name(n, ast.Store()) for n in argnames], ast.Store()))
+        target: ast.expr = (
+            ast.Name(argnames[0], ast.Store())
+            if len(argnames) == 1
+            else ast.Tuple([ast.Name(n, ast.Store()) for n in argnames], ast.Store())
+        )
         body = [ast.For(target, deco.args[1], body, [])]
-    keep = {n for d in decorators if isinstance(d, ast.Call)
-            for n in _param_names(d)}
+    keep = {n for d in decorators if isinstance(d, ast.Call) for n in _param_names(d)}
     args = [a for a in fn.args.args if a.arg not in keep]
-    arguments = ast.arguments(posonlyargs=[], args=args, vararg=None, kwonlyargs=[],
-                              kw_defaults=[], kwarg=None, defaults=[])
-    new = ast.FunctionDef(name=fn.name, args=arguments, body=body, decorator_list=[],
-                          returns=None)
+    arguments = ast.arguments(
+        posonlyargs=[],
+        args=args,
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=[],
+    )
+    new = ast.FunctionDef(name=fn.name, args=arguments, body=body, decorator_list=[], returns=None)
     return ast.fix_missing_locations(ast.copy_location(new, fn))
 
 
@@ -325,8 +388,12 @@ def _param_names(deco: ast.Call) -> list[str]:
     return [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
 
 
-def _map_given(fn: ast.FunctionDef, given: ast.expr, decorators: list[tuple[ast.expr, str]],
-               names: dict[str, str]) -> MappedProperty:
+def _map_given(
+    fn: ast.FunctionDef,
+    given: ast.expr,
+    decorators: list[tuple[ast.expr, str]],
+    names: dict[str, str],
+) -> MappedProperty:
     if not isinstance(given, ast.Call):
         raise Unmappable(f"`{fn.name}`: @given needs strategies")
     params = _params(fn)
@@ -337,7 +404,7 @@ def _map_given(fn: ast.FunctionDef, given: ast.expr, decorators: list[tuple[ast.
     if len(given.args) > len(free):
         raise Unmappable(f"`{fn.name}`: @given has more strategies than parameters")
     # as in Hypothesis, positional strategies fill the rightmost parameters
-    targets = dict(zip(free[len(free) - len(given.args):], given.args, strict=True))
+    targets = dict(zip(free[len(free) - len(given.args) :], given.args, strict=True))
     for kw in given.keywords:
         if kw.arg is None or kw.arg not in params:
             raise Unmappable(f"`{fn.name}`: @given names an unknown parameter {kw.arg!r}")
@@ -352,13 +419,14 @@ def _map_given(fn: ast.FunctionDef, given: ast.expr, decorators: list[tuple[ast.
         strategies[param] = spec
         for kind, fn_node in steps:
             call = ast.Call(fn_node, [ast.Name(param, ast.Load())], [])
-            prelude.append(ast.If(ast.UnaryOp(ast.Not(), call), [ast.Return(None)], [])
-                           if kind == "filter" else
-                           ast.Assign([ast.Name(param, ast.Store())], call))
+            prelude.append(
+                ast.If(ast.UnaryOp(ast.Not(), call), [ast.Return(None)], [])
+                if kind == "filter"
+                else ast.Assign([ast.Name(param, ast.Store())], call)
+            )
     missing = [p for p in params if p not in strategies and not _hinted(fn, p)]
     if missing:
-        raise Unmappable(f"`{fn.name}`: parameter '{missing[0]}' has no strategy and no type "
-                         "hint")
+        raise Unmappable(f"`{fn.name}`: parameter '{missing[0]}' has no strategy and no type hint")
     examples: list[dict[str, Any]] = []
     max_examples = None
     for deco, path in decorators:
@@ -376,20 +444,24 @@ def _map_given(fn: ast.FunctionDef, given: ast.expr, decorators: list[tuple[ast.
             if set(row) == set(params):
                 examples.append(row)
         else:
-            raise Unmappable(f"`{fn.name}` has the decorator @{(path or ast.unparse(deco))[:40]},"
-                             f" which the harness does not run; {WRITE_INSTEAD}")
+            raise Unmappable(
+                f"`{fn.name}` has the decorator @{(path or ast.unparse(deco))[:40]},"
+                f" which the harness does not run; {WRITE_INSTEAD}"
+            )
     fn = _rewrite(fn, names)
     fn.body = [*prelude, *fn.body]
     fn.decorator_list = []
     ast.fix_missing_locations(fn)
     left = uses_framework(fn, names)
     if left is not None:
-        raise Unmappable(f"`{fn.name}` uses `{left}` in its body (e.g. st.data()); "
-                         f"{WRITE_INSTEAD}")
-    return MappedProperty(fn.name, ast.unparse(fn) + "\n", strategies, tuple(examples),
-                          max_examples)
+        raise Unmappable(f"`{fn.name}` uses `{left}` in its body (e.g. st.data()); {WRITE_INSTEAD}")
+    return MappedProperty(
+        fn.name, ast.unparse(fn) + "\n", strategies, tuple(examples), max_examples
+    )
 
 
 def _hinted(fn: ast.FunctionDef, param: str) -> bool:
-    return any(a.arg == param and a.annotation is not None
-               for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs)
+    return any(
+        a.arg == param and a.annotation is not None
+        for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
+    )
