@@ -50,7 +50,14 @@ from typing import Any, Literal
 
 from maker.text.astutil import walk
 from maker.text.blocks import CodeBlock, extract_blocks, normalize_newlines
-from maker.text.testmap import MappedProperty, Unmappable, aliases, framework_modules, map_test
+from maker.text.testmap import (
+    MappedProperty,
+    Unmappable,
+    aliases,
+    bound_names,
+    framework_modules,
+    map_test,
+)
 from sandbox import ALL_PUBLIC, DEFAULT_POLICY, Policy, PropertySpec
 from sandbox.strategies import StrategyError, from_spec
 
@@ -642,7 +649,10 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
     for text in parts:
         tree = _parse_python(text, "tests")
         lines = text.split("\n")
-        names = aliases([n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)])
+        imported = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+        names = aliases(imported, bound_names(tree) - {
+            (a.asname or a.name).partition(".")[0] for n in imported if framework_modules(n)
+            for a in n.names})
         for node in tree.body:
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             segment = "\n".join(lines[start - 1:node.end_lineno])
@@ -704,10 +714,9 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
 
 def _framework_use(node: ast.FunctionDef, names: dict[str, str]) -> bool:
     """Whether a test function is decorated with, or uses, pytest/Hypothesis/unittest names
-    (``st.x`` counts even when ``st`` was never imported)."""
-    return any(isinstance(n, ast.Name) and n.id in names and n.id != "st" or
-               isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-               and n.value.id == "st" for n in walk(node))
+    (``given``, ``st.x``... count even when the reply forgot their import)."""
+    return any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in names
+               for n in walk(node))
 
 
 def _properties(blocks: list[CodeBlock], sources: dict[str, str], policy: Policy,

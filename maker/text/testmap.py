@@ -26,6 +26,19 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = [
+    "FRAMEWORKS",
+    "MappedProperty",
+    "Unmappable",
+    "aliases",
+    "bound_names",
+    "dotted",
+    "framework_modules",
+    "map_test",
+    "strategy_spec",
+    "uses_framework",
+]
+
 FRAMEWORKS = ("hypothesis", "pytest", "unittest")
 MAX_EXAMPLES = 1_000
 
@@ -72,9 +85,25 @@ def framework_modules(node: ast.Import | ast.ImportFrom) -> bool:
     return bool(names) and all(n.partition(".")[0] in FRAMEWORKS for n in names)
 
 
-def aliases(imports: list[ast.stmt]) -> dict[str, str]:
-    """Local name -> dotted path, for the framework imports among ``imports``."""
-    out: dict[str, str] = {"st": "hypothesis.strategies"}  # a common alias, even unimported
+# Names models use without importing them (the import was left out of the reply): taken as the
+# framework's unless the test source binds them itself.
+UNIMPORTED = {
+    "st": "hypothesis.strategies",
+    "strategies": "hypothesis.strategies",
+    "given": "hypothesis.given",
+    "settings": "hypothesis.settings",
+    "assume": "hypothesis.assume",
+    "hypothesis": "hypothesis",
+    "pytest": "pytest",
+}
+
+
+def aliases(
+    imports: list[ast.stmt], bound: set[str] | frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """Local name -> dotted path, for the framework imports among ``imports`` (plus the usual
+    names in `UNIMPORTED` that the source does not bind: ``bound``)."""
+    out: dict[str, str] = {k: v for k, v in UNIMPORTED.items() if k not in bound}
     for node in imports:
         if isinstance(node, ast.Import):
             for a in node.names:
@@ -89,6 +118,21 @@ def aliases(imports: list[ast.stmt]) -> dict[str, str]:
         ):
             for a in node.names:
                 out[a.asname or a.name] = f"{node.module}.{a.name}"
+    return out
+
+
+def bound_names(tree: ast.Module) -> set[str]:
+    """Names a test source binds itself (definitions, assignments, parameters, imports)."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.add(node.id)
+        elif isinstance(node, ast.arg):
+            out.add(node.arg)
+        elif isinstance(node, ast.alias):
+            out.add((node.asname or node.name).partition(".")[0])
     return out
 
 

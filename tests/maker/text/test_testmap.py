@@ -195,3 +195,13 @@ def test_sys_import_advice_names_the_replacement() -> None:
     r = parse_reply(f"```python tool\nimport sys\n{TOOL}```\n")
     assert isinstance(r, Rejection)
     assert "float('inf')" in r.message and "typing" in r.message  # what to use, what is allowed
+
+
+def test_framework_names_used_without_their_import_are_mapped_not_a_name_error() -> None:
+    d = parsed(
+        "@given(st.integers(0, 9), st.integers(0, 9))\ndef test_sym(a, b):\n"
+        "    assert gcd(a, b) == gcd(b, a)\n\ndef test_k():\n    example = 12\n"
+        "    settings = 18\n    assert gcd(example, settings) == 6\n"
+    )
+    assert [p.name for p in d.properties] == ["test_sym"]
+    assert "def test_k" in d.unit_tests  # `example`, `settings` bound by the test itself
