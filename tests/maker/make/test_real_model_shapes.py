@@ -403,3 +403,17 @@ def test_latm_accepts_a_typing_tool_with_hypothesis_tests(sb: Sandbox) -> None:
     [state] = [graph.invoke(u.state, {"recursion_limit": 50}) for u in LATM.units(tasks)]
     model.assert_consumed()
     assert state["status"] == "accepted", state["rejections"]
+
+
+def test_typing_hints_feed_the_robustness_property_and_sample_runs(sb: Sandbox) -> None:
+    tool = TYPING_TOOL.replace("from typing import List", "from typing import List, Optional")
+    tool = tool.replace("(values: List[int])", "(values: List[int], label: Optional[str] = None)")
+    draft = parse_reply(tool)
+    assert isinstance(draft, ToolDraft), draft
+    verdict = validate(
+        sb, draft, examples=[{"input": {"values": [3, 9, 4]}, "expected": 6}], max_examples=20
+    )
+    assert verdict.passed, verdict.failures
+    assert verdict.counts.get("robustness") == 1  # inputs drawn from List[int], Optional[str]
+    assert verdict.counts.get("sample_runs", 0) >= 3  # generality inputs built from the hints
+    assert not any("skipped" in n for n in verdict.notes)
