@@ -32,8 +32,13 @@ The reply format the prompts ask for (see ``maker/prompts/_reply_format.md``)::
 Only the tool block is required. Tolerated: prose around blocks, missing tags or labels, ``~~~``
 fences, Windows newlines, a reply that is bare code, several tool blocks (helpers first),
 ``test_*`` functions inside the tool block (moved to the tests), an ``if __name__ ==
-"__main__":`` block or top-level demo calls (dropped), and ``from solution import tool_name`` in
-the tests (dropped). Properties may also be JSON objects with their own ``source``.
+"__main__":`` block or top-level demo calls (dropped), ``from __future__ import ...`` (dropped),
+``from solution import tool_name`` in the tests (dropped), tests written for pytest or Hypothesis
+(mapped onto the harness by `maker.text.testmap`, or dropped with a note saying what to write),
+and a malformed optional properties block or property (dropped with a note). Properties may also
+be JSON objects with their own ``source``. Rejections say in `REASONS` whether asking again can
+help: imports the sandbox lacks and `eval`-like builtins can be fixed by the model; imports that
+reach the host and dunder walks cannot.
 """
 
 from __future__ import annotations
