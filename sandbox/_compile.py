@@ -18,11 +18,19 @@ _LINE_RE = re.compile(r"^Line (\d+): (.*)$", re.S)
 
 
 class ToolTransformer(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus: no `global` statements."""
+    """RestrictedPython's policy, plus: no `global` statements, and annotated assignments
+    (``total: int = 0``, which RestrictedPython refuses and models write often) run as plain
+    assignments: the annotation is dropped unevaluated, the assignment is checked as any other."""
 
     def visit_Global(self, node: ast.Global) -> Any:
         self.error(node, "global statements are not allowed; pass values as arguments")
         return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
+        if node.value is None:  # `x: int` alone binds nothing
+            return ast.copy_location(ast.Pass(), node)
+        plain = ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+        return self.visit(plain)
 
 
 class CompileFailure(Exception):

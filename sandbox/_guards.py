@@ -8,6 +8,7 @@ module: real modules lead back to `sys`, `os` and `builtins` (e.g. `json.codecs.
 
 from __future__ import annotations
 
+import abc
 import builtins
 import collections
 import decimal
@@ -58,6 +59,11 @@ DENIED_VALUES = {
 }
 
 _MISSING = object()
+
+# `ABCMeta.register` adds a virtual subclass to a process-wide registry; `typing.Iterable` and
+# the other abstract aliases forward attribute reads to their `collections.abc` class, so a tool
+# could reach it and change `isinstance` for every later call in a warm worker.
+_ABC_REGISTER = abc.ABCMeta.register
 
 # Modules that C functions of allowed modules import for themselves (see guarded_import).
 C_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
@@ -149,6 +155,8 @@ def guarded_getattr(obj: Any, name: Any, default: Any = _MISSING) -> Any:
         value = getattr(obj, name, default)
     if isinstance(value, DENIED_TYPES) or id(value) in DENIED_VALUES:
         raise AttributeError(f"attribute '{name}' leads outside the sandbox")
+    if getattr(value, "__func__", None) is _ABC_REGISTER:
+        raise AttributeError(f"attribute '{name}' changes shared state; not allowed in the sandbox")
     return value
 
 

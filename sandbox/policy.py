@@ -77,6 +77,25 @@ NUMPY_LINALG_NAMES: tuple[str, ...] = (
     "matrix_power", "LinAlgError",
 )
 
+# `typing`: the names models use in annotations, and nothing more. Annotations are evaluated
+# when a function is defined, so `from typing import List` must work for `def f(xs: List[int])`.
+# Left out on purpose: everything that evaluates or compiles strings (get_type_hints, ForwardRef,
+# get_origin/get_args, which hand back an alias's inner objects, ForwardRefs included), class
+# machinery a tool does not need and the sandbox does not vet (TypeVar, ParamSpec, Generic,
+# Protocol, NamedTuple and TypedDict, which build classes from templates and metaclasses,
+# NewType), process-wide registries that would outlive a call in a warm worker (overload,
+# get_overloads, runtime_checkable), helpers that mutate functions or print (no_type_check,
+# reveal_type) and `Type`, whose call is `type(x)` (the builtin the sandbox withholds). The
+# abstract collection aliases forward attribute reads to their `collections.abc` class; the
+# guards refuse `register` on those (see `sandbox._guards.guarded_getattr`).
+TYPING_NAMES: tuple[str, ...] = (
+    "Any", "List", "Dict", "Tuple", "Set", "FrozenSet", "Optional", "Union", "Literal",
+    "Callable", "Iterable", "Iterator", "Generator", "Sequence", "MutableSequence", "Mapping",
+    "MutableMapping", "AbstractSet", "MutableSet", "Collection", "Container", "Hashable",
+    "Sized", "Reversible", "Deque", "DefaultDict", "Counter", "OrderedDict", "Text", "NoReturn",
+    "Final", "TYPE_CHECKING", "cast",
+)
+
 DEFAULT_MODULES: dict[str, Any] = {
     "math": ALL_PUBLIC,
     "cmath": ALL_PUBLIC,
@@ -114,6 +133,7 @@ DEFAULT_MODULES: dict[str, Any] = {
     "sympy": SYMPY_NAMES,
     "numpy": NUMPY_NAMES,
     "numpy.linalg": NUMPY_LINALG_NAMES,
+    "typing": TYPING_NAMES,
 }
 
 

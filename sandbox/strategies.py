@@ -15,12 +15,15 @@ restricted execution. A spec is a dict with a ``type``:
 - ``{"type": "one_of", "options": [SPEC, ...]}``
 
 Parameters without a spec are drawn from their type hints (int, float, bool, str, list[...],
-tuple[...], dict[...], Fraction, Optional) with the small default bounds in `DEFAULT_BOUNDS`.
+tuple[...], dict[...], set[...], Fraction, Optional, Union, Literal, and the `typing` spellings
+List, Dict, Tuple, Set, FrozenSet, Sequence, Iterable, Mapping...) with the small default bounds
+in `DEFAULT_BOUNDS`. ``{"type": "sets", "elements": SPEC, "max_size": 10}`` draws Python sets.
 """
 
 from __future__ import annotations
 
 import ast
+import collections.abc as cabc
 import types
 import typing
 from fractions import Fraction
@@ -92,6 +95,12 @@ def from_spec(spec: Any) -> st.SearchStrategy[Any]:
             max_size=_size(spec, "max_size", DEFAULT_BOUNDS["list"]),
             unique=bool(spec.get("unique", False)),
         )
+    if kind in ("sets", "set", "frozensets"):
+        return st.sets(
+            from_spec(spec.get("elements", {"type": "integers"})),
+            min_size=_size(spec, "min_size", 0) or 0,
+            max_size=_size(spec, "max_size", DEFAULT_BOUNDS["list"]),
+        )
     if kind in ("tuples", "tuple"):
         elements = spec.get("elements")
         if not isinstance(elements, list):
@@ -117,8 +126,18 @@ def from_spec(spec: Any) -> st.SearchStrategy[Any]:
 
 
 _HINT_NAMES: dict[str, Any] = {
-    "int": int, "float": float, "str": str, "bool": bool, "None": None, "Fraction": Fraction,
-    "list": list, "List": list, "tuple": tuple, "Tuple": tuple, "dict": dict, "Dict": dict,
+    "int": int, "float": float, "str": str, "Text": str, "bool": bool, "None": None,
+    "NoneType": None, "Fraction": Fraction,
+    "list": list, "List": list, "Sequence": list, "MutableSequence": list, "Iterable": list,
+    "Collection": list, "tuple": tuple, "Tuple": tuple, "dict": dict, "Dict": dict,
+    "Mapping": dict, "MutableMapping": dict, "set": set, "Set": set, "AbstractSet": set,
+    "MutableSet": set, "frozenset": set, "FrozenSet": set,
+}
+# Abstract collection types, drawn as the concrete type a JSON value arrives as.
+_ABSTRACT_ORIGINS: dict[Any, Any] = {
+    cabc.Sequence: list, cabc.MutableSequence: list, cabc.Iterable: list, cabc.Collection: list,
+    cabc.Mapping: dict, cabc.MutableMapping: dict, cabc.Set: set, cabc.MutableSet: set,
+    frozenset: set,
 }
 
 
@@ -148,15 +167,35 @@ def _hint_node(node: ast.AST, text: str) -> Any:
         # are stored as text
         node = ast.Subscript(value=node.args[0], slice=node.args[1], ctx=ast.Load())
     if isinstance(node, ast.Subscript):
-        base = _hint_node(node.value, text) if not (
-            isinstance(node.value, ast.Name) and node.value.id == "Optional") else "Optional"
+        head = _head_name(node.value)
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        args = tuple(_hint_node(i, text) for i in items)
-        if base == "Optional":
-            return typing.Optional[args[0]]  # noqa: UP007, UP045
-        if base in (list, tuple, dict):
-            return base[args if len(args) > 1 else args[0]]
+        if head == "Literal":
+            values = []
+            for item in items:
+                if not isinstance(item, ast.Constant):
+                    break
+                values.append(item.value)
+            else:
+                return typing.Literal[tuple(values)]  # type: ignore[valid-type]
+        elif head in ("Optional", "Union"):
+            args = tuple(_hint_node(i, text) for i in items)
+            if head == "Optional":
+                return typing.Optional[args[0]]  # noqa: UP007, UP045
+            return typing.Union[args]  # noqa: UP007
+        else:
+            base = _hint_node(node.value, text)
+            args = tuple(_hint_node(i, text) for i in items)
+            if base in (list, tuple, dict, set):
+                return base[args if len(args) > 1 else args[0]]
     raise StrategyError(f"no strategy for type hint {text!r:.80}; give a strategy spec")
+
+
+def _head_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):  # typing.Optional
+        return node.attr
+    return ""
 
 
 def from_hint(hint: Any) -> st.SearchStrategy[Any]:
@@ -175,8 +214,16 @@ def from_hint(hint: Any) -> st.SearchStrategy[Any]:
         return from_spec({"type": "fractions"})
     if hint is None or hint is type(None):
         return st.none()
+    if hint in (list, tuple, dict, set):  # a bare `list` or `typing.List`
+        hint = {list: list[int], tuple: tuple[int, ...], dict: dict[str, int], set: set[int]}[hint]
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
+    origin = _ABSTRACT_ORIGINS.get(origin, origin)
+    if origin is set:
+        inner = from_hint(args[0]) if args else from_spec({"type": "integers"})
+        return st.sets(inner, max_size=DEFAULT_BOUNDS["list"])
+    if origin is typing.Literal:
+        return st.sampled_from(args)
     if origin in (list, typing.List):  # noqa: UP006
         inner = from_hint(args[0]) if args else from_spec({"type": "integers"})
         return st.lists(inner, max_size=DEFAULT_BOUNDS["list"])

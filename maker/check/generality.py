@@ -295,6 +295,8 @@ def _sample(hint: Any, j: int) -> Any:
         return pool[j % len(pool)]
     if hint is None or hint is type(None):
         return None
+    if hint in (list, tuple, dict, set):  # a bare `list` or `typing.List`
+        hint = {list: list[int], tuple: tuple[int, ...], dict: dict[str, int], set: set[int]}[hint]
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is list:
         inner = args[0] if args else int
@@ -303,6 +305,12 @@ def _sample(hint: Any, j: int) -> Any:
         if len(args) == 2 and args[1] is Ellipsis:
             return [_sample(args[0], j + k) for k in range(2 + j % 3)]
         return [_sample(a, j + k) for k, a in enumerate(args)]
+    if origin is set:  # crosses JSON as a list of distinct values
+        inner = args[0] if args else int
+        return list({json.dumps(v): v for v in
+                     (_sample(inner, j + k) for k in range(2 + j % 3))}.values())
+    if origin is typing.Literal:
+        return args[j % len(args)]
     if origin is dict:
         key, value = args if len(args) == 2 else (str, int)
         return {json.dumps(_sample(key, j + k)) if key is not str else _sample(key, j + k):

@@ -1,7 +1,8 @@
 """`Verdict` and `Failure`: the outcome of validating a tool draft, as frozen JSON values.
 
 ``Verdict.to_json()`` has the keys ``passed``, ``recoverable``, ``failures`` (a list of objects),
-``timings`` (milliseconds by phase), plus ``counts`` and ``notes``: it is readable by
+``timings`` (milliseconds by phase), plus ``counts``, ``notes`` and ``wrong_tests`` (the model's
+own tests that the known examples overruled; see `maker.check.wrongtests`): it is readable by
 ``library.records.Verdict.from_dict`` as it is.
 """
 
@@ -64,6 +65,7 @@ class Verdict:
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    wrong_tests: tuple[Failure, ...] = ()  # model tests overruled by the known examples
 
     @property
     def terminal(self) -> bool:
@@ -80,6 +82,7 @@ class Verdict:
             "timings": dict(self.timings),
             "counts": dict(self.counts),
             "notes": list(self.notes),
+            "wrong_tests": [f.to_json() for f in self.wrong_tests],
         }
 
     @classmethod
@@ -91,12 +94,13 @@ class Verdict:
             timings={str(k): float(v) for k, v in dict(data.get("timings", {})).items()},
             counts={str(k): int(v) for k, v in dict(data.get("counts", {})).items()},
             notes=tuple(data.get("notes", ())),
+            wrong_tests=tuple(Failure.from_json(f) for f in data.get("wrong_tests", ())),
         )
 
 
 def verdict_from(failures: list[Failure] | tuple[Failure, ...], *, ran: bool,
                  timings: dict[str, float] | None = None, counts: dict[str, int] | None = None,
-                 notes: tuple[str, ...] = ()) -> Verdict:
+                 notes: tuple[str, ...] = (), wrong_tests: tuple[Failure, ...] = ()) -> Verdict:
     """A verdict from its failures: passed when something ran and nothing failed; recoverable
     when it failed without a terminal failure."""
     failures = tuple(failures)
@@ -108,4 +112,5 @@ def verdict_from(failures: list[Failure] | tuple[Failure, ...], *, ran: bool,
         timings=dict(timings or {}),
         counts=dict(counts or {}),
         notes=notes,
+        wrong_tests=tuple(wrong_tests),
     )

@@ -47,6 +47,7 @@ from maker.make.steps import (
     ask,
     base_state,
     judge,
+    last_reply,
     publish_draft,
     rejection,
     repair_step,
@@ -54,6 +55,7 @@ from maker.make.steps import (
     take_draft,
     tasks_of,
     type_text,
+    with_retry_feedback,
 )
 from maker.prompts import render
 from maker.tasks import Task
@@ -87,6 +89,7 @@ class CraftState(TypedDict, total=False):
     tools: list[dict[str, Any]]
     rejections: Annotated[list[dict[str, Any]], operator.add]
     usage: dict[str, Any]
+    last_reply: dict[str, Any] | None  # an unusable reply, shown when its phase asks again
 
 
 def initial_state(kind: str, tasks: list[Task]) -> dict[str, Any]:
@@ -140,15 +143,19 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         messages += [{"role": "assistant", "content": f"```python solution\n{last['source']}```"},
                      {"role": "user", "content": f"{last['observation']}\n\nFind the mistake "
                       "and reply with a corrected `python solution` block."}]
+    if (state.get("last_reply") or {}).get("task_id") == task.id:
+        messages = with_retry_feedback(messages, state, "solve")
     text, usage = ask(ctx, state.get("usage"), messages, "solve", used + missed)
     parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=SOLUTION_ENTRY)
-    update: dict[str, Any] = {"usage": usage}
+    update: dict[str, Any] = {"usage": usage, "last_reply": None}
     if isinstance(parsed, Rejection):
         record = rejection(state, "solve", f"solve:{parsed.reason}", str(parsed),
                            task_id=task.id)
         if parsed.recoverable and used < ctx.options.max_retries:
             attempts[task.id] = used + 1
-            return update | {"attempts": attempts, "next": "solve", "rejections": [record]}
+            retry = {**last_reply("solve", text, parsed.message), "task_id": task.id}
+            return update | {"attempts": attempts, "next": "solve", "rejections": [record],
+                             "last_reply": retry}
         return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
     checked = check_solution(ctx, parsed, task)
     if isinstance(checked, dict):  # dropped: the reason; sampled again while allowed
@@ -208,6 +215,7 @@ def abstract(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     messages = render("craft_abstract", policy=ctx.sandbox.policy,
                       task=type_text(state["type"], tasks_of(state)),
                       solutions=format_solutions(_group(state)))
+    messages = with_retry_feedback(messages, state, "abstract")
     text, usage = ask(ctx, state.get("usage"), messages, "abstract", sample)
     update = take_draft(state, ctx, text, "abstract", on_ok="verify", usage=usage)
     return _next_group(state, update)
@@ -260,7 +268,7 @@ def _with_failures(verdict: Verdict, extra: list[Failure]) -> Verdict:
     counts = dict(verdict.counts)
     counts["source"] = counts.get("source", 0) + 1
     return verdict_from([*verdict.failures, *extra], ran=True, timings=verdict.timings,
-                        counts=counts, notes=verdict.notes)
+                        counts=counts, notes=verdict.notes, wrong_tests=verdict.wrong_tests)
 
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

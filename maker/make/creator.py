@@ -17,6 +17,7 @@ answer only on the train split; examples in the task are held out (never shown t
 from __future__ import annotations
 
 import ast
+import json
 import operator
 from collections.abc import Sequence
 from functools import partial
@@ -31,8 +32,11 @@ from maker.make.steps import (
     ACCEPTED_OUTCOMES,
     ask,
     empty_usage,
+    last_reply,
+    overruled_tests,
     publish_draft,
     stored_suite,
+    with_retry_feedback,
 )
 from maker.prompts import render
 from maker.tasks import Task
@@ -63,6 +67,7 @@ class CreatorState(TypedDict, total=False):
     tool: dict[str, Any] | None
     rejections: Annotated[list[dict[str, Any]], operator.add]
     usage: dict[str, Any]
+    last_reply: dict[str, Any] | None  # an unusable reply, shown when its phase asks again
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -80,7 +85,7 @@ def initial_state(task: Task) -> dict[str, Any]:
     return {"task": task.to_json(), "problem": problem_text(task), "next": "create",
             "status": "running", "reason": "", "draft": None, "call": None, "run": None,
             "feedback": "", "verdict": None, "retries": {}, "repairs": 0, "tool": None,
-            "rejections": [], "usage": empty_usage()}
+            "rejections": [], "usage": empty_usage(), "last_reply": None}
 
 
 def _rejection(state: dict[str, Any], stage: str, reason: str, message: str,
@@ -91,8 +96,9 @@ def _rejection(state: dict[str, Any], stage: str, reason: str, message: str,
 
 
 def _retry_or_give_up(state: dict[str, Any], ctx: Context, phase: str, rej: Rejection | str,
-                      reason: str) -> dict[str, Any]:
-    """After an unusable reply: ask again (a new sample) if allowed, else reject the unit."""
+                      reason: str, reply: str = "", instruction: str = "") -> dict[str, Any]:
+    """After an unusable reply: ask again if allowed, showing the model its reply and what was
+    wrong with it (`with_retry_feedback`), else reject the unit."""
     retries = dict(state.get("retries") or {})
     used = retries.get(phase, 0)
     message = str(rej)
@@ -102,7 +108,11 @@ def _retry_or_give_up(state: dict[str, Any], ctx: Context, phase: str, rej: Reje
                         else None)
     if recoverable and used < ctx.options.max_retries:
         retries[phase] = used + 1
-        return {"retries": retries, "next": phase, "rejections": [record]}
+        why = rej.message if isinstance(rej, Rejection) else message
+        return {"retries": retries, "next": phase, "rejections": [record],
+                "last_reply": last_reply(phase, reply, why, instruction)}
+    if used:
+        message = f"{message} (after {used} more attempt(s) with feedback)"
     return {"retries": retries, "next": "end", "status": "rejected",
             "reason": (f"{phase}:{message}" if isinstance(rej, Rejection)
                        else f"{phase}:{reason}: {message}")[:500], "rejections": [record]}
@@ -112,41 +122,114 @@ def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
     """The tool call in a reply as ``{"text", "kwargs"}``, or why it is unusable.
 
     Accepts one call of the tool with literal arguments (positional ones are mapped to the
-    parameters in order); read with `ast` only, nothing is evaluated but literals.
+    parameters in order), anywhere in a line (``print(f(3))``, ``The answer is f(n=3).``), with
+    arguments that are names bound to literals in the same block (``n = 36`` then ``f(n)``), or
+    a JSON object of the arguments. Read with `ast` only; nothing is evaluated but literals.
     """
     blocks = [b for b in extract_blocks(text) if b.is_python or not b.lang]
     labelled = [b for b in blocks if "call" in b.label.split()]
     candidates = [b.text for b in (labelled or blocks)] or [text]
+    if blocks and not labelled:
+        candidates.append(text)  # a call written in the prose around the code
+    problem = ""
     for candidate in candidates:
+        env = _literal_names(candidate)
         for line in reversed([ln.split("#")[0].strip() for ln in candidate.splitlines()]):
-            if not line or draft.name not in line:
+            if draft.name not in line:
                 continue
-            if "=" in line.split("(")[0]:  # `result = f(...)`
-                line = line.split("=", 1)[1].strip()
-            try:
-                node = ast.parse(line, mode="eval").body
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                continue
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == draft.name):
-                continue
-            names = [n for n, _ in draft.params]
-            if len(node.args) > len(names):
-                return f"the call passes {len(node.args)} positional arguments, the tool takes " \
-                       f"{len(names)}"
-            try:
-                kwargs = {names[i]: ast.literal_eval(a) for i, a in enumerate(node.args)}
-                for kw in node.keywords:
-                    if kw.arg is None:
-                        return "the call uses **kwargs; pass literal keyword arguments"
-                    kwargs[kw.arg] = ast.literal_eval(kw.value)
-            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-                return "the call's arguments are not literal values"
-            unknown = sorted(set(kwargs) - set(names))
-            if unknown:
-                return f"the call passes unknown argument(s) {', '.join(unknown)}"
-            return {"text": ast.unparse(node), "kwargs": kwargs}
-    return f"the reply holds no call of {draft.name}(...)"
+            for snippet in _call_snippets(line, draft.name):
+                try:
+                    node = ast.parse(snippet, mode="eval").body
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id == draft.name):
+                    continue
+                found = _call_kwargs(node, draft, env)
+                if isinstance(found, dict):
+                    return found
+                problem = problem or found
+    as_json = _json_arguments(text, draft)
+    if as_json is not None:
+        return as_json
+    return problem or f"the reply holds no call of {draft.name}(...)"
+
+
+def _call_snippets(line: str, name: str) -> list[str]:
+    """Every ``name(...)`` in a line, up to its matching parenthesis."""
+    out = []
+    start = line.find(name + "(")
+    while start != -1:
+        if start == 0 or not (line[start - 1].isalnum() or line[start - 1] in "_."):
+            depth = 0
+            for i in range(start + len(name), len(line)):
+                depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(line[i], 0)
+                if depth == 0:
+                    out.append(line[start:i + 1])
+                    break
+        start = line.find(name + "(", start + 1)
+    return out
+
+
+def _literal_names(source: str) -> dict[str, Any]:
+    """Names bound to literal values by ``name = literal`` lines of a block."""
+    env: dict[str, Any] = {}
+    for line in source.splitlines():
+        try:
+            node = ast.parse(line.strip())
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        if len(node.body) == 1 and isinstance(node.body[0], ast.Assign):
+            assign = node.body[0]
+            if len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name):
+                try:
+                    env[assign.targets[0].id] = ast.literal_eval(assign.value)
+                except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                    continue
+    return env
+
+
+def _call_kwargs(node: ast.Call, draft: ToolDraft, env: dict[str, Any]) -> dict[str, Any] | str:
+    names = [n for n, _ in draft.params]
+    if len(node.args) > len(names):
+        return f"the call passes {len(node.args)} positional arguments, the tool takes " \
+               f"{len(names)}"
+
+    def value(arg: ast.AST) -> Any:
+        if isinstance(arg, ast.Name) and arg.id in env:
+            return env[arg.id]
+        return ast.literal_eval(arg)
+
+    try:
+        kwargs = {names[i]: value(a) for i, a in enumerate(node.args)}
+        for kw in node.keywords:
+            if kw.arg is None:
+                return "the call uses **kwargs; pass literal keyword arguments"
+            kwargs[kw.arg] = value(kw.value)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return "the call's arguments are not literal values"
+    unknown = sorted(set(kwargs) - set(names))
+    if unknown:
+        return f"the call passes unknown argument(s) {', '.join(unknown)}"
+    shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return {"text": f"{draft.name}({shown})", "kwargs": kwargs}
+
+
+def _json_arguments(text: str, draft: ToolDraft) -> dict[str, Any] | None:
+    """A reply that is (or holds) a JSON object of the tool's arguments."""
+    names = {n for n, _ in draft.params}
+    blocks = [b.text for b in extract_blocks(text) if b.is_json] or [text.strip()]
+    for candidate in blocks:
+        try:
+            data = json.loads(candidate)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("arguments"), dict):
+            data = data["arguments"]
+        if isinstance(data, dict) and data and set(data) <= names:
+            shown = ", ".join(f"{k}={v!r}" for k, v in data.items())
+            return {"text": f"{draft.name}({shown})", "kwargs": dict(data)}
+    return None
 
 
 def _same_signature(old: dict[str, Any] | None, new: ToolDraft) -> bool:
@@ -158,12 +241,13 @@ def create(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask for a tool (docstring + code) for the problem; parse it into a draft."""
     sample = (state.get("retries") or {}).get("create", 0)
     messages = render("creator_create", policy=ctx.sandbox.policy, problem=state["problem"])
+    messages = with_retry_feedback(messages, state, "create")
     text, usage = ask(ctx, state.get("usage"), messages, "create", sample)
     state = {**state, "usage": usage}
     parsed = parse_reply(text, policy=ctx.sandbox.policy)
     if isinstance(parsed, Rejection):
-        return {"usage": usage, **_retry_or_give_up(state, ctx, "create", parsed, "")}
-    return {"usage": usage, "draft": parsed.to_json(), "next": "decide"}
+        return {"usage": usage, **_retry_or_give_up(state, ctx, "create", parsed, "", text)}
+    return {"usage": usage, "draft": parsed.to_json(), "next": "decide", "last_reply": None}
 
 
 def decide(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -172,12 +256,19 @@ def decide(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     sample = (state.get("retries") or {}).get("decide", 0)
     messages = render("creator_decide", policy=ctx.sandbox.policy, problem=state["problem"], signature=draft.signature,
                       docstring=draft.docstring, name=draft.name)
+    messages = with_retry_feedback(messages, state, "decide")
     text, usage = ask(ctx, state.get("usage"), messages, "decide", sample)
     call = parse_call(text, draft)
     if isinstance(call, str):
+        # asked again in a stricter format: one line, the call alone
+        example = ", ".join(f"{n}=..." for n, _ in draft.params)
+        strict = (f"Reply with exactly one line and nothing else: the call "
+                  f"`{draft.name}({example})` with literal values (numbers, strings, lists) "
+                  "taken from the problem. No prose, no code fence, no variables.")
         return {"usage": usage,
-                **_retry_or_give_up({**state, "usage": usage}, ctx, "decide", call, "bad_call")}
-    return {"usage": usage, "call": call, "next": "execute"}
+                **_retry_or_give_up({**state, "usage": usage}, ctx, "decide", call,
+                                    "bad_call", text, strict)}
+    return {"usage": usage, "call": call, "next": "execute", "last_reply": None}
 
 
 def execute(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -211,6 +302,7 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     messages = render("creator_rectify", policy=ctx.sandbox.policy, problem=state["problem"], source=draft.source,
                       call=state["call"]["text"], observation=run,
                       feedback=state.get("feedback", ""))
+    messages = with_retry_feedback(messages, state, "rectify")
     text, usage = ask(ctx, state.get("usage"), messages, "rectify", repairs)
     return {"usage": usage, "repairs": repairs + 1, "rejections": [rejected],
             **_take_fix(state, text, ctx, "rectify")}
@@ -228,7 +320,12 @@ def check(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                        task_text=task.text, max_examples=ctx.options.max_examples)
     update: dict[str, Any] = {"verdict": verdict.to_json()}
     if verdict.passed:
-        return update | {"next": "publish"}
+        overruled = overruled_tests(state, verdict)
+        if overruled:
+            overruled["rejections"] = [
+                _rejection(state, "validate", "wrong_test", f"{f.name}: {f.message}",
+                           state["draft"]) for f in verdict.wrong_tests]
+        return update | {"next": "publish", **overruled}
     first = verdict.failures[0] if verdict.failures else None
     reason = f"validation:{first.kind}" if first else "validation"
     rejected = _rejection(state, "validate", reason, repair_feedback(verdict, max_chars=1500),
@@ -247,6 +344,7 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     verdict = Verdict.from_json(state["verdict"])
     messages = render("repair", policy=ctx.sandbox.policy, task=state["problem"], source=draft.source,
                       feedback=repair_feedback(verdict))
+    messages = with_retry_feedback(messages, state, "repair")
     text, usage = ask(ctx, state.get("usage"), messages, "repair", repairs)
     return {"usage": usage, "repairs": repairs + 1, **_take_fix(state, text, ctx, "repair")}
 
@@ -257,12 +355,12 @@ def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dic
         record = _rejection(state, phase, parsed.reason, str(parsed))
         left = state.get("repairs", 0) + 1 < ctx.options.max_repairs
         if parsed.recoverable and left:
-            return {"next": phase, "rejections": [record]} if phase == "repair" else {
-                "next": "rectify", "rejections": [record]}
+            return {"next": phase, "rejections": [record],
+                    "last_reply": last_reply(phase, text, parsed.message)}
         return {"next": "end", "status": "rejected", "rejections": [record],
                 "reason": f"{phase}:{parsed}"[:500]}
     nxt = "execute" if _same_signature(state.get("draft"), parsed) else "decide"
-    return {"draft": parsed.to_json(), "next": nxt, "verdict": None}
+    return {"draft": parsed.to_json(), "next": nxt, "verdict": None, "last_reply": None}
 
 
 def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -54,6 +54,7 @@ from maker.make.steps import (
     take_draft,
     tasks_of,
     type_text,
+    with_retry_feedback,
 )
 from maker.prompts import render
 from maker.tasks import Task
@@ -86,6 +87,7 @@ class LatmState(TypedDict, total=False):
     tools: list[dict[str, Any]]
     rejections: Annotated[list[dict[str, Any]], operator.add]
     usage: dict[str, Any]
+    last_reply: dict[str, Any] | None  # an unusable reply, shown when its phase asks again
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -227,6 +229,7 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     messages = render("latm_propose", policy=ctx.sandbox.policy,
                       task=type_text(state["type"], tasks_of(state)),
                       examples=cases(state["shown"]))
+    messages = with_retry_feedback(messages, state, "propose")
     text, usage = ask(ctx, state.get("usage"), messages, "propose", sample)
     return take_draft(state, ctx, text, "propose", on_ok="verify", usage=usage)
 

@@ -19,6 +19,7 @@ from library import Verdict as StoredVerdict
 from library.store.base import Dedup
 from maker.check.validation import repair_feedback
 from maker.check.verdict import Verdict
+from maker.check.wrongtests import without_wrong_tests
 from maker.llm.ledger import price_call
 from maker.make import Context, Unit, UnitOutcome, routed_graph
 from maker.prompts import render, template_hash
@@ -56,7 +57,8 @@ def base_state(kind: str, tasks: Sequence[Task], first: str) -> dict[str, Any]:
     """The fields every per-type unit state starts with."""
     return {"type": kind, "tasks": [t.to_json() for t in tasks], "next": first,
             "status": "running", "reason": "", "draft": None, "verdict": None, "retries": {},
-            "repairs": 0, "tools": [], "rejections": [], "usage": empty_usage()}
+            "repairs": 0, "tools": [], "rejections": [], "usage": empty_usage(),
+            "last_reply": None}
 
 
 def tasks_of(state: Mapping[str, Any]) -> list[Task]:
@@ -95,6 +97,30 @@ def ask(ctx: Context, usage: Mapping[str, Any] | None, messages: list[dict[str, 
     return response.text, out
 
 
+RETRY_INSTRUCTION = ("Reply again with the whole answer in the format asked for above, "
+                     "changing what the message says is wrong.")
+MAX_REPLY_SHOWN = 4_000
+
+
+def last_reply(phase: str, text: str, message: str, instruction: str = "") -> dict[str, Any]:
+    """The state's record of an unusable reply, shown to the model when `phase` asks again."""
+    return {"phase": phase, "reply": text[:MAX_REPLY_SHOWN], "message": message[:1_000],
+            "instruction": instruction}
+
+
+def with_retry_feedback(messages: list[dict[str, str]], state: Mapping[str, Any],
+                        phase: str) -> list[dict[str, str]]:
+    """``messages``, followed, when the last reply of `phase` was unusable, by that reply and
+    what was wrong with it (prompt ``retry``): asking again at temperature 0 without it would
+    get the same reply."""
+    last = state.get("last_reply") or {}
+    if last.get("phase") != phase or not last.get("reply"):
+        return messages
+    follow = render("retry", problem=last["message"],
+                    instruction=last.get("instruction") or RETRY_INSTRUCTION)
+    return [*messages, {"role": "assistant", "content": last["reply"]}, *follow]
+
+
 def rejection(state: Mapping[str, Any], stage: str, reason: str, message: str, *,
               source: str | None = None, **extra: Any) -> dict[str, Any]:
     """A rejected draft (or solution, or reply) as a JSON record with its reason."""
@@ -115,19 +141,22 @@ def take_draft(state: Mapping[str, Any], ctx: Context, text: str, phase: str, *,
     if count_repair:
         update["repairs"] = state.get("repairs", 0) + 1
     if isinstance(parsed, ToolDraft):
-        return update | {"draft": parsed.to_json(), "verdict": None, "next": on_ok}
-    return update | retry_or_give_up(state, ctx, phase, parsed)
+        return update | {"draft": parsed.to_json(), "verdict": None, "next": on_ok,
+                         "last_reply": None}
+    return update | retry_or_give_up(state, ctx, phase, parsed, text)
 
 
 def retry_or_give_up(state: Mapping[str, Any], ctx: Context, phase: str,
-                     rej: Rejection) -> dict[str, Any]:
-    """After an unusable reply: ask again (a new sample) if allowed, else reject the unit."""
+                     rej: Rejection, reply: str = "") -> dict[str, Any]:
+    """After an unusable reply: ask again if allowed, showing the model its reply and what was
+    wrong with it (`with_retry_feedback`), else reject the unit."""
     retries = dict(state.get("retries") or {})
     used = retries.get(phase, 0)
     record = rejection(state, phase, rej.reason, str(rej))
     if rej.recoverable and used < ctx.options.max_retries:
         retries[phase] = used + 1
-        return {"retries": retries, "next": phase, "rejections": [record]}
+        return {"retries": retries, "next": phase, "rejections": [record],
+                "last_reply": last_reply(phase, reply, rej.message)}
     return {"retries": retries, "next": "end", "status": "rejected",
             "reason": f"{phase}:{rej}"[:500], "rejections": [record]}
 
@@ -139,7 +168,7 @@ def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: 
     else reject the draft (and give up, or go to `on_fail_end`)."""
     update: dict[str, Any] = {"verdict": verdict.to_json()}
     if verdict.passed:
-        return update | {"next": on_pass}
+        return update | {"next": on_pass, **overruled_tests(state, verdict)}
     first = verdict.failures[0] if verdict.failures else None
     reason = f"validation:{first.kind}" if first else "validation"
     record = rejection(state, "verify", reason, repair_feedback(verdict, max_chars=1500),
@@ -155,6 +184,18 @@ def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: 
     return out
 
 
+def overruled_tests(state: Mapping[str, Any], verdict: Verdict) -> dict[str, Any]:
+    """For a passed verdict with tests the known examples overruled: the draft without them
+    (they are not stored, so regression runs do not trip on them) and a ``wrong_test`` record
+    each."""
+    if not verdict.wrong_tests or not state.get("draft"):
+        return {}
+    draft = without_wrong_tests(ToolDraft.from_json(state["draft"]), verdict)
+    records = [rejection(state, "verify", "wrong_test", f"{f.name}: {f.message}")
+               for f in verdict.wrong_tests]
+    return {"draft": draft.to_json(), "rejections": records}
+
+
 def repair_step(state: Mapping[str, Any], ctx: Context, task: str, *,
                 on_ok: str = "verify") -> dict[str, Any]:
     """Send the failing checks (held-out inputs hidden) with the tool; take the fixed draft."""
@@ -162,6 +203,7 @@ def repair_step(state: Mapping[str, Any], ctx: Context, task: str, *,
     verdict = Verdict.from_json(state["verdict"])
     messages = render("repair", policy=ctx.sandbox.policy, task=task, source=draft.source,
                       feedback=repair_feedback(verdict))
+    messages = with_retry_feedback(messages, state, "repair")
     repairs = state.get("repairs", 0)
     text, usage = ask(ctx, state.get("usage"), messages, "repair", repairs)
     return take_draft(state, ctx, text, "repair", on_ok=on_ok, usage=usage, count_repair=True)

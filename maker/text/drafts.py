@@ -32,8 +32,13 @@ The reply format the prompts ask for (see ``maker/prompts/_reply_format.md``)::
 Only the tool block is required. Tolerated: prose around blocks, missing tags or labels, ``~~~``
 fences, Windows newlines, a reply that is bare code, several tool blocks (helpers first),
 ``test_*`` functions inside the tool block (moved to the tests), an ``if __name__ ==
-"__main__":`` block or top-level demo calls (dropped), and ``from solution import tool_name`` in
-the tests (dropped). Properties may also be JSON objects with their own ``source``.
+"__main__":`` block or top-level demo calls (dropped), ``from __future__ import ...`` (dropped),
+``from solution import tool_name`` in the tests (dropped), tests written for pytest or Hypothesis
+(mapped onto the harness by `maker.text.testmap`, or dropped with a note saying what to write),
+and a malformed optional properties block or property (dropped with a note). Properties may also
+be JSON objects with their own ``source``. Rejections say in `REASONS` whether asking again can
+help: imports the sandbox lacks and `eval`-like builtins can be fixed by the model; imports that
+reach the host and dunder walks cannot.
 """
 
 from __future__ import annotations
@@ -50,6 +55,14 @@ from typing import Any, Literal
 
 from maker.text.astutil import walk
 from maker.text.blocks import CodeBlock, extract_blocks, normalize_newlines
+from maker.text.testmap import (
+    MappedProperty,
+    Unmappable,
+    aliases,
+    bound_names,
+    framework_modules,
+    map_test,
+)
 from sandbox import ALL_PUBLIC, DEFAULT_POLICY, Policy, PropertySpec
 from sandbox.strategies import StrategyError, from_spec
 
@@ -60,7 +73,8 @@ MAX_NAME_LENGTH = 64
 ReasonCode = Literal[
     "empty_reply", "oversized", "no_code_block", "syntax_error", "no_entry_function",
     "multiple_entry_functions", "invalid_name", "bad_signature", "missing_type_hints",
-    "missing_docstring", "forbidden_import", "forbidden_syntax", "private_name",
+    "missing_docstring", "forbidden_import", "unavailable_import", "forbidden_syntax",
+    "unsupported_code", "private_name",
     "top_level_code", "bad_tests", "bad_properties",
 ]
 
@@ -77,19 +91,59 @@ REASONS: dict[str, tuple[bool, str]] = {
     "bad_signature": (True, "the entry function is async, a generator or takes *args/**kwargs"),
     "missing_type_hints": (True, "a parameter or the return value has no type hint"),
     "missing_docstring": (True, "the entry function has no docstring"),
-    "forbidden_import": (False, "the code imports a module or name outside the sandbox policy"),
-    "forbidden_syntax": (False, "the code reaches dunder names or code-evaluating builtins"),
+    "forbidden_import": (False, "the code imports a module that reaches the host system "
+                         "(files, processes, network, interpreter internals)"),
+    "unavailable_import": (True, "the code imports a module or name the sandbox does not "
+                           "provide; dropping it or using an allowed module may fix it"),
+    "forbidden_syntax": (False, "the code reaches dunder attributes or names"),
+    "unsupported_code": (True, "the code uses something the sandbox does not provide (eval, "
+                         "exec, open, a global statement, a special method)"),
     "private_name": (True, "the code uses a name starting with '_' (the sandbox refuses them)"),
     "top_level_code": (True, "the tool block runs statements at import time"),
     "bad_tests": (True, "the tests block does not parse or defines no tests"),
     "bad_properties": (True, "a property spec is malformed"),
 }
 
-# Builtins that evaluate code or reach outside a pure function; the sandbox lacks them anyway,
-# a model that calls them is told at once (and cannot talk its way into them by repair).
+# Builtins that evaluate code or reach outside a pure function; the sandbox lacks them anyway.
+# A model that calls them is told what to do instead (`unsupported_code`, recoverable): repair
+# cannot talk the sandbox into them, only rewrite the tool without them.
 FORBIDDEN_CALLS = frozenset({
     "eval", "exec", "compile", "open", "globals", "locals", "vars", "breakpoint", "input",
     "setattr", "delattr", "__import__", "memoryview",
+})
+
+# Modules whose import means reaching the host (files, processes, network, the interpreter's
+# internals): terminal (`forbidden_import`). Any other module outside the policy (typing
+# extras, dataclasses, hypothesis, sys for sys.maxsize...) is `unavailable_import`: the model is
+# told what to drop and what is allowed, and may try again.
+HOST_MODULES = frozenset({
+    "os", "posix", "nt", "subprocess", "socket", "ssl", "ctypes", "importlib", "builtins",
+    "pickle", "marshal", "shelve", "dbm", "shutil", "pathlib", "tempfile", "glob", "io",
+    "signal", "resource", "multiprocessing", "threading", "concurrent", "asyncio", "code",
+    "codeop", "runpy", "gc", "inspect", "pty", "tty", "fcntl", "mmap", "select", "selectors",
+    "urllib", "http", "ftplib", "smtplib", "telnetlib", "socketserver", "xmlrpc", "webbrowser",
+    "sqlite3", "requests", "zipimport", "pkgutil", "site", "sysconfig", "sandbox",
+    "RestrictedPython", "platform", "getpass", "pwd", "grp",
+})
+
+# What a model should do instead, by module it may not import (shown in the rejection).
+IMPORT_ADVICE = {
+    "sys": "use math.inf or float('inf') instead of sys.maxsize; recursion limits are fixed",
+    "dataclasses": "use a dict or a tuple instead of a dataclass",
+    "abc": "use plain functions",
+    "enum": "use string or integer constants",
+    "operator": "use a lambda or a small function",
+    "copy": "copy lists with list(x) or x[:], dicts with dict(x)",
+    "time": "tools are pure functions; do not measure or wait",
+    "collections.abc": "annotate with list, dict or typing names (List, Sequence...)",
+    "__future__": "drop it: annotations work as written",
+    "hypothesis": "put Hypothesis properties in the tests block as `def prop_*(x: int)`",
+    "pytest": "write plain `def test_*():` functions with assert; do not import pytest",
+}
+
+# Special methods RestrictedPython lets a class define (others are refused at compile time).
+ALLOWED_METHOD_NAMES = frozenset({
+    "__init__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__contains__",
 })
 
 _TOOL_LABELS = ("tool", "solution", "code", "function")
@@ -284,8 +338,8 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
 
     # the checks of `check_source(tool_source, fn.name)`, all passed on the same tree
     _remember_check(tool_source, fn.name, policy, None)
-    unit_tests, prop_sources = _tests(test_blocks, inline_tests, fn.name, policy, notes)
-    properties = _properties(prop_blocks, prop_sources, policy)
+    unit_tests, prop_sources, mapped = _tests(test_blocks, inline_tests, fn.name, policy, notes)
+    properties = _properties(prop_blocks, prop_sources, policy, mapped, notes)
     return ToolDraft(
         name=fn.name,
         signature=_signature(fn),
@@ -379,6 +433,10 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
                 kept[node.name] = segment
             elif _is_main_guard(node):
                 notes.append("dropped an `if __name__ == '__main__':` block")
+            elif isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                notes.append(f"dropped `{ast.unparse(node)}` (annotations work as written)")
+            elif isinstance(node, ast.Import | ast.ImportFrom) and framework_modules(node):
+                tests.append(segment)  # test-framework imports belong to the tests
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 kept.setdefault(f"import:{ast.unparse(node)}", segment)
             elif i == 0 and _is_docstring(node):
@@ -394,8 +452,9 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
     imports = [s for k, s in kept.items() if k.startswith(("doc:", "import:"))]
     rest = [s for k, s in kept.items() if not k.startswith(("doc:", "import:"))]
     source = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(rest) + "\n"
-    if tests:
-        notes.append(f"moved {len(tests)} test function(s) from the tool block to the tests")
+    moved = sum(not s.lstrip().startswith(("import", "from")) for s in tests)
+    if moved:
+        notes.append(f"moved {moved} test function(s) from the tool block to the tests")
     return _parse_python(source, "tool"), source, "\n\n\n".join(tests)
 
 
@@ -488,6 +547,8 @@ def _check_code(tree: ast.Module, policy: Policy, what: str,
         nodes = walk(tree)  # one walk (a list); the checks below keep its order
     bound = {n.arg for n in nodes if type(n) is ast.arg} | {
         n.id for n in nodes if type(n) is ast.Name and type(n.ctx) is ast.Store}
+    methods = {id(m) for n in nodes if isinstance(n, ast.ClassDef) for m in n.body
+               if isinstance(m, ast.FunctionDef) and m.name in ALLOWED_METHOD_NAMES}
     for node in nodes:
         line = getattr(node, "lineno", None)
         if isinstance(node, ast.Import):
@@ -495,25 +556,36 @@ def _check_code(tree: ast.Module, policy: Policy, what: str,
                 _check_module(alias.name, None, policy, what, line)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                raise _Reject("forbidden_import", f"the {what} uses a relative import at line "
-                              f"{line}", line)
+                raise _Reject("unavailable_import", f"the {what} uses a relative import at "
+                              f"line {line}; everything the tool needs is in its own block", line)
             for alias in node.names:
                 _check_module(node.module or "", alias.name, policy, what, line)
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             _private(node.attr, what, line, attribute=True)
         elif isinstance(node, ast.Name):
-            if node.id in FORBIDDEN_CALLS and node.id not in bound:
-                raise _Reject("forbidden_syntax", f"the {what} uses '{node.id}' at line {line}; "
-                              "the sandbox does not provide it", line)
+            if node.id in FORBIDDEN_CALLS and node.id not in bound and \
+                    not node.id.startswith("_"):
+                raise _Reject("unsupported_code", f"the {what} uses '{node.id}' at line "
+                              f"{line}; the sandbox does not provide it: compute the result "
+                              "directly (to evaluate an expression string, parse it yourself)",
+                              line)
             if node.id.startswith("_") and node.id != "_":
                 _private(node.id, what, line)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if node.name.startswith("_"):
+            if node.name.startswith("__") and node.name.endswith("__") and id(node) not in \
+                    methods and not isinstance(node, ast.ClassDef):
+                allowed = ", ".join(sorted(ALLOWED_METHOD_NAMES))
+                raise _Reject("unsupported_code", f"the {what} defines the special method "
+                              f"'{node.name}' at line {line}; the sandbox allows only {allowed} "
+                              "(or write plain functions instead of a class)", line)
+            if node.name.startswith("_") and id(node) not in methods:
                 _private(node.name, what, line)
         elif isinstance(node, ast.arg) and node.arg.startswith("_") and node.arg != "_":
             _private(node.arg, what, line)
-        elif isinstance(node, ast.Global):
-            raise _Reject("forbidden_syntax", f"the {what} uses `global` at line {line}", line)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            kind = "global" if isinstance(node, ast.Global) else "nonlocal"
+            raise _Reject("unsupported_code", f"the {what} uses `{kind}` at line {line}; pass "
+                          "values as arguments and return results instead", line)
 
 
 def _private(name: str, what: str, line: int | None, *, attribute: bool = False) -> None:
@@ -528,20 +600,29 @@ def _private(name: str, what: str, line: int | None, *, attribute: bool = False)
 def _check_module(module: str, name: str | None, policy: Policy, what: str,
                   line: int | None) -> None:
     allowed = sorted(policy.modules)
+    host = module.partition(".")[0] in HOST_MODULES or module.startswith("_") and \
+        module != "__future__"
     if module not in policy.modules:
-        raise _Reject("forbidden_import", f"the {what} imports '{module}' at line {line}, which "
-                      f"the sandbox does not allow (allowed: {', '.join(allowed)})", line)
+        if host:
+            raise _Reject("forbidden_import", f"the {what} imports '{module}' at line {line}, "
+                          "which reaches the host system; tools are pure functions", line)
+        advice = IMPORT_ADVICE.get(module) or IMPORT_ADVICE.get(module.partition(".")[0])
+        raise _Reject("unavailable_import", f"the {what} imports '{module}' at line {line}, "
+                      "which the sandbox does not provide: drop that import"
+                      + (f" ({advice})" if advice else "")
+                      + f". Allowed modules: {', '.join(allowed)}", line)
     names = policy.modules[module]
-    if name is None or name == "*" and names == ALL_PUBLIC:
+    if name is None:
         return
-    if name == "*":
-        raise _Reject("forbidden_import", f"the {what} uses `from {module} import *` at line "
+    if name == "*":  # RestrictedPython refuses star imports whatever the module
+        raise _Reject("unavailable_import", f"the {what} uses `from {module} import *` at line "
                       f"{line}; import the names you need", line)
     if f"{module}.{name}" in policy.modules:
         return
     if name.startswith("_") or (names != ALL_PUBLIC and name not in names):
-        raise _Reject("forbidden_import", f"the {what} imports '{name}' from '{module}' at line "
-                      f"{line}, which the sandbox does not expose", line)
+        shown = "" if names == ALL_PUBLIC else f" (it exposes: {', '.join(list(names)[:40])})"
+        raise _Reject("unavailable_import", f"the {what} imports '{name}' from '{module}' at "
+                      f"line {line}, which the sandbox does not expose{shown}; drop it", line)
 
 
 def _signature(fn: ast.FunctionDef) -> str:
@@ -561,15 +642,22 @@ def _imports(tree: ast.Module, nodes: list[ast.AST] | None = None) -> tuple[str,
 
 # -- tests and properties --------------------------------------------------------------------
 def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
-           notes: list[str]) -> tuple[str, dict[str, str]]:
-    """Unit-test source (test_* functions and their helpers) and property sources by name."""
+           notes: list[str]) -> tuple[str, dict[str, str], dict[str, MappedProperty]]:
+    """Unit-test source (test_* functions and their helpers), property sources by name, and
+    the ``@given`` tests mapped onto properties (`maker.text.testmap`)."""
     parts = [b.text for b in blocks] + ([inline] if inline else [])
     kept: list[str] = []
     props: dict[str, str] = {}
+    mapped: dict[str, MappedProperty] = {}
     imports: list[str] = []
+    dropped = 0
     for text in parts:
         tree = _parse_python(text, "tests")
         lines = text.split("\n")
+        imported = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+        names = aliases(imported, bound_names(tree) - {
+            (a.asname or a.name).partition(".")[0] for n in imported if framework_modules(n)
+            for a in n.names})
         for node in tree.body:
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             segment = "\n".join(lines[start - 1:node.end_lineno])
@@ -581,13 +669,33 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
                             a.name == entry for a in node.names):
                         notes.append(f"dropped `{ast.unparse(node)}` from the tests")
                         continue
-                    if any(m in ("pytest", "hypothesis", "unittest") or
-                           m.startswith(("hypothesis.", "unittest.")) for m in modules):
-                        notes.append(f"dropped `{ast.unparse(node)}` from the tests")
+                    if framework_modules(node):
+                        continue  # mapped below (see `maker.text.testmap`) or reported
+                    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                         continue
                 imports.append(segment)
+            elif isinstance(node, ast.FunctionDef) and _framework_use(node, names):
+                try:
+                    source, prop = map_test(node, names)
+                except Unmappable as exc:
+                    notes.append(f"dropped the test {node.name}: {exc}")
+                    dropped += 1
+                    continue
+                if prop is not None:
+                    props[prop.name] = prop.source
+                    mapped[prop.name] = prop
+                    notes.append(f"ran the @given test {node.name} as a property")
+                elif node.name.startswith("prop_"):
+                    props[node.name] = source
+                else:
+                    kept.append(source)
             elif isinstance(node, ast.FunctionDef) and node.name.startswith("prop_"):
                 props[node.name] = segment
+            elif isinstance(node, ast.ClassDef) and any(
+                    ast.unparse(b).endswith("TestCase") for b in node.bases):
+                notes.append(f"dropped the unittest class {node.name}: write plain "
+                             "`def test_*():` functions with assert instead")
+                dropped += 1
             elif _is_main_guard(node):
                 notes.append("dropped an `if __name__ == '__main__':` block from the tests")
             else:
@@ -599,35 +707,86 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
     if check.strip():
         tree = _parse_python(check, "tests")
         _check_code(tree, policy, "tests")
-        names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-        if blocks and not any(n.startswith(("test_", "prop_")) for n in names):
+        names_ = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+        if blocks and not any(n.startswith(("test_", "prop_")) for n in names_) and not (
+                mapped or dropped):
             raise _Reject("bad_tests", "the tests block defines no `def test_*()` functions")
     helpers = [s for s in kept if not s.lstrip().startswith("def test_")]
     prefix = "\n\n\n".join(([header] if header else []) + helpers)
     props = {k: (prefix + "\n\n\n" + v if prefix else v) + "\n" for k, v in props.items()}
-    return unit, props
+    return unit, props, mapped
 
 
-def _properties(blocks: list[CodeBlock], sources: dict[str, str],
-                policy: Policy) -> tuple[PropertySpec, ...]:
-    specs: dict[str, PropertySpec] = {n: PropertySpec(n, s) for n, s in sources.items()}
+def _framework_use(node: ast.FunctionDef, names: dict[str, str]) -> bool:
+    """Whether a test function is decorated with, or uses, pytest/Hypothesis/unittest names
+    (``given``, ``st.x``... count even when the reply forgot their import)."""
+    return any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in names
+               for n in walk(node))
+
+
+def _properties(blocks: list[CodeBlock], sources: dict[str, str], policy: Policy,
+                mapped: Mapping[str, MappedProperty] | None = None,
+                notes: list[str] | None = None) -> tuple[PropertySpec, ...]:
+    """Properties from the tests' ``prop_*`` functions, the mapped ``@given`` tests and the
+    optional ``json properties`` block. A malformed part of that block (not JSON, a property
+    with no source, an unknown strategy...) is dropped with a note, never sinking the tool."""
+    notes = notes if notes is not None else []
+    mapped = mapped or {}
+    specs: dict[str, PropertySpec] = {}
+    for n, s in sources.items():
+        m = mapped.get(n)
+        specs[n] = PropertySpec(n, s) if m is None else PropertySpec(
+            n, s, dict(m.strategies), m.examples, m.max_examples or 100)
     for block in blocks:
         try:
             data = json.loads(block.text)
         except (ValueError, RecursionError) as exc:
-            raise _Reject("bad_properties", f"the properties block (line {block.line}) is not "
-                          f"valid JSON: {str(exc)[:80]}", block.line) from None
+            notes.append(f"dropped the properties block (line {block.line}): it is not valid "
+                         f"JSON ({str(exc)[:80]}); the properties run with inputs from their "
+                         "type hints")
+            continue
         if isinstance(data, dict) and isinstance(data.get("properties"), list):
             data = data["properties"]
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list):
-            raise _Reject("bad_properties", "the properties block must be a JSON list of objects",
-                          block.line)
+            notes.append("dropped the properties block: it must be a JSON list of objects")
+            continue
         for i, item in enumerate(data):
-            spec = _property(item, i, sources, policy)
+            try:
+                spec = _property(item, i, sources, policy)
+            except _Reject as exc:
+                if not REASONS.get(exc.rejection.reason, (True, ""))[0]:
+                    raise  # hostile code in a property's source still rejects the reply
+                name = item.get("name") if isinstance(item, dict) else None
+                dropped = ""
+                if isinstance(name, str) and name in specs:
+                    del specs[name]
+                    dropped = f" (and `def {name}` with it)"
+                notes.append(f"dropped a property{dropped}: {exc.rejection.message}")
+                continue
             specs[spec.name] = spec
+    for name, spec in list(specs.items()):
+        missing = _undrawable(spec)
+        if missing:
+            del specs[name]
+            notes.append(f"dropped the property {name}: parameter '{missing}' has no type hint "
+                         f"and no strategy; write `def {name}({missing}: int, ...)`")
     return tuple(specs.values())
+
+
+def _undrawable(spec: PropertySpec) -> str | None:
+    """A parameter of the property function with neither a type hint nor a strategy."""
+    try:
+        tree = ast.parse(spec.source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == spec.name:
+            for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+                if a.annotation is None and a.arg not in spec.strategies:
+                    return a.arg
+    return None
 
 
 def _property(item: Any, index: int, sources: dict[str, str], policy: Policy) -> PropertySpec:

@@ -149,3 +149,29 @@ def test_other_annotations() -> None:
     assert s[4] == {"type": "array", "items": {"type": "integer"}}
     assert s[5] == {"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]}
     assert spec.returns == SCALARS["None"]
+
+
+def test_typing_spellings_real_models_write() -> None:
+    """Tools from small models import typing (`List[int]`, `Optional[str]`, `Dict[str, int]`):
+    their schemas match the builtin spellings, and the fingerprint inputs can be drawn."""
+    from library.fingerprint import shared_inputs, signature_shape
+
+    src = (
+        "from typing import Dict, List, Optional, Sequence, Tuple\n"
+        "def f(xs: List[int], name: Optional[str], counts: Dict[str, int],\n"
+        "      pairs: Sequence[Tuple[int, int]]) -> Optional[List[int]]:\n  '''D.'''\n"
+    )
+    builtin = (
+        "def f(xs: list[int], name: str | None, counts: dict[str, int],\n"
+        "      pairs: list[tuple[int, int]]) -> list[int] | None:\n  '''D.'''\n"
+    )
+    spec, twin = derive_spec(src), derive_spec(builtin)
+    assert isinstance(spec, ToolSpec) and isinstance(twin, ToolSpec)
+    assert [p.schema for p in spec.params] == [p.schema for p in twin.params]
+    assert spec.params[0].schema == {"type": "array", "items": {"type": "integer"}}
+    assert spec.params[1].schema == {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    assert spec.params[2].schema == {"type": "object", "additionalProperties": {"type": "integer"}}
+    assert spec.returns == twin.returns
+    rows = shared_inputs(signature_shape(spec))
+    assert isinstance(rows, list) and rows
+    assert all(isinstance(r[0], list) and isinstance(r[2], dict) for r in rows)

@@ -58,8 +58,10 @@ def test_more():
 '''
 
 # Right on the shown examples, wrong in general: fails its own test and the held-out cases.
-WRONG = GOOD.replace("return abs(a)", "return abs(a) if a != 17 else 2").replace(
-    "while b:", "while b and a != 17:")
+# (A tool right on every known and held-out example would overrule the failing test instead;
+# see test_a_wrong_model_test_does_not_sink_a_right_tool.)
+WRONG = GOOD.replace("return abs(a)", "return abs(a) if a not in (17, 14) else 2").replace(
+    "while b:", "while b and a not in (17, 14):")
 
 WRAP = '''```python usage
 # Two numbers 12 and 18: pass them as a and b.

@@ -27,7 +27,9 @@ FIELDS = {
     "call": "gcd(a=12, b=18)",
     "observation": RunResult(True, 6),
     "feedback": "<test_failures>...</test_failures>",
+    "instruction": "Reply again.",
 }
+FOLLOW_UPS = {"retry"}  # a message appended to an earlier conversation, not one of its own
 
 
 def test_every_strategy_has_its_prompts() -> None:
@@ -40,7 +42,8 @@ def test_every_strategy_has_its_prompts() -> None:
 def test_each_template_renders_to_chat_messages(name: str) -> None:
     fields = {f: FIELDS[f] for f in template_fields(name) if f != "allowed_modules"}
     messages = render(name, **fields)
-    assert [m["role"] for m in messages] == ["system", "user"]
+    roles = ["user"] if name in FOLLOW_UPS else ["system", "user"]
+    assert [m["role"] for m in messages] == roles
     text = "\n".join(m["content"] for m in messages)
     assert "{{" not in text and "}}" not in text.replace("}}}", "")
     assert template_hash(name) == template_hash(name) and len(template_hash(name)) == 16
