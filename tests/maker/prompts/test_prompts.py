@@ -27,6 +27,8 @@ FIELDS = {
     "call": "gcd(a=12, b=18)",
     "observation": RunResult(True, 6),
     "feedback": "<test_failures>...</test_failures>",
+    "tools": "Tools:\n\ngcd(a: int, b: int) -> int\n    Greatest common divisor.",
+    "experience": "Worked examples:\n\nQuery: gcd of 4 and 6",
 }
 
 
