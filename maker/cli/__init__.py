@@ -108,4 +108,7 @@ bench.add_command(bench_library)
 from maker.cli.make import register as _register_make  # noqa: E402
 
 _register_make(main, bench)
+# -- solve commands --
+from maker.cli.solve import register as _register_solve  # noqa: E402
 
+_register_solve(main, bench)

@@ -11,7 +11,7 @@ does. The reply format is `maker.use.reply`; what the model sees, `maker.use.pro
 from __future__ import annotations
 
 from maker.use.reply import Decision, Problem, decision_schema, parse_decision
-from maker.use.solver import STAGES, SolveContext, SolveSettings, Solution, Solver
+from maker.use.solver import STAGES, Solution, SolveContext, Solver, SolveSettings
 
 __all__ = [
     "STAGES",

@@ -45,10 +45,12 @@ class Execution:
 
 def _wrapper(rec: ToolRecord, index: int) -> str:
     real = f"maker_tool_{index}"
-    return (f"{real} = {rec.entry}\n"
-            f"def {rec.name}(*args, **kwargs):\n"
-            f"    maker_call_log.append({rec.ref!r})\n"
-            f"    return {real}(*args, **kwargs)\n")
+    return (
+        f"{real} = {rec.entry}\n"
+        f"def {rec.name}(*args, **kwargs):\n"
+        f"    maker_call_log.append({rec.ref!r})\n"
+        f"    return {real}(*args, **kwargs)\n"
+    )
 
 
 def program_source(program: str, tools: Sequence[ToolRecord]) -> tuple[str, int]:
@@ -63,20 +65,28 @@ def program_source(program: str, tools: Sequence[ToolRecord]) -> tuple[str, int]
     tree = ast.parse(program)
     defines_solve = any(isinstance(n, ast.FunctionDef) and n.name == "solve" for n in tree.body)
     result = "solve()" if defines_solve else "answer"
-    parts.append(f"def {ENTRY}():\n"
-                 f"    value = {result}\n"
-                 f"    return {{'value': value, 'calls': list(maker_call_log)}}\n")
+    parts.append(
+        f"def {ENTRY}():\n"
+        f"    value = {result}\n"
+        f"    return {{'value': value, 'calls': list(maker_call_log)}}\n"
+    )
     return "\n".join(parts), start
 
 
-def execute(sandbox: Sandbox, decision: Decision, offered: Mapping[str, ToolRecord], *,
-            timeout: float | None = None) -> Execution:
+def execute(
+    sandbox: Sandbox,
+    decision: Decision,
+    offered: Mapping[str, ToolRecord],
+    *,
+    timeout: float | None = None,
+) -> Execution:
     """Run a checked call or program (see the module docstring); never raises for the code's
     own failures (they come back in `Execution.result`)."""
     if decision.kind == "call":
         rec = offered[decision.tool.partition("@")[0]]
-        result = sandbox.run(rec.source, rec.entry, kwargs=dict(decision.arguments),
-                             timeout=timeout)
+        result = sandbox.run(
+            rec.source, rec.entry, kwargs=dict(decision.arguments), timeout=timeout
+        )
         return Execution(result, (rec.ref,))  # the code that ran is the tool itself
     if decision.kind != "program":
         raise ValueError(f"nothing to run for a {decision.kind!r} decision")
@@ -91,13 +101,23 @@ def execute(sandbox: Sandbox, decision: Decision, offered: Mapping[str, ToolReco
             line = err.line - start + 1
             where = line if 1 <= line <= n_lines else None
             message = err.message if where else f"{err.message} (inside a tool)"
-            result = RunResult(False, None, ErrorInfo(err.type, message, where), result.stdout,
-                               result.elapsed_ms, result.limit)
+            result = RunResult(
+                False,
+                None,
+                ErrorInfo(err.type, message, where),
+                result.stdout,
+                result.elapsed_ms,
+                result.limit,
+            )
         return Execution(result)
     value = result.value
     if not (isinstance(value, dict) and set(value) == {"value", "calls"}):
-        bad = RunResult(False, error=ErrorInfo("RunError", "the program run returned no result"),
-                        stdout=result.stdout, elapsed_ms=result.elapsed_ms)
+        bad = RunResult(
+            False,
+            error=ErrorInfo("RunError", "the program run returned no result"),
+            stdout=result.stdout,
+            elapsed_ms=result.elapsed_ms,
+        )
         return Execution(bad)
     calls = tuple(dict.fromkeys(str(c) for c in value["calls"]))
     inner = RunResult(True, value["value"], None, result.stdout, result.elapsed_ms, result.limit)

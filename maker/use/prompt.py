@@ -38,7 +38,9 @@ def success_line(rec: ToolRecord) -> str:
     judged = u.successes + u.failures
     if not judged:
         return "Measured: no judged uses yet."
-    return f"Measured: {u.successes} of {judged} judged uses correct ({100 * u.successes // judged}%)."
+    return (
+        f"Measured: {u.successes} of {judged} judged uses correct ({100 * u.successes // judged}%)."
+    )
 
 
 def tool_card(rec: ToolRecord) -> str:
@@ -49,8 +51,10 @@ def tool_card(rec: ToolRecord) -> str:
 
 def tools_text(records: Sequence[ToolRecord]) -> str:
     if not records:
-        return ("Tools: none of the library's tools fits this problem; answer directly with "
-                '{"kind": "answer", "answer": ...}.')
+        return (
+            "Tools: none of the library's tools fits this problem; answer directly with "
+            '{"kind": "answer", "answer": ...}.'
+        )
     return "Tools:\n\n" + "\n\n".join(tool_card(r) for r in records)
 
 
@@ -61,8 +65,14 @@ def _short(text: str, limit: int) -> str:
 
 def _reply_of(ep: Episode) -> str | None:
     if ep.call.tool:
-        return json.dumps({"kind": "call", "tool": ep.call.tool.partition("@")[0],
-                           "arguments": ep.call.arguments}, ensure_ascii=False)
+        return json.dumps(
+            {
+                "kind": "call",
+                "tool": ep.call.tool.partition("@")[0],
+                "arguments": ep.call.arguments,
+            },
+            ensure_ascii=False,
+        )
     if ep.call.program:
         return json.dumps({"kind": "program", "program": ep.call.program}, ensure_ascii=False)
     return None
@@ -84,25 +94,32 @@ def pitfall_text(ep: Episode) -> str:
     lines = [f"Problem: {_short(ep.query, MAX_QUERY_CHARS)}", f"Reply: {_reply_of(ep)}"]
     if ep.result.get("ok") is False:
         err: dict[str, Any] = ep.result.get("error") or {}
-        lines.append(f"Went wrong: {err.get('type', 'Error')}: "
-                     f"{_short(err.get('message', ''), MAX_VALUE_CHARS)}")
+        lines.append(
+            f"Went wrong: {err.get('type', 'Error')}: "
+            f"{_short(err.get('message', ''), MAX_VALUE_CHARS)}"
+        )
     elif ep.expected is not None:
-        lines.append(f"Went wrong: answered {_short(ep.answer, 80)}, the right answer was "
-                     f"{_short(ep.expected, 80)}")
+        lines.append(
+            f"Went wrong: answered {_short(ep.answer, 80)}, the right answer was "
+            f"{_short(ep.expected, 80)}"
+        )
     if ep.feedback:
         lines.append(f"Note: {_short(ep.feedback, MAX_VALUE_CHARS)}")
     return "\n".join(lines)
 
 
-def experience_text(demos: Sequence[Episode], pitfalls: Sequence[Episode],
-                    budget_chars: int) -> tuple[str, list[int]]:
+def experience_text(
+    demos: Sequence[Episode], pitfalls: Sequence[Episode], budget_chars: int
+) -> tuple[str, list[int]]:
     """Replayed demonstrations, then pitfalls, as long as they fit in `budget_chars`; returns
     the text and the ids of the episodes shown."""
     parts: list[str] = []
     shown: list[int] = []
     used = 0
-    for title, eps, render_one in (("Solved before (real tool outputs):", demos, demo_text),
-                                   ("Known pitfalls of these tools:", pitfalls, pitfall_text)):
+    for title, eps, render_one in (
+        ("Solved before (real tool outputs):", demos, demo_text),
+        ("Known pitfalls of these tools:", pitfalls, pitfall_text),
+    ):
         if _reply_of_any(eps):
             body: list[str] = []
             for ep in eps:
@@ -125,14 +142,19 @@ def _reply_of_any(eps: Sequence[Episode]) -> bool:
     return any(_reply_of(e) is not None for e in eps)
 
 
-def solve_messages(problem: str, records: Sequence[ToolRecord], experience: str
-                   ) -> list[dict[str, str]]:
+def solve_messages(
+    problem: str, records: Sequence[ToolRecord], experience: str
+) -> list[dict[str, str]]:
     """The chat for one problem (template ``use_solve``)."""
-    return render("use_solve", problem=problem, tools=tools_text(records),
-                  experience=experience or "")
+    return render(
+        "use_solve", problem=problem, tools=tools_text(records), experience=experience or ""
+    )
 
 
 def correction_message(message: str) -> dict[str, str]:
     """The user turn after a reply that could not be used (another reply follows)."""
-    return {"role": "user", "content": f"That reply could not be used. {message} Reply again "
-                                       "with one corrected JSON object."}
+    return {
+        "role": "user",
+        "content": f"That reply could not be used. {message} Reply again "
+        "with one corrected JSON object.",
+    }

@@ -53,8 +53,13 @@ class Decision:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Decision:
-        return cls(data["kind"], str(data.get("tool") or ""), dict(data.get("arguments") or {}),
-                   str(data.get("program") or ""), data.get("answer"))
+        return cls(
+            data["kind"],
+            str(data.get("tool") or ""),
+            dict(data.get("arguments") or {}),
+            str(data.get("program") or ""),
+            data.get("answer"),
+        )
 
 
 @dataclass(frozen=True)
@@ -72,24 +77,44 @@ class Problem:
 
 def decision_schema(tools: Sequence[str] = ()) -> dict[str, Any]:
     """The JSON schema of a reply when `tools` are offered (a direct answer only when none)."""
-    answer = {"type": "object", "additionalProperties": False, "required": ["kind", "answer"],
-              "properties": {"kind": {"const": "answer"},
-                             "answer": {"type": ["string", "number", "boolean"]}}}
+    answer = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["kind", "answer"],
+        "properties": {
+            "kind": {"const": "answer"},
+            "answer": {"type": ["string", "number", "boolean"]},
+        },
+    }
     if not tools:
         return {"title": "Decision", **answer}
-    call = {"type": "object", "additionalProperties": False,
-            "required": ["kind", "tool", "arguments"],
-            "properties": {"kind": {"const": "call"}, "tool": {"enum": list(tools)},
-                           "arguments": {"type": "object"}}}
-    program = {"type": "object", "additionalProperties": False, "required": ["kind", "program"],
-               "properties": {"kind": {"const": "program"},
-                              "program": {"type": "string", "maxLength": MAX_PROGRAM_CHARS}}}
+    call = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["kind", "tool", "arguments"],
+        "properties": {
+            "kind": {"const": "call"},
+            "tool": {"enum": list(tools)},
+            "arguments": {"type": "object"},
+        },
+    }
+    program = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["kind", "program"],
+        "properties": {
+            "kind": {"const": "program"},
+            "program": {"type": "string", "maxLength": MAX_PROGRAM_CHARS},
+        },
+    }
     return {"title": "Decision", "anyOf": [call, program, answer]}
 
 
-_FORMAT_HINT = ('Reply with exactly one JSON object: {"kind": "call", "tool": NAME, '
-                '"arguments": {...}}, {"kind": "program", "program": CODE} or '
-                '{"kind": "answer", "answer": VALUE}.')
+_FORMAT_HINT = (
+    'Reply with exactly one JSON object: {"kind": "call", "tool": NAME, '
+    '"arguments": {...}}, {"kind": "program", "program": CODE} or '
+    '{"kind": "answer", "answer": VALUE}.'
+)
 
 
 def _json_candidates(text: str) -> list[str]:
@@ -115,7 +140,7 @@ def _json_candidates(text: str) -> list[str]:
         elif ch == "}" and depth:
             depth -= 1
             if depth == 0:
-                out.append(text[start:i + 1])
+                out.append(text[start : i + 1])
     return out
 
 
@@ -138,34 +163,56 @@ def parse_decision(text: str) -> Decision | Problem:
             data = value
             break
     if data is None:
-        return Problem("well_formed", "not_json",
-                       f"Your reply is not a JSON object (no parsable {{...}} found). "
-                       f"{_FORMAT_HINT} No text outside the object.")
+        return Problem(
+            "well_formed",
+            "not_json",
+            f"Your reply is not a JSON object (no parsable {{...}} found). "
+            f"{_FORMAT_HINT} No text outside the object.",
+        )
     kind = data.get("kind")
     if kind is None:  # the shape says which: {"tool", "arguments"} is a call, and so on
-        kind = ("call" if "tool" in data else "program" if "program" in data
-                else "answer" if "answer" in data else None)
+        kind = (
+            "call"
+            if "tool" in data
+            else "program"
+            if "program" in data
+            else "answer"
+            if "answer" in data
+            else None
+        )
     if kind not in KINDS:
-        return Problem("well_formed", "bad_kind",
-                       f'"kind" must be one of "call", "program", "answer"; got '
-                       f"{json.dumps(kind)[:40]}. {_FORMAT_HINT}")
+        return Problem(
+            "well_formed",
+            "bad_kind",
+            f'"kind" must be one of "call", "program", "answer"; got '
+            f"{json.dumps(kind)[:40]}. {_FORMAT_HINT}",
+        )
     if kind == "call":
         tool, args = data.get("tool"), data.get("arguments", {})
         if not isinstance(tool, str) or not tool:
-            return Problem("well_formed", "no_tool",
-                           'A call needs "tool": the name of one of the tools listed.')
+            return Problem(
+                "well_formed",
+                "no_tool",
+                'A call needs "tool": the name of one of the tools listed.',
+            )
         if isinstance(args, str):  # some models send the arguments as a JSON string
             args = _loads(args)
         if not isinstance(args, dict):
-            return Problem("well_formed", "args_not_object",
-                           '"arguments" must be a JSON object of keyword arguments, e.g. '
-                           '{"a": 12, "b": 18}, not a list or a string.')
+            return Problem(
+                "well_formed",
+                "args_not_object",
+                '"arguments" must be a JSON object of keyword arguments, e.g. '
+                '{"a": 12, "b": 18}, not a list or a string.',
+            )
         return Decision("call", tool=tool, arguments=args)
     if kind == "program":
         program = data.get("program")
         if not isinstance(program, str) or not program.strip():
-            return Problem("well_formed", "no_program",
-                           'A program needs "program": Python source as one JSON string.')
+            return Problem(
+                "well_formed",
+                "no_program",
+                'A program needs "program": Python source as one JSON string.',
+            )
         return Decision("program", program=program)
     if "answer" not in data:
         return Problem("well_formed", "no_answer", 'A direct answer needs "answer".')
@@ -173,8 +220,15 @@ def parse_decision(text: str) -> Decision | Problem:
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
-            dict: "object", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def check_call(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | None:
@@ -182,9 +236,12 @@ def check_call(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem
     rec = offered.get(decision.tool.partition("@")[0])
     if rec is None:
         names = ", ".join(offered) or "(none)"
-        return Problem("tool_chosen", "unknown_tool",
-                       f"There is no tool named {decision.tool!r}. The tools are: {names}. "
-                       "Call one of them by its exact name, or answer directly.")
+        return Problem(
+            "tool_chosen",
+            "unknown_tool",
+            f"There is no tool named {decision.tool!r}. The tools are: {names}. "
+            "Call one of them by its exact name, or answer directly.",
+        )
     schema = rec.spec.input_schema()
     props = schema.get("properties", {})
     problems: list[str] = []
@@ -207,9 +264,12 @@ def check_call(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem
     if not problems:
         return None
     params = ", ".join(f"{p.name}: {p.annotation or 'Any'}" for p in rec.spec.params)
-    return Problem("args_valid", "bad_arguments",
-                   f"The arguments do not fit {rec.name}({params}): {'; '.join(problems)}. "
-                   "Pass keyword arguments by name with values of those types.")
+    return Problem(
+        "args_valid",
+        "bad_arguments",
+        f"The arguments do not fit {rec.name}({params}): {'; '.join(problems)}. "
+        "Pass keyword arguments by name with values of those types.",
+    )
 
 
 def program_tools(tree: ast.AST, names: Sequence[str]) -> list[str]:
@@ -222,30 +282,53 @@ def check_program(program: str, names: Sequence[str]) -> Problem | None:
     """The program parses, is short, defines ``solve()`` or assigns ``answer`` at top level,
     and does not touch the run's reserved names."""
     if len(program) > MAX_PROGRAM_CHARS:
-        return Problem("well_formed", "program_too_long",
-                       f"The program is {len(program)} characters; keep it under "
-                       f"{MAX_PROGRAM_CHARS}: call the tools, do not rewrite them.")
+        return Problem(
+            "well_formed",
+            "program_too_long",
+            f"The program is {len(program)} characters; keep it under "
+            f"{MAX_PROGRAM_CHARS}: call the tools, do not rewrite them.",
+        )
     try:
         tree = ast.parse(program)
     except SyntaxError as exc:
-        return Problem("well_formed", "syntax_error",
-                       f"The program does not parse: {exc.msg} at line {exc.lineno}. Send valid "
-                       "Python in the JSON string (newlines as \\n).")
-    reserved = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
-                       and n.id.startswith(RESERVED_PREFIX)})
+        return Problem(
+            "well_formed",
+            "syntax_error",
+            f"The program does not parse: {exc.msg} at line {exc.lineno}. Send valid "
+            "Python in the JSON string (newlines as \\n).",
+        )
+    reserved = sorted(
+        {
+            n.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Name) and n.id.startswith(RESERVED_PREFIX)
+        }
+    )
     if reserved:
-        return Problem("well_formed", "reserved_name",
-                       f"Names starting with {RESERVED_PREFIX!r} are reserved: {reserved[0]}.")
+        return Problem(
+            "well_formed",
+            "reserved_name",
+            f"Names starting with {RESERVED_PREFIX!r} are reserved: {reserved[0]}.",
+        )
     defines_solve = any(isinstance(n, ast.FunctionDef) and n.name == "solve" for n in tree.body)
-    assigns = any(isinstance(t, ast.Name) and t.id == "answer"
-                  for n in tree.body if isinstance(n, ast.Assign) for t in n.targets)
+    assigns = any(
+        isinstance(t, ast.Name) and t.id == "answer"
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+    )
     if not (defines_solve or assigns):
-        return Problem("well_formed", "no_result",
-                       "The program must define `def solve():` that returns the answer (or "
-                       "assign the answer to a top-level variable `answer`).")
+        return Problem(
+            "well_formed",
+            "no_result",
+            "The program must define `def solve():` that returns the answer (or "
+            "assign the answer to a top-level variable `answer`).",
+        )
     shadowed = [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in names]
     if shadowed:
-        return Problem("tool_chosen", "shadows_tool",
-                       f"The program redefines the tool {shadowed[0]!r}; call the tool instead.")
+        return Problem(
+            "tool_chosen",
+            "shadows_tool",
+            f"The program redefines the tool {shadowed[0]!r}; call the tool instead.",
+        )
     return None
-

@@ -36,17 +36,27 @@ def _rate(num: int, den: int) -> float | None:
 
 
 def _totals(t: Totals) -> dict[str, Any]:
-    return {"calls": t.calls, "cache_hits": t.cache_hits, "requests": t.attempts,
-            "prompt_tokens": t.prompt_tokens, "completion_tokens": t.completion_tokens,
-            "seconds": round(t.latency_s, 3), "dollars": round(t.dollars, 6), "errors": t.errors}
+    return {
+        "calls": t.calls,
+        "cache_hits": t.cache_hits,
+        "requests": t.attempts,
+        "prompt_tokens": t.prompt_tokens,
+        "completion_tokens": t.completion_tokens,
+        "seconds": round(t.latency_s, 3),
+        "dollars": round(t.dollars, 6),
+        "errors": t.errors,
+    }
 
 
 def cost_tables(ledger: CostLedger) -> dict[str, dict[str, dict[str, Any]]]:
     """Tokens, seconds and dollars by role and by phase (plus ``total``)."""
-    return {"by_role": {k: _totals(v) for k, v in sorted(ledger.totals("role").items())},
-            "by_phase": {(k or "(none)"): _totals(v)
-                         for k, v in sorted(ledger.totals("phase").items())},
-            "total": {"all": _totals(ledger.total())}}
+    return {
+        "by_role": {k: _totals(v) for k, v in sorted(ledger.totals("role").items())},
+        "by_phase": {
+            (k or "(none)"): _totals(v) for k, v in sorted(ledger.totals("phase").items())
+        },
+        "total": {"all": _totals(ledger.total())},
+    }
 
 
 @dataclass(frozen=True)
@@ -79,8 +89,13 @@ class SolveReport:
         return json.dumps(self.to_json(), indent=2, sort_keys=True, ensure_ascii=False)
 
 
-def summarize(records: Sequence[Mapping[str, Any]], ledger: CostLedger | None = None, *,
-              problems: int | None = None, job: Mapping[str, Any] | None = None) -> SolveReport:
+def summarize(
+    records: Sequence[Mapping[str, Any]],
+    ledger: CostLedger | None = None,
+    *,
+    problems: int | None = None,
+    job: Mapping[str, Any] | None = None,
+) -> SolveReport:
     """The report over finished problems' records (see the module docstring)."""
     graded = [r for r in records if r.get("gold") is not None and r.get("correct") is not None]
     used = [r for r in records if r["tools_used"]]
@@ -89,8 +104,10 @@ def summarize(records: Sequence[Mapping[str, Any]], ledger: CostLedger | None = 
         vals = [r["stages"].get(stage) for r in records if r["stages"].get(stage) is not None]
         stage_rates[stage] = {"rate": _rate(sum(map(bool, vals)), len(vals)), "n": len(vals)}
     first = [r["first_reply_well_formed"] for r in records]
-    stage_rates["first_reply_well_formed"] = {"rate": _rate(sum(first), len(first)),
-                                              "n": len(first)}
+    stage_rates["first_reply_well_formed"] = {
+        "rate": _rate(sum(first), len(first)),
+        "n": len(first),
+    }
     with_tool = [r for r in graded if r["tools_used"]]
     without = [r for r in graded if not r["tools_used"]]
     reuse: dict[str, dict[str, int]] = {}
@@ -104,7 +121,8 @@ def summarize(records: Sequence[Mapping[str, Any]], ledger: CostLedger | None = 
         problems=problems if problems is not None else len(records),
         finished=len(records),
         answered=sum(r["status"] == "answered" for r in records),
-        graded=len(graded), correct=sum(r["correct"] is True for r in graded),
+        graded=len(graded),
+        correct=sum(r["correct"] is True for r in graded),
         accuracy=_rate(sum(r["correct"] is True for r in graded), len(graded)),
         tool_use_rate=_rate(len(used), len(records)),
         abstained=sum(bool(r["abstained"]) for r in records),
@@ -130,7 +148,8 @@ def render_solve_report(report: SolveReport, console: Console | None = None) -> 
     console = console or Console()
     summary = Table(title="maker solve", show_header=False)
     rows: list[tuple[str, Any]] = [
-        ("problems", report.problems), ("finished", report.finished),
+        ("problems", report.problems),
+        ("finished", report.finished),
         ("answered", report.answered),
         ("accuracy", f"{_pct(report.accuracy)} ({report.correct} of {report.graded} graded)"),
         ("tool-use rate (from the code that ran)", _pct(report.tool_use_rate)),
@@ -172,11 +191,24 @@ def render_solve_report(report: SolveReport, console: Console | None = None) -> 
         if not data:
             continue
         table = Table(title=title)
-        for col in (key[3:], "calls", "cache hits", "prompt tok", "completion tok", "seconds",
-                    "dollars"):
+        for col in (
+            key[3:],
+            "calls",
+            "cache hits",
+            "prompt tok",
+            "completion tok",
+            "seconds",
+            "dollars",
+        ):
             table.add_column(col, justify="left" if col == key[3:] else "right")
         for name, row in data.items():
-            table.add_row(name, str(row["calls"]), str(row["cache_hits"]),
-                          str(row["prompt_tokens"]), str(row["completion_tokens"]),
-                          f"{row['seconds']:.2f}", f"{row['dollars']:.4f}")
+            table.add_row(
+                name,
+                str(row["calls"]),
+                str(row["cache_hits"]),
+                str(row["prompt_tokens"]),
+                str(row["completion_tokens"]),
+                f"{row['seconds']:.2f}",
+                f"{row['dollars']:.4f}",
+            )
         console.print(table)

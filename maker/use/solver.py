@@ -79,15 +79,38 @@ class SolveContext:
 
 def initial_state(task: Task) -> dict[str, Any]:
     """The JSON state a problem starts from."""
-    return {"task": task.to_json(), "next": "ask", "status": "running", "offered": [],
-            "abstained": False, "abstain_reason": "", "shown": [], "messages": [],
-            "schema": None, "decision": None, "ready": False, "last_reply": "",
-            "problems": [], "attempts": 0,
-            "execution": None, "answer": None, "correct": None, "tools_used": [],
-            "stages": dict.fromkeys(STAGES), "episode_id": None, "reason": "",
-            "timing": {"retrieve_ms": 0.0, "render_ms": 0.0, "parse_ms": 0.0, "run_ms": 0.0,
-                       "record_ms": 0.0, "model_s": 0.0},
-            "usage": {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "dollars": 0.0}}
+    return {
+        "task": task.to_json(),
+        "next": "ask",
+        "status": "running",
+        "offered": [],
+        "abstained": False,
+        "abstain_reason": "",
+        "shown": [],
+        "messages": [],
+        "schema": None,
+        "decision": None,
+        "ready": False,
+        "last_reply": "",
+        "problems": [],
+        "attempts": 0,
+        "execution": None,
+        "answer": None,
+        "correct": None,
+        "tools_used": [],
+        "stages": dict.fromkeys(STAGES),
+        "episode_id": None,
+        "reason": "",
+        "timing": {
+            "retrieve_ms": 0.0,
+            "render_ms": 0.0,
+            "parse_ms": 0.0,
+            "run_ms": 0.0,
+            "record_ms": 0.0,
+            "model_s": 0.0,
+        },
+        "usage": {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "dollars": 0.0},
+    }
 
 
 def _ms(t0: float) -> float:
@@ -107,13 +130,17 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     t0 = time.perf_counter()
     with ctx.lock:
         found = ctx.library.search(task.text, s.top_k)
-        hits = [h for h in found.hits
-                if s.min_relevance is None or h.relevance >= s.min_relevance][: s.top_k]
+        hits = [h for h in found.hits if s.min_relevance is None or h.relevance >= s.min_relevance][
+            : s.top_k
+        ]
         refs = [h.ref for h in hits]
         records = [ctx.library.resolve(r) for r in refs]
         names = [r.name for r in records]
-        replay = ctx.library.replay(task.text, names, k=s.replay_k,
-                                    budget_chars=s.replay_budget_chars) if names else None
+        replay = (
+            ctx.library.replay(task.text, names, k=s.replay_k, budget_chars=s.replay_budget_chars)
+            if names
+            else None
+        )
     timing["retrieve_ms"] += _ms(t0)
     t0 = time.perf_counter()
     demos = list(replay.examples) if replay else []
@@ -123,8 +150,14 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     messages = solve_messages(task.text, records, text)
     timing["render_ms"] += _ms(t0)
     reason = found.reason if found.abstained else ("" if refs else "below min_relevance")
-    return {"offered": refs, "abstained": not refs, "abstain_reason": reason, "shown": shown,
-            "messages": messages, "schema": decision_schema(names)}
+    return {
+        "offered": refs,
+        "abstained": not refs,
+        "abstain_reason": reason,
+        "shown": shown,
+        "messages": messages,
+        "schema": decision_schema(names),
+    }
 
 
 def _accepts_schema(client: ChatClient) -> bool:
@@ -134,8 +167,9 @@ def _accepts_schema(client: ChatClient) -> bool:
         return False
 
 
-def complete(client: ChatClient, messages: list[dict[str, str]], phase: str,
-             schema: Mapping[str, Any] | None) -> Any:
+def complete(
+    client: ChatClient, messages: list[dict[str, str]], phase: str, schema: Mapping[str, Any] | None
+) -> Any:
     """One model call; the reply's JSON schema goes along when the client takes ``schema=``
     (endpoints that support it constrain decoding to it); the text is parsed either way."""
     if schema is not None and _accepts_schema(client):
@@ -147,16 +181,20 @@ def complete(client: ChatClient, messages: list[dict[str, str]], phase: str,
 
 
 def _add_usage(usage: Mapping[str, Any], client: ChatClient, response: Any) -> dict[str, Any]:
-    dollars, _ = price_call(client.prices, response.model or "", response.usage,
-                            local=client.local, cache_hit=False)
-    return {"calls": usage["calls"] + 1,
-            "prompt_tokens": usage["prompt_tokens"] + response.usage.prompt_tokens,
-            "completion_tokens": usage["completion_tokens"] + response.usage.completion_tokens,
-            "dollars": round(usage["dollars"] + dollars, 8)}
+    dollars, _ = price_call(
+        client.prices, response.model or "", response.usage, local=client.local, cache_hit=False
+    )
+    return {
+        "calls": usage["calls"] + 1,
+        "prompt_tokens": usage["prompt_tokens"] + response.usage.prompt_tokens,
+        "completion_tokens": usage["completion_tokens"] + response.usage.completion_tokens,
+        "dollars": round(usage["dollars"] + dollars, 8),
+    }
 
 
-def _retry_or_act(state: Mapping[str, Any], update: dict[str, Any], reply: str,
-                  problem: Problem, max_retries: int) -> dict[str, Any]:
+def _retry_or_act(
+    state: Mapping[str, Any], update: dict[str, Any], reply: str, problem: Problem, max_retries: int
+) -> dict[str, Any]:
     """Record `problem`; another turn with its correction while retries last, else act
     (which then gives up: no usable reply)."""
     attempt = update.get("attempts", state["attempts"])
@@ -165,9 +203,11 @@ def _retry_or_act(state: Mapping[str, Any], update: dict[str, Any], reply: str,
     update["ready"] = False
     left = max_retries - (len(problems) - 1)
     if left > 0:
-        update["messages"] = [*update.get("messages", state["messages"]),
-                              {"role": "assistant", "content": reply},
-                              correction_message(problem.message)]
+        update["messages"] = [
+            *update.get("messages", state["messages"]),
+            {"role": "assistant", "content": reply},
+            correction_message(problem.message),
+        ]
         update["next"] = "ask"
     else:
         update["next"] = "act"
@@ -178,14 +218,18 @@ def check(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | No
     """A decision's problem, if any, before it runs."""
     if decision.kind == "call":
         if not offered:
-            return Problem("tool_chosen", "no_tools",
-                           "No tool is offered for this problem: answer directly with "
-                           '{"kind": "answer", "answer": ...}.')
+            return Problem(
+                "tool_chosen",
+                "no_tools",
+                "No tool is offered for this problem: answer directly with "
+                '{"kind": "answer", "answer": ...}.',
+            )
         return check_call(decision, offered)
     if decision.kind == "program":
         if not offered:
-            return Problem("tool_chosen", "no_tools",
-                           "No tool is offered for this problem: answer directly.")
+            return Problem(
+                "tool_chosen", "no_tools", "No tool is offered for this problem: answer directly."
+            )
         return check_program(decision.program, list(offered))
     return None
 
@@ -218,8 +262,9 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     return update
 
 
-def stage_outcomes(state: Mapping[str, Any], ran: bool | None,
-                   correct: bool | None) -> dict[str, bool | None]:
+def stage_outcomes(
+    state: Mapping[str, Any], ran: bool | None, correct: bool | None
+) -> dict[str, bool | None]:
     """Each stage's outcome for the last reply: True, False, or None when it does not apply
     (no tool offered: tool_chosen; a direct answer: args_valid, executed; no gold: correct)."""
     last = state["problems"][-1]["stage"] if state["problems"] and not state["ready"] else None
@@ -229,8 +274,13 @@ def stage_outcomes(state: Mapping[str, Any], ran: bool | None,
     chosen = None if not state["offered"] else (uses_tool and last != "tool_chosen")
     args = None if not (uses_tool and chosen) else last != "args_valid"
     executed = None if not (uses_tool and chosen and args) else bool(ran)
-    return {"well_formed": well, "tool_chosen": chosen, "args_valid": args,
-            "executed": executed, "correct": correct}
+    return {
+        "well_formed": well,
+        "tool_chosen": chosen,
+        "args_valid": args,
+        "executed": executed,
+        "correct": correct,
+    }
 
 
 def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
@@ -257,24 +307,36 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
             err = execution.result.error
             where = f" at line {err.line}" if err is not None and err.line else ""
             limit = f" [{execution.result.limit}]" if execution.result.limit else ""
-            message = (f"Running it failed{where}: {err}{limit}. Check the arguments against "
-                       "the signature and the problem.")
+            message = (
+                f"Running it failed{where}: {err}{limit}. Check the arguments against "
+                "the signature and the problem."
+            )
             problem = Problem("executed", "run_error", message)
-            retried = _retry_or_act(state, update, state["last_reply"], problem,
-                                    ctx.settings.max_retries)
+            retried = _retry_or_act(
+                state, update, state["last_reply"], problem, ctx.settings.max_retries
+            )
             if retried["next"] == "ask":
                 retried["timing"] = timing
                 return retried
             update = retried
     answer = answers.final_answer(value, task.text, task.metadata) if has_value else None
-    correct = (answers.is_correct(answer, task.answer) if has_value else False) \
-        if task.answer is not None else None
+    correct = (
+        (answers.is_correct(answer, task.answer) if has_value else False)
+        if task.answer is not None
+        else None
+    )
     calls = list(execution.calls) if execution is not None and execution.ok else []
     ran = execution.ok if execution is not None else None
     stages = stage_outcomes({**state, **update}, ran, correct)
-    update |= {"answer": answer, "correct": correct, "tools_used": calls, "stages": stages,
-               "status": "answered" if has_value else "no_answer", "next": "end",
-               "reason": "" if has_value else _give_up_reason({**state, **update})}
+    update |= {
+        "answer": answer,
+        "correct": correct,
+        "tools_used": calls,
+        "stages": stages,
+        "status": "answered" if has_value else "no_answer",
+        "next": "end",
+        "reason": "" if has_value else _give_up_reason({**state, **update}),
+    }
     if ctx.settings.record:
         t0 = time.perf_counter()
         episode = _episode(task, {**state, **update}, decision, execution, answer, has_value)
@@ -293,8 +355,14 @@ def _give_up_reason(state: Mapping[str, Any]) -> str:
     return "no_answer"
 
 
-def _episode(task: Task, state: Mapping[str, Any], decision: Decision | None,
-             execution: Any, answer: Any, has_value: bool) -> Episode:
+def _episode(
+    task: Task,
+    state: Mapping[str, Any],
+    decision: Decision | None,
+    execution: Any,
+    answer: Any,
+    has_value: bool,
+) -> Episode:
     """The episode of a finished problem: the last decision tried, the run, the outcome.
     `success` judges an answer against the gold one (None when there is none, or when no usable
     reply came: that is the model's failure, not the tool's)."""
@@ -310,14 +378,24 @@ def _episode(task: Task, state: Mapping[str, Any], decision: Decision | None,
         result = execution.to_json()
     elif state["problems"] and not has_value:
         p = state["problems"][-1]
-        result = {"ok": False, "value": None,
-                  "error": {"type": p["code"], "message": p["message"], "line": None}}
+        result = {
+            "ok": False,
+            "value": None,
+            "error": {"type": p["code"], "message": p["message"], "line": None},
+        }
     feedback = "; ".join(f"{p['stage']}:{p['code']}" for p in state["problems"])
     gold = None if task.answer is None else answers.answer_text(task.answer)
-    return Episode(query=task.text, offered=offered, call=call, result=result,
-                   answer=None if answer is None else answers.answer_text(answer),
-                   success=state["correct"] if has_value else None, feedback=feedback,
-                   origin="use", expected=gold)
+    return Episode(
+        query=task.text,
+        offered=offered,
+        call=call,
+        result=result,
+        answer=None if answer is None else answers.answer_text(answer),
+        success=state["correct"] if has_value else None,
+        feedback=feedback,
+        origin="use",
+        expected=gold,
+    )
 
 
 NODES = {"ask": ask, "act": act}
@@ -344,9 +422,17 @@ class Solution:
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> Solution:
-        return cls(state["task"]["id"], state["answer"], state["correct"],
-                   tuple(state["tools_used"]), dict(state["stages"]), state["attempts"],
-                   tuple(state["offered"]), state["episode_id"], dict(state))
+        return cls(
+            state["task"]["id"],
+            state["answer"],
+            state["correct"],
+            tuple(state["tools_used"]),
+            dict(state["stages"]),
+            state["attempts"],
+            tuple(state["offered"]),
+            state["episode_id"],
+            dict(state),
+        )
 
 
 def run_steps(state: dict[str, Any], ctx: SolveContext, *, max_steps: int = 50) -> dict[str, Any]:
@@ -371,8 +457,14 @@ class Solver:
         settings: `SolveSettings` (top_k, max_retries, budgets...).
     """
 
-    def __init__(self, library: Library | LibraryView, client: ChatClient, *,
-                 sandbox: Sandbox | None = None, settings: SolveSettings | None = None) -> None:
+    def __init__(
+        self,
+        library: Library | LibraryView,
+        client: ChatClient,
+        *,
+        sandbox: Sandbox | None = None,
+        settings: SolveSettings | None = None,
+    ) -> None:
         lib = library.library if isinstance(library, LibraryView) else library
         s = settings or SolveSettings()
         if lib.store.read_only and s.record:
@@ -380,11 +472,20 @@ class Solver:
         self._own_sandbox = sandbox is None
         self.ctx = SolveContext(client, sandbox or Sandbox(workers=1), lib, s)
 
-    def solve(self, problem: str | Task, *, gold: Any = None, task_id: str = "problem",
-              metadata: Mapping[str, Any] | None = None) -> Solution:
+    def solve(
+        self,
+        problem: str | Task,
+        *,
+        gold: Any = None,
+        task_id: str = "problem",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Solution:
         """Solve one problem (a text, or a `Task` carrying its gold answer and metadata)."""
-        task = problem if isinstance(problem, Task) else Task(
-            task_id, problem, answer=gold, split="test", metadata=dict(metadata or {}))
+        task = (
+            problem
+            if isinstance(problem, Task)
+            else Task(task_id, problem, answer=gold, split="test", metadata=dict(metadata or {}))
+        )
         return Solution.from_state(run_steps(initial_state(task), self.ctx))
 
     def close(self) -> None:

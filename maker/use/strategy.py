@@ -61,20 +61,28 @@ def problem_record(state: dict[str, Any]) -> dict[str, Any]:
     timing = state.get("timing", {})
     problems = state.get("problems", [])
     return {
-        "task_id": state["task"]["id"], "type": state["task"].get("type", "general"),
-        "status": state.get("status"), "answer": state.get("answer"),
-        "gold": state["task"].get("answer"), "correct": state.get("correct"),
-        "tools_used": list(state.get("tools_used", [])), "offered": list(state.get("offered", [])),
-        "abstained": bool(state.get("abstained")), "stages": dict(state.get("stages", {})),
+        "task_id": state["task"]["id"],
+        "type": state["task"].get("type", "general"),
+        "status": state.get("status"),
+        "answer": state.get("answer"),
+        "gold": state["task"].get("answer"),
+        "correct": state.get("correct"),
+        "tools_used": list(state.get("tools_used", [])),
+        "offered": list(state.get("offered", [])),
+        "abstained": bool(state.get("abstained")),
+        "stages": dict(state.get("stages", {})),
         "attempts": state.get("attempts", 0),
         "decision": (state.get("decision") or {}).get("kind") if state.get("ready") else None,
-        "first_reply_well_formed": not any(p.get("attempt") == 1 and p["stage"] == "well_formed"
-                                           for p in problems),
+        "first_reply_well_formed": not any(
+            p.get("attempt") == 1 and p["stage"] == "well_formed" for p in problems
+        ),
         "problems": [f"{p['stage']}:{p['code']}" for p in problems],
-        "reason": state.get("reason", ""), "episode_id": state.get("episode_id"),
+        "reason": state.get("reason", ""),
+        "episode_id": state.get("episode_id"),
         "shown": list(state.get("shown", [])),
         "host_ms": round(sum(float(timing.get(k, 0.0)) for k in HOST_STEPS), 3),
-        "timing": dict(timing), "usage": dict(state.get("usage", {})),
+        "timing": dict(timing),
+        "usage": dict(state.get("usage", {})),
     }
 
 
@@ -83,8 +91,7 @@ class SolveStrategy:
 
     name = "solve"
 
-    def __init__(self, settings: SolveSettings | None = None, *, lock: Lock | None = None
-                 ) -> None:
+    def __init__(self, settings: SolveSettings | None = None, *, lock: Lock | None = None) -> None:
         self.settings = settings or SolveSettings()
         self.lock = lock
 
@@ -99,8 +106,10 @@ class SolveStrategy:
         return routed_graph(SolveState, NODES, "ask", self.context(ctx))  # type: ignore[arg-type]
 
     def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
-        status = {"answered": "accepted", "no_answer": "rejected"}.get(state.get("status", ""),
-                                                                       "running")
+        status = {"answered": "accepted", "no_answer": "rejected"}.get(
+            state.get("status", ""), "running"
+        )
         record = problem_record(state)
-        return UnitOutcome(unit_id, status, reason=record["reason"],
-                           usage={**record["usage"], "solve": record})
+        return UnitOutcome(
+            unit_id, status, reason=record["reason"], usage={**record["usage"], "solve": record}
+        )
