@@ -11,7 +11,7 @@ import pytest
 from library import Episode, Library
 from library.records import Call
 from maker.llm import ChatClient, RoleConfig, ScriptedModel
-from maker.use import SolveSettings, Solver
+from maker.use import Solver, SolveSettings
 from maker.use.prompt import experience_text
 from sandbox import Sandbox
 from tests.maker.use.conftest import client_for
@@ -27,8 +27,9 @@ def program(src: str) -> str:
     return json.dumps({"kind": "program", "program": src})
 
 
-def solve(lib: Library, sb: Sandbox, script: list[str], text: str = GCD_Q, gold: Any = 6,
-          **settings: Any):
+def solve(
+    lib: Library, sb: Sandbox, script: list[str], text: str = GCD_Q, gold: Any = 6, **settings: Any
+):
     client, model = client_for(script)
     with Solver(lib, client, sandbox=sb, settings=SolveSettings(**settings)) as solver:
         solution = solver.solve(text, gold=gold)
@@ -44,7 +45,8 @@ def test_a_correct_call_is_executed_graded_and_recorded(lib: Library, sb: Sandbo
     sol, model = solve(lib, sb, [call("gcd", a=12, b=18)])
     assert (sol.answer, sol.correct, sol.tools_used, sol.attempts) == (6, True, ("gcd@1",), 1)
     assert sol.stages == dict.fromkeys(
-        ("well_formed", "tool_chosen", "args_valid", "executed", "correct"), True)
+        ("well_formed", "tool_chosen", "args_valid", "executed", "correct"), True
+    )
     prompt = last_user(model, 0)
     assert "gcd(a: int, b: int) -> int" in prompt and "Greatest common divisor" in prompt
     assert "no judged uses yet" in prompt
@@ -53,25 +55,33 @@ def test_a_correct_call_is_executed_graded_and_recorded(lib: Library, sb: Sandbo
     assert ep.success is True and ep.result["value"] == 6 and ep.expected == "6"
     assert lib.resolve("gcd").usage.successes == 1
     # the measured success rate reaches the next prompt
-    _, model2 = solve(lib, sb, [call("gcd", a=4, b=6)], "greatest common divisor of 4 and 6",
-                      gold=2)
+    _, model2 = solve(
+        lib, sb, [call("gcd", a=4, b=6)], "greatest common divisor of 4 and 6", gold=2
+    )
     assert "1 of 1 judged uses correct (100%)" in last_user(model2, 0)
 
 
-@pytest.mark.parametrize(("bad", "says"), [
-    ("Sure! The gcd tool will do it.", "not a JSON object"),
-    (call("greatest_divisor", a=12, b=18), "no tool named 'greatest_divisor'"),
-    (call("gcd", a="12", b=18), "a: '12' is not of type 'integer'"),
-    (call("gcd", a=12), "missing required argument(s) 'b'"),
-    (call("gcd", a=12, b=18, c=1), "unknown argument(s) 'c'"),
-    (json.dumps({"kind": "call", "tool": "gcd", "arguments": [12, 18]}), "must be a JSON object"),
-    (program("def solve(:\n    return gcd(12, 18)"), "does not parse"),
-    (program("x = gcd(12, 18)"), "must define `def solve():`"),
-    (program("def solve():\n    return gcd(12, 0) // 0"), "ZeroDivisionError"),
-    (json.dumps({"kind": "guess"}), '"kind" must be one of'),
-])
-def test_each_malformed_plan_gets_its_correction_and_a_retry(lib: Library, sb: Sandbox,
-                                                             bad: str, says: str) -> None:
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("Sure! The gcd tool will do it.", "not a JSON object"),
+        (call("greatest_divisor", a=12, b=18), "no tool named 'greatest_divisor'"),
+        (call("gcd", a="12", b=18), "a: '12' is not of type 'integer'"),
+        (call("gcd", a=12), "missing required argument(s) 'b'"),
+        (call("gcd", a=12, b=18, c=1), "unknown argument(s) 'c'"),
+        (
+            json.dumps({"kind": "call", "tool": "gcd", "arguments": [12, 18]}),
+            "must be a JSON object",
+        ),
+        (program("def solve(:\n    return gcd(12, 18)"), "does not parse"),
+        (program("x = gcd(12, 18)"), "must define `def solve():`"),
+        (program("def solve():\n    return gcd(12, 0) // 0"), "ZeroDivisionError"),
+        (json.dumps({"kind": "guess"}), '"kind" must be one of'),
+    ],
+)
+def test_each_malformed_plan_gets_its_correction_and_a_retry(
+    lib: Library, sb: Sandbox, bad: str, says: str
+) -> None:
     sol, model = solve(lib, sb, [bad, call("gcd", a=12, b=18)])
     correction = last_user(model, 1)
     assert says in correction and "Reply again" in correction
@@ -81,8 +91,7 @@ def test_each_malformed_plan_gets_its_correction_and_a_retry(lib: Library, sb: S
     assert ep.feedback  # the problem on the way is kept with the episode
 
 
-def test_retries_are_bounded_and_a_hopeless_model_does_not_crash(lib: Library,
-                                                                 sb: Sandbox) -> None:
+def test_retries_are_bounded_and_a_hopeless_model_does_not_crash(lib: Library, sb: Sandbox) -> None:
     sol, model = solve(lib, sb, ["no", "still no", "nope"], max_retries=2)
     assert len(model.calls) == 3 and sol.answer is None and sol.correct is False
     assert sol.stages["well_formed"] is False and sol.tools_used == ()
@@ -90,26 +99,48 @@ def test_retries_are_bounded_and_a_hopeless_model_does_not_crash(lib: Library,
     (ep,) = lib.store.episodes()
     assert ep.success is None and ep.result["ok"] is False  # the model's failure, not a tool's
     sol, model = solve(lib, sb, [call("gcd", a="x", b=1)], max_retries=0)
-    assert sol.stages == {"well_formed": True, "tool_chosen": True, "args_valid": False,
-                          "executed": None, "correct": False}
+    assert sol.stages == {
+        "well_formed": True,
+        "tool_chosen": True,
+        "args_valid": False,
+        "executed": None,
+        "correct": False,
+    }
     # a call that runs but raises, with no retry left: executed is False
-    sol, _ = solve(lib, sb, [call("sort_words", words=[])], "sort these words alphabetically",
-                   gold="", max_retries=0)
+    sol, _ = solve(
+        lib,
+        sb,
+        [call("sort_words", words=[])],
+        "sort these words alphabetically",
+        gold="",
+        max_retries=0,
+    )
     assert sol.stages["executed"] is False and "no words to sort" in str(
-        sol.state["problems"][-1]["message"])
+        sol.state["problems"][-1]["message"]
+    )
 
 
 def test_no_tool_fits_so_the_model_answers_directly(lib: Library, sb: Sandbox) -> None:
-    sol, model = solve(lib, sb, [json.dumps({"kind": "answer", "answer": "Paris"})],
-                       "What is the capital city of France?", gold="paris")
+    sol, model = solve(
+        lib,
+        sb,
+        [json.dumps({"kind": "answer", "answer": "Paris"})],
+        "What is the capital city of France?",
+        gold="paris",
+    )
     assert sol.offered == () and sol.state["abstained"]
     prompt = last_user(model, 0)
     assert "none of the library's tools fits" in prompt and "gcd(" not in prompt
     assert sol.correct is True and sol.tools_used == ()
     assert sol.stages["tool_chosen"] is None and sol.stages["executed"] is None
     # and a call without any tool offered is refused with a correction
-    sol, model = solve(lib, sb, [call("gcd", a=1, b=2), json.dumps({"answer": "Paris"})],
-                       "What is the capital city of France?", gold="Paris")
+    sol, model = solve(
+        lib,
+        sb,
+        [call("gcd", a=1, b=2), json.dumps({"answer": "Paris"})],
+        "What is the capital city of France?",
+        gold="Paris",
+    )
     assert "No tool is offered" in last_user(model, 1) and sol.correct is True
 
 
@@ -132,8 +163,16 @@ def test_the_reply_schema_goes_to_clients_that_take_it(lib: Library, sb: Sandbox
     seen: list[Any] = []
 
     class SchemaClient(ChatClient):
-        def complete(self, messages, *, phase="", sample=0, use_cache=True,  # type: ignore[override]
-                     schema=None, **params):
+        def complete(
+            self,
+            messages,
+            *,
+            phase="",
+            sample=0,
+            use_cache=True,  # type: ignore[override]
+            schema=None,
+            **params,
+        ):
             seen.append(schema)
             return super().complete(messages, phase=phase, sample=sample, **params)
 
@@ -153,21 +192,35 @@ def test_the_reply_schema_goes_to_clients_that_take_it(lib: Library, sb: Sandbox
 
 
 def _seed_experience(lib: Library) -> None:
-    texts = ["What is the greatest common divisor of {a} and {b}?",
-             "Two ropes of {a} m and {b} m are cut into equal pieces: longest piece (divisor)?",
-             "Find the largest number dividing both {a} and {b} (common divisor)."]
+    texts = [
+        "What is the greatest common divisor of {a} and {b}?",
+        "Two ropes of {a} m and {b} m are cut into equal pieces: longest piece (divisor)?",
+        "Find the largest number dividing both {a} and {b} (common divisor).",
+    ]
     for i, (a, b) in enumerate([(8, 12), (9, 6), (14, 21)]):
-        lib.record(Episode(texts[i].format(a=a, b=b),
-                           ("gcd@1",), Call("gcd@1", {"a": a, "b": b}),
-                           {"ok": True, "value": 1000 + i}, str(1000 + i), True))
-    lib.record(Episode("greatest common divisor of a list 4 6 8", ("gcd@1",),
-                       Call("gcd@1", {"a": [4, 6, 8]}),
-                       {"ok": False, "error": {"type": "TypeError", "message": "bad operand"}},
-                       None, False))
+        lib.record(
+            Episode(
+                texts[i].format(a=a, b=b),
+                ("gcd@1",),
+                Call("gcd@1", {"a": a, "b": b}),
+                {"ok": True, "value": 1000 + i},
+                str(1000 + i),
+                True,
+            )
+        )
+    lib.record(
+        Episode(
+            "greatest common divisor of a list 4 6 8",
+            ("gcd@1",),
+            Call("gcd@1", {"a": [4, 6, 8]}),
+            {"ok": False, "error": {"type": "TypeError", "message": "bad operand"}},
+            None,
+            False,
+        )
+    )
 
 
-def test_replayed_demonstrations_reach_the_prompt_within_budget(lib: Library,
-                                                                sb: Sandbox) -> None:
+def test_replayed_demonstrations_reach_the_prompt_within_budget(lib: Library, sb: Sandbox) -> None:
     _seed_experience(lib)
     _, model = solve(lib, sb, [call("gcd", a=12, b=18)], replay_budget_chars=1500)
     prompt = last_user(model, 0)
@@ -185,8 +238,18 @@ def test_replayed_demonstrations_reach_the_prompt_within_budget(lib: Library,
 
 
 def test_experience_text_never_exceeds_its_budget() -> None:
-    eps = [Episode(f"problem {i} " + "x" * (20 * i), ("gcd@1",), Call("gcd@1", {"a": i}),
-                   {"ok": True, "value": i}, str(i), True, id=i) for i in range(1, 12)]
+    eps = [
+        Episode(
+            f"problem {i} " + "x" * (20 * i),
+            ("gcd@1",),
+            Call("gcd@1", {"a": i}),
+            {"ok": True, "value": i},
+            str(i),
+            True,
+            id=i,
+        )
+        for i in range(1, 12)
+    ]
     for budget in (0, 50, 200, 500, 2000):
         text, shown = experience_text(eps, eps[:2], budget)
         assert len(text) <= budget
