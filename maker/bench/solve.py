@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -208,6 +209,7 @@ def host_cost(
         OracleModel(UserOracle(tasks, sols)), RoleConfig("user", model="oracle"), local=True
     )
     host: list[float] = []
+    host_cpu: list[float] = []  # this thread's CPU time per problem (no sandbox worker time)
     steps: dict[str, list[float]] = {}
     with Library.open(directory) as lib:
         solver = Solver(lib, client, sandbox=sandbox, settings=SolveSettings())
@@ -216,7 +218,9 @@ def host_cost(
         open_s = time.perf_counter() - t0
         correct = 0
         for task in tasks[1:]:
+            cpu = time.thread_time()
             sol = solver.solve(task)
+            host_cpu.append((time.thread_time() - cpu) * 1000)
             timing = sol.state["timing"]
             parts = {
                 k: timing[k]
@@ -229,6 +233,8 @@ def host_cost(
     return {
         "host_ms_median": round(statistics.median(host), 3),
         "host_ms_p90": round(sorted(host)[int(0.9 * (len(host) - 1))], 3),
+        "host_cpu_ms_median": round(statistics.median(host_cpu), 3),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "host_steps_median_ms": {k: round(statistics.median(v), 3) for k, v in steps.items()},
         "host_library_tools": tools + 3,
         "host_library_episodes": episodes,

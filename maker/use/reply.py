@@ -17,6 +17,7 @@ a program's syntax and names. Nothing here runs model code: programs are only pa
 from __future__ import annotations
 
 import ast
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -231,6 +232,19 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _dumps(schema: Any) -> str:
+    return json.dumps(schema, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _validator(schema_json: str) -> Any:
+    """A validator for one parameter's schema, built once (its schema checked once)."""
+    schema = json.loads(schema_json)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 def check_call(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | None:
     """The tool exists among those offered and the arguments fit its input schema."""
     rec = offered.get(decision.tool.partition("@")[0])
@@ -255,7 +269,11 @@ def check_call(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem
         if name not in props:
             continue
         try:
-            jsonschema.validate(value, props[name])
+            error = jsonschema.exceptions.best_match(
+                _validator(_dumps(props[name])).iter_errors(value)
+            )
+            if error is not None:
+                raise error
         except jsonschema.ValidationError as exc:
             where = "".join(f"[{p!r}]" for p in exc.absolute_path)
             problems.append(f"{name}{where}: {exc.message} (got {_type_name(exc.instance)})")

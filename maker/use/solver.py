@@ -75,6 +75,7 @@ class SolveContext:
     library: Library
     settings: SolveSettings = SolveSettings()
     lock: threading.Lock = field(default_factory=threading.Lock)
+    records: dict[str, ToolRecord] = field(default_factory=dict)  # "name@N" -> record
 
 
 def initial_state(task: Task) -> dict[str, Any]:
@@ -118,8 +119,13 @@ def _ms(t0: float) -> float:
 
 
 def _offered(ctx: SolveContext, refs: list[str]) -> dict[str, ToolRecord]:
-    with ctx.lock:
-        recs = [ctx.library.resolve(r) for r in refs]
+    """The offered records by name (a version's source and spec never change: cached)."""
+    missing = [r for r in refs if r not in ctx.records]
+    if missing:
+        with ctx.lock:
+            for ref in missing:
+                ctx.records[ref] = ctx.library.resolve(ref)
+    recs = [ctx.records[r] for r in refs]
     return {r.name: r for r in recs}
 
 
@@ -134,7 +140,8 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
             : s.top_k
         ]
         refs = [h.ref for h in hits]
-        records = [ctx.library.resolve(r) for r in refs]
+        records = [ctx.library.resolve(r) for r in refs]  # fresh: the card shows usage
+        ctx.records.update((r.ref, r) for r in records)
         names = [r.name for r in records]
         replay = (
             ctx.library.replay(task.text, names, k=s.replay_k, budget_chars=s.replay_budget_chars)
