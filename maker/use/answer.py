@@ -18,7 +18,7 @@ from typing import Any
 from sandbox.values import values_equal
 
 _OPTION = re.compile(r"^\s*\(([A-Z])\)\s*(.+?)\s*$", re.MULTILINE)
-_LABEL = re.compile(r"^\(?([A-Z])\)?$")
+_LABEL = re.compile(r"^(?:\(([A-Za-z])\)|([A-Z]))$")  # "(b)", "(B)" or "B"
 _WS = re.compile(r"\s+")
 
 
@@ -59,9 +59,10 @@ def to_choice(value: Any, opts: Mapping[str, str]) -> str | None:
     """The option label `value` names: a label itself, an option's text, or the one option
     whose text contains it (or that it contains); None when it names none or several."""
     text = normalize(value)
-    label = _LABEL.match(str(value).strip()) if isinstance(value, str) else None
-    if label and label[1] in opts:
-        return f"({label[1]})"
+    label = _LABEL.match(value.strip()) if isinstance(value, str) else None
+    letter = (label[1] or label[2]).upper() if label else ""
+    if letter in opts:
+        return f"({letter})"
     by_text = {normalize(t): k for k, t in opts.items()}
     if text in by_text:
         return f"({by_text[text]})"

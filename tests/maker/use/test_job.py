@@ -35,25 +35,47 @@ def test_a_batch_reports_what_its_problems_did(tmp_path: Path, sb: Sandbox) -> N
 
     with Library.open(tmp_path / "lib") as lib:
         lib.publish(NewTool("gcd", GCD))
-    tasks = [Task(f"g{i}", f"What is the greatest common divisor of {6 * i} and 4?",
-                  answer=[2, 4, 2][i - 1]) for i in range(1, 4)]
-    tasks += [Task("prog", "Greatest common divisor of 12 and 18, doubled?", answer=12),
-              Task("capital", "What is the capital city of France?", answer="Paris"),
-              Task("nogold", "What is the greatest common divisor of 7 and 21?")]
-    rules = [Rule(f"divisor of {6 * i} and 4", json.dumps(
-        {"kind": "call", "tool": "gcd", "arguments": {"a": 6 * i, "b": 4}})) for i in (1, 2)]
+    tasks = [
+        Task(
+            f"g{i}",
+            f"What is the greatest common divisor of {6 * i} and 4?",
+            answer=[2, 4, 2][i - 1],
+        )
+        for i in range(1, 4)
+    ]
+    tasks += [
+        Task("prog", "Greatest common divisor of 12 and 18, doubled?", answer=12),
+        Task("capital", "What is the capital city of France?", answer="Paris"),
+        Task("nogold", "What is the greatest common divisor of 7 and 21?"),
+    ]
+    rules = [
+        Rule(
+            f"divisor of {6 * i} and 4",
+            json.dumps({"kind": "call", "tool": "gcd", "arguments": {"a": 6 * i, "b": 4}}),
+        )
+        for i in (1, 2)
+    ]
     rules += [  # g3: a wrong argument type first, corrected
         Rule("divisor of 18 and 4?\n", '{"tool": "gcd", "arguments": {"a": "18", "b": 4}}'),
         Rule("Reply again", '{"tool": "gcd", "arguments": {"a": 18, "b": 4}}'),
-        Rule("doubled", json.dumps({"kind": "program",
-                                    "program": "def solve():\n    return 2 * gcd(12, 18)"})),
+        Rule(
+            "doubled",
+            json.dumps({"kind": "program", "program": "def solve():\n    return 2 * gcd(12, 18)"}),
+        ),
         Rule("capital", '{"kind": "answer", "answer": "Lyon"}'),
         Rule("7 and 21", '{"kind": "call", "tool": "gcd", "arguments": {"a": 7, "b": 21}}'),
     ]
     client, model = client_for(rules)
-    report, job = run_solve(tasks, library_dir=tmp_path / "lib", job_dir=tmp_path / "job",
-                            client=client, sandbox=sb, settings=SolveSettings(), concurrency=3,
-                            progress=False)
+    report, job = run_solve(
+        tasks,
+        library_dir=tmp_path / "lib",
+        job_dir=tmp_path / "job",
+        client=client,
+        sandbox=sb,
+        settings=SolveSettings(),
+        concurrency=3,
+        progress=False,
+    )
     model.assert_consumed()
     assert job.errors == 0 and (report.problems, report.finished) == (6, 6)
     assert (report.graded, report.correct, report.accuracy) == (5, 4, 0.8)  # Lyon is wrong
@@ -73,8 +95,14 @@ def test_a_batch_reports_what_its_problems_did(tmp_path: Path, sb: Sandbox) -> N
         assert lib.resolve("gcd").usage.successes == 3  # the single calls with a gold answer
     # the same job again: nothing re-asked, the same report
     client2, model2 = client_for([])
-    again, job2 = run_solve(tasks, library_dir=tmp_path / "lib", job_dir=tmp_path / "job",
-                            client=client2, sandbox=sb, progress=False)
+    again, job2 = run_solve(
+        tasks,
+        library_dir=tmp_path / "lib",
+        job_dir=tmp_path / "job",
+        client=client2,
+        sandbox=sb,
+        progress=False,
+    )
     assert not model2.calls and job2.resumed == 6 and again.accuracy == 0.8
 
 
@@ -84,12 +112,33 @@ def test_resume_after_kill_does_not_ask_finished_problems_again(tmp_path: Path) 
     problems = tmp_path / "problems.jsonl"
     problems.write_text(example_tasks_path().read_text())
     with FakeOpenAIServer(example_reply(), latency=0.3) as server:
-        cmd = [sys.executable, "-m", "maker.cli", "solve", str(problems), "--library", str(lib),
-               "--job-dir", str(job), "--concurrency", "1", "--units-in-flight", "1",
-               "--user-model", server.model, "--user-base-url", server.base_url,
-               "--no-progress"]
-        proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "maker.cli",
+            "solve",
+            str(problems),
+            "--library",
+            str(lib),
+            "--job-dir",
+            str(job),
+            "--concurrency",
+            "1",
+            "--units-in-flight",
+            "1",
+            "--user-model",
+            server.model,
+            "--user-base-url",
+            server.base_url,
+            "--no-progress",
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         units = job / "units.jsonl"
         deadline = time.monotonic() + 60
         while not (units.exists() and len(units.read_text().splitlines()) >= 2):
@@ -121,17 +170,24 @@ def test_cli_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
     dump_tasks([Task("a", "What is 1 + 1?", answer=2)], problems)
     runner = CliRunner()
     env = {"MAKER_USER_MODEL": "m", "MAKER_USER_BASE_URL": "http://127.0.0.1:9/v1"}
-    out = runner.invoke(main, ["solve", str(problems), "--library", str(tmp_path / "none")],
-                        env=env)
+    out = runner.invoke(
+        main, ["solve", str(problems), "--library", str(tmp_path / "none")], env=env
+    )
     assert out.exit_code == 2 and "no library at" in out.output
-    no_endpoint = runner.invoke(main, ["solve", str(problems), "--library", str(tmp_path)],
-                                env={"MAKER_USER_MODEL": "", "OPENAI_API_KEY": ""})
+    no_endpoint = runner.invoke(
+        main,
+        ["solve", str(problems), "--library", str(tmp_path)],
+        env={"MAKER_USER_MODEL": "", "OPENAI_API_KEY": ""},
+    )
     assert no_endpoint.exit_code == 2 and "MAKER_USER_MODEL" in no_endpoint.output
     oracle_library(tmp_path / "lib")
     bad_lock = tmp_path / "lock.json"
     bad_lock.write_text("{not json")
-    out = runner.invoke(main, ["solve", str(problems), "--library", str(tmp_path / "lib"),
-                               "--lock", str(bad_lock)], env=env)
+    out = runner.invoke(
+        main,
+        ["solve", str(problems), "--library", str(tmp_path / "lib"), "--lock", str(bad_lock)],
+        env=env,
+    )
     assert out.exit_code == 2 and "--lock" in out.output and "Traceback" not in out.output
     empty = tmp_path / "empty.jsonl"
     empty.write_text('{"id": "x"}\n')
