@@ -62,13 +62,16 @@ def run_solve(
     progress: bool = True,
     task_errors: Sequence[TaskError] = (),
     console: Console | None = None,
+    step_nodes: bool = False,
 ) -> tuple[SolveReport, JobReport]:
     """Solve `tasks` with the tools of the library at `library_dir` (see the module docstring).
+
+    `step_nodes` checkpoints after each step (ask, act) instead of once per problem.
 
     Returns the `SolveReport` (also written to ``report.json`` in the job dir) and the runner's
     `JobReport` (errors, units not started, wall time).
     """
-    strategy = SolveStrategy(settings, lock=lock)
+    strategy = SolveStrategy(settings, lock=lock, step_nodes=step_nodes)
     job = run_job(
         tasks,
         strategy,

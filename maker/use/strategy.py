@@ -1,4 +1,4 @@
-"""Solving as a job: one unit per problem, the `ask`/`act` steps as a LangGraph graph.
+"""Solving as a job: one unit per problem, run as a LangGraph graph by the job runner.
 
 `SolveStrategy` follows the making strategies' protocol (`maker.make.base.Strategy`), so a batch
 of problems runs through the same job runner as `maker make`: request limit, units in flight,
@@ -7,9 +7,12 @@ resume after kill -9 from SQLite checkpoints, response cache, cost ledger, progr
 per-problem record (answer, stages, tools used, host timings) travels in the unit outcome's
 ``usage["solve"]`` for `maker.use.report`.
 
-A problem's episode is recorded in the same step that grades it, after the checkpoint of the
-previous step: a kill in the few microseconds between the episode's commit and that step's
-checkpoint records the episode a second time on resume (the answer and report are unaffected).
+By default the graph is one node per problem (the whole `ask`/`act` loop), so one checkpoint
+is written per problem: checkpoints cost more host time than the steps themselves. A problem
+interrupted by a kill starts over on resume, its model calls served by the response cache
+(`step_nodes=True` checkpoints after each step instead). The episode is recorded at the very end
+of the node: a kill in the microseconds between the episode's commit and the node's checkpoint
+records the episode a second time on resume (the answer and the report are unaffected).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from library import Library
 from library.records import Lock
 from maker.make.base import Context, Unit, UnitOutcome, routed_graph
 from maker.tasks import Task
-from maker.use.solver import NODES, SolveContext, SolveSettings, initial_state
+from maker.use.solver import SolveContext, SolveSettings, act, ask, initial_state, run_steps
 
 
 class SolveState(TypedDict, total=False):
@@ -51,6 +54,14 @@ class SolveState(TypedDict, total=False):
     reason: str
     timing: dict[str, float]
     usage: dict[str, Any]
+
+
+def solve_node(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
+    """The whole problem as one graph node: the `ask`/`act` loop. One checkpoint per problem
+    instead of one per step (the checkpoints cost more host time than the steps); a problem
+    interrupted by a kill starts over, its model calls served by the response cache."""
+    final = run_steps(dict(state), ctx)
+    return {k: v for k, v in final.items() if k in SolveState.__annotations__}
 
 
 HOST_STEPS = ("retrieve_ms", "render_ms", "parse_ms", "run_ms", "record_ms")
@@ -91,9 +102,16 @@ class SolveStrategy:
 
     name = "solve"
 
-    def __init__(self, settings: SolveSettings | None = None, *, lock: Lock | None = None) -> None:
+    def __init__(
+        self,
+        settings: SolveSettings | None = None,
+        *,
+        lock: Lock | None = None,
+        step_nodes: bool = False,
+    ) -> None:
         self.settings = settings or SolveSettings()
         self.lock = lock
+        self.step_nodes = step_nodes  # one graph node per step (more checkpoints, finer resume)
 
     def units(self, tasks: Sequence[Task]) -> list[Unit]:
         return [Unit(t.id, (t.id,), initial_state(t)) for t in tasks]
@@ -103,7 +121,9 @@ class SolveStrategy:
         return SolveContext(ctx.client, ctx.sandbox, library, self.settings, threading.Lock())
 
     def build(self, ctx: Context) -> Any:
-        return routed_graph(SolveState, NODES, "ask", self.context(ctx))  # type: ignore[arg-type]
+        nodes = {"ask": ask, "act": act} if self.step_nodes else {"solve": solve_node}
+        start = "ask" if self.step_nodes else "solve"
+        return routed_graph(SolveState, nodes, start, self.context(ctx))  # type: ignore[arg-type]
 
     def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
         status = {"answered": "accepted", "no_answer": "rejected"}.get(

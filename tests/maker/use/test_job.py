@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from library import Library
@@ -30,7 +31,10 @@ def oracle_library(path: Path) -> None:
         publish_oracle_tools(lib)
 
 
-def test_a_batch_reports_what_its_problems_did(tmp_path: Path, sb: Sandbox) -> None:
+@pytest.mark.parametrize("step_nodes", [False, True])
+def test_a_batch_reports_what_its_problems_did(
+    tmp_path: Path, sb: Sandbox, step_nodes: bool
+) -> None:
     from library import NewTool
 
     with Library.open(tmp_path / "lib") as lib:
@@ -75,6 +79,7 @@ def test_a_batch_reports_what_its_problems_did(tmp_path: Path, sb: Sandbox) -> N
         settings=SolveSettings(),
         concurrency=3,
         progress=False,
+        step_nodes=step_nodes,
     )
     model.assert_consumed()
     assert job.errors == 0 and (report.problems, report.finished) == (6, 6)
@@ -106,6 +111,7 @@ def test_a_batch_reports_what_its_problems_did(tmp_path: Path, sb: Sandbox) -> N
     assert not model2.calls and job2.resumed == 6 and again.accuracy == 0.8
 
 
+@pytest.mark.slow
 def test_resume_after_kill_does_not_ask_finished_problems_again(tmp_path: Path) -> None:
     lib, job = tmp_path / "lib", tmp_path / "job"
     oracle_library(lib)
