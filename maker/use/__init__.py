@@ -10,8 +10,9 @@ does. The reply format is `maker.use.reply`; what the model sees, `maker.use.pro
 
 from __future__ import annotations
 
+from maker.use.api import Solution, Solver
 from maker.use.reply import Decision, Problem, decision_schema, parse_decision
-from maker.use.solver import STAGES, Solution, SolveContext, Solver, SolveSettings
+from maker.use.solver import STAGES, SolveContext, SolveSettings
 
 __all__ = [
     "STAGES",

@@ -1,13 +1,8 @@
-"""Solving one problem with the library's tools: retrieve, prompt, parse, check, run, grade, record.
-
-    from library import Library
-    from maker.use import Solver
-    with Library.open("my-lib") as lib:                       # writable: episodes are recorded
-        solution = Solver(lib, client).solve("What is the gcd of 12 and 18?", gold=6)
-        solution.answer, solution.correct, solution.tools_used  # 6, True, ('gcd@1',)
+"""The steps of solving one problem with the library's tools: retrieve, prompt, parse, check,
+run, grade, record (the Python API over them is `maker.use.api.Solver`).
 
 The steps are two plain functions of a JSON state (`ask`, `act`), so the same code runs one
-problem here and a resumable batch as a LangGraph graph (`maker.use.strategy`):
+problem (`Solver`) and a resumable batch as a LangGraph graph (`maker.use.strategy`):
 
     ask: (first time) retrieve <= k tools, abstain below the relevance threshold, replay
          experience, render the prompt; call the user model; parse and check the reply. A reply
@@ -26,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from library import Library, LibraryView
+from library import Library
 from library.records import Call, Episode, ToolRecord
 from maker.llm import ChatClient
 from maker.llm.ledger import price_call
@@ -408,40 +403,6 @@ def _episode(
 NODES = {"ask": ask, "act": act}
 
 
-@dataclass(frozen=True)
-class Solution:
-    """The outcome of one problem. `correct` is None without a gold answer; `episode` is the
-    recorded episode (its `id` None when recording is off); `state` is the full step state."""
-
-    task_id: str
-    answer: Any
-    correct: bool | None
-    tools_used: tuple[str, ...]
-    stages: dict[str, bool | None]
-    attempts: int
-    offered: tuple[str, ...]
-    episode_id: int | None
-    state: dict[str, Any]
-
-    @property
-    def used_tool(self) -> bool:
-        return bool(self.tools_used)
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> Solution:
-        return cls(
-            state["task"]["id"],
-            state["answer"],
-            state["correct"],
-            tuple(state["tools_used"]),
-            dict(state["stages"]),
-            state["attempts"],
-            tuple(state["offered"]),
-            state["episode_id"],
-            dict(state),
-        )
-
-
 def run_steps(state: dict[str, Any], ctx: SolveContext, *, max_steps: int = 50) -> dict[str, Any]:
     """Run `ask`/`act` until the problem is finished (the graph's loop, without LangGraph)."""
     for _ in range(max_steps):
@@ -450,57 +411,3 @@ def run_steps(state: dict[str, Any], ctx: SolveContext, *, max_steps: int = 50) 
             return state
         state = {**state, **step(state, ctx)}
     raise RuntimeError(f"problem {state['task']['id']} did not finish in {max_steps} steps")
-
-
-class Solver:
-    """Solve problems with a library's tools through a user-model client.
-
-    Args:
-        library: a writable `Library` (episodes are recorded into it), or a `LibraryView`
-            (read-only: nothing is recorded).
-        client: the user role's `ChatClient` (its ledger records every call, role ``user``).
-        sandbox: where calls and programs run (a private one is started when None; `close()`
-            stops it).
-        settings: `SolveSettings` (top_k, max_retries, budgets...).
-    """
-
-    def __init__(
-        self,
-        library: Library | LibraryView,
-        client: ChatClient,
-        *,
-        sandbox: Sandbox | None = None,
-        settings: SolveSettings | None = None,
-    ) -> None:
-        lib = library.library if isinstance(library, LibraryView) else library
-        s = settings or SolveSettings()
-        if lib.store.read_only and s.record:
-            s = SolveSettings(**{**s.to_json(), "record": False})
-        self._own_sandbox = sandbox is None
-        self.ctx = SolveContext(client, sandbox or Sandbox(workers=1), lib, s)
-
-    def solve(
-        self,
-        problem: str | Task,
-        *,
-        gold: Any = None,
-        task_id: str = "problem",
-        metadata: Mapping[str, Any] | None = None,
-    ) -> Solution:
-        """Solve one problem (a text, or a `Task` carrying its gold answer and metadata)."""
-        task = (
-            problem
-            if isinstance(problem, Task)
-            else Task(task_id, problem, answer=gold, split="test", metadata=dict(metadata or {}))
-        )
-        return Solution.from_state(run_steps(initial_state(task), self.ctx))
-
-    def close(self) -> None:
-        if self._own_sandbox:
-            self.ctx.sandbox.close()
-
-    def __enter__(self) -> Solver:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
