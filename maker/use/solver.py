@@ -365,7 +365,8 @@ def _episode(
     answer: Any,
     has_value: bool,
 ) -> Episode:
-    """The episode of a finished problem: the last decision tried, the run, the outcome.
+    """The episode of a finished problem: the last decision tried, the run (with the stage
+    outcomes under ``result["stages"]``), the outcome.
     `success` judges an answer against the gold one (None when there is none, or when no usable
     reply came: that is the model's failure, not the tool's)."""
     offered = tuple(state["offered"])
@@ -385,6 +386,7 @@ def _episode(
             "value": None,
             "error": {"type": p["code"], "message": p["message"], "line": None},
         }
+    result["stages"] = dict(state["stages"])  # the outcome of each stage, kept with the run
     feedback = "; ".join(f"{p['stage']}:{p['code']}" for p in state["problems"])
     gold = None if task.answer is None else answers.answer_text(task.answer)
     return Episode(

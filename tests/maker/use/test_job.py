@@ -199,3 +199,40 @@ def test_cli_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
     empty.write_text('{"id": "x"}\n')
     out = runner.invoke(main, ["solve", str(empty), "--library", str(tmp_path / "lib")], env=env)
     assert out.exit_code == 2 and "no valid problem" in out.output
+
+
+def test_a_lock_pins_the_tools_offered(tmp_path: Path, sb: Sandbox) -> None:
+    from library import NewTool
+    from tests.maker.use.conftest import SORT_WORDS
+
+    with Library.open(tmp_path / "lib") as lib:
+        lib.publish(NewTool("gcd", GCD))
+        lock = lib.snapshot()
+        lib.publish(NewTool("sort_words", SORT_WORDS))  # after the snapshot
+    tasks = [Task("s", "Sort these words alphabetically: pear apple fig", answer="apple fig pear")]
+    reply = (
+        '{"kind": "call", "tool": "sort_words", "arguments": {"words": ["pear", "apple", "fig"]}}'
+    )
+    direct = '{"kind": "answer", "answer": "apple fig pear"}'
+    client, model = client_for([Rule("none of the library's tools fits", direct)])
+    pinned, _ = run_solve(
+        tasks,
+        library_dir=tmp_path / "lib",
+        job_dir=tmp_path / "pinned",
+        client=client,
+        sandbox=sb,
+        lock=lock,
+        progress=False,
+    )
+    assert pinned.abstained == 1 and pinned.tool_use_rate == 0.0 and pinned.accuracy == 1.0
+    assert pinned.job["lock"] == lock.digest
+    client, model = client_for([Rule("sort_words(words: list[str])", reply)])
+    free, _ = run_solve(
+        tasks,
+        library_dir=tmp_path / "lib",
+        job_dir=tmp_path / "free",
+        client=client,
+        sandbox=sb,
+        progress=False,
+    )
+    assert free.reuse == {"sort_words@1": {"problems": 1, "correct": 1}}

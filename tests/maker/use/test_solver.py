@@ -53,6 +53,7 @@ def test_a_correct_call_is_executed_graded_and_recorded(lib: Library, sb: Sandbo
     (ep,) = lib.store.episodes()
     assert ep.id == sol.episode_id and ep.call == Call("gcd@1", {"a": 12, "b": 18})
     assert ep.success is True and ep.result["value"] == 6 and ep.expected == "6"
+    assert ep.result["stages"] == sol.stages and ep.result["calls"] == ["gcd@1"]
     assert lib.resolve("gcd").usage.successes == 1
     # the measured success rate reaches the next prompt
     _, model2 = solve(
