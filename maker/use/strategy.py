@@ -61,6 +61,7 @@ def solve_node(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     instead of one per step (the checkpoints cost more host time than the steps); a problem
     interrupted by a kill starts over, its model calls served by the response cache."""
     final = run_steps(dict(state), ctx)
+    final |= {"messages": [], "schema": None}  # spent: a smaller checkpoint to write and read
     return {k: v for k, v in final.items() if k in SolveState.__annotations__}
 
 
