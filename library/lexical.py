@@ -1,8 +1,8 @@
 """Tokenizing and an incrementally updatable BM25 index (bm25s underneath).
 
 bm25s builds an immutable index; `LexicalIndex` keeps a large *base* segment built once and a
-small *delta* segment of documents added since, rebuilt lazily at the next search and folded
-into the base when it grows past a fraction of it. Removed documents are masked, not rebuilt.
+small *delta* segment of documents added since, extended with each new document at the next
+search and folded into the base when it grows past a fraction of it. Removed documents are masked, not rebuilt.
 Scores of the two segments use their own statistics; that is the price of cheap updates.
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
@@ -70,26 +71,35 @@ class _Segment:
 
 @dataclass
 class _Delta:
-    """Recent documents scored with the index-wide statistics, so they rank fairly with the base."""
+    """Recent documents scored with the index-wide statistics, so they rank fairly with the base.
+
+    Postings keep raw term frequencies and document lengths, appended as documents arrive; the
+    BM25 tf component is worked out at query time with the current average length, so adding
+    a document costs only its own tokens (no rebuild of the whole delta)."""
 
     first: int
-    n: int
-    postings: dict[int, tuple[np.ndarray, np.ndarray]]  # token -> (local docs, tf component)
+    n: int = 0
+    postings: dict[int, tuple[list[int], list[int], list[int]]] = field(default_factory=dict)
+    # token -> (local docs, term frequencies, document lengths)
 
+    def extend(self, docs: list[np.ndarray]) -> None:
+        for doc in docs:
+            local = self.n
+            self.n += 1
+            if len(doc) == 0:
+                continue
+            for t, tf in Counter(doc.tolist()).items():
+                d, f, lens = self.postings.setdefault(t, ([], [], []))
+                d.append(local)
+                f.append(tf)
+                lens.append(len(doc))
 
-def _build_delta(first: int, docs: list[np.ndarray], avgdl: float, k1: float, b: float) -> _Delta:
-    lists: dict[int, tuple[list[int], list[float]]] = {}
-    for local, doc in enumerate(docs):
-        if len(doc) == 0:
-            continue
-        toks, tfs = np.unique(doc, return_counts=True)
-        norm = k1 * ((1 - b) + b * len(doc) / avgdl)
-        for t, tf in zip(toks.tolist(), tfs.tolist(), strict=True):
-            d, w = lists.setdefault(t, ([], []))
-            d.append(local)
-            w.append(tf / (norm + tf))
-    postings = {t: (np.asarray(d, dtype=np.int64), np.asarray(w)) for t, (d, w) in lists.items()}
-    return _Delta(first, len(docs), postings)
+    def weights(self, token: int, avgdl: float, k1: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+        """(local docs, tf component) of `token` under the current average length."""
+        d, f, lens = self.postings[token]
+        tf = np.asarray(f, dtype=np.float64)
+        norm = k1 * ((1 - b) + b * np.asarray(lens, dtype=np.float64) / avgdl)
+        return np.asarray(d, dtype=np.int64), tf / (norm + tf)
 
 
 def _build(first: int, docs: list[np.ndarray], k1: float, b: float) -> _Segment:
@@ -160,6 +170,8 @@ class LexicalIndex:
         self._delta: _Delta | None = None
         self._total_len = 0
         self._alive_np = np.zeros(0, dtype=np.float64)
+        self._avgdl = 1.0
+        self._compacted = False
         self._dirty = True
 
     def __len__(self) -> int:
@@ -217,11 +229,18 @@ class LexicalIndex:
         base_n = self._base.n if self._base else 0
         if self._base is None or total - base_n > max(self.min_delta, self.delta_fraction * base_n):
             self._compact()
-            base_n = total
-        avgdl = max(self._total_len / max(len(self._where), 1), 1.0)
-        recent = self._docs[base_n:]
-        self._delta = _build_delta(base_n, recent, avgdl, self.k1, self.b) if recent else None
-        self._alive_np = np.asarray(self._alive, dtype=np.float64)  # 1.0 live, 0.0 removed
+            base_n = len(self._docs)
+        self._avgdl = max(self._total_len / max(len(self._where), 1), 1.0)
+        if self._delta is None or self._compacted or self._delta.first != base_n:
+            self._delta = _Delta(base_n)
+        self._delta.extend(self._docs[base_n + self._delta.n :])  # only the new documents
+        known = len(self._alive_np)
+        if known > total or self._compacted:  # 1.0 live, 0.0 removed
+            self._alive_np = np.asarray(self._alive, dtype=np.float64)
+        elif known < total:
+            tail = np.asarray(self._alive[known:], dtype=np.float64)
+            self._alive_np = np.concatenate([self._alive_np, tail])
+        self._compacted = False
         self._dirty = False
 
     def _compact(self) -> None:
@@ -230,6 +249,7 @@ class LexicalIndex:
         self._docs = [self._docs[i] for i in keep]
         self._keys = [self._keys[i] for i in keep]
         self._alive = [True] * len(keep)
+        self._compacted = True
         self._where = {k: i for i, k in enumerate(self._keys)}
         self._base = _build(0, self._docs, self.k1, self.b) if self._docs else None
 
@@ -259,8 +279,9 @@ class LexicalIndex:
                 parts_i.append(hits + seg.first)
                 parts_s.append(sc)
         delta = self._delta
-        if delta is not None:
-            found = [(t, delta.postings[t]) for t in qids.tolist() if t in delta.postings]
+        if delta is not None and delta.n:
+            found = [(t, delta.weights(t, self._avgdl, self.k1, self.b))
+                     for t in qids.tolist() if t in delta.postings]
             if found:
                 idx = np.concatenate([d for _, (d, _) in found])
                 w = np.concatenate([tfc * self.idf(t) for t, (_, tfc) in found])

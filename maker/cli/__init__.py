@@ -108,6 +108,10 @@ bench.add_command(bench_library)
 from maker.cli.make import register as _register_make  # noqa: E402
 
 _register_make(main, bench)
+# -- solve commands --
+from maker.cli.solve import register as _register_solve  # noqa: E402
+
+_register_solve(main, bench)
 # Commands of installed packages above maker (`maker grade` from experiments), by entry point.
 from maker.cli.plugins import register_plugins  # noqa: E402
 

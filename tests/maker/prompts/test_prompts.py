@@ -28,6 +28,8 @@ FIELDS = {
     "observation": RunResult(True, 6),
     "feedback": "<test_failures>...</test_failures>",
     "instruction": "Reply again.",
+    "tools": "Tools:\n\ngcd(a: int, b: int) -> int\n    Greatest common divisor.",
+    "experience": "Worked examples:\n\nQuery: gcd of 4 and 6",
 }
 FOLLOW_UPS = {"retry"}  # a message appended to an earlier conversation, not one of its own
 

@@ -1,0 +1,283 @@
+"""`maker solve` and `maker bench solve`: thin commands over `maker.use`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+
+def _fail(message: str) -> None:
+    """One line on stderr, exit status 2 (a user's mistake: no traceback)."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("solve")
+@click.argument(
+    "problems_file",
+    metavar="PROBLEMS.jsonl",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--library",
+    "library_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Library whose tools are used (episodes of use are recorded into it).",
+)
+@click.option(
+    "--lock",
+    "lock_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Pin the tools to a snapshot: a lock file (JSON of `Library.snapshot()`).",
+)
+@click.option(
+    "--top-k",
+    type=click.IntRange(min=1, max=20),
+    default=3,
+    show_default=True,
+    help="At most this many tools offered per problem (none when no tool is "
+    "relevant: the model then answers directly).",
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0, max=10),
+    default=2,
+    show_default=True,
+    help="Corrected replies allowed after one that cannot be used (not JSON, unknown "
+    "tool, arguments that do not fit, a program that does not parse or fails).",
+)
+@click.option(
+    "--replay-budget",
+    type=click.IntRange(min=0),
+    default=1500,
+    show_default=True,
+    help="Characters of replayed experience (solved problems, pitfalls) per prompt.",
+)
+@click.option(
+    "--job-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where progress is kept (default: LIBRARY/jobs/solve-<digest of problems "
+    "and settings>); re-run the same command to resume.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Model requests in flight at once (default: [llm.user] concurrency, 8).",
+)
+@click.option(
+    "--units-in-flight",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Problems worked on at once (default: twice --concurrency).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML config file with [llm.user] settings.",
+)
+@click.option("--user-model", default=None, help="Model name of the user role.")
+@click.option("--user-base-url", default=None, help="OpenAI-compatible base URL of the user.")
+@click.option("--user-api-key-env", default=None, help="Env variable holding the user's key.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Response cache directory (default: LIBRARY/.llm-cache).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def solve_command(
+    problems_file: Path,
+    library_dir: Path,
+    lock_file: Path | None,
+    top_k: int,
+    max_retries: int,
+    replay_budget: int,
+    job_dir: Path | None,
+    concurrency: int | None,
+    units_in_flight: int | None,
+    config_file: Path | None,
+    user_model: str | None,
+    user_base_url: str | None,
+    user_api_key_env: str | None,
+    cache_dir: Path | None,
+    no_progress: bool,
+) -> None:
+    """Solve the problems in PROBLEMS.jsonl with a cheap model using the library's tools.
+
+    PROBLEMS.jsonl has the task format of `maker make` (docs/tasks.md); `answer`, when given,
+    grades the result. Per problem the user model sees at most --top-k relevant tools (typed
+    signature, one-line doc, measured success rate), replayed solved problems and known
+    pitfalls, and replies with one JSON object: a call of one tool, a short program composing
+    tools, or a direct answer. Calls and programs run in the sandbox; tool use is counted from
+    the code that ran. Every problem is recorded in the library as an episode.
+
+    The report (printed, and report.json in the job dir) gives accuracy, tool-use rate, the
+    rate of each stage (well-formed, tool chosen, arguments valid, executed, correct), accuracy
+    with and without a tool, reuse per tool and tokens, seconds and dollars by role and phase.
+    Killed at any point, the same command resumes without redoing finished problems.
+
+    \b
+    Example:
+      MAKER_USER_BASE_URL=http://localhost:11434/v1 MAKER_USER_MODEL=qwen2.5:0.5b \\
+        maker solve problems.jsonl --library my-lib
+    \b
+    Offline, against the fake endpoint with scripted replies for the example tasks:
+      python -m maker.llm.testing.fake_endpoint --reply-factory maker.bench.solve:example_reply
+      # then, with its base_url, for the maker role and the user role:
+      maker make maker/data/example_tasks.jsonl --library lib
+      maker solve maker/data/example_tasks.jsonl --library lib
+    """
+    from maker.llm import ConfigError, load_config, require_endpoint
+
+    try:  # first, before the heavy imports: a missing endpoint is said at once
+        config = load_config(
+            config_file,
+            overrides={
+                "user.model": user_model,
+                "user.base_url": user_base_url,
+                "user.api_key_env": user_api_key_env,
+                "user.concurrency": concurrency,
+                "cache_dir": str(cache_dir) if cache_dir else None,
+            },
+        )
+        require_endpoint(config, "user")
+    except ConfigError as exc:
+        _fail(str(exc))
+    if not (library_dir / "library.sqlite").is_file():
+        _fail(
+            f"no library at {library_dir}: make tools first (maker make ... --library "
+            f"{library_dir})"
+        )
+    from library import LibraryError
+    from library.records import Lock
+
+    lock = None
+    if lock_file is not None:
+        try:
+            lock = Lock.from_json(lock_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, LibraryError) as exc:
+            _fail(f"--lock {lock_file}: {exc}")
+    from maker.cli.make import _load
+    from maker.jobs import JobDir, default_units, freeze_startup_objects
+    from maker.llm import CostLedger, ResponseCache, make_client
+    from maker.use import SolveSettings
+    from maker.use.job import run_solve, solve_job_dir
+    from maker.use.report import render_solve_report
+    from sandbox import Sandbox
+
+    tasks, errors = _load(problems_file)
+    if not tasks:
+        _fail(f"{problems_file} has no valid problem ({len(errors)} malformed line(s))")
+    settings = SolveSettings(
+        top_k=top_k, max_retries=max_retries, replay_budget_chars=replay_budget
+    )
+    job = JobDir(job_dir or solve_job_dir(library_dir, tasks, settings, lock))
+    job.path.mkdir(parents=True, exist_ok=True)
+    cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
+    client = make_client(config, "user", ledger=CostLedger.load(job.ledger_file), cache=cache)
+    try:
+        with Sandbox(workers=2) as sb:
+            freeze_startup_objects()
+            report, job_report = run_solve(
+                tasks,
+                library_dir=library_dir,
+                job_dir=job.path,
+                client=client,
+                sandbox=sb,
+                settings=settings,
+                lock=lock,
+                task_errors=errors,
+                progress=not no_progress,
+                concurrency=units_in_flight or default_units(config.user.concurrency),
+            )
+    except LibraryError as exc:
+        _fail(str(exc))
+    render_solve_report(report, Console())
+    click.echo(f"report: {job.report_file}")
+    if job_report.stopped:
+        click.echo(
+            f"error: the job stopped early, {job_report.not_started} problem(s) not "
+            f"started: {job_report.stopped}",
+            err=True,
+        )
+    sys.exit(1 if job_report.errors or job_report.stopped else 0)
+
+
+@click.command("solve")
+@click.option("--problems", type=click.IntRange(min=3), default=200, show_default=True)
+@click.option(
+    "--latency",
+    type=click.FloatRange(min=0),
+    default=0.2,
+    show_default=True,
+    help="Seconds per fake-server call.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Model requests in flight at once (the user role's limit).",
+)
+@click.option(
+    "--big-tools",
+    type=click.IntRange(min=10),
+    default=10_000,
+    show_default=True,
+    help="Tools in the library of the host-cost measurement.",
+)
+@click.option(
+    "--big-episodes",
+    type=click.IntRange(min=0),
+    default=100_000,
+    show_default=True,
+    help="Episodes in the library of the host-cost measurement.",
+)
+@click.option(
+    "--host-problems",
+    type=click.IntRange(min=10),
+    default=200,
+    show_default=True,
+    help="Problems timed in the host-cost measurement.",
+)
+def bench_solve_command(
+    problems: int,
+    latency: float,
+    concurrency: int,
+    big_tools: int,
+    big_episodes: int,
+    host_problems: int,
+) -> None:
+    """Solve a batch against the fake server, again from cache, and time the host's own work.
+
+    Prints a table and, last, one JSON line: calls, wall_s, ideal_s (calls x latency /
+    concurrency), efficiency (ideal_s / wall_s; target >= 0.8), rerun_wall_s (the same command
+    on the finished job; target < 5% of the first) and host_ms_median (retrieve, replay,
+    render, parse, sandbox run, record per problem on a library of --big-tools tools and
+    --big-episodes episodes, model time excluded; target <= 5 ms).
+    """
+    from maker.bench.solve import run_bench
+
+    run_bench(
+        problems=problems,
+        latency=latency,
+        concurrency=concurrency,
+        big_tools=big_tools,
+        big_episodes=big_episodes,
+        host_problems=host_problems,
+    )
+
+
+def register(main: click.Group, bench: click.Group) -> None:
+    """Add the commands of this module to the `maker` CLI."""
+    main.add_command(solve_command)
+    bench.add_command(bench_solve_command)

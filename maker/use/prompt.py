@@ -1,0 +1,160 @@
+"""What the user model sees: tool cards, replayed experience, corrections (the words are here
+and in ``maker/prompts/use_solve.md``).
+
+A tool card is the typed signature, the one-line doc and the measured success rate. Experience
+is replayed from the library's memory: similar solved problems with the reply that solved them
+and the tool's real output, and the recorded failures (pitfalls) of the offered tools, all
+within a character budget. Nothing here calls a model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from library.records import Episode, ToolRecord
+from maker.prompts import render
+
+MAX_QUERY_CHARS = 300
+MAX_VALUE_CHARS = 200
+
+
+def signature(rec: ToolRecord) -> str:
+    """``name(a: int, b: int = 1) -> int``, from the stored spec (the call name is the tool's)."""
+    params = []
+    for p in rec.spec.params:
+        text = f"{p.name}: {p.annotation}" if p.annotation else p.name
+        if not p.required:
+            text += f" = {p.default_expr or json.dumps(p.default)}"
+        params.append(text)
+    ret = f" -> {rec.spec.returns_annotation}" if rec.spec.returns_annotation else ""
+    return f"{rec.name}({', '.join(params)}){ret}"
+
+
+def success_line(rec: ToolRecord) -> str:
+    """The measured success rate of this version, from the episodes recorded with it."""
+    u = rec.usage
+    judged = u.successes + u.failures
+    if not judged:
+        return "Measured: no judged uses yet."
+    return (
+        f"Measured: {u.successes} of {judged} judged uses correct ({100 * u.successes // judged}%)."
+    )
+
+
+def tool_card(rec: ToolRecord) -> str:
+    doc = (rec.spec.summary or rec.spec.description or "").strip().splitlines()
+    first = doc[0] if doc else "(no description)"
+    return f"{signature(rec)}\n    {first}\n    {success_line(rec)}"
+
+
+def tools_text(records: Sequence[ToolRecord]) -> str:
+    if not records:
+        return (
+            "Tools: none of the library's tools fits this problem; answer directly with "
+            '{"kind": "answer", "answer": ...}.'
+        )
+    return "Tools:\n\n" + "\n\n".join(tool_card(r) for r in records)
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _reply_of(ep: Episode) -> str | None:
+    if ep.call.tool:
+        return json.dumps(
+            {
+                "kind": "call",
+                "tool": ep.call.tool.partition("@")[0],
+                "arguments": ep.call.arguments,
+            },
+            ensure_ascii=False,
+        )
+    if ep.call.program:
+        return json.dumps({"kind": "program", "program": ep.call.program}, ensure_ascii=False)
+    return None
+
+
+def demo_text(ep: Episode) -> str:
+    """A solved problem: the reply that solved it and the tool's real output."""
+    lines = [f"Problem: {_short(ep.query, MAX_QUERY_CHARS)}", f"Reply: {_reply_of(ep)}"]
+    if ep.result.get("ok", True) and "value" in ep.result:
+        value = json.dumps(ep.result.get("value"), ensure_ascii=False)
+        lines.append(f"Tool output: {_short(value, MAX_VALUE_CHARS)}")
+    if ep.answer is not None:
+        lines.append(f"Answer: {_short(ep.answer, MAX_VALUE_CHARS)}")
+    return "\n".join(lines)
+
+
+def pitfall_text(ep: Episode) -> str:
+    """A recorded failure: the reply, and what went wrong (the error, or the expected answer)."""
+    lines = [f"Problem: {_short(ep.query, MAX_QUERY_CHARS)}", f"Reply: {_reply_of(ep)}"]
+    if ep.result.get("ok") is False:
+        err: dict[str, Any] = ep.result.get("error") or {}
+        lines.append(
+            f"Went wrong: {err.get('type', 'Error')}: "
+            f"{_short(err.get('message', ''), MAX_VALUE_CHARS)}"
+        )
+    elif ep.expected is not None:
+        lines.append(
+            f"Went wrong: answered {_short(ep.answer, 80)}, the right answer was "
+            f"{_short(ep.expected, 80)}"
+        )
+    if ep.feedback:
+        lines.append(f"Note: {_short(ep.feedback, MAX_VALUE_CHARS)}")
+    return "\n".join(lines)
+
+
+def experience_text(
+    demos: Sequence[Episode], pitfalls: Sequence[Episode], budget_chars: int
+) -> tuple[str, list[int]]:
+    """Replayed demonstrations, then pitfalls, as long as they fit in `budget_chars`; returns
+    the text and the ids of the episodes shown."""
+    parts: list[str] = []
+    shown: list[int] = []
+    used = 0
+    for title, eps, render_one in (
+        ("Solved before (real tool outputs):", demos, demo_text),
+        ("Known pitfalls of these tools:", pitfalls, pitfall_text),
+    ):
+        if _reply_of_any(eps):
+            body: list[str] = []
+            for ep in eps:
+                if _reply_of(ep) is None:
+                    continue
+                text = render_one(ep)
+                cost = len(text) + 2 + (0 if body else len(title) + 2)
+                if used + cost > budget_chars:
+                    continue
+                body.append(text)
+                used += cost
+                if ep.id is not None:
+                    shown.append(ep.id)
+            if body:
+                parts.append(title + "\n\n" + "\n\n".join(body))
+    return "\n\n".join(parts), shown
+
+
+def _reply_of_any(eps: Sequence[Episode]) -> bool:
+    return any(_reply_of(e) is not None for e in eps)
+
+
+def solve_messages(
+    problem: str, records: Sequence[ToolRecord], experience: str
+) -> list[dict[str, str]]:
+    """The chat for one problem (template ``use_solve``)."""
+    return render(
+        "use_solve", problem=problem, tools=tools_text(records), experience=experience or ""
+    )
+
+
+def correction_message(message: str) -> dict[str, str]:
+    """The user turn after a reply that could not be used (another reply follows)."""
+    return {
+        "role": "user",
+        "content": f"That reply could not be used. {message} Reply again "
+        "with one corrected JSON object.",
+    }

@@ -1,0 +1,415 @@
+"""The steps of solving one problem with the library's tools: retrieve, prompt, parse, check,
+run, grade, record (the Python API over them is `maker.use.api.Solver`).
+
+The steps are two plain functions of a JSON state (`ask`, `act`), so the same code runs one
+problem (`Solver`) and a resumable batch as a LangGraph graph (`maker.use.strategy`):
+
+    ask: (first time) retrieve <= k tools, abstain below the relevance threshold, replay
+         experience, render the prompt; call the user model; parse and check the reply. A reply
+         that cannot be used gets a corrective message and another turn (bounded retries).
+    act: run the call or program in the sandbox (tool use logged by the code that ran), or take
+         the direct answer; a failed run gets a corrective message and another turn while
+         retries last; then format the answer, grade it and record the episode.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from library import Library
+from library.records import Call, Episode, ToolRecord
+from maker.llm import ChatClient
+from maker.llm.ledger import price_call
+from maker.tasks import Task
+from maker.use import answer as answers
+from maker.use.execute import execute
+from maker.use.prompt import correction_message, experience_text, solve_messages
+from maker.use.reply import (
+    Decision,
+    Problem,
+    check_call,
+    check_program,
+    decision_schema,
+    parse_decision,
+)
+from sandbox import Sandbox
+
+STAGES = ("well_formed", "tool_chosen", "args_valid", "executed", "correct")
+PHASE_FIRST, PHASE_RETRY = "solve", "solve_retry"
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    """Knobs of the solving loop (all data; see `Solver`)."""
+
+    top_k: int = 3
+    max_retries: int = 2
+    min_relevance: float | None = None  # None: the library retriever's own threshold
+    replay_k: int = 4
+    replay_budget_chars: int = 1500
+    prompt_budget_chars: int = 6000
+    timeout_s: float | None = None
+    record: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SolveContext:
+    """What the steps need, injected: the user model, the sandbox, the library and settings.
+    `lock` serializes the library's host-side work (search, replay, recording) across threads."""
+
+    client: ChatClient
+    sandbox: Sandbox
+    library: Library
+    settings: SolveSettings = SolveSettings()
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    records: dict[str, ToolRecord] = field(default_factory=dict)  # "name@N" -> record
+
+
+def initial_state(task: Task) -> dict[str, Any]:
+    """The JSON state a problem starts from."""
+    return {
+        "task": task.to_json(),
+        "next": "ask",
+        "status": "running",
+        "offered": [],
+        "abstained": False,
+        "abstain_reason": "",
+        "shown": [],
+        "messages": [],
+        "schema": None,
+        "decision": None,
+        "ready": False,
+        "last_reply": "",
+        "problems": [],
+        "attempts": 0,
+        "execution": None,
+        "answer": None,
+        "correct": None,
+        "tools_used": [],
+        "stages": dict.fromkeys(STAGES),
+        "episode_id": None,
+        "reason": "",
+        "timing": {
+            "retrieve_ms": 0.0,
+            "render_ms": 0.0,
+            "parse_ms": 0.0,
+            "run_ms": 0.0,
+            "record_ms": 0.0,
+            "model_s": 0.0,
+        },
+        "usage": {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "dollars": 0.0},
+    }
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
+
+
+def _offered(ctx: SolveContext, refs: list[str]) -> dict[str, ToolRecord]:
+    """The offered records by name (a version's source and spec never change: cached)."""
+    missing = [r for r in refs if r not in ctx.records]
+    if missing:
+        with ctx.lock:
+            for ref in missing:
+                ctx.records[ref] = ctx.library.resolve(ref)
+    recs = [ctx.records[r] for r in refs]
+    return {r.name: r for r in recs}
+
+
+def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float]) -> dict[str, Any]:
+    """Retrieve the tools, replay experience and render the first prompt."""
+    s = ctx.settings
+    task = Task.from_json(state["task"])
+    t0 = time.perf_counter()
+    with ctx.lock:
+        found = ctx.library.search(task.text, s.top_k)
+        hits = [h for h in found.hits if s.min_relevance is None or h.relevance >= s.min_relevance][
+            : s.top_k
+        ]
+        refs = [h.ref for h in hits]
+        records = [ctx.library.resolve(r) for r in refs]  # fresh: the card shows usage
+        ctx.records.update((r.ref, r) for r in records)
+        names = [r.name for r in records]
+        replay = (
+            ctx.library.replay(task.text, names, k=s.replay_k, budget_chars=s.replay_budget_chars)
+            if names
+            else None
+        )
+    timing["retrieve_ms"] += _ms(t0)
+    t0 = time.perf_counter()
+    demos = list(replay.examples) if replay else []
+    pitfalls = [e for eps in (replay.failures.values() if replay else ()) for e in eps]
+    room = s.prompt_budget_chars - len(task.text) - 200 * len(records) - 1200
+    text, shown = experience_text(demos, pitfalls, max(0, min(s.replay_budget_chars, room)))
+    messages = solve_messages(task.text, records, text)
+    timing["render_ms"] += _ms(t0)
+    reason = found.reason if found.abstained else ("" if refs else "below min_relevance")
+    return {
+        "offered": refs,
+        "abstained": not refs,
+        "abstain_reason": reason,
+        "shown": shown,
+        "messages": messages,
+        "schema": decision_schema(names),
+    }
+
+
+def _accepts_schema(client: ChatClient) -> bool:
+    try:
+        return "schema" in inspect.signature(client.complete).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def complete(
+    client: ChatClient, messages: list[dict[str, str]], phase: str, schema: Mapping[str, Any] | None
+) -> Any:
+    """One model call; the reply's JSON schema goes along when the client takes ``schema=``
+    (endpoints that support it constrain decoding to it); the text is parsed either way."""
+    if schema is not None and _accepts_schema(client):
+        try:
+            return client.complete(messages, phase=phase, schema=dict(schema))
+        except TypeError:
+            pass
+    return client.complete(messages, phase=phase)
+
+
+def _add_usage(usage: Mapping[str, Any], client: ChatClient, response: Any) -> dict[str, Any]:
+    dollars, _ = price_call(
+        client.prices, response.model or "", response.usage, local=client.local, cache_hit=False
+    )
+    return {
+        "calls": usage["calls"] + 1,
+        "prompt_tokens": usage["prompt_tokens"] + response.usage.prompt_tokens,
+        "completion_tokens": usage["completion_tokens"] + response.usage.completion_tokens,
+        "dollars": round(usage["dollars"] + dollars, 8),
+    }
+
+
+def _retry_or_act(
+    state: Mapping[str, Any], update: dict[str, Any], reply: str, problem: Problem, max_retries: int
+) -> dict[str, Any]:
+    """Record `problem`; another turn with its correction while retries last, else act
+    (which then gives up: no usable reply)."""
+    attempt = update.get("attempts", state["attempts"])
+    problems = [*state["problems"], {**problem.to_json(), "attempt": attempt}]
+    update["problems"] = problems
+    update["ready"] = False
+    left = max_retries - (len(problems) - 1)
+    if left > 0:
+        update["messages"] = [
+            *update.get("messages", state["messages"]),
+            {"role": "assistant", "content": reply},
+            correction_message(problem.message),
+        ]
+        update["next"] = "ask"
+    else:
+        update["next"] = "act"
+    return update
+
+
+def check(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | None:
+    """A decision's problem, if any, before it runs."""
+    if decision.kind == "call":
+        if not offered:
+            return Problem(
+                "tool_chosen",
+                "no_tools",
+                "No tool is offered for this problem: answer directly with "
+                '{"kind": "answer", "answer": ...}.',
+            )
+        return check_call(decision, offered)
+    if decision.kind == "program":
+        if not offered:
+            return Problem(
+                "tool_chosen", "no_tools", "No tool is offered for this problem: answer directly."
+            )
+        return check_program(decision.program, list(offered))
+    return None
+
+
+def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
+    """Step 1: prepare (first time), call the user model, parse and check its reply."""
+    timing = dict(state["timing"])
+    update: dict[str, Any] = {}
+    if not state["messages"]:
+        update |= _prepare(state, ctx, timing)
+    messages = update.get("messages", state["messages"])
+    phase = PHASE_FIRST if state["attempts"] == 0 else PHASE_RETRY
+    t0 = time.perf_counter()
+    response = complete(ctx.client, messages, phase, update.get("schema", state["schema"]))
+    timing["model_s"] += time.perf_counter() - t0
+    update["usage"] = _add_usage(state["usage"], ctx.client, response)
+    update["attempts"] = state["attempts"] + 1
+    t0 = time.perf_counter()
+    offered = _offered(ctx, update.get("offered", state["offered"]))
+    parsed = parse_decision(response.text)
+    problem = parsed if isinstance(parsed, Problem) else check(parsed, offered)
+    timing["parse_ms"] += _ms(t0)
+    update["timing"] = timing
+    update["decision"] = parsed.to_json() if isinstance(parsed, Decision) else None
+    update["last_reply"] = response.text
+    if problem is not None:
+        return _retry_or_act(state, update, response.text, problem, ctx.settings.max_retries)
+    update["next"] = "act"
+    update["ready"] = True
+    return update
+
+
+def stage_outcomes(
+    state: Mapping[str, Any], ran: bool | None, correct: bool | None
+) -> dict[str, bool | None]:
+    """Each stage's outcome for the last reply: True, False, or None when it does not apply
+    (no tool offered: tool_chosen; a direct answer: args_valid, executed; no gold: correct)."""
+    last = state["problems"][-1]["stage"] if state["problems"] and not state["ready"] else None
+    data = state["decision"]
+    well = data is not None and last != "well_formed"
+    uses_tool = well and data["kind"] in ("call", "program")
+    chosen = None if not state["offered"] else (uses_tool and last != "tool_chosen")
+    args = None if not (uses_tool and chosen) else last != "args_valid"
+    executed = None if not (uses_tool and chosen and args) else bool(ran)
+    return {
+        "well_formed": well,
+        "tool_chosen": chosen,
+        "args_valid": args,
+        "executed": executed,
+        "correct": correct,
+    }
+
+
+def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
+    """Step 2: run the decision (or take the direct answer), grade it and record the episode."""
+    timing = dict(state["timing"])
+    task = Task.from_json(state["task"])
+    decision = Decision.from_json(state["decision"]) if state["decision"] else None
+    usable = state["ready"] and decision is not None
+    offered = _offered(ctx, state["offered"])
+    update: dict[str, Any] = {}
+    execution = None
+    value: Any = None
+    has_value = False
+    if usable and decision is not None and decision.kind == "answer":
+        value, has_value = decision.answer, True
+    elif usable and decision is not None:
+        t0 = time.perf_counter()
+        execution = execute(ctx.sandbox, decision, offered, timeout=ctx.settings.timeout_s)
+        timing["run_ms"] += _ms(t0)
+        update["execution"] = execution.to_json()
+        if execution.ok:
+            value, has_value = execution.value, True
+        else:
+            err = execution.result.error
+            where = f" at line {err.line}" if err is not None and err.line else ""
+            limit = f" [{execution.result.limit}]" if execution.result.limit else ""
+            message = (
+                f"Running it failed{where}: {err}{limit}. Check the arguments against "
+                "the signature and the problem."
+            )
+            problem = Problem("executed", "run_error", message)
+            retried = _retry_or_act(
+                state, update, state["last_reply"], problem, ctx.settings.max_retries
+            )
+            if retried["next"] == "ask":
+                retried["timing"] = timing
+                return retried
+            update = retried
+    answer = answers.final_answer(value, task.text, task.metadata) if has_value else None
+    correct = (
+        (answers.is_correct(answer, task.answer) if has_value else False)
+        if task.answer is not None
+        else None
+    )
+    calls = list(execution.calls) if execution is not None and execution.ok else []
+    ran = execution.ok if execution is not None else None
+    stages = stage_outcomes({**state, **update}, ran, correct)
+    update |= {
+        "answer": answer,
+        "correct": correct,
+        "tools_used": calls,
+        "stages": stages,
+        "status": "answered" if has_value else "no_answer",
+        "next": "end",
+        "reason": "" if has_value else _give_up_reason({**state, **update}),
+    }
+    if ctx.settings.record:
+        t0 = time.perf_counter()
+        episode = _episode(task, {**state, **update}, decision, execution, answer, has_value)
+        with ctx.lock:
+            stored = ctx.library.record(episode)
+        update["episode_id"] = stored.id
+        timing["record_ms"] += _ms(t0)
+    update["timing"] = timing
+    return update
+
+
+def _give_up_reason(state: Mapping[str, Any]) -> str:
+    if state["problems"]:
+        p = state["problems"][-1]
+        return f"{p['stage']}:{p['code']}"
+    return "no_answer"
+
+
+def _episode(
+    task: Task,
+    state: Mapping[str, Any],
+    decision: Decision | None,
+    execution: Any,
+    answer: Any,
+    has_value: bool,
+) -> Episode:
+    """The episode of a finished problem: the last decision tried, the run (with the stage
+    outcomes under ``result["stages"]``), the outcome.
+    `success` judges an answer against the gold one (None when there is none, or when no usable
+    reply came: that is the model's failure, not the tool's)."""
+    offered = tuple(state["offered"])
+    call = Call()
+    if decision is not None and decision.kind == "call":
+        ref = next((r for r in offered if r.partition("@")[0] == decision.tool), decision.tool)
+        call = Call(tool=ref, arguments=dict(decision.arguments))
+    elif decision is not None and decision.kind == "program":
+        call = Call(program=decision.program)
+    result: dict[str, Any] = {}
+    if execution is not None:
+        result = execution.to_json()
+    elif state["problems"] and not has_value:
+        p = state["problems"][-1]
+        result = {
+            "ok": False,
+            "value": None,
+            "error": {"type": p["code"], "message": p["message"], "line": None},
+        }
+    result["stages"] = dict(state["stages"])  # the outcome of each stage, kept with the run
+    feedback = "; ".join(f"{p['stage']}:{p['code']}" for p in state["problems"])
+    gold = None if task.answer is None else answers.answer_text(task.answer)
+    return Episode(
+        query=task.text,
+        offered=offered,
+        call=call,
+        result=result,
+        answer=None if answer is None else answers.answer_text(answer),
+        success=state["correct"] if has_value else None,
+        feedback=feedback,
+        origin="use",
+        expected=gold,
+    )
+
+
+NODES = {"ask": ask, "act": act}
+
+
+def run_steps(state: dict[str, Any], ctx: SolveContext, *, max_steps: int = 50) -> dict[str, Any]:
+    """Run `ask`/`act` until the problem is finished (the graph's loop, without LangGraph)."""
+    for _ in range(max_steps):
+        step = NODES.get(state["next"])
+        if step is None:
+            return state
+        state = {**state, **step(state, ctx)}
+    raise RuntimeError(f"problem {state['task']['id']} did not finish in {max_steps} steps")

@@ -1,0 +1,270 @@
+"""Solving one problem: a good call, every kind of malformed plan, abstention, tool use counted
+from the code that ran, the reply schema, replayed experience within budget."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from library import Episode, Library
+from library.records import Call
+from maker.llm import ChatClient, RoleConfig, ScriptedModel
+from maker.use import Solver, SolveSettings
+from maker.use.prompt import experience_text
+from sandbox import Sandbox
+from tests.maker.use.conftest import client_for
+
+GCD_Q = "What is the greatest common divisor of 12 and 18?"
+
+
+def call(tool: str, **args: Any) -> str:
+    return json.dumps({"kind": "call", "tool": tool, "arguments": args})
+
+
+def program(src: str) -> str:
+    return json.dumps({"kind": "program", "program": src})
+
+
+def solve(
+    lib: Library, sb: Sandbox, script: list[str], text: str = GCD_Q, gold: Any = 6, **settings: Any
+):
+    client, model = client_for(script)
+    with Solver(lib, client, sandbox=sb, settings=SolveSettings(**settings)) as solver:
+        solution = solver.solve(text, gold=gold)
+    model.assert_consumed()  # exactly as many model calls as the script has replies
+    return solution, model
+
+
+def last_user(model: ScriptedModel, i: int) -> str:
+    return model.calls[i].messages[-1]["content"]
+
+
+def test_a_correct_call_is_executed_graded_and_recorded(lib: Library, sb: Sandbox) -> None:
+    sol, model = solve(lib, sb, [call("gcd", a=12, b=18)])
+    assert (sol.answer, sol.correct, sol.tools_used, sol.attempts) == (6, True, ("gcd@1",), 1)
+    assert sol.stages == dict.fromkeys(
+        ("well_formed", "tool_chosen", "args_valid", "executed", "correct"), True
+    )
+    prompt = last_user(model, 0)
+    assert "gcd(a: int, b: int) -> int" in prompt and "Greatest common divisor" in prompt
+    assert "no judged uses yet" in prompt
+    (ep,) = lib.store.episodes()
+    assert ep.id == sol.episode_id and ep.call == Call("gcd@1", {"a": 12, "b": 18})
+    assert ep.success is True and ep.result["value"] == 6 and ep.expected == "6"
+    assert ep.result["stages"] == sol.stages and ep.result["calls"] == ["gcd@1"]
+    assert lib.resolve("gcd").usage.successes == 1
+    # the measured success rate reaches the next prompt
+    _, model2 = solve(
+        lib, sb, [call("gcd", a=4, b=6)], "greatest common divisor of 4 and 6", gold=2
+    )
+    assert "1 of 1 judged uses correct (100%)" in last_user(model2, 0)
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("Sure! The gcd tool will do it.", "not a JSON object"),
+        (call("greatest_divisor", a=12, b=18), "no tool named 'greatest_divisor'"),
+        (call("gcd", a="12", b=18), "a: '12' is not of type 'integer'"),
+        (call("gcd", a=12), "missing required argument(s) 'b'"),
+        (call("gcd", a=12, b=18, c=1), "unknown argument(s) 'c'"),
+        (
+            json.dumps({"kind": "call", "tool": "gcd", "arguments": [12, 18]}),
+            "must be a JSON object",
+        ),
+        (program("def solve(:\n    return gcd(12, 18)"), "does not parse"),
+        (program("x = gcd(12, 18)"), "must define `def solve():`"),
+        (program("def solve():\n    return gcd(12, 0) // 0"), "ZeroDivisionError"),
+        (json.dumps({"kind": "guess"}), '"kind" must be one of'),
+    ],
+)
+def test_each_malformed_plan_gets_its_correction_and_a_retry(
+    lib: Library, sb: Sandbox, bad: str, says: str
+) -> None:
+    sol, model = solve(lib, sb, [bad, call("gcd", a=12, b=18)])
+    correction = last_user(model, 1)
+    assert says in correction and "Reply again" in correction
+    assert model.calls[1].messages[-2] == {"role": "assistant", "content": bad}
+    assert sol.correct is True and sol.attempts == 2 and sol.tools_used == ("gcd@1",)
+    (ep,) = lib.store.episodes()
+    assert ep.feedback  # the problem on the way is kept with the episode
+
+
+def test_retries_are_bounded_and_a_hopeless_model_does_not_crash(lib: Library, sb: Sandbox) -> None:
+    sol, model = solve(lib, sb, ["no", "still no", "nope"], max_retries=2)
+    assert len(model.calls) == 3 and sol.answer is None and sol.correct is False
+    assert sol.stages["well_formed"] is False and sol.tools_used == ()
+    assert sol.state["reason"] == "well_formed:not_json"
+    (ep,) = lib.store.episodes()
+    assert ep.success is None and ep.result["ok"] is False  # the model's failure, not a tool's
+    sol, model = solve(lib, sb, [call("gcd", a="x", b=1)], max_retries=0)
+    assert sol.stages == {
+        "well_formed": True,
+        "tool_chosen": True,
+        "args_valid": False,
+        "executed": None,
+        "correct": False,
+    }
+    # a call that runs but raises, with no retry left: executed is False
+    sol, _ = solve(
+        lib,
+        sb,
+        [call("sort_words", words=[])],
+        "sort these words alphabetically",
+        gold="",
+        max_retries=0,
+    )
+    assert sol.stages["executed"] is False and "no words to sort" in str(
+        sol.state["problems"][-1]["message"]
+    )
+
+
+def test_no_tool_fits_so_the_model_answers_directly(lib: Library, sb: Sandbox) -> None:
+    sol, model = solve(
+        lib,
+        sb,
+        [json.dumps({"kind": "answer", "answer": "Paris"})],
+        "What is the capital city of France?",
+        gold="paris",
+    )
+    assert sol.offered == () and sol.state["abstained"]
+    prompt = last_user(model, 0)
+    assert "none of the library's tools fits" in prompt and "gcd(" not in prompt
+    assert sol.correct is True and sol.tools_used == ()
+    assert sol.stages["tool_chosen"] is None and sol.stages["executed"] is None
+    # and a call without any tool offered is refused with a correction
+    sol, model = solve(
+        lib,
+        sb,
+        [call("gcd", a=1, b=2), json.dumps({"answer": "Paris"})],
+        "What is the capital city of France?",
+        gold="Paris",
+    )
+    assert "No tool is offered" in last_user(model, 1) and sol.correct is True
+
+
+def test_tool_use_is_counted_from_the_code_that_ran(lib: Library, sb: Sandbox) -> None:
+    claims = program("# uses gcd\ndef solve():\n    return 6")
+    sol, _ = solve(lib, sb, [claims])
+    assert sol.correct is True and sol.tools_used == () and not sol.used_tool
+    really = program("def solve():\n    g = gcd(12, 18)\n    return gcd(g, 12)")
+    sol, _ = solve(lib, sb, [really])
+    assert sol.correct is True and sol.tools_used == ("gcd@1",)
+    top_level = program("answer = gcd(a=36, b=18) // 3")
+    sol, _ = solve(lib, sb, [top_level])
+    assert sol.answer == 6 and sol.tools_used == ("gcd@1",)
+    faked = program("def solve():\n    maker_call_log.append('gcd@1')\n    return 6")
+    sol, model = solve(lib, sb, [faked, claims])
+    assert "reserved" in last_user(model, 1) and sol.tools_used == ()
+
+
+def test_the_reply_schema_goes_to_clients_that_take_it(lib: Library, sb: Sandbox) -> None:
+    seen: list[Any] = []
+
+    class SchemaClient(ChatClient):
+        def complete(
+            self,
+            messages,
+            *,
+            phase="",
+            sample=0,
+            use_cache=True,  # type: ignore[override]
+            schema=None,
+            **params,
+        ):
+            seen.append(schema)
+            return super().complete(messages, phase=phase, sample=sample, **params)
+
+    model = ScriptedModel([call("gcd", a=12, b=18)])
+    client = SchemaClient(model, RoleConfig("user", model="m"))
+    with Solver(lib, client, sandbox=sb) as solver:
+        assert solver.solve(GCD_Q, gold=6).correct
+    (schema,) = seen
+    call_schema = schema["anyOf"][0]
+    assert set(call_schema["properties"]["tool"]["enum"]) <= {"gcd", "sort_words"}
+    assert "gcd" in call_schema["properties"]["tool"]["enum"]
+    assert "schema" not in model.calls[0].params  # never leaked to a backend as a parameter
+    plain_client, plain = client_for([call("gcd", a=12, b=18)])
+    with Solver(lib, plain_client, sandbox=sb) as solver:
+        solver.solve(GCD_Q, gold=6)
+    assert "schema" not in plain.calls[0].params
+
+
+def _seed_experience(lib: Library) -> None:
+    texts = [
+        "What is the greatest common divisor of {a} and {b}?",
+        "Two ropes of {a} m and {b} m are cut into equal pieces: longest piece (divisor)?",
+        "Find the largest number dividing both {a} and {b} (common divisor).",
+    ]
+    for i, (a, b) in enumerate([(8, 12), (9, 6), (14, 21)]):
+        lib.record(
+            Episode(
+                texts[i].format(a=a, b=b),
+                ("gcd@1",),
+                Call("gcd@1", {"a": a, "b": b}),
+                {"ok": True, "value": 1000 + i},
+                str(1000 + i),
+                True,
+            )
+        )
+    lib.record(
+        Episode(
+            "greatest common divisor of a list 4 6 8",
+            ("gcd@1",),
+            Call("gcd@1", {"a": [4, 6, 8]}),
+            {"ok": False, "error": {"type": "TypeError", "message": "bad operand"}},
+            None,
+            False,
+        )
+    )
+
+
+def test_replayed_demonstrations_reach_the_prompt_within_budget(lib: Library, sb: Sandbox) -> None:
+    _seed_experience(lib)
+    _, model = solve(lib, sb, [call("gcd", a=12, b=18)], replay_budget_chars=1500)
+    prompt = last_user(model, 0)
+    assert "Solved before (real tool outputs):" in prompt
+    assert 'Reply: {"kind": "call", "tool": "gcd"' in prompt
+    assert "Tool output: 100" in prompt  # the tool's real recorded output
+    assert "Known pitfalls of these tools:" in prompt and "TypeError: bad operand" in prompt
+    shown = len([line for line in prompt.splitlines() if line.startswith("Tool output:")])
+    _, small = solve(lib, sb, [call("gcd", a=12, b=18)], replay_budget_chars=300)
+    small_prompt = last_user(small, 0)
+    small_shown = len([x for x in small_prompt.splitlines() if x.startswith("Tool output:")])
+    assert 1 <= small_shown < shown
+    _, none = solve(lib, sb, [call("gcd", a=12, b=18)], replay_budget_chars=0)
+    assert "Solved before" not in last_user(none, 0)
+
+
+def test_experience_text_never_exceeds_its_budget() -> None:
+    eps = [
+        Episode(
+            f"problem {i} " + "x" * (20 * i),
+            ("gcd@1",),
+            Call("gcd@1", {"a": i}),
+            {"ok": True, "value": i},
+            str(i),
+            True,
+            id=i,
+        )
+        for i in range(1, 12)
+    ]
+    for budget in (0, 50, 200, 500, 2000):
+        text, shown = experience_text(eps, eps[:2], budget)
+        assert len(text) <= budget
+        assert len(shown) == text.count("Problem:")
+
+
+def test_a_read_only_view_solves_without_recording(tmp_path, sb: Sandbox) -> None:
+    from library import NewTool, open_library
+    from tests.maker.use.conftest import GCD
+
+    with Library.open(tmp_path) as lib:
+        lib.publish(NewTool("gcd", GCD))
+    client, _ = client_for([call("gcd", a=12, b=18)])
+    with open_library(tmp_path) as view, Solver(view, client, sandbox=sb) as solver:
+        sol = solver.solve(GCD_Q, gold=6)
+        assert sol.correct and sol.episode_id is None
+        assert view.library.store.episodes() == []
