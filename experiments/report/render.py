@@ -226,7 +226,8 @@ def plots(s: Mapping[str, Any], out: Path) -> dict[str, list[str]]:
     methods = list(s["methods"])
     cols = [*s["datasets"], ALL]
 
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(cols) * max(1, len(methods)) / 2), 4.5))
+    wide = min(16.0, max(6.0, 0.35 * len(methods) * len(cols) + 2))
+    fig, ax = plt.subplots(figsize=(wide, 4.5))
     width = 0.8 / max(1, len(methods))
     labels["accuracy"] = []
     for i, m in enumerate(methods):
@@ -246,7 +247,7 @@ def plots(s: Mapping[str, Any], out: Path) -> dict[str, list[str]]:
     ax.set_xticks([j + width * (len(methods) - 1) / 2 for j in range(len(cols))], cols)
     ax.set_ylabel("accuracy % (95% CI)")
     ax.set_ylim(0, 110)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("Accuracy by method and dataset")
     fig.tight_layout()
     fig.savefig(out / "accuracy.png", dpi=110)
@@ -265,7 +266,7 @@ def plots(s: Mapping[str, Any], out: Path) -> dict[str, list[str]]:
     plt.close(fig)
 
     am = s["amortized"]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     labels["amortized"] = []
     for m, e in am["methods"].items():
         ys = [y if math.isfinite(y) else float("nan") for y in e["cost_per_solved"]]
@@ -289,10 +290,10 @@ def plots(s: Mapping[str, Any], out: Path) -> dict[str, list[str]]:
     finite = [y for e in am["methods"].values() for y in e["cost_per_solved"] if math.isfinite(y)]
     if finite and min(finite) > 0:
         ax.set_yscale("log")
-    ax.set_xlabel("problems solved with the method (N)")
+    ax.set_xlabel("problems attempted (N)")
     ax.set_ylabel(f"{am['unit']} per solved problem")
-    ax.set_title("Amortized cost per solved problem")
-    ax.legend(fontsize=7)
+    ax.set_title("Amortized cost per solved problem (making cost spread over N)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(out / "amortized.png", dpi=110)
     plt.close(fig)

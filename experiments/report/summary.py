@@ -51,7 +51,7 @@ def _costs(rows: Iterable[dict[str, Any]]) -> dict[str, float]:
         "prompt_tokens": sum(r["prompt_tokens"] for r in rows) / n,
         "completion_tokens": sum(r["completion_tokens"] for r in rows) / n,
         "model_seconds": sum(r["model_seconds"] for r in rows) / n,
-        "seconds": sum(r.get("seconds", 0.0) for r in rows) / n,
+        "wall_seconds": sum(r.get("seconds", 0.0) for r in rows) / n,
         "dollars": sum(r["dollars"] for r in rows) / n,
         "calls": sum(len(r["calls"]) for r in rows) / n,
     }
