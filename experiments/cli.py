@@ -172,7 +172,13 @@ def run_command(
     """
     from experiments.data import DataError
     from experiments.methods import MethodError
-    from experiments.runs import ConfigError, RunDirError, load_config, run_experiment
+    from experiments.runs import (
+        ConfigError,
+        RunDirError,
+        load_config,
+        run_experiment,
+        usable_methods,
+    )
     from experiments.runs.config import shipped_config
     from maker.llm import ConfigError as LLMConfigError
     from maker.llm import CostLedger, ModelCallError, ResponseCache, make_client
@@ -183,8 +189,9 @@ def run_command(
         path = shipped_config(config)
     try:
         cfg = load_config(path, _pairs(data, "--data"), _pairs(libraries, "--library"))
+        methods, _ = usable_methods(cfg, skip_unavailable=skip_unavailable)
         llm = load_llm_config(llm_config or path)
-        roles = sorted({m.get("role", "user") for m in cfg.methods})
+        roles = sorted({m.role for m, _ in methods})
         out.mkdir(parents=True, exist_ok=True)
         cache = ResponseCache(cache_dir or llm.cache_dir or out / "llm-cache")
         ledger = CostLedger(out / "ledger.jsonl")

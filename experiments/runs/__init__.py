@@ -17,6 +17,7 @@ from experiments.runs.runner import (
     load_data,
     run_experiment,
     select_items,
+    usable_methods,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "run_experiment",
     "select_items",
     "shipped_config",
+    "usable_methods",
 ]

@@ -217,6 +217,39 @@ def _lock(run: RunDir, method: Method) -> None:
     run.lock_file(method.name).write_text(lock.to_json() + "\n", encoding="utf-8")
 
 
+def usable_methods(
+    config: ExperimentConfig, *, skip_unavailable: bool = False
+) -> tuple[list[tuple[Method, Mapping[str, Any]]], list[str]]:
+    """The config's methods, built and checked, and the names of those left out.
+
+    A tool arm whose solver is not installed raises `MethodUnavailable`, or with
+    ``skip_unavailable`` is left out; any other unusable setting raises `MethodError`.
+    """
+    methods: list[tuple[Method, Mapping[str, Any]]] = []
+    unavailable: list[str] = []
+    for spec in config.methods:
+        method = build_method(spec)
+        if isinstance(method, ToolMethod):
+            try:
+                method.check()
+            except MethodUnavailable:
+                if not skip_unavailable:
+                    raise
+                unavailable.append(method.name)
+                continue
+        methods.append((method, spec))
+    left = {m.name for m, _ in methods}
+    for method, spec in methods:
+        match = spec.get("match")
+        refs = [match] if isinstance(match, str) else list(match or [])
+        if refs and not any(r in left for r in refs):
+            raise MethodError(
+                f"method {method.name!r}: every method it matches compute to "
+                f"({', '.join(refs)}) is left out"
+            )
+    return methods, unavailable
+
+
 def run_experiment(
     config: ExperimentConfig,
     out: str | Path,
@@ -235,19 +268,7 @@ def run_experiment(
     runs, or with ``skip_unavailable`` are left out and named in ``config.json``.
     """
     run = RunDir(out)
-    methods: list[tuple[Method, Mapping[str, Any]]] = []
-    unavailable: list[str] = []
-    for spec in config.methods:
-        method = build_method(spec)
-        if isinstance(method, ToolMethod):
-            try:
-                method.check()
-            except MethodUnavailable:
-                if not skip_unavailable:
-                    raise
-                unavailable.append(method.name)
-                continue
-        methods.append((method, spec))
+    methods, unavailable = usable_methods(config, skip_unavailable=skip_unavailable)
     datasets = {spec.name: load_data(spec) for spec in config.data}
     chosen = {
         spec.name: select_items(spec, datasets[spec.name], config.seed) for spec in config.data

@@ -15,7 +15,7 @@ Prices per 1M tokens: cheap 1 in / 2 out, strong 10 in / 20 out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,19 +87,29 @@ def program(answer: str) -> str:
     return f"```python\ndef solution():\n    return {answer!r}\n```"
 
 
-def _asks(item: Item, phase: str) -> Callable[[Any, str], bool]:
-    def match(messages: Any, got: str) -> bool:
-        return got == phase and item.question in str(messages[-1]["content"])
+@dataclass(frozen=True)
+class _asks:  # noqa: N801 - used like a function
+    """Matches a call in ``phase`` about ``item``."""
 
-    return match
+    item: Item
+    phase: str
+
+    def __call__(self, messages: Any, got: str) -> bool:
+        return got == self.phase and self.item.question in str(messages[-1]["content"])
 
 
 def sc_correct(seed: int, item: Item) -> bool:
     return not (seed == 1 and item.dataset == "math")
 
 
-def cheap_rules(its: list[Item], *, tools: bool, seeds: tuple[int, ...] = (0, 1, 2)) -> list[Rule]:
-    """Every reply the cheap model gives in a full run (each served exactly once)."""
+ALL_CHEAP = ("direct", "cot", "cheap_pot", "use", "sc")
+
+
+def cheap_rules(
+    its: list[Item], *, tools: bool, seeds: tuple[int, ...] = (0, 1, 2), only: tuple = ALL_CHEAP
+) -> list[Rule]:
+    """Every reply the cheap model gives in a full run (each served exactly once); ``only``
+    keeps the replies of some methods ("use" is the curated arm's solver)."""
     rules: list[Rule] = []
     for it in its:
         bbh = it.dataset == "bbh"
@@ -124,7 +134,7 @@ def cheap_rules(its: list[Item], *, tools: bool, seeds: tuple[int, ...] = (0, 1,
             answers = [it.gold, WRONG, it.gold] if sc_correct(seed, it) else [WRONG, WRONG, it.gold]
             for a in answers:
                 rules.append(Rule(_asks(it, "sc/program"), reply(program(a), 40, 10, "cheap")))
-    return rules
+    return [r for r in rules if r.match.phase.split("/")[0] in only]
 
 
 def strong_rules(its: list[Item]) -> list[Rule]:
