@@ -251,3 +251,52 @@ def report_command(run_dir: Path) -> None:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
     click.echo((run_dir / "report.md").read_text(encoding="utf-8"))
+
+
+@experiment.command("tasks")
+@click.argument("config", metavar="CONFIG")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The tasks JSONL file to write (the `maker make` task format).",
+)
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Where a dataset is (math, tabmwp, bbh); overrides the config. Repeatable.",
+)
+def tasks_command(config: str, out: Path, data: tuple[str, ...]) -> None:
+    """Write the making split of CONFIG's datasets as maker tasks, for a tool arm's library.
+
+    Only making items (never test items) are written, without reference solutions.
+
+    \b
+    Example:
+      maker experiment tasks small --data bbh=data/bbh --out making.jsonl
+      maker make making.jsonl --strategy latm --library libs/latm
+      maker experiment run small ... --library latm=libs/latm
+    """
+    from experiments.data import DataError
+    from experiments.runs import ConfigError, load_config, load_data
+    from experiments.runs.config import shipped_config
+    from maker.tasks import dump_tasks
+
+    path = Path(config)
+    if not path.exists() and shipped_config(config).exists():
+        path = shipped_config(config)
+    try:
+        cfg = load_config(path, _pairs(data, "--data"))
+        tasks = [t for spec in cfg.data for t in load_data(spec).tasks()]
+    except (ConfigError, DataError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    if not tasks:
+        click.echo(f"Error: {path}: its datasets have no making items", err=True)
+        sys.exit(2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    dump_tasks(tasks, out)
+    click.echo(f"wrote {len(tasks)} making task(s) to {out}")

@@ -42,6 +42,22 @@ def markdown(s: Mapping[str, Any]) -> str:
     lines = [f"# Experiment report: {cfg.get('name')}", ""]
     if cfg.get("unavailable"):
         lines += [f"Left out (not installed): {', '.join(cfg['unavailable'])}.", ""]
+    if s.get("data"):
+        lines += ["## Data", ""]
+        lines += _table(
+            ["dataset", "test items used", "of", "making items", "comparable to published", "note"],
+            [
+                [
+                    name,
+                    str(d.get("selected")),
+                    str(d.get("test")),
+                    str(d.get("making")),
+                    "yes" if d.get("comparable") else "no",
+                    d.get("note") or "",
+                ]
+                for name, d in sorted(s["data"].items())
+            ],
+        )
     cols = [*s["datasets"], ALL]
     lines += ["## Accuracy (%, 95% CI)", ""]
     rows = []

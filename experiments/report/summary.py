@@ -152,6 +152,11 @@ def summarize(run: RunDir) -> dict[str, Any]:
         },
         "methods": order,
         "datasets": datasets,
+        "data": {
+            name: {k: v for k, v in info.items() if k != "selected"}
+            | {"selected": len(info.get("selected", []))}
+            for name, info in (read_json(run.path / "datasets.json", {}) or {}).items()
+        },
         "accuracy": accuracy,
         "costs": costs,
         "by_role_phase": _by_role_phase(items),

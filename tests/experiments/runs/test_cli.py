@@ -140,3 +140,33 @@ def test_the_experiment_group_is_registered_for_maker():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     target = project["project"]["entry-points"]["maker.commands"]["experiment"]
     assert EntryPoint("experiment", target, "maker.commands").load() is experiment
+
+
+def test_tasks_writes_the_making_split_only(tmp_path):
+    from maker.tasks import load_tasks
+
+    cfg = (
+        _config(tmp_path)
+        .read_text()
+        .replace(
+            '[data.tabmwp]\npath = ""\nlimit = 2', f'[data.bbh]\npath = "{world.FIXTURES / "bbh"}"'
+        )
+    )
+    (tmp_path / "t.toml").write_text(cfg)
+    result = _invoke("tasks", tmp_path / "t.toml", "--out", tmp_path / "making.jsonl")
+    assert result.exit_code == 0, result.output
+    assert "wrote 7 making task(s)" in result.stdout
+    tasks, errors = load_tasks(tmp_path / "making.jsonl")
+    assert (
+        errors == [] and len(tasks) == 7 and all(t.split in ("train", "validation") for t in tasks)
+    )
+    assert {t.type for t in tasks} >= {"bbh:word_sorting", "bbh:dyck_languages"}
+    no_making = _invoke(
+        "tasks",
+        _config(tmp_path),
+        "--data",
+        f"tabmwp={TABMWP / 'problems_test1k.json'}",
+        "--out",
+        tmp_path / "none.jsonl",
+    )
+    assert "no making items" in _one_line_error(no_making)

@@ -152,6 +152,7 @@ def test_report_files_show_the_numbers(smoke):
         assert text in md, text
     assert "| direct | 100.0 [" in md  # direct on BIG-Bench: 3/3
     assert "257 problems" in md
+    assert "| math | 2 | 16 | 4 | no | MATH-500 split in two" in md
     assert json.loads((run / "report.json").read_text())["accuracy"]["cot"]["all"]["correct"] == 7
     for f in ("config.json", "datasets.json", "budgets.json", "ledger.jsonl", "results.jsonl"):
         assert (run / f).is_file(), f
