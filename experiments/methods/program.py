@@ -36,10 +36,13 @@ def _defines_entry(source: str) -> bool:
     return any(isinstance(node, ast.FunctionDef) and node.name == ENTRY for node in tree.body)
 
 
-def run_program(sandbox: Sandbox, source: str) -> tuple[str | None, str | None, dict[str, Any]]:
-    """Run ``source`` in the sandbox: (answer, error, facts about the run)."""
+def run_program(
+    sandbox: Sandbox, source: str, timeout: float | None = None
+) -> tuple[str | None, str | None, dict[str, Any]]:
+    """Run ``source`` in the sandbox (``timeout`` seconds, default: the sandbox policy's):
+    (answer, error, facts about the run)."""
     entry = ENTRY if _defines_entry(source) else None
-    result = sandbox.run(source, entry, kwargs={} if entry else None)
+    result = sandbox.run(source, entry, kwargs={} if entry else None, timeout=timeout)
     facts: dict[str, Any] = {"ok": result.ok, "elapsed_ms": round(result.elapsed_ms, 2)}
     if result.limit:
         facts["limit"] = result.limit
@@ -65,12 +68,14 @@ class ProgramMethod:
         role: "user" (cheap) or "maker" (strong).
         temperature: above 0 the method is sampled (one run per seed).
         max_tokens: the reply's token limit (None: the role's default).
+        timeout_s: seconds a program may run (None: the sandbox policy's limit).
     """
 
     name: str
     role: str = "user"
     temperature: float = 0.0
     max_tokens: int | None = None
+    timeout_s: float | None = None
     library_dir: str | None = None
 
     @property
@@ -94,7 +99,7 @@ class ProgramMethod:
         source = program_of(reply.text)
         if source is None:
             return Attempt(pred=None, output=reply.text, error="no code block in the reply")
-        answer, error, facts = run_program(ctx.sandbox, source)
+        answer, error, facts = run_program(ctx.sandbox, source, self.timeout_s)
         return Attempt(pred=answer, output=reply.text, error=error, detail={"run": facts})
 
     def solve(self, item: Item, ctx: SolveContext) -> Attempt:
@@ -131,6 +136,7 @@ class SelfConsistencyMethod:
     max_tokens: int | None = None
     min_samples: int = 1
     max_samples: int = 16
+    timeout_s: float | None = None
     match: str | list[str] | None = None
     match_seconds: bool | None = None
     library_dir: str | None = None
@@ -138,7 +144,9 @@ class SelfConsistencyMethod:
     sampled = True
 
     def solve(self, item: Item, ctx: SolveContext) -> Attempt:
-        pot = ProgramMethod(self.name, self.role, self.temperature, self.max_tokens)
+        pot = ProgramMethod(
+            self.name, self.role, self.temperature, self.max_tokens, timeout_s=self.timeout_s
+        )
         budget = ctx.budget
         attempts: list[Attempt] = []
         while len(attempts) < self.max_samples:

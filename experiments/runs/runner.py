@@ -287,7 +287,10 @@ def run_experiment(
     total = sum(len(config.method_seeds(s)) * n_total for _, s in methods)
     ran = skipped = 0
     with ExitStack() as stack:
-        sb = sandbox if sandbox is not None else stack.enter_context(Sandbox(workers=2))
+        sb = sandbox
+        if sb is None:  # started on its first program: a run without programs needs none
+            sb = Sandbox(workers=2)
+            stack.callback(sb.close)
         bar = stack.enter_context(_Progress(progress, total))
         for method, spec in methods:
             if method.library_dir:

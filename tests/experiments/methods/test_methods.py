@@ -64,7 +64,8 @@ def test_programs_run_in_the_sandbox(sb):
     assert run_program(sb, "def solution():\n    print(5)\n")[0] == "5"
     answer, error, _ = run_program(sb, "import os\nos.system('echo hi')\n")
     assert answer is None and "program failed" in error
-    answer, error, facts = run_program(sb, "def solution():\n    while True:\n        pass\n")
+    loop = "def solution():\n    while True:\n        pass\n"
+    answer, error, facts = run_program(sb, loop, timeout=0.5)
     assert answer is None and facts["limit"] is not None
     assert run_program(sb, "x = 1\n")[1] == "the program returned and printed nothing"
 
