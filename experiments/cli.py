@@ -147,6 +147,13 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
     is_flag=True,
     help="Leave out tool arms whose solver is not installed instead of stopping.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Items worked on at once (model requests are also limited per role).",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def run_command(
     config: str,
@@ -156,6 +163,7 @@ def run_command(
     llm_config: Path | None,
     cache_dir: Path | None,
     skip_unavailable: bool,
+    jobs: int,
     progress: bool,
 ) -> None:
     """Run CONFIG (a TOML file, or a shipped one: small, full) into the run dir --out.
@@ -212,6 +220,7 @@ def run_command(
             progress=progress,
             skip_unavailable=skip_unavailable,
             llm_info=info,
+            jobs=jobs,
         )
     except (ConfigError, LLMConfigError, DataError, MethodError, RunDirError) as exc:
         click.echo(f"Error: {exc}", err=True)

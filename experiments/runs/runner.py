@@ -11,7 +11,8 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,6 +218,56 @@ def _lock(run: RunDir, method: Method) -> None:
     run.lock_file(method.name).write_text(lock.to_json() + "\n", encoding="utf-8")
 
 
+def _solve_one(
+    method: Method,
+    item: Item,
+    clients: Mapping[str, ChatClient],
+    sandbox: Sandbox,
+    seed: int,
+    budget: Budget | None,
+) -> dict[str, Any]:
+    meter = Meter(clients, phase_prefix=method.name)
+    started = time.monotonic()
+    ctx = SolveContext(meter=meter, sandbox=sandbox, seed=seed, budget=budget)
+    attempt = method.solve(item, ctx)
+    return item_row(method, seed, item, attempt, meter, time.monotonic() - started)
+
+
+def _solve_all(
+    method: Method,
+    items: Sequence[Item],
+    clients: Mapping[str, ChatClient],
+    sandbox: Sandbox,
+    seed: int,
+    budget: Budget | None,
+    jobs: int,
+) -> Iterator[dict[str, Any]]:
+    """Rows of ``items`` as they finish, ``jobs`` at a time. If one fails, the rows that
+    finished are still yielded (so they are saved), no new item starts, and the error is
+    raised after them."""
+    if jobs <= 1:
+        for item in items:
+            yield _solve_one(method, item, clients, sandbox, seed, budget)
+        return
+    error: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [
+            pool.submit(_solve_one, method, it, clients, sandbox, seed, budget) for it in items
+        ]
+        for future in as_completed(futures):
+            try:
+                row = future.result()
+            except BaseException as exc:  # re-raised once the finished rows are out
+                if error is None:
+                    error = exc
+                    for f in futures:
+                        f.cancel()
+                continue
+            yield row
+    if error is not None:
+        raise error
+
+
 def usable_methods(
     config: ExperimentConfig, *, skip_unavailable: bool = False
 ) -> tuple[list[tuple[Method, Mapping[str, Any]]], list[str]]:
@@ -259,13 +310,15 @@ def run_experiment(
     progress: bool = False,
     skip_unavailable: bool = False,
     llm_info: Mapping[str, Any] | None = None,
+    jobs: int = 1,
 ) -> RunSummary:
     """Run every method of ``config`` on its test items into the run dir ``out``.
 
     Items already in ``out/results.jsonl`` are skipped (resume after a kill). Each method's
     calls go through ``clients`` by role ("user" cheap, "maker" strong), so their cache and
     ledger apply. Tool arms whose solver is missing raise `MethodUnavailable` before anything
-    runs, or with ``skip_unavailable`` are left out and named in ``config.json``.
+    runs, or with ``skip_unavailable`` are left out and named in ``config.json``. ``jobs``
+    items are worked on at once (threads; model requests are further limited per role).
     """
     run = RunDir(out)
     methods, unavailable = usable_methods(config, skip_unavailable=skip_unavailable)
@@ -309,22 +362,18 @@ def run_experiment(
             local = bool(getattr(clients.get(method.role), "local", False))
             for seed in config.method_seeds(spec):
                 for name, items in chosen.items():
-                    budget = None
-                    for item in items:
-                        key = ("item", method.name, str(seed), name, str(item.id))
-                        if key in done:
-                            skipped += 1
-                            bar.advance(method.name)
-                            continue
-                        if budget is None:
-                            budget = _budget(run, method, spec, name, n_total, local)
-                        meter = Meter(clients, phase_prefix=method.name)
-                        started = time.monotonic()
-                        ctx = SolveContext(meter=meter, sandbox=sb, seed=seed, budget=budget)
-                        attempt = method.solve(item, ctx)
-                        row = item_row(
-                            method, seed, item, attempt, meter, time.monotonic() - started
-                        )
+                    todo = [
+                        it
+                        for it in items
+                        if ("item", method.name, str(seed), name, str(it.id)) not in done
+                    ]
+                    for _ in range(len(items) - len(todo)):
+                        skipped += 1
+                        bar.advance(method.name)
+                    if not todo:
+                        continue
+                    budget = _budget(run, method, spec, name, n_total, local)
+                    for row in _solve_all(method, todo, clients, sb, seed, budget, jobs):
                         run.append(row)
                         ran += 1
                         bar.advance(method.name, row)

@@ -56,7 +56,7 @@ def test_run_and_report_over_the_wire_then_resume_and_replay_from_cache(tmp_path
     with FakeOpenAIServer(answer) as server:
         cfg = _config(tmp_path, server.base_url)
         args = ("run", cfg, "--data", f"tabmwp={TABMWP}", "--no-progress")
-        first = _invoke(*args, "--out", tmp_path / "run")
+        first = _invoke(*args, "--out", tmp_path / "run", "--jobs", "2")
         assert first.exit_code == 0, first.output
         assert "ran 2 item(s), 0 already done" in first.stdout
         assert server.stats().completions == 2

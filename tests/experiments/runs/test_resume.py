@@ -35,11 +35,11 @@ def test_a_killed_run_resumes_without_redoing_or_asking_again(sb, tmp_path):
     assert [r["id"] for r in run.rows()] == [it.id for it in its[:3]]
     with run.results_file.open("a") as f:  # killed while writing the next line
         f.write('{"kind": "item", "method": "cheap_')
-    # second run: only what is left is asked for
+    # second run (3 items at a time): only what is left is asked for
     cheap = ScriptedModel(pot_rules[3:])
     strong = ScriptedModel(world.strong_rules(its))
     summary = run_experiment(
-        cfg, tmp_path / "run", clients=world.clients(cheap, strong), sandbox=sb
+        cfg, tmp_path / "run", clients=world.clients(cheap, strong), sandbox=sb, jobs=3
     )
     cheap.assert_consumed()
     strong.assert_consumed()
@@ -76,3 +76,25 @@ def test_a_run_dir_of_another_config_is_refused(sb, tmp_path):
             sandbox=sb,
         )
     assert len(list(RunDir(tmp_path / "run").rows())) == 14
+
+
+def test_with_parallel_items_a_failure_keeps_the_finished_rows(sb, tmp_path):
+    its = world.items()
+    data = world.config_data()
+    data["methods"] = [m for m in data["methods"] if m["name"] == "cot"]
+    data["report"] = {}
+    cfg = parse_config(data, "par.toml")
+    rules = world.cheap_rules(its, tools=False, only=("cot",))
+    # the last item submitted fails: every other item has started by then (FIFO pool)
+    cheap = ScriptedModel([*rules[:6], ModelCallError("down")])
+    with pytest.raises(ModelCallError):
+        run_experiment(
+            cfg,
+            tmp_path / "run",
+            clients=world.clients(cheap, ScriptedModel([])),
+            sandbox=sb,
+            jobs=4,
+        )
+    rows = list(RunDir(tmp_path / "run").rows())
+    assert len(rows) == 6 and all(r["correct"] for r in rows)
+    assert its[6].id not in {r["id"] for r in rows}
