@@ -32,8 +32,9 @@ class MethodUnavailable(MethodError):
 
 @dataclass(frozen=True)
 class ToolAnswer:
-    """What a solver returns: the answer text, the tool calls that ran (from executed code),
-    and the raw output (model text or call result)."""
+    """What a solver returns: the answer text, the tool calls that ran (from executed code,
+    never the model's words; each a dict with at least ``"tool"``: ``name@version``, which the
+    report counts for use and reuse), and the raw output (model text or call result)."""
 
     answer: str | None
     tool_calls: tuple[Mapping[str, Any], ...] = ()
@@ -114,7 +115,8 @@ class ToolMethod:
         solver: the registered solver's name.
         strategy: how the library was made (latm, creator, craft, loop, curated), for the report.
         make_ledger: ledgers of the make job(s) that built the library (making cost).
-        temperature: above 0 the arm is sampled (one run per seed).
+        role: the model the solver uses ("user", the cheap one, by default).
+        sampled: whether the solver samples (then the arm runs once per seed, which it gets).
     """
 
     name: str
@@ -123,11 +125,7 @@ class ToolMethod:
     strategy: str = "curated"
     make_ledger: Sequence[str] = field(default_factory=tuple)
     role: str = "user"
-    temperature: float = 0.0
-
-    @property
-    def sampled(self) -> bool:
-        return self.temperature > 0
+    sampled: bool = False
 
     def check(self) -> None:
         """Raise `MethodUnavailable`/`MethodError` now (before any item runs) if unusable."""
