@@ -1,7 +1,7 @@
-"""`maker grade`: grade predictions from any system with the experiments' graders.
+"""`maker grade` (grade predictions from any system) and `maker experiment run|report`.
 
-The command lives here, not in ``maker.cli``: ``maker`` must not import ``experiments``.
-It reaches the ``maker`` command through the ``maker.commands`` entry-point group declared
+The commands live here, not in ``maker.cli``: ``maker`` must not import ``experiments``.
+They reach the ``maker`` command through the ``maker.commands`` entry-point group declared
 in pyproject.toml (see ``maker.cli.plugins``).
 """
 
@@ -87,3 +87,225 @@ def grade(dataset: str, file: Path, timeout: float) -> None:
             click.echo(f"error: {name}:{number}: {problem}", err=True)
     click.echo(json.dumps(tally.summary(), ensure_ascii=False))
     sys.exit(1 if tally.malformed else 0)
+
+
+@click.group("experiment", context_settings={"help_option_names": ["-h", "--help"]})
+def experiment() -> None:
+    """Run MATH / TabMWP / BIG-Bench experiments and report them (see README, Experiments)."""
+
+
+def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
+    paths: dict[str, str] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise click.BadParameter(
+                f"{value!r} is not NAME=PATH (e.g. math=data/math500.jsonl)", param_hint=flag
+            )
+        paths[name.strip()] = path.strip()
+    return paths
+
+
+@experiment.command("run")
+@click.argument("config", metavar="CONFIG")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The run directory (created; an existing one is resumed).",
+)
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Where a dataset is (math, tabmwp, bbh); overrides the config. Repeatable.",
+)
+@click.option(
+    "--library",
+    "libraries",
+    multiple=True,
+    metavar="ARM=DIR",
+    help="The library of a tool arm (a method of kind tools). Repeatable.",
+)
+@click.option(
+    "--llm-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Model endpoints ([llm] tables); default: the experiment config itself.",
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Response cache dir (default: llm.cache_dir, else OUT/llm-cache).",
+)
+@click.option(
+    "--skip-unavailable",
+    is_flag=True,
+    help="Leave out tool arms whose solver is not installed instead of stopping.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Items worked on at once (model requests are also limited per role).",
+)
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def run_command(
+    config: str,
+    out: Path,
+    data: tuple[str, ...],
+    libraries: tuple[str, ...],
+    llm_config: Path | None,
+    cache_dir: Path | None,
+    skip_unavailable: bool,
+    jobs: int,
+    progress: bool,
+) -> None:
+    """Run CONFIG (a TOML file, or a shipped one: small, full) into the run dir --out.
+
+    Every method answers every selected test item (per seed when it samples); each graded
+    item is one line of OUT/results.jsonl, so a killed run resumes where it stopped. Model
+    calls are cached: re-running from the cache reproduces the numbers with no model calls.
+
+    \b
+    Example:
+      maker experiment run small --out runs/small --data math=data/math500.jsonl \\
+          --data tabmwp=data/tabmwp --data bbh=data/bbh --skip-unavailable
+      maker experiment report runs/small
+    """
+    from experiments.data import DataError
+    from experiments.methods import MethodError
+    from experiments.runs import (
+        ConfigError,
+        RunDirError,
+        load_config,
+        run_experiment,
+        usable_methods,
+    )
+    from experiments.runs.config import shipped_config
+    from maker.llm import ConfigError as LLMConfigError
+    from maker.llm import CostLedger, ModelCallError, ResponseCache, make_client
+    from maker.llm import load_config as load_llm_config
+
+    path = Path(config)
+    if not path.exists() and shipped_config(config).exists():
+        path = shipped_config(config)
+    try:
+        cfg = load_config(path, _pairs(data, "--data"), _pairs(libraries, "--library"))
+        methods, _ = usable_methods(cfg, skip_unavailable=skip_unavailable)
+        llm = load_llm_config(llm_config or path)
+        roles = sorted({m.role for m, _ in methods})
+        out.mkdir(parents=True, exist_ok=True)
+        cache = ResponseCache(cache_dir or llm.cache_dir or out / "llm-cache")
+        ledger = CostLedger(out / "ledger.jsonl")
+        clients = {r: make_client(llm, r, ledger=ledger, cache=cache) for r in roles}
+        info = {
+            r: {
+                "model": c.config.model,
+                "base_url": c.config.effective_base_url,
+                "local": c.local,
+                "sampling": c.config.sampling.as_params(),
+            }
+            for r, c in clients.items()
+        }
+        summary = run_experiment(
+            cfg,
+            out,
+            clients=clients,
+            progress=progress,
+            skip_unavailable=skip_unavailable,
+            llm_info=info,
+            jobs=jobs,
+        )
+    except (ConfigError, LLMConfigError, DataError, MethodError, RunDirError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except FileExistsError as exc:
+        click.echo(f"Error: --out {out}: {exc.strerror}", err=True)
+        sys.exit(2)
+    except ModelCallError as exc:
+        click.echo(
+            f"Error: a model call failed ({exc}); finished items are saved, run the "
+            "same command again to resume",
+            err=True,
+        )
+        sys.exit(1)
+    left = f"; left out: {', '.join(summary.unavailable)}" if summary.unavailable else ""
+    click.echo(
+        f"ran {summary.ran} item(s), {summary.skipped} already done{left}; "
+        f"results in {summary.out / 'results.jsonl'}"
+    )
+
+
+@experiment.command("report")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+def report_command(run_dir: Path) -> None:
+    """Write RUN_DIR/report.md, report.json and plots/*.png, and print report.md.
+
+    Accuracy with 95% intervals (Wilson; a bootstrap over seeds and items for sampled
+    methods), tokens / seconds / dollars by role and phase, amortized cost per solved problem
+    with the break-even point against report.baseline, tool use and reuse, library size.
+    """
+    from experiments.report import write_report
+    from experiments.runs import RunDirError
+
+    try:
+        write_report(run_dir)
+    except RunDirError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    click.echo((run_dir / "report.md").read_text(encoding="utf-8"))
+
+
+@experiment.command("tasks")
+@click.argument("config", metavar="CONFIG")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The tasks JSONL file to write (the `maker make` task format).",
+)
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Where a dataset is (math, tabmwp, bbh); overrides the config. Repeatable.",
+)
+def tasks_command(config: str, out: Path, data: tuple[str, ...]) -> None:
+    """Write the making split of CONFIG's datasets as maker tasks, for a tool arm's library.
+
+    Only making items (never test items) are written, without reference solutions.
+
+    \b
+    Example:
+      maker experiment tasks small --data bbh=data/bbh --out making.jsonl
+      maker make making.jsonl --strategy latm --library libs/latm
+      maker experiment run small ... --library latm=libs/latm
+    """
+    from experiments.data import DataError
+    from experiments.runs import ConfigError, load_config, load_data
+    from experiments.runs.config import shipped_config
+    from maker.tasks import dump_tasks
+
+    path = Path(config)
+    if not path.exists() and shipped_config(config).exists():
+        path = shipped_config(config)
+    try:
+        cfg = load_config(path, _pairs(data, "--data"))
+        tasks = [t for spec in cfg.data for t in load_data(spec).tasks()]
+    except (ConfigError, DataError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    if not tasks:
+        click.echo(f"Error: {path}: its datasets have no making items", err=True)
+        sys.exit(2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    dump_tasks(tasks, out)
+    click.echo(f"wrote {len(tasks)} making task(s) to {out}")

@@ -1,0 +1,159 @@
+"""Tool arms (LATM, CREATOR, CRAFT, the full loop, a curated library): answer with a library.
+
+A tool arm is a library (made by `maker make` on the making split, or hand-written tools added
+with `maker library add`) plus a *solver*: the cheap model retrieving and calling its tools. The
+solver is the extension point for ``maker.use``: register one under a name with
+`register_solver` and name it in the config (``solver = "maker.use"``). Until one is
+registered, building the arm raises `MethodUnavailable` saying so.
+
+The making cost is read from the make job's cost ledger (``make_ledger``: the ``ledger.jsonl``
+of the job dir ``maker make`` wrote), so the report can amortize it over the test problems.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from experiments.data import Item
+from experiments.methods.base import Attempt, CallRecord, MethodError, SolveContext
+from maker.llm import ChatClient, CostLedger
+from sandbox import Sandbox
+
+DEFAULT_SOLVER = "maker.use"
+
+
+class MethodUnavailable(MethodError):
+    """A method whose parts are not installed (e.g. the tool-user Solver); says what is missing."""
+
+
+@dataclass(frozen=True)
+class ToolAnswer:
+    """What a solver returns: the answer text, the tool calls that ran (from executed code,
+    never the model's words; each a dict with at least ``"tool"``: ``name@version``, which the
+    report counts for use and reuse), and the raw output (model text or call result)."""
+
+    answer: str | None
+    tool_calls: tuple[Mapping[str, Any], ...] = ()
+    output: str = ""
+    error: str | None = None
+
+
+class ToolSolver(Protocol):
+    """Solve one item with a library: the cheap model picks and calls tools, in the sandbox."""
+
+    def __call__(
+        self, item: Item, *, library_dir: str, client: ChatClient, sandbox: Sandbox, seed: int
+    ) -> ToolAnswer: ...
+
+
+SOLVERS: dict[str, ToolSolver] = {}
+
+
+def register_solver(name: str, solver: ToolSolver) -> None:
+    """Make ``solver`` available to tool arms as ``solver = "<name>"`` in a config."""
+    SOLVERS[name] = solver
+
+
+def get_solver(name: str, method: str) -> ToolSolver:
+    """The registered solver ``name``, or `MethodUnavailable` saying what to install."""
+    if name in SOLVERS:
+        return SOLVERS[name]
+    if name == DEFAULT_SOLVER:
+        present = importlib.util.find_spec("maker.use") is not None
+        if present:
+            why = (
+                "maker.use is installed but no adapter is registered; call "
+                "experiments.methods.tools.register_solver('maker.use', ...)"
+            )
+        else:
+            why = "it needs maker.use (the tool-user Solver), which this checkout does not have"
+        raise MethodUnavailable(f"method {method!r}: {why}")
+    known = ", ".join(sorted(SOLVERS)) or "none registered"
+    raise MethodUnavailable(f"method {method!r}: unknown solver {name!r} (known: {known})")
+
+
+def making_calls(paths: Sequence[str | Path]) -> list[CallRecord]:
+    """The making phase's model calls, from make-job ledgers (JSONL); `MethodError` when missing.
+
+    Cache hits count as the answer first bought would have (a ledger entry for a hit has no
+    tokens: a make job re-run from cache is not a cost, and is not counted twice).
+    """
+    calls: list[CallRecord] = []
+    for path in paths:
+        p = Path(path)
+        if not p.is_file():
+            raise MethodError(f"make ledger {p}: no such file (the job dir's ledger.jsonl)")
+        for e in CostLedger.load(p).entries:
+            if e.cache_hit or e.error is not None:
+                continue
+            calls.append(
+                CallRecord(
+                    role=e.role,
+                    phase=f"make/{e.phase}",
+                    model=e.model,
+                    prompt_tokens=e.prompt_tokens,
+                    completion_tokens=e.completion_tokens,
+                    seconds=e.latency_s,
+                    dollars=e.dollars,
+                    cache_hit=False,
+                )
+            )
+    return calls
+
+
+@dataclass
+class ToolMethod:
+    """Answer with a library through a registered solver (see the module docstring).
+
+    Args:
+        name: the arm's label ("latm", "craft", "full_loop", "curated"...).
+        library_dir: the library the solver uses; its lock is saved with the run.
+        solver: the registered solver's name.
+        strategy: how the library was made (latm, creator, craft, loop, curated), for the report.
+        make_ledger: ledgers of the make job(s) that built the library (making cost).
+        role: the model the solver uses ("user", the cheap one, by default).
+        sampled: whether the solver samples (then the arm runs once per seed, which it gets).
+    """
+
+    name: str
+    library_dir: str | None
+    solver: str = DEFAULT_SOLVER
+    strategy: str = "curated"
+    make_ledger: Sequence[str] = field(default_factory=tuple)
+    role: str = "user"
+    sampled: bool = False
+
+    def check(self) -> None:
+        """Raise `MethodUnavailable`/`MethodError` now (before any item runs) if unusable."""
+        get_solver(self.solver, self.name)
+        if not self.library_dir or not Path(self.library_dir).is_dir():
+            raise MethodError(
+                f"method {self.name!r}: library {self.library_dir!r} is not a "
+                "directory (make one with `maker make` or `maker library add`)"
+            )
+        for p in self.make_ledger:
+            if not Path(p).is_file():
+                raise MethodError(f"method {self.name!r}: make ledger {p} does not exist")
+
+    def making(self) -> list[CallRecord]:
+        return making_calls(self.make_ledger)
+
+    def solve(self, item: Item, ctx: SolveContext) -> Attempt:
+        solver: Callable[..., ToolAnswer] = get_solver(self.solver, self.name)
+        result = solver(
+            item,
+            library_dir=str(self.library_dir),
+            client=ctx.meter.client(self.role),
+            sandbox=ctx.sandbox,
+            seed=ctx.seed,
+        )
+        return Attempt(
+            pred=result.answer,
+            output=result.output,
+            tool_calls=tuple(dict(c) for c in result.tool_calls),
+            error=result.error or (None if result.answer is not None else "no answer"),
+        )

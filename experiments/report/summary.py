@@ -1,0 +1,238 @@
+"""The numbers of a run's report, computed from its run directory (pure functions over rows).
+
+Every figure comes from ``results.jsonl`` (what each item cost as first bought, so a run
+replayed from the response cache reports the same numbers) except the "billed" section, which
+is this run's ledger: what the calls actually cost, cache hits free.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from experiments.report.stats import bootstrap_seeds, break_even, cost_per_solved, wilson
+from experiments.runs.rundir import RunDir, read_json
+from maker.llm import CostLedger
+
+ALL = "all"
+AMORTIZE_POINTS = (1, 10, 100, 1000, 10000)
+
+
+def _accuracy(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by_seed: dict[int, dict[str, bool]] = defaultdict(dict)
+    for r in rows:
+        by_seed[int(r["seed"])][f"{r['dataset']}:{r['id']}"] = bool(r["correct"])
+    n = len(rows)
+    correct = sum(bool(r["correct"]) for r in rows)
+    out: dict[str, Any] = {"n": n, "correct": correct, "seeds": sorted(by_seed)}
+    if len(by_seed) > 1:
+        mean, lo, hi = bootstrap_seeds(by_seed)
+        out.update(accuracy=mean, lo=lo, hi=hi, ci="bootstrap over seeds and items")
+        out["per_seed"] = {
+            str(s): sum(v.values()) / len(v) for s, v in sorted(by_seed.items()) if v
+        }
+    else:
+        lo, hi = wilson(correct, n)
+        out.update(accuracy=correct / n if n else 0.0, lo=lo, hi=hi, ci="Wilson")
+    mv = [r["grade"].get("math_verify") for r in rows if r["dataset"] == "math"]
+    if mv:
+        out["math_verify_accuracy"] = sum(v is True for v in mv) / len(mv)
+    return out
+
+
+def _costs(rows: Iterable[dict[str, Any]]) -> dict[str, float]:
+    rows = list(rows)
+    n = len(rows) or 1
+    return {
+        "tokens": sum(r["tokens"] for r in rows) / n,
+        "prompt_tokens": sum(r["prompt_tokens"] for r in rows) / n,
+        "completion_tokens": sum(r["completion_tokens"] for r in rows) / n,
+        "model_seconds": sum(r["model_seconds"] for r in rows) / n,
+        "wall_seconds": sum(r.get("seconds", 0.0) for r in rows) / n,
+        "dollars": sum(r["dollars"] for r in rows) / n,
+        "calls": sum(len(r["calls"]) for r in rows) / n,
+    }
+
+
+def _by_role_phase(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str, str], dict[str, float]] = {}
+    for r in rows:
+        for c in r["calls"]:
+            key = (r["method"], c["role"], c["phase"])
+            g = groups.setdefault(key, {"calls": 0, "tokens": 0, "seconds": 0.0, "dollars": 0.0})
+            g["calls"] += 1
+            g["tokens"] += c["prompt_tokens"] + c["completion_tokens"]
+            g["seconds"] += c["seconds"]
+            g["dollars"] += c["dollars"]
+    return [
+        {"method": m, "role": role, "phase": phase, **v}
+        for (m, role, phase), v in sorted(groups.items())
+    ]
+
+
+def _tools(rows: list[dict[str, Any]], library_size: int | None) -> dict[str, Any]:
+    used = [r for r in rows if r["tool_calls"]]
+    items_per_tool: dict[str, set[str]] = defaultdict(set)
+    for r in used:
+        for call in r["tool_calls"]:
+            items_per_tool[str(call.get("tool") or call.get("name") or "?")].add(
+                f"{r['seed']}:{r['dataset']}:{r['id']}"
+            )
+    reused = sorted(t for t, items in items_per_tool.items() if len(items) >= 2)
+    without = [r for r in rows if not r["tool_calls"]]
+    return {
+        "items": len(rows),
+        "items_with_tool": len(used),
+        "tool_use_rate": len(used) / len(rows) if rows else 0.0,
+        "accuracy_with_tool": (sum(r["correct"] for r in used) / len(used)) if used else None,
+        "accuracy_without_tool": (
+            sum(r["correct"] for r in without) / len(without) if without else None
+        ),
+        "tools_used": len(items_per_tool),
+        "tools_reused": len(reused),
+        "reuse_rate": len(reused) / len(items_per_tool) if items_per_tool else 0.0,
+        "library_size": library_size,
+    }
+
+
+def _billed(run: RunDir) -> dict[str, Any]:
+    if not run.ledger_file.exists():
+        return {}
+    ledger = CostLedger.load(run.ledger_file)
+    out = {}
+    for role, t in sorted(ledger.totals("role").items()):
+        out[role] = {
+            "calls": t.calls,
+            "cache_hits": t.cache_hits,
+            "errors": t.errors,
+            "tokens": t.prompt_tokens + t.completion_tokens,
+            "dollars": t.dollars,
+            "seconds": t.latency_s,
+        }
+    return out
+
+
+def summarize(run: RunDir) -> dict[str, Any]:
+    """Everything the report shows, as one JSON-ready dict (saved as ``report.json``)."""
+    config = read_json(run.config_file, {})
+    rows = list(run.rows())
+    items = [r for r in rows if r["kind"] == "item"]
+    makes = {r["method"]: r for r in rows if r["kind"] == "make"}
+    order = [
+        m["name"] for m in config.get("methods", []) if m["name"] in {r["method"] for r in items}
+    ]
+    datasets = sorted({r["dataset"] for r in items})
+    accuracy: dict[str, dict[str, Any]] = {}
+    costs: dict[str, dict[str, Any]] = {}
+    tools: dict[str, dict[str, Any]] = {}
+    for m in order:
+        mine = [r for r in items if r["method"] == m]
+        accuracy[m] = {d: _accuracy([r for r in mine if r["dataset"] == d]) for d in datasets}
+        accuracy[m][ALL] = _accuracy(mine)
+        make = makes.get(m)
+        costs[m] = {
+            "per_item": _costs(mine),
+            "making": {k: make[k] for k in ("tokens", "model_seconds", "dollars")}
+            if make
+            else None,
+        }
+        lock = read_json(run.lock_file(m))
+        size = len(lock["tools"]) if isinstance(lock, dict) and "tools" in lock else None
+        if make or size is not None or any(r["tool_calls"] for r in mine):
+            tools[m] = _tools(mine, size)
+    amortized = _amortized(order, accuracy, costs, config.get("report", {}).get("baseline"))
+    return {
+        "config": {
+            "name": config.get("name"),
+            "source": config.get("source"),
+            "unavailable": config.get("unavailable", []),
+        },
+        "methods": order,
+        "datasets": datasets,
+        "data": {
+            name: {k: v for k, v in info.items() if k != "selected"}
+            | {"selected": len(info.get("selected", []))}
+            for name, info in (read_json(run.path / "datasets.json", {}) or {}).items()
+        },
+        "accuracy": accuracy,
+        "costs": costs,
+        "by_role_phase": _by_role_phase(items),
+        "tools": tools,
+        "amortized": amortized,
+        "billed": _billed(run),
+        "budgets": read_json(run.path / "budgets.json", {}),
+        "samples": _samples(items),
+    }
+
+
+def _samples(items: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for m in sorted({r["method"] for r in items}):
+        counts = [
+            r["detail"]["samples"]
+            for r in items
+            if r["method"] == m and isinstance(r.get("detail"), dict) and "samples" in r["detail"]
+        ]
+        if counts:
+            out[m] = {
+                "mean": statistics.fmean(counts),
+                "min": min(counts),
+                "max": max(counts),
+                "histogram": dict(sorted(Counter(counts).items())),
+            }
+    return out
+
+
+def _amortized(
+    order: list[str], accuracy: Mapping[str, Any], costs: Mapping[str, Any], baseline: str | None
+) -> dict[str, Any]:
+    """Cost per solved problem against the number of problems, and break-even vs baseline."""
+    unit = (
+        "dollars"
+        if any(
+            c["per_item"]["dollars"] or (c["making"] or {}).get("dollars") for c in costs.values()
+        )
+        else "tokens"
+    )
+    out: dict[str, Any] = {
+        "unit": unit,
+        "baseline": baseline,
+        "points": list(AMORTIZE_POINTS),
+        "methods": {},
+    }
+    if baseline is not None and baseline not in costs:
+        baseline = None
+    for m in order:
+        making = (costs[m]["making"] or {}).get(unit, 0.0)
+        use = costs[m]["per_item"][unit]
+        acc = accuracy[m][ALL]["accuracy"]
+        entry = {
+            "making": making,
+            "use": use,
+            "accuracy": acc,
+            "cost_per_solved": cost_per_solved(making, use, acc, AMORTIZE_POINTS),
+        }
+        if baseline is not None and m != baseline:
+            b_use = costs[baseline]["per_item"][unit]
+            b_acc = accuracy[baseline][ALL]["accuracy"]
+            entry["break_even"] = break_even(making, use, acc, b_use, b_acc)
+        out["methods"][m] = entry
+    return out
+
+
+def dumps(summary: Mapping[str, Any]) -> str:
+    """The summary as JSON (infinities as null)."""
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and (x != x or x in (float("inf"), float("-inf"))):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(summary), indent=2, sort_keys=True)

@@ -1,0 +1,163 @@
+"""Baseline methods: reading answers, running programs in the sandbox, voting, budgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.data import Item
+from experiments.methods import (
+    Budget,
+    Meter,
+    MethodError,
+    MethodUnavailable,
+    SelfConsistencyMethod,
+    SolveContext,
+    answer_text,
+    build_method,
+    final_answer,
+    get_solver,
+    program_of,
+    run_program,
+    vote,
+)
+from maker.llm import ChatClient, ChatResponse, RoleConfig, ScriptedModel, Usage
+
+
+@pytest.mark.parametrize(
+    ("text", "dataset", "expected"),
+    [
+        ("Step 1.\nThe answer is (B).", "bbh", "(B)"),
+        ("**Answer:** 1,000", "tabmwp", "1,000"),
+        (
+            "so x = 2 and the answer is $\\boxed{2}$",
+            "math",
+            "so x = 2 and the answer is $\\boxed{2}$",
+        ),
+        ("Answer: 7\nTo answer this, I summed.", "tabmwp", "7"),
+        ("just 12", "tabmwp", "just 12"),
+        ("   ", "bbh", None),
+    ],
+)
+def test_final_answer(text, dataset, expected):
+    assert final_answer(text, dataset) == expected
+
+
+def test_answer_text():
+    assert [answer_text(v) for v in (3.0, 0.5, [1, "b"], None, True, " x ")] == [
+        "3",
+        "0.5",
+        "1 b",
+        None,
+        "True",
+        "x",
+    ]
+
+
+def test_program_of_takes_the_last_python_block_even_unclosed():
+    assert program_of("no code") is None
+    assert program_of("```python\nx = 1\n```\n```python\ny = 2").strip() == "y = 2"
+
+
+def test_programs_run_in_the_sandbox(sb):
+    assert run_program(sb, "def solution():\n    return 6 * 7\n")[0] == "42"
+    assert run_program(sb, "print('a')\nprint(3 + 4)\n")[0] == "7"
+    assert run_program(sb, "def solution():\n    print(5)\n")[0] == "5"
+    answer, error, _ = run_program(sb, "import os\nos.system('echo hi')\n")
+    assert answer is None and "program failed" in error
+    loop = "def solution():\n    while True:\n        pass\n"
+    answer, error, facts = run_program(sb, loop, timeout=0.5)
+    assert answer is None and facts["limit"] is not None
+    assert run_program(sb, "x = 1\n")[1] == "the program returned and printed nothing"
+
+
+def test_vote_majority_first_drawn_breaks_ties():
+    assert vote(["1", "2", "2", None]) == ("2", {"1": 1, "2": 2})
+    assert vote(["b", "a"]) == ("b", {"a": 1, "b": 1})
+    assert vote([None, " "]) == (None, {})
+
+
+def _item():
+    return Item("q1", "tabmwp", "What is 2 + 3?", "5", "test")
+
+
+def _sc_client(replies):
+    model = ScriptedModel([ChatResponse(r, "stop", Usage(40, 10), "cheap") for r in replies])
+    return model, {"user": ChatClient(model, RoleConfig("user", model="cheap"))}
+
+
+@pytest.mark.parametrize(("tokens", "drawn"), [(None, 4), (49, 1), (100, 2), (149, 2), (150, 3)])
+def test_self_consistency_draws_until_the_budget_is_spent(sb, tokens, drawn):
+    progs = ["```python\ndef solution():\n    return 5\n```"] * 4
+    model, clients = _sc_client(progs[:drawn])
+    method = SelfConsistencyMethod("sc", max_samples=4)
+    budget = Budget(tokens=tokens) if tokens is not None else None
+    ctx = SolveContext(meter=Meter(clients, "sc"), sandbox=sb, seed=1, budget=budget)
+    attempt = method.solve(_item(), ctx)
+    model.assert_consumed()
+    assert attempt.pred == "5" and attempt.detail["samples"] == drawn
+    assert ctx.meter.tokens == 50 * drawn
+    samples = [c.params.get("seed") for c in model.calls]
+    assert samples == [10_000 + i for i in range(drawn)]  # distinct per seed and sample
+
+
+def test_self_consistency_counts_malformed_samples_as_abstentions(sb):
+    model, clients = _sc_client(["no code", "```python\ndef solution():\n    return 4\n```"])
+    ctx = SolveContext(meter=Meter(clients, "sc"), sandbox=sb, seed=0)
+    attempt = SelfConsistencyMethod("sc", max_samples=2).solve(_item(), ctx)
+    assert attempt.pred == "4" and attempt.detail["errors"] == {"no code block in the reply": 1}
+
+
+def test_build_method_names_bad_settings():
+    with pytest.raises(MethodError, match="kind must be one of"):
+        build_method({"name": "x", "kind": "magic"})
+    with pytest.raises(MethodError, match="role must be"):
+        build_method({"name": "x", "kind": "cot", "role": "boss"})
+    with pytest.raises(MethodError, match=r"method 'x' \(pot\).*temprature"):
+        build_method({"name": "x", "kind": "pot", "temprature": 0.2})
+    assert build_method({"name": "x", "kind": "cot", "temperature": 0.5}).sampled
+
+
+def test_tool_arms_need_a_solver():
+    with pytest.raises(MethodUnavailable, match="maker.use"):
+        get_solver("maker.use", "latm")
+    with pytest.raises(MethodUnavailable, match="unknown solver 'nope'"):
+        get_solver("nope", "latm")
+
+
+def test_meter_keeps_what_a_cached_answer_first_cost(tmp_path):
+    from maker.llm import ResponseCache
+    from maker.llm.prices import Price, PriceTable
+
+    slow = ChatResponse("hi", "stop", Usage(100, 20), "m", latency_s=2.5)
+    model = ScriptedModel([slow])
+    prices = PriceTable("t", {"m": Price(1.0, 2.0)})
+    with ResponseCache(tmp_path / "c") as cache:
+        client = ChatClient(model, RoleConfig("user", model="m"), cache=cache, prices=prices)
+        first, again = Meter({"user": client}, "p"), Meter({"user": client}, "p")
+        first.ask("user", [{"role": "user", "content": "x"}], phase="answer", temperature=0)
+        again.ask("user", [{"role": "user", "content": "x"}], phase="answer", temperature=0)
+    (a,), (b,) = first.calls, again.calls
+    assert (a.cache_hit, b.cache_hit) == (False, True)
+    assert a.seconds == b.seconds == 2.5 and a.tokens == b.tokens == 120
+    assert a.dollars == b.dollars == pytest.approx((100 * 1 + 20 * 2) / 1e6)
+    assert a.phase == "p/answer"
+    assert client.ledger.total().dollars == pytest.approx(a.dollars)  # the hit billed nothing
+    with pytest.raises(MethodError, match="no model client for role 'maker'"):
+        first.ask("maker", [], phase="x")
+
+
+def test_self_consistency_can_match_seconds(sb):
+    replies = [
+        ChatResponse(
+            "```python\ndef solution():\n    return 5\n```",
+            "stop",
+            Usage(1, 1),
+            "cheap",
+            latency_s=1.0,
+        )
+    ] * 2
+    model = ScriptedModel(replies)
+    clients = {"user": ChatClient(model, RoleConfig("user", model="cheap"))}
+    ctx = SolveContext(meter=Meter(clients, "sc"), sandbox=sb, budget=Budget(seconds=2.5))
+    attempt = SelfConsistencyMethod("sc", max_samples=8).solve(_item(), ctx)
+    assert attempt.detail["samples"] == 2 and ctx.meter.seconds == 2.0

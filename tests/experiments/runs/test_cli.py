@@ -1,0 +1,172 @@
+"""`maker experiment run|report` end to end over the wire (a local fake OpenAI-compatible
+server), resume and cached re-runs through the CLI, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from experiments.cli import experiment
+from experiments.runs import load_config, shipped_config
+from maker.llm import FakeOpenAIServer
+
+from . import world
+
+ROOT = Path(__file__).resolve().parents[3]
+TABMWP = world.FIXTURES / "tabmwp"
+
+
+def _config(tmp: Path, base_url: str = "http://127.0.0.1:9/v1", extra: str = "") -> Path:
+    cfg = tmp / "exp.toml"
+    cfg.write_text(
+        f"""name = "cli"
+[llm]
+cache_dir = "{tmp / "cache"}"
+[llm.user]
+base_url = "{base_url}"
+model = "fake-cheap"
+api_key = "x"
+[data.tabmwp]
+path = ""
+limit = 2
+[[methods]]
+name = "cheap_cot"
+kind = "cot"
+{extra}"""
+    )
+    return cfg
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(experiment, [str(a) for a in args])
+
+
+def test_run_and_report_over_the_wire_then_resume_and_replay_from_cache(tmp_path):
+    golds = {it.question: it.gold for it in world.items() if it.dataset == "tabmwp"}
+
+    def answer(body):
+        text = body["messages"][-1]["content"]
+        gold = next(g for q, g in golds.items() if q in text)
+        return f"Let me think.\nAnswer: {gold}"
+
+    with FakeOpenAIServer(answer) as server:
+        cfg = _config(tmp_path, server.base_url)
+        args = ("run", cfg, "--data", f"tabmwp={TABMWP}", "--no-progress")
+        first = _invoke(*args, "--out", tmp_path / "run", "--jobs", "2")
+        assert first.exit_code == 0, first.output
+        assert "ran 2 item(s), 0 already done" in first.stdout
+        assert server.stats().completions == 2
+        again = _invoke(*args, "--out", tmp_path / "run")
+        assert "ran 0 item(s), 2 already done" in again.stdout
+        replay = _invoke(*args, "--out", tmp_path / "replay")
+        assert "ran 2 item(s)" in replay.stdout
+        assert server.stats().completions == 2  # the new run dir was served from the cache
+    report = _invoke("report", tmp_path / "run")
+    assert report.exit_code == 0, report.output
+    assert "| cheap_cot | 100.0 [34.2, 100.0] (n=2) | 100.0 [34.2, 100.0] (n=2) |" in report.stdout
+    replayed = _invoke("report", tmp_path / "replay")
+    first_json = json.loads((tmp_path / "run" / "report.json").read_text())
+    replay_json = json.loads((tmp_path / "replay" / "report.json").read_text())
+    assert replayed.exit_code == 0
+    assert replay_json["accuracy"] == first_json["accuracy"]
+    assert replay_json["costs"]["cheap_cot"]["per_item"]["tokens"] > 0
+    assert (
+        replay_json["costs"]["cheap_cot"]["per_item"]["tokens"]
+        == first_json["costs"]["cheap_cot"]["per_item"]["tokens"]
+    )
+    assert replay_json["billed"]["user"]["cache_hits"] == 2
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["data"]["tabmwp"]["path"] == str(TABMWP)
+    assert config["llm"]["user"]["model"] == "fake-cheap" and "api_key" not in str(config)
+
+
+def _one_line_error(result, code: int = 2) -> str:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_a_dataset_without_a_path_is_named(tmp_path):
+    line = _one_line_error(_invoke("run", _config(tmp_path), "--out", tmp_path / "o"))
+    assert "data.tabmwp has no path; give --data tabmwp=PATH" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_flags_and_paths_are_usage_errors(tmp_path):
+    cfg = _config(tmp_path)
+    bad = _invoke("run", cfg, "--out", tmp_path / "o", "--data", "tabmwp")
+    assert bad.exit_code == 2 and "is not NAME=PATH" in bad.output
+    line = _one_line_error(
+        _invoke("run", cfg, "--out", tmp_path / "o", "--data", f"tabmwp={tmp_path}/nowhere")
+    )
+    assert "nowhere" in line and "no such file" in line
+    line = _one_line_error(_invoke("run", tmp_path / "missing.toml", "--out", tmp_path / "o"))
+    assert "missing.toml: no such config file" in line
+    line = _one_line_error(_invoke("report", tmp_path))
+    assert "not a run directory" in line
+
+
+def test_a_tool_arm_without_its_solver_stops_before_any_model_call(tmp_path):
+    lib, _ = world.curated_library(tmp_path)
+    extra = f'[[methods]]\nname = "latm"\nkind = "tools"\nlibrary = "{lib}"\n'
+    cfg = _config(tmp_path, extra=extra)
+    line = _one_line_error(
+        _invoke("run", cfg, "--out", tmp_path / "o", "--data", f"tabmwp={TABMWP}")
+    )
+    assert "method 'latm'" in line and "maker.use" in line
+
+
+def test_shipped_configs_are_valid(tmp_path):
+    paths = {"bbh": "b", "tabmwp": "t", "math": "m"}
+    small = load_config(shipped_config("small"), paths)
+    names = [m["name"] for m in small.methods]
+    assert names == ["cheap_pot", "strong_pot", "latm", "full_loop", "cheap_pot_sc"]
+    specs = {d.name: d for d in small.data}
+    assert specs["bbh"].per_task == 30 and len(specs["bbh"].tasks) == 5
+    assert specs["tabmwp"].limit == 100 and specs["math"].limit == 100
+    assert small.method_seeds(small.methods[-1]) == (0, 1, 2)
+    full = load_config(shipped_config("full"), paths)
+    assert {"curated", "craft", "creator", "latm", "full_loop"} <= {m["name"] for m in full.methods}
+    line = _one_line_error(_invoke("run", "small", "--out", tmp_path / "o"))
+    assert "has no path" in line
+
+
+def test_the_experiment_group_is_registered_for_maker():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    target = project["project"]["entry-points"]["maker.commands"]["experiment"]
+    assert EntryPoint("experiment", target, "maker.commands").load() is experiment
+
+
+def test_tasks_writes_the_making_split_only(tmp_path):
+    from maker.tasks import load_tasks
+
+    cfg = (
+        _config(tmp_path)
+        .read_text()
+        .replace(
+            '[data.tabmwp]\npath = ""\nlimit = 2', f'[data.bbh]\npath = "{world.FIXTURES / "bbh"}"'
+        )
+    )
+    (tmp_path / "t.toml").write_text(cfg)
+    result = _invoke("tasks", tmp_path / "t.toml", "--out", tmp_path / "making.jsonl")
+    assert result.exit_code == 0, result.output
+    assert "wrote 7 making task(s)" in result.stdout
+    tasks, errors = load_tasks(tmp_path / "making.jsonl")
+    assert (
+        errors == [] and len(tasks) == 7 and all(t.split in ("train", "validation") for t in tasks)
+    )
+    assert {t.type for t in tasks} >= {"bbh:word_sorting", "bbh:dyck_languages"}
+    no_making = _invoke(
+        "tasks",
+        _config(tmp_path),
+        "--data",
+        f"tabmwp={TABMWP / 'problems_test1k.json'}",
+        "--out",
+        tmp_path / "none.jsonl",
+    )
+    assert "no making items" in _one_line_error(no_making)

@@ -1,0 +1,100 @@
+"""Resume after a kill: finished items are skipped, a half-written line is dropped, nothing is
+asked twice; a run dir of another config is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.runs import RunDir, RunDirError, parse_config, run_experiment
+from maker.llm import ModelCallError, ScriptedModel
+
+from . import world
+
+
+def _config():
+    data = world.config_data()
+    data["methods"] = [m for m in data["methods"] if m["name"] in ("cheap_pot", "strong_pot")]
+    return parse_config(data, "resume.toml")
+
+
+def _cheap_pot_rules(its):
+    return world.cheap_rules(its, tools=False, only=("cheap_pot",))
+
+
+def test_a_killed_run_resumes_without_redoing_or_asking_again(sb, tmp_path):
+    its = world.items()
+    cfg = _config()
+    pot_rules = _cheap_pot_rules(its)
+    assert len(pot_rules) == 7
+    # first run: three items answered, then the endpoint goes down
+    cheap = ScriptedModel([*pot_rules[:3], ModelCallError("endpoint down", attempts=3)])
+    strong = ScriptedModel([])
+    with pytest.raises(ModelCallError):
+        run_experiment(cfg, tmp_path / "run", clients=world.clients(cheap, strong), sandbox=sb)
+    run = RunDir(tmp_path / "run")
+    assert [r["id"] for r in run.rows()] == [it.id for it in its[:3]]
+    with run.results_file.open("a") as f:  # killed while writing the next line
+        f.write('{"kind": "item", "method": "cheap_')
+    # second run (3 items at a time): only what is left is asked for
+    cheap = ScriptedModel(pot_rules[3:])
+    strong = ScriptedModel(world.strong_rules(its))
+    summary = run_experiment(
+        cfg, tmp_path / "run", clients=world.clients(cheap, strong), sandbox=sb, jobs=3
+    )
+    cheap.assert_consumed()
+    strong.assert_consumed()
+    assert (summary.ran, summary.skipped) == (4 + 7, 3)
+    rows = list(run.rows())
+    keys = [(r["method"], r["id"]) for r in rows]
+    assert len(keys) == len(set(keys)) == 14
+    assert sum(r["correct"] for r in rows if r["method"] == "cheap_pot") == 4
+    # a third run has nothing to do
+    again = run_experiment(
+        cfg,
+        tmp_path / "run",
+        clients=world.clients(ScriptedModel([]), ScriptedModel([])),
+        sandbox=sb,
+    )
+    assert (again.ran, again.skipped) == (0, 14)
+
+
+def test_a_run_dir_of_another_config_is_refused(sb, tmp_path):
+    its = world.items()
+    cfg = _config()
+    cheap = ScriptedModel(_cheap_pot_rules(its))
+    strong = ScriptedModel(world.strong_rules(its))
+    run_experiment(cfg, tmp_path / "run", clients=world.clients(cheap, strong), sandbox=sb)
+    data = world.config_data()
+    data["methods"] = [m for m in data["methods"] if m["name"] == "cot"]
+    data["report"] = {}
+    other = parse_config(data, "other.toml")
+    with pytest.raises(RunDirError, match="different config"):
+        run_experiment(
+            other,
+            tmp_path / "run",
+            clients=world.clients(ScriptedModel([]), ScriptedModel([])),
+            sandbox=sb,
+        )
+    assert len(list(RunDir(tmp_path / "run").rows())) == 14
+
+
+def test_with_parallel_items_a_failure_keeps_the_finished_rows(sb, tmp_path):
+    its = world.items()
+    data = world.config_data()
+    data["methods"] = [m for m in data["methods"] if m["name"] == "cot"]
+    data["report"] = {}
+    cfg = parse_config(data, "par.toml")
+    rules = world.cheap_rules(its, tools=False, only=("cot",))
+    # the last item submitted fails: every other item has started by then (FIFO pool)
+    cheap = ScriptedModel([*rules[:6], ModelCallError("down")])
+    with pytest.raises(ModelCallError):
+        run_experiment(
+            cfg,
+            tmp_path / "run",
+            clients=world.clients(cheap, ScriptedModel([])),
+            sandbox=sb,
+            jobs=4,
+        )
+    rows = list(RunDir(tmp_path / "run").rows())
+    assert len(rows) == 6 and all(r["correct"] for r in rows)
+    assert its[6].id not in {r["id"] for r in rows}

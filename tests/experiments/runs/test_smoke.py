@@ -1,0 +1,180 @@
+"""A whole experiment with scripted models: every baseline and a tool arm over fixture items of
+each dataset, graded, reported; the report's numbers against hand-computed ones (world.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from experiments.report import wilson, write_report
+from experiments.runs import RunDir, parse_config, run_experiment
+from maker.llm import CostLedger, ResponseCache, ScriptedModel
+
+from . import world
+
+CHEAP_IN, CHEAP_OUT, STRONG_IN, STRONG_OUT = 1e-6, 2e-6, 10e-6, 20e-6
+
+
+@pytest.fixture(scope="module")
+def its():
+    return world.items()
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory, sb, its):
+    """One full run (with a response cache) and its report."""
+    tmp = tmp_path_factory.mktemp("smoke")
+    lib, make_ledger = world.curated_library(tmp)
+    cfg = parse_config(world.config_data(lib, make_ledger), "smoke.toml")
+    cheap = ScriptedModel(world.cheap_rules(its, tools=True))
+    strong = ScriptedModel(world.strong_rules(its))
+    cache = ResponseCache(tmp / "cache")
+    ledger = CostLedger(tmp / "run" / "ledger.jsonl")
+    summary = run_experiment(
+        cfg,
+        tmp / "run",
+        clients=world.clients(cheap, strong, ledger=ledger, cache=cache),
+        sandbox=sb,
+    )
+    cheap.assert_consumed()
+    strong.assert_consumed()
+    report = write_report(tmp / "run")
+    return {
+        "tmp": tmp,
+        "cfg": cfg,
+        "summary": summary,
+        "report": report,
+        "cache": cache,
+        "calls": len(cheap.calls) + len(strong.calls),
+    }
+
+
+def test_every_item_of_every_method_and_seed_is_one_results_line(smoke, its):
+    assert len(its) == 7 and {i.dataset for i in its} == {"bbh", "tabmwp", "math"}
+    rows = list(RunDir(smoke["tmp"] / "run").rows())
+    items = [r for r in rows if r["kind"] == "item"]
+    # direct, cot, cheap_pot, strong_pot, curated: one seed; sc: three
+    assert len(items) == 7 * 5 + 7 * 3 == smoke["summary"].ran
+    assert [r["method"] for r in rows if r["kind"] == "make"] == ["curated"]
+    assert smoke["calls"] == 7 * 5 + 7 * 3 * 3
+
+
+def test_accuracy_matches_the_script(smoke):
+    acc = smoke["report"]["accuracy"]
+    expected = {"direct": 3, "cot": 7, "cheap_pot": 4, "strong_pot": 7, "curated": 5}
+    for method, correct in expected.items():
+        a = acc[method]["all"]
+        assert (a["n"], a["correct"]) == (7, correct), method
+        assert a["accuracy"] == pytest.approx(correct / 7)
+        assert (a["lo"], a["hi"]) == pytest.approx(wilson(correct, 7))
+        assert a["ci"] == "Wilson"
+    assert acc["direct"]["bbh"]["correct"] == 3 and acc["direct"]["math"]["correct"] == 0
+    assert acc["cheap_pot"]["bbh"]["correct"] == 0 and acc["cheap_pot"]["tabmwp"]["correct"] == 2
+    sc = acc["sc"]["all"]
+    assert sc["seeds"] == [0, 1, 2] and sc["ci"].startswith("bootstrap")
+    assert sc["per_seed"] == pytest.approx({"0": 1.0, "1": 5 / 7, "2": 1.0})
+    assert sc["accuracy"] == pytest.approx(19 / 21)
+    assert sc["lo"] < sc["accuracy"] <= sc["hi"] <= 1.0
+    assert acc["sc"]["math"]["per_seed"] == pytest.approx({"0": 1.0, "1": 0.0, "2": 1.0})
+    assert acc["strong_pot"]["math"]["math_verify_accuracy"] == 1.0
+
+
+def test_failures_are_recorded_with_their_reason(smoke):
+    rows = {
+        (r["method"], r["id"]): r
+        for r in RunDir(smoke["tmp"] / "run").rows()
+        if r["kind"] == "item"
+    }
+    dyck = rows[("cheap_pot", "dyck_languages:12")]
+    assert dyck["answer"] is None and dyck["error"] == "no code block in the reply"
+    logic = rows[("cheap_pot", "logical_deduction_three_objects:10")]
+    assert logic["answer"] is None and "ZeroDivisionError" in logic["error"]
+
+
+def test_costs_per_item_role_and_phase(smoke):
+    costs = smoke["report"]["costs"]
+    per = {m: c["per_item"] for m, c in costs.items()}
+    assert {m: per[m]["tokens"] for m in per} == pytest.approx(
+        {"direct": 22, "cot": 50, "cheap_pot": 50, "strong_pot": 150, "curated": 35, "sc": 150}
+    )
+    assert per["strong_pot"]["dollars"] == pytest.approx(100 * STRONG_IN + 50 * STRONG_OUT)
+    assert per["sc"]["dollars"] == pytest.approx(3 * (40 * CHEAP_IN + 10 * CHEAP_OUT))
+    assert per["sc"]["calls"] == 3
+    assert costs["curated"]["making"]["tokens"] == 700
+    assert costs["curated"]["making"]["dollars"] == pytest.approx(500 * 10e-6 + 200 * 20e-6)
+    groups = {(g["method"], g["role"], g["phase"]): g for g in smoke["report"]["by_role_phase"]}
+    assert groups[("strong_pot", "maker", "strong_pot/program")]["tokens"] == 7 * 150
+    assert groups[("sc", "user", "sc/program")]["calls"] == 7 * 3 * 3
+    assert groups[("curated", "user", "use")]["tokens"] == 7 * 35
+    billed = smoke["report"]["billed"]
+    assert billed["user"]["calls"] == 7 * 4 + 7 * 9 and billed["user"]["cache_hits"] == 0
+    assert billed["maker"]["tokens"] == 7 * 150
+
+
+def test_self_consistency_spends_the_matched_budget(smoke):
+    rep = smoke["report"]
+    assert rep["samples"]["sc"] == {"mean": 3, "min": 3, "max": 3, "histogram": {3: 3 * 7}}
+    for ds in ("bbh", "tabmwp", "math"):
+        b = rep["budgets"][f"sc/{ds}"]
+        assert b["reference"] == "strong_pot" and b["tokens"] == 150 and b["seconds"] is None
+
+
+def test_break_even_and_tool_use(smoke):
+    am = smoke["report"]["amortized"]
+    assert am["unit"] == "dollars" and am["baseline"] == "cheap_pot"
+    cur = am["methods"]["curated"]
+    making, use = 0.009, 30 * CHEAP_IN + 5 * CHEAP_OUT
+    base_per_solved = (40 * CHEAP_IN + 10 * CHEAP_OUT) / (4 / 7)
+    assert cur["break_even"] == pytest.approx(making / ((5 / 7) * base_per_solved - use))
+    assert cur["break_even"] == pytest.approx(257.142857, rel=1e-6)
+    assert cur["cost_per_solved"][0] == pytest.approx((making + use) / (5 / 7))
+    assert am["methods"]["strong_pot"]["break_even"] is None  # dearer per solved, forever
+    assert am["methods"]["cot"]["break_even"] == 0.0  # cheaper per solved from the start
+    tools = smoke["report"]["tools"]["curated"]
+    assert tools["library_size"] == 2
+    assert (tools["items_with_tool"], tools["items"]) == (5, 7)
+    assert tools["accuracy_with_tool"] == 1.0 and tools["accuracy_without_tool"] == 0.0
+    assert (tools["tools_used"], tools["tools_reused"]) == (2, 1)
+    lock = json.loads((smoke["tmp"] / "run" / "locks" / "curated.json").read_text())
+    assert sorted(lock["tools"]) == ["lookup@1", "sort_words@1"]
+
+
+def test_report_files_show_the_numbers(smoke):
+    run = smoke["tmp"] / "run"
+    md = (run / "report.md").read_text()
+    for name in ("accuracy.png", "cost.png", "amortized.png"):
+        data = (run / "plots" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    labels = smoke["report"]["plot_labels"]
+    assert "42.9" in labels["accuracy"] and "90.5" in labels["accuracy"]  # direct 3/7, sc 19/21
+    for text in labels["accuracy"] + labels["cost"] + labels["amortized"]:
+        assert text in md, text
+    assert "| direct | 100.0 [" in md  # direct on BIG-Bench: 3/3
+    assert "257 problems" in md
+    assert "| math | 2 | 16 | 4 | no | MATH-500 split in two" in md
+    assert json.loads((run / "report.json").read_text())["accuracy"]["cot"]["all"]["correct"] == 7
+    for f in ("config.json", "datasets.json", "budgets.json", "ledger.jsonl", "results.jsonl"):
+        assert (run / f).is_file(), f
+    ds = json.loads((run / "datasets.json").read_text())
+    assert ds["math"]["comparable"] is False and len(ds["math"]["selected"]) == 2
+
+
+def test_a_cached_rerun_makes_no_model_calls_and_reports_the_same(smoke, sb, tmp_path):
+    cfg = smoke["cfg"]
+    empty_cheap, empty_strong = ScriptedModel([]), ScriptedModel([])  # any call would fail
+    ledger = CostLedger(tmp_path / "again" / "ledger.jsonl")
+    clients = world.clients(empty_cheap, empty_strong, ledger=ledger, cache=smoke["cache"])
+    run_experiment(cfg, tmp_path / "again", clients=clients, sandbox=sb)
+    assert empty_cheap.calls == [] and empty_strong.calls == []
+    again = write_report(tmp_path / "again")
+    first = smoke["report"]
+    for key in ("accuracy", "amortized", "tools", "samples", "by_role_phase"):
+        assert again[key] == first[key], key
+    for m, c in first["costs"].items():
+        strip = {k: v for k, v in c["per_item"].items() if k != "wall_seconds"}
+        assert {
+            k: v for k, v in again["costs"][m]["per_item"].items() if k != "wall_seconds"
+        } == strip
+    assert again["billed"]["user"]["cache_hits"] == again["billed"]["user"]["calls"] > 0
+    assert again["billed"]["user"]["tokens"] == 0 and again["billed"]["user"]["dollars"] == 0
