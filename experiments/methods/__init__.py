@@ -30,6 +30,7 @@ from experiments.methods.program import (
 )
 from experiments.methods.prompting import PromptMethod, final_answer
 from experiments.methods.tools import (
+    DEFAULT_SOLVER,
     MethodUnavailable,
     ToolAnswer,
     ToolMethod,
@@ -38,6 +39,9 @@ from experiments.methods.tools import (
     making_calls,
     register_solver,
 )
+from experiments.methods.use_solver import solve_with_maker_use
+
+register_solver(DEFAULT_SOLVER, solve_with_maker_use)
 
 ROLES = ("user", "maker")
 

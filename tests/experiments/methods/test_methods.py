@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from experiments.data import Item
@@ -117,11 +119,38 @@ def test_build_method_names_bad_settings():
     assert build_method({"name": "x", "kind": "cot", "temperature": 0.5}).sampled
 
 
-def test_tool_arms_need_a_solver():
-    with pytest.raises(MethodUnavailable, match="maker.use"):
-        get_solver("maker.use", "latm")
+def test_tool_arms_use_maker_use_and_name_unknown_solvers():
+    from experiments.methods.use_solver import solve_with_maker_use
+
+    assert get_solver("maker.use", "latm") is solve_with_maker_use
     with pytest.raises(MethodUnavailable, match="unknown solver 'nope'"):
         get_solver("nope", "latm")
+
+
+GCD_TOOL = (
+    "def gcd(a: int, b: int) -> int:\n"
+    '    """Greatest common divisor of two integers."""\n'
+    "    while b:\n"
+    "        a, b = b, a % b\n"
+    "    return abs(a)\n"
+)
+
+
+def test_a_tool_arm_solves_through_maker_use_without_seeing_gold(sb, tmp_path):
+    from library import Library, NewTool
+
+    with Library.open(tmp_path / "lib") as lib:
+        assert lib.publish(NewTool("gcd", GCD_TOOL)).ok
+    call = '{"kind": "call", "tool": "gcd", "arguments": {"a": 12, "b": 18}}'
+    model = ScriptedModel([ChatResponse(call, "stop", Usage(30, 12), "cheap")])
+    clients = {"user": ChatClient(model, RoleConfig("user", model="cheap"))}
+    item = Item("g1", "tabmwp", "What is the greatest common divisor of 12 and 18?", "6", "test")
+    method = build_method({"name": "curated", "kind": "tools", "library": str(tmp_path / "lib")})
+    attempt = method.solve(item, SolveContext(meter=Meter(clients, "curated"), sandbox=sb, seed=0))
+    assert attempt.pred == "6" and attempt.error is None
+    assert [c["tool"] for c in attempt.tool_calls] == ["gcd@1"]
+    prompt = "\n".join(m["content"] for m in model.calls[0].messages)
+    assert "gcd(a: int, b: int)" in prompt and not re.search(r"\b6\b", prompt)  # no gold
 
 
 def test_meter_keeps_what_a_cached_answer_first_cost(tmp_path):

@@ -1,0 +1,48 @@
+"""The `maker.use` tool user as the solver of the experiments' tool arms.
+
+Each item goes to `maker.use.Solver` with the arm's library opened read-only (evaluation never
+changes the library it measures; nothing is recorded), the run's sandbox and the arm's client
+(the cheap ``user`` role by default). The gold answer stays with the experiment's grader: the
+solver gets the task without it. Tool calls are the ones that ran in the sandbox.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any
+
+from experiments.data import Item
+from experiments.methods.tools import ToolAnswer
+from library import Library
+from maker.llm import ChatClient
+from maker.use import Solver, SolveSettings
+from sandbox import Sandbox
+
+_OPEN = threading.local()  # one read-only connection per thread and library (SQLite's rule)
+
+
+def _library(path: str) -> Library:
+    libraries: dict[str, Library] = _OPEN.__dict__.setdefault("libraries", {})
+    if path not in libraries:
+        libraries[path] = Library.open(path, read_only=True)
+    return libraries[path]
+
+
+def solve_with_maker_use(
+    item: Item, *, library_dir: str, client: ChatClient, sandbox: Sandbox, seed: int
+) -> ToolAnswer:
+    """Solve ``item`` with the library's tools through `maker.use.Solver` (``seed`` unused: the
+    solver is deterministic at the client's sampling settings)."""
+    del seed
+    task = dataclasses.replace(item.to_task(), answer=None)
+    solver = Solver(_library(library_dir), client, sandbox=sandbox,
+                    settings=SolveSettings(record=False))
+    solution = solver.solve(task)
+    answer: Any = solution.answer
+    return ToolAnswer(
+        answer=None if answer is None else str(answer),
+        tool_calls=tuple({"tool": ref} for ref in solution.tools_used),
+        output=str(solution.state.get("reply") or solution.state.get("last_reply") or ""),
+        error=None if answer is not None else str(solution.state.get("reason") or "no answer"),
+    )
