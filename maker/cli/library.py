@@ -75,11 +75,24 @@ def _require(directory: Path) -> None:
 
 
 @contextmanager
+def _damage_is_one_line(directory: Path) -> Iterator[None]:
+    """SQLite finding damage mid-command (past the checks at open) as a one-line error."""
+    import sqlite3
+
+    from library.store.sqlite import db_path, unusable
+
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise unusable(db_path(directory), str(exc)) from None
+
+
+@contextmanager
 def _view(directory: Path, lock: Path | None = None) -> Iterator[LibraryView]:
     from library.api import open_library
 
     _require(directory)
-    with open_library(directory, lock=lock) as view:
+    with _damage_is_one_line(directory), open_library(directory, lock=lock) as view:
         yield view
 
 
@@ -89,7 +102,7 @@ def _writable(directory: Path, *, create: bool = False) -> Iterator[Library]:
 
     if not create:
         _require(directory)
-    with Library.open(directory) as lib:
+    with _damage_is_one_line(directory), Library.open(directory) as lib:
         yield lib
 
 
@@ -360,7 +373,8 @@ def serve_mcp_cmd(lock: Path | None, library_dir: Path) -> None:
     from library.mcp_server import serve
 
     _require(library_dir)
-    serve(library_dir, lock=lock)
+    with _damage_is_one_line(library_dir):
+        serve(library_dir, lock=lock)
 
 
 @library.command("add")

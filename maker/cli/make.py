@@ -92,6 +92,13 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
         get_strategy(strategy)
     except StrategyUnavailable as exc:
         _fail(str(exc))
+    from library.errors import LibraryError
+    from library.store.sqlite import check_library
+
+    try:  # a damaged library is said before any work starts, and left unchanged
+        check_library(library_dir)
+    except LibraryError as exc:
+        _fail(str(exc))
     from maker.jobs import JobDir, default_job_dir, default_units, freeze_startup_objects, run_job
     from maker.jobs.report import render_report
     from maker.llm import CostLedger, ResponseCache, make_client
