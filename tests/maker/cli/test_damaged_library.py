@@ -56,12 +56,26 @@ def commands(lib: Path, tmp: Path) -> dict[str, list[str]]:
         "retire": ["library", "retire", "mul", "--reason", "x", *common],
         "add": ["library", "add", str(tool), *common],
         "call": ["library", "call", "mul", "--args", '{"a": 2, "b": 3}', *common],
-        "call-record": ["library", "call", "mul", "--args", '{"a": 2, "b": 3}', "--record",
-                        *common],
+        "call-record": [
+            "library",
+            "call",
+            "mul",
+            "--args",
+            '{"a": 2, "b": 3}',
+            "--record",
+            *common,
+        ],
         "serve-mcp": ["library", "serve-mcp", *common],
-        "make": ["make", str(Path(__file__).parents[3] / "maker/data/example_tasks.jsonl"),
-                 "--maker-model", "m", "--maker-base-url", "http://127.0.0.1:9/v1",
-                 "--no-progress", *common],
+        "make": [
+            "make",
+            str(Path(__file__).parents[3] / "maker/data/example_tasks.jsonl"),
+            "--maker-model",
+            "m",
+            "--maker-base-url",
+            "http://127.0.0.1:9/v1",
+            "--no-progress",
+            *common,
+        ],
     }
 
 
@@ -70,14 +84,18 @@ def digest(lib: Path) -> tuple[str, list[str]]:
     may leave an empty write-ahead log and its index behind (nothing written to either)."""
     wal = lib / "library.sqlite-wal"
     assert not wal.exists() or wal.stat().st_size == 0
-    return (hashlib.sha256((lib / "library.sqlite").read_bytes()).hexdigest(),
-            sorted(str(p.relative_to(lib)) for p in lib.rglob("*")
-                   if p.name not in ("library.sqlite-wal", "library.sqlite-shm")))
+    return (
+        hashlib.sha256((lib / "library.sqlite").read_bytes()).hexdigest(),
+        sorted(
+            str(p.relative_to(lib))
+            for p in lib.rglob("*")
+            if p.name not in ("library.sqlite-wal", "library.sqlite-shm")
+        ),
+    )
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
-def test_every_command_refuses_a_damaged_library_in_one_line(tmp_path: Path,
-                                                             damage: str) -> None:
+def test_every_command_refuses_a_damaged_library_in_one_line(tmp_path: Path, damage: str) -> None:
     lib = damaged_library(tmp_path, damage)
     before = digest(lib)
     for name, args in commands(lib, tmp_path).items():
