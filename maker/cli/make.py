@@ -99,7 +99,15 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
         check_library(library_dir)
     except LibraryError as exc:
         _fail(str(exc))
-    from maker.jobs import JobDir, default_job_dir, default_units, freeze_startup_objects, run_job
+    from maker.jobs import (
+        JobBusy,
+        JobDir,
+        JobError,
+        default_job_dir,
+        default_units,
+        freeze_startup_objects,
+        run_job,
+    )
     from maker.jobs.report import render_report
     from maker.llm import CostLedger, ResponseCache, make_client
     from maker.make import Options
@@ -112,13 +120,19 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     job.path.mkdir(parents=True, exist_ok=True)
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)
-    with Sandbox(workers=2) as sb:
-        freeze_startup_objects()
-        report = run_job(tasks, strategy, library_dir=library_dir, job_dir=job.path,
-                         client=client, sandbox=sb,
-                         concurrency=units_in_flight or default_units(config.maker.concurrency),
-                         progress=not no_progress, task_errors=errors,
-                         options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
+    try:
+        with job.hold(), Sandbox(workers=2) as sb:  # one run per job dir, said at once
+            freeze_startup_objects()
+            report = run_job(
+                tasks, strategy, library_dir=library_dir, job_dir=job.path, client=client,
+                sandbox=sb, concurrency=units_in_flight or default_units(config.maker.concurrency),
+                progress=not no_progress, task_errors=errors,
+                options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
+    except JobBusy as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except JobError as exc:
+        _fail(str(exc))
     render_report(report, Console())
     click.echo(f"report: {job.report_file}")
     if report.stopped:
