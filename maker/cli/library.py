@@ -359,9 +359,47 @@ def retire_cmd(ref: str, reason: str, library_dir: Path) -> None:
     click.echo(f"retired {', '.join(r.ref for r in changed) or 'nothing'}")
 
 
+@library.command("lock")
+@click.argument("lock_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@library_option
+def lock_cmd(lock_file: Path, force: bool, library_dir: Path) -> None:
+    """Write a lock file pinning every active tool's current version (with its content hash):
+    `serve-mcp --lock FILE` then serves exactly those versions, whatever is published later.
+
+    \b
+    Example:
+      maker library lock tools.lock.json --library my-lib
+      maker library serve-mcp --lock tools.lock.json --library my-lib
+    """
+    from library.errors import LibraryError
+
+    if lock_file.exists() and not force:
+        raise LibraryError(f"lock file {lock_file} already exists: pass --force to replace it")
+    with _view(library_dir) as view:
+        lock = view.snapshot()
+    tmp = lock_file.with_name(lock_file.name + ".tmp")
+    try:
+        tmp.write_text(lock.to_json() + "\n", encoding="utf-8")
+        tmp.replace(lock_file)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LibraryError(f"cannot write lock file {lock_file}: {exc.strerror or exc}") from None
+    count = len(lock.entries)
+    click.echo(f"locked {count} {_plural(count, 'tool')} (digest {lock.digest[:12]}) in "
+               f"{lock_file}; serve exactly these with: maker library serve-mcp --lock "
+               f"{lock_file} --library {library_dir}")
+
+
+def _plural(n: int, word: str) -> str:
+    """`word` for one, `word` + s otherwise (1 tool, 2 tools, 0 tools)."""
+    return word if n == 1 else f"{word}s"
+
+
 @library.command("serve-mcp")
 @click.option("--lock", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Serve exactly the tools of this lock file (a snapshot).")
+              help="Serve exactly the tools of this lock file (written by `maker library "
+                   "lock`).")
 @library_option
 def serve_mcp_cmd(lock: Path | None, library_dir: Path) -> None:
     """Serve the active tools over MCP (stdio); each call runs in the sandbox.

@@ -66,6 +66,7 @@ def commands(lib: Path, tmp: Path) -> dict[str, list[str]]:
             *common,
         ],
         "serve-mcp": ["library", "serve-mcp", *common],
+        "lock": ["library", "lock", str(tmp / "tools.lock.json"), *common],
         "make": [
             "make",
             str(Path(__file__).parents[3] / "maker/data/example_tasks.jsonl"),
