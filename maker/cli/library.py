@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from maker.cli.common import json_kwargs
+from maker.cli.common import json_kwargs, plural
 
 if TYPE_CHECKING:
     from library import Library, ToolRecord
@@ -128,6 +128,20 @@ def _signature(rec: ToolRecord) -> str:
     return f"{rec.name}({', '.join(params)}){ret}"
 
 
+def _provenance(p: Any) -> str:
+    """One provenance entry in words: how the tool (or a re-invention merged into it) came."""
+    tasks = ", ".join(p.task_ids) or "-"
+    if p.origin == "made":
+        how = f"made by {p.strategy or '-'} with {p.maker_model or '-'} for tasks {tasks}"
+    elif p.origin == "hand":
+        how = f"hand-written ({tasks})"
+    else:
+        how = f"{p.origin} {p.strategy}".strip() + f" ({tasks})"
+    if p.param_map:
+        how += " with parameters " + ", ".join(f"{a} -> {b}" for a, b in p.param_map)
+    return f"{how} at {_when(p.time)}"
+
+
 def _rate(rec: ToolRecord) -> str:
     rate = rec.usage.success_rate
     return "-" if rate is None else f"{rate:.0%}"
@@ -181,9 +195,9 @@ def list_cmd(library_dir: Path, show_all: bool, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"{len(records)} tools in {library_dir}")
+    table = Table(title=f"{plural(len(records), 'tool')} in {library_dir}")
     for col in ("tool", "status", "signature", "summary", "calls", "success"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # long names wrap, never cut
     for r in records:
         table.add_row(r.ref, r.status.status.value, _signature(r), r.spec.summary,
                       str(r.usage.calls), _rate(r))
@@ -224,9 +238,7 @@ def show_cmd(ref: str, library_dir: Path, as_json: bool) -> None:
         f"{rec.usage.failures} failures",
     ]
     for p in rec.provenance:
-        tasks = ", ".join(p.task_ids) or "-"
-        lines.append(f"  provenance: {p.origin} {p.strategy or '-'} {p.maker_model or '-'} "
-                     f"tasks {tasks} at {_when(p.time)}")
+        lines.append(f"  provenance: {_provenance(p)}")
     click.echo("\n".join(lines) + "\n")
     click.echo(rec.source.rstrip("\n"))
 
@@ -255,7 +267,7 @@ def history_cmd(name: str, library_dir: Path, as_json: bool) -> None:
 
     table = Table(title=f"history of {versions[0].name}")
     for col in ("version", "status", "reason", "parent", "hash", "created", "calls", "success"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in versions:
         reason = r.status.reason + (f" (use {r.status.replacement})" if r.status.replacement else "")
         table.add_row(str(r.version), r.status.status.value, reason,
@@ -297,7 +309,7 @@ def search_cmd(query: str, k: int, library_dir: Path, as_json: bool) -> None:
 
     table = Table(title=f"tools for {query!r}")
     for col in ("#", "tool", "relevance", "signature", "summary"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for i, h in enumerate(result.hits, 1):
         rec = records[h.ref]
         table.add_row(str(i), h.ref, f"{h.relevance:.2f}", _signature(rec), rec.spec.summary)
@@ -320,7 +332,7 @@ def export_cmd(out_dir: Path, library_dir: Path) -> None:
     with _view(library_dir) as view:
         manifest = view.library.export(out_dir)
     count = len(json.loads(manifest.read_text(encoding="utf-8"))["tools"])
-    click.echo(f"exported {count} tool versions to {out_dir} (manifest {manifest})")
+    click.echo(f"exported {plural(count, 'tool version')} to {out_dir} (manifest {manifest})")
 
 
 @library.command("deprecate")
@@ -385,15 +397,9 @@ def lock_cmd(lock_file: Path, force: bool, library_dir: Path) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise LibraryError(f"cannot write lock file {lock_file}: {exc.strerror or exc}") from None
-    count = len(lock.entries)
-    click.echo(f"locked {count} {_plural(count, 'tool')} (digest {lock.digest[:12]}) in "
+    click.echo(f"locked {plural(len(lock.entries), 'tool')} (digest {lock.digest[:12]}) in "
                f"{lock_file}; serve exactly these with: maker library serve-mcp --lock "
                f"{lock_file} --library {library_dir}")
-
-
-def _plural(n: int, word: str) -> str:
-    """`word` for one, `word` + s otherwise (1 tool, 2 tools, 0 tools)."""
-    return word if n == 1 else f"{word}s"
 
 
 @library.command("serve-mcp")

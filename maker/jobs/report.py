@@ -92,6 +92,8 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
     """Print the report as tables (summary, tools, rejection reasons, cost by phase)."""
     console = console or Console()
     summary = Table(title=f"job {report.job_id} ({report.strategy})", show_header=False)
+    summary.add_column(overflow="fold")
+    summary.add_column(overflow="fold")  # paths wrap, never cut
     for label, value in (
         ("units", report.units), ("accepted", report.accepted), ("rejected", report.rejected),
         ("errors (retried on the next run)", report.errors),
@@ -107,7 +109,7 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
     if report.tools:
         tools = Table(title="tools accepted")
         for col in ("unit", "tool", "outcome"):
-            tools.add_column(col)
+            tools.add_column(col, overflow="fold")
         for t in report.tools[:50]:
             tools.add_row(str(t.get("unit_id")), str(t.get("ref")), str(t.get("outcome")))
         if len(report.tools) > 50:
