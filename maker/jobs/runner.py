@@ -260,9 +260,11 @@ def _holder(lock_file: Path) -> str:
         return "another run (starting up)"
 
 
-def missing_tools(library: Library, outcome: UnitOutcome) -> list[str]:
+def missing_tools(library: Library, outcome: UnitOutcome,
+                  known: dict[str, dict[int, str]] | None = None) -> list[str]:
     """The tools a finished unit reports that this library does not hold (by name, version
-    and, when recorded, content hash)."""
+    and, when recorded, content hash). `known` caches each name's versions across calls."""
+    known = {} if known is None else known
     missing = []
     for tool in outcome.tools:
         ref = str(tool.get("ref") or "")
@@ -271,9 +273,11 @@ def missing_tools(library: Library, outcome: UnitOutcome) -> list[str]:
         except LibraryError:
             missing.append(ref or "?")
             continue
-        rec = library.store.get(name, version) if version is not None else None
+        if name not in known:
+            known[name] = {r.version: r.content_hash for r in library.store.history(name)}
+        held = known[name].get(version) if version is not None else None
         want = tool.get("content_hash")
-        if rec is None or (want and rec.content_hash != want):
+        if held is None or (want and held != want):
             missing.append(ref)
     return missing
 
@@ -430,11 +434,12 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
                     "recursion_limit": RECURSION_LIMIT}
 
         pending: list[tuple[Unit, bool]] = []
+        known: dict[str, dict[int, str]] = {}  # name -> version -> content hash, read once
         for unit in units:
             snap = graph.get_state(config(unit))
             if snap.values and not snap.next and snap.values.get("status") != "running":
                 outcome = strat.outcome(unit.id, dict(snap.values))
-                if not missing_tools(library, outcome):
+                if not missing_tools(library, outcome, known):
                     outcomes[unit.id] = outcome
                     resumed += 1
                     continue
