@@ -20,7 +20,7 @@ import click
 from maker.cli.common import json_kwargs, plural
 
 if TYPE_CHECKING:
-    from library import Library, ToolRecord
+    from library import Library, Provenance, ToolRecord
     from library.api import LibraryView
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -128,7 +128,7 @@ def _signature(rec: ToolRecord) -> str:
     return f"{rec.name}({', '.join(params)}){ret}"
 
 
-def _provenance(p: Any) -> str:
+def _provenance(p: Provenance) -> str:
     """One provenance entry in words: how the tool (or a re-invention merged into it) came."""
     tasks = ", ".join(p.task_ids) or "-"
     if p.origin == "made":

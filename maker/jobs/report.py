@@ -99,7 +99,7 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
         ("errors (retried on the next run)", report.errors),
         ("not started (run again to continue)", report.not_started),
         ("already finished before this run", report.resumed),
-        ("run again: their tools were missing from the library", report.rerun_missing),
+        ("run again (their tools were gone from the library)", report.rerun_missing),
         ("malformed task lines", len(report.task_errors)),
         ("wall time (this run)", f"{report.wall_s:.2f} s"), ("job dir", report.job_dir),
         ("library", report.library_dir),

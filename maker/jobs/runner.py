@@ -167,7 +167,9 @@ class JobDir:
         raise `JobBusy` naming the run that holds it. Re-entrant within one thread (the CLI
         holds it before starting the sandbox, then `run_job` holds it again)."""
         key = str(self.path.resolve())
-        held: dict[str, int] = _HELD.__dict__.setdefault("paths", {})
+        held: dict[str, int] | None = getattr(_HELD, "paths", None)
+        if held is None:
+            held = _HELD.paths = {}
         if held.get(key):
             held[key] += 1
             try:
