@@ -104,7 +104,7 @@ def test_one_run_per_job_dir_and_a_kill_releases_it(tmp_path: Path, sb: Sandbox)
 def test_two_makes_of_one_job_at_once_spend_once(tmp_path: Path) -> None:
     tasks_file = tmp_path / "tasks.jsonl"
     shutil.copy(example_tasks_path(), tasks_file)
-    with FakeServerProcess("maker.bench.oracle:example_server_reply", latency=0.7) as server:
+    with FakeServerProcess("maker.bench.oracle:example_server_reply", latency=1.0) as server:
         cmd = [
             sys.executable,
             "-m",
