@@ -120,6 +120,10 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
         lines = len({e.line for e in errors})
         _fail(f"{tasks_file} has no valid task ({plural(lines, 'malformed line')})")
     job = JobDir(job_dir or default_job_dir(library_dir, strategy, tasks))
+    try:  # a job dir of another job is said before anything is created
+        job.check(strategy, tasks, library_dir)
+    except JobError as exc:
+        _fail(str(exc))
     job.path.mkdir(parents=True, exist_ok=True)
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)

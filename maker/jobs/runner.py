@@ -197,6 +197,31 @@ class JobDir:
         finally:
             os.close(fd)  # closing the descriptor releases the lock
 
+    def check(self, strategy: str, tasks: Sequence[Task], library_dir: str | Path | None = None
+              ) -> dict[str, Any] | None:
+        """The job's job.json if it belongs to this strategy, these tasks and this library
+        (`JobError` saying what to do otherwise), or None for a new job. Writes nothing."""
+        meta_path = self.path / "job.json"
+        if not meta_path.exists():
+            return None
+        meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8"))
+        digest = tasks_digest(tasks)
+        if meta.get("strategy") != strategy:
+            raise JobError(f"job dir {self.path} holds a {meta.get('strategy')!r} job, not "
+                           f"{strategy!r}; pass another --job-dir")
+        if meta.get("tasks_digest") != digest:
+            raise JobError(
+                f"job dir {self.path} was started for other tasks (digest "
+                f"{str(meta.get('tasks_digest'))[:12]}, these are {digest[:12]}); pass "
+                "another --job-dir, or none (the default job dir is per tasks file)")
+        known = meta.get("library")
+        library = str(Path(library_dir).resolve()) if library_dir is not None else None
+        if library is not None and known not in (None, library):
+            raise JobError(f"job dir {self.path} belongs to the library {known}, not "
+                           f"{library}; pass --library {known} to resume it, or another "
+                           "--job-dir")
+        return meta
+
     def init(self, strategy: str, tasks: Sequence[Task], library_dir: str | Path | None = None
              ) -> dict[str, Any]:
         """Create the job dir or check that it belongs to this strategy, these tasks and this
@@ -205,22 +230,9 @@ class JobDir:
         meta_path = self.path / "job.json"
         digest = tasks_digest(tasks)
         library = str(Path(library_dir).resolve()) if library_dir is not None else None
-        if meta_path.exists():
-            meta = json.loads(meta_path.read_text("utf-8"))
-            if meta.get("strategy") != strategy:
-                raise JobError(f"job dir {self.path} holds a {meta.get('strategy')!r} job, not "
-                               f"{strategy!r}; pass another --job-dir")
-            if meta.get("tasks_digest") != digest:
-                raise JobError(
-                    f"job dir {self.path} was started for other tasks (digest "
-                    f"{str(meta.get('tasks_digest'))[:12]}, these are {digest[:12]}); pass "
-                    "another --job-dir, or none (the default job dir is per tasks file)")
-            known = meta.get("library")
-            if library is not None and known not in (None, library):
-                raise JobError(f"job dir {self.path} belongs to the library {known}, not "
-                               f"{library}; pass --library {known} to resume it, or another "
-                               "--job-dir")
-            if library is not None and known is None:  # a job dir from before: adopt it
+        meta = self.check(strategy, tasks, library_dir)
+        if meta is not None:
+            if library is not None and meta.get("library") is None:  # from before: adopt it
                 meta = {**meta, "library": library}
                 _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True))
             return meta

@@ -61,6 +61,33 @@ def test_a_job_dir_belongs_to_one_library_and_one_tasks_file(tmp_path: Path, sb:
             run_job(TASKS, "creator", library_dir=tmp_path / "a", client=wire_client(server), **kw)
         assert server.stats().requests == 4
     assert not (tmp_path / "b").exists()
+    tasks_file = tmp_path / "tasks.jsonl"  # from the command line: one line, nothing created
+    tasks_file.write_text("".join(json.dumps(t.to_json()) + "\n" for t in TASKS[:2]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKER_", "OPENAI"))}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "maker.cli",
+            "make",
+            str(tasks_file),
+            "--library",
+            str(tmp_path / "b"),
+            "--job-dir",
+            str(job),
+            "--maker-model",
+            "m",
+            "--maker-base-url",
+            "http://127.0.0.1:9/v1",
+            "--no-progress",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "belongs to the library" in proc.stderr and not (tmp_path / "b").exists()
     meta = json.loads((job / "job.json").read_text())
     assert meta["library"] == str((tmp_path / "a").resolve())
 
