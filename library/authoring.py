@@ -36,7 +36,7 @@ from library.records import (
     ToolSpec,
     Verdict,
 )
-from library.spec import SpecError, derive_spec
+from library.spec import SpecError, argument_problem, derive_spec
 from library.store.base import PublishResult, Store
 from library.suites import SuiteError, to_sandbox_suite
 
@@ -374,6 +374,9 @@ def _check_arguments(rec: ToolRecord, kwargs: Any) -> None:
     missing = [p.name for p in rec.spec.params if p.required and p.name not in kwargs]
     if missing:
         raise LibraryError(f"{rec.ref} needs argument {missing[0]!r}; it takes ({signature})")
+    problem = argument_problem(rec.spec, kwargs)  # the check serve-mcp makes, too
+    if problem is not None:
+        raise LibraryError(f"bad arguments for {rec.ref}: {problem}")
 
 
 def resolve_callable(target: Target, ref: str) -> ToolRecord:

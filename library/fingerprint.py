@@ -27,7 +27,7 @@ from typing import Any
 
 import sandbox
 from library.records import JSON, Status, ToolRecord, ToolSpec, dumps
-from library.store.base import DedupMatch, Store
+from library.store.base import DedupMatch, Store, param_map
 from sandbox.values import values_equal
 
 FINGERPRINT_VERSION = 1
@@ -273,6 +273,7 @@ class FingerprintIndex:
                 rec,
                 f"behaves like {rec.ref}: same outputs on {fp.ok} shared inputs "
                 f"(fingerprint {fp.digest[:12] if fp.digest else ''})",
+                param_map(cand.spec, rec.spec),
             )
         return None
 

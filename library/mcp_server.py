@@ -25,6 +25,7 @@ from mcp.server import Server, ServerRequestContext
 from library.api import LibraryView, ToolFunction, open_library
 from library.errors import LibraryError
 from library.records import JSON, Lock, ToolRecord
+from library.spec import argument_problem
 
 SERVER_NAME = "tool-library"
 
@@ -57,14 +58,8 @@ def _error(message: str) -> types.CallToolResult:
 
 def _argument_problem(rec: ToolRecord, arguments: Mapping[str, Any]) -> str | None:
     """Why `arguments` do not fit the tool's input schema, or None."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
-
-    error = best_match(Draft202012Validator(rec.spec.input_schema()).iter_errors(arguments))
-    if error is None:
-        return None
-    where = ".".join(str(p) for p in error.absolute_path)
-    return f"bad arguments for {rec.ref}: {f'{where}: ' if where else ''}{error.message}"
+    problem = argument_problem(rec.spec, arguments)
+    return None if problem is None else f"bad arguments for {rec.ref}: {problem}"
 
 
 def call_result(view: LibraryView, name: str, arguments: Mapping[str, Any] | None) -> types.CallToolResult:

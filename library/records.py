@@ -225,9 +225,12 @@ class Provenance:
     problems: tuple[str, ...] = ()
     origin: str = "made"  # made | hand | import
     time: float = 0.0
+    param_map: tuple[tuple[str, str], ...] = ()
+    """For a merged re-invention: its parameter names -> the stored tool's, where they differ."""
 
     def to_dict(self) -> dict[str, JSON]:
-        return {
+        extra: dict[str, JSON] = {"param_map": dict(self.param_map)} if self.param_map else {}
+        return extra | {
             "task_ids": list(self.task_ids),
             "strategy": self.strategy,
             "maker_model": self.maker_model,
@@ -253,6 +256,7 @@ class Provenance:
             problems=tuple(d.get("problems", ())),
             origin=d.get("origin", "made"),
             time=float(d.get("time", 0.0)),
+            param_map=tuple((str(k), str(v)) for k, v in (d.get("param_map") or {}).items()),
         )
 
     def digest(self) -> str:

@@ -4,6 +4,13 @@ an optional dense view, and abstention when nothing is relevant enough.
 Views (each its own BM25 index): the tool's name tokens, its docstring, its parameter names
 and descriptions, usage examples (queries it served well) and the problems it was made for.
 Indexes are built once per open and updated incrementally by `add`/`remove`/`add_example`.
+
+Hits are ranked by their fused score times their relevance (the idf-weighted share of the
+query found in the tool), so a tool that matches the whole query outranks one that matches a
+single word in many views. A search abstains unless some hit is relevant enough *and* holds
+enough of the query's words: two, or half of them for a shorter query (one shared word such as
+"common" is no evidence that `gcd` answers "least common multiple"). A dense match above its
+similarity threshold counts as evidence on its own.
 """
 
 from __future__ import annotations
@@ -52,7 +59,8 @@ def dense_text(rec: ToolRecord) -> str:
 
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved tool. `ranks` holds its 1-based rank in each view that found it."""
+    """One retrieved tool. `score` ranks the hits (the fused view score, re-ranked by past
+    success, times `relevance`); `ranks` holds its 1-based rank in each view that found it."""
 
     name: str
     version: int
@@ -90,6 +98,7 @@ class Retriever:
         rrf_k: int = 60,
         depth: int = 50,
         min_relevance: float = 0.2,
+        min_words: int = 2,
         unknown_weight: float = 0.25,
         min_dense_similarity: float = 0.5,
         success_weight: float = 0.5,
@@ -102,6 +111,7 @@ class Retriever:
         self.embedder = embedder
         self.rrf_k, self.depth = rrf_k, depth
         self.min_relevance, self.unknown_weight = min_relevance, unknown_weight
+        self.min_words = min_words
         self.min_dense_similarity = min_dense_similarity
         self.success_weight = success_weight
         self.max_examples = max_examples
@@ -219,12 +229,17 @@ class Retriever:
         max_idf = math.log(1.0 + (len(idx) + 0.5) / 0.5)
         return idfs, sum(idfs.values()) + self.unknown_weight * max_idf * n_unknown
 
-    def _relevance(self, weights: tuple[dict[int, float], float], name: str) -> float:
+    def _match(self, weights: tuple[dict[int, float], float], name: str) -> tuple[float, int]:
+        """The relevance of `name` (see `relevance`) and how many query words it holds."""
         idfs, total = weights
         if not idfs or not total:
-            return 0.0
+            return 0.0, 0
         doc = set(self._all.doc_tokens(name).tolist())
-        return sum(w for t, w in idfs.items() if t in doc) / total
+        found = [w for t, w in idfs.items() if t in doc]
+        return sum(found) / total, len(found)
+
+    def _relevance(self, weights: tuple[dict[int, float], float], name: str) -> float:
+        return self._match(weights, name)[0]
 
     def relevance(self, query_tokens: list[str], name: str) -> float:
         """idf-weighted share of the query's tokens found in any view of `name` (0..1)."""
@@ -250,21 +265,28 @@ class Retriever:
             for name, (s, f) in experience.tool_evidence(query).items():
                 if name in fused:
                     fused[name] *= 1.0 + self.success_weight * (s - f) / (s + f + 1.0)
-        order = sorted(fused, key=lambda n: (-fused[n], n))[: max(k, 1) * 3]
+        pool = sorted(fused, key=lambda n: (-fused[n], n))[: max(k, 1) * 6]
         weights = self._query_weights(toks)  # once per query, not per hit
-        hits = []
-        for name in order:
-            rel = self._relevance(weights, name)
-            if dense.get(name, -1.0) >= self.min_dense_similarity:
+        words = len(set(toks))
+        needed = min(self.min_words, math.ceil(words / 2))
+        hits, evidence = [], False
+        for name in pool:
+            rel, held = self._match(weights, name)
+            semantic = dense.get(name, -1.0) >= self.min_dense_similarity
+            if semantic:
                 rel = max(rel, dense[name])
-            hits.append(Hit(name, self._versions[name], fused[name], rel, ranks.get(name, {})))
-        best = max((h.relevance for h in hits), default=0.0)
-        if best < self.min_relevance:
-            why = (
-                "no tool matches the query"
-                if not hits
-                else f"best relevance {best:.2f} < {self.min_relevance}"
-            )
+            evidence |= rel >= self.min_relevance and (semantic or held >= needed)
+            score = fused[name] * rel
+            hits.append(Hit(name, self._versions[name], score, rel, ranks.get(name, {})))
+        hits.sort(key=lambda h: (-h.score, h.name))
+        if not evidence:
+            best = max((h.relevance for h in hits), default=0.0)
+            if not hits:
+                why = "no tool matches the query"
+            elif best < self.min_relevance:
+                why = f"best relevance {best:.2f} < {self.min_relevance}"
+            else:
+                why = f"no tool holds {needed} of the query's {words} words"
             return SearchResult(query, (), True, why)
         return SearchResult(query, tuple(hits[:k]))
 

@@ -172,8 +172,17 @@ class Docstring:
     returns: str
 
 
+_ITEM_SECTIONS = ("args", "arguments", "parameters", "params", "keyword args")
+_RETURN_SECTIONS = ("returns", "return", "yields")
+
+
 def parse_docstring(doc: str) -> Docstring:
-    """Split a Google, numpy or reST docstring into summary, description, params and returns."""
+    """Split a Google, numpy or reST docstring into summary, description, params and returns.
+
+    Sections are parsed as sections: doctest examples (``>>>`` lines and the output after them,
+    up to a blank line) and ``Examples:`` sections belong to no description (a tool's examples
+    are its tests); text dedented below a Google section's items ends that section.
+    """
     lines = [ln.rstrip() for ln in doc.expandtabs().splitlines()]
     params: dict[str, str] = {}
     returns: list[str] = []
@@ -182,11 +191,16 @@ def parse_docstring(doc: str) -> Docstring:
     current: str | None = None
     base_indent = 0
     numpy = False
+    in_doctest = False
     i = 0
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
         nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if in_doctest or stripped.startswith(">>>"):
+            in_doctest = bool(stripped)  # a doctest's output runs to the next blank line
+            i += 1
+            continue
         m_sec = _SECTION.match(line)
         numpy_header = m_sec and nxt and set(nxt) == {"-"}
         if m_sec and (line.rstrip().endswith(":") or numpy_header):
@@ -213,9 +227,12 @@ def parse_docstring(doc: str) -> Docstring:
             i += 1
             continue
         indent = len(line) - len(line.lstrip())
+        ended = section in (*_ITEM_SECTIONS, *_RETURN_SECTIONS) and not numpy
+        if ended and stripped and 0 <= indent < base_indent:
+            section, current = None, None  # dedented below the items: the section is over
         if section is None:
             body.append(stripped)
-        elif section in ("args", "arguments", "parameters", "params", "keyword args"):
+        elif section in _ITEM_SECTIONS:
             if stripped:  # a blank line inside a section keeps it open
                 if base_indent < 0:
                     base_indent = indent
@@ -230,7 +247,7 @@ def parse_docstring(doc: str) -> Docstring:
                     params[current] = ""
                 elif current:
                     params[current] = (params[current] + " " + stripped).strip()
-        elif section in ("returns", "return", "yields"):
+        elif section in _RETURN_SECTIONS:
             if stripped:
                 if base_indent < 0:
                     base_indent = indent
@@ -254,6 +271,22 @@ def parse_docstring(doc: str) -> Docstring:
     description = "\n".join(body).strip()
     description = re.sub(r"\n{3,}", "\n\n", description)
     return Docstring(summary, description, params, " ".join(returns).strip())
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def argument_problem(spec: ToolSpec, arguments: object) -> str | None:
+    """Why `arguments` do not fit the spec's input schema (``"a: '12' is not of type
+    'integer'"``), or None. The one check every door to a tool applies (CLI, MCP, API)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft202012Validator(spec.input_schema()).iter_errors(arguments))
+    if error is None:
+        return None
+    where = ".".join(str(p) for p in error.absolute_path)
+    return f"{where}: {error.message}" if where else error.message
 
 
 # ---------------------------------------------------------------- entry point

@@ -26,6 +26,7 @@ from library.records import (
     Status,
     StatusInfo,
     ToolRecord,
+    ToolSpec,
     UsageStats,
     content_hash,
     parse_ref,
@@ -47,10 +48,24 @@ Gate = Callable[[ToolRecord, ToolRecord], GateDecision]
 
 @dataclass(frozen=True)
 class DedupMatch:
-    """An existing tool that a candidate re-invents (same behaviour, different code)."""
+    """An existing tool that a candidate re-invents (same behaviour, different code);
+    `param_map` pairs the candidate's parameter names with the tool's where they differ."""
 
     record: ToolRecord
     reason: str
+    param_map: tuple[tuple[str, str], ...] = ()
+
+
+def param_map(cand: ToolSpec, twin: ToolSpec) -> tuple[tuple[str, str], ...]:
+    """The candidate's parameters matched to the twin's by position and type: the pairs whose
+    names differ (empty when every name is the same)."""
+    pairs = []
+    for c, t in zip(cand.params, twin.params, strict=False):
+        if c.schema != t.schema:
+            break
+        if c.name != t.name:
+            pairs.append((c.name, t.name))
+    return tuple(pairs)
 
 
 Dedup = Callable[[ToolRecord], DedupMatch | None]
@@ -268,15 +283,18 @@ class StoreBase:
                                  "same content already stored")
         twin = self._by_ast(cand.ast_hash)
         if twin is not None:
+            prov = replace(prov, param_map=param_map(cand.spec, twin.spec))
             return PublishResult("merged", self._credit(twin, prov), f"equivalent to {twin.ref}")
         return None
 
     def _merge_into(self, match: DedupMatch, cand: ToolRecord) -> PublishResult | None:
-        """Give `match.record` the candidate's provenance if it is still active."""
+        """Give `match.record` the candidate's provenance (with the parameter mapping) if it
+        is still active."""
         twin = self.get(match.record.name, match.record.version)
         if twin is None or twin.status.status is not Status.ACTIVE:
             return None
-        return PublishResult("merged", self._credit(twin, cand.provenance[0]), match.reason)
+        prov = replace(cand.provenance[0], param_map=match.param_map)
+        return PublishResult("merged", self._credit(twin, prov), match.reason)
 
     def _credit(self, rec: ToolRecord, prov: Provenance) -> ToolRecord:
         """Add `prov` to stored `rec` (once: a repeat adds nothing); `rec` as now stored."""

@@ -121,8 +121,73 @@ _TOOL_COLS = (
 )
 
 
+_MAGIC = b"SQLite format 3\x00"
+_WHAT_TO_DO = "restore it from a backup, or move it away to start a new library"
+
+
 def db_path(directory: str | Path) -> Path:
     return Path(directory) / DB_NAME
+
+
+def unusable(path: Path, why: str) -> LibraryError:
+    """The one-line error for a library file that cannot be used as it is."""
+    return LibraryError(f"{path} is not a usable library: {why}; {_WHAT_TO_DO}")
+
+
+def newer_schema(path: Path, version: int) -> LibraryError:
+    return LibraryError(
+        f"{path} was written by a newer tool-maker (library schema v{version}, this one knows "
+        f"up to v{SCHEMA_VERSION}): upgrade tool-maker to use it; it was left unchanged"
+    )
+
+
+def file_problem(path: Path) -> str | None:
+    """Why the file at `path` cannot be a library database (read from its header, nothing
+    opened), or None when it may be one (or does not exist)."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            header = f.read(100)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    if size == 0:
+        return "it is empty (0 bytes)"
+    if len(header) < 100 or not header.startswith(_MAGIC):
+        return "it is not an SQLite database"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counted = header[92:96] == header[24:28]  # the page count is valid for this change
+    wal = path.with_name(path.name + "-wal")
+    live_wal = wal.exists() and wal.stat().st_size > 0  # a checkpoint may be growing the file
+    if counted and not live_wal and size < pages * page_size:
+        return f"it is truncated ({size} bytes, its header says {pages * page_size})"
+    return None
+
+
+def check_library(directory: str | Path) -> None:
+    """Raise a one-line `LibraryError` if `directory` holds a library file that is damaged or
+    of a newer schema; a missing file passes (a writer creates it). Writes nothing."""
+    path = db_path(directory)
+    why = file_problem(path)
+    if why is not None:
+        raise unusable(path, why)
+    if not path.exists():
+        return
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise unusable(path, str(exc)) from None
+    try:
+        version = schema_version(conn)
+    except sqlite3.DatabaseError as exc:
+        raise unusable(path, str(exc)) from None
+    finally:
+        conn.close()
+    if version > SCHEMA_VERSION:
+        raise newer_schema(path, version)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -174,34 +239,53 @@ class SqliteStore(StoreBase):
     ) -> SqliteStore:
         """Open (and for a writer, create or migrate) the library in `directory`."""
         path = db_path(directory)
+        why = file_problem(path)  # before SQLite opens it: a damaged file is never written
+        if why is not None:
+            raise unusable(path, why)
+        if read_only and not path.exists():
+            raise LibraryError(f"no library at {str(directory)!r}: {DB_NAME} is missing")
+        try:
+            if read_only:
+                conn = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
+                    isolation_level=None, check_same_thread=False,
+                )
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(
+                    path, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
+        except (OSError, sqlite3.Error) as exc:
+            raise LibraryError(f"cannot open library at {str(directory)!r}: {exc}") from None
+        try:
+            return cls._opened(conn, path, read_only, timeout)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise unusable(path, str(exc)) from None
+        except BaseException:
+            conn.close()
+            raise
+
+    @classmethod
+    def _opened(
+        cls, conn: sqlite3.Connection, path: Path, read_only: bool, timeout: float
+    ) -> SqliteStore:
+        """Check the schema version (read only), then set up a writer and migrate."""
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        version = schema_version(conn)
+        if version > SCHEMA_VERSION:
+            raise newer_schema(path, version)
         if read_only:
-            if not path.exists():
-                raise LibraryError(f"no library at {str(directory)!r}: {DB_NAME} is missing")
-            uri = f"{path.resolve().as_uri()}?mode=ro"
-            conn = sqlite3.connect(
-                uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            version = schema_version(conn)
             if version != SCHEMA_VERSION:
-                conn.close()
                 raise LibraryError(
-                    f"library at {str(directory)!r} has schema v{version}, this code needs "
+                    f"library at {str(path.parent)!r} has schema v{version}, this code needs "
                     f"v{SCHEMA_VERSION}: open it writable once to migrate"
                 )
             return cls(conn, path, read_only=True)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise LibraryError(f"cannot open library at {str(directory)!r}: {exc}") from None
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        if schema_version(conn) != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION:
             migrate(conn)
         return cls(conn, path, read_only=False)
 

@@ -31,8 +31,10 @@ def main() -> None:
 
     \b
     Start here:
+      maker demo                                    # the whole pipeline offline, scripted model
+      maker make tasks.jsonl --library my-lib       # make tools with your model endpoint
+      maker library list --library my-lib           # what the library holds
       maker sandbox run tool.py --entry solve --args '{"n": 10}'
-      maker bench sandbox
     """
 
 

@@ -19,3 +19,8 @@ def json_kwargs(ctx: click.Context, param: click.Parameter, value: str | None) -
     if not isinstance(data, dict):
         raise click.BadParameter("must be a JSON object of keyword arguments, e.g. '{\"n\": 3}'")
     return data
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``"1 tool"``, ``"2 tools"``, ``"0 tools"`` (`many` for an irregular plural)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from maker.cli.common import json_kwargs
+from maker.cli.common import json_kwargs, plural
 
 if TYPE_CHECKING:
-    from library import Library, ToolRecord
+    from library import Library, Provenance, ToolRecord
     from library.api import LibraryView
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,11 +75,24 @@ def _require(directory: Path) -> None:
 
 
 @contextmanager
+def _damage_is_one_line(directory: Path) -> Iterator[None]:
+    """SQLite finding damage mid-command (past the checks at open) as a one-line error."""
+    import sqlite3
+
+    from library.store.sqlite import db_path, unusable
+
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise unusable(db_path(directory), str(exc)) from None
+
+
+@contextmanager
 def _view(directory: Path, lock: Path | None = None) -> Iterator[LibraryView]:
     from library.api import open_library
 
     _require(directory)
-    with open_library(directory, lock=lock) as view:
+    with _damage_is_one_line(directory), open_library(directory, lock=lock) as view:
         yield view
 
 
@@ -89,7 +102,7 @@ def _writable(directory: Path, *, create: bool = False) -> Iterator[Library]:
 
     if not create:
         _require(directory)
-    with Library.open(directory) as lib:
+    with _damage_is_one_line(directory), Library.open(directory) as lib:
         yield lib
 
 
@@ -113,6 +126,20 @@ def _signature(rec: ToolRecord) -> str:
         params.append(text)
     ret = f" -> {rec.spec.returns_annotation}" if rec.spec.returns_annotation else ""
     return f"{rec.name}({', '.join(params)}){ret}"
+
+
+def _provenance(p: Provenance) -> str:
+    """One provenance entry in words: how the tool (or a re-invention merged into it) came."""
+    tasks = ", ".join(p.task_ids) or "-"
+    if p.origin == "made":
+        how = f"made by {p.strategy or '-'} with {p.maker_model or '-'} for tasks {tasks}"
+    elif p.origin == "hand":
+        how = f"hand-written ({tasks})"
+    else:
+        how = f"{p.origin} {p.strategy}".strip() + f" ({tasks})"
+    if p.param_map:
+        how += " with parameters " + ", ".join(f"{a} -> {b}" for a, b in p.param_map)
+    return f"{how} at {_when(p.time)}"
 
 
 def _rate(rec: ToolRecord) -> str:
@@ -168,9 +195,9 @@ def list_cmd(library_dir: Path, show_all: bool, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"{len(records)} tools in {library_dir}")
+    table = Table(title=f"{plural(len(records), 'tool')} in {library_dir}")
     for col in ("tool", "status", "signature", "summary", "calls", "success"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # long names wrap, never cut
     for r in records:
         table.add_row(r.ref, r.status.status.value, _signature(r), r.spec.summary,
                       str(r.usage.calls), _rate(r))
@@ -211,9 +238,7 @@ def show_cmd(ref: str, library_dir: Path, as_json: bool) -> None:
         f"{rec.usage.failures} failures",
     ]
     for p in rec.provenance:
-        tasks = ", ".join(p.task_ids) or "-"
-        lines.append(f"  provenance: {p.origin} {p.strategy or '-'} {p.maker_model or '-'} "
-                     f"tasks {tasks} at {_when(p.time)}")
+        lines.append(f"  provenance: {_provenance(p)}")
     click.echo("\n".join(lines) + "\n")
     click.echo(rec.source.rstrip("\n"))
 
@@ -242,7 +267,7 @@ def history_cmd(name: str, library_dir: Path, as_json: bool) -> None:
 
     table = Table(title=f"history of {versions[0].name}")
     for col in ("version", "status", "reason", "parent", "hash", "created", "calls", "success"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in versions:
         reason = r.status.reason + (f" (use {r.status.replacement})" if r.status.replacement else "")
         table.add_row(str(r.version), r.status.status.value, reason,
@@ -284,7 +309,7 @@ def search_cmd(query: str, k: int, library_dir: Path, as_json: bool) -> None:
 
     table = Table(title=f"tools for {query!r}")
     for col in ("#", "tool", "relevance", "signature", "summary"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for i, h in enumerate(result.hits, 1):
         rec = records[h.ref]
         table.add_row(str(i), h.ref, f"{h.relevance:.2f}", _signature(rec), rec.spec.summary)
@@ -307,7 +332,7 @@ def export_cmd(out_dir: Path, library_dir: Path) -> None:
     with _view(library_dir) as view:
         manifest = view.library.export(out_dir)
     count = len(json.loads(manifest.read_text(encoding="utf-8"))["tools"])
-    click.echo(f"exported {count} tool versions to {out_dir} (manifest {manifest})")
+    click.echo(f"exported {plural(count, 'tool version')} to {out_dir} (manifest {manifest})")
 
 
 @library.command("deprecate")
@@ -346,9 +371,41 @@ def retire_cmd(ref: str, reason: str, library_dir: Path) -> None:
     click.echo(f"retired {', '.join(r.ref for r in changed) or 'nothing'}")
 
 
+@library.command("lock")
+@click.argument("lock_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@library_option
+def lock_cmd(lock_file: Path, force: bool, library_dir: Path) -> None:
+    """Write a lock file pinning every active tool's current version (with its content hash):
+    `serve-mcp --lock FILE` then serves exactly those versions, whatever is published later.
+
+    \b
+    Example:
+      maker library lock tools.lock.json --library my-lib
+      maker library serve-mcp --lock tools.lock.json --library my-lib
+    """
+    from library.errors import LibraryError
+
+    if lock_file.exists() and not force:
+        raise LibraryError(f"lock file {lock_file} already exists: pass --force to replace it")
+    with _view(library_dir) as view:
+        lock = view.snapshot()
+    tmp = lock_file.with_name(lock_file.name + ".tmp")
+    try:
+        tmp.write_text(lock.to_json() + "\n", encoding="utf-8")
+        tmp.replace(lock_file)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LibraryError(f"cannot write lock file {lock_file}: {exc.strerror or exc}") from None
+    click.echo(f"locked {plural(len(lock.entries), 'tool')} (digest {lock.digest[:12]}) in "
+               f"{lock_file}; serve exactly these with: maker library serve-mcp --lock "
+               f"{lock_file} --library {library_dir}")
+
+
 @library.command("serve-mcp")
 @click.option("--lock", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Serve exactly the tools of this lock file (a snapshot).")
+              help="Serve exactly the tools of this lock file (written by `maker library "
+                   "lock`).")
 @library_option
 def serve_mcp_cmd(lock: Path | None, library_dir: Path) -> None:
     """Serve the active tools over MCP (stdio); each call runs in the sandbox.
@@ -360,7 +417,8 @@ def serve_mcp_cmd(lock: Path | None, library_dir: Path) -> None:
     from library.mcp_server import serve
 
     _require(library_dir)
-    serve(library_dir, lock=lock)
+    with _damage_is_one_line(library_dir):
+        serve(library_dir, lock=lock)
 
 
 @library.command("add")

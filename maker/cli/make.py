@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from maker.cli.common import plural
 from maker.make import REGISTRY, StrategyUnavailable, get_strategy
 
 
@@ -92,7 +94,22 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
         get_strategy(strategy)
     except StrategyUnavailable as exc:
         _fail(str(exc))
-    from maker.jobs import JobDir, default_job_dir, default_units, freeze_startup_objects, run_job
+    from library.errors import LibraryError
+    from library.store.sqlite import check_library
+
+    try:  # a damaged library is said before any work starts, and left unchanged
+        check_library(library_dir)
+    except LibraryError as exc:
+        _fail(str(exc))
+    from maker.jobs import (
+        JobBusy,
+        JobDir,
+        JobError,
+        default_job_dir,
+        default_units,
+        freeze_startup_objects,
+        run_job,
+    )
     from maker.jobs.report import render_report
     from maker.llm import CostLedger, ResponseCache, make_client
     from maker.make import Options
@@ -100,29 +117,46 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
 
     tasks, errors = _load(tasks_file)
     if not tasks:
-        _fail(f"{tasks_file} has no valid task ({len(errors)} malformed line(s))")
+        lines = len({e.line for e in errors})
+        _fail(f"{tasks_file} has no valid task ({plural(lines, 'malformed line')})")
     job = JobDir(job_dir or default_job_dir(library_dir, strategy, tasks))
+    try:  # a job dir of another job is said before anything is created
+        job.check(strategy, tasks, library_dir)
+    except JobError as exc:
+        _fail(str(exc))
     job.path.mkdir(parents=True, exist_ok=True)
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)
-    with Sandbox(workers=2) as sb:
-        freeze_startup_objects()
-        report = run_job(tasks, strategy, library_dir=library_dir, job_dir=job.path,
-                         client=client, sandbox=sb,
-                         concurrency=units_in_flight or default_units(config.maker.concurrency),
-                         progress=not no_progress, task_errors=errors,
-                         options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
+    try:
+        with job.hold(), Sandbox(workers=2) as sb:  # one run per job dir, said at once
+            freeze_startup_objects()
+            report = run_job(
+                tasks, strategy, library_dir=library_dir, job_dir=job.path, client=client,
+                sandbox=sb, concurrency=units_in_flight or default_units(config.maker.concurrency),
+                progress=not no_progress, task_errors=errors,
+                options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
+    except JobBusy as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except JobError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished units are saved in {job.path}; run the same "
+                   "command again to resume", err=True)
+        sys.exit(130)
     render_report(report, Console())
     click.echo(f"report: {job.report_file}")
     if report.stopped:
-        click.echo(f"error: the job stopped early, {report.not_started} unit(s) not started: "
-                   f"{report.stopped}", err=True)
+        click.echo(f"error: the job stopped early, {plural(report.not_started, 'unit')} not "
+                   f"started: {report.stopped}", err=True)
     sys.exit(1 if report.errors or report.stopped else 0)
 
 
 @click.command("demo")
-@click.option("--workdir", type=click.Path(path_type=Path), default=None,
-              help="Keep the demo library and job here (default: a temporary directory).")
+@click.option("--workdir", type=click.Path(file_okay=False, writable=True, path_type=Path),
+              default=None,
+              help="Keep the demo library and job here (default: a temporary directory, "
+                   "removed at the end).")
 def demo_command(workdir: Path | None) -> None:
     """Offline walk-through of `maker make` on the shipped example tasks, with a SCRIPTED model.
 
@@ -146,9 +180,16 @@ def demo_command(workdir: Path | None) -> None:
     client = ChatClient(model, RoleConfig("maker", model="scripted-oracle"), local=True)
     with tempfile.TemporaryDirectory(prefix="maker-demo-") as tmp:
         root = workdir or Path(tmp)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _fail(f"--workdir {root}: {exc.strerror or exc}")
         with Sandbox(workers=2) as sb:
             report = run_job(tasks, "creator", library_dir=root / "library",
                              job_dir=root / "job", client=client, sandbox=sb, concurrency=4)
+        if not workdir:  # do not print paths that are gone when the demo ends
+            gone = "(temporary, removed at the end; keep it with --workdir DIR)"
+            report = dataclasses.replace(report, job_dir=gone, library_dir=gone)
         render_report(report, console)
         model.assert_consumed()
         from library import Library
@@ -163,7 +204,9 @@ def demo_command(workdir: Path | None) -> None:
 
 
 @click.command("make")
-@click.option("--tasks", "count", type=click.IntRange(min=3), default=100, show_default=True)
+@click.option("--tasks", "count", type=click.IntRange(min=3), default=100, show_default=True,
+              help="Synthetic tasks in the batch (distinct problems of the three shipped task "
+                   "types, at least 3).")
 @click.option("--latency", type=click.FloatRange(min=0), default=0.2, show_default=True,
               help="Seconds per fake-server call.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True,

@@ -4,6 +4,7 @@ its report."""
 from maker.jobs.runner import (
     JOB_VERSION,
     STOP_AFTER_ERRORS,
+    JobBusy,
     JobDir,
     JobError,
     default_gate,
@@ -16,6 +17,6 @@ from maker.jobs.runner import (
 )
 
 __all__ = [
-    "JOB_VERSION", "STOP_AFTER_ERRORS", "JobDir", "JobError", "default_gate", "default_job_dir",
+    "JOB_VERSION", "STOP_AFTER_ERRORS", "JobBusy", "JobDir", "JobError", "default_gate", "default_job_dir",
     "default_units", "freeze_startup_objects", "open_checkpointer", "run_job", "tasks_digest",
 ]

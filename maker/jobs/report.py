@@ -38,8 +38,10 @@ def phase_table(ledger: CostLedger) -> dict[str, dict[str, Any]]:
 @dataclass(frozen=True)
 class JobReport:
     """What a job did. Counts cover the whole job (units finished by earlier runs included);
-    ``resumed`` is how many were already finished when this run started; ``wall_s`` is this
-    run's time; ``phases`` comes from the cost ledger the client was given."""
+    ``resumed`` is how many were already finished when this run started (their tools in the
+    library); ``rerun_missing`` how many had finished but ran again because the library did not
+    hold what they published; ``wall_s`` is this run's time; ``phases`` comes from the cost
+    ledger the client was given."""
 
     job_id: str
     strategy: str
@@ -59,6 +61,7 @@ class JobReport:
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)
     stopped: str = ""  # why the run started no more units (empty: it ran them all)
     not_started: int = 0  # units left for the next run
+    rerun_missing: int = 0  # finished before, run again: their tools were not in the library
 
     @property
     def finished(self) -> int:
@@ -89,11 +92,14 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
     """Print the report as tables (summary, tools, rejection reasons, cost by phase)."""
     console = console or Console()
     summary = Table(title=f"job {report.job_id} ({report.strategy})", show_header=False)
+    summary.add_column(overflow="fold")
+    summary.add_column(overflow="fold")  # paths wrap, never cut
     for label, value in (
         ("units", report.units), ("accepted", report.accepted), ("rejected", report.rejected),
         ("errors (retried on the next run)", report.errors),
         ("not started (run again to continue)", report.not_started),
         ("already finished before this run", report.resumed),
+        ("run again (their tools were gone from the library)", report.rerun_missing),
         ("malformed task lines", len(report.task_errors)),
         ("wall time (this run)", f"{report.wall_s:.2f} s"), ("job dir", report.job_dir),
         ("library", report.library_dir),
@@ -103,7 +109,7 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
     if report.tools:
         tools = Table(title="tools accepted")
         for col in ("unit", "tool", "outcome"):
-            tools.add_column(col)
+            tools.add_column(col, overflow="fold")
         for t in report.tools[:50]:
             tools.add_row(str(t.get("unit_id")), str(t.get("ref")), str(t.get("outcome")))
         if len(report.tools) > 50:

@@ -11,9 +11,16 @@ its last finished node: checkpoints are written with ``durability="sync"``, so a
 is on disk before the next node starts; a model call that node repeats is served by the
 response cache, and publishing is idempotent by content hash.
 
+A finished unit counts as finished only while what it published is in *this* library (same
+name, version and content hash); otherwise it runs again (its replies come from the response
+cache where possible). A job dir belongs to one library and one tasks file (both recorded in
+job.json; another one is refused in one line), and to one run at a time: a run holds an OS
+lock (`fcntl.flock`) on ``run.lock`` until it ends, so a crash or ``kill -9`` releases it.
+
 The job dir holds::
 
-    job.json            job id, strategy, task digest
+    job.json            job id, strategy, task digest, library
+    run.lock            the lock of the run in progress (pid, host and start time inside)
     checkpoints.sqlite  LangGraph checkpoints (the record of progress)
     units.jsonl         one line per finished unit (appended as units finish)
     rejections.jsonl    every draft turned down, with its reason (rewritten at the end)
@@ -24,10 +31,12 @@ The job dir holds::
 from __future__ import annotations
 
 import ast
+import fcntl
 import gc
 import hashlib
 import json
 import os
+import socket
 import sqlite3
 import sys
 import threading
@@ -44,6 +53,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from library import Library
+from library.errors import LibraryError
+from library.records import parse_ref
 from library.store.base import Gate
 from maker.jobs.report import JobReport, count_reasons, phase_table
 from maker.llm import ChatClient
@@ -83,6 +94,13 @@ STOP_AFTER_ERRORS = 5
 
 class JobError(ValueError):
     """A job cannot start (e.g. the job dir belongs to another strategy); says what to do."""
+
+
+class JobBusy(JobError):
+    """Another run holds the job dir; the message names it (pid, host, start time)."""
+
+
+_HELD = threading.local()  # job dirs this thread holds: resolved path -> depth
 
 
 def freeze_startup_objects() -> None:
@@ -139,22 +157,88 @@ class JobDir:
     def ledger_file(self) -> Path:
         return self.path / "ledger.jsonl"
 
-    def init(self, strategy: str, tasks: Sequence[Task]) -> dict[str, Any]:
-        """Create the job dir or check that it belongs to this strategy; returns job.json."""
+    @property
+    def lock_file(self) -> Path:
+        return self.path / "run.lock"
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the job dir for one run (an OS lock, released by exit, crash or kill -9), or
+        raise `JobBusy` naming the run that holds it. Re-entrant within one thread (the CLI
+        holds it before starting the sandbox, then `run_job` holds it again)."""
+        key = str(self.path.resolve())
+        held: dict[str, int] | None = getattr(_HELD, "paths", None)
+        if held is None:
+            held = _HELD.paths = {}
+        if held.get(key):
+            held[key] += 1
+            try:
+                yield
+            finally:
+                held[key] -= 1
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise JobBusy(f"job dir {self.path} is in use by {_holder(self.lock_file)}; "
+                              "wait for that run to end (or stop it), then run again") from None
+            started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+            holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": started}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder).encode(), 0)
+            held[key] = 1
+            try:
+                yield
+            finally:
+                held.pop(key, None)
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def check(self, strategy: str, tasks: Sequence[Task], library_dir: str | Path | None = None
+              ) -> dict[str, Any] | None:
+        """The job's job.json if it belongs to this strategy, these tasks and this library
+        (`JobError` saying what to do otherwise), or None for a new job. Writes nothing."""
+        meta_path = self.path / "job.json"
+        if not meta_path.exists():
+            return None
+        meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8"))
+        digest = tasks_digest(tasks)
+        if meta.get("strategy") != strategy:
+            raise JobError(f"job dir {self.path} holds a {meta.get('strategy')!r} job, not "
+                           f"{strategy!r}; pass another --job-dir")
+        if meta.get("tasks_digest") != digest:
+            raise JobError(
+                f"job dir {self.path} was started for other tasks (digest "
+                f"{str(meta.get('tasks_digest'))[:12]}, these are {digest[:12]}); pass "
+                "another --job-dir, or none (the default job dir is per tasks file)")
+        known = meta.get("library")
+        library = str(Path(library_dir).resolve()) if library_dir is not None else None
+        if library is not None and known not in (None, library):
+            raise JobError(f"job dir {self.path} belongs to the library {known}, not "
+                           f"{library}; pass --library {known} to resume it, or another "
+                           "--job-dir")
+        return meta
+
+    def init(self, strategy: str, tasks: Sequence[Task], library_dir: str | Path | None = None
+             ) -> dict[str, Any]:
+        """Create the job dir or check that it belongs to this strategy, these tasks and this
+        library (`JobError` saying what to do otherwise); returns job.json."""
         self.path.mkdir(parents=True, exist_ok=True)
         meta_path = self.path / "job.json"
         digest = tasks_digest(tasks)
-        if meta_path.exists():
-            meta = json.loads(meta_path.read_text("utf-8"))
-            if meta.get("strategy") != strategy:
-                raise JobError(f"job dir {self.path} holds a {meta.get('strategy')!r} job, not "
-                               f"{strategy!r}; pass another --job-dir")
-            if meta.get("tasks_digest") != digest:
-                meta = {**meta, "tasks_digest": digest, "tasks_changed": time.time()}
+        library = str(Path(library_dir).resolve()) if library_dir is not None else None
+        meta = self.check(strategy, tasks, library_dir)
+        if meta is not None:
+            if library is not None and meta.get("library") is None:  # from before: adopt it
+                meta = {**meta, "library": library}
                 _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True))
             return meta
         meta = {"version": JOB_VERSION, "job_id": f"{strategy}-{digest[:12]}",
-                "strategy": strategy, "tasks_digest": digest, "created": time.time()}
+                "strategy": strategy, "tasks_digest": digest, "created": time.time(),
+                "library": library}
         _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True))
         return meta
 
@@ -179,6 +263,37 @@ class JobDir:
         if not self.rejections_file.exists():
             return []
         return [json.loads(x) for x in self.rejections_file.read_text("utf-8").splitlines() if x]
+
+
+def _holder(lock_file: Path) -> str:
+    """Who holds a job's lock, from what the holder wrote in the lock file."""
+    try:
+        data = json.loads(lock_file.read_text("utf-8"))
+        return f"pid {data['pid']} on {data['host']} since {data['started']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another run (starting up)"
+
+
+def missing_tools(library: Library, outcome: UnitOutcome,
+                  known: dict[str, dict[int, str]] | None = None) -> list[str]:
+    """The tools a finished unit reports that this library does not hold (by name, version
+    and, when recorded, content hash). `known` caches each name's versions across calls."""
+    known = {} if known is None else known
+    missing = []
+    for tool in outcome.tools:
+        ref = str(tool.get("ref") or "")
+        try:
+            name, version = parse_ref(ref)
+        except LibraryError:
+            missing.append(ref or "?")
+            continue
+        if name not in known:
+            known[name] = {r.version: r.content_hash for r in library.store.history(name)}
+        held = known[name].get(version) if version is not None else None
+        want = tool.get("content_hash")
+        if held is None or (want and held != want):
+            missing.append(ref)
+    return missing
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -300,17 +415,29 @@ def run_job(
     strat = get_strategy(strategy) if isinstance(strategy, str) else strategy
     if concurrency < 1:
         raise JobError("concurrency must be at least 1")
+    job = JobDir(Path(job_dir))
+    with job.hold():
+        return _run(job, tasks, strat, library_dir=library_dir, client=client,
+                    sandbox=sandbox, concurrency=concurrency, progress=progress, gate=gate,
+                    options=options, task_errors=task_errors, console=console,
+                    stop_after_errors=stop_after_errors)
+
+
+def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: str | Path,
+         client: ChatClient, sandbox: Sandbox, concurrency: int, progress: bool,
+         gate: Gate | bool | None, options: Options | None, task_errors: Sequence[TaskError],
+         console: Console | None, stop_after_errors: int | None) -> JobReport:
+    """`run_job` with the job dir held."""
     if concurrency > 1:
         _serialize_ast_parse()
     started = time.monotonic()
-    job = JobDir(Path(job_dir))
-    meta = job.init(strat.name, tasks)
+    meta = job.init(strat.name, tasks, library_dir)
     job_id = meta["job_id"]
     console = console or Console(stderr=True)
     units = strat.units(tasks)
     outcomes: dict[str, UnitOutcome] = {}
     errors: dict[str, dict[str, Any]] = {}
-    resumed = 0
+    resumed = rerun_missing = 0
     with Library.open(library_dir) as library, open_checkpointer(job.checkpoints) as saver:
         gate_fn = (default_gate(sandbox, library) if gate is True else (gate or None))
         ctx = Context(client, sandbox, library, gate_fn, options or Options())
@@ -321,11 +448,19 @@ def run_job(
                     "recursion_limit": RECURSION_LIMIT}
 
         pending: list[tuple[Unit, bool]] = []
+        known: dict[str, dict[int, str]] = {}  # name -> version -> content hash, read once
         for unit in units:
             snap = graph.get_state(config(unit))
             if snap.values and not snap.next and snap.values.get("status") != "running":
-                outcomes[unit.id] = strat.outcome(unit.id, dict(snap.values))
-                resumed += 1
+                outcome = strat.outcome(unit.id, dict(snap.values))
+                if not missing_tools(library, outcome, known):
+                    outcomes[unit.id] = outcome
+                    resumed += 1
+                    continue
+                # finished, but what it published is not in this library: run it afresh
+                saver.delete_thread(config(unit)["configurable"]["thread_id"])
+                rerun_missing += 1
+                pending.append((unit, False))
             else:
                 pending.append((unit, bool(snap.values)))
         recorded = job.finished_units()
@@ -387,14 +522,15 @@ def run_job(
             if bar is not None:
                 bar.stop()
     report = _report(job, meta, strat.name, units, outcomes, errors, resumed, library_dir,
-                     client, time.monotonic() - started, task_errors, stopped)
+                     client, time.monotonic() - started, task_errors, stopped, rerun_missing)
     return report
 
 
 def _report(job: JobDir, meta: dict[str, Any], strategy: str, units: Sequence[Unit],
             outcomes: dict[str, UnitOutcome], errors: dict[str, dict[str, Any]], resumed: int,
             library_dir: str | Path, client: ChatClient, wall_s: float,
-            task_errors: Sequence[TaskError], stopped: str = "") -> JobReport:
+            task_errors: Sequence[TaskError], stopped: str = "", rerun_missing: int = 0
+            ) -> JobReport:
     ordered = [outcomes[u.id] for u in units if u.id in outcomes]
     rejections = [r for o in ordered for r in o.rejections]
     _write_atomic(job.rejections_file, "".join(
@@ -407,7 +543,8 @@ def _report(job: JobDir, meta: dict[str, Any], strategy: str, units: Sequence[Un
         library_dir=str(library_dir), units=len(units),
         accepted=sum(o.status == "accepted" for o in ordered),
         rejected=sum(o.status == "rejected" for o in ordered),
-        errors=len(errors), resumed=resumed, wall_s=round(wall_s, 4),
+        errors=len(errors), resumed=resumed, rerun_missing=rerun_missing,
+        wall_s=round(wall_s, 4),
         tools=tuple({"unit_id": o.unit_id, **t} for o in ordered for t in o.tools),
         rejection_reasons=count_reasons(o.reason for o in ordered if o.status == "rejected"),
         draft_rejections=count_reasons(str(r.get("reason", "")) for r in rejections),

@@ -211,7 +211,21 @@ def _layer_from_file(path: Path) -> dict[str, Any]:
     return _checked(flat, f"{path}: llm.")
 
 
+def _unknown_env(env: Mapping[str, str]) -> None:
+    """Refuse a set ``MAKER_<ROLE>_<FIELD>`` / ``MAKER_LLM_<FIELD>`` that names no setting, as
+    an unknown TOML key is refused (a misspelt variable would otherwise be ignored)."""
+    known = {env_var(role, n) for role in ROLES for n in (*_ROLE_FIELDS, *_SAMPLING_FIELDS)}
+    known |= {f"{ENV_PREFIX}LLM_{n.upper()}" for n in _TOP_FIELDS}
+    prefixes = tuple(f"{ENV_PREFIX}{scope.upper()}_" for scope in (*ROLES, "llm"))
+    for key in sorted(env):
+        if key.startswith(prefixes) and key not in known and env[key] != "":
+            fields = ", ".join([*_ROLE_FIELDS, *_SAMPLING_FIELDS])
+            raise ConfigError(f"environment variable {key}: unknown setting; "
+                              f"MAKER_<ROLE>_<FIELD> takes the fields {fields}")
+
+
 def _layer_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    _unknown_env(env)
     flat: dict[str, Any] = {}
     for role in ROLES:
         for name in (*_ROLE_FIELDS, *_SAMPLING_FIELDS):
@@ -316,11 +330,25 @@ def load_config(
     )
 
 
-def missing_endpoint_message(role: str = "maker") -> str:
-    """One line saying what to set when `role` has no endpoint configured."""
+def missing_endpoint_message(role: str = "maker", rc: RoleConfig | None = None) -> str:
+    """One line saying what to set when `role` has no endpoint configured (given the role's
+    config `rc`, only what is actually missing)."""
+    model, url = env_var(role, "model"), env_var(role, "base_url")
+    if rc is not None and rc.model and not (rc.base_url or rc.api_key):
+        return (
+            f"role '{role}' names model {rc.model!r} but no endpoint: set {url} (e.g. "
+            f"http://localhost:11434/v1) or {FALLBACK_KEY_ENV} for api.openai.com, "
+            f"or [llm.{role}] base_url in your config file"
+        )
+    if rc is not None and not rc.model and (rc.base_url or rc.api_key):
+        where = rc.base_url or OPENAI_BASE_URL
+        return (
+            f"role '{role}' has an endpoint ({where}) but no model: set {model} to a model "
+            f"it serves, or [llm.{role}] model in your config file"
+        )
     return (
-        f"no model endpoint configured for role '{role}': set {env_var(role, 'model')} and "
-        f"{env_var(role, 'base_url')} (or OPENAI_API_KEY for api.openai.com), "
+        f"no model endpoint configured for role '{role}': set {model} and "
+        f"{url} (or {FALLBACK_KEY_ENV} for api.openai.com), "
         f"or [llm.{role}] model/base_url in your config file"
     )
 
@@ -331,5 +359,5 @@ def require_endpoint(config: LLMConfig, role: str = "maker") -> RoleConfig:
     if rc.api_key_env and not rc.api_key:
         raise ConfigError(f"{role}.api_key_env names {rc.api_key_env}, which is not set; export it")
     if not rc.is_configured:
-        raise ConfigError(missing_endpoint_message(role))
+        raise ConfigError(missing_endpoint_message(role, rc))
     return rc

@@ -371,7 +371,7 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
              if task.has_gold and state.get("call") else [])
     tests = stored_suite(draft, examples=known, held_out=[e.to_json() for e in task.examples])
     tool = publish_draft(state, ctx, draft, strategy=NAME, prompts=PROMPTS, tests=tests,
-                         task_ids=(task.id,), problems=(task.text,), dedup=False)
+                         task_ids=(task.id,), problems=(task.text,))
     if tool["outcome"] in ACCEPTED_OUTCOMES:
         return {"tool": tool, "status": "accepted", "next": "end"}
     return {"tool": tool, "status": "rejected", "next": "end",

@@ -253,7 +253,8 @@ def publish_draft(state: Mapping[str, Any], ctx: Context, draft: ToolDraft, *,
                   task_ids: Sequence[str], problems: Sequence[str],
                   dedup: bool = True) -> dict[str, Any]:
     """Publish a validated draft (idempotent by content hash, through the gate and, with
-    `dedup`, the behavioural de-duplication); returns ``{"name", "ref", "outcome", "reason"}``."""
+    `dedup`, the behavioural de-duplication); returns ``{"name", "ref", "content_hash",
+    "outcome", "reason"}`` (ref and hash of the record now in the library, or None)."""
     usage = state.get("usage") or {}
     verdict = state.get("verdict") or {"passed": True}
     provenance = Provenance(
@@ -268,8 +269,10 @@ def publish_draft(state: Mapping[str, Any], ctx: Context, draft: ToolDraft, *,
                 verdict=StoredVerdict.from_dict(verdict), provenance=provenance,
                 entry=draft.name),
         gate=ctx.gate, dedup=dedup_hook(ctx) if dedup else None)
-    ref = result.record.ref if result.record is not None else None
-    return {"name": draft.name, "ref": ref, "outcome": result.outcome, "reason": result.reason}
+    rec = result.record
+    return {"name": draft.name, "ref": rec.ref if rec is not None else None,
+            "content_hash": rec.content_hash if rec is not None else None,
+            "outcome": result.outcome, "reason": result.reason}
 
 
 def outcome_of(unit_id: str, state: Mapping[str, Any]) -> UnitOutcome:

@@ -273,10 +273,14 @@ def test_call_tool_errors_are_one_line(sb: Sandbox, lib: Store, tmp_path: Path) 
 def test_a_failing_call_is_a_value_and_can_be_recorded(
     sb: Sandbox, lib: Store, tmp_path: Path
 ) -> None:
-    add_file(lib, write(tmp_path, "gcd.py", GCD), sb)
-    r = call_tool(lib, "gcd", {"a": "x", "b": 2}, sb, record=True, query="gcd of x")
-    assert not r.ok and r.error is not None and r.error.type == "TypeError"
+    div = 'def gcd(a: int, b: int) -> int:\n    """Floor division.\n\n    >>> gcd(7, 2)\n    3\n    """\n    return a // b\n'
+    add_file(lib, write(tmp_path, "gcd.py", div), sb)
+    with pytest.raises(LibraryError, match="bad arguments for gcd@1: a: 'x' is not of type"):
+        call_tool(lib, "gcd", {"a": "x", "b": 2}, sb, record=True)  # refused before it runs
+    assert lib.episodes(tool="gcd@1") == []
+    r = call_tool(lib, "gcd", {"a": 1, "b": 0}, sb, record=True, query="gcd of 1 and 0")
+    assert not r.ok and r.error is not None and r.error.type == "ZeroDivisionError"
     (episode,) = lib.episodes(tool="gcd@1")
-    assert episode.query == "gcd of x" and episode.result["ok"] is False
+    assert episode.query == "gcd of 1 and 0" and episode.result["ok"] is False
     assert lib.usage("gcd", 1).calls == 1
     assert lib.resolve("gcd").status.status is Status.ACTIVE

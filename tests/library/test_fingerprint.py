@@ -116,6 +116,12 @@ def test_a_reinvented_tool_merges_into_the_existing_one(sb: Sandbox, store: Stor
     assert "behaves like gcd@1" in result.reason
     assert [p.task_ids for p in store.resolve("gcd").provenance] == [("t1",), ("t2",)]
     assert store.history("hcf") == []
+    # the merge records how the re-invention's parameters map onto the stored tool's
+    merged = store.resolve("gcd").provenance[1]
+    assert merged.param_map == (("x", "a"), ("y", "b"))
+    assert merged.to_dict()["param_map"] == {"x": "a", "y": "b"}
+    assert store.resolve("gcd").provenance[0].param_map == ()
+    assert "param_map" not in store.resolve("gcd").provenance[0].to_dict()  # digests unchanged
     # a different tool with the same signature is its own tool
     assert store.publish(new("lcm", LCM, "t3"), dedup=index).outcome == "created"
 
@@ -171,3 +177,4 @@ def test_exact_and_ast_duplicates_never_reach_the_sandbox(store: Store) -> None:
         "euclid", "m: int, n: int", "    while n:\n        m, n = n, m % n\n    return abs(m)\n"
     )
     assert store.publish(new("euclid", renamed, "t3"), dedup=exploding).outcome == "merged"
+    assert store.resolve("gcd").provenance[-1].param_map == (("m", "a"), ("n", "b"))

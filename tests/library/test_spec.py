@@ -175,3 +175,74 @@ def test_typing_spellings_real_models_write() -> None:
     rows = shared_inputs(signature_shape(spec))
     assert isinstance(rows, list) and rows
     assert all(isinstance(r[0], list) and isinstance(r[2], dict) for r in rows)
+
+
+DOCTEST_AFTER_ARGS = '''Return the greatest common divisor of two integers.
+
+Args:
+    a: first integer
+    b: second integer
+        (a negative one counts as its absolute value)
+
+>>> gcd(12, 18)
+6
+>>> gcd(0, 5)
+5
+'''
+
+EXAMPLES_SECTION = '''Least common multiple.
+
+More words about it.
+
+>>> lcm(4, 6)
+12
+
+Args:
+    a: first integer
+    b: second integer
+
+Examples:
+    >>> lcm(2, 3)
+    6
+
+Returns:
+    the smallest positive common multiple
+'''
+
+NUMPY_EXAMPLES = '''Add two numbers.
+
+Parameters
+----------
+a : int
+    first
+b : int
+    second
+
+Examples
+--------
+>>> add(1, 2)
+3
+'''
+
+
+@pytest.mark.parametrize("doc", [DOCTEST_AFTER_ARGS, EXAMPLES_SECTION, NUMPY_EXAMPLES])
+def test_doctest_text_stays_out_of_descriptions(doc: str) -> None:
+    parsed = parse_docstring(doc)
+    everything = json.dumps([parsed.summary, parsed.description, parsed.params, parsed.returns])
+    assert ">>>" not in everything and "gcd(" not in everything and "lcm(" not in everything
+    assert parsed.params["a"] in ("first integer", "first")
+    assert parsed.params["b"] in (
+        "second integer (a negative one counts as its absolute value)", "second integer", "second")
+
+
+def test_doctest_lines_reach_no_schema() -> None:
+    source = "def gcd(a: int, b: int) -> int:\n    " + '"""' + textwrap.indent(
+        DOCTEST_AFTER_ARGS, "    ").strip() + '\n    """\n    return a\n'
+    spec = derive_spec(source)
+    assert isinstance(spec, ToolSpec)
+    schema = json.dumps([spec.input_schema(), spec.openai_schema(), spec.description])
+    assert ">>>" not in schema and "6" not in spec.params[1].description
+    assert spec.description == "Return the greatest common divisor of two integers."
+    lcm = parse_docstring(EXAMPLES_SECTION)
+    assert lcm.description == "Least common multiple.\n\nMore words about it."
+    assert lcm.returns == "the smallest positive common multiple"

@@ -67,8 +67,11 @@ def test_refuses_a_newer_schema(tmp_path: Path) -> None:
     conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,))
     conn.commit()
     conn.close()
-    with pytest.raises(LibraryError, match="newer than this code"):
-        SqliteStore.open(tmp_path)
+    before = db_path(tmp_path).read_bytes()
+    for read_only in (False, True):
+        with pytest.raises(LibraryError, match="written by a newer tool-maker.*upgrade"):
+            SqliteStore.open(tmp_path, read_only=read_only)
+    assert db_path(tmp_path).read_bytes() == before
 
 
 def test_read_only_open_while_a_writer_is_active(tmp_path: Path) -> None:

@@ -208,7 +208,7 @@ def test_help_teaches_with_examples() -> None:
 
     runner = CliRunner()
     for command in ["list", "show", "history", "search", "export", "deprecate", "retire",
-                    "serve-mcp", "add", "call"]:
+                    "serve-mcp", "add", "call", "lock"]:
         result = runner.invoke(main, ["library", command, "--help"])
         assert result.exit_code == 0 and "maker library" in result.output, command
         assert "Example" in result.output and "--library" in result.output, command

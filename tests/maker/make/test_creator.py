@@ -176,3 +176,41 @@ def test_two_tasks_one_tool_publish_once(tmp_path: Path, sb: Sandbox) -> None:
     with Library.open(tmp_path / "lib", read_only=True) as lib:
         assert [r.version for r in lib.store.history("eval_boolean")] == [1]
         assert {p.task_ids for p in lib.resolve("eval_boolean").provenance} == {("b1",), ("b2",)}
+
+
+GCD_TASKS = [Task.from_json({
+    "id": f"gcd-{i}", "type": "gcd", "split": "train", "answer": answer,
+    "text": f"What is the greatest common divisor of {p} and {q}?",
+    "examples": [{"input": {names[0]: 84, names[1]: 36}, "expected": 12},
+                 {"input": {names[0]: 7, names[1]: 5}, "expected": 1}]})
+    for i, (p, q, answer, names) in enumerate([(12, 18, 6, "ab"), (20, 8, 4, "xy")])]
+GCD_AB = '''```python tool
+def gcd(a: int, b: int) -> int:
+    """Greatest common divisor of two integers."""
+    while b:
+        a, b = b, a % b
+    return abs(a)
+```'''
+MY_GCD_XY = '''```python tool
+def my_gcd(x: int, y: int) -> int:
+    """The largest integer dividing both x and y."""
+    if y == 0:
+        return abs(x)
+    return my_gcd(y, x % y)
+```'''
+
+
+def test_a_reinvented_tool_with_renamed_parameters_is_merged(tmp_path: Path,
+                                                              sb: Sandbox) -> None:
+    model = ScriptedModel([GCD_AB, "```python call\ngcd(a=12, b=18)\n```",
+                           MY_GCD_XY, "```python call\nmy_gcd(x=20, y=8)\n```"])
+    report = run(tmp_path, sb, model, GCD_TASKS)
+    model.assert_consumed()
+    assert report.accepted == 2, report.to_json()
+    assert [(t["ref"], t["outcome"]) for t in report.tools] == [("gcd@1", "created"),
+                                                              ("gcd@1", "merged")]
+    with Library.open(tmp_path / "lib", read_only=True) as lib:
+        assert [r.ref for r in lib.store.list()] == ["gcd@1"]
+        provenance = lib.resolve("gcd").provenance
+        assert [p.task_ids for p in provenance] == [("gcd-0",), ("gcd-1",)]
+        assert provenance[1].param_map == (("x", "a"), ("y", "b"))
