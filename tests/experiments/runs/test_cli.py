@@ -113,12 +113,12 @@ def test_bad_flags_and_paths_are_usage_errors(tmp_path):
 
 def test_a_tool_arm_without_its_solver_stops_before_any_model_call(tmp_path):
     lib, _ = world.curated_library(tmp_path)
-    extra = f'[[methods]]\nname = "latm"\nkind = "tools"\nlibrary = "{lib}"\n'
+    extra = f'[[methods]]\nname = "latm"\nkind = "tools"\nlibrary = "{lib}"\nsolver = "nope"\n'
     cfg = _config(tmp_path, extra=extra)
     line = _one_line_error(
         _invoke("run", cfg, "--out", tmp_path / "o", "--data", f"tabmwp={TABMWP}")
     )
-    assert "method 'latm'" in line and "maker.use" in line
+    assert "method 'latm'" in line and "unknown solver 'nope'" in line
 
 
 def test_shipped_configs_are_valid(tmp_path):
