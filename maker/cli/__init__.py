@@ -109,3 +109,7 @@ from maker.cli.make import register as _register_make  # noqa: E402
 
 _register_make(main, bench)
 
+# -- models commands --
+from maker.cli.models import register as _register_models  # noqa: E402
+
+_register_models(main)

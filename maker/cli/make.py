@@ -73,19 +73,24 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     Malformed task lines are reported (line and field) and skipped; the rest still runs.
     Killed at any point, the same command resumes without redoing finished tasks.
 
+    With no endpoint configured, the maker is the local 1.5B model (`maker models`), served
+    by a local server started on the first model call and stopped at the end.
+
     \b
-    Example:
+    Examples:
+      maker make tasks.jsonl --strategy creator --library my-lib      # local model
       MAKER_MAKER_MODEL=gpt-4.1 OPENAI_API_KEY=... \\
         maker make tasks.jsonl --strategy creator --library my-lib
     """
-    from maker.llm import ConfigError, load_config, require_endpoint
+    from maker.llm import ConfigError, load_config
+    from maker.llm.local import resolve_role, stop_shared_server
 
     try:  # first, before the heavy imports: a missing endpoint is said at once
         config = load_config(config_file, overrides={
             "maker.model": maker_model, "maker.base_url": maker_base_url,
             "maker.api_key_env": maker_api_key_env, "maker.concurrency": concurrency,
             "cache_dir": str(cache_dir) if cache_dir else None})
-        require_endpoint(config, "maker")
+        maker_role = resolve_role(config, "maker")
     except ConfigError as exc:
         _fail(str(exc))
     try:
@@ -105,13 +110,20 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     job.path.mkdir(parents=True, exist_ok=True)
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)
-    with Sandbox(workers=2) as sb:
-        freeze_startup_objects()
-        report = run_job(tasks, strategy, library_dir=library_dir, job_dir=job.path,
-                         client=client, sandbox=sb,
-                         concurrency=units_in_flight or default_units(config.maker.concurrency),
-                         progress=not no_progress, task_errors=errors,
-                         options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
+    if maker_role.provider == "local":
+        click.echo(f"maker: local model {maker_role.model} (served on this machine when first "
+                   "needed)", err=True)
+    try:
+        with Sandbox(workers=2) as sb:
+            freeze_startup_objects()
+            report = run_job(tasks, strategy, library_dir=library_dir, job_dir=job.path,
+                             client=client, sandbox=sb,
+                             concurrency=units_in_flight or default_units(maker_role.concurrency),
+                             progress=not no_progress, task_errors=errors,
+                             options=Options(max_repairs=max_repairs,
+                                             solve_samples=solve_samples))
+    finally:
+        stop_shared_server()
     render_report(report, Console())
     click.echo(f"report: {job.report_file}")
     if report.stopped:
