@@ -12,6 +12,16 @@ from sandbox import Sandbox
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if any("local_models" in item.keywords for item in items):
+        from maker.llm.local import LOCAL_MODELS, model_status, server_installed
+
+        if not (server_installed() and all(model_status(m).available for m in LOCAL_MODELS)):
+            skip_local = pytest.mark.skip(
+                reason="local_models: needs the local GGUF models and llama-cpp-python "
+                       "(pip install -e '.[local]')")
+            for item in items:
+                if "local_models" in item.keywords:
+                    item.add_marker(skip_local)
     if os.environ.get("MAKER_LIVE_BASE_URL"):
         return
     skip = pytest.mark.skip(reason="live: set MAKER_LIVE_BASE_URL to run against a real endpoint")

@@ -156,5 +156,13 @@ class LocalServerModel:
     def complete(
         self, messages: Sequence[Message], *, phase: str = "", **params: Any
     ) -> ChatResponse:
-        """Answer through the local server."""
-        return self.wire().complete(messages, phase=phase, **params)
+        """Answer through the local server; a server that died is named as the cause."""
+        try:
+            return self.wire().complete(messages, phase=phase, **params)
+        except ModelCallError as exc:
+            report = self.server.exit_report()
+            if report is None:
+                raise
+            raise ModelCallError(
+                f"{exc}; {report}", attempts=exc.attempts, recoverable=False
+            ) from None

@@ -20,6 +20,7 @@ import atexit
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -307,6 +308,27 @@ class LocalServer:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+    def exit_report(self) -> str | None:
+        """None while the child runs (or was never started); else how it ended, with the
+        end of its log, in one line."""
+        proc = self._proc
+        if proc is None or proc.poll() is None:
+            return None
+        code = proc.returncode
+        how = f"exit code {code}"
+        if code < 0:
+            try:
+                how = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                pass
+        hint = ""
+        if code == -signal.SIGILL:
+            hint = (
+                "; llama.cpp was built for CPU instructions this machine does not run: "
+                "reinstall it with CMAKE_ARGS='-DGGML_NATIVE=OFF' (see README)"
+            )
+        return f"the local model server died ({how}){hint}{self._log_hint()}"
 
     def wait(self) -> int:
         """Block until the child exits (for `maker serve`); returns its exit code."""

@@ -189,3 +189,21 @@ def test_make_client_starts_the_local_server_lazily(fake_models, models_dir: Pat
         assert entry.dollars == pytest.approx(entry.latency_s * 3.6 / 3600)
     finally:
         server.stop()
+
+
+def test_a_server_that_dies_mid_run_is_named_as_the_cause(fake_models, models_dir: Path) -> None:
+    from maker.llm import ModelCallError
+
+    config = load_config(None, env={"MAKER_MAKER_MAX_RETRIES": "0"})
+    server = LocalServer(fake_models, launch=stand_in(), progress=False)
+    try:
+        client = make_client(config, "maker", local_models=fake_models, server=server)
+        client.complete([{"role": "user", "content": "one"}])
+        assert server.exit_report() is None
+        os.kill(server.pid, signal.SIGKILL)
+        server._proc.wait()
+        with pytest.raises(ModelCallError, match=r"server died \(killed by SIGKILL\)") as info:
+            client.complete([{"role": "user", "content": "two"}])
+        assert not info.value.recoverable
+    finally:
+        server.stop()
