@@ -113,6 +113,7 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     if maker_role.provider == "local":
         click.echo(f"maker: local model {maker_role.model} (served on this machine when first "
                    "needed)", err=True)
+        _prepare_local_models()
     try:
         with Sandbox(workers=2) as sb:
             freeze_startup_objects()
@@ -130,6 +131,19 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
         click.echo(f"error: the job stopped early, {report.not_started} unit(s) not started: "
                    f"{report.stopped}", err=True)
     sys.exit(1 if report.errors or report.stopped else 0)
+
+
+def _prepare_local_models() -> None:
+    """Assemble or check the local model files now, with their own progress bar, so that the
+    server started later inside the job (under the job's progress bar) finds them ready."""
+    from maker.llm.local import LOCAL_MODELS, LocalModelError, ensure_model
+
+    for model in LOCAL_MODELS:
+        try:
+            ensure_model(model, progress=True)
+        except (LocalModelError, OSError) as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
 
 
 @click.command("demo")
