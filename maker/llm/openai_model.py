@@ -189,17 +189,19 @@ class OpenAIChatModel:
         if schema is not None and "response_format" in request:
             raise ValueError("pass schema= or response_format=, not both")
         attempts = 0
-        started = time.monotonic()
+        started: list[float] = []  # when the first attempt got its slot: waiting for a slot
+        # (this role's own concurrency limit) is not part of the call's latency
         while True:
             mode = self.structured_mode if schema is not None else "off"
             try:
-                response = self._complete(model, messages, request, schema, mode, attempts)
+                response = self._complete(model, messages, request, schema, mode, attempts,
+                                          started)
             except _FormatRefused as exc:
                 attempts = exc.attempts
                 if schema is None or not self._fall_back(mode):
                     raise ModelCallError(str(exc), attempts=attempts, recoverable=False) from None
                 continue
-            return replace(response, latency_s=time.monotonic() - started)
+            return replace(response, latency_s=time.monotonic() - started[0])
 
     def _fall_back(self, mode: str) -> bool:
         """Move this role past a refused `mode`; False when there is nowhere to go."""
@@ -213,7 +215,8 @@ class OpenAIChatModel:
             return self._mode != mode
 
     def _complete(self, model: str, messages: Sequence[Message], request: Mapping[str, Any],
-                  schema: Mapping[str, Any] | None, mode: str, sent: int) -> ChatResponse:
+                  schema: Mapping[str, Any] | None, mode: str, sent: int,
+                  started: list[float]) -> ChatResponse:
         request = dict(request)
         chat = list(messages)
         if schema is not None:
@@ -227,6 +230,8 @@ class OpenAIChatModel:
         def attempt() -> ChatResponse:
             nonlocal attempts
             with self._slots:
+                if not started:
+                    started.append(time.monotonic())
                 attempts += 1
                 return self._send(model, chat, request)
 
