@@ -89,6 +89,10 @@ def server_config(
             "cache": settings.cache_bytes > 0,
             "cache_type": "ram",
             "cache_size": max(settings.cache_bytes, 0),
+            # Logits for the last token only: with logits for every token (the server's
+            # default), each prompt token costs a vocabulary-sized output (152k for Qwen) and
+            # every prompt-cache save copies them all (GBs at n_ctx 8192).
+            "logits_all": False,
             "verbose": False,
         }
         for model, path in files

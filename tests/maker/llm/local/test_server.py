@@ -55,6 +55,7 @@ def test_server_config_serves_every_model_with_its_alias(fake_models, tmp_path: 
     first = config["models"][0]
     assert first["model"] == str(tmp_path / fake_models[0].filename)
     assert (first["n_ctx"], first["n_threads"], first["cache"]) == (4096, 2, True)
+    assert first["logits_all"] is False  # else every prompt token costs a vocabulary of logits
     assert ServerSettings().n_threads == os.cpu_count()
 
 
