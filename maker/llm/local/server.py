@@ -199,11 +199,8 @@ class LocalServer:
             if self._proc is not None:
                 if self._proc.poll() is None:
                     return self.base_url
-                code = self._proc.returncode
+                self._failure = LocalModelError(f"{self.exit_report()} during the run")
                 self._cleanup()
-                self._failure = LocalModelError(
-                    f"the local model server exited (code {code}) during the run"
-                )
                 raise self._failure
             try:
                 return self._start()

@@ -206,5 +206,7 @@ def test_a_server_that_dies_mid_run_is_named_as_the_cause(fake_models, models_di
         with pytest.raises(ModelCallError, match=r"server died \(killed by SIGKILL\)") as info:
             client.complete([{"role": "user", "content": "two"}])
         assert not info.value.recoverable
+        with pytest.raises(LocalModelError, match="killed by SIGKILL.* during the run"):
+            server.ensure_started()  # not silently restarted mid-run
     finally:
         server.stop()
