@@ -47,7 +47,10 @@ def gone(pid: int, within: float = 10.0) -> bool:
     return False
 
 
-def test_server_config_serves_every_model_with_its_alias(fake_models, tmp_path: Path) -> None:
+def test_server_config_serves_every_model_with_its_alias(
+    fake_models, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("MAKER_LOCAL_THREADS", raising=False)
     files = [(m, tmp_path / m.filename) for m in fake_models]
     config = server_config(files, ServerSettings(n_threads=2, n_ctx=4096), 8123)
     assert (config["host"], config["port"]) == ("127.0.0.1", 8123)
@@ -57,6 +60,14 @@ def test_server_config_serves_every_model_with_its_alias(fake_models, tmp_path: 
     assert (first["n_ctx"], first["n_threads"], first["cache"]) == (4096, 2, True)
     assert first["logits_all"] is False  # else every prompt token costs a vocabulary of logits
     assert ServerSettings().n_threads == os.cpu_count()
+
+
+def test_threads_can_be_set_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("MAKER_LOCAL_THREADS", "1")
+    assert ServerSettings().n_threads == 1
+    monkeypatch.setenv("MAKER_LOCAL_THREADS", "many")
+    with pytest.raises(LocalModelError, match="MAKER_LOCAL_THREADS='many'"):
+        ServerSettings()
 
 
 def test_starts_on_demand_shares_and_stops(fake_models, models_dir: Path) -> None:
