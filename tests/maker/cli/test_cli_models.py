@@ -33,15 +33,19 @@ def test_list_assemble_verify_path(fakes, tmp_path: Path) -> None:
     big, small = fakes
     listed = [json.loads(x) for x in run("models", "list", "--json").output.splitlines()]
     assert [(m["alias"], m["role"], m["installed"], m["assembled"]) for m in listed] == [
-        (big.alias, "maker", True, False), (small.alias, "user", True, False)]
+        (big.alias, "maker", True, False),
+        (small.alias, "user", True, False),
+    ]
 
     result = run("models", "assemble", small.alias, "--no-progress")
     assert result.exit_code == 0, result.output
     assert f"{small.alias}: assembled (not assembled)" in result.output
     assert (tmp_path / "models" / small.filename).stat().st_size == small.size
     assert "present" in run("models", "assemble", small.alias, "--no-progress").output
-    assert "assembled (forced)" in run("models", "assemble", small.alias, "--force",
-                                       "--no-progress").output
+    assert (
+        "assembled (forced)"
+        in run("models", "assemble", small.alias, "--force", "--no-progress").output
+    )
 
     path = run("models", "path", small.alias)
     assert path.exit_code == 0 and path.output.strip() == str(tmp_path / "models" / small.filename)
@@ -51,7 +55,8 @@ def test_list_assemble_verify_path(fakes, tmp_path: Path) -> None:
     verified = run("models", "verify", "--no-progress")
     assert verified.exit_code == 1  # big is not assembled
     assert f"{small.alias}: ok" in verified.output and f"{big.alias}: not assembled" in (
-        verified.output)
+        verified.output
+    )
     table = run("models", "list").output
     assert big.alias in table and "yes" in table
 
@@ -85,7 +90,9 @@ def test_help_shows_examples() -> None:
     out = run("serve", "--help").output
     assert "OpenAI-compatible" in out and "curl" in out
     assert [m.alias for m in LOCAL_MODELS] == [
-        "qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-0.5b-instruct"]
+        "qwen2.5-coder-1.5b-instruct",
+        "qwen2.5-coder-0.5b-instruct",
+    ]
 
 
 def test_make_without_endpoint_or_local_models_names_both_fixes(
@@ -94,12 +101,19 @@ def test_make_without_endpoint_or_local_models_names_both_fixes(
     import maker.llm.local.models as local_models
     from maker.tasks import example_tasks_path
 
-    monkeypatch.setattr(local_models, "chunk_paths",
-                        lambda model: ([], list(range(1, model.parts + 1))))
-    env = {"MAKER_MAKER_MODEL": "", "MAKER_MAKER_BASE_URL": "", "OPENAI_API_KEY": "",
-           "MAKER_MAKER_API_KEY_ENV": "", "MAKER_MODELS_DIR": str(tmp_path / "none")}
-    result = CliRunner().invoke(main, ["make", str(example_tasks_path()), "--library",
-                                       str(tmp_path / "lib")], env=env)
+    monkeypatch.setattr(
+        local_models, "chunk_paths", lambda model: ([], list(range(1, model.parts + 1)))
+    )
+    env = {
+        "MAKER_MAKER_MODEL": "",
+        "MAKER_MAKER_BASE_URL": "",
+        "OPENAI_API_KEY": "",
+        "MAKER_MAKER_API_KEY_ENV": "",
+        "MAKER_MODELS_DIR": str(tmp_path / "none"),
+    }
+    result = CliRunner().invoke(
+        main, ["make", str(example_tasks_path()), "--library", str(tmp_path / "lib")], env=env
+    )
     assert result.exit_code == 2
     lines = [x for x in result.output.splitlines() if x.strip()]
     assert len(lines) == 1 and "MAKER_MAKER_MODEL" in lines[0]

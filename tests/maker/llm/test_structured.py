@@ -37,8 +37,13 @@ def ask(text: str = "Who?") -> list[dict[str, str]]:
 
 
 def role(server: FakeOpenAIServer, **kw: object) -> RoleConfig:
-    settings: dict[str, object] = {"model": "m", "base_url": server.base_url, "max_retries": 1,
-                                   "backoff_initial": 0.01, "backoff_max": 0.02}
+    settings: dict[str, object] = {
+        "model": "m",
+        "base_url": server.base_url,
+        "max_retries": 1,
+        "backoff_initial": 0.01,
+        "backoff_max": 0.02,
+    }
     settings.update(kw)
     return RoleConfig("user", **settings)  # type: ignore[arg-type]
 
@@ -49,8 +54,9 @@ def formats(server: FakeOpenAIServer) -> list[str | None]:
 
 def test_each_mode_maps_to_its_wire_shape() -> None:
     assert response_format("json_schema", SCHEMA, "person") == {
-        "type": "json_schema", "json_schema": {"name": "person", "schema": SCHEMA,
-                                               "strict": True}}
+        "type": "json_schema",
+        "json_schema": {"name": "person", "schema": SCHEMA, "strict": True},
+    }
     assert response_format("json_object", SCHEMA) == {"type": "json_object", "schema": SCHEMA}
     assert response_format("off", SCHEMA) is None
     with pytest.raises(ValueError, match="unknown structured mode"):
@@ -68,12 +74,12 @@ def test_each_mode_maps_to_its_wire_shape() -> None:
 
 
 def test_local_server_gets_json_object_with_the_schema() -> None:
-    with FakeOpenAIServer([REPLY], accept_formats={"text", "json_object"},
-                          format_status=422) as server:
+    with FakeOpenAIServer(
+        [REPLY], accept_formats={"text", "json_object"}, format_status=422
+    ) as server:
         model = OpenAIChatModel(role(server, provider="local"))
         assert json.loads(model.complete(ask(), schema=SCHEMA).text)["age"] == 36
-        assert server.received[0]["response_format"] == {"type": "json_object",
-                                                          "schema": SCHEMA}
+        assert server.received[0]["response_format"] == {"type": "json_object", "schema": SCHEMA}
 
 
 def test_json_schema_mode_sends_openai_shape() -> None:
@@ -85,8 +91,9 @@ def test_json_schema_mode_sends_openai_shape() -> None:
 
 
 def test_auto_falls_back_to_json_object_and_remembers() -> None:
-    with FakeOpenAIServer([REPLY, REPLY], accept_formats={"text", "json_object"},
-                          format_status=422) as server:  # like llama-cpp-python's server
+    with FakeOpenAIServer(
+        [REPLY, REPLY], accept_formats={"text", "json_object"}, format_status=422
+    ) as server:  # like llama-cpp-python's server
         model = OpenAIChatModel(role(server))
         first = model.complete(ask(), schema=SCHEMA)
         assert first.text == REPLY and first.attempts == 2
@@ -128,8 +135,9 @@ def test_plain_calls_are_unchanged() -> None:
 
 def test_the_cache_key_includes_the_schema(tmp_path) -> None:
     scripted = ScriptedModel([REPLY, REPLY, "plain"])
-    client = ChatClient(scripted, RoleConfig("user", model="m"),
-                        cache=ResponseCache(tmp_path / "cache"))
+    client = ChatClient(
+        scripted, RoleConfig("user", model="m"), cache=ResponseCache(tmp_path / "cache")
+    )
     client.complete(ask(), schema=SCHEMA)
     assert client.complete(ask(), schema=SCHEMA).cache_hit
     other = {**SCHEMA, "required": ["name"]}
