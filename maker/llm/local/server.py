@@ -251,6 +251,7 @@ class LocalServer:
             "maker.llm.local.watchdog",
             "--parent",
             str(os.getpid()),
+            *(("--cleanup", str(self._tmp)) if self.log is None else ()),
             *self.launch(config_file, port),
         ]
         self._proc = subprocess.Popen(

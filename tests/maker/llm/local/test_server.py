@@ -170,9 +170,13 @@ def _parent(fake_model, mode: str) -> tuple[subprocess.Popen[str], str, int]:
 def test_no_orphan_when_the_parent_is_killed(fake_models, models_dir: Path) -> None:
     proc, url, child = _parent(fake_models[0], "wait")
     assert models_of(url) == ["stand-in"]
+    args = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
+    config_dir = Path(args[args.index("--cleanup") + 1])
+    assert config_dir.name.startswith("maker-local-server-") and config_dir.is_dir()
     proc.send_signal(signal.SIGKILL)  # no atexit, no cleanup in the parent
     proc.wait()
     assert gone(child), "the server outlived its killed parent"
+    assert not config_dir.exists()  # the watchdog removed the parent's temporary directory
 
 
 def test_no_orphan_after_ctrl_c_or_a_normal_exit(fake_models, models_dir: Path) -> None:
