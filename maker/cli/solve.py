@@ -136,7 +136,8 @@ def solve_command(
       maker make maker/data/example_tasks.jsonl --library lib
       maker solve maker/data/example_tasks.jsonl --library lib
     """
-    from maker.llm import ConfigError, load_config, require_endpoint
+    from maker.llm import ConfigError, load_config
+    from maker.llm.local import resolve_role
 
     try:  # first, before the heavy imports: a missing endpoint is said at once
         config = load_config(
@@ -149,7 +150,7 @@ def solve_command(
                 "cache_dir": str(cache_dir) if cache_dir else None,
             },
         )
-        require_endpoint(config, "user")
+        resolve_role(config, "user")  # the configured endpoint, else the local 0.5B
     except ConfigError as exc:
         _fail(str(exc))
     if not (library_dir / "library.sqlite").is_file():

@@ -31,6 +31,13 @@ Example file::
     [llm.user]
     base_url = "http://localhost:11434/v1"
     model = "qwen2.5:7b"
+    structured = "auto"                # or "json_schema", "json_object", "off"
+
+Local models (see `maker.llm.local`): a role with no endpoint configured uses the local model
+of its role (maker: 1.5B, user: 0.5B) when it is installed; ``model = "local:<alias>"`` or
+``provider = "local"`` asks for a local model explicitly, ``provider = "endpoint"`` never
+falls back to one, and ``[llm] local = "off"`` turns the local default off for both roles.
+``[llm] price_per_hour`` prices calls to local endpoints by their wall time (0 by default).
 """
 
 from __future__ import annotations
@@ -44,11 +51,17 @@ from typing import Any
 from urllib.parse import urlparse
 
 from maker.llm.errors import ConfigError
+from maker.llm.structured import STRUCTURED_MODES
 
 ROLES: tuple[str, ...] = ("maker", "user")
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 FALLBACK_KEY_ENV = "OPENAI_API_KEY"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+PROVIDERS: tuple[str, ...] = ("auto", "local", "endpoint")
+"""``auto``: the configured endpoint, else the local model; ``local``: always the local model;
+``endpoint``: always the configured endpoint (an error when there is none)."""
+LOCAL_PREFIX = "local:"
+LOCAL_SWITCH: tuple[str, ...] = ("auto", "off")
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,10 @@ class RoleConfig:
     concurrency: int = 8
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
+    provider: str = "auto"
+    structured: str = "auto"
+    explicit: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """The fields a config layer set (the rest are defaults); local roles fill in their own."""
 
     @property
     def effective_base_url(self) -> str:
@@ -94,8 +111,13 @@ class RoleConfig:
 
     @property
     def is_local(self) -> bool:
-        """True for endpoints on this machine (calls to them cost nothing)."""
-        return is_local_url(self.effective_base_url)
+        """True for the local models and endpoints on this machine (priced by machine time)."""
+        return self.provider == "local" or is_local_url(self.effective_base_url)
+
+    @property
+    def wants_local(self) -> bool:
+        """The config asks for a local model explicitly (``local:`` model or provider)."""
+        return self.provider == "local" or (self.model or "").startswith(LOCAL_PREFIX)
 
     @property
     def is_configured(self) -> bool:
@@ -111,6 +133,8 @@ class LLMConfig:
     user: RoleConfig = RoleConfig("user")
     cache_dir: Path | None = None
     price_table: Path | None = None
+    price_per_hour: float = 0.0
+    local: str = "auto"
 
     def role(self, name: str) -> RoleConfig:
         """The config of role `name` ("maker" or "user")."""
@@ -137,6 +161,8 @@ _ROLE_FIELDS: dict[str, type] = {
     "concurrency": int,
     "backoff_initial": float,
     "backoff_max": float,
+    "provider": str,
+    "structured": str,
 }
 _SAMPLING_FIELDS: dict[str, type] = {
     "temperature": float,
@@ -147,7 +173,12 @@ _SAMPLING_FIELDS: dict[str, type] = {
     "presence_penalty": float,
     "frequency_penalty": float,
 }
-_TOP_FIELDS: dict[str, type] = {"cache_dir": Path, "price_table": Path}
+_TOP_FIELDS: dict[str, type] = {
+    "cache_dir": Path,
+    "price_table": Path,
+    "price_per_hour": float,
+    "local": str,
+}
 ENV_PREFIX = "MAKER_"
 """Env scheme: MAKER_<ROLE>_<FIELD> for role and sampling fields, MAKER_LLM_<FIELD> for top."""
 
@@ -282,13 +313,20 @@ def _validate(rc: RoleConfig) -> None:
         raise bad("max_tokens", ">= 1")
     if rc.base_url is not None and urlparse(rc.base_url).scheme not in ("http", "https"):
         raise bad("base_url", "an http(s) URL such as http://localhost:8000/v1")
+    if rc.provider not in PROVIDERS:
+        raise bad("provider", f"one of {', '.join(PROVIDERS)}")
+    if rc.structured not in STRUCTURED_MODES:
+        raise bad("structured", f"one of {', '.join(STRUCTURED_MODES)}")
 
 
 def _build_role(role: str, flat: Mapping[str, Any], env: Mapping[str, str]) -> RoleConfig:
     mine = {k.split(".", 1)[1]: v for k, v in flat.items() if k.startswith(f"{role}.")}
     sampling = Sampling(**{k: v for k, v in mine.items() if k in _SAMPLING_FIELDS})
     rc = RoleConfig(
-        role=role, sampling=sampling, **{k: v for k, v in mine.items() if k in _ROLE_FIELDS}
+        role=role,
+        sampling=sampling,
+        explicit=frozenset(mine),
+        **{k: v for k, v in mine.items() if k in _ROLE_FIELDS},
     )
     key = rc.api_key
     if not key and rc.api_key_env:
@@ -322,11 +360,21 @@ def load_config(
         flat.update(_layer_from_file(Path(path)))
     flat.update(_layer_from_env(env))
     flat.update(_checked(overrides or {}, "override "))
+    price_per_hour = flat.get("price_per_hour", 0.0)
+    if price_per_hour < 0:
+        raise ConfigError("price_per_hour must be >= 0 dollars; set it with "
+                          f"{ENV_PREFIX}LLM_PRICE_PER_HOUR or [llm] price_per_hour")
+    local = flat.get("local", "auto")
+    if local not in LOCAL_SWITCH:
+        raise ConfigError(f"local must be one of {', '.join(LOCAL_SWITCH)}, got {local!r}; set "
+                          f"it with {ENV_PREFIX}LLM_LOCAL or [llm] local")
     return LLMConfig(
         maker=_build_role("maker", flat, env),
         user=_build_role("user", flat, env),
         cache_dir=flat.get("cache_dir"),
         price_table=flat.get("price_table"),
+        price_per_hour=price_per_hour,
+        local=local,
     )
 
 
@@ -351,6 +399,11 @@ def missing_endpoint_message(role: str = "maker", rc: RoleConfig | None = None) 
         f"{url} (or {FALLBACK_KEY_ENV} for api.openai.com), "
         f"or [llm.{role}] model/base_url in your config file"
     )
+
+
+def missing_model_message(role: str, local_problem: str) -> str:
+    """One line for a role with neither an endpoint nor usable local models: both fixes."""
+    return f"{missing_endpoint_message(role)}; or use the local models: {local_problem}"
 
 
 def require_endpoint(config: LLMConfig, role: str = "maker") -> RoleConfig:

@@ -76,13 +76,23 @@ class Totals:
 
 
 def price_call(
-    prices: PriceTable, model: str, usage: Usage, *, local: bool, cache_hit: bool
+    prices: PriceTable,
+    model: str,
+    usage: Usage,
+    *,
+    local: bool,
+    cache_hit: bool,
+    latency_s: float = 0.0,
+    price_per_hour: float = 0.0,
 ) -> tuple[float, Pricing]:
-    """Dollars for one call and how they were set (see `Pricing`)."""
+    """Dollars for one call and how they were set (see `Pricing`).
+
+    A local call costs its wall time at the machine's `price_per_hour` (0 by default).
+    """
     if cache_hit:
         return 0.0, "cache"
     if local:
-        return 0.0, "local"
+        return max(0.0, latency_s) * price_per_hour / 3600.0, "local"
     price = prices.lookup(model)
     if price is None:
         return 0.0, "unknown"
@@ -122,10 +132,13 @@ class CostLedger:
         model: str,
         prices: PriceTable,
         local: bool,
+        price_per_hour: float = 0.0,
     ) -> LedgerEntry:
-        """Price `response` and record it. `model` is the requested model name."""
+        """Price `response` and record it. `model` is the requested model name; local calls
+        cost their wall time at `price_per_hour`."""
         dollars, pricing = price_call(
-            prices, model, response.usage, local=local, cache_hit=response.cache_hit
+            prices, model, response.usage, local=local, cache_hit=response.cache_hit,
+            latency_s=response.latency_s, price_per_hour=price_per_hour,
         )
         if pricing == "unknown" and response.model and response.model != model:
             dollars, pricing = price_call(

@@ -6,6 +6,11 @@ ledger sees ``attempts``, and tests can compare them with the fake server's coun
 
 Retried: 429, 408, 409, 5xx, timeouts, connection errors (including truncated bodies) and
 malformed bodies; a Retry-After header is honoured up to `backoff_max`. Not retried: other 4xx.
+
+A ``schema=`` parameter (a JSON schema dict) asks for a structured reply: it becomes the
+`response_format` the endpoint takes, per the role's ``structured`` setting (see
+`maker.llm.structured`); in ``auto`` mode a refusal of that format falls back to the next one,
+and the role keeps using the one that worked.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from maker.llm import structured
 from maker.llm.config import RoleConfig
 from maker.llm.errors import ConfigError, MalformedResponseError, ModelCallError
 from maker.llm.types import ChatResponse, Message, Usage
@@ -37,6 +43,10 @@ RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 NO_KEY = "no-key"
 """Placeholder key for endpoints that need none (the SDK refuses an empty one)."""
+
+
+class _FormatRefused(ModelCallError):
+    """The endpoint refused the request's `response_format` (HTTP 400/422 naming it)."""
 
 
 class _Transient(Exception):
@@ -142,6 +152,14 @@ class OpenAIChatModel:
         self._client = client
         self._client_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(config.concurrency)
+        self._mode_lock = threading.Lock()
+        self._mode = structured.initial_mode(config.structured, provider=config.provider)
+
+    @property
+    def structured_mode(self) -> str:
+        """The structured-reply mode this role uses now (it moves on after a refusal)."""
+        with self._mode_lock:
+            return self._mode
 
     @property
     def client(self) -> openai.OpenAI:
@@ -161,17 +179,61 @@ class OpenAIChatModel:
     def complete(
         self, messages: Sequence[Message], *, phase: str = "", **params: Any
     ) -> ChatResponse:
-        """Send one chat request (with retries); `params` override the role's sampling."""
+        """Send one chat request (with retries); `params` override the role's sampling.
+
+        ``schema=`` (a JSON schema dict) asks for a reply matching it (see the module docs).
+        """
         request = {**self.config.sampling.as_params(), **params}
         model = str(request.pop("model", None) or self.model)
+        schema = request.pop("schema", None)
+        if schema is not None and "response_format" in request:
+            raise ValueError("pass schema= or response_format=, not both")
         attempts = 0
-        started = time.monotonic()
+        started: list[float] = []  # when the first attempt got its slot: waiting for a slot
+        # (this role's own concurrency limit) is not part of the call's latency
+        while True:
+            mode = self.structured_mode if schema is not None else "off"
+            try:
+                response = self._complete(model, messages, request, schema, mode, attempts,
+                                          started)
+            except _FormatRefused as exc:
+                attempts = exc.attempts
+                if schema is None or not self._fall_back(mode):
+                    raise ModelCallError(str(exc), attempts=attempts, recoverable=False) from None
+                continue
+            return replace(response, latency_s=time.monotonic() - started[0])
+
+    def _fall_back(self, mode: str) -> bool:
+        """Move this role past a refused `mode`; False when there is nowhere to go."""
+        c = self.config
+        if not structured.can_fall_back(c.structured, provider=c.provider,
+                                        base_url=c.effective_base_url):
+            return False
+        with self._mode_lock:
+            if self._mode == mode:  # another thread may have moved on already
+                self._mode = structured.FALLBACK.get(mode, mode)
+            return self._mode != mode
+
+    def _complete(self, model: str, messages: Sequence[Message], request: Mapping[str, Any],
+                  schema: Mapping[str, Any] | None, mode: str, sent: int,
+                  started: list[float]) -> ChatResponse:
+        request = dict(request)
+        chat = list(messages)
+        if schema is not None:
+            fmt = structured.response_format(mode, schema)
+            if fmt is None:
+                chat = structured.schema_in_prompt(chat, schema)
+            else:
+                request["response_format"] = fmt
+        attempts = sent
 
         def attempt() -> ChatResponse:
             nonlocal attempts
             with self._slots:
+                if not started:
+                    started.append(time.monotonic())
                 attempts += 1
-                return self._send(model, list(messages), request)
+                return self._send(model, chat, request)
 
         retrying = Retrying(
             stop=stop_after_attempt(self.config.max_retries + 1),
@@ -197,8 +259,7 @@ class OpenAIChatModel:
         except ModelCallError as exc:
             exc.attempts = attempts
             raise
-        return replace(response, latency_s=time.monotonic() - started, cache_hit=False,
-                       attempts=attempts)
+        return replace(response, cache_hit=False, attempts=attempts)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
@@ -229,6 +290,16 @@ class OpenAIChatModel:
             message = f"HTTP {status}: {_error_text(exc)}"
             if status in RETRY_STATUS or status >= 500:
                 raise _Transient(message, _retry_after(exc.response)) from None
+            if "response_format" in params and structured.is_format_refusal(
+                status, f"{message} {exc.body}"
+            ):
+                raise _FormatRefused(
+                    f"{self.config.role} endpoint refused the structured-reply format "
+                    f"{params['response_format'].get('type')!r} ({message}); set "
+                    f"{self.config.role}.structured to another mode (json_schema, json_object, "
+                    f"off)",
+                    recoverable=False,
+                ) from None
             raise ModelCallError(
                 f"{self.config.role} endpoint refused the request ({message}); "
                 f"check {self.config.role}.model, .api_key and the request parameters",

@@ -29,7 +29,8 @@ class ChatResponse:
     """One chat completion as the rest of the project sees it.
 
     `text` is the first choice; `texts` holds every choice (more than one when ``n > 1``).
-    `latency_s` is wall time of the call including retries (lookup time on a cache hit);
+    `latency_s` is wall time of the call including retries, from when its first request got a
+    slot under the role's concurrency limit (lookup time on a cache hit);
     `attempts` is how many HTTP requests were sent (0 on a cache hit).
     """
 

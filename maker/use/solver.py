@@ -14,7 +14,6 @@ problem (`Solver`) and a resumable batch as a LangGraph graph (`maker.use.strate
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 from collections.abc import Mapping
@@ -162,24 +161,13 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     }
 
 
-def _accepts_schema(client: ChatClient) -> bool:
-    try:
-        return "schema" in inspect.signature(client.complete).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def complete(
     client: ChatClient, messages: list[dict[str, str]], phase: str, schema: Mapping[str, Any] | None
 ) -> Any:
-    """One model call; the reply's JSON schema goes along when the client takes ``schema=``
-    (endpoints that support it constrain decoding to it); the text is parsed either way."""
-    if schema is not None and _accepts_schema(client):
-        try:
-            return client.complete(messages, phase=phase, schema=dict(schema))
-        except TypeError:
-            pass
-    return client.complete(messages, phase=phase)
+    """One model call; the reply's JSON schema goes along (the client asks the endpoint to
+    constrain decoding to it where it can, see `maker.llm.structured`); the text is parsed
+    either way."""
+    return client.complete(messages, phase=phase, schema=None if schema is None else dict(schema))
 
 
 def _add_usage(usage: Mapping[str, Any], client: ChatClient, response: Any) -> dict[str, Any]:

@@ -10,6 +10,11 @@ test can compare the cost ledger with the server's own view.
 Faults are queued: each request takes the next fault from the queue (normal service once the
 queue is empty). Kinds: see `FAULT_KINDS`.
 
+Structured replies: `accept_formats` lists the `response_format` types the server takes (like
+llama-cpp-python's ``text``/``json_object``, or OpenAI's ``json_schema``); a request with any
+other type is refused the way such servers refuse it (HTTP `format_status`, an error naming
+``response_format``). `received` keeps every request body, so tests can check what was sent.
+
 `FakeServerProcess` runs the same server in a child process (``python -m
 maker.llm.testing.fake_endpoint``), the way a real endpoint runs: its request handling does not compete
 with the client process for the GIL. Benchmarks use it; its counters are read over HTTP
@@ -106,6 +111,10 @@ class FakeOpenAIServer:
         faults: faults served to the first requests, in order (`Fault` or a kind string).
         model: the model id reported by the server.
         cached_tokens: prompt tokens reported as cached in each usage (capped at the prompt).
+        accept_formats: `response_format` types served (None: any); others are refused.
+        format_status: the HTTP status of that refusal (400 like vLLM, 422 like
+            llama-cpp-python).
+        port: the port to bind (0: a free one).
     """
 
     def __init__(
@@ -117,7 +126,13 @@ class FakeOpenAIServer:
         faults: Iterable[Fault | str] = (),
         model: str = "fake-model",
         cached_tokens: int = 0,
+        accept_formats: Iterable[str] | None = None,
+        format_status: int = 400,
+        port: int = 0,
     ) -> None:
+        self.accept_formats = None if accept_formats is None else frozenset(accept_formats)
+        self.format_status = format_status
+        self.requested_port = port
         self.latency = latency
         self.model = model
         self.cached_tokens = cached_tokens
@@ -144,7 +159,7 @@ class FakeOpenAIServer:
         if self._httpd is not None:
             return self
         handler = type("Handler", (_Handler,), {"fake": self})
-        httpd = _Server(("127.0.0.1", 0), handler)
+        httpd = _Server(("127.0.0.1", self.requested_port), handler)
         self._stop.clear()
         self._httpd = httpd
         self._thread = threading.Thread(
@@ -240,6 +255,14 @@ class FakeOpenAIServer:
             else:
                 source = self._default
         return fault, source if isinstance(source, str) else source(body)
+
+    def _refused_format(self, body: Mapping[str, Any]) -> str | None:
+        """The refused `response_format` type of `body`, or None when it is served."""
+        fmt = body.get("response_format")
+        if self.accept_formats is None or not isinstance(fmt, dict):
+            return None
+        kind = str(fmt.get("type"))
+        return None if kind in self.accept_formats else kind
 
     def _end(self) -> None:
         with self._lock:
@@ -342,6 +365,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"error": {"message": "request body is not JSON"}})
             return
         fake = self.fake
+        refused = fake._refused_format(body)
+        if refused is not None:
+            with fake._lock:
+                fake._counts["requests"] += 1
+                fake._received.append(body)
+                fake._authorizations.append(self.headers.get("Authorization", ""))
+            allowed = " or ".join(repr(k) for k in sorted(fake.accept_formats or ()))
+            self._send_json(fake.format_status, {"error": {
+                "message": f"response_format.type: input should be {allowed}, got {refused!r}",
+                "type": "invalid_request_error", "param": "response_format"}})
+            return
         fault, text = fake._begin(body, self.headers.get("Authorization", ""))
         try:
             if fake.latency > 0 and fake._stop.wait(fake.latency):
@@ -525,6 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "Ctrl-C or SIGTERM.")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per chat request")
     parser.add_argument("--model", default="fake-model", help="model id to report")
+    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
     parser.add_argument("--reply-factory", default=None, metavar="MODULE:FUNCTION",
                         help="called with --factory-args; returns body -> reply text "
                              "(default: echo the last message)")
@@ -545,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.latency < 0:
         print("error: --latency must be >= 0", file=sys.stderr)
         return 2
-    with FakeOpenAIServer(reply, latency=ns.latency, model=ns.model) as server:
+    with FakeOpenAIServer(reply, latency=ns.latency, model=ns.model, port=ns.port) as server:
         print(json.dumps({"base_url": server.base_url, "model": server.model}), flush=True)
         try:
             if ns.until_stdin_closes:

@@ -15,7 +15,7 @@ from maker.llm import FakeOpenAIServer
 from maker.tasks import example_tasks_path, load_tasks
 
 CLEAN_ENV = {"MAKER_MAKER_MODEL": "", "MAKER_MAKER_BASE_URL": "", "OPENAI_API_KEY": "",
-             "MAKER_MAKER_API_KEY": "", "MAKER_MAKER_API_KEY_ENV": ""}
+             "MAKER_MAKER_API_KEY": "", "MAKER_MAKER_API_KEY_ENV": "", "MAKER_LLM_LOCAL": "off"}
 
 
 def test_missing_endpoint_is_one_line(tmp_path: Path) -> None:

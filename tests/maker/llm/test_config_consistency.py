@@ -10,6 +10,7 @@ import pytest
 
 from maker.llm import ConfigError, load_config, require_endpoint
 from maker.llm.config import _ROLE_FIELDS, _SAMPLING_FIELDS
+from maker.llm.structured import STRUCTURED_MODES
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 
@@ -81,6 +82,6 @@ def test_readme_names_the_fields_as_the_code_spells_them() -> None:
     unknown = (
         {n for n in named if "_" in n or n in ("model", "timeout", "concurrency", "seed", "stop")}
         - fields
-        - {"cache_dir", "price_table"}
+        - {"cache_dir", "price_table", "price_per_hour", *STRUCTURED_MODES}
     )
     assert not unknown, unknown

@@ -218,7 +218,7 @@ def test_make_client_wires_config_cache_and_ledger(tmp_path: Path) -> None:
         assert fake.stats().requests == 1
     assert [e.pricing for e in client.ledger.entries] == ["local", "cache"]
     with pytest.raises(ConfigError, match="MAKER_USER_MODEL"):
-        make_client(config, "user")
+        make_client(config, "user", local_models=())  # no local model either
 
 
 @pytest.mark.live

@@ -10,7 +10,7 @@ import pytest
 
 from library import Episode, Library
 from library.records import Call
-from maker.llm import ChatClient, RoleConfig, ScriptedModel
+from maker.llm import ScriptedModel
 from maker.use import Solver, SolveSettings
 from maker.use.prompt import experience_text
 from sandbox import Sandbox
@@ -160,36 +160,16 @@ def test_tool_use_is_counted_from_the_code_that_ran(lib: Library, sb: Sandbox) -
     assert "reserved" in last_user(model, 1) and sol.tools_used == ()
 
 
-def test_the_reply_schema_goes_to_clients_that_take_it(lib: Library, sb: Sandbox) -> None:
-    seen: list[Any] = []
-
-    class SchemaClient(ChatClient):
-        def complete(
-            self,
-            messages,
-            *,
-            phase="",
-            sample=0,
-            use_cache=True,  # type: ignore[override]
-            schema=None,
-            **params,
-        ):
-            seen.append(schema)
-            return super().complete(messages, phase=phase, sample=sample, **params)
-
-    model = ScriptedModel([call("gcd", a=12, b=18)])
-    client = SchemaClient(model, RoleConfig("user", model="m"))
+def test_the_reply_schema_goes_with_every_request(lib: Library, sb: Sandbox) -> None:
+    """The decision schema (offered tool names as an enum) rides along with the request, so an
+    endpoint that constrains decoding gets it; the reply text is parsed the same either way."""
+    client, model = client_for([call("gcd", a=12, b=18)])
     with Solver(lib, client, sandbox=sb) as solver:
         assert solver.solve(GCD_Q, gold=6).correct
-    (schema,) = seen
+    schema = model.calls[0].params["schema"]
     call_schema = schema["anyOf"][0]
     assert set(call_schema["properties"]["tool"]["enum"]) <= {"gcd", "sort_words"}
     assert "gcd" in call_schema["properties"]["tool"]["enum"]
-    assert "schema" not in model.calls[0].params  # never leaked to a backend as a parameter
-    plain_client, plain = client_for([call("gcd", a=12, b=18)])
-    with Solver(lib, plain_client, sandbox=sb) as solver:
-        solver.solve(GCD_Q, gold=6)
-    assert "schema" not in plain.calls[0].params
 
 
 def _seed_experience(lib: Library) -> None:

@@ -1,0 +1,92 @@
+"""Structured replies: a JSON schema becomes the `response_format` each kind of endpoint takes.
+
+Modes (per role, setting ``structured``):
+
+- ``json_schema``: OpenAI and vLLM, ``{"type": "json_schema", "json_schema": {"name", "schema",
+  "strict": true}}``;
+- ``json_object``: llama-cpp-python's server, ``{"type": "json_object", "schema": {...}}`` (it
+  refuses the ``json_schema`` type);
+- ``off``: no `response_format`; the schema is put in the prompt instead;
+- ``auto`` (default): the local server -> ``json_object``; api.openai.com -> ``json_schema``;
+  any other endpoint -> ``json_schema`` first, and when it refuses the request over its
+  `response_format` (HTTP 400/422) -> ``json_object``, then ``off``; the role remembers where it
+  landed.
+
+    >>> response_format("json_object", {"type": "object"})
+    {'type': 'json_object', 'schema': {'type': 'object'}}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+from maker.llm.types import Message
+
+STRUCTURED_MODES: tuple[str, ...] = ("auto", "json_schema", "json_object", "off")
+"""Values of a role's ``structured`` setting."""
+
+FALLBACK: Mapping[str, str] = {"json_schema": "json_object", "json_object": "off"}
+"""In ``auto`` mode, where a refused `response_format` falls back to."""
+
+REFUSAL_STATUS = frozenset({400, 422})
+REFUSAL_WORDS = ("response_format", "json_schema", "json_object", "schema")
+
+SCHEMA_INSTRUCTION = (
+    "Reply with only a JSON value, no other text, that matches this JSON schema:\n{schema}"
+)
+"""Appended to the last user message when the endpoint cannot constrain the reply itself."""
+
+DEFAULT_NAME = "reply"
+
+
+def initial_mode(setting: str, *, provider: str | None) -> str:
+    """The mode to try first for a role's `setting` and endpoint (see the module docstring)."""
+    if setting != "auto":
+        return setting
+    if provider == "local":
+        return "json_object"
+    return "json_schema"
+
+
+def can_fall_back(setting: str, *, provider: str | None, base_url: str) -> bool:
+    """Whether a refused `response_format` may be retried in another mode: only in ``auto``,
+    and not against OpenAI's own API or the local server, whose formats are known."""
+    host = (urlparse(base_url).hostname or "").lower()
+    return setting == "auto" and provider != "local" and host != "api.openai.com"
+
+
+def response_format(
+    mode: str, schema: Mapping[str, Any], name: str = DEFAULT_NAME
+) -> dict[str, Any] | None:
+    """The `response_format` request field for `mode` (None for ``off``)."""
+    if mode == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": dict(schema), "strict": True},
+        }
+    if mode == "json_object":
+        return {"type": "json_object", "schema": dict(schema)}
+    if mode == "off":
+        return None
+    raise ValueError(f"unknown structured mode {mode!r}; use one of {', '.join(STRUCTURED_MODES)}")
+
+
+def schema_in_prompt(messages: Sequence[Message], schema: Mapping[str, Any]) -> list[Message]:
+    """`messages` with the schema instruction appended to the last user message (or as a new
+    user message when there is none at the end)."""
+    note = SCHEMA_INSTRUCTION.format(schema=json.dumps(schema, sort_keys=True))
+    out = [dict(m) for m in messages]
+    if out and out[-1].get("role") == "user" and isinstance(out[-1].get("content"), str):
+        out[-1]["content"] = f"{out[-1]['content']}\n\n{note}"
+    else:
+        out.append({"role": "user", "content": note})
+    return out
+
+
+def is_format_refusal(status: int, text: str) -> bool:
+    """True for an HTTP error that refuses the request's `response_format`."""
+    lowered = text.lower()
+    return status in REFUSAL_STATUS and any(word in lowered for word in REFUSAL_WORDS)

@@ -1,0 +1,41 @@
+"""Against the real local models (skipped unless they and llama-cpp-python are installed):
+the managed server starts and the 0.5B model gives a short schema-constrained JSON reply."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from maker.llm import CostLedger, load_config, make_client
+from maker.llm.local import LOCAL_MODELS, LocalServer, ServerSettings
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "integer"}},
+    "required": ["answer"],
+}
+
+
+@pytest.mark.local_models
+def test_real_server_gives_a_constrained_json_reply() -> None:
+    small = next(m for m in LOCAL_MODELS if m.role == "user")
+    server = LocalServer([small], ServerSettings(n_ctx=2048), progress=False)
+    try:
+        client = make_client(load_config(None, env={}), "user", server=server, ledger=CostLedger())
+        assert client.config.model == small.alias and client.local
+        reply = client.complete(
+            [{"role": "user", "content": "What is 2 + 3? Answer in JSON."}],
+            phase="check",
+            schema=SCHEMA,
+            max_tokens=24,
+            use_cache=False,
+        )
+        data = json.loads(reply.text)
+        jsonschema.validate(data, SCHEMA)
+        assert reply.usage.completion_tokens > 0
+        entry = client.ledger.entries[0]
+        assert entry.pricing == "local" and entry.latency_s > 0
+    finally:
+        server.stop()
