@@ -39,6 +39,7 @@ from library.records import (
 from library.spec import SpecError, argument_problem, derive_spec
 from library.store.base import PublishResult, Store
 from library.suites import SuiteError, to_sandbox_suite
+from sandbox.parsing import parse_source
 
 Target = Library | Store
 AddOutcome = Literal["published", "duplicate", "rejected", "invalid"]
@@ -122,7 +123,7 @@ def doctest_examples(
         line = start_line + ex.lineno + 1
         where = f"doctest at line {line}"
         try:
-            call: ast.expr | None = ast.parse(ex.source.strip(), mode="eval").body
+            call: ast.expr | None = parse_source(ex.source.strip(), mode="eval").body
         except SyntaxError:
             call = None  # a statement (`x = 2`, `import math`)
         if not (
@@ -167,7 +168,7 @@ def doctest_examples(
 
 def _docstrings(source: str, entry: str) -> list[tuple[str, int]]:
     """The module's and the entry function's docstrings, with the line each starts on."""
-    tree = ast.parse(source)
+    tree = parse_source(source)
     out: list[tuple[str, int]] = []
     nodes: list[ast.Module | ast.FunctionDef] = [tree]
     nodes += [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == entry]
@@ -184,7 +185,7 @@ def _docstrings(source: str, entry: str) -> list[tuple[str, int]]:
 def unit_test_source(test_source: str, stem: str) -> str:
     """`test_source` without its top-level imports of the tool's own module (`from stem
     import ...`, `import stem`), which the sandbox does not need: the tool is defined first."""
-    tree = ast.parse(test_source)
+    tree = parse_source(test_source)
     drop: set[int] = set()
     for node in tree.body:
         own = (isinstance(node, ast.ImportFrom) and node.module == stem and node.level == 0) or (

@@ -11,6 +11,8 @@ import ast
 import functools
 import hashlib
 
+from sandbox.parsing import parse_source
+
 
 def _strip_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -108,7 +110,7 @@ class _Renamer(ast.NodeTransformer):
 
 def normalized_dump(source: str) -> str:
     """The normalized AST of `source` as text; raises SyntaxError for unparsable source."""
-    tree = ast.parse(source)
+    tree = parse_source(source)
     tree.body = _strip_docstring(tree.body)
     finder = _Bound()
     finder.visit(tree)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from library.records import JSON, ParamSpec, ToolSpec
+from sandbox.parsing import parse_source
 
 SpecErrorCode = Literal[
     "syntax",
@@ -89,7 +90,7 @@ def annotation_schema(node: ast.expr) -> dict[str, JSON]:
     """JSON schema for one annotation expression; raises `_Unsupported` for anything else."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
-            inner = ast.parse(node.value, mode="eval").body
+            inner = parse_source(node.value, mode="eval").body
         except SyntaxError:
             raise _Unsupported(node.value) from None
         return annotation_schema(inner)
@@ -337,7 +338,7 @@ def derive_spec(source: str, entry: str | None = None) -> ToolSpec | SpecError:
 
 def _derive(source: str, entry: str | None) -> ToolSpec | SpecError:
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except SyntaxError as exc:
         return SpecError("syntax", f"syntax error: {exc.msg} (line {exc.lineno})", exc.lineno)
     fn = find_entry(tree, entry)

@@ -31,6 +31,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from sandbox.parsing import parse_source
+
 DEFAULT_BOUNDS = {"int": (-1_000, 1_000), "float": (-1e6, 1e6), "text": 20, "list": 10}
 
 
@@ -144,7 +146,7 @@ _ABSTRACT_ORIGINS: dict[Any, Any] = {
 def parse_hint(text: str) -> Any:
     """Turn an annotation string such as "list[int] | None" into a hint, from a fixed table."""
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        tree = parse_source(text.strip(), mode="eval").body
     except SyntaxError:
         raise StrategyError(f"cannot read the type hint {text!r:.80}") from None
     return _hint_node(tree, text)

@@ -18,6 +18,7 @@ from experiments.methods.base import Attempt, SolveContext, answer_text
 from experiments.methods.prompts import pot_messages
 from maker.text.blocks import extract_blocks
 from sandbox import Sandbox
+from sandbox.parsing import parse_source
 
 ENTRY = "solution"
 
@@ -30,7 +31,7 @@ def program_of(reply: str) -> str | None:
 
 def _defines_entry(source: str) -> bool:
     try:
-        tree = ast.parse(source)  # parsing only: nothing of the program runs here
+        tree = parse_source(source)  # parsing only: nothing of the program runs here
     except SyntaxError:
         return True  # let the sandbox report the syntax error with its line
     return any(isinstance(node, ast.FunctionDef) and node.name == ENTRY for node in tree.body)

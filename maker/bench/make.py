@@ -13,9 +13,9 @@ Validation uses the settings of a default `maker make` run (`Options()`: max_exa
 unless ``max_examples`` is given. Before the timers start, the sandbox runs one warm-up call and
 the process does its one-time imports (the strategy's LangGraph graph, the OpenAI SDK's chat
 client; no request is made), and, as `maker make` does, freezes the objects alive after
-start-up out of the cyclic garbage collector; their time is reported as ``startup_s``. Reused
-in-process state (`maker.check.validation.PROPERTY_MEMO`, parse memos) carries over between the runs,
-as it would in one long-lived process.
+start-up out of the cyclic garbage collector; their time is reported as ``startup_s``. Each run
+is its own job with its own property memo and de-duplication index (nothing carries over
+between jobs in one process).
 
 `concurrency` is the maker role's limit on model requests in flight (the fake server reports the
 highest it saw as ``max_in_flight``). The job works on ``units_in_flight`` units at once (default

@@ -44,6 +44,7 @@ from maker.bench.oracle import TOOLS, Oracle, Solution, example_solutions, synth
 from maker.llm import ChatClient, ChatResponse, RoleConfig, Usage
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks
+from sandbox.parsing import parse_source
 
 SOLVE_SYSTEM_MARK = "You solve problems, using the tools listed"
 
@@ -63,7 +64,7 @@ def call_json(call: str) -> dict[str, Any]:
     """``name(k=v, ...)`` (an oracle's ```python call``` block or bare) as a JSON decision."""
     blocks = extract_blocks(call)
     text = blocks[0].text if blocks else call
-    node = ast.parse(text.strip(), mode="eval").body
+    node = parse_source(text.strip(), mode="eval").body
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     args = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
     return {"kind": "call", "tool": node.func.id, "arguments": args}
@@ -125,7 +126,7 @@ def publish_oracle_tools(library: Library) -> list[str]:
     refs = []
     for family in ("divisor_sum", "table_range", "boolean_expressions"):
         source = tool_source(family)
-        name = ast.parse(source).body[0].name  # type: ignore[attr-defined]
+        name = parse_source(source).body[0].name  # type: ignore[attr-defined]
         result = library.publish(
             NewTool(
                 name,

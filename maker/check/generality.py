@@ -27,6 +27,7 @@ from typing import Any
 from maker.check.verdict import Failure
 from maker.text.astutil import walk
 from sandbox import ExampleCase
+from sandbox.parsing import parse_source
 from sandbox.strategies import StrategyError, parse_hint
 
 # Numbers a general tool may well contain: small ones, and units everybody knows.
@@ -147,7 +148,7 @@ def _nodes(source: str) -> tuple[ast.AST, ...] | None:
     the checks: read them, never change them (memoized, as validation asks for them several
     times per draft)."""
     try:
-        return tuple(walk(ast.parse(source)))
+        return tuple(walk(parse_source(source)))
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         return None
 

@@ -12,10 +12,10 @@ A draft is accepted only if it passes, in order:
    JSON-plain values), hard-coded answers and problem constants, branches on example inputs.
 
 Property runs are derandomized, so identical ones (same tool source, property, strategies,
-max_examples, policy) give identical outcomes: `validate` reuses them through a bounded
-in-process `PropertyMemo` (`PROPERTY_MEMO` unless another is passed; pass None to run every
-property afresh). Passing and failing outcomes are reused alike; see `sandbox.suite_runner` for what
-is keyed and what is never reused.
+max_examples, policy) give identical outcomes: `validate` reuses them through the bounded
+`PropertyMemo` it is given (a job makes one and passes it in its `Context`; None runs every
+property afresh). Passing and failing outcomes are reused alike; see `sandbox.suite_runner` for
+what is keyed and what is never reused.
 
 >>> verdict = validate(sandbox, draft, examples=[ExampleCase({"a": 12, "b": 18}, 6)],
 ...                    held_out=[ExampleCase({"a": 100, "b": 75}, 25)])  # doctest: +SKIP
@@ -39,7 +39,7 @@ from maker.check.generality import (
 )
 from maker.check.verdict import Failure, Verdict, verdict_from
 from maker.check.wrongtests import overrule, wrong_tests_feedback
-from maker.text.drafts import ToolDraft, check_source
+from maker.text.drafts import ToolDraft, check_key, check_source
 from sandbox import ExampleCase, Policy, PropertySpec, Sandbox, TestOutcome, TestSuite
 from sandbox.strategies import StrategyError, from_hint, from_spec, parse_hint
 from sandbox.suite_runner import PropertyMemo
@@ -48,8 +48,6 @@ ROBUSTNESS_PROPERTY = "prop_auto_robust"
 # Exceptions a tool may raise on purpose for inputs outside its domain.
 ALLOWED_EXCEPTIONS = ("ValueError", "ArithmeticError")
 SAMPLE_INPUTS = 6
-PROPERTY_MEMO = PropertyMemo()
-_DEFAULT: Any = object()
 
 
 def as_case(value: ExampleCase | Mapping[str, Any], index: int = 0) -> ExampleCase:
@@ -75,7 +73,7 @@ def validate(
     policy: Policy | None = None,
     max_examples: int = 100,
     robustness: bool = True,
-    memo: PropertyMemo | None = _DEFAULT,
+    memo: PropertyMemo | None = None,
 ) -> Verdict:
     """Validate ``draft`` in ``sandbox`` and return a `Verdict` (never raises on bad drafts).
 
@@ -88,7 +86,7 @@ def validate(
         policy: the sandbox policy (default: the sandbox's own).
         max_examples: the most Hypothesis examples per property.
         robustness: whether to add the automatic robustness property.
-        memo: where identical property runs are reused (default `PROPERTY_MEMO`; None: none).
+        memo: where identical property runs are reused (None: every property runs afresh).
     """
     started = time.perf_counter()
     policy = policy or sandbox.policy
@@ -97,7 +95,8 @@ def validate(
     timings: dict[str, float] = {}
     notes: list[str] = []
 
-    rejection = check_source(draft.source, draft.name, policy=policy)
+    rejection = (None if draft.checked == check_key(draft.source, draft.name, policy)
+                 else check_source(draft.source, draft.name, policy=policy))
     timings["static_ms"] = _ms(started)
     if rejection is not None:
         failure = Failure("static", rejection.reason, rejection.message, line=rejection.line,
@@ -117,7 +116,7 @@ def validate(
                       properties=tuple(properties), held_out=unseen)
     t0 = time.perf_counter()
     report = sandbox.run_tests(draft.source, draft.name, suite, policy=policy,
-                               memo=PROPERTY_MEMO if memo is _DEFAULT else memo)
+                               memo=memo)
     timings["suite_ms"] = _ms(t0)
     failures = _suite_failures(report.outcomes, known, unseen)
     counts = Counter(_kind(o) for o in report.outcomes)

@@ -23,6 +23,7 @@ from typing import Any
 from maker.check.verdict import Failure, Verdict
 from maker.text.drafts import ToolDraft
 from sandbox import ExampleCase, TestOutcome
+from sandbox.parsing import parse_source
 from sandbox.values import values_equal
 
 MODEL_TEST_KINDS = ("unit", "property")
@@ -74,7 +75,7 @@ def contradictions(draft: ToolDraft, known: Sequence[ExampleCase]) -> dict[str, 
     if not known or not draft.unit_tests.strip():
         return {}
     try:
-        tree = ast.parse(draft.unit_tests)
+        tree = parse_source(draft.unit_tests)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     found: dict[str, str] = {}
@@ -151,7 +152,7 @@ def without_wrong_tests(draft: ToolDraft, verdict: Verdict) -> ToolDraft:
 
 def _drop_functions(source: str, names: set[str]) -> str:
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ""
     lines = source.split("\n")
@@ -163,7 +164,7 @@ def _drop_functions(source: str, names: set[str]) -> str:
     keep = [line for i, line in enumerate(lines, 1) if not any(a <= i <= b for a, b in cut)]
     text = "\n".join(keep).strip()
     try:
-        rest = ast.parse(text)
+        rest = parse_source(text)
     except SyntaxError:
         return ""
     if not any(isinstance(n, ast.FunctionDef) and n.name.startswith("test") for n in rest.body):

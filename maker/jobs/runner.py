@@ -30,7 +30,6 @@ The job dir holds::
 
 from __future__ import annotations
 
-import ast
 import fcntl
 import gc
 import hashlib
@@ -38,7 +37,6 @@ import json
 import os
 import socket
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -64,28 +62,6 @@ from sandbox import Sandbox
 
 RECURSION_LIMIT = 200
 JOB_VERSION = 1
-_PARSE_LOCK = threading.Lock()
-
-
-def _serialize_ast_parse() -> None:
-    """Make `ast.parse` safe to call from several threads at once.
-
-    CPython before 3.13 can fail concurrent `ast.parse` calls with ``SystemError: AST
-    constructor recursion depth mismatch`` (gh-106905); drafts, validation and the library all
-    parse model code, and a job runs units in threads. Parsing is short, so one lock costs
-    little. Installed once, by `run_job` with concurrency above 1.
-    """
-    if sys.version_info >= (3, 13) or getattr(ast.parse, "_maker_locked", False):
-        return
-    original = ast.parse
-
-    def parse(*args: Any, **kwargs: Any) -> Any:
-        with _PARSE_LOCK:
-            return original(*args, **kwargs)
-
-    parse._maker_locked = True  # type: ignore[attr-defined]
-    parse.__doc__ = original.__doc__
-    ast.parse = parse  # type: ignore[assignment]
 
 
 STOP_AFTER_ERRORS = 5
@@ -428,8 +404,6 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
          gate: Gate | bool | None, options: Options | None, task_errors: Sequence[TaskError],
          console: Console | None, stop_after_errors: int | None) -> JobReport:
     """`run_job` with the job dir held."""
-    if concurrency > 1:
-        _serialize_ast_parse()
     started = time.monotonic()
     meta = job.init(strat.name, tasks, library_dir)
     job_id = meta["job_id"]

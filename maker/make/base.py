@@ -12,6 +12,7 @@ Adding a strategy is one line in `REGISTRY`: ``"name": "module.path:ATTRIBUTE"``
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # annotations only: keeps `maker --help` from importing langg
     from maker.llm import ChatClient
     from maker.tasks import Task
     from sandbox import Sandbox
+    from sandbox.suite_runner import PropertyMemo
 
 REGISTRY: dict[str, str | None] = {
     "creator": "maker.make.creator:STRATEGY",
@@ -82,15 +84,35 @@ class Options:
     solve_samples: int = 1
 
 
+class DedupHooks:
+    """A job's behavioural de-duplication index, built on first use for its library and
+    serialized across the job's threads (see `maker.make.steps.dedup_hook`)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.hooks: dict[int, Callable[[Any], Any]] = {}
+
+
 @dataclass(frozen=True)
 class Context:
-    """Everything a strategy's nodes need, injected (nodes do no other I/O)."""
+    """Everything a strategy's nodes need, injected (nodes do no other I/O).
+
+    ``memo`` (identical property runs reused) and ``dedup`` belong to the job that made the
+    context: no state outlives it or leaks between jobs of one process."""
 
     client: ChatClient
     sandbox: Sandbox
     library: Library
     gate: Gate | None = None
     options: Options = Options()
+    memo: PropertyMemo | None = field(default_factory=lambda: _property_memo())
+    dedup: DedupHooks = field(default_factory=DedupHooks)
+
+
+def _property_memo() -> PropertyMemo:
+    from sandbox.suite_runner import PropertyMemo
+
+    return PropertyMemo()
 
 
 class Strategy(Protocol):

@@ -60,6 +60,7 @@ from maker.make.steps import (
 from maker.prompts import render
 from maker.tasks import Task
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
+from sandbox.parsing import parse_source
 from sandbox.values import values_equal
 
 NAME = "craft"
@@ -238,7 +239,7 @@ def source_failures(draft: ToolDraft, solutions: Sequence[dict[str, Any]]) -> li
 
 def _test_literals(source: str) -> list[Any] | None:
     try:
-        tree = ast.parse(source or "")
+        tree = parse_source(source or "")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     out: list[Any] = []
@@ -257,7 +258,7 @@ def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     group = _group(state)
     verdict = validate(ctx.sandbox, draft, examples=[], held_out=held_out_examples(state),
                        task_text="\n\n".join(s["problem"] for s in group),
-                       max_examples=ctx.options.max_examples)
+                       max_examples=ctx.options.max_examples, memo=ctx.memo)
     extra = source_failures(draft, group)
     if extra:
         verdict = _with_failures(verdict, extra)

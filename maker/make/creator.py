@@ -43,6 +43,7 @@ from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 from sandbox import RunResult
+from sandbox.parsing import parse_source
 from sandbox.values import values_equal
 
 NAME = "creator"
@@ -139,7 +140,7 @@ def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
                 continue
             for snippet in _call_snippets(line, draft.name):
                 try:
-                    node = ast.parse(snippet, mode="eval").body
+                    node = parse_source(snippet, mode="eval").body
                 except (SyntaxError, ValueError, RecursionError, MemoryError):
                     continue
                 if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
@@ -176,7 +177,7 @@ def _literal_names(source: str) -> dict[str, Any]:
     env: dict[str, Any] = {}
     for line in source.splitlines():
         try:
-            node = ast.parse(line.strip())
+            node = parse_source(line.strip())
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         if len(node.body) == 1 and isinstance(node.body[0], ast.Assign):
@@ -317,7 +318,8 @@ def check(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         known.append({"input": state["call"]["kwargs"], "expected": task.answer})
     held_out = [e.to_json() for e in task.examples]
     verdict = validate(ctx.sandbox, draft, examples=known, held_out=held_out,
-                       task_text=task.text, max_examples=ctx.options.max_examples)
+                       task_text=task.text, max_examples=ctx.options.max_examples,
+                       memo=ctx.memo)
     update: dict[str, Any] = {"verdict": verdict.to_json()}
     if verdict.passed:
         overruled = overruled_tests(state, verdict)

@@ -61,6 +61,7 @@ from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import ToolDraft
 from sandbox import ExampleCase
+from sandbox.parsing import parse_source
 from sandbox.values import values_equal
 
 NAME = "latm"
@@ -195,7 +196,7 @@ def _parse_call(code: str, name: str, names: list[str]) -> dict[str, Any] | None
     if "=" in code.split("(")[0]:  # `result = f(...)`
         code = code.split("=", 1)[1].strip()
     try:
-        node = ast.parse(code, mode="eval").body
+        node = parse_source(code, mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
@@ -239,7 +240,7 @@ def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     draft = ToolDraft.from_json(state["draft"])
     verdict = validate(ctx.sandbox, draft, examples=state["shown"],
                        held_out=state.get("held_out") or [], task_text=_train_texts(state),
-                       max_examples=ctx.options.max_examples)
+                       max_examples=ctx.options.max_examples, memo=ctx.memo)
     return judge(state, ctx, verdict, on_pass="wrap")
 
 

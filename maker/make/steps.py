@@ -9,11 +9,10 @@ names the phase for the ledger) and every run of model-written code through ``ct
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from library import Library, NewTool, Provenance
+from library import NewTool, Provenance
 from library import TestSuite as StoredSuite
 from library import Verdict as StoredVerdict
 from library.store.base import Dedup
@@ -210,19 +209,16 @@ def repair_step(state: Mapping[str, Any], ctx: Context, task: str, *,
 
 
 # -- publishing ------------------------------------------------------------------------------
-_DEDUP: weakref.WeakKeyDictionary[Library, Dedup] = weakref.WeakKeyDictionary()
-_DEDUP_LOCK = threading.Lock()
-
-
 def dedup_hook(ctx: Context) -> Dedup | None:
     """The library's behavioural de-duplication (`library.fingerprint.FingerprintIndex`), one
-    per library and serialized across threads; None when the library has none."""
+    per job and library (kept in `ctx.dedup`), serialized across threads; None when the library
+    has none."""
     try:
         from library.fingerprint import FingerprintIndex
     except ImportError:  # pragma: no cover - a library without fingerprints
         return None
-    with _DEDUP_LOCK:
-        hook = _DEDUP.get(ctx.library)
+    with ctx.dedup.lock:
+        hook = ctx.dedup.hooks.get(id(ctx.library))
         if hook is None:
             index = FingerprintIndex(ctx.sandbox, ctx.library.store)
             lock = threading.Lock()
@@ -231,7 +227,7 @@ def dedup_hook(ctx: Context) -> Dedup | None:
                 with _lock:
                     return _index(candidate)
 
-            _DEDUP[ctx.library] = hook
+            ctx.dedup.hooks[id(ctx.library)] = hook
         return hook
 
 

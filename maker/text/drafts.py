@@ -45,12 +45,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import hashlib
 import json
 import keyword
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from maker.text.astutil import walk
@@ -64,6 +63,7 @@ from maker.text.testmap import (
     map_test,
 )
 from sandbox import ALL_PUBLIC, DEFAULT_POLICY, Policy, PropertySpec
+from sandbox.parsing import parse_source
 from sandbox.strategies import StrategyError, from_spec
 
 DEFAULT_MAX_BYTES = 100_000
@@ -201,9 +201,14 @@ class ToolDraft:
     properties: tuple[PropertySpec, ...] = ()
     usage: str = ""
     notes: tuple[str, ...] = ()
+    checked: str = field(default="", compare=False)
+    """`check_key` of the source, name and policy that passed `parse_reply`'s static checks
+    (empty: not checked); validation skips re-checking exactly that. A draft copied with another
+    source or name no longer matches its key. Not serialized."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["checked"]
         data["imports"] = list(self.imports)
         data["params"] = [list(p) for p in self.params]
         data["properties"] = [asdict(p) for p in self.properties]
@@ -257,32 +262,17 @@ def parse_reply(
         return Rejection("syntax_error", f"the reply could not be parsed: {type(exc).__name__}")
 
 
-_CHECKED: OrderedDict[tuple[str, str, str], Rejection | None] = OrderedDict()
-_CHECKED_SIZE = 1024
-_CHECKED_LOCK = threading.Lock()
-
-
-def _remember_check(source: str, entry: str, policy: Policy, result: Rejection | None) -> None:
-    with _CHECKED_LOCK:
-        _CHECKED[(source, entry, policy.key())] = result
-        _CHECKED.move_to_end((source, entry, policy.key()))
-        while len(_CHECKED) > _CHECKED_SIZE:
-            _CHECKED.popitem(last=False)
+def check_key(source: str, entry: str, policy: Policy) -> str:
+    """What `ToolDraft.checked` holds for a source that passed the checks as ``entry`` under
+    ``policy``."""
+    text = f"{policy.key()}\0{entry}\0{source}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def check_source(source: str, entry: str, *, policy: Policy = DEFAULT_POLICY) -> Rejection | None:
-    """The static checks of `parse_reply` on a tool's source: None when it passes.
-
-    A pure function of (source, entry, policy): results are memoized (bounded LRU), and
-    `parse_reply` records the tools it accepted, whose source passed these same checks."""
-    key = (source, entry, policy.key())
-    with _CHECKED_LOCK:
-        if key in _CHECKED:
-            _CHECKED.move_to_end(key)
-            return _CHECKED[key]
-    result = _check_source(source, entry, policy)
-    _remember_check(source, entry, policy, result)
-    return result
+    """The static checks of `parse_reply` on a tool's source: None when it passes. A draft
+    from `parse_reply` records that it passed them (`ToolDraft.checked`)."""
+    return _check_source(source, entry, policy)
 
 
 def _check_source(source: str, entry: str, policy: Policy) -> Rejection | None:
@@ -315,7 +305,7 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
     if not blocks:
         try:  # a reply that is bare code
             if any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-                   for n in ast.parse(text).body):
+                   for n in parse_source(text).body):
                 blocks = (CodeBlock("python", "tool", text.strip("\n") + "\n", 0),)
         except SyntaxError:
             pass
@@ -337,7 +327,6 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
                       f"{policy.limits.max_source_bytes} bytes")
 
     # the checks of `check_source(tool_source, fn.name)`, all passed on the same tree
-    _remember_check(tool_source, fn.name, policy, None)
     unit_tests, prop_sources, mapped = _tests(test_blocks, inline_tests, fn.name, policy, notes)
     properties = _properties(prop_blocks, prop_sources, policy, mapped, notes)
     return ToolDraft(
@@ -353,13 +342,14 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
         properties=properties,
         usage="\n".join(b.text for b in usage_blocks).strip(),
         notes=tuple(notes),
+        checked=check_key(tool_source, fn.name, policy),
     )
 
 
 def _parse_python(source: str, what: str) -> ast.Module:
     """Parse with `ast` only; a syntax error names the line within that block."""
     try:
-        return ast.parse(source)
+        return parse_source(source)
     except SyntaxError as exc:
         line = exc.lineno
         where = f" at line {line}" if line else ""
@@ -370,7 +360,7 @@ def _parse_python(source: str, what: str) -> ast.Module:
 def _has_def(block: CodeBlock) -> tuple[bool, bool]:
     """(defines a non-test function, defines test_* functions) without raising."""
     try:
-        body = ast.parse(block.text).body
+        body = parse_source(block.text).body
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         return "def " in block.text, False
     defs = [n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
@@ -778,7 +768,7 @@ def _properties(blocks: list[CodeBlock], sources: dict[str, str], policy: Policy
 def _undrawable(spec: PropertySpec) -> str | None:
     """A parameter of the property function with neither a type hint nor a strategy."""
     try:
-        tree = ast.parse(spec.source)
+        tree = parse_source(spec.source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     for node in tree.body:

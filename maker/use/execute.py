@@ -18,6 +18,7 @@ from typing import Any
 from library.records import ToolRecord
 from maker.use.reply import Decision, program_tools
 from sandbox import ErrorInfo, RunResult, Sandbox
+from sandbox.parsing import parse_source
 
 ENTRY = "maker_entry"
 
@@ -62,7 +63,7 @@ def program_source(program: str, tools: Sequence[ToolRecord]) -> tuple[str, int]
         parts.append(_wrapper(rec, i))
     start = sum(p.count("\n") for p in parts) + len(parts) + 1  # parts are joined by "\n"
     parts.append(program.rstrip() + "\n")
-    tree = ast.parse(program)
+    tree = parse_source(program)
     defines_solve = any(isinstance(n, ast.FunctionDef) and n.name == "solve" for n in tree.body)
     result = "solve()" if defines_solve else "answer"
     parts.append(
@@ -91,7 +92,7 @@ def execute(
     if decision.kind != "program":
         raise ValueError(f"nothing to run for a {decision.kind!r} decision")
     names = list(offered)
-    used = [offered[n] for n in program_tools(ast.parse(decision.program), names)]
+    used = [offered[n] for n in program_tools(parse_source(decision.program), names)]
     source, start = program_source(decision.program, used)
     result = sandbox.run(source, ENTRY, timeout=timeout)
     if not result.ok:

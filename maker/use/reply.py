@@ -27,6 +27,7 @@ import jsonschema
 
 from library.records import ToolRecord
 from maker.text.blocks import extract_blocks, normalize_newlines
+from sandbox.parsing import parse_source
 
 Kind = Literal["call", "program", "answer"]
 KINDS: tuple[str, ...] = ("call", "program", "answer")
@@ -307,7 +308,7 @@ def check_program(program: str, names: Sequence[str]) -> Problem | None:
             f"{MAX_PROGRAM_CHARS}: call the tools, do not rewrite them.",
         )
     try:
-        tree = ast.parse(program)
+        tree = parse_source(program)
     except SyntaxError as exc:
         return Problem(
             "well_formed",
