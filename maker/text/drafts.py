@@ -54,6 +54,7 @@ from typing import Any, Literal
 
 from maker.text.astutil import walk
 from maker.text.blocks import CodeBlock, extract_blocks, normalize_newlines
+from maker.text.imports import expand_star_imports
 from maker.text.testmap import (
     MappedProperty,
     Unmappable,
@@ -317,6 +318,10 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
         raise _Reject("no_code_block", "the reply has no code block that defines a function")
 
     tool_tree, tool_source, inline_tests = _assemble_tool(tool_blocks, notes)
+    tool_source, rewrites = expand_star_imports(tool_source, policy)
+    if rewrites:
+        notes.extend(rewrites)
+        tool_tree = _parse_python(tool_source, "tool")
     fn = _find_entry(tool_tree, entry)
     _check_name(fn.name)
     _check_entry(fn)

@@ -1,0 +1,83 @@
+"""Star imports rewritten as explicit ones: `from typing import *` -> `from typing import List`.
+
+Small models often write ``from typing import *`` or ``from collections import *``;
+RestrictedPython refuses star imports whatever the module, and asked to change it, a model at
+temperature 0 tends to send the same reply again. The rewrite is mechanical and exact: a star
+import of a module the policy allows becomes an import of the names the code uses, does not
+define itself, and that module exports under the policy (the first star import that exports a
+name gets it; `typing` last, so `Counter` comes from `collections` when both are starred). A star import that provides nothing the code uses is dropped. Modules the policy
+does not allow are left alone (the usual import check then says what to do).
+
+    >>> src = "from typing import *\\ndef f(xs: List[int]) -> int:\\n    return len(xs)\\n"
+    >>> new, notes = expand_star_imports(src, DEFAULT_POLICY)
+    >>> new.splitlines()[0], notes
+    ('from typing import List', ['rewrote `from typing import *` as `from typing import List`'])
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+
+from maker.text.astutil import walk
+from sandbox import ALL_PUBLIC, DEFAULT_POLICY, Policy
+from sandbox.parsing import parse_source
+
+
+def _exports(module: str, policy: Policy) -> set[str]:
+    """The names `module` offers under `policy` (its public names for an ``ALL_PUBLIC`` entry;
+    the module is one the policy allows, imported here only to list them)."""
+    names = policy.modules[module]
+    if names != ALL_PUBLIC:
+        return {n for n in names if not n.startswith("_")}
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return set()
+    return {n for n in dir(mod) if not n.startswith("_")}
+
+
+def _free_names(tree: ast.Module) -> set[str]:
+    """Names the code reads but never binds itself (nor are builtins)."""
+    loaded: set[str] = set()
+    bound: set[str] = set()
+    for node in walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias) and node.name != "*":
+            bound.add((node.asname or node.name).partition(".")[0])
+    return loaded - bound - set(dir(builtins))
+
+
+def expand_star_imports(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[str]]:
+    """``source`` with its top-level star imports of allowed modules made explicit, and a note
+    per rewrite; unchanged (and no notes) when there is nothing to rewrite or it cannot parse."""
+    try:
+        tree = parse_source(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return source, []
+    stars = [n for n in tree.body if isinstance(n, ast.ImportFrom) and not n.level
+             and n.module in policy.modules and any(a.name == "*" for a in n.names)]
+    if not stars:
+        return source, []
+    wanted = _free_names(tree)
+    lines = source.split("\n")
+    notes: list[str] = []
+    # top to bottom, the first module that exports a name provides it; typing last, as its
+    # aliases of real classes (typing.Counter, typing.Deque) are for annotations only
+    for node in sorted(stars, key=lambda n: n.module == "typing"):
+        module = str(node.module)
+        names = sorted(wanted & _exports(module, policy))
+        wanted -= set(names)
+        new = f"from {module} import {', '.join(names)}" if names else ""
+        notes.append(f"rewrote `from {module} import *` as `{new}`" if names
+                     else f"dropped `from {module} import *` (nothing of it is used)")
+        lines[node.lineno - 1] = new
+        for i in range(node.lineno, node.end_lineno or node.lineno):
+            lines[i] = ""
+    return "\n".join(lines).lstrip("\n"), notes

@@ -1,0 +1,74 @@
+"""Star imports made explicit (a real Qwen2.5-Coder-1.5B reply on the example tasks: it wrote
+`from typing import *` and `from collections import *`, and at temperature 0 sent the same
+reply again when told to import the names it needs)."""
+
+from __future__ import annotations
+
+from maker.text.drafts import Rejection, ToolDraft, parse_reply
+from maker.text.imports import expand_star_imports
+from sandbox import DEFAULT_POLICY, Sandbox
+
+REAL_REPLY = '''1. `python tool`
+```python
+from typing import *
+from collections import *
+
+def sum_of_divisors(n: int) -> int:
+    """Sum of all positive divisors of a given integer."""
+    if n <= 0:
+        return 0
+
+    total = 1
+    for i in range(2, int(sqrt(n)) + 1):
+        if n % i == 0:
+            total += i
+            if i != n // i:
+                total += n // i
+
+    if n > 1:
+        total += n
+
+    return total
+```
+
+2. `python tests`
+```python
+def test_known():
+    assert sum_of_divisors(36) == 91
+```
+'''
+
+
+def test_the_real_reply_parses_with_its_unused_star_imports_dropped() -> None:
+    draft = parse_reply(REAL_REPLY)
+    assert isinstance(draft, ToolDraft), draft
+    assert "import *" not in draft.source and draft.name == "sum_of_divisors"
+    assert "dropped `from typing import *` (nothing of it is used)" in draft.notes
+
+
+def test_used_names_are_imported_from_the_first_module_that_has_them() -> None:
+    src = ("from typing import *\nfrom collections import *\nfrom math import *\n"
+           "def f(xs: List[int]) -> Dict[int, int]:\n"
+           "    c = Counter(xs)\n    return {k: int(sqrt(v)) for k, v in c.items()}\n")
+    new, notes = expand_star_imports(src, DEFAULT_POLICY)
+    assert new.splitlines()[:3] == ["from typing import Dict, List",
+                                    "from collections import Counter", "from math import sqrt"]
+    assert notes[0].startswith("rewrote `from collections import *`")  # typing comes last
+
+
+def test_the_rewritten_tool_runs_in_the_sandbox(sb: Sandbox) -> None:
+    src = ('from math import *\ndef hyp(a: float, b: float) -> float:\n'
+           '    """Hypotenuse."""\n    return sqrt(a*a + b*b)\n')
+    draft = parse_reply(f"```python\n{src}```")
+    assert isinstance(draft, ToolDraft)
+    assert sb.run(draft.source, "hyp", kwargs={"a": 3, "b": 4}).value == 5.0
+
+
+def test_local_names_and_disallowed_modules_are_left_alone() -> None:
+    src = "from math import *\ndef f(pi: float) -> float:\n    e = 2\n    return pi * e\n"
+    new, notes = expand_star_imports(src, DEFAULT_POLICY)
+    assert new.startswith("def f")
+    assert notes == ["dropped `from math import *` (nothing of it is used)"]
+    bad = parse_reply('```python\nfrom os import *\ndef f(x: int) -> int:\n    """X."""\n'
+                      "    return x\n```")
+    assert isinstance(bad, Rejection) and bad.reason == "forbidden_import"
