@@ -176,7 +176,7 @@ def test_future_import_is_dropped_and_allowed_methods_pass() -> None:
     "tool,reason",
     [
         ("import sys\n" + TOOL, "unavailable_import"),
-        ("from math import *\n" + TOOL, "unavailable_import"),
+        ("from collections.abc import *\n" + TOOL, "unavailable_import"),  # a module not allowed
         ("from collections.abc import Sequence\n" + TOOL, "unavailable_import"),
         ("import subprocess\n" + TOOL, "forbidden_import"),
         ("import os.path\n" + TOOL, "forbidden_import"),
