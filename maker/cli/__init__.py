@@ -32,8 +32,11 @@ def main() -> None:
     \b
     Start here:
       maker demo                                    # the whole pipeline offline, scripted model
-      maker make tasks.jsonl --library my-lib       # make tools with your model endpoint
+      maker make tasks.jsonl --library my-lib       # make tools (local models unless you set
+                                                    # an endpoint: see maker models)
       maker library list --library my-lib           # what the library holds
+      maker solve problems.jsonl --library my-lib   # a cheaper model solves with the tools
+      maker grade --dataset math answers.jsonl      # strict MATH / TabMWP / BIG-Bench grading
       maker sandbox run tool.py --entry solve --args '{"n": 10}'
     """
 
