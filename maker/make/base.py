@@ -76,12 +76,17 @@ class Options:
     """Knobs shared by strategies. ``max_repairs`` bounds rectify + repair rounds per unit;
     ``max_retries`` bounds re-asking after an unparseable reply; ``max_examples`` is the most
     Hypothesis examples per property during validation; ``solve_samples`` is how many programs
-    CRAFT runs per train problem until one reproduces the gold answer (each a new sample)."""
+    CRAFT runs per train problem until one reproduces the gold answer (each a new sample).
+    ``retry_temperature``: a later sample (a repair, a re-ask, another solution) is drawn at
+    least this warm, with the seed moved by the sample index, so that a role running at
+    temperature 0 (the local default) does not send the same reply again; still reproducible.
+    None keeps the role's own sampling for every call."""
 
     max_repairs: int = 3
     max_retries: int = 2
     max_examples: int = 50
     solve_samples: int = 1
+    retry_temperature: float | None = 0.7
 
 
 class DedupHooks:

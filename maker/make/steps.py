@@ -80,11 +80,25 @@ def type_text(kind: str, tasks: Sequence[Task], limit: int = 2) -> str:
 
 
 # -- model calls -----------------------------------------------------------------------------
+def sample_params(ctx: Context, sample: int) -> dict[str, Any]:
+    """Sampling overrides for the ``sample``-th call of one step: none for the first; later ones
+    at least `Options.retry_temperature` warm with the role's seed moved by ``sample`` (at
+    temperature 0 a model asked again tends to repeat its reply word for word)."""
+    warm = ctx.options.retry_temperature
+    sampling = ctx.client.config.sampling
+    cold = sampling.temperature is not None and warm is not None and sampling.temperature < warm
+    if sample <= 0 or not cold:
+        return {}
+    return {"temperature": warm, "seed": (sampling.seed or 0) + sample}
+
+
 def ask(ctx: Context, usage: Mapping[str, Any] | None, messages: list[dict[str, str]],
         phase: str, sample: int = 0) -> tuple[str, dict[str, Any]]:
     """One model call through the client (named `phase` in the ledger); returns the reply and
-    the unit's usage with this call added."""
-    response = ctx.client.complete(messages, phase=phase, sample=sample)
+    the unit's usage with this call added. Sample 1, 2... of a cold role is drawn warmer
+    (`sample_params`)."""
+    response = ctx.client.complete(messages, phase=phase, sample=sample,
+                                   **sample_params(ctx, sample))
     out = dict(usage or {})
     dollars, _ = price_call(ctx.client.prices, response.model or "", response.usage,
                             local=ctx.client.local, cache_hit=False)

@@ -417,3 +417,29 @@ def test_typing_hints_feed_the_robustness_property_and_sample_runs(sb: Sandbox) 
     assert verdict.counts.get("robustness") == 1  # inputs drawn from List[int], Optional[str]
     assert verdict.counts.get("sample_runs", 0) >= 3  # generality inputs built from the hints
     assert not any("skipped" in n for n in verdict.notes)
+
+
+def test_later_samples_of_a_cold_role_are_drawn_warmer() -> None:
+    """A real 1.5B at temperature 0 sent the same wrong tool back on every repair (and the same
+    reply on every re-ask): later samples of a step are drawn warmer, with a moved seed, so they
+    can differ, and stay reproducible."""
+    from maker.llm import ChatClient, RoleConfig, ScriptedModel
+    from maker.llm.config import Sampling
+    from maker.make import Context, Options
+    from maker.make.steps import ask
+
+    def run(role: RoleConfig, options: Options) -> list[dict]:
+        model = ScriptedModel(["a", "b", "c"])
+        ctx = Context(ChatClient(model, role), None, None, options=options)  # type: ignore[arg-type]
+        for sample in (0, 1, 2):
+            ask(ctx, None, [{"role": "user", "content": "make a tool"}], "repair", sample)
+        return [call.params for call in model.calls]
+
+    cold = RoleConfig("maker", model="m", sampling=Sampling(temperature=0.0, seed=7))
+    first, second, third = run(cold, Options())
+    assert first["temperature"] == 0.0 and first["seed"] == 7
+    assert (second["temperature"], second["seed"]) == (0.7, 8)
+    assert (third["temperature"], third["seed"]) == (0.7, 9)
+    assert all(p["temperature"] == 0.0 for p in run(cold, Options(retry_temperature=None)))
+    warm = RoleConfig("maker", model="m", sampling=Sampling(temperature=1.0))
+    assert all(p["temperature"] == 1.0 and "seed" not in p for p in run(warm, Options()))
