@@ -38,6 +38,10 @@ def main() -> None:
       maker solve problems.jsonl --library my-lib   # a cheaper model solves with the tools
       maker grade --dataset math answers.jsonl      # strict MATH / TabMWP / BIG-Bench grading
       maker sandbox run tool.py --entry solve --args '{"n": 10}'
+
+    \b
+    Exit status, every command: 0 done; 1 the work failed (a unit errored, a run stopped
+    early, a tool call failed); 2 a usage error or bad input (said in one line); 130 Ctrl-C.
     """
 
 

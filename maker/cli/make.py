@@ -11,14 +11,8 @@ from typing import Any
 import click
 from rich.console import Console
 
-from maker.cli.common import plural
+from maker.cli.common import fail, plural
 from maker.make import REGISTRY, StrategyUnavailable, get_strategy
-
-
-def _fail(message: str) -> None:
-    """One line on stderr, exit status 2 (a user's mistake: no traceback)."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
 
 
 def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
@@ -27,7 +21,7 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
     try:
         tasks, errors = load_tasks(tasks_file)
     except OSError as exc:
-        _fail(f"cannot read {tasks_file}: {exc.strerror or exc}")
+        fail(f"cannot read {tasks_file}: {exc.strerror or exc}")
     for e in errors:
         click.echo(f"warning: skipped {e}", err=True)
     return tasks, errors
@@ -94,18 +88,18 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
             "cache_dir": str(cache_dir) if cache_dir else None})
         maker_role = resolve_role(config, "maker")
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         get_strategy(strategy)
     except StrategyUnavailable as exc:
-        _fail(str(exc))
+        fail(str(exc))
     from library.errors import LibraryError
     from library.store.sqlite import check_library
 
     try:  # a damaged library is said before any work starts, and left unchanged
         check_library(library_dir)
     except LibraryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     from maker.jobs import (
         JobBusy,
         JobDir,
@@ -123,12 +117,12 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     tasks, errors = _load(tasks_file)
     if not tasks:
         lines = len({e.line for e in errors})
-        _fail(f"{tasks_file} has no valid task ({plural(lines, 'malformed line')})")
+        fail(f"{tasks_file} has no valid task ({plural(lines, 'malformed line')})")
     job = JobDir(job_dir or default_job_dir(library_dir, strategy, tasks))
     try:  # a job dir of another job is said before anything is created
         job.check(strategy, tasks, library_dir)
     except JobError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     job.path.mkdir(parents=True, exist_ok=True)
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)
@@ -148,7 +142,7 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     except JobError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished units are saved in {job.path}; run the same "
                    "command again to resume", err=True)
@@ -207,7 +201,7 @@ def demo_command(workdir: Path | None) -> None:
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            _fail(f"--workdir {root}: {exc.strerror or exc}")
+            fail(f"--workdir {root}: {exc.strerror or exc}")
         with Sandbox(workers=2) as sb:
             report = run_job(tasks, "creator", library_dir=root / "library",
                              job_dir=root / "job", client=client, sandbox=sb, concurrency=4)

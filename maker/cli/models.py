@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from maker.cli.common import fail
 from maker.llm.local import (
     LOCAL_MODELS,
     LocalModel,
@@ -26,11 +27,6 @@ from maker.llm.local import (
 )
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
 def _pick(names: tuple[str, ...]) -> list[LocalModel]:
     """The models named (all when none); exit 2 naming the choices on an unknown name."""
     if not names:
@@ -38,7 +34,7 @@ def _pick(names: tuple[str, ...]) -> list[LocalModel]:
     try:
         return list(dict.fromkeys(find_model(n, LOCAL_MODELS) for n in names))
     except LocalModelError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
         raise  # unreachable
 
 
@@ -172,7 +168,7 @@ def path_command(name: str) -> None:
     model = _pick((name,))[0]
     status = model_status(model)
     if not status.assembled:
-        _fail(
+        fail(
             f"{model.alias} is not assembled at {status.path}; run: maker models assemble "
             f"{model.alias}",
             1,
@@ -234,7 +230,7 @@ def serve_command(
     try:
         url = server.ensure_started()
     except (LocalModelError, OSError) as exc:
-        _fail(str(exc), 1)
+        fail(str(exc), 1)
     click.echo(
         f"serving {', '.join(server.aliases)} at {url} "
         f"(started in {server.started_s:.1f}s); Ctrl-C stops it",

@@ -8,11 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-
-def _fail(message: str) -> None:
-    """One line on stderr, exit status 2 (a user's mistake: no traceback)."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
+from maker.cli.common import fail
 
 
 @click.command("solve")
@@ -152,9 +148,9 @@ def solve_command(
         )
         resolve_role(config, "user")  # the configured endpoint, else the local 0.5B
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if not (library_dir / "library.sqlite").is_file():
-        _fail(
+        fail(
             f"no library at {library_dir}: make tools first (maker make ... --library "
             f"{library_dir})"
         )
@@ -166,7 +162,7 @@ def solve_command(
         try:
             lock = Lock.from_json(lock_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, LibraryError) as exc:
-            _fail(f"--lock {lock_file}: {exc}")
+            fail(f"--lock {lock_file}: {exc}")
     from maker.cli.make import _load
     from maker.jobs import JobDir, default_units, freeze_startup_objects
     from maker.llm import CostLedger, ResponseCache, make_client
@@ -177,7 +173,7 @@ def solve_command(
 
     tasks, errors = _load(problems_file)
     if not tasks:
-        _fail(f"{problems_file} has no valid problem ({len(errors)} malformed line(s))")
+        fail(f"{problems_file} has no valid problem ({len(errors)} malformed line(s))")
     settings = SolveSettings(
         top_k=top_k, max_retries=max_retries, replay_budget_chars=replay_budget
     )
@@ -201,7 +197,7 @@ def solve_command(
                 concurrency=units_in_flight or default_units(config.user.concurrency),
             )
     except LibraryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     render_solve_report(report, Console())
     click.echo(f"report: {job.report_file}")
     if job_report.stopped:
