@@ -282,8 +282,9 @@ def execute(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if not result.ok:
         update |= {"feedback": f"The call failed: {result.error}.", "next": "rectify"}
     elif task.has_gold and not values_equal(result.value, task.answer):
-        update |= {"feedback": "The call ran, but its result is not the expected answer "
-                               f"{_short(task.answer)}.", "next": "rectify"}
+        update |= {"feedback": f"The call ran and returned {_short(result.value)}, but the "
+                               f"expected answer is {_short(task.answer)}: the tool computes "
+                               "something else than the problem asks.", "next": "rectify"}
     else:
         update |= {"feedback": "", "next": "validate"}
     return update

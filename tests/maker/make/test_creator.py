@@ -86,6 +86,10 @@ def test_wrong_answer_is_rectified(tmp_path: Path, sb: Sandbox) -> None:
     assert report.accepted == 1
     assert [c.phase for c in model.calls] == ["create", "decide", "rectify"]
     assert "tool_output" in model.calls[2].messages[-1]["content"]  # the run, quoted as data
+    # the feedback names what the call returned beside what was expected (a real 1.5B kept
+    # returning (min, max) for a "range" when told only that the answer was not 12)
+    assert "returned" in model.calls[2].messages[-1]["content"]
+    assert "but the expected answer is 91" in model.calls[2].messages[-1]["content"]
     assert report.draft_rejections == {"wrong_answer": 1}
 
 
