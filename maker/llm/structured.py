@@ -58,6 +58,30 @@ def can_fall_back(setting: str, *, provider: str | None, base_url: str) -> bool:
     return setting == "auto" and provider != "local" and host != "api.openai.com"
 
 
+LARGE_BOUND = 64
+"""Length and count bounds above this are left out of a schema sent as a llama.cpp grammar."""
+_BOUNDS = ("maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties")
+
+
+def grammar_safe(schema: Any) -> Any:
+    """``schema`` without large length/count bounds, for llama.cpp's grammar (json_object mode).
+
+    llama.cpp turns ``{"type": "string", "maxLength": 4000}`` into a grammar rule repeated 4,000
+    times, and the server dies of a segmentation fault on it (seen with llama-cpp-python 0.3.x
+    and the tool user's decision schema). The reply is checked by the caller's own parser, so
+    the bound still holds; only the decoding constraint is looser.
+
+        >>> grammar_safe({"type": "string", "maxLength": 4000, "minLength": 1})
+        {'type': 'string', 'minLength': 1}
+    """
+    if isinstance(schema, Mapping):
+        return {k: grammar_safe(v) for k, v in schema.items()
+                if not (k in _BOUNDS and isinstance(v, int) and v > LARGE_BOUND)}
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return schema
+
+
 def response_format(
     mode: str, schema: Mapping[str, Any], name: str = DEFAULT_NAME
 ) -> dict[str, Any] | None:
@@ -68,7 +92,7 @@ def response_format(
             "json_schema": {"name": name, "schema": dict(schema), "strict": True},
         }
     if mode == "json_object":
-        return {"type": "json_object", "schema": dict(schema)}
+        return {"type": "json_object", "schema": grammar_safe(schema)}
     if mode == "off":
         return None
     raise ValueError(f"unknown structured mode {mode!r}; use one of {', '.join(STRUCTURED_MODES)}")

@@ -145,3 +145,18 @@ def test_the_cache_key_includes_the_schema(tmp_path) -> None:
     assert client.complete(ask()).text == "plain"
     assert [c.params.get("schema") for c in scripted.calls] == [SCHEMA, other, None]
     scripted.assert_consumed()
+
+
+def test_large_bounds_stay_out_of_a_llama_cpp_grammar() -> None:
+    """A `maxLength: 4000` string made llama.cpp's server crash (SIGSEGV) building its grammar."""
+    from maker.llm.structured import grammar_safe, response_format
+
+    schema = {"anyOf": [{"type": "object", "properties": {
+        "program": {"type": "string", "maxLength": 4000, "minLength": 1},
+        "items": {"type": "array", "maxItems": 10_000, "maxItems_note": 5}}}]}
+    sent = response_format("json_object", schema)["schema"]
+    program = sent["anyOf"][0]["properties"]["program"]
+    assert program == {"type": "string", "minLength": 1}
+    assert "maxItems" not in sent["anyOf"][0]["properties"]["items"]
+    assert response_format("json_schema", schema)["json_schema"]["schema"] == schema  # untouched
+    assert grammar_safe({"maxLength": 12}) == {"maxLength": 12}  # small bounds kept

@@ -39,3 +39,27 @@ def test_real_server_gives_a_constrained_json_reply() -> None:
         assert entry.pricing == "local" and entry.latency_s > 0
     finally:
         server.stop()
+
+
+@pytest.mark.local_models
+def test_real_server_survives_the_tool_users_decision_schema() -> None:
+    """The tool user's decision schema (a program string with maxLength 4000) made the real
+    llama.cpp server die of SIGSEGV: large bounds are left out of the grammar it is sent."""
+    from maker.use.reply import decision_schema, parse_decision
+
+    small = next(m for m in LOCAL_MODELS if m.role == "user")
+    server = LocalServer([small], ServerSettings(n_ctx=2048), progress=False)
+    try:
+        client = make_client(load_config(None, env={}), "user", server=server, ledger=CostLedger())
+        schema = decision_schema(["sum_of_divisors"])
+        question = ("Tool: sum_of_divisors(n: int) -> int. What is the sum of the divisors of "
+                    "36? Reply in JSON: a call of the tool.")
+        reply = client.complete([{"role": "user", "content": question}], phase="check",
+                                schema=schema, max_tokens=60, use_cache=False)
+        jsonschema.validate(json.loads(reply.text), schema)
+        from maker.use.reply import Decision
+
+        assert isinstance(parse_decision(reply.text), Decision)
+        assert server.running
+    finally:
+        server.stop()
