@@ -13,8 +13,9 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from library.records import JSON, ParamSpec, ToolSpec
 from sandbox.parsing import parse_source
@@ -275,6 +276,20 @@ def parse_docstring(doc: str) -> Docstring:
 
 
 # ---------------------------------------------------------------- arguments
+
+
+def call_signature(name: str, spec: ToolSpec,
+                   render_default: Callable[[Any], str] = repr) -> str:
+    """``name(a: int, b: int = 2) -> int`` from a stored spec (a default's source text when
+    the spec kept it, else ``render_default`` of its value)."""
+    params = []
+    for p in spec.params:
+        text = f"{p.name}: {p.annotation}" if p.annotation else p.name
+        if not p.required:
+            text += f" = {p.default_expr or render_default(p.default)}"
+        params.append(text)
+    ret = f" -> {spec.returns_annotation}" if spec.returns_annotation else ""
+    return f"{name}({', '.join(params)}){ret}"
 
 
 def argument_problem(spec: ToolSpec, arguments: object) -> str | None:

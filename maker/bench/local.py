@@ -140,7 +140,7 @@ def measure_model(base_url: str, alias: str, path: Path, *, max_tokens: int,
     try:
         inproc = inprocess_stream(llm, _messages(QUESTION, uuid.uuid4().hex), max_tokens)
     finally:
-        llm.close() if hasattr(llm, "close") else None
+        llm.close()
     return {
         "model": alias,
         "server": asdict(server) | {"gen_tps": round(server.gen_tps, 2),

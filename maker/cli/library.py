@@ -118,14 +118,9 @@ def _echo_json(value: Any) -> None:
 
 def _signature(rec: ToolRecord) -> str:
     """`name(a: int, b: int = 2) -> int`, as written in the source."""
-    params = []
-    for p in rec.spec.params:
-        text = f"{p.name}: {p.annotation}" if p.annotation else p.name
-        if not p.required:
-            text += f" = {p.default_expr or repr(p.default)}"
-        params.append(text)
-    ret = f" -> {rec.spec.returns_annotation}" if rec.spec.returns_annotation else ""
-    return f"{rec.name}({', '.join(params)}){ret}"
+    from library.spec import call_signature
+
+    return call_signature(rec.name, rec.spec)
 
 
 def _provenance(p: Provenance) -> str:

@@ -90,12 +90,12 @@ class Options:
 
 
 class DedupHooks:
-    """A job's behavioural de-duplication index, built on first use for its library and
+    """A job's behavioural de-duplication index, built on first use for the job's library and
     serialized across the job's threads (see `maker.make.steps.dedup_hook`)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.hooks: dict[int, Callable[[Any], Any]] = {}
+        self.hook: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class Context:
     library: Library
     gate: Gate | None = None
     options: Options = Options()
-    memo: PropertyMemo | None = field(default_factory=lambda: _property_memo())
+    memo: PropertyMemo | None = field(default_factory=lambda: _property_memo())  # lazy import
     dedup: DedupHooks = field(default_factory=DedupHooks)
 
 

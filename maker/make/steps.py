@@ -232,7 +232,7 @@ def dedup_hook(ctx: Context) -> Dedup | None:
     except ImportError:  # pragma: no cover - a library without fingerprints
         return None
     with ctx.dedup.lock:
-        hook = ctx.dedup.hooks.get(id(ctx.library))
+        hook = ctx.dedup.hook
         if hook is None:
             index = FingerprintIndex(ctx.sandbox, ctx.library.store)
             lock = threading.Lock()
@@ -241,7 +241,7 @@ def dedup_hook(ctx: Context) -> Dedup | None:
                 with _lock:
                     return _index(candidate)
 
-            ctx.dedup.hooks[id(ctx.library)] = hook
+            ctx.dedup.hook = hook
         return hook
 
 

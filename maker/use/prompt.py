@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from library.records import Episode, ToolRecord
+from library.spec import call_signature
 from maker.prompts import render
 
 MAX_QUERY_CHARS = 300
@@ -21,15 +22,9 @@ MAX_VALUE_CHARS = 200
 
 
 def signature(rec: ToolRecord) -> str:
-    """``name(a: int, b: int = 1) -> int``, from the stored spec (the call name is the tool's)."""
-    params = []
-    for p in rec.spec.params:
-        text = f"{p.name}: {p.annotation}" if p.annotation else p.name
-        if not p.required:
-            text += f" = {p.default_expr or json.dumps(p.default)}"
-        params.append(text)
-    ret = f" -> {rec.spec.returns_annotation}" if rec.spec.returns_annotation else ""
-    return f"{rec.name}({', '.join(params)}){ret}"
+    """``name(a: int, b: int = 1) -> int``, from the stored spec (defaults as JSON, the form the
+    model writes its call arguments in)."""
+    return call_signature(rec.name, rec.spec, json.dumps)
 
 
 def success_line(rec: ToolRecord) -> str:
