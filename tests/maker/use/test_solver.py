@@ -252,9 +252,7 @@ def test_a_read_only_view_solves_without_recording(tmp_path, sb: Sandbox) -> Non
 
 # A real Qwen2.5-Coder-0.5B reply under the JSON grammar: the object's closing brace ended up
 # inside the program string, so the program ended with an unmatched "}" (3 of 3 attempts).
-REAL_05B_PROGRAM = (
-    '{"kind": "program", "program": "def solve():\\n    return gcd(12, 18)}"}'
-)
+REAL_05B_PROGRAM = '{"kind": "program", "program": "def solve():\\n    return gcd(12, 18)}"}'
 
 
 def test_a_stray_closing_bracket_at_the_end_of_a_program_is_dropped_with_a_note(
@@ -270,7 +268,11 @@ def test_a_stray_closing_bracket_at_the_end_of_a_program_is_dropped_with_a_note(
 @pytest.mark.parametrize(
     ("sent", "program", "note"),
     [
-        ("def solve():\\n    return gcd(12, 18)", "def solve():\n    return gcd(12, 18)", "literal"),
+        (
+            "def solve():\\n    return gcd(12, 18)",
+            "def solve():\n    return gcd(12, 18)",
+            "literal",
+        ),
         ("```python\ndef solve():\n    return gcd(12, 18)\n```", None, "Markdown fence"),
         ("def solve():\n    return gcd(12, 18)))", None, "'))'"),
     ],
