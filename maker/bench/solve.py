@@ -46,7 +46,7 @@ from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from sandbox.parsing import parse_source
 
-SOLVE_SYSTEM_MARK = "You solve problems, using the tools listed"
+SOLVE_SYSTEM_MARK = "You solve problems with the tools listed"
 
 
 def is_solve_prompt(messages: Sequence[Mapping[str, Any]]) -> bool:
@@ -67,7 +67,7 @@ def call_json(call: str) -> dict[str, Any]:
     node = parse_source(text.strip(), mode="eval").body
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     args = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
-    return {"kind": "call", "tool": node.func.id, "arguments": args}
+    return {"tool": node.func.id, "arguments": args}
 
 
 class UserOracle:
@@ -88,7 +88,7 @@ class UserOracle:
         decision = self.decisions.get(problem)
         offered = str(messages[1].get("content", "")) if len(messages) > 1 else ""
         if decision is None or f"\n{decision['tool']}(" not in offered:
-            return json.dumps({"kind": "answer", "answer": str(self.answers.get(problem, ""))})
+            return json.dumps({"tool": "none", "answer": str(self.answers.get(problem, ""))})
         return json.dumps(decision)
 
     def server_reply(self, body: Mapping[str, Any]) -> str:

@@ -2,15 +2,16 @@
 
 The model answers every problem with exactly one JSON object, one of::
 
-    {"kind": "call", "tool": "gcd", "arguments": {"a": 12, "b": 18}}
-    {"kind": "program", "program": "def solve():\\n    return gcd(12, 18) * 2\\n"}
-    {"kind": "answer", "answer": "6"}
+    {"tool": "gcd", "arguments": {"a": 12, "b": 18}}
+    {"tool": "program", "program": "def solve():\\n    return gcd(12, 18) * 2\\n"}
+    {"tool": "none", "answer": "6"}
 
-`decision_schema(tools)` is the JSON schema of that object for the tools offered (their names as
-an enum), passed to endpoints that can constrain decoding to it. `parse_decision` reads the text
-of any reply (code fences, prose around the object, a missing ``kind`` when the shape says it)
-and returns a `Decision` or a `Problem` whose message tells the model exactly what to fix.
-`check_decision` then checks a call's arguments against the tool's JSON schema (jsonschema) and
+(the older ``{"kind": "call" | "program" | "answer", ...}`` form is read too).
+`decision_schema(tools)` is the JSON schema of that object for the tools offered (each call's
+arguments constrained to its tool's parameters), passed to endpoints that can constrain decoding
+to it. `parse_decision` reads the text of any reply (code fences, prose around the object, the
+form told by its shape) and returns a `Decision` or a `Problem` whose message tells the model
+exactly what to fix. `check_decision` then checks a call's arguments against the tool's JSON schema (jsonschema) and
 a program's syntax and names. Nothing here runs model code: programs are only parsed.
 """
 
@@ -80,45 +81,63 @@ class Problem:
         return {"stage": self.stage, "code": self.code, "message": self.message}
 
 
-def decision_schema(tools: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON schema of a reply when `tools` are offered (a direct answer only when none)."""
-    answer = {
+NO_TOOL, PROGRAM = "none", "program"
+"""The ``tool`` values of a direct answer and of a program (a tool of that name wins)."""
+
+
+def _answer_schema(tool_first: bool) -> dict[str, Any]:
+    head = {"tool": {"const": NO_TOOL}} if tool_first else {}
+    return {
         "type": "object",
         "additionalProperties": False,
-        "required": ["kind", "answer"],
-        "properties": {
-            "kind": {"const": "answer"},
-            "answer": {"type": ["string", "number", "boolean"]},
-        },
+        "required": [*head, "answer"],
+        "properties": {**head, "answer": {"type": ["string", "number", "boolean"]}},
     }
+
+
+def decision_schema(tools: Mapping[str, Mapping[str, Any]] | Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON schema of a reply when `tools` are offered: a mapping of each tool's name to its
+    input schema (each call's arguments are then constrained to its tool's parameters), or only
+    names. The tool comes first in every form, ``"none"`` for a direct answer:
+
+        {"tool": NAME, "arguments": {...}} | {"tool": "program", "program": CODE}
+        | {"tool": "none", "answer": VALUE}
+
+    Under constrained decoding the model's first choice is then a tool's name rather than
+    whether to use one: a real 0.5B model offered a fitting tool answered directly (and wrongly)
+    6 of 6 times with ``{"kind": "call" | "answer", ...}`` and called the tool 6 of 6 times with
+    this form. A direct answer only, when none is offered."""
     if not tools:
-        return {"title": "Decision", **answer}
-    call = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["kind", "tool", "arguments"],
-        "properties": {
-            "kind": {"const": "call"},
-            "tool": {"enum": list(tools)},
-            "arguments": {"type": "object"},
-        },
-    }
+        return {"title": "Decision", **_answer_schema(True)}
+    arguments = (
+        {n: dict(tools[n]) for n in tools}
+        if isinstance(tools, Mapping)
+        else {n: {"type": "object"} for n in tools}
+    )
+    calls = [
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["tool", "arguments"],
+            "properties": {"tool": {"const": name}, "arguments": schema},
+        }
+        for name, schema in arguments.items()
+    ]
     program = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["kind", "program"],
+        "required": ["tool", "program"],
         "properties": {
-            "kind": {"const": "program"},
+            "tool": {"const": PROGRAM},
             "program": {"type": "string", "maxLength": MAX_PROGRAM_CHARS},
         },
     }
-    return {"title": "Decision", "anyOf": [call, program, answer]}
+    return {"title": "Decision", "anyOf": [*calls, program, _answer_schema(True)]}
 
 
 _FORMAT_HINT = (
-    'Reply with exactly one JSON object: {"kind": "call", "tool": NAME, '
-    '"arguments": {...}}, {"kind": "program", "program": CODE} or '
-    '{"kind": "answer", "answer": VALUE}.'
+    'Reply with exactly one JSON object: {"tool": NAME, "arguments": {...}}, '
+    '{"tool": "program", "program": CODE} or {"tool": "none", "answer": VALUE}.'
 )
 
 
@@ -176,11 +195,14 @@ def parse_decision(text: str) -> Decision | Problem:
         )
     kind = data.get("kind")
     if kind is None:  # the shape says which: {"tool", "arguments"} is a call, and so on
+        tool = data.get("tool")
         kind = (
-            "call"
-            if "tool" in data
+            "answer"
+            if tool == NO_TOOL and "arguments" not in data
             else "program"
-            if "program" in data
+            if (tool == PROGRAM or tool is None) and "program" in data
+            else "call"
+            if "tool" in data
             else "answer"
             if "answer" in data
             else None
@@ -189,8 +211,7 @@ def parse_decision(text: str) -> Decision | Problem:
         return Problem(
             "well_formed",
             "bad_kind",
-            f'"kind" must be one of "call", "program", "answer"; got '
-            f"{json.dumps(kind)[:40]}. {_FORMAT_HINT}",
+            f"Unknown reply form (kind {json.dumps(kind)[:40]}). {_FORMAT_HINT}",
         )
     if kind == "call":
         tool, args = data.get("tool"), data.get("arguments", {})
@@ -221,7 +242,11 @@ def parse_decision(text: str) -> Decision | Problem:
         program, repairs = tidy_program(program)
         return Decision("program", program=program, repairs=repairs)
     if "answer" not in data:
-        return Problem("well_formed", "no_answer", 'A direct answer needs "answer".')
+        return Problem(
+            "well_formed",
+            "no_answer",
+            'A direct answer needs "answer": {"tool": "none", "answer": ...}.',
+        )
     return Decision("answer", answer=data["answer"])
 
 

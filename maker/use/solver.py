@@ -158,7 +158,7 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
         "abstain_reason": reason,
         "shown": shown,
         "messages": messages,
-        "schema": decision_schema(names),
+        "schema": decision_schema({r.name: r.spec.input_schema() for r in records}),
     }
 
 
@@ -226,7 +226,7 @@ def check(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | No
                 "tool_chosen",
                 "no_tools",
                 "No tool is offered for this problem: answer directly with "
-                '{"kind": "answer", "answer": ...}.',
+                '{"tool": "none", "answer": ...}.',
             )
         return check_call(decision, offered)
     if decision.kind == "program":

@@ -28,7 +28,7 @@ CALL = {"kind": "call", "tool": "gcd", "arguments": {"a": 12, "b": 18}}
         "```json\n" + json.dumps(CALL) + "\n```",
         "Here is my call:\n```\n" + json.dumps(CALL) + "\n```\nIt computes the gcd.",
         "I will call the tool. " + json.dumps(CALL) + " That should work {maybe}.",
-        '{"tool": "gcd", "arguments": {"a": 12, "b": 18}}',  # kind follows from the shape
+        '{"tool": "gcd", "arguments": {"a": 12, "b": 18}}',  # the tool-first form
         '{"kind": "call", "tool": "gcd", "arguments": "{\\"a\\": 12, \\"b\\": 18}"}',
     ],
 )
@@ -40,6 +40,12 @@ def test_programs_answers_and_what_is_not_a_decision() -> None:
     prog = parse_decision('{"kind": "program", "program": "def solve():\\n    return 1"}')
     assert prog == Decision("program", program="def solve():\n    return 1")
     assert parse_decision('{"answer": 42}') == Decision("answer", answer=42)
+    # the tool-first forms: "none" answers, "program" composes
+    assert parse_decision('{"tool": "none", "answer": "6"}') == Decision("answer", answer="6")
+    assert parse_decision('{"tool": "program", "program": "def solve():\\n    return 1"}') == prog
+    assert parse_decision('{"tool": "program", "arguments": {"n": 1}}') == Decision(
+        "call", "program", {"n": 1}
+    )  # a tool named "program" is still callable
     for text, code in (
         ("", "empty"),
         ("the answer is 6", "not_json"),
@@ -47,31 +53,41 @@ def test_programs_answers_and_what_is_not_a_decision() -> None:
         ('{"kind": "call", "arguments": {}}', "no_tool"),
         ('{"kind": "program", "program": ""}', "no_program"),
         ('{"kind": "answer"}', "no_answer"),
+        ('{"tool": "none"}', "no_answer"),
         ('{"x": 1}', "bad_kind"),
     ):
         got = parse_decision(text)
         assert isinstance(got, Problem) and got.code == code and got.stage == "well_formed"
 
 
-def test_the_schema_is_valid_and_accepts_exactly_the_reply_forms() -> None:
-    schema = decision_schema(["gcd", "lcm"])
-    jsonschema.Draft202012Validator.check_schema(schema)
-    ok = [CALL, {"kind": "program", "program": "x"}, {"kind": "answer", "answer": "6"}]
+def test_the_schema_is_valid_and_accepts_exactly_the_reply_forms(lib: Library) -> None:
+    call = {"tool": "gcd", "arguments": {"a": 12, "b": 18}}
+    ok = [call, {"tool": "program", "program": "x"}, {"tool": "none", "answer": "6"}]
     bad = [
-        {**CALL, "tool": "other"},
-        {"kind": "call", "tool": "gcd"},
+        {**call, "tool": "other"},
+        {"tool": "gcd"},
+        {"tool": "none"},
         {"kind": "guess"},
-        {**CALL, "extra": 1},
+        {**call, "extra": 1},
     ]
-    for value in ok:
-        jsonschema.validate(value, schema)
-    for value in bad:
-        with pytest.raises(jsonschema.ValidationError):
+    names = decision_schema(["gcd", "lcm"])
+    specs = decision_schema({r.name: r.spec.input_schema() for r in lib.store.list()})
+    for schema in (names, specs):
+        jsonschema.Draft202012Validator.check_schema(schema)
+        for value in ok:
             jsonschema.validate(value, schema)
+        for value in bad:
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(value, schema)
+    # with the tools' specs, each call's arguments are constrained to its tool's parameters
+    for args in ({"a": "12", "b": 18}, {"a": 12}, {"a": 1, "b": 2, "c": 3}, {"words": ["x"]}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"tool": "gcd", "arguments": args}, specs)
+    jsonschema.validate({"tool": "sort_words", "arguments": {"words": ["b", "a"]}}, specs)
     only_answer = decision_schema([])
-    jsonschema.validate({"kind": "answer", "answer": 1}, only_answer)
+    jsonschema.validate({"tool": "none", "answer": 1}, only_answer)
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(CALL, only_answer)
+        jsonschema.validate(call, only_answer)
 
 
 def test_arguments_are_checked_against_the_tool_spec(lib: Library) -> None:

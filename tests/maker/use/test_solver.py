@@ -77,7 +77,7 @@ def test_a_correct_call_is_executed_graded_and_recorded(lib: Library, sb: Sandbo
         (program("def solve(:\n    return gcd(12, 18)"), "does not parse"),
         (program("x = gcd(12, 18)"), "must define `def solve():`"),
         (program("def solve():\n    return gcd(12, 0) // 0"), "ZeroDivisionError"),
-        (json.dumps({"kind": "guess"}), '"kind" must be one of'),
+        (json.dumps({"kind": "guess"}), 'Unknown reply form (kind "guess")'),
     ],
 )
 def test_each_malformed_plan_gets_its_correction_and_a_retry(
@@ -167,9 +167,10 @@ def test_the_reply_schema_goes_with_every_request(lib: Library, sb: Sandbox) -> 
     with Solver(lib, client, sandbox=sb) as solver:
         assert solver.solve(GCD_Q, gold=6).correct
     schema = model.calls[0].params["schema"]
-    call_schema = schema["anyOf"][0]
-    assert set(call_schema["properties"]["tool"]["enum"]) <= {"gcd", "sort_words"}
-    assert "gcd" in call_schema["properties"]["tool"]["enum"]
+    tools = [f["properties"]["tool"]["const"] for f in schema["anyOf"]]
+    assert "gcd" in tools and set(tools) <= {"gcd", "sort_words", "program", "none"}
+    gcd = schema["anyOf"][tools.index("gcd")]["properties"]["arguments"]
+    assert gcd["required"] == ["a", "b"] and gcd["properties"]["a"]["type"] == "integer"
 
 
 def _seed_experience(lib: Library) -> None:
@@ -206,7 +207,7 @@ def test_replayed_demonstrations_reach_the_prompt_within_budget(lib: Library, sb
     _, model = solve(lib, sb, [call("gcd", a=12, b=18)], replay_budget_chars=1500)
     prompt = last_user(model, 0)
     assert "Solved before (real tool outputs):" in prompt
-    assert 'Reply: {"kind": "call", "tool": "gcd"' in prompt
+    assert 'Reply: {"tool": "gcd", "arguments": {' in prompt
     assert "Tool output: 100" in prompt  # the tool's real recorded output
     assert "Known pitfalls of these tools:" in prompt and "TypeError: bad operand" in prompt
     shown = len([line for line in prompt.splitlines() if line.startswith("Tool output:")])
@@ -334,8 +335,9 @@ def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) ->
     _, model = solve(lib, sb, [call("gcd", a=12, b=18)])
     prompt = last_user(model, 0)
     assert (
-        "Example calls (reply -> tool output):\n"
-        '      {"kind": "call", "tool": "gcd", "arguments": {"a": 12, "b": 18}} -> 6\n'
-        '      {"kind": "call", "tool": "gcd", "arguments": {"a": 9, "b": 6}} -> 3'
+        "Example calls:\n"
+        '      {"tool": "gcd", "arguments": {"a": 12, "b": 18}}\n'
+        '      {"tool": "gcd", "arguments": {"a": 9, "b": 6}}\n'
     ) in prompt
+    assert "-> 6" not in prompt  # outputs are not shown: a small model copies them as answers
     assert '"c": 1' not in prompt and '"a": 2' not in prompt

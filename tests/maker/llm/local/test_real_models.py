@@ -63,3 +63,33 @@ def test_real_server_survives_the_tool_users_decision_schema() -> None:
         assert server.running
     finally:
         server.stop()
+
+
+SUM_OF_DIVISORS = '''def sum_of_divisors(n: int) -> int:
+    """Sum of the positive integer divisors of n."""
+    return sum(d for d in range(1, n + 1) if n % d == 0)
+'''
+
+
+@pytest.mark.local_models
+def test_the_real_small_model_calls_a_fitting_tool_it_is_offered() -> None:
+    """Offered a fitting tool with {"kind": "call" | "answer", ...} replies, the real 0.5B
+    answered directly (and wrongly) 6 of 6 times; with the tool-first reply form it calls it."""
+    from library import Library, MemoryStore, NewTool
+    from library.records import TestSuite
+    from maker.use import Solver
+    from sandbox import Sandbox
+
+    small = next(m for m in LOCAL_MODELS if m.role == "user")
+    server = LocalServer([small], ServerSettings(n_ctx=4096), progress=False)
+    lib = Library(MemoryStore())
+    tests = TestSuite(examples=({"input": {"n": 6}, "expected": 12},))
+    assert lib.publish(NewTool("sum_of_divisors", SUM_OF_DIVISORS, tests=tests)).ok
+    try:
+        client = make_client(load_config(None, env={}), "user", server=server, ledger=CostLedger())
+        with Sandbox(workers=1) as sb, Solver(lib, client, sandbox=sb) as solver:
+            sol = solver.solve("What is the sum of all of the positive divisors of 36?", gold=91)
+        assert sol.tools_used == ("sum_of_divisors@1",), sol.state["last_reply"]
+        assert sol.correct is True
+    finally:
+        server.stop()
