@@ -147,7 +147,9 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     demos = list(replay.examples) if replay else []
     pitfalls = [e for eps in (replay.failures.values() if replay else ()) for e in eps]
     room = s.prompt_budget_chars - len(task.text) - 200 * len(records) - 1200
-    text, shown = experience_text(demos, pitfalls, max(0, min(s.replay_budget_chars, room)))
+    budget = max(0, min(s.replay_budget_chars, room))
+    fixes = replay.corrections if replay else None
+    text, shown = experience_text(demos, pitfalls, budget, fixes)
     messages = solve_messages(task.text, records, text)
     timing["render_ms"] += _ms(t0)
     reason = found.reason if found.abstained else ("" if refs else "below min_relevance")
