@@ -278,9 +278,7 @@ class ExperienceMemory:
             examples = self.similar(query, k=k, budget_chars=budget_chars * 2 // 3)
         per_tool = (budget_chars // 3) // max(1, len(tools))
         fails = {
-            t: tuple(
-                self.failures(t, limit=failures_per_tool, budget_chars=per_tool, query=query)
-            )
+            t: tuple(self.failures(t, limit=failures_per_tool, budget_chars=per_tool, query=query))
             for t in tools
         }
         fixes = {
