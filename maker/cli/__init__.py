@@ -156,6 +156,10 @@ _register_make(main, bench)
 from maker.cli.solve import register as _register_solve  # noqa: E402
 
 _register_solve(main, bench)
+# -- explore commands --
+from maker.cli.explore import register as _register_explore  # noqa: E402
+
+_register_explore(main)
 # -- models commands --
 from maker.cli.models import register as _register_models  # noqa: E402
 
