@@ -162,19 +162,27 @@ class ExperienceMemory:
         return chosen
 
     def demonstrations(
-        self, query: str, tools: Sequence[str], *, k: int = 4, budget_chars: int = 2000
+        self,
+        query: str,
+        tools: Sequence[str],
+        *,
+        k: int = 4,
+        budget_chars: int = 2000,
+        offered_only: bool = True,
     ) -> list[Episode]:
-        """Successes that used only the offered `tools` (names or ``name@N``): first the most
+        """Successes for `query` with the offered `tools` (names or ``name@N``): first the most
         similar one of each tool that has any (a per-tool quota, so tools with many recorded
-        successes cannot crowd out the others), then the most similar of the rest; diverse
-        (at most `max_per_tool` per tool, no near-duplicate queries), at most `k`, together
-        within `budget_chars` of rendered text."""
+        successes cannot crowd out the others), then the most similar of the rest (with
+        `offered_only`, only successes that used the offered tools alone); diverse (at most
+        `max_per_tool` per tool, no near-duplicate queries), at most `k`, together within
+        `budget_chars` of rendered text."""
         names = list(dict.fromkeys(_name(t) for t in tools))
         allowed = set(names)
         ranked = [
             (ep, score)
             for ep, score in self._ranked(query, max(50, 10 * k))
-            if ep.success is True and tools_of(ep) and set(tools_of(ep)) <= allowed
+            if ep.success is True
+            and (not offered_only or (tools_of(ep) and set(tools_of(ep)) <= allowed))
         ]
         qtoks = set(tokenize(query))
         quota: list[tuple[float, Episode]] = []
@@ -268,12 +276,16 @@ class ExperienceMemory:
         k: int = 4,
         budget_chars: int = 3000,
         failures_per_tool: int = 1,
+        offered_only: bool = False,
     ) -> Replay:
-        """Demonstrations (two thirds of the budget; with `tools`, only of those tools and at
-        least one of each that has a success, see `demonstrations`) and, per offered tool, up to
-        `failures_per_tool` failures (a corrected, similar one first) with their corrections."""
+        """Demonstrations (two thirds of the budget; with `tools`, at least one of each tool
+        that has a success, and with `offered_only` none of other tools: see `demonstrations`)
+        and, per offered tool, up to `failures_per_tool` failures (a corrected, similar one
+        first) with their corrections."""
         if tools:
-            examples = self.demonstrations(query, tools, k=k, budget_chars=budget_chars * 2 // 3)
+            examples = self.demonstrations(
+                query, tools, k=k, budget_chars=budget_chars * 2 // 3, offered_only=offered_only
+            )
         else:
             examples = self.similar(query, k=k, budget_chars=budget_chars * 2 // 3)
         per_tool = (budget_chars // 3) // max(1, len(tools))

@@ -108,7 +108,11 @@ def first_messages(ctx: TrialContext, rec: ToolRecord, query: str) -> list[dict[
     parts = [examples_text(rec)]
     if ctx.replay_budget_chars > 0:
         replay = ctx.library.replay(
-            query, [rec.name], k=ctx.replay_k, budget_chars=ctx.replay_budget_chars
+            query,
+            [rec.name],
+            k=ctx.replay_k,
+            budget_chars=ctx.replay_budget_chars,
+            offered_only=True,
         )
         pitfalls = [e for eps in replay.failures.values() for e in eps]
         text, _ = experience_text(

@@ -138,7 +138,13 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
         ctx.records.update((r.ref, r) for r in records)
         names = [r.name for r in records]
         replay = (
-            ctx.library.replay(task.text, names, k=s.replay_k, budget_chars=s.replay_budget_chars)
+            ctx.library.replay(
+                task.text,
+                names,
+                k=s.replay_k,
+                budget_chars=s.replay_budget_chars,
+                offered_only=True,
+            )
             if names
             else None
         )

@@ -79,10 +79,13 @@ def test_a_new_tool_with_many_demonstrations_does_not_crowd_out_an_old_one() -> 
     lib.sync()
     plain = mem.similar(QUERY, k=2)  # by similarity alone: only the new tool's
     assert {e.call.tool for e in plain} == {"lcm@1"}
-    replay = lib.replay(QUERY, ["gcd", "lcm"], k=2)
-    assert {e.call.tool for e in replay.examples} == {"gcd@1", "lcm@1"}
-    # and only the offered tools' demonstrations: a demo of a tool not offered is not shown
-    assert {e.call.tool for e in lib.replay(QUERY, ["lcm"], k=4).examples} == {"lcm@1"}
+    for offered_only in (False, True):
+        replay = lib.replay(QUERY, ["gcd", "lcm"], k=2, offered_only=offered_only)
+        assert {e.call.tool for e in replay.examples} == {"gcd@1", "lcm@1"}
+    # the solver's replay shows no demonstration of a tool it does not offer
+    assert {e.call.tool for e in lib.replay(QUERY, ["lcm"], k=4).examples} == {"lcm@1", "gcd@1"}
+    only = lib.replay(QUERY, ["lcm"], k=4, offered_only=True)
+    assert {e.call.tool for e in only.examples} == {"lcm@1"}
 
 
 def test_the_solve_prompt_gets_both_tools_demonstrations_within_the_budget(sb: Sandbox) -> None:
