@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from library import Library
-from maker.explore import ExploreSettings, explore_library
+from maker.explore import ExploreError, ExploreSettings, explore_library
 from maker.explore.imagine import parse_query, similarity
 from maker.explore.judge import parse_judgement, parse_program
 from maker.llm import ChatClient, RoleConfig, ScriptedModel
@@ -237,3 +239,23 @@ def test_the_parsers_read_tolerantly_and_never_raise() -> None:
         assert isinstance(parse_program(junk), tuple)
         assert isinstance(parse_query(junk, [], 0.75), tuple)
         assert isinstance(parse_judgement(junk), str)
+
+
+def test_a_later_run_sees_the_problems_explored_before_and_must_differ(sb: Sandbox) -> None:
+    lib = new_library()
+    explore(lib, sb, [query(ROPES), call("gcd", a=24, b=36)], [verdict(True, "12"), pot(12)])
+    _, um, _ = explore(
+        lib,
+        sb,
+        [query(ROPES), query(PENCILS), call("gcd", a=18, b=27)],
+        [verdict(True, "9"), pot(9)],
+    )
+    assert ROPES in um.calls[0].messages[-1]["content"]  # listed from the library's episodes
+    assert "nearly repeats an earlier problem" in um.calls[1].messages[-1]["content"]
+    assert [e.query for e in lib.store.episodes()] == [ROPES, PENCILS]
+
+
+def test_an_unknown_tool_is_bad_input(sb: Sandbox) -> None:
+    u, j, _, _ = clients([], [])
+    with pytest.raises(ExploreError, match="--tools nope: unknown tool 'nope'"):
+        explore_library(new_library(), u, j, sb, ExploreSettings(tools=("nope",)))
