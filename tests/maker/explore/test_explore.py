@@ -52,7 +52,10 @@ def clients(
 def explore(lib: Library, sb: Sandbox, user: list[Any], judge: list[Any], **settings: Any):
     u, j, um, jm = clients(user, judge)
     s = ExploreSettings(**{"tools": ("gcd",), "queries_per_tool": 1, **settings})
-    summary = explore_library(lib, u, j, sb, s)
+    ticks: list[tuple[int, int]] = []
+    summary = explore_library(lib, u, j, sb, s, progress=lambda _, d, t: ticks.append((d, t)))
+    assert ticks == [(i + 1, len(summary.tools) * s.queries_per_tool) for i in range(len(ticks))]
+    assert len(ticks) == len(summary.tools) * s.queries_per_tool
     um.assert_consumed()
     jm.assert_consumed()
     return summary, um, jm
