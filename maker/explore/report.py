@@ -105,6 +105,12 @@ def role_costs(entries: Sequence[LedgerEntry]) -> dict[str, dict[str, dict[str, 
 
 
 COUNTS = ("queries", "verified", "failed", "disagreements", "unusable", "rejected_queries")
+HEADERS = {
+    "judged before": "judged",
+    "queries": "problems",
+    "disagreements": "judge≠PoT",
+    "rejected_queries": "turned down",
+}
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,7 @@ def render_explore_report(summary: ExploreSummary, console: Console) -> None:
     table = Table(title="Exploration")
     table.add_column("tool")
     for name in ("judged before", *COUNTS):
-        table.add_column(name.replace("_", " "), justify="right")
+        table.add_column(HEADERS.get(name, name), justify="right")
     for t in summary.tools:
         table.add_row(t.tool, str(t.judged_before), *(str(getattr(t, n)) for n in COUNTS))
     for t in summary.skipped:
