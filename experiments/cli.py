@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -197,6 +198,7 @@ def run_command(
         path = shipped_config(config)
     try:
         cfg = load_config(path, _pairs(data, "--data"), _pairs(libraries, "--library"))
+        _say_left_out(cfg)
         methods, _ = usable_methods(cfg, skip_unavailable=skip_unavailable)
         llm = load_llm_config(llm_config or path)
         roles = sorted({m.role for m, _ in methods})
@@ -262,6 +264,12 @@ def report_command(run_dir: Path) -> None:
     click.echo((run_dir / "report.md").read_text(encoding="utf-8"))
 
 
+def _say_left_out(cfg: Any) -> None:
+    """Say which of the config's datasets are not used (no path was given for them)."""
+    for name in cfg.left_out:
+        click.echo(f"note: leaving out data.{name} (no path; give --data {name}=PATH)", err=True)
+
+
 @experiment.command("tasks")
 @click.argument("config", metavar="CONFIG")
 @click.option(
@@ -299,6 +307,7 @@ def tasks_command(config: str, out: Path, data: tuple[str, ...]) -> None:
         path = shipped_config(config)
     try:
         cfg = load_config(path, _pairs(data, "--data"))
+        _say_left_out(cfg)
         tasks = [t for spec in cfg.data for t in load_data(spec).tasks()]
     except (ConfigError, DataError) as exc:
         click.echo(f"Error: {exc}", err=True)

@@ -72,6 +72,7 @@ class ExperimentConfig:
     methods: tuple[Mapping[str, Any], ...]
     baseline: str | None = None
     source: str = ""
+    left_out: tuple[str, ...] = ()  # datasets of the file with no path given: not run
 
     def method_seeds(self, spec: Mapping[str, Any]) -> tuple[int, ...]:
         """The seeds a method runs with: its own ``seeds``, else 0, 1, 2 when it samples."""
@@ -150,7 +151,11 @@ def parse_config(
     tables = data.get("data") or {}
     if not isinstance(tables, dict) or not tables:
         raise ConfigError(f"{where}: no [data.<dataset>] table (math, tabmwp, bbh)")
-    specs = tuple(_data(n, t, where, paths) for n, t in tables.items())
+    given = {
+        n for n, t in tables.items() if paths.get(n) or (isinstance(t, dict) and t.get("path"))
+    }
+    left_out = tuple(n for n in tables if given and n not in given)
+    specs = tuple(_data(n, t, where, paths) for n, t in tables.items() if n not in left_out)
     methods = data.get("methods") or []
     if not isinstance(methods, list) or not methods:
         raise ConfigError(f"{where}: no [[methods]] entries")
@@ -195,6 +200,7 @@ def parse_config(
         methods=tuple(dict(m) for m in methods),
         baseline=baseline,
         source=where,
+        left_out=left_out,
     )
 
 

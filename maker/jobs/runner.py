@@ -338,11 +338,17 @@ class _Tracker:
             self._refresh(advance=1 if key != "errors" else 0)
 
 
-def _progress(console: Console) -> Progress:
+PROGRESS_WORDS = ("making", "accepted", "rejected")
+
+
+def _progress(console: Console, words: Sequence[str] = PROGRESS_WORDS) -> Progress:
+    """The bar: `words` name the job and its two outcomes (a strategy may give its own as
+    ``progress_words``, e.g. the tool user's "solving", "answered", "no answer")."""
+    verb, good, bad = words
     return Progress(
-        TextColumn("[bold]making[/]"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("[green]{task.fields[accepted]} accepted[/] "
-                   "[red]{task.fields[rejected]} rejected[/] "
+        TextColumn(f"[bold]{verb}[/]"), BarColumn(), MofNCompleteColumn(),
+        TextColumn(f"[green]{{task.fields[accepted]}} {good}[/] "
+                   f"[red]{{task.fields[rejected]}} {bad}[/] "
                    "[yellow]{task.fields[in_flight]} in flight[/] "
                    "{task.fields[errors]} errors  ${task.fields[dollars]:.4f}"),
         TimeElapsedColumn(), console=console, transient=False)
@@ -442,7 +448,8 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
             if uid not in recorded:
                 job.append_unit(outcome)
 
-        bar = _progress(console) if progress else None
+        words = getattr(strat, "progress_words", PROGRESS_WORDS)
+        bar = _progress(console, words) if progress else None
         tracker = _Tracker(bar, len(units), client)
         for outcome in outcomes.values():
             tracker.done(outcome.status, started=False)

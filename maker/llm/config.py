@@ -83,6 +83,21 @@ class Sampling:
             params["stop"] = list(params["stop"])
         return {k: v for k, v in params.items() if v is not None}
 
+    def for_sample(self, sample: int, warm: float | None) -> dict[str, Any]:
+        """Overrides for the ``sample``-th call of one step: none for the first; later ones at
+        least `warm` with the seed moved by ``sample``, when this role samples colder than that
+        (at temperature 0 a model asked again tends to repeat its reply word for word).
+
+        >>> Sampling(temperature=0.0, seed=7).for_sample(2, 0.7)
+        {'temperature': 0.7, 'seed': 9}
+        >>> Sampling(temperature=0.0).for_sample(0, 0.7), Sampling(temperature=1.0).for_sample(1, 0.7)
+        ({}, {})
+        """
+        cold = self.temperature is not None and warm is not None and self.temperature < warm
+        if sample <= 0 or not cold:
+            return {}
+        return {"temperature": warm, "seed": (self.seed or 0) + sample}
+
 
 @dataclass(frozen=True)
 class RoleConfig:

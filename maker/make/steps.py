@@ -84,12 +84,7 @@ def sample_params(ctx: Context, sample: int) -> dict[str, Any]:
     """Sampling overrides for the ``sample``-th call of one step: none for the first; later ones
     at least `Options.retry_temperature` warm with the role's seed moved by ``sample`` (at
     temperature 0 a model asked again tends to repeat its reply word for word)."""
-    warm = ctx.options.retry_temperature
-    sampling = ctx.client.config.sampling
-    cold = sampling.temperature is not None and warm is not None and sampling.temperature < warm
-    if sample <= 0 or not cold:
-        return {}
-    return {"temperature": warm, "seed": (sampling.seed or 0) + sample}
+    return ctx.client.config.sampling.for_sample(sample, ctx.options.retry_temperature)
 
 
 def ask(ctx: Context, usage: Mapping[str, Any] | None, messages: list[dict[str, str]],

@@ -38,10 +38,42 @@ def success_line(rec: ToolRecord) -> str:
     )
 
 
+MAX_CARD_EXAMPLES = 2
+MAX_EXAMPLE_CHARS = 240
+
+
+def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
+    """Up to `limit` of the tool's verified cases (its worked examples, then its held-out cases:
+    its tests passed on them) as the exact reply that calls it and the output it gave: a
+    demonstration of the argument form, for tools nobody has used yet. Cases whose keys are not
+    the tool's parameters, or too long to show, are skipped."""
+    params = {p.name for p in rec.spec.params}
+    out: list[str] = []
+    for ex in (*rec.tests.examples, *rec.tests.held_out):
+        args = ex.get("input") if isinstance(ex, dict) else None
+        if not isinstance(args, dict) or not set(args) <= params or "expected" not in ex:
+            continue
+        reply = json.dumps(
+            {"kind": "call", "tool": rec.name, "arguments": args}, ensure_ascii=False
+        )
+        text = f"{reply} -> {json.dumps(ex['expected'], ensure_ascii=False)}"
+        if len(text) <= MAX_EXAMPLE_CHARS:
+            out.append(text)
+        if len(out) >= limit:
+            break
+    return out
+
+
 def tool_card(rec: ToolRecord) -> str:
+    """Signature, one-line doc, measured success rate and example calls of one tool."""
     doc = (rec.spec.summary or rec.spec.description or "").strip().splitlines()
     first = doc[0] if doc else "(no description)"
-    return f"{signature(rec)}\n    {first}\n    {success_line(rec)}"
+    lines = [signature(rec), f"    {first}", f"    {success_line(rec)}"]
+    examples = example_calls(rec)
+    if examples:
+        lines.append("    Example calls (reply -> tool output):")
+        lines.extend(f"      {e}" for e in examples)
+    return "\n".join(lines)
 
 
 def tools_text(records: Sequence[ToolRecord]) -> str:

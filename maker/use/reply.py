@@ -45,13 +45,15 @@ class Decision:
     arguments: dict[str, Any] = field(default_factory=dict)
     program: str = ""
     answer: Any = None
+    repairs: tuple[str, ...] = ()  # what the tolerant reader fixed in the reply (see tidy_program)
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"repairs": list(self.repairs)} if self.repairs else {}
         if self.kind == "call":
-            return {"kind": "call", "tool": self.tool, "arguments": dict(self.arguments)}
+            return {"kind": "call", "tool": self.tool, "arguments": dict(self.arguments), **extra}
         if self.kind == "program":
-            return {"kind": "program", "program": self.program}
-        return {"kind": "answer", "answer": self.answer}
+            return {"kind": "program", "program": self.program, **extra}
+        return {"kind": "answer", "answer": self.answer, **extra}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Decision:
@@ -61,6 +63,7 @@ class Decision:
             dict(data.get("arguments") or {}),
             str(data.get("program") or ""),
             data.get("answer"),
+            tuple(data.get("repairs") or ()),
         )
 
 
@@ -215,7 +218,8 @@ def parse_decision(text: str) -> Decision | Problem:
                 "no_program",
                 'A program needs "program": Python source as one JSON string.',
             )
-        return Decision("program", program=program)
+        program, repairs = tidy_program(program)
+        return Decision("program", program=program, repairs=repairs)
     if "answer" not in data:
         return Problem("well_formed", "no_answer", 'A direct answer needs "answer".')
     return Decision("answer", answer=data["answer"])
@@ -289,6 +293,67 @@ def check_call(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem
         f"The arguments do not fit {rec.name}({params}): {'; '.join(problems)}. "
         "Pass keyword arguments by name with values of those types.",
     )
+
+
+_CLOSERS = ")]}"
+_MAX_DROPPED = 3
+
+
+def _parses(program: str) -> bool:
+    try:
+        parse_source(program)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _fenced_code(program: str) -> str | None:
+    """The code inside a Markdown fence that wraps the program string, if one does."""
+    blocks = [b for b in extract_blocks(program) if not b.is_json]
+    return blocks[0].text if len(blocks) == 1 and "```" in program else None
+
+
+def tidy_program(program: str) -> tuple[str, tuple[str, ...]]:
+    r"""A program that does not parse, mended where the damage is mechanical and unambiguous;
+    returns the program and a note per repair (none when it parses as sent, or when no repair
+    makes it parse: the syntax error then goes back to the model).
+
+    The repairs, tried in order, each kept only if the result parses:
+    a Markdown fence around the code inside the JSON string; newlines escaped twice (``\\n``
+    in the JSON, so the code is one line with literal backslash-n); up to three unmatched
+    closing brackets at the very end (under a JSON grammar small models close the object
+    inside the string: ``...return sum(divisors)}``).
+
+    >>> tidy_program("def solve():\n    return 1}")
+    ('def solve():\n    return 1', ("dropped 1 unmatched closing bracket(s) '}' at the end",))
+    >>> tidy_program("def solve():\n    return {1: 2}")
+    ('def solve():\n    return {1: 2}', ())
+    """
+    if _parses(program):
+        return program, ()
+    original = program
+    notes: list[str] = []
+    fenced = _fenced_code(program)
+    if fenced is not None and fenced.strip():
+        program = fenced
+        notes.append("took the code out of its Markdown fence")
+        if _parses(program):
+            return program, tuple(notes)
+    if "\\n" in program and "\n" not in program:
+        unescaped = program.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"')
+        if _parses(unescaped):
+            return unescaped, (*notes, "unescaped newlines sent as a literal backslash-n")
+    text = program.rstrip()
+    dropped = ""
+    while text and text[-1] in _CLOSERS and len(dropped) < _MAX_DROPPED:
+        dropped = text[-1] + dropped
+        text = text[:-1].rstrip()
+        if _parses(text):
+            return text, (
+                *notes,
+                f"dropped {len(dropped)} unmatched closing bracket(s) {dropped!r} at the end",
+            )
+    return original, ()
 
 
 def program_tools(tree: ast.AST, names: Sequence[str]) -> list[str]:

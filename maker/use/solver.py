@@ -52,6 +52,7 @@ class SolveSettings:
     replay_k: int = 4
     replay_budget_chars: int = 1500
     prompt_budget_chars: int = 6000
+    retry_temperature: float | None = 0.7  # a retry of a colder role is sampled this warm
     timeout_s: float | None = None
     record: bool = True
 
@@ -170,12 +171,25 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
 
 
 def complete(
-    client: ChatClient, messages: list[dict[str, str]], phase: str, schema: Mapping[str, Any] | None
+    client: ChatClient,
+    messages: list[dict[str, str]],
+    phase: str,
+    schema: Mapping[str, Any] | None,
+    *,
+    sample: int = 0,
+    warm: float | None = None,
 ) -> Any:
     """One model call; the reply's JSON schema goes along (the client asks the endpoint to
     constrain decoding to it where it can, see `maker.llm.structured`); the text is parsed
-    either way."""
-    return client.complete(messages, phase=phase, schema=None if schema is None else dict(schema))
+    either way. Call ``sample`` 1, 2... (a retry) of a cold role is drawn at `warm`
+    (`Sampling.for_sample`): a greedy model asked again repeats its broken reply."""
+    return client.complete(
+        messages,
+        phase=phase,
+        schema=None if schema is None else dict(schema),
+        sample=sample,
+        **client.config.sampling.for_sample(sample, warm),
+    )
 
 
 def _add_usage(usage: Mapping[str, Any], client: ChatClient, response: Any) -> dict[str, Any]:
@@ -241,7 +255,14 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     messages = update.get("messages", state["messages"])
     phase = PHASE_FIRST if state["attempts"] == 0 else PHASE_RETRY
     t0 = time.perf_counter()
-    response = complete(ctx.client, messages, phase, update.get("schema", state["schema"]))
+    response = complete(
+        ctx.client,
+        messages,
+        phase,
+        update.get("schema", state["schema"]),
+        sample=state["attempts"],
+        warm=ctx.settings.retry_temperature,
+    )
     timing["model_s"] += time.perf_counter() - t0
     update["usage"] = _add_usage(state["usage"], ctx.client, response)
     update["attempts"] = state["attempts"] + 1
@@ -383,7 +404,10 @@ def _episode(
             "error": {"type": p["code"], "message": p["message"], "line": None},
         }
     result["stages"] = dict(state["stages"])  # the outcome of each stage, kept with the run
-    feedback = "; ".join(f"{p['stage']}:{p['code']}" for p in state["problems"])
+    notes = [f"{p['stage']}:{p['code']}" for p in state["problems"]]
+    if decision is not None and decision.repairs:
+        notes.append("read tolerantly: " + ", ".join(decision.repairs))
+    feedback = "; ".join(notes)
     gold = None if task.answer is None else answers.answer_text(task.answer)
     return Episode(
         query=task.text,

@@ -102,6 +102,7 @@ class SolveStrategy:
     """Problems -> answers with the library's tools (see the module docstring)."""
 
     name = "solve"
+    progress_words = ("solving", "answered", "no answer")
 
     def __init__(
         self,

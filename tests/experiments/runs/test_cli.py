@@ -170,3 +170,18 @@ def test_tasks_writes_the_making_split_only(tmp_path):
         tmp_path / "none.jsonl",
     )
     assert "no making items" in _one_line_error(no_making)
+
+
+def test_datasets_without_a_path_are_left_out_with_a_note(tmp_path):
+    from maker.tasks import load_tasks
+
+    cfg = _config(tmp_path).read_text()
+    cfg = cfg.replace("[data.tabmwp]", '[data.bbh]\npath = ""\n\n[data.tabmwp]')
+    (tmp_path / "t.toml").write_text(cfg)
+    out = tmp_path / "making.jsonl"
+    tabmwp = f"tabmwp={TABMWP}"
+    result = _invoke("tasks", tmp_path / "t.toml", "--data", tabmwp, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "note: leaving out data.bbh (no path; give --data bbh=PATH)" in result.stderr
+    tasks, _ = load_tasks(out)
+    assert tasks and all(t.type.startswith("tabmwp") for t in tasks)

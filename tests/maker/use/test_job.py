@@ -236,3 +236,18 @@ def test_a_lock_pins_the_tools_offered(tmp_path: Path, sb: Sandbox) -> None:
         progress=False,
     )
     assert free.reuse == {"sort_words@1": {"problems": 1, "correct": 1}}
+
+
+def test_the_progress_bar_of_a_solve_job_says_solving_and_answered() -> None:
+    from rich.console import Console
+
+    from maker.jobs.runner import _progress
+    from maker.use.strategy import SolveStrategy
+
+    console = Console(record=True, width=120)
+    bar = _progress(console, SolveStrategy.progress_words)
+    with bar:
+        bar.add_task("", total=3, accepted=2, rejected=1, in_flight=0, errors=0, dollars=0.0)
+    text = console.export_text()
+    assert "solving" in text and "2 answered" in text and "1 no answer" in text
+    assert "making" not in text and "accepted" not in text

@@ -248,3 +248,94 @@ def test_a_read_only_view_solves_without_recording(tmp_path, sb: Sandbox) -> Non
         sol = solver.solve(GCD_Q, gold=6)
         assert sol.correct and sol.episode_id is None
         assert view.library.store.episodes() == []
+
+
+# A real Qwen2.5-Coder-0.5B reply under the JSON grammar: the object's closing brace ended up
+# inside the program string, so the program ended with an unmatched "}" (3 of 3 attempts).
+REAL_05B_PROGRAM = '{"kind": "program", "program": "def solve():\\n    return gcd(12, 18)}"}'
+
+
+def test_a_stray_closing_bracket_at_the_end_of_a_program_is_dropped_with_a_note(
+    lib: Library, sb: Sandbox
+) -> None:
+    sol, _ = solve(lib, sb, [REAL_05B_PROGRAM])
+    assert (sol.correct, sol.attempts, sol.tools_used) == (True, 1, ("gcd@1",))
+    (ep,) = lib.store.episodes()
+    assert ep.call.program == "def solve():\n    return gcd(12, 18)"
+    assert "read tolerantly: dropped 1 unmatched closing bracket(s) '}'" in ep.feedback
+
+
+@pytest.mark.parametrize(
+    ("sent", "program", "note"),
+    [
+        (
+            "def solve():\\n    return gcd(12, 18)",
+            "def solve():\n    return gcd(12, 18)",
+            "literal",
+        ),
+        ("```python\ndef solve():\n    return gcd(12, 18)\n```", None, "Markdown fence"),
+        ("def solve():\n    return gcd(12, 18)))", None, "'))'"),
+    ],
+)
+def test_the_tolerant_program_reader_mends_only_what_then_parses(
+    sent: str, program: str | None, note: str
+) -> None:
+    from maker.use.reply import tidy_program
+
+    fixed, notes = tidy_program(sent)
+    assert fixed.strip() == (program or "def solve():\n    return gcd(12, 18)")
+    assert len(notes) == 1 and note in notes[0]
+    # beyond repair: the program comes back as sent, with no note (the syntax error is reported)
+    broken = "def solve(:\n    return gcd(12, 18)}"
+    assert tidy_program(broken) == (broken, ())
+    assert tidy_program("def solve():\n    return gcd(1, 2)}}}}") == (
+        "def solve():\n    return gcd(1, 2)}}}}",
+        (),
+    )
+
+
+def test_a_retry_of_a_greedy_model_is_sampled_warmer_with_another_seed(
+    lib: Library, sb: Sandbox
+) -> None:
+    from maker.llm import ChatClient
+    from maker.llm.config import RoleConfig, Sampling
+
+    model = ScriptedModel(["not json", "still not json", call("gcd", a=12, b=18)])
+    client = ChatClient(
+        model, RoleConfig("user", model="scripted-user", sampling=Sampling(temperature=0, seed=5))
+    )
+    with Solver(lib, client, sandbox=sb) as solver:
+        sol = solver.solve(GCD_Q, gold=6)
+    model.assert_consumed()
+    temps = [(c.params.get("temperature"), c.params.get("seed")) for c in model.calls]
+    assert temps == [(0, 5), (0.7, 6), (0.7, 7)]
+    assert sol.correct is True and sol.attempts == 3
+    # a role already sampled warm keeps its own settings
+    model = ScriptedModel(["not json", call("gcd", a=12, b=18)])
+    client = ChatClient(model, RoleConfig("user", model="m", sampling=Sampling(temperature=1.0)))
+    with Solver(lib, client, sandbox=sb) as solver:
+        solver.solve(GCD_Q, gold=6)
+    assert [c.params.get("temperature") for c in model.calls] == [1.0, 1.0]
+
+
+def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) -> None:
+    from library import MemoryStore, NewTool
+    from library.records import TestSuite
+    from tests.maker.use.conftest import GCD
+
+    lib = Library(MemoryStore())
+    examples = (
+        {"input": {"a": 12, "b": 18}, "expected": 6},
+        {"input": {"a": 7, "c": 1}, "expected": 1},  # not its parameters: not shown
+        {"input": {"a": 9, "b": 6}, "expected": 3},
+        {"input": {"a": 2, "b": 4}, "expected": 2},  # beyond the two shown
+    )
+    assert lib.publish(NewTool("gcd", GCD, tests=TestSuite(examples=examples))).ok
+    _, model = solve(lib, sb, [call("gcd", a=12, b=18)])
+    prompt = last_user(model, 0)
+    assert (
+        "Example calls (reply -> tool output):\n"
+        '      {"kind": "call", "tool": "gcd", "arguments": {"a": 12, "b": 18}} -> 6\n'
+        '      {"kind": "call", "tool": "gcd", "arguments": {"a": 9, "b": 6}} -> 3'
+    ) in prompt
+    assert '"c": 1' not in prompt and '"a": 2' not in prompt
