@@ -105,12 +105,9 @@ class Imagined:
 
 
 def retry_params(client: ChatClient, sample: int, warm: float) -> dict[str, Any]:
-    """Sampling overrides for the `sample`-th ask of one step: a role at temperature 0 is
-    asked again warmer, with its seed moved (cold, a model tends to repeat itself)."""
-    sampling = client.config.sampling
-    if sample <= 0 or sampling.temperature is None or sampling.temperature >= warm:
-        return {}
-    return {"temperature": warm, "seed": (sampling.seed or 0) + sample}
+    """Sampling overrides for the `sample`-th ask of one step: a role colder than `warm` is
+    asked again warmer, with its seed moved (`Sampling.for_sample`)."""
+    return client.config.sampling.for_sample(sample, warm)
 
 
 def imagine_query(

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from library import Library
 from library.records import Call, Episode, ToolRecord
 from maker.explore.judge import Judgement, PotAnswer, agrees, judge_output, program_of_thought
-from maker.explore.prompts import call_text, examples_text, trial_feedback
+from maker.explore.prompts import call_text, trial_feedback
 from maker.llm import ChatClient
 from maker.tasks import Task
 from maker.use.answer import answer_text, final_answer
@@ -104,8 +104,9 @@ def explore_schema(name: str) -> dict[str, Any]:
 
 
 def first_messages(ctx: TrialContext, rec: ToolRecord, query: str) -> list[dict[str, str]]:
-    """The solver's prompt with the one tool, its worked examples and its replayed experience."""
-    parts = [examples_text(rec)]
+    """The solver's prompt with the one tool (its card shows example calls) and its replayed
+    experience."""
+    parts: list[str] = []
     if ctx.replay_budget_chars > 0:
         replay = ctx.library.replay(
             query,
