@@ -49,10 +49,13 @@ def is_failure(ep: Episode) -> bool:
 
 @dataclass(frozen=True)
 class Replay:
-    """What to show a model for a new query: similar successes and per-tool failure memory."""
+    """What to show a model for a new query: similar successes, per-tool failure memory and,
+    for a failure whose problem was later solved with the same tool, that success
+    (`corrections`, by the failure's id)."""
 
     examples: tuple[Episode, ...] = ()
     failures: dict[str, tuple[Episode, ...]] = field(default_factory=dict)
+    corrections: dict[int, Episode] = field(default_factory=dict)
 
     def render(self) -> str:
         parts = []
@@ -71,6 +74,23 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
+def _name(ref: str) -> str:
+    return ref.partition("@")[0]
+
+
+def tools_of(ep: Episode) -> tuple[str, ...]:
+    """The tool names an episode's code used: the called tool, or the tools a program's run
+    logged (``result["calls"]``)."""
+    if ep.call.tool:
+        return (_name(ep.call.tool),)
+    calls = ep.result.get("calls") if ep.result else None
+    return tuple(dict.fromkeys(_name(str(c)) for c in calls or ()))
+
+
+SCAN = 50
+"""Most recent successes (failures) of one tool looked at when the index has none ranked."""
+
+
 class ExperienceMemory:
     """Episodes of one store, indexed for replay. Call `refresh()` to read new episodes."""
 
@@ -80,6 +100,8 @@ class ExperienceMemory:
         self.near_duplicate = near_duplicate
         self._episodes: dict[int, Episode] = {}
         self._failures: dict[str, list[int]] = defaultdict(list)  # "name" and "name@N" -> ids
+        self._successes: dict[str, list[int]] = defaultdict(list)  # tool name -> ids
+        self._solved: dict[str, list[int]] = defaultdict(list)  # query text -> success ids
         self._index = LexicalIndex(min_delta=256)
         self._last_id = 0
 
@@ -99,6 +121,10 @@ class ExperienceMemory:
             if ref is not None and is_failure(ep):
                 self._failures[ref[0]].append(ep.id)
                 self._failures[f"{ref[0]}@{ref[1]}"].append(ep.id)
+            if ep.success is True:
+                for name in tools_of(ep):
+                    self._successes[name].append(ep.id)
+                self._solved[ep.query.strip()].append(ep.id)
         return new
 
     def successes(self) -> list[Episode]:
@@ -135,12 +161,101 @@ class ExperienceMemory:
             used += size
         return chosen
 
-    def failures(self, tool: str, *, limit: int = 3, budget_chars: int = 1000) -> list[Episode]:
-        """Newest failures of `tool` (`name` or `name@N`), distinct calls, within the budget."""
+    def demonstrations(
+        self,
+        query: str,
+        tools: Sequence[str],
+        *,
+        k: int = 4,
+        budget_chars: int = 2000,
+        offered_only: bool = True,
+    ) -> list[Episode]:
+        """Successes for `query` with the offered `tools` (names or ``name@N``): first the most
+        similar one of each tool that has any (a per-tool quota, so tools with many recorded
+        successes cannot crowd out the others), then the most similar of the rest (with
+        `offered_only`, only successes that used the offered tools alone); diverse (at most
+        `max_per_tool` per tool, no near-duplicate queries), at most `k`, together within
+        `budget_chars` of rendered text."""
+        names = list(dict.fromkeys(_name(t) for t in tools))
+        allowed = set(names)
+        ranked = [
+            (ep, score)
+            for ep, score in self._ranked(query, max(50, 10 * k))
+            if ep.success is True
+            and (not offered_only or (tools_of(ep) and set(tools_of(ep)) <= allowed))
+        ]
+        qtoks = set(tokenize(query))
+        quota: list[tuple[float, Episode]] = []
+        for name in names:
+            best = next((ep for ep, _ in ranked if ep.call.tool and tools_of(ep) == (name,)), None)
+            if best is None:  # none of its successes is ranked: the most alike of its newest
+                recent = [self._episodes[i] for i in self._successes.get(name, [])[-SCAN:]]
+                recent = [e for e in recent if e.call.tool]
+                if recent:
+                    best = max(
+                        reversed(recent), key=lambda e: _jaccard(qtoks, set(tokenize(e.query)))
+                    )
+            if best is not None:
+                quota.append((_jaccard(qtoks, set(tokenize(best.query))), best))
+        quota.sort(key=lambda item: -item[0])
+        chosen: list[Episode] = []
+        seen_tokens: list[set[str]] = []
+        per_tool: dict[str, int] = defaultdict(int)
+        used = 0
+        for ep in [e for _, e in quota] + [e for e, _ in ranked]:
+            if len(chosen) >= k:
+                break
+            tool = ep.call.tool or "<program>"
+            if ep in chosen or per_tool[tool] >= self.max_per_tool:
+                continue
+            toks = set(tokenize(ep.query))
+            if any(_jaccard(toks, s) >= self.near_duplicate for s in seen_tokens):
+                continue
+            size = len(render_episode(ep))
+            if used + size > budget_chars:
+                continue
+            chosen.append(ep)
+            seen_tokens.append(toks)
+            per_tool[tool] += 1
+            used += size
+        return chosen
+
+    def correction(self, failure: Episode) -> Episode | None:
+        """A later success on the same query with the same tool: how the failure was fixed."""
+        names = set(tools_of(failure))
+        for eid in reversed(self._solved.get(failure.query.strip(), [])):
+            ep = self._episodes[eid]
+            if failure.id is not None and eid <= failure.id:
+                break
+            if not names or names & set(tools_of(ep)):
+                return ep
+        return None
+
+    def failures(
+        self,
+        tool: str,
+        *,
+        limit: int = 3,
+        budget_chars: int = 1000,
+        query: str | None = None,
+    ) -> list[Episode]:
+        """Failures of `tool` (`name` or `name@N`), distinct calls, within the budget: newest
+        first or, given a `query`, those later corrected first, then the most similar."""
+        ids = list(reversed(self._failures.get(tool, [])))
+        if query is not None:
+            qtoks = set(tokenize(query))
+            recent = [self._episodes[i] for i in ids[:SCAN]]
+            recent.sort(
+                key=lambda e: (
+                    self.correction(e) is None,
+                    -_jaccard(qtoks, set(tokenize(e.query))),
+                )
+            )  # stable: newest first among equals
+            ids = [e.id for e in recent if e.id is not None]
         out: list[Episode] = []
         seen: set[str] = set()
         used = 0
-        for eid in reversed(self._failures.get(tool, [])):
+        for eid in ids:
             ep = self._episodes[eid]
             key = json.dumps([ep.call.tool, ep.call.arguments], sort_keys=True, default=str)
             size = len(render_episode(ep))
@@ -154,13 +269,37 @@ class ExperienceMemory:
         return out
 
     def replay(
-        self, query: str, tools: Sequence[str] = (), *, k: int = 4, budget_chars: int = 3000
+        self,
+        query: str,
+        tools: Sequence[str] = (),
+        *,
+        k: int = 4,
+        budget_chars: int = 3000,
+        failures_per_tool: int = 1,
+        offered_only: bool = False,
     ) -> Replay:
-        """Similar successes (two thirds of the budget) and failures of each offered tool."""
-        examples = self.similar(query, k=k, budget_chars=budget_chars * 2 // 3)
+        """Demonstrations (two thirds of the budget; with `tools`, at least one of each tool
+        that has a success, and with `offered_only` none of other tools: see `demonstrations`)
+        and, per offered tool, up to `failures_per_tool` failures (a corrected, similar one
+        first) with their corrections."""
+        if tools:
+            examples = self.demonstrations(
+                query, tools, k=k, budget_chars=budget_chars * 2 // 3, offered_only=offered_only
+            )
+        else:
+            examples = self.similar(query, k=k, budget_chars=budget_chars * 2 // 3)
         per_tool = (budget_chars // 3) // max(1, len(tools))
-        fails = {t: tuple(self.failures(t, budget_chars=per_tool)) for t in tools}
-        return Replay(tuple(examples), {t: f for t, f in fails.items() if f})
+        fails = {
+            t: tuple(self.failures(t, limit=failures_per_tool, budget_chars=per_tool, query=query))
+            for t in tools
+        }
+        fixes = {
+            ep.id: fix
+            for eps in fails.values()
+            for ep in eps
+            if ep.id is not None and (fix := self.correction(ep)) is not None
+        }
+        return Replay(tuple(examples), {t: f for t, f in fails.items() if f}, fixes)
 
     def tool_evidence(self, query: str, *, k: int = 30) -> dict[str, tuple[float, float]]:
         """Per tool name, similarity-weighted (successes, failures) on episodes like `query`."""

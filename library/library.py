@@ -156,10 +156,19 @@ class Library:
         return self.store.add_episode(episode)
 
     def replay(
-        self, query: str, tools: Sequence[str] = (), *, k: int = 4, budget_chars: int = 3000
+        self,
+        query: str,
+        tools: Sequence[str] = (),
+        *,
+        k: int = 4,
+        budget_chars: int = 3000,
+        offered_only: bool = False,
     ) -> Replay:
+        """Few-shot material for `query` (see `ExperienceMemory.replay`)."""
         self.sync()
-        return self.experience.replay(query, tools, k=k, budget_chars=budget_chars)
+        return self.experience.replay(
+            query, tools, k=k, budget_chars=budget_chars, offered_only=offered_only
+        )
 
     def openai_tools(self, refs: Sequence[str]) -> list[dict[str, object]]:
         """OpenAI function-calling definitions for the given tools, named by tool name."""

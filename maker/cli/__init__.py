@@ -36,6 +36,7 @@ def main() -> None:
                                                     # an endpoint: see maker models)
       maker library list --library my-lib           # what the library holds
       maker solve problems.jsonl --library my-lib   # a cheaper model solves with the tools
+      maker explore --library my-lib                # it practises first: demos for solve
       maker grade --dataset math answers.jsonl      # strict MATH / TabMWP / BIG-Bench grading
       maker sandbox run tool.py --entry solve --args '{"n": 10}'
 
@@ -156,6 +157,10 @@ _register_make(main, bench)
 from maker.cli.solve import register as _register_solve  # noqa: E402
 
 _register_solve(main, bench)
+# -- explore commands --
+from maker.cli.explore import register as _register_explore  # noqa: E402
+
+_register_explore(main)
 # -- models commands --
 from maker.cli.models import register as _register_models  # noqa: E402
 

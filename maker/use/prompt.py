@@ -10,7 +10,7 @@ within a character budget. Nothing here calls a model.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from library.records import Episode, ToolRecord
@@ -110,8 +110,9 @@ def demo_text(ep: Episode) -> str:
     return "\n".join(lines)
 
 
-def pitfall_text(ep: Episode) -> str:
-    """A recorded failure: the reply, and what went wrong (the error, or the expected answer)."""
+def pitfall_text(ep: Episode, correction: Episode | None = None) -> str:
+    """A recorded failure: the reply, what went wrong (the error, or the expected answer) and,
+    when the same problem was solved later with the tool, the reply that solved it."""
     lines = [f"Problem: {_short(ep.query, MAX_QUERY_CHARS)}", f"Reply: {_reply_of(ep)}"]
     if ep.result.get("ok") is False:
         err: dict[str, Any] = ep.result.get("error") or {}
@@ -126,20 +127,39 @@ def pitfall_text(ep: Episode) -> str:
         )
     if ep.feedback:
         lines.append(f"Note: {_short(ep.feedback, MAX_VALUE_CHARS)}")
+    fixed = _reply_of(correction) if correction is not None else None
+    if correction is not None and fixed is not None:
+        lines.append(f"Corrected reply: {fixed}")
+        if correction.result.get("ok", True) and "value" in correction.result:
+            value = json.dumps(correction.result.get("value"), ensure_ascii=False)
+            lines.append(f"Tool output: {_short(value, MAX_VALUE_CHARS)}")
     return "\n".join(lines)
 
 
 def experience_text(
-    demos: Sequence[Episode], pitfalls: Sequence[Episode], budget_chars: int
+    demos: Sequence[Episode],
+    pitfalls: Sequence[Episode],
+    budget_chars: int,
+    corrections: Mapping[int, Episode] | None = None,
 ) -> tuple[str, list[int]]:
-    """Replayed demonstrations, then pitfalls, as long as they fit in `budget_chars`; returns
-    the text and the ids of the episodes shown."""
+    """Replayed demonstrations, then pitfalls (each with its correction, if any), as long as
+    they fit in `budget_chars`; room for the first pitfall is kept when it takes at most half
+    the budget. Returns the text and the ids of the episodes shown."""
+    fixes = corrections or {}
+
+    def pitfall(ep: Episode) -> str:
+        return pitfall_text(ep, fixes.get(ep.id) if ep.id is not None else None)
+
+    first = next((pitfall(ep) for ep in pitfalls if _reply_of(ep) is not None), "")
+    title_pit = "Known pitfalls of these tools:"
+    reserve = len(first) + len(title_pit) + 6 if first else 0
+    reserve = reserve if reserve <= budget_chars // 2 else 0
     parts: list[str] = []
     shown: list[int] = []
     used = 0
-    for title, eps, render_one in (
-        ("Solved before (real tool outputs):", demos, demo_text),
-        ("Known pitfalls of these tools:", pitfalls, pitfall_text),
+    for title, eps, render_one, limit in (
+        ("Solved before (real tool outputs):", demos, demo_text, budget_chars - reserve),
+        (title_pit, pitfalls, pitfall, budget_chars),
     ):
         if _reply_of_any(eps):
             body: list[str] = []
@@ -148,7 +168,7 @@ def experience_text(
                     continue
                 text = render_one(ep)
                 cost = len(text) + 2 + (0 if body else len(title) + 2)
-                if used + cost > budget_chars:
+                if used + cost > limit:
                     continue
                 body.append(text)
                 used += cost

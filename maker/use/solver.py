@@ -139,7 +139,13 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
         ctx.records.update((r.ref, r) for r in records)
         names = [r.name for r in records]
         replay = (
-            ctx.library.replay(task.text, names, k=s.replay_k, budget_chars=s.replay_budget_chars)
+            ctx.library.replay(
+                task.text,
+                names,
+                k=s.replay_k,
+                budget_chars=s.replay_budget_chars,
+                offered_only=True,
+            )
             if names
             else None
         )
@@ -148,7 +154,9 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     demos = list(replay.examples) if replay else []
     pitfalls = [e for eps in (replay.failures.values() if replay else ()) for e in eps]
     room = s.prompt_budget_chars - len(task.text) - 200 * len(records) - 1200
-    text, shown = experience_text(demos, pitfalls, max(0, min(s.replay_budget_chars, room)))
+    budget = max(0, min(s.replay_budget_chars, room))
+    fixes = replay.corrections if replay else None
+    text, shown = experience_text(demos, pitfalls, budget, fixes)
     messages = solve_messages(task.text, records, text)
     timing["render_ms"] += _ms(t0)
     reason = found.reason if found.abstained else ("" if refs else "below min_relevance")

@@ -64,6 +64,8 @@ def test_failure_memory_and_replay(store: Store) -> None:
     assert mem.failures("div@1") and mem.failures("gcd") == []
     replay = mem.replay("common divisor of 8 and 12", tools=["gcd", "div"])
     assert isinstance(replay, Replay) and replay.examples and list(replay.failures) == ["div"]
+    assert len(replay.failures["div"]) == 1  # one failure per offered tool by default
+    replay = mem.replay("common divisor of 8 and 12", tools=["gcd", "div"], failures_per_tool=2)
     text = replay.render()
     assert "Worked examples" in text and "Known failures of div" in text
     assert "ZeroDivisionError" in text or "Expected: 3" in text

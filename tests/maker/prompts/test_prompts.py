@@ -30,6 +30,9 @@ FIELDS = {
     "instruction": "Reply again.",
     "tools": "Tools:\n\ngcd(a: int, b: int) -> int\n    Greatest common divisor.",
     "experience": "Worked examples:\n\nQuery: gcd of 4 and 6",
+    "tool": "gcd(a: int, b: int) -> int\n    Greatest common divisor.",
+    "explored": "Problems already written for this tool:\n- gcd of 4 and 6",
+    "answer_type": "int",
 }
 FOLLOW_UPS = {"retry"}  # a message appended to an earlier conversation, not one of its own
 
