@@ -137,7 +137,7 @@ def trial_feedback(kind: str, name: str, observation: str = "", reason: str = ""
     if kind == "no_tool":
         return (
             f"This problem is meant to be answered with the tool {name}: reply with a call of "
-            f'it, {{"kind": "call", "tool": "{name}", "arguments": {{...}}}}, or a program '
+            f'it, {{"tool": "{name}", "arguments": {{...}}}}, or a program '
             "that calls it."
         )
     return f"{reason} {again}".strip()

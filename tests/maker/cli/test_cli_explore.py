@@ -53,7 +53,7 @@ def fake_models() -> Any:
         if system.startswith("You write realistic problems"):
             asked["imagine"] += 1
             return json.dumps({"query": PROBLEMS[(asked["imagine"] - 1) % len(PROBLEMS)]})
-        if system.startswith("You solve problems, using the tools"):
+        if system.startswith("You solve problems with the tools"):
             a, b = numbers(messages[1]["content"])
             return json.dumps({"kind": "call", "tool": "gcd", "arguments": {"a": a, "b": b}})
         if system.startswith("You check the work"):

@@ -135,7 +135,7 @@ def test_exploration_makes_demonstrations_and_failure_memory(sb: Sandbox) -> Non
     prompt = model.calls[0].messages[-1]["content"]
     assert "Solved before (real tool outputs):" in prompt and "Tool output: 12" in prompt
     assert "Known pitfalls" in prompt and '"b": 30' in prompt
-    assert 'Corrected reply: {"kind": "call", "tool": "gcd", "arguments": {"a": 24, "b": 36}}' in (
+    assert 'Corrected reply: {"tool": "gcd", "arguments": {"a": 24, "b": 36}}' in (
         prompt
     )
 
