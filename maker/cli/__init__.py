@@ -160,6 +160,10 @@ _register_solve(main, bench)
 from maker.cli.models import register as _register_models  # noqa: E402
 
 _register_models(main)
+# -- improve commands --
+from maker.cli.improve import register as _register_improve  # noqa: E402
+
+_register_improve(main)
 # Commands of installed packages above maker (`maker grade` from experiments), by entry point.
 from maker.cli.plugins import register_plugins  # noqa: E402
 
