@@ -17,7 +17,9 @@ misuse (becomes a pitfall the replay shows; never a new version)
        the version that was called);
     4. the call failed at the boundary, before the tool's own code ran: a ``TypeError`` with no
        line inside the tool whose message is about the call (unexpected, missing or repeated
-       arguments), or the sandbox refused the arguments (``ArgumentError``);
+       arguments), or the sandbox refused the arguments (``ArgumentError``), or the tool
+       refused them on purpose (the error comes from one of its own ``raise`` statements:
+       its check of its inputs);
     5. the answer was wrong, but the same arguments gave an answer judged correct on another
        problem with this version: the tool did its job; these arguments did not fit the query.
 bug (goes to the maker for repair)
@@ -94,6 +96,15 @@ def _error(ep: Episode) -> Mapping[str, object]:
     return err if isinstance(err, Mapping) else {}
 
 
+def _deliberate(record: ToolRecord, line: object) -> bool:
+    """Whether the error came from a ``raise`` statement of the tool itself (its own check of
+    its inputs), by the line the sandbox reported."""
+    lines = record.source.splitlines()
+    if not isinstance(line, int) or not 1 <= line <= len(lines):
+        return False
+    return lines[line - 1].strip().startswith("raise ")
+
+
 def is_evidence(ep: Episode) -> bool:
     """Whether an episode may count as evidence: a direct call of a pinned version, not a
     pitfall this loop wrote."""
@@ -147,6 +158,8 @@ def classify(
         and (BOUNDARY_TYPE_ERROR.search(message))
     ):
         return obs("misuse", f"boundary:TypeError: {message}")
+    if ok is False and _deliberate(record, err.get("line")):
+        return obs("misuse", f"refused:{etype}: {message}")
     gold = ok is not False and ep.success is False and ep.expected is not None
     # 5. the same arguments answered another problem correctly
     if gold and dumps(ep.call.arguments) in set(good_arguments):

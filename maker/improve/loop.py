@@ -132,6 +132,8 @@ def pitfall_lesson(rec: ToolRecord, obs: Observation) -> str:
         err = obs.episode.result.get("error") or {}
         if err.get("message"):
             why += f" ({str(err['message'])[:200]})"
+    elif why.startswith("refused:"):
+        why = "the tool refused these arguments: " + why.removeprefix("refused:").strip()
     elif why.startswith("boundary:"):
         why = "the call did not match the signature: " + why.removeprefix("boundary:").strip()
     elif why == "arguments answer another problem correctly":

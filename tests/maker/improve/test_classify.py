@@ -77,6 +77,27 @@ def test_arguments_that_do_not_fit_are_misuse(lib, args, error, stages, says) ->
     assert kind == "misuse" and says in reason
 
 
+def test_an_input_the_tool_refuses_on_purpose_is_misuse() -> None:
+    from library import NewTool
+
+    lib = Library(MemoryStore())
+    src = (
+        "def half(n: int) -> int:\n"
+        '    """Half of an even number."""\n'
+        "    if n % 2:\n"
+        '        raise ValueError("n must be even")\n'
+        "    return n // 2 + 0 * (1 // n)\n"
+    )
+    assert lib.publish(NewTool("half", src)).ok
+    rec = lib.resolve("half")
+    err = {"type": "ValueError", "message": "n must be even", "line": 4}
+    refused = use(lib, {"n": 3}, ok=False, error=err, tool="half@1")
+    assert classify(refused, rec).kind == "misuse"
+    err = {"type": "ZeroDivisionError", "message": "integer division by zero", "line": 5}
+    crashed = use(lib, {"n": 0}, ok=False, error=err, tool="half@1")
+    assert classify(crashed, rec).kind == "bug"
+
+
 def test_a_type_error_inside_the_tool_is_a_bug_not_misuse(lib: Library) -> None:
     err = {"type": "TypeError", "message": "unsupported operand", "line": 7}
     assert kind_of(lib, use(lib, {"a": 3, "b": 5}, ok=False, error=err))[0] == "bug"
