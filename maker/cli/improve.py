@@ -154,11 +154,14 @@ def improve_command(
     settings = ImproveSettings(
         min_failures=min_failures, max_rounds=max_rounds, max_attempts=max_attempts, dry_run=dry_run
     )
+    progress = None if no_progress else _progress
     try:
-        with Library.open(library_dir, read_only=dry_run) as lib, Sandbox(workers=2) as sb:
-            report = improve_library(
-                lib, client, sb, settings=settings, progress=None if no_progress else _progress
-            )
+        with Library.open(library_dir, read_only=dry_run) as lib:
+            if dry_run:  # nothing runs: no sandbox to start
+                report = improve_library(lib, None, None, settings=settings, progress=progress)
+            else:
+                with Sandbox(workers=2) as sb:
+                    report = improve_library(lib, client, sb, settings=settings, progress=progress)
     except LibraryError as exc:
         fail(str(exc), WORK_FAILED)
     finally:

@@ -217,7 +217,7 @@ def examine(library: Library, *, min_failures: int = 2) -> list[ToolFindings]:
 def improve_library(
     library: Library,
     client: ChatClient | None,
-    sandbox: Sandbox,
+    sandbox: Sandbox | None,
     *,
     settings: ImproveSettings = ImproveSettings(),
     explore: Explore | None = None,
@@ -229,7 +229,7 @@ def improve_library(
     Args:
         library: the library to improve (opened read-only for a dry run).
         client: the maker (strong model); None only for a dry run.
-        sandbox: where candidates, re-runs and the gate run.
+        sandbox: where candidates, re-runs and the gate run; None only for a dry run.
         settings: thresholds and bounds.
         explore: the exploration step, run first (None: skipped; never in a dry run).
         context: the maker's context (built from the others when None; tests pass one with
@@ -237,12 +237,14 @@ def improve_library(
         progress: called with one line per tool as it is done (None: silent).
     """
     started = time.perf_counter()
-    if client is None and not settings.dry_run:
-        raise ValueError("improve_library needs a maker client unless it is a dry run")
+    if (client is None or sandbox is None) and not settings.dry_run:
+        raise ValueError(
+            "improve_library needs a maker client and a sandbox unless it is a dry run"
+        )
     before = _maker_totals(client)
     explored = explore(library) if explore is not None and not settings.dry_run else None
     ctx = context
-    if ctx is None and client is not None:
+    if ctx is None and client is not None and sandbox is not None:
         ctx = Context(client, sandbox, library, options=Options(max_examples=settings.max_examples))
     outcomes = []
     for f in examine(library, min_failures=settings.min_failures):
