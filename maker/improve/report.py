@@ -9,10 +9,11 @@ from maker.improve.loop import ImproveReport
 
 
 def render_improve_report(report: ImproveReport, console: Console) -> None:
-    """Print the per-tool table and a totals line (the JSON summary line is the caller's)."""
+    """Print the per-tool table, a totals line and why each tool got its action (the JSON
+    summary line is the caller's)."""
     title = "maker improve" + (" (dry run: nothing changed)" if report.dry_run else "")
     table = Table(title=title, show_lines=False)
-    for col in ("tool", "bugs", "misuse", "env", "action", "round", "pitfalls", "reason"):
+    for col in ("tool", "bugs", "misuse", "env", "action", "round", "pitfalls"):
         table.add_column(col, overflow="fold")
     for t in report.tools:
         c = t.counts
@@ -24,7 +25,6 @@ def render_improve_report(report: ImproveReport, console: Console) -> None:
             t.action,
             "" if t.round is None else str(t.round),
             str(t.pitfalls),
-            t.reason[:160],
         )
     if report.tools:
         console.print(table)
@@ -40,5 +40,7 @@ def render_improve_report(report: ImproveReport, console: Console) -> None:
         f"${s['maker_dollars']}; {s['seconds']} s in all"
     )
     for t in report.tools:
+        if t.reason:
+            console.print(f"{t.tool} {t.action}: {t.reason}", highlight=False)
         for line in t.environment:
             console.print(f"environment, not repaired: {t.tool} {line}")
