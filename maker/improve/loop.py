@@ -163,7 +163,7 @@ def _pitfall(rec: ToolRecord, obs: Observation) -> Episode:
         result=result,
         answer=ep.answer,
         success=None,
-        feedback=f"{PITFALL_TAG} of episode {ep.id}: {lesson}"[:1000],
+        feedback=f"{PITFALL_TAG} of episode {ep.id}",
         origin="use",
         expected=ep.expected,
     )

@@ -103,10 +103,15 @@ def test_misuse_becomes_a_pitfall_not_a_version(sb: Sandbox) -> None:
     assert [r.version for r in lib.store.history("abs_diff")] == [1]
     pitfalls = [e for e in lib.store.episodes() if e.feedback.startswith("improve:pitfall")]
     assert {e.result["pitfall_of"] for e in pitfalls} == {b.id for b in bad}
-    assert all("misuse of abs_diff(a: int, b: int) -> int" in e.feedback for e in pitfalls)
+    lesson = "misuse of abs_diff(a: int, b: int) -> int"
+    assert all(e.result["error"]["message"].startswith(lesson) for e in pitfalls)
     # the replay shows the lesson among the tool's known failures
     replay = lib.replay("absolute difference between 3 and 5", ["abs_diff"]).render()
     assert "misuse of abs_diff" in replay
+    from maker.use.prompt import experience_text
+
+    text, _ = experience_text([], lib.replay("3 and 5", ["abs_diff"]).failures["abs_diff"], 2000)
+    assert "Went wrong: Misuse: misuse of abs_diff" in text and text.count("misuse of") <= 2
     again, _ = run(lib, sb, [])  # recorded once only
     assert again.tools[0].pitfalls == 0
 
