@@ -37,6 +37,7 @@ def main() -> None:
       maker library list --library my-lib           # what the library holds
       maker solve problems.jsonl --library my-lib   # a cheaper model solves with the tools
       maker explore --library my-lib                # it practises first: demos for solve
+      maker improve --library my-lib                # repair tools that failed in use
       maker grade --dataset math answers.jsonl      # strict MATH / TabMWP / BIG-Bench grading
       maker sandbox run tool.py --entry solve --args '{"n": 10}'
 
@@ -165,6 +166,10 @@ _register_explore(main)
 from maker.cli.models import register as _register_models  # noqa: E402
 
 _register_models(main)
+# -- improve commands --
+from maker.cli.improve import register as _register_improve  # noqa: E402
+
+_register_improve(main)
 # Commands of installed packages above maker (`maker grade` from experiments), by entry point.
 from maker.cli.plugins import register_plugins  # noqa: E402
 
