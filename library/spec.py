@@ -292,19 +292,6 @@ def call_signature(name: str, spec: ToolSpec,
     return f"{name}({', '.join(params)}){ret}"
 
 
-def argument_problem(spec: ToolSpec, arguments: object) -> str | None:
-    """Why `arguments` do not fit the spec's input schema (``"a: '12' is not of type
-    'integer'"``), or None. The one check every door to a tool applies (CLI, MCP, API)."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
-
-    error = best_match(Draft202012Validator(spec.input_schema()).iter_errors(arguments))
-    if error is None:
-        return None
-    where = ".".join(str(p) for p in error.absolute_path)
-    return f"{where}: {error.message}" if where else error.message
-
-
 # ---------------------------------------------------------------- entry point
 
 

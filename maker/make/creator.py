@@ -25,6 +25,7 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import StateGraph
 
+from library.calls import NotLiteral, literal_value, parse_literal_call
 from maker.check.validation import repair_feedback, validate
 from maker.check.verdict import Verdict
 from maker.make import Context, Unit, UnitOutcome, routed_graph
@@ -133,23 +134,19 @@ def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
     if blocks and not labelled:
         candidates.append(text)  # a call written in the prose around the code
     problem = ""
+    params = [n for n, _ in draft.params]
     for candidate in candidates:
         env = _literal_names(candidate)
         for line in reversed([ln.split("#")[0].strip() for ln in candidate.splitlines()]):
             if draft.name not in line:
                 continue
             for snippet in _call_snippets(line, draft.name):
-                try:
-                    node = parse_source(snippet, mode="eval").body
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    continue
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                        and node.func.id == draft.name):
-                    continue
-                found = _call_kwargs(node, draft, env)
+                found = parse_literal_call(snippet, draft.name, params, names=env)
                 if isinstance(found, dict):
-                    return found
-                problem = problem or found
+                    shown = ", ".join(f"{k}={v!r}" for k, v in found.items())
+                    return {"text": f"{draft.name}({shown})", "kwargs": found}
+                if found is not None:
+                    problem = problem or f"the call: {found}"
     as_json = _json_arguments(text, draft)
     if as_json is not None:
         return as_json
@@ -184,36 +181,10 @@ def _literal_names(source: str) -> dict[str, Any]:
             assign = node.body[0]
             if len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name):
                 try:
-                    env[assign.targets[0].id] = ast.literal_eval(assign.value)
-                except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                    env[assign.targets[0].id] = literal_value(assign.value)
+                except NotLiteral:
                     continue
     return env
-
-
-def _call_kwargs(node: ast.Call, draft: ToolDraft, env: dict[str, Any]) -> dict[str, Any] | str:
-    names = [n for n, _ in draft.params]
-    if len(node.args) > len(names):
-        return f"the call passes {len(node.args)} positional arguments, the tool takes " \
-               f"{len(names)}"
-
-    def value(arg: ast.AST) -> Any:
-        if isinstance(arg, ast.Name) and arg.id in env:
-            return env[arg.id]
-        return ast.literal_eval(arg)
-
-    try:
-        kwargs = {names[i]: value(a) for i, a in enumerate(node.args)}
-        for kw in node.keywords:
-            if kw.arg is None:
-                return "the call uses **kwargs; pass literal keyword arguments"
-            kwargs[kw.arg] = value(kw.value)
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-        return "the call's arguments are not literal values"
-    unknown = sorted(set(kwargs) - set(names))
-    if unknown:
-        return f"the call passes unknown argument(s) {', '.join(unknown)}"
-    shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return {"text": f"{draft.name}({shown})", "kwargs": kwargs}
 
 
 def _json_arguments(text: str, draft: ToolDraft) -> dict[str, Any] | None:
