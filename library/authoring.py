@@ -39,7 +39,7 @@ from library.records import (
 )
 from library.spec import SpecError, derive_spec
 from library.store.base import PublishResult, Store
-from library.suites import SuiteError, to_sandbox_suite
+from library.suites import SuiteError, failure_text, to_sandbox_suite
 from sandbox.parsing import parse_source
 
 Target = Library | Store
@@ -215,10 +215,7 @@ def _verdict(report: sandbox.TestReport) -> Verdict:
 
 def _first_failure(report: sandbox.TestReport) -> str:
     o = report.failures[0]
-    if o.error is not None and o.error.type == "WrongAnswer":
-        detail = f"expected {o.expected!r:.100}, got {o.actual!r:.100}"
-    else:
-        detail = str(o.error) if o.error else "failed"
+    detail = failure_text(o)
     more = f" (and {len(report.failures) - 1} more)" if len(report.failures) > 1 else ""
     return f"test {o.name!r} failed: {detail}{more}"
 

@@ -127,7 +127,9 @@ def parse_literal_call(
         node = parse_source(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name):
+    if not (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
+    ):
         return None
     return call_arguments(node, params, required=required, names=names, as_json=as_json)
 
