@@ -70,7 +70,9 @@ UNIONS = {"Union"}
 LITERALS = {"Literal"}
 
 
-class _Unsupported(Exception):
+class UnsupportedAnnotation(Exception):
+    """A type annotation with no JSON schema; ``text`` is the annotation's source."""
+
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
@@ -84,16 +86,16 @@ def _tail(node: ast.expr) -> str:
         return node.attr
     if isinstance(node, ast.Constant) and node.value is None:
         return "None"
-    raise _Unsupported(ast.unparse(node))
+    raise UnsupportedAnnotation(ast.unparse(node))
 
 
 def annotation_schema(node: ast.expr) -> dict[str, JSON]:
-    """JSON schema for one annotation expression; raises `_Unsupported` for anything else."""
+    """JSON schema for one annotation expression; raises `UnsupportedAnnotation` otherwise."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
             inner = parse_source(node.value, mode="eval").body
         except SyntaxError:
-            raise _Unsupported(node.value) from None
+            raise UnsupportedAnnotation(node.value) from None
         return annotation_schema(inner)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return _union([node.left, node.right])
@@ -125,10 +127,10 @@ def annotation_schema(node: ast.expr) -> dict[str, JSON]:
             values = []
             for a in args:
                 if not isinstance(a, ast.Constant):
-                    raise _Unsupported(ast.unparse(node))
+                    raise UnsupportedAnnotation(ast.unparse(node))
                 values.append(a.value)
             return {"enum": values}
-        raise _Unsupported(ast.unparse(node))
+        raise UnsupportedAnnotation(ast.unparse(node))
     name = _tail(node)
     if name in SCALARS:
         return dict(SCALARS[name])
@@ -138,7 +140,7 @@ def annotation_schema(node: ast.expr) -> dict[str, JSON]:
         return {"type": "array", "uniqueItems": True}
     if name in MAPPINGS:
         return {"type": "object"}
-    raise _Unsupported(name)
+    raise UnsupportedAnnotation(name)
 
 
 def _union(members: list[ast.expr]) -> dict[str, JSON]:
@@ -424,7 +426,7 @@ def _derive(source: str, entry: str | None) -> ToolSpec | SpecError:
             )
         try:
             schema = annotation_schema(arg.annotation)
-        except _Unsupported as exc:
+        except UnsupportedAnnotation as exc:
             return SpecError(
                 "unsupported_annotation",
                 f"parameter {arg.arg!r} of {fn.name!r} has unsupported type {exc.text!r}",
@@ -458,7 +460,7 @@ def _derive(source: str, entry: str | None) -> ToolSpec | SpecError:
         )
     try:
         returns = annotation_schema(fn.returns)
-    except _Unsupported as exc:
+    except UnsupportedAnnotation as exc:
         return SpecError(
             "unsupported_annotation",
             f"return type {exc.text!r} of {fn.name!r} is unsupported",
