@@ -1,1 +1,5 @@
-"""experiments package."""
+"""experiments package: datasets, methods, graded runs and reports."""
+
+from experiments.errors import ExperimentError
+
+__all__ = ["ExperimentError"]

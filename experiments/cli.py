@@ -2,7 +2,9 @@
 
 The commands live here, not in ``maker.cli``: ``maker`` must not import ``experiments``.
 They reach the ``maker`` command through the ``maker.commands`` entry-point group declared
-in pyproject.toml (see ``maker.cli.plugins``).
+in pyproject.toml (see ``maker.cli.plugins``). Exit status as every ``maker`` command
+(``maker.cli.common``): an `ExperimentError` (bad config, data, run dir) ends a command in one
+line with 2, a failed model call with 1; any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -10,11 +12,38 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
+from experiments.errors import ExperimentError
 from experiments.grading.records import DATASETS
+
+# `maker.cli` is imported inside functions only: loading it registers its plugins, this module
+# among them, so a module-level import would be circular when this module is imported first.
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """`maker.cli.common.fail`: one line on stderr and exit with ``code``."""
+    from maker.cli.common import fail as one_line
+
+    one_line(message, code)
+
+
+class _ExperimentGroup(click.Group):
+    """`maker experiment`: as every `maker` group (`maker.cli.common.OneLineErrors`), a package
+    error, `ExperimentError` included, ends a command in one line; a bug keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from maker.cli.common import exit_code_of
+
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            code = exit_code_of(exc, (ExperimentError,))
+            if code is None:
+                raise
+            fail(str(exc), code)
 
 
 @click.command("grade", context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,8 +92,7 @@ def grade(dataset: str, file: Path, timeout: float) -> None:
     try:
         stream = sys.stdin if str(file) == "-" else file.open(encoding="utf-8", errors="replace")
     except OSError as exc:
-        click.echo(f"Error: cannot read {name}: {exc.strerror or exc}", err=True)
-        sys.exit(2)
+        fail(f"cannot read {name}: {exc.strerror or exc}")
     tally = Tally(dataset)
     with stream:
         for number, raw in enumerate(stream, 1):
@@ -90,7 +118,9 @@ def grade(dataset: str, file: Path, timeout: float) -> None:
     sys.exit(1 if tally.malformed else 0)
 
 
-@click.group("experiment", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "experiment", cls=_ExperimentGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 def experiment() -> None:
     """Run MATH / TabMWP / BIG-Bench experiments and report them (see README, Experiments)."""
 
@@ -179,17 +209,8 @@ def run_command(
           --data tabmwp=data/tabmwp --data bbh=data/bbh --skip-unavailable
       maker experiment report runs/small
     """
-    from experiments.data import DataError
-    from experiments.methods import MethodError
-    from experiments.runs import (
-        ConfigError,
-        RunDirError,
-        load_config,
-        run_experiment,
-        usable_methods,
-    )
+    from experiments.runs import load_config, run_experiment, usable_methods
     from experiments.runs.config import shipped_config
-    from maker.llm import ConfigError as LLMConfigError
     from maker.llm import CostLedger, ModelCallError, ResponseCache, make_client
     from maker.llm import load_config as load_llm_config
 
@@ -224,19 +245,14 @@ def run_command(
             llm_info=info,
             jobs=jobs,
         )
-    except (ConfigError, LLMConfigError, DataError, MethodError, RunDirError) as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
-    except FileExistsError as exc:
-        click.echo(f"Error: --out {out}: {exc.strerror}", err=True)
-        sys.exit(2)
+    except FileExistsError as exc:  # a bad config, data or run dir: one line, by the group
+        fail(f"--out {out}: {exc.strerror}")
     except ModelCallError as exc:
-        click.echo(
-            f"Error: a model call failed ({exc}); finished items are saved, run the "
+        fail(
+            f"a model call failed ({exc}); finished items are saved, run the "
             "same command again to resume",
-            err=True,
+            1,
         )
-        sys.exit(1)
     left = f"; left out: {', '.join(summary.unavailable)}" if summary.unavailable else ""
     click.echo(
         f"ran {summary.ran} item(s), {summary.skipped} already done{left}; "
@@ -254,13 +270,8 @@ def report_command(run_dir: Path) -> None:
     with the break-even point against report.baseline, tool use and reuse, library size.
     """
     from experiments.report import write_report
-    from experiments.runs import RunDirError
 
-    try:
-        write_report(run_dir)
-    except RunDirError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
+    write_report(run_dir)  # a RunDirError ends it in one line (the group)
     click.echo((run_dir / "report.md").read_text(encoding="utf-8"))
 
 
@@ -297,24 +308,18 @@ def tasks_command(config: str, out: Path, data: tuple[str, ...]) -> None:
       maker make making.jsonl --strategy latm --library libs/latm
       maker experiment run small ... --library latm=libs/latm
     """
-    from experiments.data import DataError
-    from experiments.runs import ConfigError, load_config, load_data
+    from experiments.runs import load_config, load_data
     from experiments.runs.config import shipped_config
     from maker.tasks import dump_tasks
 
     path = Path(config)
     if not path.exists() and shipped_config(config).exists():
         path = shipped_config(config)
-    try:
-        cfg = load_config(path, _pairs(data, "--data"))
-        _say_left_out(cfg)
-        tasks = [t for spec in cfg.data for t in load_data(spec).tasks()]
-    except (ConfigError, DataError) as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
+    cfg = load_config(path, _pairs(data, "--data"))  # bad config or data: one line (the group)
+    _say_left_out(cfg)
+    tasks = [t for spec in cfg.data for t in load_data(spec).tasks()]
     if not tasks:
-        click.echo(f"Error: {path}: its datasets have no making items", err=True)
-        sys.exit(2)
+        fail(f"{path}: its datasets have no making items")
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_tasks(tasks, out)
     click.echo(f"wrote {len(tasks)} making task(s) to {out}")

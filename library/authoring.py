@@ -8,7 +8,7 @@ the tool is already defined). The tool must pass them in the sandbox; it is then
 through the regression gate and behavioural de-duplication, like a made tool.
 
 Nothing here imports or runs the tool in this process: sources are parsed with `ast`, doctest
-values are read with `ast.literal_eval`, and every run happens in the sandbox.
+values are read as literals (`library.calls`), and every run happens in the sandbox.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import sandbox
+from library.calls import NotLiteral, argument_problem, literal_value, parse_literal_call
 from library.errors import LibraryError
 from library.fingerprint import FingerprintIndex
 from library.gate import regression_gate
@@ -36,9 +37,9 @@ from library.records import (
     ToolSpec,
     Verdict,
 )
-from library.spec import SpecError, argument_problem, derive_spec
+from library.spec import SpecError, derive_spec
 from library.store.base import PublishResult, Store
-from library.suites import SuiteError, to_sandbox_suite
+from library.suites import SuiteError, failure_text, to_sandbox_suite
 from sandbox.parsing import parse_source
 
 Target = Library | Store
@@ -75,35 +76,6 @@ def _store(target: Target) -> Store:
 # ------------------------------------------------------------------ doctest examples
 
 
-class _NotLiteral(Exception):
-    pass
-
-
-def _plain(value: Any) -> JSON:
-    """A literal as JSON: tuples become lists; sets sorted lists; anything else is refused."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, set | frozenset):
-        try:
-            return [_plain(v) for v in sorted(value)]
-        except TypeError:
-            raise _NotLiteral("a set of mixed types") from None
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise _NotLiteral("a dict with non-string keys")
-        return {k: _plain(v) for k, v in value.items()}
-    raise _NotLiteral(f"a {type(value).__name__} value")
-
-
-def _literal(node: ast.expr) -> JSON:
-    try:
-        return _plain(ast.literal_eval(node))
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise _NotLiteral(f"{ast.unparse(node)[:60]!r} is not a literal") from None
-
-
 def doctest_examples(
     doc: str, spec: ToolSpec, *, start_line: int = 0
 ) -> list[dict[str, JSON]] | str:
@@ -116,52 +88,28 @@ def doctest_examples(
     except ValueError as exc:
         return f"doctest text is malformed: {str(exc).splitlines()[0]}"
     names = [p.name for p in spec.params]
+    required = {p.name for p in spec.params if p.required}
     out: list[dict[str, JSON]] = []
     for ex in parsed:
         if ex.options.get(doctest.SKIP):
             continue
         line = start_line + ex.lineno + 1
         where = f"doctest at line {line}"
-        try:
-            call: ast.expr | None = parse_source(ex.source.strip(), mode="eval").body
-        except SyntaxError:
-            call = None  # a statement (`x = 2`, `import math`)
-        if not (
-            isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Name)
-            and call.func.id == spec.entry
-        ):
+        args = parse_literal_call(ex.source, spec.entry, names, required=required, as_json=True)
+        if args is None:  # a statement (`x = 2`, `import math`) or another call
             return (
                 f"{where}: only calls of {spec.entry}(...) with literal arguments are "
                 f"supported, got {ex.source.strip()[:60]!r}"
             )
+        if isinstance(args, str):
+            return f"{where}: {args}"
+        want = ex.want.strip()
+        if want.startswith("Traceback"):
+            return f"{where}: expected exceptions are not supported"
         try:
-            if any(isinstance(a, ast.Starred) for a in call.args) or any(
-                k.arg is None for k in call.keywords
-            ):
-                raise _NotLiteral("*args and **kwargs are not supported")
-            if len(call.args) > len(names):
-                raise _NotLiteral(
-                    f"{len(call.args)} positional arguments, the tool takes {len(names)}"
-                )
-            args = {n: _literal(a) for n, a in zip(names, call.args, strict=False)}
-            for k in call.keywords:
-                assert k.arg is not None
-                if k.arg not in names or k.arg in args:
-                    raise _NotLiteral(f"unexpected or repeated argument {k.arg!r}")
-                args[k.arg] = _literal(k.value)
-            missing = [p.name for p in spec.params if p.required and p.name not in args]
-            if missing:
-                raise _NotLiteral(f"missing argument {missing[0]!r}")
-            want = ex.want.strip()
-            if want.startswith("Traceback"):
-                raise _NotLiteral("expected exceptions are not supported")
-            try:
-                expected = _plain(ast.literal_eval(want)) if want else None
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                raise _NotLiteral(f"expected output {want[:60]!r} is not a literal") from None
-        except _NotLiteral as exc:
-            return f"{where}: {exc}"
+            expected = literal_value(want, as_json=True) if want else None
+        except NotLiteral as exc:
+            return f"{where}: expected output {exc}"
         out.append({"input": args, "expected": expected, "name": f"doctest line {line}"})
     return out
 
@@ -267,10 +215,7 @@ def _verdict(report: sandbox.TestReport) -> Verdict:
 
 def _first_failure(report: sandbox.TestReport) -> str:
     o = report.failures[0]
-    if o.error is not None and o.error.type == "WrongAnswer":
-        detail = f"expected {o.expected!r:.100}, got {o.actual!r:.100}"
-    else:
-        detail = str(o.error) if o.error else "failed"
+    detail = failure_text(o)
     more = f" (and {len(report.failures) - 1} more)" if len(report.failures) > 1 else ""
     return f"test {o.name!r} failed: {detail}{more}"
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 
 class LibraryError(Exception):
-    """A caller's mistake or an unusable library; the message is one line meant for a user."""
+    """A caller's mistake or an unusable library; the message is one line meant for a user.
+
+    ``exit_code`` is the `maker` CLI's exit status for it: 1, the library refused the work (an
+    unknown tool, a damaged or read-only library, a failed call).
+    """
+
+    exit_code = 1
 
 
 class UnknownToolError(LibraryError):

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import string
 from dataclasses import dataclass
 from typing import Any
 
 import sandbox
 from library.records import JSON, Status, ToolRecord, ToolSpec, dumps
+from library.samples import sample_rows
 from library.store.base import DedupMatch, Store, param_map
 from sandbox.values import values_equal
 
@@ -38,15 +37,6 @@ CALL_TIMEOUT_S = 2.0  # per call; a timeout makes the fingerprint untrusted
 MAX_CONFIRM = 20  # candidate examples re-run against a matching tool before merging
 UNSTABLE_LIMITS = frozenset({"timeout", "memory", "cpu", "crash"})
 
-_INTS = (0, 1, 2, 3, -1, 5, 7, 10, 12, 18, -6, 24, 36, 97)
-_FLOATS = (0.0, 1.0, -1.5, 0.5, 2.25, 3.0, 10.0, -0.125)
-_WORDS = ("", "a", "abc", "Hello World", "racecar", "banana", "A man, a plan", "x y z 42")
-_FRACTIONS = ("1/2", "3/4", "-5/3", "0", "7", "2/9")
-_DECIMALS = ("0", "1.25", "-3.5", "10", "0.001")
-
-
-class _Unsupported(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -69,64 +59,10 @@ def signature_shape(spec: ToolSpec) -> str:
     return dumps([p.schema for p in spec.params if p.required])
 
 
-def _value(schema: dict[str, JSON], rng: random.Random, depth: int = 0) -> JSON:
-    if depth > 3:
-        raise _Unsupported("nested too deeply")
-    if "enum" in schema:
-        return rng.choice(list(schema["enum"]))
-    if "anyOf" in schema:
-        options = [s for s in schema["anyOf"] if s.get("type") != "null"]
-        if not options or rng.random() < 0.1:
-            return None
-        return _value(rng.choice(options), rng, depth + 1)
-    kind = schema.get("type")
-    fmt = schema.get("format")
-    if kind == "integer" or not schema:
-        return rng.choice(_INTS) if rng.random() < 0.5 else rng.randint(-20, 50)
-    if kind == "number":
-        return rng.choice(_FLOATS) if rng.random() < 0.5 else round(rng.uniform(-50, 50), 3)
-    if kind == "boolean":
-        return rng.random() < 0.5
-    if kind == "null":
-        return None
-    if kind == "string" and fmt == "fraction":
-        return rng.choice(_FRACTIONS)
-    if kind == "string" and fmt == "decimal":
-        return rng.choice(_DECIMALS)
-    if kind == "string" and fmt is None:
-        if rng.random() < 0.5:
-            return rng.choice(_WORDS)
-        return "".join(rng.choice(string.ascii_lowercase + " ") for _ in range(rng.randint(1, 10)))
-    if kind == "array" and "prefixItems" in schema:
-        return [_value(s, rng, depth + 1) for s in schema["prefixItems"]]
-    if kind == "array":
-        items = schema.get("items", {})
-        out = [_value(items, rng, depth + 1) for _ in range(rng.randint(0, 6))]
-        if schema.get("uniqueItems"):
-            out = list({dumps(v): v for v in out}.values())
-        return out
-    if kind == "object":
-        values = schema.get("additionalProperties", {})
-        values = values if isinstance(values, dict) else {}
-        return {
-            rng.choice(_WORDS[1:6]): _value(values, rng, depth + 1)
-            for _ in range(rng.randint(0, 4))
-        }
-    raise _Unsupported(f"no generator for schema {dumps(schema)[:80]}")
-
-
 def shared_inputs(shape: str, n: int = N_INPUTS) -> list[list[JSON]] | str:
     """The `n` argument lists every tool of this signature shape is called with (deterministic),
     or why none can be generated."""
-    schemas = json.loads(shape)
-    seed = int(hashlib.sha256(f"fp{FINGERPRINT_VERSION}:{shape}".encode()).hexdigest()[:16], 16)
-    rng = random.Random(seed)
-    try:
-        rows = [[_value(s, rng) for s in schemas] for _ in range(n if schemas else 1)]
-    except _Unsupported as exc:
-        return str(exc)
-    unique = list({dumps(r): r for r in rows}.values())
-    return unique
+    return sample_rows(json.loads(shape), n, f"fp{FINGERPRINT_VERSION}:{shape}")
 
 
 def _canon(value: Any) -> JSON:

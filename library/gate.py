@@ -22,7 +22,13 @@ from dataclasses import dataclass
 import sandbox
 from library.records import JSON, Episode, ToolRecord, ToolSpec, dumps
 from library.store.base import Gate, GateDecision, Store
-from library.suites import SuiteError, is_empty, to_sandbox_suite
+from library.suites import (
+    SuiteError,
+    failure_text,
+    is_empty,
+    mismatch_text,
+    to_sandbox_suite,
+)
 from sandbox.values import values_equal
 
 MAX_USES = 200  # distinct recorded calls replayed per gate, most recent first
@@ -64,12 +70,7 @@ def _with_alias(candidate: ToolRecord, previous: ToolRecord) -> str:
 
 
 def _describe(o: sandbox.TestOutcome) -> str:
-    detail = str(o.error) if o.error else "failed"
-    if o.error is not None and o.error.type == "WrongAnswer":
-        detail = f"expected {o.expected!r:.200}, got {o.actual!r:.200}"
-    if o.minimal_input is not None:
-        detail += f" (minimal input {dumps(o.minimal_input)[:200]})"
-    return f"{o.kind} test {o.name!r}: {detail}"
+    return f"{o.kind} test {o.name!r}: {failure_text(o)}"
 
 
 def check_tests(sb: sandbox.Sandbox, previous: ToolRecord, candidate: ToolRecord) -> GateDecision:
@@ -132,9 +133,9 @@ def check_uses(sb: sandbox.Sandbox, candidate: ToolRecord, uses: list[RecordedUs
     for use in uses:
         r = sb.run(candidate.source, candidate.entry, kwargs=use.arguments)
         if not r.ok:
-            bad.append(f"{_call_text(use)}: expected {use.value!r:.200}, got error {r.error}")
+            bad.append(f"{_call_text(use)}: {mismatch_text(use.value, error=r.error)}")
         elif not values_equal(r.value, use.value):
-            bad.append(f"{_call_text(use)}: expected {use.value!r:.200}, got {r.value!r:.200}")
+            bad.append(f"{_call_text(use)}: {mismatch_text(use.value, r.value)}")
     if bad:
         return GateDecision(
             False, f"{len(bad)} of {len(uses)} recorded uses changed; first: replayed {bad[0]}"

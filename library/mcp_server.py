@@ -23,9 +23,9 @@ import mcp.types as types
 from mcp.server import Server, ServerRequestContext
 
 from library.api import LibraryView, ToolFunction, open_library
+from library.calls import argument_problem
 from library.errors import LibraryError
 from library.records import JSON, Lock, ToolRecord
-from library.spec import argument_problem
 
 SERVER_NAME = "tool-library"
 

@@ -70,7 +70,9 @@ UNIONS = {"Union"}
 LITERALS = {"Literal"}
 
 
-class _Unsupported(Exception):
+class UnsupportedAnnotation(Exception):
+    """A type annotation with no JSON schema; ``text`` is the annotation's source."""
+
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
@@ -84,16 +86,16 @@ def _tail(node: ast.expr) -> str:
         return node.attr
     if isinstance(node, ast.Constant) and node.value is None:
         return "None"
-    raise _Unsupported(ast.unparse(node))
+    raise UnsupportedAnnotation(ast.unparse(node))
 
 
 def annotation_schema(node: ast.expr) -> dict[str, JSON]:
-    """JSON schema for one annotation expression; raises `_Unsupported` for anything else."""
+    """JSON schema for one annotation expression; raises `UnsupportedAnnotation` otherwise."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
             inner = parse_source(node.value, mode="eval").body
         except SyntaxError:
-            raise _Unsupported(node.value) from None
+            raise UnsupportedAnnotation(node.value) from None
         return annotation_schema(inner)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return _union([node.left, node.right])
@@ -125,10 +127,10 @@ def annotation_schema(node: ast.expr) -> dict[str, JSON]:
             values = []
             for a in args:
                 if not isinstance(a, ast.Constant):
-                    raise _Unsupported(ast.unparse(node))
+                    raise UnsupportedAnnotation(ast.unparse(node))
                 values.append(a.value)
             return {"enum": values}
-        raise _Unsupported(ast.unparse(node))
+        raise UnsupportedAnnotation(ast.unparse(node))
     name = _tail(node)
     if name in SCALARS:
         return dict(SCALARS[name])
@@ -138,7 +140,7 @@ def annotation_schema(node: ast.expr) -> dict[str, JSON]:
         return {"type": "array", "uniqueItems": True}
     if name in MAPPINGS:
         return {"type": "object"}
-    raise _Unsupported(name)
+    raise UnsupportedAnnotation(name)
 
 
 def _union(members: list[ast.expr]) -> dict[str, JSON]:
@@ -292,45 +294,80 @@ def call_signature(name: str, spec: ToolSpec,
     return f"{name}({', '.join(params)}){ret}"
 
 
-def argument_problem(spec: ToolSpec, arguments: object) -> str | None:
-    """Why `arguments` do not fit the spec's input schema (``"a: '12' is not of type
-    'integer'"``), or None. The one check every door to a tool applies (CLI, MCP, API)."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
-
-    error = best_match(Draft202012Validator(spec.input_schema()).iter_errors(arguments))
-    if error is None:
-        return None
-    where = ".".join(str(p) for p in error.absolute_path)
-    return f"{where}: {error.message}" if where else error.message
-
-
 # ---------------------------------------------------------------- entry point
 
 
-def find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef | SpecError:
-    """The entry function: the named one, else the only public top-level function."""
-    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+NOT_ENTRY_PREFIXES = ("_", "test_", "prop_")
+"""Top-level functions with these prefixes are never chosen as the entry unless named:
+helpers, and a draft's unit tests and Hypothesis properties."""
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class NoEntry:
+    """Why no entry function was chosen: ``missing`` (none, or none of that name) or
+    ``ambiguous`` (several could be it); ``names`` are the candidates there were."""
+
+    reason: Literal["missing", "ambiguous"]
+    names: tuple[str, ...]
+
+
+def choose_entry(tree: ast.Module, entry: str | None) -> Function | NoEntry:
+    """The one rule for a module's entry function (the tool), for made and hand-written tools.
+
+    Named: the last top-level function of that name (the one Python keeps). Else, among the
+    public top-level functions (not starting with `NOT_ENTRY_PREFIXES`): the only one, or
+    else the only one that none of the others calls (a tool with public helpers).
+
+    >>> tree = parse_source("def half(n: int) -> int:\\n    return n // 2\\n"
+    ...                     "def solve(n: int) -> int:\\n    return half(n) + 1\\n")
+    >>> choose_entry(tree, None).name, choose_entry(tree, "half").name
+    ('solve', 'half')
+    """
+    funcs = [n for n in tree.body if isinstance(n, Function)]
     if entry is not None:
-        for f in funcs:
-            if f.name == entry:
-                if isinstance(f, ast.AsyncFunctionDef):
-                    return SpecError(
-                        "unsupported_parameter",
-                        f"function {entry!r} is async; tools must be plain functions",
-                        f.lineno,
-                    )
-                return f
-        return SpecError("missing_function", f"no top-level function named {entry!r} in the source")
-    public = [f for f in funcs if not f.name.startswith("_") and isinstance(f, ast.FunctionDef)]
-    if not public:
+        named = [f for f in funcs if f.name == entry]
+        if named:
+            return named[-1]
+        others = tuple(f.name for f in funcs if not f.name.startswith(NOT_ENTRY_PREFIXES[1:]))
+        return NoEntry("missing", others)
+    public = [f for f in funcs if not f.name.startswith(NOT_ENTRY_PREFIXES)]
+    if len(public) <= 1:
+        return public[0] if public else NoEntry("missing", ())
+    called = {
+        n.func.id
+        for f in public
+        for n in ast.walk(f)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id != f.name
+    }
+    roots = [f for f in public if f.name not in called]
+    if len(roots) == 1:
+        return roots[0]
+    return NoEntry("ambiguous", tuple(f.name for f in (roots or public)))
+
+
+def find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef | SpecError:
+    """The entry function by `choose_entry`, or a `SpecError` (none, several, or async)."""
+    fn = choose_entry(tree, entry)
+    if isinstance(fn, NoEntry):
+        if fn.reason == "ambiguous":
+            names = ", ".join(fn.names)
+            return SpecError(
+                "ambiguous_function", f"several public functions ({names}); name the entry"
+            )
+        if entry is not None:
+            return SpecError(
+                "missing_function", f"no top-level function named {entry!r} in the source"
+            )
         return SpecError("missing_function", "the source defines no public top-level function")
-    if len(public) > 1:
-        names = ", ".join(f.name for f in public)
+    if isinstance(fn, ast.AsyncFunctionDef):
         return SpecError(
-            "ambiguous_function", f"several public functions ({names}); name the entry"
+            "unsupported_parameter",
+            f"function {fn.name!r} is async; tools must be plain functions",
+            fn.lineno,
         )
-    return public[0]
+    return fn
 
 
 @functools.lru_cache(maxsize=256)
@@ -389,7 +426,7 @@ def _derive(source: str, entry: str | None) -> ToolSpec | SpecError:
             )
         try:
             schema = annotation_schema(arg.annotation)
-        except _Unsupported as exc:
+        except UnsupportedAnnotation as exc:
             return SpecError(
                 "unsupported_annotation",
                 f"parameter {arg.arg!r} of {fn.name!r} has unsupported type {exc.text!r}",
@@ -423,7 +460,7 @@ def _derive(source: str, entry: str | None) -> ToolSpec | SpecError:
         )
     try:
         returns = annotation_schema(fn.returns)
-    except _Unsupported as exc:
+    except UnsupportedAnnotation as exc:
         return SpecError(
             "unsupported_annotation",
             f"return type {exc.text!r} of {fn.name!r} is unsupported",

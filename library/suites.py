@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sandbox
-from library.records import JSON, TestSuite
+from library.records import JSON, TestSuite, dumps
 
 _PROPERTY_KEYS = frozenset({"name", "source", "strategies", "examples", "max_examples"})
 
@@ -131,3 +131,29 @@ def from_sandbox_suite(suite: sandbox.TestSuite) -> TestSuite:
 def is_empty(suite: sandbox.TestSuite) -> bool:
     """True when the suite has no test of any kind."""
     return not (suite.examples or suite.unit_tests.strip() or suite.properties or suite.held_out)
+
+
+# ---------------------------------------------------------------- failures as text
+
+
+def mismatch_text(expected: Any, actual: Any = None, *, error: Any = None, width: int = 200) -> str:
+    """``expected 6, got 12`` (or ``..., got error ZeroDivisionError: ...``), values clipped.
+
+    >>> mismatch_text(6, 12), mismatch_text(2, error="ValueError: no")
+    ('expected 6, got 12', 'expected 2, got error ValueError: no')
+    """
+    got = f"error {error}" if error is not None else f"{actual!r:.{width}}"
+    return f"expected {expected!r:.{width}}, got {got}"
+
+
+def failure_text(outcome: sandbox.TestOutcome, *, width: int = 200) -> str:
+    """What went wrong in one failed test, in one line: the wrong answer against the expected
+    one, or the error; then the minimal failing input Hypothesis found, if any. The one
+    rendering of a test failure the library's messages use (the gate, `maker library add`)."""
+    if outcome.error is not None and outcome.error.type == "WrongAnswer":
+        detail = mismatch_text(outcome.expected, outcome.actual, width=width)
+    else:
+        detail = str(outcome.error) if outcome.error else "failed"
+    if outcome.minimal_input is not None:
+        detail += f" (minimal input {dumps(outcome.minimal_input)[:width]})"
+    return detail

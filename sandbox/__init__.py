@@ -9,7 +9,7 @@
 See docs/sandbox.md for the threat model, what is and is not promised, and the limits.
 """
 
-from sandbox._process import SandboxError
+from sandbox._errors import SandboxError
 from sandbox.host import Sandbox, source_hash
 from sandbox.policy import ALL_PUBLIC, DEFAULT_POLICY, Limits, Policy
 from sandbox.results import (

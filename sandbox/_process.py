@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sandbox._errors import SandboxError
 from sandbox.protocol import HEADER, ProtocolError, encode, recv_frame
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
@@ -31,11 +32,7 @@ WORKER_ENV = {
 MAX_REPLY_BYTES = 8 * 1024 * 1024
 
 
-class SandboxError(Exception):
-    """The sandbox itself could not do its job (not an error in tool code)."""
-
-
-class WorkerLost(Exception):
+class WorkerLost(SandboxError):
     """A worker stopped answering: ``kind`` is "timeout", "crash" or "protocol"."""
 
     def __init__(self, kind: str, message: str) -> None:

@@ -7,11 +7,13 @@ import socket
 import struct
 from typing import Any
 
+from sandbox._errors import SandboxError
+
 HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024
 
 
-class ProtocolError(Exception):
+class ProtocolError(SandboxError):
     """A frame that is too large, truncated or not valid JSON."""
 
 

@@ -31,12 +31,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from sandbox._errors import SandboxError
 from sandbox.parsing import parse_source
 
 DEFAULT_BOUNDS = {"int": (-1_000, 1_000), "float": (-1e6, 1e6), "text": 20, "list": 10}
 
 
-class StrategyError(ValueError):
+class StrategyError(SandboxError, ValueError):
     """A strategy spec or type hint that cannot be turned into inputs."""
 
 

@@ -19,8 +19,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from sandbox._errors import SandboxError
 
-class ValueLimitError(ValueError):
+
+class ValueLimitError(SandboxError, ValueError):
     """A value is too large or of a type that cannot cross the boundary."""
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from experiments.errors import ExperimentError
 from maker.tasks import Task
 
 Split = Literal["train", "validation", "test"]
 TASK_HIDDEN = frozenset({"solution"})  # worked solutions stay out of the maker's tasks
 
 
-class DataError(ValueError):
+class DataError(ExperimentError, ValueError):
     """A dataset path or file the loaders cannot use; the message names the file (and line)."""
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from experiments.errors import ExperimentError
 from experiments.grading.bbh import grade_bbh
 from experiments.grading.math import grade_math_both
 from experiments.grading.symbolic import SymbolicChecker
@@ -14,7 +15,7 @@ from experiments.grading.tabmwp import grade_tabmwp
 DATASETS = ("math", "tabmwp", "bbh")
 
 
-class RecordError(ValueError):
+class RecordError(ExperimentError, ValueError):
     """A record that cannot be graded (missing or ill-typed field); says which and why."""
 
 

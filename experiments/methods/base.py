@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from experiments.data import Item
+from experiments.errors import ExperimentError
 from maker.llm import ChatClient, ChatResponse, Message, request_key
 from maker.llm.ledger import price_call
 from sandbox import Sandbox
 
 
-class MethodError(ValueError):
+class MethodError(ExperimentError, ValueError):
     """A method that cannot be built or run as configured; the message names the method."""
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.data import LOADERS
+from experiments.errors import ExperimentError
 from experiments.methods import MethodError, build_method
 
 DATA_KEYS = {
@@ -37,7 +38,7 @@ DATA_KEYS = {
 TOP_KEYS = {"name", "seed", "data", "methods", "report", "llm"}
 
 
-class ConfigError(ValueError):
+class ConfigError(ExperimentError, ValueError):
     """A config the runner cannot use; the message names the file and the setting."""
 
 

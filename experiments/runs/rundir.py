@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from experiments.errors import ExperimentError
+
 RESULTS = "results.jsonl"
 
 
-class RunDirError(ValueError):
+class RunDirError(ExperimentError, ValueError):
     """A run directory that cannot be used (not a run, or a run of another config)."""
 
 

@@ -19,16 +19,15 @@ import functools
 import json
 import math
 import re
-import typing
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from library.samples import ORDINARY, Unsupported, hint_schema, sample_rows
 from maker.check.verdict import Failure
 from maker.text.astutil import walk
 from sandbox import ExampleCase
 from sandbox.parsing import parse_source
-from sandbox.strategies import StrategyError, parse_hint
 
 # Numbers a general tool may well contain: small ones, and units everybody knows.
 WELL_KNOWN_NUMBERS = frozenset({
@@ -282,58 +281,30 @@ def _show(values: Iterable[Any]) -> str:
 
 
 # -- sample inputs from type hints (deterministic, plain JSON values) -------------------------
-_POOLS: dict[Any, list[Any]] = {
-    int: [3, 7, 12, 5, 10, 4, 9, 2],
-    float: [1.5, 2.0, 3.25, 0.5, 7.0, 10.5, 4.75, 2.5],
-    str: ["abc", "hello world", "12", "xyz", "a b c", "Python", "racecar", "q"],
-    bool: [True, False],
-}
-
-
-def _sample(hint: Any, j: int) -> Any:
-    if hint in _POOLS:
-        pool = _POOLS[hint]
-        return pool[j % len(pool)]
-    if hint is None or hint is type(None):
-        return None
-    if hint in (list, tuple, dict, set):  # a bare `list` or `typing.List`
-        hint = {list: list[int], tuple: tuple[int, ...], dict: dict[str, int], set: set[int]}[hint]
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is list:
-        inner = args[0] if args else int
-        return [_sample(inner, j + k) for k in range(2 + j % 3)]
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return [_sample(args[0], j + k) for k in range(2 + j % 3)]
-        return [_sample(a, j + k) for k, a in enumerate(args)]
-    if origin is set:  # crosses JSON as a list of distinct values
-        inner = args[0] if args else int
-        return list({json.dumps(v): v for v in
-                     (_sample(inner, j + k) for k in range(2 + j % 3))}.values())
-    if origin is typing.Literal:
-        return args[j % len(args)]
-    if origin is dict:
-        key, value = args if len(args) == 2 else (str, int)
-        return {json.dumps(_sample(key, j + k)) if key is not str else _sample(key, j + k):
-                _sample(value, j + k) for k in range(2)}
-    if args:  # a Union / Optional: the first option that is not None
-        options = [a for a in args if a is not type(None)]
-        if options:
-            return _sample(options[0], j)
-    raise StrategyError(f"no sample values for {hint!r:.40}")
+def _plain(schema: Any) -> bool:
+    """A schema whose values cross to the tool as they are (no Fraction/Decimal/sympy text
+    formats, no untyped ``Any``)."""
+    if not isinstance(schema, dict) or not schema or "format" in schema:
+        return False
+    nested = [schema.get("items"), schema.get("additionalProperties")]
+    nested += list(schema.get("prefixItems", ())) + list(schema.get("anyOf", ()))
+    return all(_plain(s) for s in nested if s is not None and s is not True)
 
 
 def sample_inputs(params: Sequence[tuple[str, str]], count: int = 6) -> list[dict[str, Any]]:
-    """``count`` distinct keyword-argument dicts for parameters with the given hint texts, or
-    ``[]`` when a hint has no plain sample values (Fraction, unknown types)."""
+    """Up to ``count`` distinct keyword-argument dicts for parameters with the given hint texts,
+    drawn by the library's one generator from types (`library.samples`, ordinary values), the
+    same every time for the same hints; ``[]`` when a hint has no plain values (Fraction, ``Any``, unknown)."""
     try:
-        hints = [(name, parse_hint(text)) for name, text in params]
-        rows = [{name: _sample(hint, j + 3 * i) for i, (name, hint) in enumerate(hints)}
-                for j in range(count)]
-    except (StrategyError, TypeError, RecursionError):
+        schemas = [hint_schema(text) for _, text in params]
+    except Unsupported:
         return []
-    unique = {json.dumps(r, sort_keys=True): r for r in rows}
-    return list(unique.values())
+    if not all(_plain(s) for s in schemas):
+        return []
+    rows = sample_rows(schemas, count, "generality:" + json.dumps(list(params)), ORDINARY)
+    if isinstance(rows, str):
+        return []
+    return [dict(zip([name for name, _ in params], row, strict=True)) for row in rows]
 
 
 def constant_output(

@@ -9,22 +9,10 @@ from typing import Any
 
 import click
 
-from maker.cli.common import json_kwargs
+from maker.cli.common import OneLineErrors, json_kwargs
 
 
-class _Group(click.Group):
-    """Turns a user's mistake that escaped a command into a one-line error, not a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
-        except (OSError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tool-maker")
 def main() -> None:
     """Make, validate, store and use Python tools written by language models.
@@ -43,7 +31,8 @@ def main() -> None:
 
     \b
     Exit status, every command: 0 done; 1 the work failed (a unit errored, a run stopped
-    early, a tool call failed); 2 a usage error or bad input (said in one line); 130 Ctrl-C.
+    early, a tool call failed, the library refused); 2 a usage error or bad input (a bad
+    argument, file or setting); 130 Ctrl-C. Errors are one line; a traceback means a bug.
     """
 
 
@@ -131,17 +120,13 @@ def bench_local(strategies: str, skip_models: bool, max_tokens: int,
       MAKER_LOCAL_THREADS=1 maker bench local --skip-models   # on a busy machine
     """
     from maker.bench.local import run_bench as run_local_bench
-    from maker.llm.local import LocalModelError
 
     names = tuple(s for s in (x.strip() for x in strategies.split(",")) if s)
     unknown = sorted(set(names) - {"creator", "latm", "craft"})
     if unknown:
         raise click.UsageError(f"--strategies: unknown {', '.join(unknown)} (creator, latm, craft)")
-    try:
-        run_local_bench(strategies=names, skip_models=skip_models, max_tokens=max_tokens,
-                        workdir=workdir)
-    except LocalModelError as exc:
-        raise click.ClickException(str(exc)) from exc
+    run_local_bench(strategies=names, skip_models=skip_models, max_tokens=max_tokens,
+                    workdir=workdir)  # a LocalModelError ends it in one line, exit 1
 
 
 # Command groups that live in their own modules register here, one line each.

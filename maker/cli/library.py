@@ -1,8 +1,8 @@
 """`maker library ...` and `maker bench library`: a thin shell over `library`'s public API.
 
-Exit codes: 0 success, 1 a failure (unknown tool or version, a tool that failed, a refused
-change), 2 a usage error (missing or bad option, no library at --library, bad JSON).
-Errors are one line on stderr, never a traceback.
+Exit codes (the policy of every command, `maker.cli.common`): 0 success, 1 a failure (unknown
+tool or version, a tool that failed, a refused change: a `LibraryError`), 2 a usage error
+(missing or bad option, no library at --library, bad JSON). Errors are one line on stderr.
 """
 
 from __future__ import annotations
@@ -25,18 +25,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 DB_NAME = "library.sqlite"  # the file a library directory holds (library.store.sqlite.DB_NAME)
-
-
-class _LibraryGroup(click.Group):
-    """Turns a library's one-line errors into click errors: exit 1, no traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from library.errors import LibraryError
-
-        try:
-            return super().invoke(ctx)
-        except LibraryError as exc:
-            raise click.ClickException(str(exc)) from None
 
 
 def library_option(f: F) -> F:
@@ -155,7 +143,7 @@ def _brief(rec: ToolRecord) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- the group
-@click.group("library", cls=_LibraryGroup)
+@click.group("library")
 def library() -> None:
     """Browse, search, call, export and curate a tool library.
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from maker.cli.common import fail, plural
+from maker.cli.common import fail, make_dir, plural
 from maker.make import REGISTRY, StrategyUnavailable, get_strategy
 
 
@@ -123,7 +123,7 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
         job.check(strategy, tasks, library_dir)
     except JobError as exc:
         fail(str(exc))
-    job.path.mkdir(parents=True, exist_ok=True)
+    make_dir(job.path, "--job-dir")
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)
     if maker_role.provider == "local":

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from maker.cli.common import fail
+from maker.cli.common import fail, make_dir
 
 
 @click.command("solve")
@@ -178,7 +178,7 @@ def solve_command(
         top_k=top_k, max_retries=max_retries, replay_budget_chars=replay_budget
     )
     job = JobDir(job_dir or solve_job_dir(library_dir, tasks, settings, lock))
-    job.path.mkdir(parents=True, exist_ok=True)
+    make_dir(job.path, "--job-dir")
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "user", ledger=CostLedger.load(job.ledger_file), cache=cache)
     try:

@@ -24,6 +24,7 @@ from typing import Any
 from library import Library
 from library.errors import LibraryError
 from library.records import Status, ToolRecord
+from maker.errors import MakerError
 from maker.explore.imagine import imagine_query
 from maker.explore.report import ExploreSummary, ToolSummary, role_costs
 from maker.explore.trial import QueryOutcome, TrialContext, explore_query
@@ -35,8 +36,10 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(description, done, total)`` after each problem explored."""
 
 
-class ExploreError(ValueError):
+class ExploreError(MakerError, ValueError):
     """Bad input to an exploration (an unknown or retired tool name): a one-line message."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from library import Library
 from library.errors import LibraryError
 from library.records import parse_ref
 from library.store.base import Gate
+from maker.errors import MakerError
 from maker.jobs.report import JobReport, count_reasons, phase_table
 from maker.llm import ChatClient
 from maker.make import Context, Options, Strategy, Unit, UnitOutcome, get_strategy
@@ -68,12 +69,16 @@ STOP_AFTER_ERRORS = 5
 """A job starts no new unit after this many units in a row ended in an error."""
 
 
-class JobError(ValueError):
+class JobError(MakerError, ValueError):
     """A job cannot start (e.g. the job dir belongs to another strategy); says what to do."""
+
+    exit_code = 2
 
 
 class JobBusy(JobError):
     """Another run holds the job dir; the message names it (pid, host, start time)."""
+
+    exit_code = 1
 
 
 _HELD = threading.local()  # job dirs this thread holds: resolved path -> depth

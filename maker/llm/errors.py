@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from maker.errors import MakerError
 
-class LLMError(Exception):
+
+class LLMError(MakerError):
     """Root of every error raised by `maker.llm`."""
 
 
 class ConfigError(LLMError):
     """The model configuration is missing or invalid; the message names the field to fix."""
+
+    exit_code = 2
 
 
 class PriceTableError(LLMError):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
+from maker.errors import MakerError
+
 if TYPE_CHECKING:  # annotations only: keeps `maker --help` from importing langgraph and co.
     from langgraph.graph import StateGraph
 
@@ -36,8 +38,10 @@ REGISTRY: dict[str, str | None] = {
 """Strategy name -> ``"module:attribute"`` of its `Strategy` object (None: not yet available)."""
 
 
-class StrategyUnavailable(LookupError):
+class StrategyUnavailable(MakerError, LookupError):
     """The named strategy is unknown or not implemented yet."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -25,16 +25,19 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import StateGraph
 
-from maker.check.validation import repair_feedback, validate
-from maker.check.verdict import Verdict
+from library.calls import NotLiteral, literal_value, parse_literal_call
+from maker.check.validation import validate
 from maker.make import Context, Unit, UnitOutcome, routed_graph
 from maker.make.steps import (
     ACCEPTED_OUTCOMES,
     ask,
+    ask_repair,
     empty_usage,
+    judge,
     last_reply,
-    overruled_tests,
     publish_draft,
+    rejection,
+    retry_or_give_up,
     stored_suite,
     with_retry_feedback,
 )
@@ -89,36 +92,6 @@ def initial_state(task: Task) -> dict[str, Any]:
             "rejections": [], "usage": empty_usage(), "last_reply": None}
 
 
-def _rejection(state: dict[str, Any], stage: str, reason: str, message: str,
-               draft: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    return {"task_id": state["task"]["id"], "stage": stage, "reason": reason,
-            "message": message[:2000], "repairs": state.get("repairs", 0),
-            "source": (draft or {}).get("source"), **extra}
-
-
-def _retry_or_give_up(state: dict[str, Any], ctx: Context, phase: str, rej: Rejection | str,
-                      reason: str, reply: str = "", instruction: str = "") -> dict[str, Any]:
-    """After an unusable reply: ask again if allowed, showing the model its reply and what was
-    wrong with it (`with_retry_feedback`), else reject the unit."""
-    retries = dict(state.get("retries") or {})
-    used = retries.get(phase, 0)
-    message = str(rej)
-    code = rej.reason if isinstance(rej, Rejection) else reason
-    recoverable = rej.recoverable if isinstance(rej, Rejection) else True
-    record = _rejection(state, phase, code, message, state.get("draft") if phase != "create"
-                        else None)
-    if recoverable and used < ctx.options.max_retries:
-        retries[phase] = used + 1
-        why = rej.message if isinstance(rej, Rejection) else message
-        return {"retries": retries, "next": phase, "rejections": [record],
-                "last_reply": last_reply(phase, reply, why, instruction)}
-    if used:
-        message = f"{message} (after {used} more attempt(s) with feedback)"
-    return {"retries": retries, "next": "end", "status": "rejected",
-            "reason": (f"{phase}:{message}" if isinstance(rej, Rejection)
-                       else f"{phase}:{reason}: {message}")[:500], "rejections": [record]}
-
-
 def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
     """The tool call in a reply as ``{"text", "kwargs"}``, or why it is unusable.
 
@@ -133,23 +106,19 @@ def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
     if blocks and not labelled:
         candidates.append(text)  # a call written in the prose around the code
     problem = ""
+    params = [n for n, _ in draft.params]
     for candidate in candidates:
         env = _literal_names(candidate)
         for line in reversed([ln.split("#")[0].strip() for ln in candidate.splitlines()]):
             if draft.name not in line:
                 continue
             for snippet in _call_snippets(line, draft.name):
-                try:
-                    node = parse_source(snippet, mode="eval").body
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    continue
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                        and node.func.id == draft.name):
-                    continue
-                found = _call_kwargs(node, draft, env)
+                found = parse_literal_call(snippet, draft.name, params, names=env)
                 if isinstance(found, dict):
-                    return found
-                problem = problem or found
+                    shown = ", ".join(f"{k}={v!r}" for k, v in found.items())
+                    return {"text": f"{draft.name}({shown})", "kwargs": found}
+                if found is not None:
+                    problem = problem or f"the call: {found}"
     as_json = _json_arguments(text, draft)
     if as_json is not None:
         return as_json
@@ -184,36 +153,10 @@ def _literal_names(source: str) -> dict[str, Any]:
             assign = node.body[0]
             if len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name):
                 try:
-                    env[assign.targets[0].id] = ast.literal_eval(assign.value)
-                except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                    env[assign.targets[0].id] = literal_value(assign.value)
+                except NotLiteral:
                     continue
     return env
-
-
-def _call_kwargs(node: ast.Call, draft: ToolDraft, env: dict[str, Any]) -> dict[str, Any] | str:
-    names = [n for n, _ in draft.params]
-    if len(node.args) > len(names):
-        return f"the call passes {len(node.args)} positional arguments, the tool takes " \
-               f"{len(names)}"
-
-    def value(arg: ast.AST) -> Any:
-        if isinstance(arg, ast.Name) and arg.id in env:
-            return env[arg.id]
-        return ast.literal_eval(arg)
-
-    try:
-        kwargs = {names[i]: value(a) for i, a in enumerate(node.args)}
-        for kw in node.keywords:
-            if kw.arg is None:
-                return "the call uses **kwargs; pass literal keyword arguments"
-            kwargs[kw.arg] = value(kw.value)
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-        return "the call's arguments are not literal values"
-    unknown = sorted(set(kwargs) - set(names))
-    if unknown:
-        return f"the call passes unknown argument(s) {', '.join(unknown)}"
-    shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return {"text": f"{draft.name}({shown})", "kwargs": kwargs}
 
 
 def _json_arguments(text: str, draft: ToolDraft) -> dict[str, Any] | None:
@@ -247,7 +190,7 @@ def create(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     state = {**state, "usage": usage}
     parsed = parse_reply(text, policy=ctx.sandbox.policy)
     if isinstance(parsed, Rejection):
-        return {"usage": usage, **_retry_or_give_up(state, ctx, "create", parsed, "", text)}
+        return {"usage": usage, **retry_or_give_up(state, ctx, "create", parsed, text)}
     return {"usage": usage, "draft": parsed.to_json(), "next": "decide", "last_reply": None}
 
 
@@ -267,8 +210,8 @@ def decide(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                   f"`{draft.name}({example})` with literal values (numbers, strings, lists) "
                   "taken from the problem. No prose, no code fence, no variables.")
         return {"usage": usage,
-                **_retry_or_give_up({**state, "usage": usage}, ctx, "decide", call,
-                                    "bad_call", text, strict)}
+                **retry_or_give_up({**state, "usage": usage}, ctx, "decide", call, text,
+                                   reason="bad_call", instruction=strict, source=draft.source)}
     return {"usage": usage, "call": call, "next": "execute", "last_reply": None}
 
 
@@ -294,8 +237,8 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Show the model the failed run (as quoted data) and take its corrected tool."""
     repairs = state.get("repairs", 0)
     draft = ToolDraft.from_json(state["draft"])
-    rejected = _rejection(state, "execute", "execution_error" if not state["run"]["ok"]
-                          else "wrong_answer", state.get("feedback", ""), state["draft"])
+    rejected = rejection(state, "execute", "execution_error" if not state["run"]["ok"]
+                         else "wrong_answer", state.get("feedback", ""), source=draft.source)
     if repairs >= ctx.options.max_repairs:
         return {"next": "end", "status": "rejected", "rejections": [rejected],
                 "reason": f"rectify:exhausted: no correct run after {repairs} repair(s): "
@@ -321,41 +264,20 @@ def check(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     verdict = validate(ctx.sandbox, draft, examples=known, held_out=held_out,
                        task_text=task.text, max_examples=ctx.options.max_examples,
                        memo=ctx.memo)
-    update: dict[str, Any] = {"verdict": verdict.to_json()}
-    if verdict.passed:
-        overruled = overruled_tests(state, verdict)
-        if overruled:
-            overruled["rejections"] = [
-                _rejection(state, "validate", "wrong_test", f"{f.name}: {f.message}",
-                           state["draft"]) for f in verdict.wrong_tests]
-        return update | {"next": "publish", **overruled}
-    first = verdict.failures[0] if verdict.failures else None
-    reason = f"validation:{first.kind}" if first else "validation"
-    rejected = _rejection(state, "validate", reason, repair_feedback(verdict, max_chars=1500),
-                          state["draft"], failures=[f.to_json() for f in verdict.failures[:8]])
-    if verdict.recoverable and state.get("repairs", 0) < ctx.options.max_repairs:
-        return update | {"next": "repair", "rejections": [rejected]}
-    why = "terminal failure" if not verdict.recoverable else "repairs exhausted"
-    return update | {"next": "end", "status": "rejected", "rejections": [rejected],
-                     "reason": f"{reason} ({why}): {first.message if first else ''}"[:500]}
+    return judge(state, ctx, verdict, on_pass="publish", stage="validate")
 
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Send the failing checks (minimal failing inputs, held-out inputs hidden) for a fix."""
-    repairs = state.get("repairs", 0)
-    draft = ToolDraft.from_json(state["draft"])
-    verdict = Verdict.from_json(state["verdict"])
-    messages = render("repair", policy=ctx.sandbox.policy, task=state["problem"], source=draft.source,
-                      feedback=repair_feedback(verdict))
-    messages = with_retry_feedback(messages, state, "repair")
-    text, usage = ask(ctx, state.get("usage"), messages, "repair", repairs)
-    return {"usage": usage, "repairs": repairs + 1, **_take_fix(state, text, ctx, "repair")}
+    text, usage = ask_repair(state, ctx, state["problem"])
+    repairs = state.get("repairs", 0) + 1
+    return {"usage": usage, "repairs": repairs, **_take_fix(state, text, ctx, "repair")}
 
 
 def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dict[str, Any]:
     parsed = parse_reply(text, policy=ctx.sandbox.policy)
     if isinstance(parsed, Rejection):
-        record = _rejection(state, phase, parsed.reason, str(parsed))
+        record = rejection(state, phase, parsed.reason, str(parsed))
         left = state.get("repairs", 0) + 1 < ctx.options.max_repairs
         if parsed.recoverable and left:
             return {"next": phase, "rejections": [record],
@@ -379,8 +301,8 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         return {"tool": tool, "status": "accepted", "next": "end"}
     return {"tool": tool, "status": "rejected", "next": "end",
             "reason": f"publish:{tool['outcome']}: {tool['reason']}"[:500],
-            "rejections": [_rejection(state, "publish", f"publish:{tool['outcome']}",
-                                      tool["reason"], state["draft"])]}
+            "rejections": [rejection(state, "publish", f"publish:{tool['outcome']}",
+                                     tool["reason"], source=draft.source)]}
 
 
 def _short(value: Any, limit: int = 200) -> str:

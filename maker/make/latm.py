@@ -30,7 +30,6 @@ functions; the state is JSON only.
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import operator
@@ -38,6 +37,7 @@ import tokenize
 from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
+from library.calls import NotLiteral, literal_value, parse_literal_call
 from maker.check.validation import validate
 from maker.make import Context
 from maker.make.steps import (
@@ -61,7 +61,6 @@ from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import ToolDraft
 from sandbox import ExampleCase
-from sandbox.parsing import parse_source
 from sandbox.values import values_equal
 
 NAME = "latm"
@@ -148,8 +147,8 @@ def _split_comment(line: str) -> tuple[str, str]:
 
 def _literal(text: str) -> tuple[bool, Any]:
     try:
-        return True, ast.literal_eval(text.strip())
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return True, literal_value(text)
+    except NotLiteral:
         return False, None
 
 
@@ -195,22 +194,8 @@ def parse_usage(text: str, draft: ToolDraft) -> list[dict[str, Any]]:
 def _parse_call(code: str, name: str, names: list[str]) -> dict[str, Any] | None:
     if "=" in code.split("(")[0]:  # `result = f(...)`
         code = code.split("=", 1)[1].strip()
-    try:
-        node = parse_source(code, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == name and len(node.args) <= len(names)):
-        return None
-    try:
-        kwargs = {names[i]: ast.literal_eval(a) for i, a in enumerate(node.args)}
-        for kw in node.keywords:
-            if kw.arg is None or kw.arg not in names:
-                return None
-            kwargs[kw.arg] = ast.literal_eval(kw.value)
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-        return None
-    return {"input": kwargs}
+    kwargs = parse_literal_call(code, name, names)
+    return {"input": kwargs} if isinstance(kwargs, dict) else None
 
 
 def _key(value: Any) -> str:

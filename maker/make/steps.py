@@ -131,10 +131,12 @@ def with_retry_feedback(messages: list[dict[str, str]], state: Mapping[str, Any]
 
 def rejection(state: Mapping[str, Any], stage: str, reason: str, message: str, *,
               source: str | None = None, **extra: Any) -> dict[str, Any]:
-    """A rejected draft (or solution, or reply) as a JSON record with its reason."""
-    return {"task_type": state.get("type", ""), "stage": stage, "reason": reason,
-            "message": str(message)[:2000], "repairs": state.get("repairs", 0),
-            "source": source, **extra}
+    """A rejected draft (or solution, or reply) as a JSON record with its reason; the unit is
+    named by its task type (LATM, CRAFT) or, for a per-task unit (CREATOR), its task id."""
+    unit = ({"task_id": state["task"]["id"]} if "task" in state and "type" not in state
+            else {"task_type": state.get("type", "")})
+    return {**unit, "stage": stage, "reason": reason, "message": str(message)[:2000],
+            "repairs": state.get("repairs", 0), "source": source, **extra}
 
 
 def take_draft(state: Mapping[str, Any], ctx: Context, text: str, phase: str, *,
@@ -155,31 +157,46 @@ def take_draft(state: Mapping[str, Any], ctx: Context, text: str, phase: str, *,
 
 
 def retry_or_give_up(state: Mapping[str, Any], ctx: Context, phase: str,
-                     rej: Rejection, reply: str = "") -> dict[str, Any]:
+                     rej: Rejection | str, reply: str = "", *, reason: str = "",
+                     instruction: str = "", source: str | None = None) -> dict[str, Any]:
     """After an unusable reply: ask again if allowed, showing the model its reply and what was
-    wrong with it (`with_retry_feedback`), else reject the unit."""
+    wrong with it (`with_retry_feedback`), else reject the unit.
+
+    ``rej`` is a draft's `Rejection`, or the problem with another reply (an unreadable call)
+    as text, always recoverable, recorded under ``reason``; ``instruction`` replaces the
+    default "reply again" line when the phase asks again; ``source`` is the draft the reply
+    was about, kept in the rejection record.
+    """
     retries = dict(state.get("retries") or {})
     used = retries.get(phase, 0)
-    record = rejection(state, phase, rej.reason, str(rej))
-    if rej.recoverable and used < ctx.options.max_retries:
+    message = str(rej)
+    code = rej.reason if isinstance(rej, Rejection) else reason
+    recoverable = rej.recoverable if isinstance(rej, Rejection) else True
+    record = rejection(state, phase, code, message, source=source)
+    if recoverable and used < ctx.options.max_retries:
         retries[phase] = used + 1
+        why = rej.message if isinstance(rej, Rejection) else message
         return {"retries": retries, "next": phase, "rejections": [record],
-                "last_reply": last_reply(phase, reply, rej.message)}
+                "last_reply": last_reply(phase, reply, why, instruction)}
+    if used:
+        message = f"{message} (after {used} more attempt(s) with feedback)"
+    why = message if isinstance(rej, Rejection) else f"{reason}: {message}"
     return {"retries": retries, "next": "end", "status": "rejected",
-            "reason": f"{phase}:{rej}"[:500], "rejections": [record]}
+            "reason": f"{phase}:{why}"[:500], "rejections": [record]}
 
 
 # -- verification and repair -----------------------------------------------------------------
 def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: str,
-          on_fail_end: str = "end") -> dict[str, Any]:
+          on_fail_end: str = "end", stage: str = "verify") -> dict[str, Any]:
     """Route on a verdict: pass -> `on_pass`; recoverable with repairs left -> ``repair``;
-    else reject the draft (and give up, or go to `on_fail_end`)."""
+    else reject the draft (and give up, or go to `on_fail_end`). Rejections are recorded
+    under ``stage``."""
     update: dict[str, Any] = {"verdict": verdict.to_json()}
     if verdict.passed:
-        return update | {"next": on_pass, **overruled_tests(state, verdict)}
+        return update | {"next": on_pass, **overruled_tests(state, verdict, stage)}
     first = verdict.failures[0] if verdict.failures else None
     reason = f"validation:{first.kind}" if first else "validation"
-    record = rejection(state, "verify", reason, repair_feedback(verdict, max_chars=1500),
+    record = rejection(state, stage, reason, repair_feedback(verdict, max_chars=1500),
                        source=(state.get("draft") or {}).get("source"),
                        failures=[f.to_json() for f in verdict.failures[:8]])
     if verdict.recoverable and state.get("repairs", 0) < ctx.options.max_repairs:
@@ -192,28 +209,35 @@ def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: 
     return out
 
 
-def overruled_tests(state: Mapping[str, Any], verdict: Verdict) -> dict[str, Any]:
+def overruled_tests(state: Mapping[str, Any], verdict: Verdict,
+                    stage: str = "verify") -> dict[str, Any]:
     """For a passed verdict with tests the known examples overruled: the draft without them
     (they are not stored, so regression runs do not trip on them) and a ``wrong_test`` record
-    each."""
+    each (with the draft's source)."""
     if not verdict.wrong_tests or not state.get("draft"):
         return {}
     draft = without_wrong_tests(ToolDraft.from_json(state["draft"]), verdict)
-    records = [rejection(state, "verify", "wrong_test", f"{f.name}: {f.message}")
+    source = state["draft"].get("source")
+    records = [rejection(state, stage, "wrong_test", f"{f.name}: {f.message}", source=source)
                for f in verdict.wrong_tests]
     return {"draft": draft.to_json(), "rejections": records}
 
 
-def repair_step(state: Mapping[str, Any], ctx: Context, task: str, *,
-                on_ok: str = "verify") -> dict[str, Any]:
-    """Send the failing checks (held-out inputs hidden) with the tool; take the fixed draft."""
+def ask_repair(state: Mapping[str, Any], ctx: Context, task: str) -> tuple[str, dict[str, Any]]:
+    """Send the failing checks of the state's verdict (held-out inputs hidden) with the tool's
+    source; the reply and the usage so far."""
     draft = ToolDraft.from_json(state["draft"])
     verdict = Verdict.from_json(state["verdict"])
     messages = render("repair", policy=ctx.sandbox.policy, task=task, source=draft.source,
                       feedback=repair_feedback(verdict))
     messages = with_retry_feedback(messages, state, "repair")
-    repairs = state.get("repairs", 0)
-    text, usage = ask(ctx, state.get("usage"), messages, "repair", repairs)
+    return ask(ctx, state.get("usage"), messages, "repair", state.get("repairs", 0))
+
+
+def repair_step(state: Mapping[str, Any], ctx: Context, task: str, *,
+                on_ok: str = "verify") -> dict[str, Any]:
+    """Send the failing checks (held-out inputs hidden) with the tool; take the fixed draft."""
+    text, usage = ask_repair(state, ctx, task)
     return take_draft(state, ctx, text, "repair", on_ok=on_ok, usage=usage, count_repair=True)
 
 

@@ -52,6 +52,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from library.spec import NoEntry, choose_entry
 from maker.text.astutil import walk
 from maker.text.blocks import CodeBlock, extract_blocks, normalize_newlines
 from maker.text.imports import expand_star_imports
@@ -472,27 +473,19 @@ def _is_constant_assign(node: ast.Assign | ast.AnnAssign) -> bool:
 
 
 def _find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef:
-    fns = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-           and not n.name.startswith(("test_", "prop_"))]
-    if not fns:
-        raise _Reject("no_entry_function", "the tool block defines no top-level function")
-    if entry is not None:
-        named = [f for f in fns if f.name == entry]
-        if not named:
-            found = ", ".join(f.name for f in fns)
-            raise _Reject("no_entry_function", f"the tool block defines no function named "
-                          f"'{entry}' (found: {found})")
-        return _sync(named[-1])
-    if len(fns) == 1:
-        return _sync(fns[0])
-    called = {n.func.id for f in fns for n in walk(f)
-              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    roots = [f for f in fns if f.name not in called]
-    if len(roots) == 1:
-        return _sync(roots[0])
-    names = ", ".join(f.name for f in (roots or fns))
-    raise _Reject("multiple_entry_functions", f"the tool block defines several functions that "
-                  f"could be the tool ({names}); define one entry function that calls the others")
+    """The tool's function by the library's one rule (`library.spec.choose_entry`)."""
+    fn = choose_entry(tree, entry)
+    if not isinstance(fn, NoEntry):
+        return _sync(fn)
+    names = ", ".join(fn.names)
+    if fn.reason == "ambiguous":
+        raise _Reject("multiple_entry_functions", f"the tool block defines several functions "
+                      f"that could be the tool ({names}); define one entry function that calls "
+                      "the others")
+    if entry is not None and names:
+        raise _Reject("no_entry_function", f"the tool block defines no function named "
+                      f"'{entry}' (found: {names})")
+    raise _Reject("no_entry_function", "the tool block defines no public top-level function")
 
 
 def _sync(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:

@@ -18,14 +18,12 @@ a program's syntax and names. Nothing here runs model code: programs are only pa
 from __future__ import annotations
 
 import ast
-import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import jsonschema
-
+from library.calls import argument_problems
 from library.records import ToolRecord
 from maker.text.blocks import extract_blocks, normalize_newlines
 from sandbox.parsing import parse_source
@@ -250,31 +248,6 @@ def parse_decision(text: str) -> Decision | Problem:
     return Decision("answer", answer=data["answer"])
 
 
-def _type_name(value: Any) -> str:
-    return {
-        bool: "boolean",
-        int: "integer",
-        float: "number",
-        str: "string",
-        list: "array",
-        dict: "object",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
-
-
-def _dumps(schema: Any) -> str:
-    return json.dumps(schema, sort_keys=True)
-
-
-@functools.lru_cache(maxsize=4096)
-def _validator(schema_json: str) -> Any:
-    """A validator for one parameter's schema, built once (its schema checked once)."""
-    schema = json.loads(schema_json)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
 def check_call(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | None:
     """The tool exists among those offered and the arguments fit its input schema."""
     rec = offered.get(decision.tool.partition("@")[0])
@@ -286,29 +259,7 @@ def check_call(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem
             f"There is no tool named {decision.tool!r}. The tools are: {names}. "
             "Call one of them by its exact name, or answer directly.",
         )
-    schema = rec.spec.input_schema()
-    props = schema.get("properties", {})
-    problems: list[str] = []
-    extra = [k for k in decision.arguments if k not in props]
-    if extra:
-        problems.append(f"unknown argument(s) {', '.join(map(repr, extra))}")
-    missing = [k for k in schema.get("required", []) if k not in decision.arguments]
-    if missing:
-        problems.append(f"missing required argument(s) {', '.join(map(repr, missing))}")
-    for name, value in decision.arguments.items():
-        if name not in props:
-            continue
-        try:
-            error = jsonschema.exceptions.best_match(
-                _validator(_dumps(props[name])).iter_errors(value)
-            )
-            if error is not None:
-                raise error
-        except jsonschema.ValidationError as exc:
-            where = "".join(f"[{p!r}]" for p in exc.absolute_path)
-            problems.append(f"{name}{where}: {exc.message} (got {_type_name(exc.instance)})")
-        except jsonschema.SchemaError:
-            continue  # a schema the validator cannot read: the sandbox run decides
+    problems = argument_problems(rec.spec, decision.arguments)  # library.calls
     if not problems:
         return None
     params = ", ".join(f"{p.name}: {p.annotation or 'Any'}" for p in rec.spec.params)
