@@ -103,12 +103,16 @@ def rejected(reason: str, fix: str) -> dict[str, str]:
     return {"role": "user", "content": f"That reply could not be used: {reason}. {fix}"}
 
 
+# No copyable placeholder values in what a small model is asked to reply: shown
+# {"query": "THE PROBLEM"} or {"query": "..."}, the real 0.5B replied exactly that.
 IMAGINE_FIX = (
-    'Reply again with one JSON object {"query": "..."}: a new, realistic problem for this '
-    "tool, different from the ones listed, with every value it needs stated in it."
+    'Reply again with one JSON object whose "query" is a new, realistic problem for this tool, '
+    "about another situation and with other values than the problems listed, every value it "
+    "needs stated in it."
 )
 JUDGE_FIX = (
-    'Reply again with one JSON object {"verdict": "yes" or "no", "reason": "...", "answer": "..."}.'
+    'Reply again with one JSON object with "verdict" ("yes" or "no"), "reason" (one sentence) '
+    'and "answer" (the right answer to the problem).'
 )
 POT_FIX = "Reply again with one ```python block that defines `solve()`, or with NO_PROGRAM."
 

@@ -4,6 +4,7 @@ demonstrations and failure memory recorded raw, replayed at solve time; malforme
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,9 +136,7 @@ def test_exploration_makes_demonstrations_and_failure_memory(sb: Sandbox) -> Non
     prompt = model.calls[0].messages[-1]["content"]
     assert "Solved before (real tool outputs):" in prompt and "Tool output: 12" in prompt
     assert "Known pitfalls" in prompt and '"b": 30' in prompt
-    assert 'Corrected reply: {"tool": "gcd", "arguments": {"a": 24, "b": 36}}' in (
-        prompt
-    )
+    assert 'Corrected reply: {"tool": "gcd", "arguments": {"a": 24, "b": 36}}' in (prompt)
 
 
 def test_a_judge_that_the_program_contradicts_does_not_verify(sb: Sandbox) -> None:
@@ -262,3 +261,18 @@ def test_an_unknown_tool_is_bad_input(sb: Sandbox) -> None:
     u, j, _, _ = clients([], [])
     with pytest.raises(ExploreError, match="--tools nope: unknown tool 'nope'"):
         explore_library(new_library(), u, j, sb, ExploreSettings(tools=("nope",)))
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_explorers_prompts_show_no_placeholder_a_small_model_would_copy() -> None:
+    """Shown {"query": "THE PROBLEM"} and then {"query": "..."}, the real 0.5B replied exactly
+    those: the imagine prompt and its re-ask describe the value instead."""
+    from maker.explore.prompts import IMAGINE_FIX, JUDGE_FIX
+    from maker.prompts import render
+
+    system = render("explore_imagine", tool="t(n: int) -> int", examples="", explored="")[0]
+    judge = {"content": (ROOT / "maker" / "prompts" / "explore_judge.md").read_text()}
+    for text in (system["content"], judge["content"], IMAGINE_FIX, JUDGE_FIX):
+        assert '"..."' not in text and "THE PROBLEM" not in text and "ONE SENTENCE" not in text
