@@ -9,6 +9,7 @@ errors with 2. Any other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -98,3 +99,91 @@ class OneLineErrors(click.Group):
             if code is None:
                 raise
             fail(str(exc), code)
+
+
+_ROLE_FIELDS = ("model", "base_url", "api_key_env")
+
+
+class ModelFlags:
+    """The model endpoint flags of a command (see `model_options`): ``--config``, per role
+    ``--ROLE-model``, ``--ROLE-base-url``, ``--ROLE-api-key-env``, and ``--cache-dir``."""
+
+    def __init__(
+        self, config_file: Path | None, roles: dict[str, dict[str, Any]], cache_dir: Path | None
+    ) -> None:
+        self.config_file = config_file
+        self.roles = roles
+        self.cache_dir = cache_dir
+
+    def overrides(self, **extra: Any) -> dict[str, Any]:
+        """The flags as `load_config` overrides (``"maker.model"``...), plus `extra` ones."""
+        out: dict[str, Any] = {
+            f"{role}.{name}": value
+            for role, values in self.roles.items()
+            for name, value in values.items()
+        }
+        out["cache_dir"] = str(self.cache_dir) if self.cache_dir else None
+        return {**out, **extra}
+
+    def load(self, **extra: Any) -> Any:
+        """The `LLMConfig` from the config file, the environment and these flags."""
+        from maker.llm import load_config
+
+        return load_config(self.config_file, overrides=self.overrides(**extra))
+
+
+def model_options(
+    *roles: str, what: dict[str, str] | None = None, cache_default: str = "LIBRARY/.llm-cache"
+) -> Any:
+    """Decorator: a command's model endpoint flags for `roles`, passed to it as one
+    ``models: ModelFlags`` argument. `what` says what a role does in this command
+    (``{"maker": "the judge"}``), for the help texts."""
+    what = what or {}
+    sections = " and ".join(f"[llm.{r}]" for r in roles)
+
+    def decorate(command: Any) -> Any:
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            per_role = {r: {k: kwargs.pop(f"{r}_{k}") for k in _ROLE_FIELDS} for r in roles}
+            flags = ModelFlags(kwargs.pop("config_file"), per_role, kwargs.pop("cache_dir"))
+            return command(*args, models=flags, **kwargs)
+
+        options = [
+            click.option(
+                "--config",
+                "config_file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                default=None,
+                help=f"TOML config file with {sections} settings.",
+            )
+        ]
+        for role in roles:
+            of = f" ({what[role]})" if role in what else ""
+            options += [
+                click.option(
+                    f"--{role}-model", default=None, help=f"Model name of the {role} role{of}."
+                ),
+                click.option(
+                    f"--{role}-base-url",
+                    default=None,
+                    help=f"OpenAI-compatible base URL of the {role}.",
+                ),
+                click.option(
+                    f"--{role}-api-key-env",
+                    default=None,
+                    help=f"Env variable holding the {role}'s key.",
+                ),
+            ]
+        options.append(
+            click.option(
+                "--cache-dir",
+                type=click.Path(path_type=Path),
+                default=None,
+                help=f"Response cache directory (default: {cache_default}).",
+            )
+        )
+        for option in reversed(options):
+            run = option(run)
+        return run
+
+    return decorate

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from maker.cli.common import WORK_FAILED, fail
+from maker.cli.common import WORK_FAILED, ModelFlags, fail, model_options
 
 if TYPE_CHECKING:
     from library import Library
@@ -64,25 +64,7 @@ def _names(value: str | None) -> tuple[str, ...]:
     is_flag=True,
     help="Judge by the strong model alone, without a program-of-thought answer.",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML config file with [llm.user] and [llm.maker] settings.",
-)
-@click.option("--user-model", default=None, help="Model name of the user role (the explorer).")
-@click.option("--user-base-url", default=None, help="OpenAI-compatible base URL of the user.")
-@click.option("--user-api-key-env", default=None, help="Env variable holding the user's key.")
-@click.option("--maker-model", default=None, help="Model name of the maker role (the judge).")
-@click.option("--maker-base-url", default=None, help="OpenAI-compatible base URL of the maker.")
-@click.option("--maker-api-key-env", default=None, help="Env variable holding the maker's key.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Response cache directory (default: LIBRARY/.llm-cache).",
-)
+@model_options("user", "maker", what={"user": "the explorer", "maker": "the judge"})
 @click.option("--seed", type=int, default=None, help="Sampling seed of both roles.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def explore_command(
@@ -92,14 +74,7 @@ def explore_command(
     queries_per_tool: int,
     trials: int,
     no_pot: bool,
-    config_file: Path | None,
-    user_model: str | None,
-    user_base_url: str | None,
-    user_api_key_env: str | None,
-    maker_model: str | None,
-    maker_base_url: str | None,
-    maker_api_key_env: str | None,
-    cache_dir: Path | None,
+    models: ModelFlags,
     seed: int | None,
     no_progress: bool,
 ) -> None:
@@ -140,24 +115,11 @@ def explore_command(
                 lib.resolve(name)
             except LibraryError as exc:
                 fail(f"--tools {name}: {exc}")
-    from maker.llm import ConfigError, load_config
+    from maker.llm import ConfigError
     from maker.llm.local import resolve_role, stop_shared_server
 
     try:
-        config = load_config(
-            config_file,
-            overrides={
-                "user.model": user_model,
-                "user.base_url": user_base_url,
-                "user.api_key_env": user_api_key_env,
-                "user.seed": seed,
-                "maker.model": maker_model,
-                "maker.base_url": maker_base_url,
-                "maker.api_key_env": maker_api_key_env,
-                "maker.seed": seed,
-                "cache_dir": str(cache_dir) if cache_dir else None,
-            },
-        )
+        config = models.load(**{"user.seed": seed, "maker.seed": seed})
         roles = [resolve_role(config, role) for role in ("user", "maker")]
     except ConfigError as exc:
         fail(str(exc))

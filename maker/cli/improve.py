@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from maker.cli.common import WORK_FAILED, fail
+from maker.cli.common import WORK_FAILED, ModelFlags, fail, model_options
 
 
 @click.command("improve")
@@ -52,22 +52,7 @@ from maker.cli.common import WORK_FAILED, fail
     help="Run `maker explore` first (default settings; the user model explores, the maker "
     "judges), so the round also sees the failures exploration finds.",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML config file with [llm.maker] settings.",
-)
-@click.option("--maker-model", default=None, help="Model name of the maker role.")
-@click.option("--maker-base-url", default=None, help="OpenAI-compatible base URL of the maker.")
-@click.option("--maker-api-key-env", default=None, help="Env variable holding the maker's key.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Response cache directory (default: LIBRARY/.llm-cache).",
-)
+@model_options("maker", "user", what={"user": "the explorer, with --explore"})
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -87,11 +72,7 @@ def improve_command(
     max_rounds: int,
     max_attempts: int,
     explore: bool,
-    config_file: Path | None,
-    maker_model: str | None,
-    maker_base_url: str | None,
-    maker_api_key_env: str | None,
-    cache_dir: Path | None,
+    models: ModelFlags,
     dry_run: bool,
     report_file: Path | None,
     no_progress: bool,
@@ -127,19 +108,11 @@ def improve_command(
     user = None
     local = False
     if not dry_run:
-        from maker.llm import ConfigError, load_config, make_client
+        from maker.llm import ConfigError, make_client
         from maker.llm.local import resolve_role
 
         try:
-            config = load_config(
-                config_file,
-                overrides={
-                    "maker.model": maker_model,
-                    "maker.base_url": maker_base_url,
-                    "maker.api_key_env": maker_api_key_env,
-                    "cache_dir": str(cache_dir) if cache_dir else None,
-                },
-            )
+            config = models.load()
             local = resolve_role(config, "maker").provider == "local"
             if explore:  # the explorer is the user role (the configured endpoint, else local)
                 local = resolve_role(config, "user").provider == "local" or local

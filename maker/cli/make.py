@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from maker.cli.common import fail, make_dir, plural
+from maker.cli.common import ModelFlags, fail, make_dir, model_options, plural
 from maker.make import REGISTRY, StrategyUnavailable, get_strategy
 
 
@@ -44,14 +44,7 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
               help="Work units (tasks, or task types for latm/craft) worked on at once "
                    "(default: twice --concurrency, so sandbox validation of some overlaps "
                    "waiting on the model for others).")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False,
-                                                         path_type=Path),
-              default=None, help="TOML config file with [llm.maker] settings.")
-@click.option("--maker-model", default=None, help="Model name of the maker role.")
-@click.option("--maker-base-url", default=None, help="OpenAI-compatible base URL of the maker.")
-@click.option("--maker-api-key-env", default=None, help="Env variable holding the maker's key.")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
-              help="Response cache directory (default: LIBRARY/.llm-cache).")
+@model_options("maker")
 @click.option("--max-repairs", type=click.IntRange(min=0), default=3, show_default=True,
               help="Repair rounds per unit after a failing validation or run.")
 @click.option("--solve-samples", type=click.IntRange(min=1), default=1, show_default=True,
@@ -60,9 +53,7 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Path | None,
                  concurrency: int | None, units_in_flight: int | None,
-                 config_file: Path | None, maker_model: str | None,
-                 maker_base_url: str | None, maker_api_key_env: str | None,
-                 cache_dir: Path | None, max_repairs: int, solve_samples: int,
+                 models: ModelFlags, max_repairs: int, solve_samples: int,
                  no_progress: bool) -> None:
     """Make tools for the tasks in TASKS.jsonl with a strong model and publish them.
 
@@ -78,14 +69,11 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
       MAKER_MAKER_MODEL=gpt-4.1 OPENAI_API_KEY=... \\
         maker make tasks.jsonl --strategy creator --library my-lib
     """
-    from maker.llm import ConfigError, load_config
+    from maker.llm import ConfigError
     from maker.llm.local import resolve_role, stop_shared_server
 
     try:  # first, before the heavy imports: a missing endpoint is said at once
-        config = load_config(config_file, overrides={
-            "maker.model": maker_model, "maker.base_url": maker_base_url,
-            "maker.api_key_env": maker_api_key_env, "maker.concurrency": concurrency,
-            "cache_dir": str(cache_dir) if cache_dir else None})
+        config = models.load(**{"maker.concurrency": concurrency})
         maker_role = resolve_role(config, "maker")
     except ConfigError as exc:
         fail(str(exc))

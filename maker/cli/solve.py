@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from maker.cli.common import fail, make_dir
+from maker.cli.common import ModelFlags, fail, make_dir, model_options
 
 
 @click.command("solve")
@@ -73,22 +73,7 @@ from maker.cli.common import fail, make_dir
     default=None,
     help="Problems worked on at once (default: twice --concurrency).",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML config file with [llm.user] settings.",
-)
-@click.option("--user-model", default=None, help="Model name of the user role.")
-@click.option("--user-base-url", default=None, help="OpenAI-compatible base URL of the user.")
-@click.option("--user-api-key-env", default=None, help="Env variable holding the user's key.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Response cache directory (default: LIBRARY/.llm-cache).",
-)
+@model_options("user")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def solve_command(
     problems_file: Path,
@@ -100,11 +85,7 @@ def solve_command(
     job_dir: Path | None,
     concurrency: int | None,
     units_in_flight: int | None,
-    config_file: Path | None,
-    user_model: str | None,
-    user_base_url: str | None,
-    user_api_key_env: str | None,
-    cache_dir: Path | None,
+    models: ModelFlags,
     no_progress: bool,
 ) -> None:
     """Solve the problems in PROBLEMS.jsonl with a cheap model using the library's tools.
@@ -132,20 +113,11 @@ def solve_command(
       maker make maker/data/example_tasks.jsonl --library lib
       maker solve maker/data/example_tasks.jsonl --library lib
     """
-    from maker.llm import ConfigError, load_config
+    from maker.llm import ConfigError
     from maker.llm.local import resolve_role
 
     try:  # first, before the heavy imports: a missing endpoint is said at once
-        config = load_config(
-            config_file,
-            overrides={
-                "user.model": user_model,
-                "user.base_url": user_base_url,
-                "user.api_key_env": user_api_key_env,
-                "user.concurrency": concurrency,
-                "cache_dir": str(cache_dir) if cache_dir else None,
-            },
-        )
+        config = models.load(**{"user.concurrency": concurrency})
         resolve_role(config, "user")  # the configured endpoint, else the local 0.5B
     except ConfigError as exc:
         fail(str(exc))
