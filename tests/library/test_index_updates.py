@@ -1,9 +1,12 @@
-"""Incremental index updates: usage examples learnt in batches, replay after new episodes."""
+"""Incremental updates: usage examples learnt in batches, replay after new episodes, a stored
+version read again."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from library import Library, NewTool
-from library.records import Call, Episode, ToolRecord
+from library.records import Call, Episode, Provenance, Status, ToolRecord
 from library.retrieval import Retriever
 from library.store import MemoryStore
 from tests.library.test_retrieval import _publish_all
@@ -73,3 +76,27 @@ def test_replay_sees_an_episode_recorded_after_a_search_for_the_same_query() -> 
     )
     after = [e.query for e in lib.replay(query, ["gcd"]).examples]
     assert "common divisor of 8 and 12 apples" in after
+
+
+def test_a_version_read_again_shows_its_new_status_usage_and_provenance(tmp_path: Path) -> None:
+    with Library.open(tmp_path) as lib:
+        lib.publish(NewTool("gcd", GCD, provenance=Provenance(task_ids=("a",))))
+        first = lib.store.get("gcd", 1)
+        assert first is not None and first.usage.calls == 0
+        lib.record(
+            Episode(
+                query="q",
+                call=Call("gcd@1", {"a": 1}),
+                result={"ok": True, "value": 1},
+                answer="1",
+                success=True,
+            )
+        )
+        lib.publish(NewTool("gcd", GCD, provenance=Provenance(task_ids=("b",))))
+        lib.retire("gcd@1", "superseded")
+        again = lib.store.get("gcd", 1)
+        assert again is not None and again.source == first.source
+        assert (again.usage.calls, again.usage.successes) == (1, 1)
+        assert {t for p in again.provenance for t in p.task_ids} == {"a", "b"}
+        assert again.status.status is Status.RETIRED
+        assert lib.store.get("gcd", 2) is None
