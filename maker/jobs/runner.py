@@ -471,8 +471,7 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
         for unit in units:
             tid = config(unit)["configurable"]["thread_id"]
             line = recorded.get(unit.id)
-            outcome: UnitOutcome | None = None
-            cid: str | None = None
+            cid: str | None
             if latest is not None and tid not in latest:
                 pending.append((unit, False))  # never started (or its thread was deleted)
                 continue
