@@ -70,7 +70,11 @@ class Replay:
         return "\n\n".join(parts)
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+RANK_DEPTH = 50
+"""How deep a query's ranking of past episodes is kept for the next ask of the same query."""
+
+
+def _jaccard(a: set[int], b: set[int]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
@@ -104,6 +108,9 @@ class ExperienceMemory:
         self._solved: dict[str, list[int]] = defaultdict(list)  # query text -> success ids
         self._index = LexicalIndex(min_delta=256)
         self._last_id = 0
+        # the last query's ranking, at RANK_DEPTH, while no episode was added since: a solver
+        # asks tool_evidence, then similar, for the same query (one index search, not two)
+        self._last_ranking: tuple[str, list[tuple[Episode, float]]] | None = None
 
     def __len__(self) -> int:
         return len(self._episodes)
@@ -117,6 +124,7 @@ class ExperienceMemory:
             self._episodes[ep.id] = ep
             if ep.success is not None or is_failure(ep):
                 self._index.add(ep.id, tokenize(ep.query))
+                self._last_ranking = None
             ref = ep.tool_ref()
             if ref is not None and is_failure(ep):
                 self._failures[ref[0]].append(ep.id)
@@ -132,13 +140,25 @@ class ExperienceMemory:
         return [e for e in self._episodes.values() if e.success is True]
 
     def _ranked(self, query: str, k: int) -> list[tuple[Episode, float]]:
-        return [(self._episodes[int(i)], s) for i, s in self._index.search(tokenize(query), k)]  # type: ignore[call-overload]
+        last = self._last_ranking
+        if k <= RANK_DEPTH and last is not None and last[0] == query:
+            return last[1][:k]
+        depth = max(k, RANK_DEPTH)
+        found = self._index.search(tokenize(query), depth)
+        ranked = [(self._episodes[int(i)], s) for i, s in found]  # type: ignore[call-overload]
+        self._last_ranking = (query, ranked)
+        return ranked[:k]
+
+    def _token_set(self, ep: Episode) -> set[int]:
+        """The query's tokens (as the index's ids) of an indexed episode."""
+        assert ep.id is not None
+        return set(self._index.doc_tokens(ep.id).tolist())
 
     def similar(self, query: str, *, k: int = 4, budget_chars: int = 2000) -> list[Episode]:
         """The most similar successful episodes, diverse (at most `max_per_tool` per tool, no
         near-duplicate queries) and together within `budget_chars` of rendered text."""
         chosen: list[Episode] = []
-        seen_tokens: list[set[str]] = []
+        seen_tokens: list[set[int]] = []
         per_tool: dict[str, int] = defaultdict(int)
         used = 0
         for ep, _ in self._ranked(query, max(50, 10 * k)):
@@ -149,7 +169,7 @@ class ExperienceMemory:
             tool = ep.call.tool or "<program>"
             if per_tool[tool] >= self.max_per_tool:
                 continue
-            toks = set(tokenize(ep.query))
+            toks = self._token_set(ep)
             if any(_jaccard(toks, s) >= self.near_duplicate for s in seen_tokens):
                 continue
             size = len(render_episode(ep))

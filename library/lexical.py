@@ -59,6 +59,11 @@ def _word_tokens(word: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+SPARSE_FACTOR = 8
+"""`_top` scores only the documents a query's postings touch when those postings are under
+1/SPARSE_FACTOR of the segment's documents."""
+
+
 @dataclass
 class _Segment:
     first: int  # global doc number of the segment's first document
@@ -125,8 +130,19 @@ def _top(
     and return the `k` best (unsorted) with their scores.
 
     BM25 scores tie a lot, which makes a full `argpartition` slow; instead, lower a threshold
-    from the maximum until at least `k` documents pass, then select among those few.
+    from the maximum until at least `k` documents pass, then select among those few. When the
+    postings touch few of the segment's documents, only those are scored (the same sums,
+    without passes over every document of a large segment).
     """
+    if len(docs) * SPARSE_FACTOR < len(alive):
+        found, slot = np.unique(docs, return_inverse=True)
+        sums = np.bincount(slot, weights=weights, minlength=len(found)) * alive[found]
+        live = sums > 0.0
+        found, sums = found[live], sums[live]
+        if len(found) > k:
+            best = np.argpartition(sums, len(found) - k)[len(found) - k :]
+            found, sums = found[best], sums[best]
+        return found, sums
     scores = np.bincount(docs, weights=weights, minlength=len(alive))
     scores *= alive
     best = float(scores.max()) if len(scores) else 0.0

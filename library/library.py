@@ -15,7 +15,7 @@ at the first search and then updated incrementally.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from library.errors import UnknownToolError
@@ -79,8 +79,7 @@ class Library:
             else:
                 r.add_many(self.store.list(statuses=[Status.ACTIVE]))
             self.experience.refresh()
-            for ep in self.experience.successes():
-                self._learn_example(r, ep)
+            self._learn_examples(r, self.experience.successes())
             self._retriever = r
         return self._retriever
 
@@ -92,14 +91,17 @@ class Library:
         changed, self._cursor = self.store.changes(self._cursor)
         for name in dict.fromkeys(n for n, _ in changed):
             self._reoffer(name)
-        for ep in episodes:
-            self._learn_example(self._retriever, ep)
+        self._learn_examples(self._retriever, episodes)
 
     @staticmethod
-    def _learn_example(r: Retriever, ep: Episode) -> None:
-        ref = ep.tool_ref()
-        if ref is not None and ep.success is True and ref[0] in r:
-            r.add_example(ref[0], ep.query)
+    def _learn_examples(r: Retriever, episodes: Iterable[Episode]) -> None:
+        """The queries of successful episodes join their tools' usage examples."""
+        pairs = []
+        for ep in episodes:
+            ref = ep.tool_ref()
+            if ref is not None and ep.success is True and ref[0] in r:
+                pairs.append((ref[0], ep.query))
+        r.add_examples(pairs)
 
     def _reoffer(self, name: str) -> None:
         """Bring the index in line with the store for `name` after a change."""

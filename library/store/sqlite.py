@@ -121,6 +121,18 @@ _TOOL_COLS = (
 )
 
 
+_FRESH = (
+    "SELECT t.id, t.status, t.status_reason, t.status_time, t.replacement,"
+    " (SELECT COUNT(*) FROM provenance p WHERE p.tool_id = t.id),"
+    " u.calls, u.successes, u.failures"
+    " FROM tools t LEFT JOIN usage u ON u.name = t.name AND u.version = t.version"
+    " WHERE t.name = ? AND t.version = ?"
+)
+"""What of a stored version can change: its status, how much provenance it has, its usage."""
+
+GET_CACHE_SIZE = 4096
+"""Records `SqliteStore.get` keeps (by tool row id) to reuse their unchanging parts."""
+
 _MAGIC = b"SQLite format 3\x00"
 _WHAT_TO_DO = "restore it from a backup, or move it away to start a new library"
 
@@ -232,6 +244,7 @@ class SqliteStore(StoreBase):
         self._lock = threading.RLock()
         self._depth = 0
         self._fault: Callable[[str], None] | None = None  # test seam: called mid-transaction
+        self._records: dict[int, ToolRecord] = {}  # tool row id -> record, for `get`
 
     @classmethod
     def open(
@@ -389,9 +402,27 @@ class SqliteStore(StoreBase):
         return self._assemble(rows)
 
     def get(self, name: str, version: int) -> ToolRecord | None:
+        """One version's record. A version's content never changes and its provenance is only
+        ever added to, so a record read before is reused with its status and usage read fresh
+        (one small query instead of decoding the record again)."""
         with self._tx(write=False):
-            found = self._select("WHERE name = ? AND version = ?", (name, version))
-        return found[0] if found else None
+            row = self._conn.execute(_FRESH, (name, version)).fetchone()
+            if row is None:
+                return None
+            tid, status, reason, stime, replacement, n_prov, calls, successes, failures = row
+            rec = self._records.get(tid)
+            if rec is None or len(rec.provenance) != n_prov:
+                found = self._select("WHERE id = ?", (tid,))
+                if not found:
+                    return None
+                if len(self._records) >= GET_CACHE_SIZE:
+                    self._records.clear()
+                self._records[tid] = found[0]
+                return found[0]
+        return rec.with_(
+            status=StatusInfo(Status(status), reason, stime, replacement),
+            usage=UsageStats(calls or 0, successes or 0, failures or 0),
+        )
 
     def _by_hash(self, h: str) -> ToolRecord | None:
         found = self._select("WHERE content_hash = ?", (h,))

@@ -9,7 +9,13 @@ Each unit of work (one task for CREATOR) runs its strategy's LangGraph graph und
 units are read back from the checkpointer and never re-run; an interrupted unit continues from
 its last finished node: checkpoints are written with ``durability="sync"``, so a node's result
 is on disk before the next node starts; a model call that node repeats is served by the
-response cache, and publishing is idempotent by content hash.
+response cache, and publishing is idempotent by content hash. A strategy whose graph is one
+node per unit may say ``durability = "exit"``: its unit then writes one checkpoint, when it
+ends (a unit killed before that starts over, as it would from its input checkpoint).
+
+A finished unit's line in units.jsonl names the checkpoint it was read from; when that is still
+the thread's latest checkpoint, a resumed run takes the unit's outcome from the line instead
+of loading the checkpoint (a finished job re-runs in a fraction of the time).
 
 A finished unit counts as finished only while what it published is in *this* library (same
 name, version and content hash); otherwise it runs again (its replies come from the response
@@ -223,9 +229,9 @@ class JobDir:
         _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True))
         return meta
 
-    def append_unit(self, outcome: UnitOutcome) -> None:
+    def append_unit(self, outcome: UnitOutcome, checkpoint_id: str | None = None) -> None:
         with self.units_file.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(outcome.to_json(), ensure_ascii=False, default=str) + "\n")
+            f.write(_unit_line(outcome, checkpoint_id))
             f.flush()
 
     def finished_units(self) -> dict[str, dict[str, Any]]:
@@ -275,6 +281,36 @@ def missing_tools(library: Library, outcome: UnitOutcome,
         if held is None or (want and held != want):
             missing.append(ref)
     return missing
+
+
+def _unit_line(outcome: UnitOutcome, checkpoint_id: str | None) -> str:
+    """One line of units.jsonl: the outcome and the checkpoint it was read from."""
+    data = outcome.to_json()
+    if checkpoint_id:
+        data["checkpoint_id"] = checkpoint_id
+    return json.dumps(data, ensure_ascii=False, default=str) + "\n"
+
+
+def _outcome_of_line(data: dict[str, Any]) -> UnitOutcome:
+    return UnitOutcome(str(data["unit_id"]), str(data["status"]), tuple(data.get("tools", ())),
+                       str(data.get("reason", "")), tuple(data.get("rejections", ())),
+                       dict(data.get("usage", {})))
+
+
+def latest_checkpoints(saver: SqliteSaver, thread_id: str | None = None) -> dict[str, str] | None:
+    """Each thread's latest checkpoint id (of `thread_id` only, when given), in one query of
+    the checkpointer's table (the order `SqliteSaver.get_tuple` reads by); None when the table
+    cannot be read that way (the callers then ask the graph per unit)."""
+    sql = "SELECT thread_id, MAX(checkpoint_id) FROM checkpoints WHERE checkpoint_ns = ''"
+    args: tuple[str, ...] = ()
+    if thread_id is not None:
+        sql, args = sql + " AND thread_id = ?", (thread_id,)
+    try:
+        with saver.lock:
+            rows = saver.conn.execute(sql + " GROUP BY thread_id", args).fetchall()
+    except (sqlite3.Error, AttributeError):
+        return None
+    return {str(t): str(c) for t, c in rows if c is not None}
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -434,24 +470,41 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
 
         pending: list[tuple[Unit, bool]] = []
         known: dict[str, dict[int, str]] = {}  # name -> version -> content hash, read once
-        for unit in units:
-            snap = graph.get_state(config(unit))
-            if snap.values and not snap.next and snap.values.get("status") != "running":
-                outcome = strat.outcome(unit.id, dict(snap.values))
-                if not missing_tools(library, outcome, known):
-                    outcomes[unit.id] = outcome
-                    resumed += 1
-                    continue
-                # finished, but what it published is not in this library: run it afresh
-                saver.delete_thread(config(unit)["configurable"]["thread_id"])
-                rerun_missing += 1
-                pending.append((unit, False))
-            else:
-                pending.append((unit, bool(snap.values)))
+        checkpoint_ids: dict[str, str] = {}  # unit id -> the checkpoint its outcome is from
         recorded = job.finished_units()
+        latest = latest_checkpoints(saver)
+        for unit in units:
+            tid = config(unit)["configurable"]["thread_id"]
+            line = recorded.get(unit.id)
+            cid: str | None
+            if latest is not None and tid not in latest:
+                pending.append((unit, False))  # never started (or its thread was deleted)
+                continue
+            if latest is not None and line and line.get("checkpoint_id") == latest[tid]:
+                outcome, cid = _outcome_of_line(line), latest[tid]  # read from this checkpoint
+            else:
+                snap = graph.get_state(config(unit))
+                if not snap.values:
+                    pending.append((unit, False))
+                    continue
+                if snap.next or snap.values.get("status") == "running":
+                    pending.append((unit, True))  # interrupted: continue from its checkpoint
+                    continue
+                outcome = strat.outcome(unit.id, dict(snap.values))
+                cid = (snap.config or {}).get("configurable", {}).get("checkpoint_id")
+            if not missing_tools(library, outcome, known):
+                outcomes[unit.id] = outcome
+                if cid:
+                    checkpoint_ids[unit.id] = cid
+                resumed += 1
+                continue
+            # finished, but what it published is not in this library: run it afresh
+            saver.delete_thread(tid)
+            rerun_missing += 1
+            pending.append((unit, False))
         for uid, outcome in outcomes.items():  # finished, but killed before its line was written
             if uid not in recorded:
-                job.append_unit(outcome)
+                job.append_unit(outcome, checkpoint_ids.get(uid))
 
         words = getattr(strat, "progress_words", PROGRESS_WORDS)
         bar = _progress(console, words) if progress else None
@@ -462,6 +515,7 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
         errors_in_a_row = 0
         stopped = ""  # why no new unit starts (set once)
         streak_lock = threading.Lock()
+        durability = getattr(strat, "durability", "sync")
 
         def run_unit(item: tuple[Unit, bool]) -> None:
             nonlocal errors_in_a_row, stopped
@@ -471,10 +525,12 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
             tracker.start()
             try:
                 cfg = config(unit)
-                for _ in graph.stream(None if has_state else unit.state, cfg,
-                                      stream_mode="updates", durability="sync"):
+                values: dict[str, Any] | None = None  # the state after the last step
+                for chunk in graph.stream(None if has_state else unit.state, cfg,
+                                          stream_mode="values", durability=durability):
+                    values = chunk
                     tracker.step()
-                state = dict(graph.get_state(cfg).values)
+                state = dict(values) if values is not None else dict(graph.get_state(cfg).values)
                 outcome = strat.outcome(unit.id, state)
                 if outcome.status not in ("accepted", "rejected"):
                     raise RuntimeError(f"unit ended in status {outcome.status!r}")
@@ -490,7 +546,11 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
                 return
             with streak_lock:
                 errors_in_a_row = 0
-            job.append_unit(outcome)
+            tid = cfg["configurable"]["thread_id"]
+            cid = (latest_checkpoints(saver, tid) or {}).get(tid)
+            if cid:
+                checkpoint_ids[unit.id] = cid
+            job.append_unit(outcome, cid)
             outcomes[unit.id] = outcome
             tracker.done(outcome.status)
 
@@ -508,22 +568,23 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
             if bar is not None:
                 bar.stop()
     report = _report(job, meta, strat.name, units, outcomes, errors, resumed, library_dir,
-                     client, time.monotonic() - started, task_errors, stopped, rerun_missing)
+                     client, time.monotonic() - started, task_errors, stopped, rerun_missing,
+                     checkpoint_ids)
     return report
 
 
 def _report(job: JobDir, meta: dict[str, Any], strategy: str, units: Sequence[Unit],
             outcomes: dict[str, UnitOutcome], errors: dict[str, dict[str, Any]], resumed: int,
             library_dir: str | Path, client: ChatClient, wall_s: float,
-            task_errors: Sequence[TaskError], stopped: str = "", rerun_missing: int = 0
-            ) -> JobReport:
+            task_errors: Sequence[TaskError], stopped: str = "", rerun_missing: int = 0,
+            checkpoint_ids: dict[str, str] | None = None) -> JobReport:
     ordered = [outcomes[u.id] for u in units if u.id in outcomes]
     rejections = [r for o in ordered for r in o.rejections]
     _write_atomic(job.rejections_file, "".join(
         json.dumps({"unit_id": o.unit_id, **r}, ensure_ascii=False, default=str) + "\n"
         for o in ordered for r in o.rejections))
-    _write_atomic(job.units_file, "".join(
-        json.dumps(o.to_json(), ensure_ascii=False, default=str) + "\n" for o in ordered))
+    ids = checkpoint_ids or {}
+    _write_atomic(job.units_file, "".join(_unit_line(o, ids.get(o.unit_id)) for o in ordered))
     report = JobReport(
         job_id=meta["job_id"], strategy=strategy, job_dir=str(job.path),
         library_dir=str(library_dir), units=len(units),

@@ -7,10 +7,10 @@ resume after kill -9 from SQLite checkpoints, response cache, cost ledger, progr
 per-problem record (answer, stages, tools used, host timings) travels in the unit outcome's
 ``usage["solve"]`` for `maker.use.report`.
 
-By default the graph is one node per problem (the whole `ask`/`act` loop), so one checkpoint
-is written per problem: checkpoints cost more host time than the steps themselves. A problem
-interrupted by a kill starts over on resume, its model calls served by the response cache
-(`step_nodes=True` checkpoints after each step instead). The episode is recorded at the very end
+By default the graph is one node per problem (the whole `ask`/`act` loop), checkpointed once,
+when the problem ends (``durability = "exit"``): checkpoints cost more host time than the
+steps themselves. A problem interrupted by a kill starts over on resume, its model calls served
+by the response cache (`step_nodes=True` checkpoints after each step instead). The episode is recorded at the very end
 of the node: a kill in the microseconds between the episode's commit and the node's checkpoint
 records the episode a second time on resume (the answer and the report are unaffected).
 """
@@ -114,6 +114,12 @@ class SolveStrategy:
         self.settings = settings or SolveSettings()
         self.lock = lock
         self.step_nodes = step_nodes  # one graph node per step (more checkpoints, finer resume)
+
+    @property
+    def durability(self) -> str:
+        """When the job runner writes checkpoints: after each step with `step_nodes`, else
+        once, when the problem ends (one node: resume starts the problem over either way)."""
+        return "sync" if self.step_nodes else "exit"
 
     def units(self, tasks: Sequence[Task]) -> list[Unit]:
         return [Unit(t.id, (t.id,), initial_state(t)) for t in tasks]
