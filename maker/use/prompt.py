@@ -44,18 +44,26 @@ MAX_EXAMPLE_CHARS = 240
 
 def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
     """Up to `limit` of the tool's verified cases (its worked examples, then its held-out cases:
-    its tests passed on them) as the exact reply that calls it: a demonstration of the argument
-    form, for tools nobody has used yet. Cases whose keys are not the tool's parameters, or too
-    long to show, are skipped. The outputs are not shown: a real 0.5B model shown
-    ``... -> 12`` answered 12 to every problem."""
+    its tests passed on them) that carry the problem they answer (``"question"``), each as
+    ``Problem: ...`` and the exact reply that calls the tool on it: a demonstration of how a
+    problem maps to the arguments, for tools nobody has used yet.
+
+    Never a bare call, nor an output: the real 0.5B copied them. Shown ``{"tool": "close_dyck",
+    "arguments": {"sequence": "[ { ["}}`` it sent that call for 6 of 6 new problems (1 of 12
+    BIG-Bench rows right with bare example calls, 3 of 12 without), and shown ``... -> 12`` it
+    answered 12 to every problem. Cases whose keys are not the tool's parameters, or too long
+    to show, are skipped."""
     params = {p.name for p in rec.spec.params}
     out: list[str] = []
     for ex in (*rec.tests.examples, *rec.tests.held_out):
-        args = ex.get("input") if isinstance(ex, dict) else None
-        if not isinstance(args, dict) or not set(args) <= params or "expected" not in ex:
+        if not isinstance(ex, dict):
             continue
-        text = json.dumps({"tool": rec.name, "arguments": args}, ensure_ascii=False)
-        if len(text) <= MAX_EXAMPLE_CHARS:
+        args, question = ex.get("input"), ex.get("question")
+        if not isinstance(args, dict) or not set(args) <= params or not isinstance(question, str):
+            continue
+        reply = json.dumps({"tool": rec.name, "arguments": args}, ensure_ascii=False)
+        text = f"Problem: {_short(question, MAX_QUERY_CHARS)}\n      Reply: {reply}"
+        if len(reply) <= MAX_EXAMPLE_CHARS:
             out.append(text)
         if len(out) >= limit:
             break
@@ -69,7 +77,7 @@ def tool_card(rec: ToolRecord) -> str:
     lines = [signature(rec), f"    {first}", f"    {success_line(rec)}"]
     examples = example_calls(rec)
     if examples:
-        lines.append("    Example calls:")
+        lines.append("    Examples:")
         lines.extend(f"      {e}" for e in examples)
     return "\n".join(lines)
 

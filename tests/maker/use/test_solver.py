@@ -320,24 +320,29 @@ def test_a_retry_of_a_greedy_model_is_sampled_warmer_with_another_seed(
 
 
 def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) -> None:
+    """Only examples that carry their problem are shown, as problem -> reply pairs: a bare
+    example call, or an output, the real 0.5B copied into its replies."""
     from library import MemoryStore, NewTool
     from library.records import TestSuite
     from tests.maker.use.conftest import GCD
 
     lib = Library(MemoryStore())
     examples = (
-        {"input": {"a": 12, "b": 18}, "expected": 6},
-        {"input": {"a": 7, "c": 1}, "expected": 1},  # not its parameters: not shown
-        {"input": {"a": 9, "b": 6}, "expected": 3},
-        {"input": {"a": 2, "b": 4}, "expected": 2},  # beyond the two shown
+        {"input": {"a": 12, "b": 18}, "expected": 6, "question": "GCD of 12 and 18?"},
+        {"input": {"a": 5, "b": 10}, "expected": 5},  # no problem: not shown
+        {"input": {"a": 7, "c": 1}, "expected": 1, "question": "q"},  # not its parameters
+        {"input": {"a": 9, "b": 6}, "expected": 3, "question": "Largest divisor of 9 and 6?"},
+        {"input": {"a": 2, "b": 4}, "expected": 2, "question": "2 and 4?"},  # beyond the two
     )
     assert lib.publish(NewTool("gcd", GCD, tests=TestSuite(examples=examples))).ok
     _, model = solve(lib, sb, [call("gcd", a=12, b=18)])
     prompt = last_user(model, 0)
     assert (
-        "Example calls:\n"
-        '      {"tool": "gcd", "arguments": {"a": 12, "b": 18}}\n'
-        '      {"tool": "gcd", "arguments": {"a": 9, "b": 6}}\n'
+        "    Examples:\n"
+        "      Problem: GCD of 12 and 18?\n"
+        '      Reply: {"tool": "gcd", "arguments": {"a": 12, "b": 18}}\n'
+        "      Problem: Largest divisor of 9 and 6?\n"
+        '      Reply: {"tool": "gcd", "arguments": {"a": 9, "b": 6}}\n'
     ) in prompt
-    assert "-> 6" not in prompt  # outputs are not shown: a small model copies them as answers
-    assert '"c": 1' not in prompt and '"a": 2' not in prompt
+    assert '"a": 5' not in prompt and '"c": 1' not in prompt and '"a": 2,' not in prompt
+    assert "-> 6" not in prompt
