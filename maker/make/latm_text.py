@@ -23,6 +23,7 @@ The verified shown calls are the tool's usage demonstrations (named ``usage: <qu
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -43,6 +44,7 @@ from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import ToolDraft
 from maker.use.answer import final_answer, is_correct
+from sandbox.parsing import parse_source
 
 MAX_HELD_OUT = MAX_SHOWN
 """The most held-out questions the maker writes calls for (one prompt)."""
@@ -158,6 +160,47 @@ def _strip_comment(line: str) -> str:
     return line.rstrip()
 
 
+def _statements(source: str) -> list[tuple[int | None, str]]:
+    """The code statements of a calls block with the ``# Question N`` marker before each (None
+    when there is none): whole statements when the block parses (a call may span lines), else
+    line by line."""
+    lines = source.splitlines()
+    markers = {
+        i: int(m[1]) - 1 for i, line in enumerate(lines, 1) if (m := _QUESTION.match(line.strip()))
+    }
+    try:
+        tree = parse_source(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    if tree is not None:
+        out: list[tuple[int | None, str]] = []
+        last = 0
+        for node in tree.body:
+            before = [markers[i] for i in sorted(markers) if last < i < node.lineno]
+            last = node.end_lineno or node.lineno
+            out.append((before[-1] if before else None, ast.get_source_segment(source, node) or ""))
+        return out
+    out = []
+    current: int | None = None
+    for i, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if i in markers:
+            current = markers[i]
+        if line and not line.startswith("#"):
+            out.append((current, _strip_comment(line)))
+            current = None
+    return out
+
+
+def _call_code(code: str) -> str:
+    """The call inside ``answer = f(...)`` or ``print(f(...))``; other code unchanged."""
+    code = code.strip()
+    if re.match(r"^[A-Za-z_]\w*\s*=[^=]", code):
+        code = code.split("=", 1)[1].strip()
+    m = re.fullmatch(r"print\((.*)\)", code, re.DOTALL)
+    return m[1].strip() if m else code
+
+
 def parse_calls(
     text: str, name: str, params: Sequence[str], count: int
 ) -> tuple[dict[int, dict[str, Any]], list[str]]:
@@ -166,30 +209,18 @@ def parse_calls(
 
     A ``# Question N`` comment names the question of the call after it; calls without one
     take the next question in order. Values must be literals (JSON-plain: tuples become
-    lists); positional arguments map to `params` in order.
+    lists); positional arguments map to `params` in order. Nothing is evaluated.
     """
     calls: dict[int, dict[str, Any]] = {}
     problems: dict[int, str] = {}
     nxt = 0
-    current: int | None = None
     for source in _sources(text):
-        for raw in source.splitlines():
-            line = raw.strip()
-            if not line:
-                continue
-            if line.startswith("#"):
-                m = _QUESTION.match(line)
-                if m:
-                    current = int(m[1]) - 1
-                continue
-            code = _strip_comment(line)
-            if re.match(r"^[A-Za-z_]\w*\s*=[^=]", code):  # `answer = f(...)`
-                code = code.split("=", 1)[1].strip()
+        for marker, statement in _statements(source):
+            code = _call_code(statement)
             kwargs = parse_literal_call(code, name, params, as_json=True)
             if kwargs is None and not _CALL_LIKE.match(code):
                 continue  # prose or other code: not a call at all
-            index = current if current is not None else nxt
-            current = None
+            index = marker if marker is not None else nxt
             nxt = index + 1
             if not 0 <= index < count or index in calls:
                 continue

@@ -98,6 +98,11 @@ def test_parse_calls_by_question_number_and_order_never_evaluated() -> None:
     assert problems[0].startswith("question 1: `f(x=y)`: argument 'x'")
     assert "not a call of f" in problems[0] or "not a literal" in problems[0]
     assert problems[1] == "question 4: no call given"
+    multi = "```python calls\n# Question 1\nprint(f(x=[\n    'a',  # first\n    'b']))\n```"
+    assert parse_calls(multi, "f", ["x"], 1) == ({0: {"x": ["a", "b"]}}, [])
+    broken = "```python calls\n# Q2\nf(x='b')\n# Q1\nf(x='a'\n```"  # a line that is not code
+    calls, problems = parse_calls(broken, "f", ["x"], 2)
+    assert calls == {1: {"x": "b"}} and problems[0].startswith("question 1: `f(x='a'`")
     calls, problems = parse_calls("sorry, I cannot", "f", ["x"], 1)
     assert calls == {} and problems == ["question 1: no call given"]
     calls, problems = parse_calls("```python calls\ng(x='a # b')\n```", "f", ["x"], 1)
