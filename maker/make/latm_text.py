@@ -126,19 +126,17 @@ def demos_text(name: str, tasks: Sequence[Task], calls: Mapping[str, Mapping[str
 
 
 # -- reading calls (ast only, never evaluated) -------------------------------------------------
-def _sources(text: str) -> list[str]:
+def _sources(text: str) -> list[tuple[str, bool]]:
+    """Where the calls are, and whether other calls there are mistakes (strict): the blocks
+    labelled as calls; else every Python block, the tool's too (small models append the calls
+    to it), where only calls of the tool count; else the whole reply."""
     blocks = extract_blocks(text)
     labelled = [b for b in blocks if any(w in b.label.split() for w in _CALL_LABELS)]
     if labelled:
-        return [b.text for b in labelled]
-    loose = [
-        b
-        for b in blocks
-        if (b.is_python or not b.lang) and "def " not in b.text and "assert " not in b.text
-    ]
-    if loose:
-        return [b.text for b in loose]
-    return [] if blocks else [text]
+        return [(b.text, True) for b in labelled]
+    if blocks:
+        return [(b.text, False) for b in blocks if b.is_python or not b.lang]
+    return [(text, False)]
 
 
 def _strip_comment(line: str) -> str:
@@ -208,18 +206,19 @@ def parse_calls(
     one-line problem for each question without a usable call.
 
     A ``# Question N`` comment names the question of the call after it; calls without one
-    take the next question in order. Values must be literals (JSON-plain: tuples become
+    take the next question in order. Calls are read from the blocks labelled ``calls`` (any
+    other call there is a mistake), else from every Python block (only calls of `name`). Values must be literals (JSON-plain: tuples become
     lists); positional arguments map to `params` in order. Nothing is evaluated.
     """
     calls: dict[int, dict[str, Any]] = {}
     problems: dict[int, str] = {}
     nxt = 0
-    for source in _sources(text):
+    for source, strict in _sources(text):
         for marker, statement in _statements(source):
             code = _call_code(statement)
             kwargs = parse_literal_call(code, name, params, as_json=True)
-            if kwargs is None and not _CALL_LIKE.match(code):
-                continue  # prose or other code: not a call at all
+            if kwargs is None and not (strict and _CALL_LIKE.match(code)):
+                continue  # prose, other code, or (outside a calls block) another call
             index = marker if marker is not None else nxt
             nxt = index + 1
             if not 0 <= index < count or index in calls:

@@ -109,6 +109,23 @@ def test_parse_calls_by_question_number_and_order_never_evaluated() -> None:
     assert calls == {} and "not a call of f; call it as f(x=...)" in problems[0]
 
 
+def test_calls_appended_to_the_tool_block_are_read() -> None:
+    # the shape the local 1.5B maker replied with: calls after the function, in the tool block
+    reply = (
+        "```python tool\nfrom typing import *\n\ndef word_sorter(words: List[str]) -> "
+        "List[str]:\n    return sorted(words)\n\n# python calls\n# Question 1\n"
+        'word_sorter(["syndrome", "therefrom"])\n# Question 2\n'
+        "word_sorter(['indifferent', 'trainman'])\n```\n\n```python tests\n"
+        "def test_it():\n    assert word_sorter(['b', 'a']) == ['a', 'b']\n\ntest_it()\n```"
+    )
+    calls, problems = parse_calls(reply, "word_sorter", ["words"], 2)
+    assert calls == {
+        0: {"words": ["syndrome", "therefrom"]},
+        1: {"words": ["indifferent", "trainman"]},
+    }
+    assert problems == []
+
+
 def test_answers_are_matched_with_the_task_answer_checking() -> None:
     choice = Task("c", "Which number is largest?\nOptions:\n(A) 3\n(B) 7", "pick", answer="(B)")
     assert answers_right(7, choice) and answers_right("(b)", choice)
