@@ -278,14 +278,12 @@ def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Send the failing checks back with the tool; take the corrected draft. In text mode, a
-    draft whose name or parameters changed gets its calls written again."""
-    update = repair_step(state, ctx, type_text(state["type"], tasks_of(state)))
-    if _text_mode(state) and update.get("next") == "verify":
-        signature = text_mode.signature(ToolDraft.from_json(update["draft"]))
-        if signature != state.get("call_sig"):
-            update |= {"next": "calls", "calls": {}, "call_sig": signature}
-    return update
+    """Send the failing checks back with the tool; take the corrected draft. In text mode the
+    maker also sees the shown questions with their calls and may correct a miscopied call
+    (`maker.make.latm_text.repair`)."""
+    if _text_mode(state):
+        return text_mode.repair(state, ctx, type_text(state["type"], tasks_of(state)))
+    return repair_step(state, ctx, type_text(state["type"], tasks_of(state)))
 
 
 def wrap(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from maker.make import Context
 from maker.make.steps import (
     MAX_SHOWN,
     ask,
+    ask_repair,
     rejection,
     retry_or_give_up,
     take_draft,
@@ -380,6 +381,47 @@ def calls(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     )
 
 
+REPAIR_NOTE = (
+    "Each example above is a question answered by calling the tool as written for it. If an "
+    "example fails because its call does not copy its question right (a misspelled word, a "
+    "missing or extra value), the call is wrong, not the tool: then also give the corrected "
+    "calls in a block tagged `python calls`, with `# Question N` numbered as here."
+)
+
+
+def repair_note(state: dict[str, Any]) -> str:
+    """The shown questions, numbered, with the calls written for them (for the repair prompt:
+    a failing shown example may be a miscopied call rather than a wrong tool)."""
+    name = (state.get("call_sig") or ["tool"])[0]
+    known = state.get("calls") or {}
+    parts = [
+        f"Question {i}: {_clip(' '.join(t.text.split()), MAX_NAME_CHARS)}\n"
+        f"Call: {call_text(name, known[t.id])}"
+        for i, t in enumerate(tasks_by_ids(state, state["shown_ids"]), 1)
+        if t.id in known
+    ]
+    return f"\n\n{REPAIR_NOTE}\n\n" + "\n\n".join(parts) if parts else ""
+
+
+def repair(state: dict[str, Any], ctx: Context, task: str) -> dict[str, Any]:
+    """Text mode's repair: the failing checks and the shown questions with their calls go back
+    with the tool; the reply's corrected calls (if any) replace the shown ones. A draft whose
+    name or parameters changed gets every call written again (node ``calls``)."""
+    text, usage = ask_repair(state, ctx, task + repair_note(state))
+    update = take_draft(state, ctx, text, "repair", on_ok="verify", usage=usage, count_repair=True)
+    if update.get("next") != "verify":
+        return update
+    draft = ToolDraft.from_json(update["draft"])
+    if signature(draft) != state.get("call_sig"):
+        return update | {"next": "calls", "calls": {}, "call_sig": signature(draft)}
+    shown = tasks_by_ids(state, state["shown_ids"])
+    fixed, _ = parse_calls(text, draft.name, [n for n, _ in draft.params], len(shown))
+    if fixed:
+        calls = {**(state.get("calls") or {}), **{shown[i].id: kw for i, kw in fixed.items()}}
+        update["calls"] = calls
+    return update
+
+
 __all__ = [
     "MAX_HELD_OUT",
     "answers_right",
@@ -393,6 +435,8 @@ __all__ = [
     "parse_calls",
     "propose",
     "questions_text",
+    "repair",
+    "repair_note",
     "signature",
     "take_calls",
     "tasks_by_ids",

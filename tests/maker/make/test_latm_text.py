@@ -280,3 +280,20 @@ def test_calls_that_never_parse_reject_the_unit(sb: Sandbox) -> None:
     assert state["reason"].startswith("propose:no_call: question 1")
     assert "after 2 more attempt(s)" in state["reason"]
     assert ctx.library.store.list() == []
+
+
+def test_a_miscopied_shown_call_is_corrected_in_the_repair(sb: Sandbox) -> None:
+    # seen with the local 1.5B maker: the tool is right, the call misspells a word
+    typo = _calls(["pear", "apple"], ["kiwi", "fig", "banan"], ["cherry", "date"])
+    fixed = "```python calls\n# Question 2\nsort_words(words=['kiwi', 'fig', 'banana'])\n```"
+    ctx, model = _ctx(sb, [TOOL + typo, HELD_CALLS, TOOL + fixed])
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls", "repair"]
+    assert state["status"] == "accepted", state["reason"]
+    asked = model.calls[2].messages[-1]["content"]
+    assert "the call is wrong, not the tool" in asked
+    assert "Call: sort_words(words=['kiwi', 'fig', 'banan'])" in asked
+    assert "plum" not in asked  # held-out questions stay hidden
+    rec = ctx.library.resolve("sort_words")
+    assert rec.tests.examples[1]["input"] == {"words": ["kiwi", "fig", "banana"]}
