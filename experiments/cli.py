@@ -12,18 +12,38 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from experiments.errors import ExperimentError
 from experiments.grading.records import DATASETS
-from maker.cli.common import OneLineErrors, fail
+
+# `maker.cli` is imported inside functions only: loading it registers its plugins, this module
+# among them, so a module-level import would be circular when this module is imported first.
 
 
-class _ExperimentGroup(OneLineErrors):
-    """`maker experiment`: its commands' `ExperimentError` too ends in one line."""
+def fail(message: str, code: int = 2) -> NoReturn:
+    """`maker.cli.common.fail`: one line on stderr and exit with ``code``."""
+    from maker.cli.common import fail as one_line
 
-    extra_roots = (ExperimentError,)
+    one_line(message, code)
+
+
+class _ExperimentGroup(click.Group):
+    """`maker experiment`: as every `maker` group (`maker.cli.common.OneLineErrors`), a package
+    error, `ExperimentError` included, ends a command in one line; a bug keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from maker.cli.common import exit_code_of
+
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            code = exit_code_of(exc, (ExperimentError,))
+            if code is None:
+                raise
+            fail(str(exc), code)
 
 
 @click.command("grade", context_settings={"help_option_names": ["-h", "--help"]})

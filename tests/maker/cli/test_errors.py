@@ -122,3 +122,16 @@ def test_a_bug_in_a_real_process_prints_its_traceback(lib_dir: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     assert "Traceback (most recent call last)" in proc.stderr
     assert "KeyError: 'a bug in the code'" in proc.stderr
+
+
+def test_experiments_cli_imported_first_still_registers_its_commands() -> None:
+    code = (
+        "import experiments.cli\n"
+        "from maker.cli import main\n"
+        "main(['experiment', 'report', '--help'])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert proc.returncode == 0 and "unavailable" not in proc.stdout + proc.stderr, proc.stderr
+    assert "report.md" in proc.stdout
