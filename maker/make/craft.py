@@ -11,7 +11,9 @@ One unit per task type. The graph::
 
 - solve: each train-split problem with a gold answer gets a program ``solution()`` (prompt
   ``craft_solve``, phase ``solve``), run in the sandbox and kept only if it returns the gold
-  answer; the others are dropped with the reason (wrong answer, error, unparseable). With
+  answer (under the task's answer checking, `maker.use.answer`: options mapped to labels,
+  normalized text and numbers, so ``14687`` answers a gold ``"14687"``; the verified answer
+  kept is the program's value); the others are dropped with the reason (wrong answer, error, unparseable). With
   ``Options.solve_samples`` > 1 a program that failed or missed is followed by a new sample
   that sees its program and what it returned (never the gold answer), up to that many programs
   per problem.
@@ -60,6 +62,7 @@ from maker.make.steps import (
 from maker.prompts import render
 from maker.tasks import Task
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
+from maker.use.answer import final_answer, is_correct
 from sandbox.parsing import parse_source
 from sandbox.values import values_equal
 
@@ -158,7 +161,7 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
             return update | {"attempts": attempts, "next": "solve", "rejections": [record],
                              "last_reply": retry}
         return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
-    checked = check_solution(ctx, parsed, task)
+    value, checked = run_solution(ctx, parsed, task)
     if isinstance(checked, dict):  # dropped: the reason; sampled again while allowed
         record = rejection(state, "solve", checked["reason"], checked["message"],
                            source=parsed.source, task_id=task.id)
@@ -168,30 +171,38 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
             return update | {"missed": last, "next": "solve", "rejections": [record]}
         return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
     solution = {"task_id": task.id, "problem": task.text, "source": parsed.source,
-                "answer": task.answer}
+                "answer": value}
     return update | _after_solving({**state, "queue": queue[1:]}, [], solution)
 
 
 def check_solution(ctx: Context, draft: ToolDraft, task: Task) -> dict[str, str] | None:
-    """Run ``solution()`` in the sandbox: None when it returns the gold answer, else
-    ``{"reason", "message", "observation"}``: the message (for the record) names the gold
-    answer; the observation (for a new sample) shows only what the program did, as quoted
-    data."""
+    """Run ``solution()`` in the sandbox: None when it answers the task right (see
+    `run_solution`), else ``{"reason", "message", "observation"}``: the message (for the
+    record) names the gold answer; the observation (for a new sample) shows only what the
+    program did, as quoted data."""
+    return run_solution(ctx, draft, task)[1]
+
+
+def run_solution(ctx: Context, draft: ToolDraft, task: Task
+                 ) -> tuple[Any, dict[str, str] | None]:
+    """(the program's value, None) when ``solution()`` answers the task right under its answer
+    checking (`maker.use.answer`), else (None, why; see `check_solution`)."""
     if draft.params:
         message = f"solution() must take no arguments, it takes {draft.signature}"
-        return {"reason": "solve:bad_signature", "message": message,
-                "observation": f"The program's {message}."}
+        return None, {"reason": "solve:bad_signature", "message": message,
+                      "observation": f"The program's {message}."}
     result = ctx.sandbox.run(draft.source, draft.name, kwargs={})
     if not result.ok:
-        return {"reason": "solve:error", "message": f"the program failed: {result.error}",
-                "observation": f"The program failed:\n{result.as_observation()}"}
-    if not values_equal(result.value, task.answer):
-        return {"reason": "solve:wrong_answer",
-                "message": f"returned {result.value!r:.200}, the gold answer is "
-                           f"{task.answer!r:.200}",
-                "observation": "The program ran, but its answer is not correct. It returned:"
-                               f"\n{result.as_observation()}"}
-    return None
+        return None, {"reason": "solve:error", "message": f"the program failed: {result.error}",
+                      "observation": f"The program failed:\n{result.as_observation()}"}
+    answer = final_answer(result.value, task.text, task.metadata)
+    if not is_correct(answer, task.answer):
+        return None, {"reason": "solve:wrong_answer",
+                      "message": f"returned {result.value!r:.200}, the gold answer is "
+                                 f"{task.answer!r:.200}",
+                      "observation": "The program ran, but its answer is not correct. It "
+                                     f"returned:\n{result.as_observation()}"}
+    return result.value, None
 
 
 def _after_solving(state: dict[str, Any], records: list[dict[str, Any]],
@@ -320,4 +331,4 @@ STRATEGY = TypeStrategy(NAME, CraftState, NODES, "solve", initial_state)
 
 __all__ = ["NODES", "STRATEGY", "CraftState", "abstract", "check_solution",
            "format_solutions", "group_solutions", "held_out_examples", "initial_state",
-           "publish", "repair", "solve", "source_failures", "verify"]
+           "publish", "repair", "run_solution", "solve", "source_failures", "verify"]

@@ -24,6 +24,23 @@ One unit per task type. The graph::
   wrap reply falls back to the shown examples: the tool itself is already verified.
 - publish: idempotent, through the regression gate and the behavioural de-duplication.
 
+A task type whose train tasks have no worked examples, only a question and a gold answer
+(BIG-Bench rows), is made in *text mode* (`maker.make.latm_text`)::
+
+    propose ──▶ calls ──▶ verify ──▶ wrap ──▶ publish ──▶ END
+                  ▲         │  ▲
+                  │         ▼  │ (same signature)
+                  └──────── repair
+               (signature changed)
+
+- propose (prompt ``latm_propose_text``): the shown (question, answer) pairs; the reply holds
+  the tool and the literal call answering each shown question. No usable call: retry (bounded).
+- calls (prompt ``latm_calls``, phase ``calls``): the maker writes calls for the held-out
+  questions from the tool and the shown demonstrations, never seeing those answers.
+- verify: the calls run in the sandbox and are matched to the gold answers with the task's
+  answer checking (`maker.make.latm_text.ground`), becoming the shown and held-out examples.
+- wrap: no model call; the verified shown calls are the usage demonstrations.
+
 Tasks of the test split are never used. Nodes are plain ``node(state, ctx) -> update``
 functions; the state is JSON only.
 """
@@ -40,6 +57,7 @@ from typing import Annotated, Any, TypedDict
 from library.calls import NotLiteral, literal_value, parse_literal_call
 from maker.check.validation import validate
 from maker.make import Context
+from maker.make import latm_text as text_mode
 from maker.make.steps import (
     ACCEPTED_OUTCOMES,
     MAX_SHOWN,
@@ -65,6 +83,7 @@ from sandbox.values import values_equal
 
 NAME = "latm"
 PROMPTS = ("latm_propose", "repair", "latm_wrap")
+TEXT_PROMPTS = ("latm_propose_text", "repair", "latm_calls")
 MAX_DEMOS = 5
 MAX_NOTE_CHARS = 300
 
@@ -88,6 +107,11 @@ class LatmState(TypedDict, total=False):
     rejections: Annotated[list[dict[str, Any]], operator.add]
     usage: dict[str, Any]
     last_reply: dict[str, Any] | None  # an unusable reply, shown when its phase asks again
+    mode: str  # examples | text (see maker.make.latm_text)
+    shown_ids: list[str]  # text mode: tasks whose question and answer the maker sees
+    held_ids: list[str]  # text mode: tasks whose answers it never sees
+    calls: dict[str, dict[str, Any]]  # text mode: task id -> the call's arguments
+    call_sig: list[Any]  # text mode: [name, params] the calls were written for
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -126,12 +150,21 @@ def cases(examples: Sequence[dict[str, Any]]) -> list[ExampleCase]:
 
 def initial_state(kind: str, tasks: list[Task]) -> dict[str, Any]:
     shown, held_out = split_examples(tasks)
-    return {**base_state(kind, tasks, "propose"), "shown": shown, "held_out": held_out,
-            "demos": []}
+    state = {**base_state(kind, tasks, "propose"), "shown": shown, "held_out": held_out,
+             "demos": [], "mode": "examples"}
+    if not shown and text_mode.is_text_type(tasks):
+        shown_ids, held_ids = text_mode.text_split(tasks)
+        state |= {"mode": "text", "shown_ids": shown_ids, "held_ids": held_ids, "calls": {},
+                  "call_sig": []}
+    return state
 
 
 def _train_texts(state: dict[str, Any]) -> str:
     return "\n\n".join(t.text for t in tasks_of(state) if t.split == "train")
+
+
+def _text_mode(state: dict[str, Any]) -> bool:
+    return state.get("mode") == "text"
 
 
 # -- usage demonstrations (read with ast/tokenize only, never evaluated) -----------------------
@@ -204,13 +237,18 @@ def _key(value: Any) -> str:
 
 # -- nodes -----------------------------------------------------------------------------------
 def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Ask for one generic tool with unit tests from the shown examples."""
+    """Ask for one generic tool with unit tests from the shown examples (in text mode, from
+    the shown questions and answers, with the call answering each)."""
+    if _text_mode(state):
+        return text_mode.propose(state, ctx)
     if not state.get("shown"):
         return {"next": "end", "status": "rejected",
-                "reason": "propose:no_examples: no worked examples on the train split; LATM "
-                          "needs a few to show",
+                "reason": "propose:no_examples: no worked examples on the train split and no "
+                          "train task with a question and a gold answer; LATM needs a few "
+                          "to show",
                 "rejections": [rejection(state, "propose", "no_examples",
-                                         "no train-split task of this type has examples")]}
+                                         "no train-split task of this type has examples or "
+                                         "a gold answer")]}
     sample = (state.get("retries") or {}).get("propose", 0)
     messages = render("latm_propose", policy=ctx.sandbox.policy,
                       task=type_text(state["type"], tasks_of(state)),
@@ -221,21 +259,38 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Validate the draft in the sandbox on shown, unit-test, property and held-out checks."""
+    """Validate the draft in the sandbox on shown, unit-test, property and held-out checks (in
+    text mode, the examples are the calls, run and matched to the gold answers first)."""
     draft = ToolDraft.from_json(state["draft"])
+    update: dict[str, Any] = {}
+    if _text_mode(state):
+        known = state.get("calls") or {}
+        update = {
+            "shown": text_mode.ground(ctx, draft, text_mode.tasks_by_ids(state, state["shown_ids"]),
+                                      known, usage=True),
+            "held_out": text_mode.ground(ctx, draft, text_mode.tasks_by_ids(state, state["held_ids"]),
+                                         known, usage=False)}
+        state = {**state, **update}
     verdict = validate(ctx.sandbox, draft, examples=state["shown"],
                        held_out=state.get("held_out") or [], task_text=_train_texts(state),
                        max_examples=ctx.options.max_examples, memo=ctx.memo)
-    return judge(state, ctx, verdict, on_pass="wrap")
+    return update | judge(state, ctx, verdict, on_pass="wrap")
 
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Send the failing checks back with the tool; take the corrected draft."""
+    """Send the failing checks back with the tool; take the corrected draft. In text mode the
+    maker also sees the shown questions with their calls and may correct a miscopied call
+    (`maker.make.latm_text.repair`)."""
+    if _text_mode(state):
+        return text_mode.repair(state, ctx, type_text(state["type"], tasks_of(state)))
     return repair_step(state, ctx, type_text(state["type"], tasks_of(state)))
 
 
 def wrap(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Ask for usage demonstrations; keep those whose calls return what they claim."""
+    """Ask for usage demonstrations; keep those whose calls return what they claim. In text
+    mode the verified calls of the shown questions are the demonstrations (no model call)."""
+    if _text_mode(state):
+        return {"demos": [dict(e) for e in state["shown"][:MAX_DEMOS]], "next": "publish"}
     draft = ToolDraft.from_json(state["draft"])
     messages = render("latm_wrap", policy=ctx.sandbox.policy, source=draft.source,
                       examples=cases(state["shown"]), name=draft.name)
@@ -285,7 +340,8 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                 for e in state["shown"]]
     examples += [d for d in demos if _key(d["input"]) not in shown_keys]
     tests = stored_suite(draft, examples=examples, held_out=state.get("held_out") or [])
-    tool = publish_draft(state, ctx, draft, strategy=NAME, prompts=PROMPTS, tests=tests,
+    prompts = TEXT_PROMPTS if _text_mode(state) else PROMPTS
+    tool = publish_draft(state, ctx, draft, strategy=NAME, prompts=prompts, tests=tests,
                          task_ids=[t.id for t in tasks], problems=[t.text for t in tasks])
     tool["demos"] = len(state.get("demos") or [])
     if tool["outcome"] in ACCEPTED_OUTCOMES:
@@ -296,13 +352,12 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                                      tool["reason"], source=draft.source)]}
 
 
-NODES = {"propose": propose, "verify": verify, "repair": repair, "wrap": wrap,
+NODES = {"propose": propose, "calls": text_mode.calls, "verify": verify, "repair": repair, "wrap": wrap,
          "publish": publish}
 
 
 
 STRATEGY = TypeStrategy(NAME, LatmState, NODES, "propose", initial_state)
 
-__all__ = ["NODES", "STRATEGY", "LatmState", "check_demos", "initial_state",
-           "parse_usage", "propose", "publish", "repair", "split_examples", "verify",
-           "wrap"]
+__all__ = ["NODES", "STRATEGY", "TEXT_PROMPTS", "LatmState", "check_demos", "initial_state",
+           "parse_usage", "propose", "publish", "repair", "split_examples", "verify", "wrap"]

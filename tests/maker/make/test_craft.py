@@ -17,6 +17,7 @@ from maker.make.craft import (
     group_solutions,
     held_out_examples,
     initial_state,
+    run_solution,
     solve,
     source_failures,
     verify,
@@ -125,6 +126,19 @@ def test_check_solution_runs_in_sandbox_and_compares_with_gold(sb: Sandbox) -> N
     assert wrong is not None and wrong["reason"] == "solve:wrong_answer"
     crash = parse_reply(SOL_1.replace("return a + 0", "return a // 0"), entry="solution")
     assert check_solution(ctx, crash, task)["reason"] == "solve:error"  # type: ignore[index]
+
+
+def test_solutions_are_checked_with_the_task_answer_checking(sb: Sandbox) -> None:
+    # BIG-Bench gold answers are text: "12" for a number, "(B)" for an option
+    ctx, _ = _ctx(sb, [])
+    text_gold = Task("n", "What is the greatest common divisor of 84 and 36?", "gcd",
+                     answer="12")
+    assert run_solution(ctx, parse_reply(SOL_1, entry="solution"), text_gold) == (12, None)
+    choice = Task("c", "What is gcd(84, 36)?\nOptions:\n(A) 6\n(B) 12", "gcd", answer="(B)")
+    assert run_solution(ctx, parse_reply(SOL_1, entry="solution"), choice) == (12, None)
+    wrong = Task("w", "What is gcd(84, 36)?\nOptions:\n(A) 12\n(B) 6", "gcd", answer="(B)")
+    value, why = run_solution(ctx, parse_reply(SOL_1, entry="solution"), wrong)
+    assert value is None and why is not None and why["reason"] == "solve:wrong_answer"
 
 
 def test_source_failures_require_each_gold_answer_in_the_tests() -> None:

@@ -207,9 +207,12 @@ def test_hostile_and_malformed_replies_rejected_with_reasons(sb: Sandbox) -> Non
 
 
 def test_type_without_train_examples_is_rejected_without_a_call(sb: Sandbox) -> None:
+    # no worked examples and no gold answer (with one, the type is made in text mode)
     ctx, model = _ctx(sb, [])
-    [state] = _run(ctx, [Task("q", "What is 2+2?", "arith", answer=4)])
+    [state] = _run(ctx, [Task("q", "What is 2+2?", "arith"),
+                         Task("v", "What is 3+3?", "arith", answer=6, split="validation")])
     assert state["status"] == "rejected" and model.calls == []
+    assert state["reason"].startswith("propose:no_examples")
 
 
 def test_batch_job_with_checkpointer_resumes_without_calls(sb: Sandbox, tmp_path: Any) -> None:

@@ -1,0 +1,444 @@
+"""LATM on tasks that are a question and a gold answer only (BIG-Bench rows): the maker writes
+the calls, the sandbox runs them, the task's answer checking turns them into worked examples.
+
+A task type whose train tasks have no worked examples but have text and an answer is made in
+*text mode* (as in LATM's paper, which works on exactly such tasks):
+
+- `text_split`: the shown tasks (at most `MAX_SHOWN` train tasks) and the held-out ones (the
+  validation split, else the train tasks not shown; at most `MAX_HELD_OUT`). Test tasks never.
+- propose: the maker sees the shown (question, answer) pairs (`pairs_text`) and replies with
+  the tool and, for each shown question, the literal call that answers it (`parse_calls`:
+  read with `library.calls`, never executed in the host).
+- calls: for the held-out questions (and, after a repair that changed the tool's signature,
+  for every question) the maker writes the calls from the tool and the shown demonstrations
+  (`demos_text`) WITHOUT seeing the answers, as LATM's wrapper would have the user do.
+- verify: `ground` runs each call in the sandbox and matches the result to the gold answer
+  with the task's answer checking (`maker.use.answer`: options mapped to labels, normalized
+  text and numbers); a call becomes a worked example ``{"input": call's arguments,
+  "expected": the tool's value when it answers the question right, else the gold answer}``,
+  so `maker.check.validation.validate` fails exactly the calls that answer wrongly.
+
+The verified shown calls are the tool's usage demonstrations (named ``usage: <question>``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from library.calls import parse_literal_call
+from maker.make import Context
+from maker.make.steps import (
+    MAX_SHOWN,
+    ask,
+    ask_repair,
+    rejection,
+    retry_or_give_up,
+    take_draft,
+    tasks_of,
+    with_retry_feedback,
+)
+from maker.prompts import render
+from maker.tasks import Task
+from maker.text.blocks import extract_blocks
+from maker.text.drafts import ToolDraft
+from maker.use.answer import final_answer, is_correct
+from sandbox.parsing import parse_source
+
+MAX_HELD_OUT = MAX_SHOWN
+"""The most held-out questions the maker writes calls for (one prompt)."""
+MAX_QUESTION_CHARS = 2_000
+MAX_NAME_CHARS = 300
+
+_QUESTION = re.compile(r"^#\s*(?:question|q)\s*\.?\s*(\d+)\b", re.IGNORECASE)
+_CALL_LIKE = re.compile(r"^[A-Za-z_][\w.]*\s*\(")
+_CALL_LABELS = ("calls", "call", "usage")
+
+
+def has_gold(task: Task) -> bool:
+    """Whether a task can be a text-mode row: a question and a gold answer."""
+    return task.answer is not None and bool(task.text.strip())
+
+
+def is_text_type(tasks: Sequence[Task]) -> bool:
+    """Whether a task type is made in text mode: no train task has worked examples, and some
+    train task has a question and a gold answer."""
+    train = [t for t in tasks if t.split == "train"]
+    return not any(t.examples for t in train) and any(has_gold(t) for t in train)
+
+
+def text_split(
+    tasks: Sequence[Task], max_shown: int = MAX_SHOWN, max_held_out: int = MAX_HELD_OUT
+) -> tuple[list[str], list[str]]:
+    """(shown, held-out) task ids of one text-mode task type.
+
+    Shown: at most `max_shown` train tasks. Held out: validation tasks, then train tasks not
+    shown, at most `max_held_out`; with no validation split about a third of the train tasks
+    (at least one, when there are two or more) is held out. The test split is never used.
+    """
+    train = [t.id for t in tasks if t.split == "train" and has_gold(t)]
+    val = [t.id for t in tasks if t.split == "validation" and has_gold(t)]
+    if val or len(train) < 2:
+        k = min(max_shown, len(train))
+    else:
+        k = min(max_shown, len(train) - max(1, len(train) // 3))
+    return train[:k], (val + train[k:])[:max_held_out]
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _answer(value: Any) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+def pairs_text(tasks: Sequence[Task]) -> str:
+    """The shown questions with their answers, numbered, for the propose prompt."""
+    return "\n\n".join(
+        f"Question {i}:\n{_clip(t.text, MAX_QUESTION_CHARS)}\nAnswer {i}: {_answer(t.answer)}"
+        for i, t in enumerate(tasks, 1)
+    )
+
+
+def questions_text(tasks: Sequence[Task]) -> str:
+    """Questions only (never their answers), numbered, for the calls prompt."""
+    return "\n\n".join(
+        f"Question {i}:\n{_clip(t.text, MAX_QUESTION_CHARS)}" for i, t in enumerate(tasks, 1)
+    )
+
+
+def call_text(name: str, kwargs: Mapping[str, Any]) -> str:
+    """A call as the maker writes it: ``name(a=1, b='x')`` (values as Python literals)."""
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+
+
+def demos_text(name: str, tasks: Sequence[Task], calls: Mapping[str, Mapping[str, Any]]) -> str:
+    """The shown questions with the calls that answer them (the wrapper's demonstrations)."""
+    parts = [
+        f"Question:\n{_clip(t.text, MAX_QUESTION_CHARS)}\nCall:\n{call_text(name, calls[t.id])}"
+        for t in tasks
+        if t.id in calls
+    ]
+    return "\n\n".join(parts) or "(no demonstration)"
+
+
+# -- reading calls (ast only, never evaluated) -------------------------------------------------
+def _sources(text: str) -> list[tuple[str, bool]]:
+    """Where the calls are, and whether other calls there are mistakes (strict): the blocks
+    labelled as calls; else every Python block, the tool's too (small models append the calls
+    to it), where only calls of the tool count; else the whole reply."""
+    blocks = extract_blocks(text)
+    labelled = [b for b in blocks if any(w in b.label.split() for w in _CALL_LABELS)]
+    if labelled:
+        return [(b.text, True) for b in labelled]
+    if blocks:
+        return [(b.text, False) for b in blocks if b.is_python or not b.lang]
+    return [(text, False)]
+
+
+def _strip_comment(line: str) -> str:
+    """A code line without a trailing ``# comment`` (a ``#`` inside a string literal stays)."""
+    quote = ""
+    escaped = False
+    for i, ch in enumerate(line):
+        if escaped:
+            escaped = False
+        elif quote:
+            if ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            return line[:i].rstrip()
+    return line.rstrip()
+
+
+def _statements(source: str) -> list[tuple[int | None, str]]:
+    """The code statements of a calls block with the ``# Question N`` marker before each (None
+    when there is none): whole statements when the block parses (a call may span lines), else
+    line by line."""
+    lines = source.splitlines()
+    markers = {
+        i: int(m[1]) - 1 for i, line in enumerate(lines, 1) if (m := _QUESTION.match(line.strip()))
+    }
+    try:
+        tree = parse_source(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    if tree is not None:
+        out: list[tuple[int | None, str]] = []
+        last = 0
+        for node in tree.body:
+            before = [markers[i] for i in sorted(markers) if last < i < node.lineno]
+            last = node.end_lineno or node.lineno
+            out.append((before[-1] if before else None, ast.get_source_segment(source, node) or ""))
+        return out
+    out = []
+    current: int | None = None
+    for i, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if i in markers:
+            current = markers[i]
+        if line and not line.startswith("#"):
+            out.append((current, _strip_comment(line)))
+            current = None
+    return out
+
+
+def _call_code(code: str) -> str:
+    """The call inside ``answer = f(...)`` or ``print(f(...))``; other code unchanged."""
+    code = code.strip()
+    if re.match(r"^[A-Za-z_]\w*\s*=[^=]", code):
+        code = code.split("=", 1)[1].strip()
+    m = re.fullmatch(r"print\((.*)\)", code, re.DOTALL)
+    return m[1].strip() if m else code
+
+
+def parse_calls(
+    text: str, name: str, params: Sequence[str], count: int
+) -> tuple[dict[int, dict[str, Any]], list[str]]:
+    """The calls of tool `name` in a reply, by question index (0-based, below `count`), and a
+    one-line problem for each question without a usable call.
+
+    A ``# Question N`` comment names the question of the call after it; calls without one
+    take the next question in order. Calls are read from the blocks labelled ``calls`` (any
+    other call there is a mistake), else from every Python block (only calls of `name`). Values must be literals (JSON-plain: tuples become
+    lists); positional arguments map to `params` in order. Nothing is evaluated.
+    """
+    calls: dict[int, dict[str, Any]] = {}
+    problems: dict[int, str] = {}
+    nxt = 0
+    for source, strict in _sources(text):
+        for marker, statement in _statements(source):
+            code = _call_code(statement)
+            kwargs = parse_literal_call(code, name, params, as_json=True)
+            if kwargs is None and not (strict and _CALL_LIKE.match(code)):
+                continue  # prose, other code, or (outside a calls block) another call
+            index = marker if marker is not None else nxt
+            nxt = index + 1
+            if not 0 <= index < count or index in calls:
+                continue
+            if isinstance(kwargs, dict):
+                calls[index] = kwargs
+                problems.pop(index, None)
+            elif kwargs is None:
+                problems[index] = (
+                    f"`{_clip(code, 80)}` is not a call of {name}; call it as "
+                    f"{name}({', '.join(f'{p}=...' for p in params)})"
+                )
+            else:
+                problems[index] = f"`{_clip(code, 80)}`: {kwargs}"
+    out = [
+        f"question {i + 1}: {problems.get(i, 'no call given')}"
+        for i in range(count)
+        if i not in calls
+    ]
+    return calls, out
+
+
+# -- grounding: the calls run in the sandbox, matched to the gold answers ----------------------
+def answers_right(value: Any, task: Task) -> bool:
+    """Whether a tool's value answers `task` under its answer checking (options mapped to their
+    labels, normalized text and numbers)."""
+    return is_correct(final_answer(value, task.text, task.metadata), task.answer)
+
+
+def ground(
+    ctx: Context,
+    draft: ToolDraft,
+    tasks: Sequence[Task],
+    calls: Mapping[str, Mapping[str, Any]],
+    *,
+    usage: bool,
+) -> list[dict[str, Any]]:
+    """Worked examples from the calls of `tasks` (those with a call): each is run in the
+    sandbox; ``expected`` is the tool's value when it answers the question right, else the
+    gold answer (so the check fails). `usage` names each by its question (``usage: ...``)."""
+    out: list[dict[str, Any]] = []
+    for task in tasks:
+        if task.id not in calls:
+            continue
+        kwargs = dict(calls[task.id])
+        result = ctx.sandbox.run(draft.source, draft.name, kwargs=kwargs)
+        right = result.ok and answers_right(result.value, task)
+        label = f"usage: {' '.join(task.text.split())}" if usage else f"task: {task.id}"
+        out.append(
+            {
+                "input": kwargs,
+                "expected": result.value if right else task.answer,
+                "name": _clip(label, MAX_NAME_CHARS),
+            }
+        )
+    return out
+
+
+# -- nodes ------------------------------------------------------------------------------------
+def tasks_by_ids(state: dict[str, Any], ids: Sequence[str]) -> list[Task]:
+    """The state's tasks with these ids, in this order."""
+    by_id = {t.id: t for t in tasks_of(state)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def signature(draft: ToolDraft) -> list[Any]:
+    """What the calls depend on: the tool's name and parameter names."""
+    return [draft.name, [n for n, _ in draft.params]]
+
+
+def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Text mode: ask for the tool and the call that answers each shown question."""
+    shown = tasks_by_ids(state, state["shown_ids"])
+    sample = (state.get("retries") or {}).get("propose", 0)
+    messages = render(
+        "latm_propose_text",
+        policy=ctx.sandbox.policy,
+        task=state["type"],
+        examples=pairs_text(shown),
+    )
+    messages = with_retry_feedback(messages, state, "propose")
+    text, usage = ask(ctx, state.get("usage"), messages, "propose", sample)
+    update = take_draft(state, ctx, text, "propose", on_ok="calls", usage=usage)
+    if update.get("next") != "calls":
+        return update
+    draft = ToolDraft.from_json(update["draft"])
+    return update | take_calls(state, ctx, draft, text, shown, "propose", on_ok="calls", known={})
+
+
+CALLS_INSTRUCTION = (
+    "Reply again with the whole answer in the format asked for above, with one "
+    "`# Question N` comment and one call with literal keyword arguments for "
+    "every question, changing what the message says is wrong."
+)
+
+
+def take_calls(
+    state: dict[str, Any],
+    ctx: Context,
+    draft: ToolDraft,
+    text: str,
+    tasks: Sequence[Task],
+    phase: str,
+    *,
+    on_ok: str,
+    known: dict[str, Any],
+) -> dict[str, Any]:
+    """Read the calls for `tasks` from a reply into the state (added to `known`); with none
+    usable, retry `phase` (bounded) or reject the unit. Unusable ones are recorded."""
+    calls, problems = parse_calls(text, draft.name, [n for n, _ in draft.params], len(tasks))
+    if not calls:
+        return retry_or_give_up(
+            state,
+            ctx,
+            phase,
+            "; ".join(problems)[:1_000],
+            text,
+            reason="no_call",
+            instruction=CALLS_INSTRUCTION,
+            source=draft.source,
+        )
+    merged = {**known, **{tasks[i].id: kwargs for i, kwargs in calls.items()}}
+    out: dict[str, Any] = {
+        "calls": merged,
+        "call_sig": signature(draft),
+        "next": on_ok,
+        "last_reply": None,
+    }
+    if problems:
+        out["rejections"] = [
+            rejection(state, phase, "bad_call", "; ".join(problems), source=draft.source)
+        ]
+    return out
+
+
+def calls(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Text mode: ask for the calls of the questions without one (held out: answers never
+    shown), from the tool and the shown demonstrations."""
+    draft = ToolDraft.from_json(state["draft"])
+    known = dict(state.get("calls") or {})
+    ids = [i for i in [*state["shown_ids"], *state["held_ids"]] if i not in known]
+    pending = tasks_by_ids(state, ids)
+    if not pending:
+        return {"next": "verify"}
+    demos = demos_text(draft.name, tasks_by_ids(state, state["shown_ids"]), known)
+    messages = render(
+        "latm_calls",
+        policy=ctx.sandbox.policy,
+        source=draft.source,
+        examples=demos,
+        problem=questions_text(pending),
+        name=draft.name,
+    )
+    messages = with_retry_feedback(messages, state, "calls")
+    sample = (state.get("retries") or {}).get("calls", 0)
+    text, usage = ask(ctx, state.get("usage"), messages, "calls", sample)
+    return {"usage": usage} | take_calls(
+        state, ctx, draft, text, pending, "calls", on_ok="verify", known=known
+    )
+
+
+REPAIR_NOTE = (
+    "Each example above is a question answered by calling the tool as written for it. If an "
+    "example fails because its call does not copy its question right (a misspelled word, a "
+    "missing or extra value), the call is wrong, not the tool: then also give the corrected "
+    "calls in a block tagged `python calls`, with `# Question N` numbered as here."
+)
+
+
+def repair_note(state: dict[str, Any]) -> str:
+    """The shown questions, numbered, with the calls written for them (for the repair prompt:
+    a failing shown example may be a miscopied call rather than a wrong tool)."""
+    name = (state.get("call_sig") or ["tool"])[0]
+    known = state.get("calls") or {}
+    parts = [
+        f"Question {i}: {_clip(' '.join(t.text.split()), MAX_NAME_CHARS)}\n"
+        f"Call: {call_text(name, known[t.id])}"
+        for i, t in enumerate(tasks_by_ids(state, state["shown_ids"]), 1)
+        if t.id in known
+    ]
+    return f"\n\n{REPAIR_NOTE}\n\n" + "\n\n".join(parts) if parts else ""
+
+
+def repair(state: dict[str, Any], ctx: Context, task: str) -> dict[str, Any]:
+    """Text mode's repair: the failing checks and the shown questions with their calls go back
+    with the tool; the reply's corrected calls (if any) replace the shown ones. A draft whose
+    name or parameters changed gets every call written again (node ``calls``)."""
+    text, usage = ask_repair(state, ctx, task + repair_note(state))
+    update = take_draft(state, ctx, text, "repair", on_ok="verify", usage=usage, count_repair=True)
+    if update.get("next") != "verify":
+        return update
+    draft = ToolDraft.from_json(update["draft"])
+    if signature(draft) != state.get("call_sig"):
+        return update | {"next": "calls", "calls": {}, "call_sig": signature(draft)}
+    shown = tasks_by_ids(state, state["shown_ids"])
+    fixed, _ = parse_calls(text, draft.name, [n for n, _ in draft.params], len(shown))
+    if fixed:
+        calls = {**(state.get("calls") or {}), **{shown[i].id: kw for i, kw in fixed.items()}}
+        update["calls"] = calls
+    return update
+
+
+__all__ = [
+    "MAX_HELD_OUT",
+    "answers_right",
+    "call_text",
+    "calls",
+    "demos_text",
+    "ground",
+    "has_gold",
+    "is_text_type",
+    "pairs_text",
+    "parse_calls",
+    "propose",
+    "questions_text",
+    "repair",
+    "repair_note",
+    "signature",
+    "take_calls",
+    "tasks_by_ids",
+    "text_split",
+]

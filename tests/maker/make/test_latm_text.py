@@ -1,0 +1,299 @@
+"""LATM on text-only tasks (BIG-Bench rows: a question and a gold answer, no worked examples):
+the maker writes the calls, the sandbox runs them, the answers check them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from library import Library, MemoryStore
+from maker.llm import ChatClient, RoleConfig, ScriptedModel
+from maker.make import Context, Options
+from maker.make.latm import STRATEGY, initial_state
+from maker.make.latm_text import answers_right, parse_calls, text_split
+from maker.tasks import Task
+from maker.tasks.loader import Split
+from sandbox import Sandbox
+
+Q = "Sort the following words alphabetically: List: "
+
+
+def _ws(i: int, words: str, split: Split = "train") -> Task:
+    return Task(
+        f"bbh:word_sorting:{i}",
+        Q + words,
+        "bbh:word_sorting",
+        answer=" ".join(sorted(words.split())),
+        split=split,
+    )
+
+
+def _tasks() -> list[Task]:
+    return [
+        _ws(0, "pear apple"),
+        _ws(1, "kiwi fig banana"),
+        _ws(2, "cherry date"),
+        _ws(5, "plum lime", "validation"),
+        _ws(6, "yam oat nut", "validation"),
+        _ws(10, "zebra ant", "test"),
+    ]
+
+
+TOOL = '''```python tool
+def sort_words(words: list[str]) -> str:
+    """Sort words alphabetically; return them joined by single spaces."""
+    return " ".join(sorted(words))
+```
+
+```python tests
+def test_sorts():
+    assert sort_words(["b", "a"]) == "a b"
+```
+'''
+# Right on rows whose words are already in order, wrong in general.
+OVERFIT = TOOL.replace('" ".join(sorted(words))', '" ".join(words)').replace(
+    '["b", "a"]) == "a b"', '["a", "b"]) == "a b"'
+)
+
+
+def _calls(*lists: list[str], name: str = "sort_words", arg: str = "words") -> str:
+    lines = [f"# Question {i}\n{name}({arg}={words!r})" for i, words in enumerate(lists, 1)]
+    return "```python calls\n" + "\n".join(lines) + "\n```\n"
+
+
+SHOWN_CALLS = _calls(["pear", "apple"], ["kiwi", "fig", "banana"], ["cherry", "date"])
+HELD_CALLS = _calls(["plum", "lime"], ["yam", "oat", "nut"])
+
+
+def _ctx(sb: Sandbox, script: list[Any], **options: Any) -> tuple[Context, ScriptedModel]:
+    model = ScriptedModel(script)
+    client = ChatClient(model, RoleConfig("maker", model="scripted"), local=True)
+    opts = Options(**{"max_examples": 10, **options})
+    return Context(client, sb, Library(MemoryStore()), None, opts), model
+
+
+def _run(ctx: Context, tasks: list[Task]) -> dict[str, Any]:
+    graph = STRATEGY.build(ctx).compile()
+    [unit] = STRATEGY.units(tasks)
+    return graph.invoke(unit.state, {"recursion_limit": 60})
+
+
+# -- plain functions -------------------------------------------------------------------------
+def test_text_mode_only_without_worked_examples() -> None:
+    state = initial_state("bbh:word_sorting", _tasks())
+    assert state["mode"] == "text"
+    assert state["shown_ids"] == [f"bbh:word_sorting:{i}" for i in (0, 1, 2)]
+    assert state["held_ids"] == ["bbh:word_sorting:5", "bbh:word_sorting:6"]  # never test
+    # without a validation split a third of the train tasks is held out
+    shown, held = text_split([t for t in _tasks() if t.split == "train"])
+    assert (len(shown), len(held)) == (2, 1)
+
+
+def test_parse_calls_by_question_number_and_order_never_evaluated() -> None:
+    reply = (
+        "```python calls\n# Question 2\nf(x=[1, 2])  # the second\nf((3,))\n"
+        "# Question 1\nf(x=y)\n__import__('os').system('rm -rf /')\n```"
+    )
+    calls, problems = parse_calls(reply, "f", ["x"], 4)
+    assert calls == {1: {"x": [1, 2]}, 2: {"x": [3]}}  # tuple read as a JSON list
+    assert problems[0].startswith("question 1: `f(x=y)`: argument 'x'")
+    assert "not a call of f" in problems[0] or "not a literal" in problems[0]
+    assert problems[1] == "question 4: no call given"
+    multi = "```python calls\n# Question 1\nprint(f(x=[\n    'a',  # first\n    'b']))\n```"
+    assert parse_calls(multi, "f", ["x"], 1) == ({0: {"x": ["a", "b"]}}, [])
+    broken = "```python calls\n# Q2\nf(x='b')\n# Q1\nf(x='a'\n```"  # a line that is not code
+    calls, problems = parse_calls(broken, "f", ["x"], 2)
+    assert calls == {1: {"x": "b"}} and problems[0].startswith("question 1: `f(x='a'`")
+    calls, problems = parse_calls("sorry, I cannot", "f", ["x"], 1)
+    assert calls == {} and problems == ["question 1: no call given"]
+    calls, problems = parse_calls("```python calls\ng(x='a # b')\n```", "f", ["x"], 1)
+    assert calls == {} and "not a call of f; call it as f(x=...)" in problems[0]
+
+
+def test_calls_appended_to_the_tool_block_are_read() -> None:
+    # the shape the local 1.5B maker replied with: calls after the function, in the tool block
+    reply = (
+        "```python tool\nfrom typing import *\n\ndef word_sorter(words: List[str]) -> "
+        "List[str]:\n    return sorted(words)\n\n# python calls\n# Question 1\n"
+        'word_sorter(["syndrome", "therefrom"])\n# Question 2\n'
+        "word_sorter(['indifferent', 'trainman'])\n```\n\n```python tests\n"
+        "def test_it():\n    assert word_sorter(['b', 'a']) == ['a', 'b']\n\ntest_it()\n```"
+    )
+    calls, problems = parse_calls(reply, "word_sorter", ["words"], 2)
+    assert calls == {
+        0: {"words": ["syndrome", "therefrom"]},
+        1: {"words": ["indifferent", "trainman"]},
+    }
+    assert problems == []
+
+
+def test_answers_are_matched_with_the_task_answer_checking() -> None:
+    choice = Task("c", "Which number is largest?\nOptions:\n(A) 3\n(B) 7", "pick", answer="(B)")
+    assert answers_right(7, choice) and answers_right("(b)", choice)
+    assert not answers_right(3, choice)
+    assert answers_right(14687, Task("n", "How many?", "crt", answer="14687"))
+    assert answers_right(["a", "b"], Task("w", Q + "b a", "ws", answer="a b"))
+
+
+# -- the graph -------------------------------------------------------------------------------
+def test_text_tasks_publish_a_tool_whose_examples_are_the_verified_calls(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [TOOL + SHOWN_CALLS, HELD_CALLS])
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls"]
+    assert state["status"] == "accepted", state["reason"]
+    propose = model.calls[0].messages[-1]["content"]
+    assert "Answer 1: apple pear" in propose and "plum" not in propose  # held out unseen
+    asked = model.calls[1].messages[-1]["content"]
+    assert "plum lime" in asked and "lime plum" not in asked and "nut oat yam" not in asked
+    assert "sort_words(words=['pear', 'apple'])" in asked  # the shown calls demonstrate
+    assert "zebra" not in propose + asked  # the test split is never used
+    rec = ctx.library.resolve("sort_words")
+    assert [(e["input"], e["expected"]) for e in rec.tests.examples] == [
+        ({"words": ["pear", "apple"]}, "apple pear"),
+        ({"words": ["kiwi", "fig", "banana"]}, "banana fig kiwi"),
+        ({"words": ["cherry", "date"]}, "cherry date"),
+    ]
+    assert rec.tests.examples[0]["name"].startswith("usage: Sort the following words")
+    assert [e["input"] for e in rec.tests.held_out] == [
+        {"words": ["plum", "lime"]},
+        {"words": ["yam", "oat", "nut"]},
+    ]
+    assert "bbh:word_sorting:10" not in rec.provenance[0].task_ids
+    assert {"propose", "calls"} <= set(ctx.client.ledger.totals("phase"))
+
+
+def test_choice_answers_map_tool_values_to_option_labels(sb: Sandbox) -> None:
+    def task(i: int, nums: list[int], split: Split = "train") -> Task:
+        opts = "\n".join(f"({'ABC'[j]}) {n}" for j, n in enumerate(nums))
+        gold = f"({'ABC'[nums.index(max(nums))]})"
+        return Task(
+            f"m{i}",
+            f"Which number is largest?\nOptions:\n{opts}",
+            "largest",
+            answer=gold,
+            split=split,
+        )
+
+    tool = '''```python tool
+def largest(options: list[int]) -> int:
+    """The largest of the option values."""
+    if not options:
+        raise ValueError("no options")
+    return max(options)
+```
+'''
+    tasks = [task(0, [3, 7]), task(1, [9, 2, 4]), task(5, [1, 5, 2], "validation")]
+    ctx, model = _ctx(
+        sb,
+        [
+            tool + _calls([3, 7], [9, 2, 4], name="largest", arg="options"),
+            _calls([1, 5, 2], name="largest", arg="options"),
+        ],
+    )
+    state = _run(ctx, tasks)
+    model.assert_consumed()
+    assert state["status"] == "accepted", state["reason"]
+    rec = ctx.library.resolve("largest")
+    assert [e["expected"] for e in rec.tests.examples] == [7, 9]  # the tool's values
+    assert rec.tests.held_out[0]["expected"] == 5
+
+
+def test_a_tool_fitting_only_the_shown_rows_is_caught_and_repaired(sb: Sandbox) -> None:
+    sorted_rows = [_ws(0, "apple pear"), _ws(1, "fig kiwi"), _ws(5, "plum lime", "validation")]
+    shown = _calls(["apple", "pear"], ["fig", "kiwi"])
+    held = _calls(["plum", "lime"])
+    ctx, model = _ctx(sb, [OVERFIT + shown, held, TOOL])
+    state = _run(ctx, sorted_rows)
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls", "repair"]
+    assert state["status"] == "accepted" and state["repairs"] == 1
+    assert state["rejections"][0]["reason"] == "validation:held_out"
+    feedback = model.calls[2].messages[-1]["content"]
+    assert "held-out case failed" in feedback
+    assert "plum" not in feedback and "lime" not in feedback  # held-out rows stay hidden
+    assert ctx.library.resolve("sort_words").tests.held_out[0]["expected"] == "lime plum"
+
+
+def test_a_tool_fitting_only_the_shown_rows_is_rejected_when_repairs_run_out(sb: Sandbox) -> None:
+    rows = [_ws(0, "apple pear"), _ws(1, "fig kiwi"), _ws(5, "plum lime", "validation")]
+    ctx, model = _ctx(
+        sb,
+        [OVERFIT + _calls(["apple", "pear"], ["fig", "kiwi"]), _calls(["plum", "lime"]), OVERFIT],
+        max_repairs=1,
+    )
+    state = _run(ctx, rows)
+    model.assert_consumed()
+    assert state["status"] == "rejected" and "repairs exhausted" in state["reason"]
+    assert ctx.library.store.list() == []
+
+
+def test_a_repair_that_renames_the_parameters_gets_new_calls(sb: Sandbox) -> None:
+    rows = [_ws(0, "apple pear"), _ws(1, "fig kiwi"), _ws(5, "plum lime", "validation")]
+    renamed = TOOL.replace("words: list[str]", "items: list[str]").replace(
+        "sorted(words)", "sorted(items)"
+    )
+    again = _calls(["apple", "pear"], ["fig", "kiwi"], ["plum", "lime"], arg="items")
+    ctx, model = _ctx(
+        sb,
+        [
+            OVERFIT + _calls(["apple", "pear"], ["fig", "kiwi"]),
+            _calls(["plum", "lime"]),
+            renamed,
+            again,
+        ],
+    )
+    state = _run(ctx, rows)
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls", "repair", "calls"]
+    assert state["status"] == "accepted", state["reason"]
+    assert ctx.library.resolve("sort_words").tests.held_out[0]["input"] == {
+        "items": ["plum", "lime"]
+    }
+
+
+def test_malformed_calls_get_a_reason_and_a_bounded_retry(sb: Sandbox) -> None:
+    bad = TOOL + "```python calls\nsort_words(words=x)\nprint('hi')\n```"
+    ctx, model = _ctx(sb, [bad, TOOL + SHOWN_CALLS, "no calls, sorry", HELD_CALLS])
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "propose", "calls", "calls"]
+    assert state["status"] == "accepted", state["reason"]
+    assert [(r["stage"], r["reason"]) for r in state["rejections"]] == [
+        ("propose", "no_call"),
+        ("calls", "no_call"),
+    ]
+    retry = model.calls[1].messages[-1]["content"]
+    assert "argument 'words'" in retry and "# Question N" in retry
+    # partly usable: the rest are recorded, the usable ones kept
+    ctx, model = _ctx(sb, [TOOL + SHOWN_CALLS, _calls(["plum", "lime"]) + "\nsort_words(3, 4)"])
+    state = _run(ctx, _tasks())
+    assert state["status"] == "accepted"
+    assert [(r["stage"], r["reason"]) for r in state["rejections"]] == [("calls", "bad_call")]
+    assert "question 2" in state["rejections"][0]["message"]
+
+
+def test_calls_that_never_parse_reject_the_unit(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [TOOL, TOOL, TOOL], max_retries=2)
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "rejected"
+    assert state["reason"].startswith("propose:no_call: question 1")
+    assert "after 2 more attempt(s)" in state["reason"]
+    assert ctx.library.store.list() == []
+
+
+def test_a_miscopied_shown_call_is_corrected_in_the_repair(sb: Sandbox) -> None:
+    # seen with the local 1.5B maker: the tool is right, the call misspells a word
+    typo = _calls(["pear", "apple"], ["kiwi", "fig", "banan"], ["cherry", "date"])
+    fixed = "```python calls\n# Question 2\nsort_words(words=['kiwi', 'fig', 'banana'])\n```"
+    ctx, model = _ctx(sb, [TOOL + typo, HELD_CALLS, TOOL + fixed])
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls", "repair"]
+    assert state["status"] == "accepted", state["reason"]
+    asked = model.calls[2].messages[-1]["content"]
+    assert "the call is wrong, not the tool" in asked
+    assert "Call: sort_words(words=['kiwi', 'fig', 'banan'])" in asked
+    assert "plum" not in asked  # held-out questions stay hidden
+    rec = ctx.library.resolve("sort_words")
+    assert rec.tests.examples[1]["input"] == {"words": ["kiwi", "fig", "banana"]}
