@@ -51,6 +51,7 @@ MAX_HELD_OUT = MAX_SHOWN
 """The most held-out questions the maker writes calls for (one prompt)."""
 MAX_QUESTION_CHARS = 2_000
 MAX_NAME_CHARS = 300
+MAX_QUESTION_CHARS = 1000
 
 _QUESTION = re.compile(r"^#\s*(?:question|q)\s*\.?\s*(\d+)\b", re.IGNORECASE)
 _CALL_LIKE = re.compile(r"^[A-Za-z_][\w.]*\s*\(")
@@ -259,7 +260,8 @@ def ground(
 ) -> list[dict[str, Any]]:
     """Worked examples from the calls of `tasks` (those with a call): each is run in the
     sandbox; ``expected`` is the tool's value when it answers the question right, else the
-    gold answer (so the check fails). `usage` names each by its question (``usage: ...``)."""
+    gold answer (so the check fails). `usage` names each by its question (``usage: ...``) and
+    keeps the question (``"question"``: `maker.use.prompt.example_calls` shows the pair)."""
     out: list[dict[str, Any]] = []
     for task in tasks:
         if task.id not in calls:
@@ -268,13 +270,14 @@ def ground(
         result = ctx.sandbox.run(draft.source, draft.name, kwargs=kwargs)
         right = result.ok and answers_right(result.value, task)
         label = f"usage: {' '.join(task.text.split())}" if usage else f"task: {task.id}"
-        out.append(
-            {
-                "input": kwargs,
-                "expected": result.value if right else task.answer,
-                "name": _clip(label, MAX_NAME_CHARS),
-            }
-        )
+        example = {
+            "input": kwargs,
+            "expected": result.value if right else task.answer,
+            "name": _clip(label, MAX_NAME_CHARS),
+        }
+        if usage:  # the problem it answers: the tool user is shown problem -> call pairs
+            example["question"] = _clip(" ".join(task.text.split()), MAX_QUESTION_CHARS)
+        out.append(example)
     return out
 
 

@@ -154,6 +154,12 @@ def test_text_tasks_publish_a_tool_whose_examples_are_the_verified_calls(sb: San
         ({"words": ["cherry", "date"]}, "cherry date"),
     ]
     assert rec.tests.examples[0]["name"].startswith("usage: Sort the following words")
+    # each demo keeps its question: the tool user's card shows problem -> call pairs
+    from maker.use.prompt import tool_card
+
+    assert rec.tests.examples[0]["question"].startswith("Sort the following words")
+    card = tool_card(rec)
+    assert "Problem: Sort the following words" in card and '"tool": "sort_words"' in card
     assert [e["input"] for e in rec.tests.held_out] == [
         {"words": ["plum", "lime"]},
         {"words": ["yam", "oat", "nut"]},
