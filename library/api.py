@@ -233,7 +233,9 @@ class LibraryView:
         try:
             wanted = None if statuses is None else frozenset(Status(s) for s in statuses)
         except ValueError as exc:
-            raise LibraryError(f"{exc}: statuses are {', '.join(s.value for s in Status)}") from None
+            raise LibraryError(
+                f"{exc}: statuses are {', '.join(s.value for s in Status)}"
+            ) from None
         if self.library.lock is not None:
             pinned = self.library.store.pinned(self.library.lock)
             return [r for r in pinned if wanted is None or r.status.status in wanted]
@@ -266,9 +268,7 @@ class LibraryView:
 
     def _check_callable(self, rec: ToolRecord) -> None:
         status = rec.status.status
-        if status is Status.REJECTED or (
-            status is Status.RETIRED and not self._pinned(rec)
-        ):
+        if status is Status.REJECTED or (status is Status.RETIRED and not self._pinned(rec)):
             raise LibraryError(
                 f"tool {rec.ref} is {status.value} ({rec.status.reason}): not callable"
             )

@@ -38,7 +38,6 @@ MAX_CONFIRM = 20  # candidate examples re-run against a matching tool before mer
 UNSTABLE_LIMITS = frozenset({"timeout", "memory", "cpu", "crash"})
 
 
-
 @dataclass(frozen=True)
 class Fingerprint:
     """A tool's behavioural fingerprint; `digest` is None when it is not to be trusted."""

@@ -99,7 +99,9 @@ class _Delta:
                 f.append(tf)
                 lens.append(len(doc))
 
-    def weights(self, token: int, avgdl: float, k1: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+    def weights(
+        self, token: int, avgdl: float, k1: float, b: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(local docs, tf component) of `token` under the current average length."""
         d, f, lens = self.postings[token]
         tf = np.asarray(f, dtype=np.float64)
@@ -296,8 +298,11 @@ class LexicalIndex:
                 parts_s.append(sc)
         delta = self._delta
         if delta is not None and delta.n:
-            found = [(t, delta.weights(t, self._avgdl, self.k1, self.b))
-                     for t in qids.tolist() if t in delta.postings]
+            found = [
+                (t, delta.weights(t, self._avgdl, self.k1, self.b))
+                for t in qids.tolist()
+                if t in delta.postings
+            ]
             if found:
                 idx = np.concatenate([d for _, (d, _) in found])
                 w = np.concatenate([tfc * self.idf(t) for t, (_, tfc) in found])

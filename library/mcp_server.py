@@ -62,7 +62,9 @@ def _argument_problem(rec: ToolRecord, arguments: Mapping[str, Any]) -> str | No
     return None if problem is None else f"bad arguments for {rec.ref}: {problem}"
 
 
-def call_result(view: LibraryView, name: str, arguments: Mapping[str, Any] | None) -> types.CallToolResult:
+def call_result(
+    view: LibraryView, name: str, arguments: Mapping[str, Any] | None
+) -> types.CallToolResult:
     """Run one tool call synchronously (in the sandbox) and shape the MCP result."""
     try:
         fn: ToolFunction = view.tool(name)

@@ -280,8 +280,7 @@ def parse_docstring(doc: str) -> Docstring:
 # ---------------------------------------------------------------- arguments
 
 
-def call_signature(name: str, spec: ToolSpec,
-                   render_default: Callable[[Any], str] = repr) -> str:
+def call_signature(name: str, spec: ToolSpec, render_default: Callable[[Any], str] = repr) -> str:
     """``name(a: int, b: int = 2) -> int`` from a stored spec (a default's source text when
     the spec kept it, else ``render_default`` of its value)."""
     params = []

@@ -55,26 +55,41 @@ def _depth(tree: ast.AST, limit: int) -> int:
 def compile_source(source: str, filename: str, limits: Any) -> tuple[Any, list[str]]:
     """Compile under policy; raise CompileFailure with line-numbered errors."""
     if len(source.encode("utf-8", "replace")) > limits.max_source_bytes:
-        raise CompileFailure([{
-            "type": "SourceTooLarge",
-            "message": f"source is larger than {limits.max_source_bytes} bytes",
-            "line": None,
-        }])
+        raise CompileFailure(
+            [
+                {
+                    "type": "SourceTooLarge",
+                    "message": f"source is larger than {limits.max_source_bytes} bytes",
+                    "line": None,
+                }
+            ]
+        )
     try:
         tree = ast.parse(source, filename)
     except SyntaxError as exc:
-        raise CompileFailure([{"type": "SyntaxError", "message": str(exc.msg), "line": exc.lineno}]) from None
+        raise CompileFailure(
+            [{"type": "SyntaxError", "message": str(exc.msg), "line": exc.lineno}]
+        ) from None
     except (RecursionError, MemoryError, ValueError) as exc:
-        raise CompileFailure([{
-            "type": "SyntaxError", "message": f"source cannot be parsed: {type(exc).__name__}",
-            "line": None,
-        }]) from None
+        raise CompileFailure(
+            [
+                {
+                    "type": "SyntaxError",
+                    "message": f"source cannot be parsed: {type(exc).__name__}",
+                    "line": None,
+                }
+            ]
+        ) from None
     if _depth(tree, limits.max_ast_depth) > limits.max_ast_depth:
-        raise CompileFailure([{
-            "type": "PolicyError",
-            "message": f"code is nested more than {limits.max_ast_depth} levels deep",
-            "line": None,
-        }])
+        raise CompileFailure(
+            [
+                {
+                    "type": "PolicyError",
+                    "message": f"code is nested more than {limits.max_ast_depth} levels deep",
+                    "line": None,
+                }
+            ]
+        )
     result = compile_restricted_exec(tree, filename, policy=ToolTransformer)
     if result.errors or result.code is None:
         errors = []
@@ -83,5 +98,7 @@ def compile_source(source: str, filename: str, limits: Any) -> tuple[Any, list[s
             line, message = (int(m.group(1)), m.group(2)) if m else (None, text)
             errors.append({"type": "PolicyError", "message": message.strip(), "line": line})
         raise CompileFailure(errors)
-    functions = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    functions = [
+        n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
     return result.code, functions

@@ -33,27 +33,78 @@ except ImportError:  # pragma: no cover - CPython always has it
 
 # Attribute names that lead to frames, code, globals or raw memory although they have no
 # leading underscore (RestrictedPython already refuses every name starting with "_").
-DENIED_ATTRIBUTES = frozenset({
-    "gi_frame", "gi_code", "gi_yieldfrom", "gi_running", "gi_suspended",
-    "cr_frame", "cr_code", "cr_await", "cr_origin", "cr_running", "cr_suspended",
-    "ag_frame", "ag_code", "ag_await", "ag_running",
-    "f_back", "f_builtins", "f_code", "f_globals", "f_locals", "f_trace", "f_lasti", "f_lineno",
-    "tb_frame", "tb_next", "tb_lasti", "tb_lineno",
-    "co_code", "co_consts", "co_names", "co_varnames", "co_filename",
-    "func_globals", "func_code", "im_func", "im_self",
-    "ctypes", "tofile", "dump",
-})
+DENIED_ATTRIBUTES = frozenset(
+    {
+        "gi_frame",
+        "gi_code",
+        "gi_yieldfrom",
+        "gi_running",
+        "gi_suspended",
+        "cr_frame",
+        "cr_code",
+        "cr_await",
+        "cr_origin",
+        "cr_running",
+        "cr_suspended",
+        "ag_frame",
+        "ag_code",
+        "ag_await",
+        "ag_running",
+        "f_back",
+        "f_builtins",
+        "f_code",
+        "f_globals",
+        "f_locals",
+        "f_trace",
+        "f_lasti",
+        "f_lineno",
+        "tb_frame",
+        "tb_next",
+        "tb_lasti",
+        "tb_lineno",
+        "co_code",
+        "co_consts",
+        "co_names",
+        "co_varnames",
+        "co_filename",
+        "func_globals",
+        "func_code",
+        "im_func",
+        "im_self",
+        "ctypes",
+        "tofile",
+        "dump",
+    }
+)
 
 DENIED_TYPES = (
-    types.ModuleType, types.FrameType, types.CodeType, types.TracebackType,
+    types.ModuleType,
+    types.FrameType,
+    types.CodeType,
+    types.TracebackType,
 )
 
 _REAL_BUILTINS = vars(builtins)
 DENIED_VALUES = {
     id(_REAL_BUILTINS[name])
     for name in (
-        "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "__import__",
-        "globals", "locals", "vars", "breakpoint", "input", "help", "type", "memoryview", "dir",
+        "eval",
+        "exec",
+        "compile",
+        "open",
+        "getattr",
+        "setattr",
+        "delattr",
+        "__import__",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "input",
+        "help",
+        "type",
+        "memoryview",
+        "dir",
     )
     if name in _REAL_BUILTINS
 }
@@ -219,10 +270,19 @@ def guarded_write(obj: Any) -> Any:
 
 
 _INPLACE = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow,
-    "<<=": operator.ilshift, ">>=": operator.irshift, "&=": operator.iand, "^=": operator.ixor,
-    "|=": operator.ior, "@=": operator.imatmul,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "&=": operator.iand,
+    "^=": operator.ixor,
+    "|=": operator.ior,
+    "@=": operator.imatmul,
 }
 
 
@@ -267,8 +327,9 @@ class _Printer:
     def __init__(self, out: Stdout) -> None:
         self._out = out
 
-    def _call_print(self, *objects: Any, sep: Any = " ", end: Any = "\n", file: Any = None,
-                    flush: bool = False) -> None:
+    def _call_print(
+        self, *objects: Any, sep: Any = " ", end: Any = "\n", file: Any = None, flush: bool = False
+    ) -> None:
         if file is not None:
             raise TypeError("print(file=...) is not allowed in the sandbox")
         sep = " " if sep is None else str(sep)
@@ -283,8 +344,14 @@ def _public_names(module: Any) -> list[str]:
     return [n for n in dir(module) if not n.startswith("_")]
 
 
-def _namedtuple(typename: Any, field_names: Any, *, rename: bool = False, defaults: Any = None,
-                module: Any = None) -> Any:
+def _namedtuple(
+    typename: Any,
+    field_names: Any,
+    *,
+    rename: bool = False,
+    defaults: Any = None,
+    module: Any = None,
+) -> Any:
     """collections.namedtuple with plain-string inputs (it compiles a small template)."""
     typename = str.__str__(str(typename))
     if isinstance(field_names, str):
@@ -353,8 +420,9 @@ class PolicyEnv:
                 out[name] = _REAL_BUILTINS[name]
         return out
 
-    def guarded_import(self, name: Any, globals: Any = None, locals: Any = None,
-                       fromlist: Any = (), level: int = 0) -> Any:
+    def guarded_import(
+        self, name: Any, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
+    ) -> Any:
         if level:
             raise ImportError("relative imports are not allowed in the sandbox")
         if type(name) is not str:
@@ -369,7 +437,9 @@ class PolicyEnv:
             return self.current_random
         facade = self.facades.get(name)
         if facade is None:
-            allowed = ", ".join(sorted(set(self.facades) | ({"random"} if self.random_names else set())))
+            allowed = ", ".join(
+                sorted(set(self.facades) | ({"random"} if self.random_names else set()))
+            )
             raise ImportError(
                 f"import of '{name}' is not allowed in the sandbox (allowed: {allowed})"
             )

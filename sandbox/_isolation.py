@@ -85,7 +85,9 @@ def enter_namespaces(scratch_base: str, scratch_mb: int, read_roots: list[str]) 
         os.makedirs(scratch_base, mode=0o711, exist_ok=True)
         opts = f"size={int(scratch_mb)}m,mode=0711".encode()
         _check(
-            libc.mount(b"tmpfs", scratch_base.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts),
+            libc.mount(
+                b"tmpfs", scratch_base.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts
+            ),
             "mount tmpfs",
         )
         caps["scratch_tmpfs"] = True
@@ -117,20 +119,27 @@ def cover_shared_writable(read_roots: list[str]) -> list[str]:
         except OSError:
             continue
         inner = sorted(r for r in roots if r.startswith(real + os.sep))
-        inner = [r for i, r in enumerate(inner)
-                 if not any(r.startswith(o + os.sep) for o in inner[:i])]
+        inner = [
+            r for i, r in enumerate(inner) if not any(r.startswith(o + os.sep) for o in inner[:i])
+        ]
         if real in roots:
             continue  # the whole directory is a read root; nothing sensible to cover
         fds = [os.open(r, os.O_RDONLY | os.O_DIRECTORY) for r in inner]
         try:
             opts = b"size=1m,mode=0755"
-            _check(libc.mount(b"tmpfs", real.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                              opts), f"cover {real}")
+            _check(
+                libc.mount(
+                    b"tmpfs", real.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts
+                ),
+                f"cover {real}",
+            )
             for root, fd in zip(inner, fds, strict=True):
                 os.makedirs(root, mode=0o755, exist_ok=True)
                 source = f"/proc/self/fd/{fd}".encode()
-                _check(libc.mount(source, root.encode(), None, MS_BIND | MS_REC, None),
-                       f"rebind {root}")
+                _check(
+                    libc.mount(source, root.encode(), None, MS_BIND | MS_REC, None),
+                    f"rebind {root}",
+                )
         finally:
             for fd in fds:
                 os.close(fd)
@@ -140,7 +149,9 @@ def cover_shared_writable(read_roots: list[str]) -> list[str]:
 
 def readable_by_others(roots: list[str]) -> bool:
     """Whether an unprivileged uid can reach every one of ``roots``."""
-    return all(_blocked_ancestor(r) in (None, os.path.abspath(r)) for r in roots if os.path.isdir(r))
+    return all(
+        _blocked_ancestor(r) in (None, os.path.abspath(r)) for r in roots if os.path.isdir(r)
+    )
 
 
 def _blocked_ancestor(path: str) -> str | None:
@@ -185,10 +196,14 @@ def expose_read_roots(roots: list[str], staging: str) -> list[str]:
             _check(libc.mount(path.encode(), stage.encode(), None, MS_BIND | MS_REC, None), "bind")
             staged.append((stage, path))
         opts = b"size=1m,mode=0755"
-        _check(libc.mount(b"tmpfs", ancestor.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts), "cover")
+        _check(
+            libc.mount(b"tmpfs", ancestor.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts), "cover"
+        )
         for stage, path in staged:
             os.makedirs(path, mode=0o755, exist_ok=True)
-            _check(libc.mount(stage.encode(), path.encode(), None, MS_BIND | MS_REC, None), "rebind")
+            _check(
+                libc.mount(stage.encode(), path.encode(), None, MS_BIND | MS_REC, None), "rebind"
+            )
             libc.umount2(stage.encode(), MNT_DETACH)
             os.rmdir(stage)
         covered.append(ancestor)

@@ -41,8 +41,15 @@ class WorkerLost(SandboxError):
 
 
 # Libraries whose files workers may need to read lazily (their own submodules).
-LIBRARY_PACKAGES = ("sympy", "mpmath", "numpy", "hypothesis", "RestrictedPython",
-                    "sortedcontainers", "attr")
+LIBRARY_PACKAGES = (
+    "sympy",
+    "mpmath",
+    "numpy",
+    "hypothesis",
+    "RestrictedPython",
+    "sortedcontainers",
+    "attr",
+)
 
 
 def read_roots() -> list[str]:
@@ -96,7 +103,9 @@ class Worker:
             raise WorkerLost("protocol", f"the worker sent a malformed reply: {exc}") from None
         except OSError as exc:
             self.kill()
-            raise WorkerLost("crash", f"the worker process died ({exc.__class__.__name__})") from None
+            raise WorkerLost(
+                "crash", f"the worker process died ({exc.__class__.__name__})"
+            ) from None
         if reply is None:
             self.kill()
             raise WorkerLost("crash", "the worker process died during the call")
@@ -159,8 +168,15 @@ class Zygote:
         if log:
             stderr = open(log, "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", code, str(child_end.fileno()), json.dumps(config),
-             PACKAGE_PARENT],
+            [
+                sys.executable,
+                "-I",
+                "-c",
+                code,
+                str(child_end.fileno()),
+                json.dumps(config),
+                PACKAGE_PARENT,
+            ],
             env=dict(WORKER_ENV),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -182,7 +198,7 @@ class Zygote:
             raise SandboxError(
                 "the sandbox zygote exited during start-up; set SANDBOX_DEBUG_LOG=FILE to see why"
             )
-        ready = json.loads(data[HEADER.size:])
+        ready = json.loads(data[HEADER.size :])
         self.caps = ready.get("caps", {})
         self.ctrl = host_end
 
@@ -211,7 +227,7 @@ class Zygote:
         data, fds, _flags, _addr = socket.recv_fds(self.ctrl, 65536, 1)
         if not data:
             raise OSError("zygote closed its control socket")
-        reply = json.loads(data[HEADER.size:])
+        reply = json.loads(data[HEADER.size :])
         if "error" in reply or not fds:
             for fd in fds:
                 os.close(fd)

@@ -26,7 +26,8 @@ from sandbox.values import ValueLimitError, to_plain
 
 def _strategies(fn: Any, specs: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     params = [
-        p.name for p in inspect.signature(fn).parameters.values()
+        p.name
+        for p in inspect.signature(fn).parameters.values()
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     hints = dict(getattr(fn, "__annotations__", {}) or {})
@@ -80,8 +81,11 @@ def run_property(runtime: Any, request: dict[str, Any], env: PolicyEnv) -> dict[
                 database=None,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
-                phases=((Phase.explicit,) if request.get("phases") == "explicit"
-                        else (Phase.explicit, Phase.generate, Phase.shrink)),
+                phases=(
+                    (Phase.explicit,)
+                    if request.get("phases") == "explicit"
+                    else (Phase.explicit, Phase.generate, Phase.shrink)
+                ),
                 report_multiple_bugs=False,
                 print_blob=False,
                 verbosity=Verbosity.quiet,

@@ -98,7 +98,6 @@ class Runtime:
         if op == "unit":
             return self.op_unit(request, env)
         if op == "property":
-
             return run_property(self, request, env)
         raise ProtocolError(f"unknown op {op!r}")
 
@@ -121,8 +120,11 @@ class Runtime:
                 try:
                     value = body(g)
                     reply["value"] = to_plain(
-                        value, max_depth=limits.result_depth, max_nodes=limits.result_nodes,
-                        max_str=limits.result_bytes, max_int_digits=limits.int_digits,
+                        value,
+                        max_depth=limits.result_depth,
+                        max_nodes=limits.result_nodes,
+                        max_str=limits.result_bytes,
+                        max_int_digits=limits.int_digits,
                     )
                     reply["ok"] = True
                 except ValueLimitError as exc:
@@ -143,13 +145,20 @@ class Runtime:
                 if fired:
                     reply["ok"] = False
                     reply["value"] = None
-                    reply["error"] = {"type": "SandboxViolation", "message": fired[0][:500],
-                                      "line": (reply["error"] or {}).get("line")}
+                    reply["error"] = {
+                        "type": "SandboxViolation",
+                        "message": fired[0][:500],
+                        "line": (reply["error"] or {}).get("line"),
+                    }
                     reply["limit"] = "policy"
                     self.tainted = True
         except MemoryError:
-            reply = {"ok": False, "value": None, "limit": "memory",
-                     "error": {"type": "MemoryError", "message": "out of memory", "line": None}}
+            reply = {
+                "ok": False,
+                "value": None,
+                "limit": "memory",
+                "error": {"type": "MemoryError", "message": "out of memory", "line": None},
+            }
             self.tainted = True
         reply["stdout"] = out.getvalue()
         if out.dropped and reply["limit"] is None:
@@ -158,15 +167,24 @@ class Runtime:
         return reply
 
     def compile_error(self, exc: CompileFailure) -> dict[str, Any]:
-        return {"ok": False, "value": None, "error": exc.errors[0], "limit": None, "stdout": "",
-                "exec_ms": 0.0, "compile_errors": exc.errors}
+        return {
+            "ok": False,
+            "value": None,
+            "error": exc.errors[0],
+            "limit": None,
+            "stdout": "",
+            "exec_ms": 0.0,
+            "compile_errors": exc.errors,
+        }
 
     def op_run(self, request: dict[str, Any], env: PolicyEnv) -> dict[str, Any]:
         entry = request.get("entry")
         args = request.get("args") or []
         kwargs = request.get("kwargs") or {}
         try:
-            code = self.code(request["source"], request["hash"], TOOL_FILE, request["policy_key"], env)
+            code = self.code(
+                request["source"], request["hash"], TOOL_FILE, request["policy_key"], env
+            )
         except CompileFailure as exc:
             return self.compile_error(exc)
 
@@ -198,8 +216,9 @@ class Runtime:
             before = set(g)
             for code in codes:
                 exec(code, g)
-            return [n for n, v in g.items() if n not in before and n.startswith("test")
-                    and callable(v)]
+            return [
+                n for n, v in g.items() if n not in before and n.startswith("test") and callable(v)
+            ]
 
         return self.execute(request, env, body)
 
@@ -222,8 +241,12 @@ class Runtime:
         return self.execute(request, env, body)
 
 
-def serve(sock: socket.socket, max_calls: int, recursion_limit: int,
-          envs: dict[str, PolicyEnv] | None = None) -> None:
+def serve(
+    sock: socket.socket,
+    max_calls: int,
+    recursion_limit: int,
+    envs: dict[str, PolicyEnv] | None = None,
+) -> None:
     """The worker loop: one request in, one reply out, until EOF or retirement.
 
     ``envs`` are policy environments the zygote built before forking (keyed by policy key).
@@ -249,9 +272,17 @@ def serve(sock: socket.socket, max_calls: int, recursion_limit: int,
         try:
             send_frame(sock, reply)
         except (ValueError, OverflowError, TypeError):
-            send_frame(sock, {"ok": False, "retire": True, "limit": "result_size", "value": None,
-                              "error": {"type": "ResultTooLarge", "message": "reply too large",
-                                        "line": None}, "stdout": ""})
+            send_frame(
+                sock,
+                {
+                    "ok": False,
+                    "retire": True,
+                    "limit": "result_size",
+                    "value": None,
+                    "error": {"type": "ResultTooLarge", "message": "reply too large", "line": None},
+                    "stdout": "",
+                },
+            )
         except OSError:
             return
         if retire:

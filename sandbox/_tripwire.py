@@ -18,45 +18,184 @@ from typing import Any
 from sandbox._errors import SandboxViolation
 
 # Standard-library modules that must not be imported fresh while tool code runs.
-DENIED_IMPORTS = frozenset({
-    "ctypes", "_ctypes", "subprocess", "_posixsubprocess", "socket", "_socket", "ssl", "_ssl",
-    "multiprocessing", "_multiprocessing", "pty", "tty", "termios", "fcntl", "resource", "mmap",
-    "signal", "shutil", "tempfile", "urllib", "http", "ftplib", "smtplib", "imaplib", "poplib",
-    "telnetlib", "socketserver", "xmlrpc", "asyncio", "concurrent", "threading", "_thread",
-    "code", "codeop", "pdb", "bdb", "pickle", "_pickle", "marshal", "shelve", "dbm", "sqlite3",
-    "_sqlite3", "webbrowser", "importlib", "runpy", "zipimport", "pkgutil", "sysconfig", "site",
-    "gc", "inspect", "trace", "tracemalloc", "faulthandler", "ensurepip", "venv", "idlelib",
-    "tkinter", "turtle", "curses", "readline", "rlcompleter", "selectors", "select", "grp",
-    "pwd", "spwd", "crypt", "posix", "nt", "_io", "io", "os", "sys", "builtins",
-})
-
-# Third-party packages whose own lazy imports are fine (they are pre-loaded libraries).
-LIBRARY_IMPORTS = frozenset({
-    "sympy", "mpmath", "numpy", "hypothesis", "sortedcontainers", "attr", "attrs", "RestrictedPython",
-})
-
-_PREFIX_DENIED = (
-    "socket.", "ctypes.", "subprocess.", "_posixsubprocess.", "pty.", "fcntl.", "sqlite3.",
-    "urllib.", "http.", "ftplib.", "smtplib.", "imaplib.", "poplib.", "nntplib.", "telnetlib.",
-    "webbrowser.", "shutil.", "winreg.", "msvcrt.", "mmap.", "resource.", "signal.", "syslog.",
-    "cpython.", "_winapi.", "tempfile.",
+DENIED_IMPORTS = frozenset(
+    {
+        "ctypes",
+        "_ctypes",
+        "subprocess",
+        "_posixsubprocess",
+        "socket",
+        "_socket",
+        "ssl",
+        "_ssl",
+        "multiprocessing",
+        "_multiprocessing",
+        "pty",
+        "tty",
+        "termios",
+        "fcntl",
+        "resource",
+        "mmap",
+        "signal",
+        "shutil",
+        "tempfile",
+        "urllib",
+        "http",
+        "ftplib",
+        "smtplib",
+        "imaplib",
+        "poplib",
+        "telnetlib",
+        "socketserver",
+        "xmlrpc",
+        "asyncio",
+        "concurrent",
+        "threading",
+        "_thread",
+        "code",
+        "codeop",
+        "pdb",
+        "bdb",
+        "pickle",
+        "_pickle",
+        "marshal",
+        "shelve",
+        "dbm",
+        "sqlite3",
+        "_sqlite3",
+        "webbrowser",
+        "importlib",
+        "runpy",
+        "zipimport",
+        "pkgutil",
+        "sysconfig",
+        "site",
+        "gc",
+        "inspect",
+        "trace",
+        "tracemalloc",
+        "faulthandler",
+        "ensurepip",
+        "venv",
+        "idlelib",
+        "tkinter",
+        "turtle",
+        "curses",
+        "readline",
+        "rlcompleter",
+        "selectors",
+        "select",
+        "grp",
+        "pwd",
+        "spwd",
+        "crypt",
+        "posix",
+        "nt",
+        "_io",
+        "io",
+        "os",
+        "sys",
+        "builtins",
+    }
 )
 
-_DENIED_EVENTS = frozenset({
-    "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.kill",
-    "os.killpg", "os.putenv", "os.unsetenv", "os.chmod", "os.chown", "os.chflags", "os.lchflags",
-    "os.link", "os.symlink", "os.startfile", "os.add_dll_directory", "os.setxattr",
-    "os.removexattr", "os.getxattr", "os.listxattr", "os.chdir", "os.set_blocking",
-    "sys.addaudithook", "sys.settrace", "sys.setprofile", "sys._current_frames",
-    "sys._current_exceptions", "sys.setrecursionlimit",
-    "gc.get_objects", "gc.get_referrers", "gc.get_referents", "marshal.load", "pickle.find_class", "builtins.input", "builtins.breakpoint",
-    "function.__new__",
-})
+# Third-party packages whose own lazy imports are fine (they are pre-loaded libraries).
+LIBRARY_IMPORTS = frozenset(
+    {
+        "sympy",
+        "mpmath",
+        "numpy",
+        "hypothesis",
+        "sortedcontainers",
+        "attr",
+        "attrs",
+        "RestrictedPython",
+    }
+)
+
+_PREFIX_DENIED = (
+    "socket.",
+    "ctypes.",
+    "subprocess.",
+    "_posixsubprocess.",
+    "pty.",
+    "fcntl.",
+    "sqlite3.",
+    "urllib.",
+    "http.",
+    "ftplib.",
+    "smtplib.",
+    "imaplib.",
+    "poplib.",
+    "nntplib.",
+    "telnetlib.",
+    "webbrowser.",
+    "shutil.",
+    "winreg.",
+    "msvcrt.",
+    "mmap.",
+    "resource.",
+    "signal.",
+    "syslog.",
+    "cpython.",
+    "_winapi.",
+    "tempfile.",
+)
+
+_DENIED_EVENTS = frozenset(
+    {
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.fork",
+        "os.forkpty",
+        "os.kill",
+        "os.killpg",
+        "os.putenv",
+        "os.unsetenv",
+        "os.chmod",
+        "os.chown",
+        "os.chflags",
+        "os.lchflags",
+        "os.link",
+        "os.symlink",
+        "os.startfile",
+        "os.add_dll_directory",
+        "os.setxattr",
+        "os.removexattr",
+        "os.getxattr",
+        "os.listxattr",
+        "os.chdir",
+        "os.set_blocking",
+        "sys.addaudithook",
+        "sys.settrace",
+        "sys.setprofile",
+        "sys._current_frames",
+        "sys._current_exceptions",
+        "sys.setrecursionlimit",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "marshal.load",
+        "pickle.find_class",
+        "builtins.input",
+        "builtins.breakpoint",
+        "function.__new__",
+    }
+)
 
 # Events allowed inside the scratch directory only.
-_SCRATCH_EVENTS = frozenset({
-    "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.truncate", "os.utime",
-})
+_SCRATCH_EVENTS = frozenset(
+    {
+        "os.remove",
+        "os.rename",
+        "os.rmdir",
+        "os.mkdir",
+        "os.truncate",
+        "os.utime",
+    }
+)
 
 # Where the dir_fd arguments start in the audit arguments of the scratch-only events.
 _DIR_FD_AT = {"os.mkdir": 2, "os.remove": 1, "os.rmdir": 1, "os.rename": 2, "os.utime": 3}
@@ -64,16 +203,18 @@ _DIR_FD_AT = {"os.mkdir": 2, "os.remove": 1, "os.rmdir": 1, "os.rename": 2, "os.
 _IMPORTLIB = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>")
 # Library functions that compile code from their own templates (never from caller strings).
 # sympy's parse_expr/sympify of strings is deliberately absent: that is how strings become code.
-CODEGEN_ALLOWED = frozenset({
-    ("dataclasses.py", "_create_fn"),
-    ("collections/__init__.py", "namedtuple"),
-    ("ast.py", "parse"),  # builds a syntax tree only; nothing it returns can run
-    ("typing.py", "__init__"),  # ForwardRef compiles (never evaluates) an annotation string
-    ("sympy/polys/monomials.py", "_build"),
-    # Hypothesis copies a test's signature from a fixed template (parameter names only)
-    ("hypothesis/internal/reflection.py", "source_exec_as_module"),
-    ("hypothesis/internal/reflection.py", "accept"),
-})
+CODEGEN_ALLOWED = frozenset(
+    {
+        ("dataclasses.py", "_create_fn"),
+        ("collections/__init__.py", "namedtuple"),
+        ("ast.py", "parse"),  # builds a syntax tree only; nothing it returns can run
+        ("typing.py", "__init__"),  # ForwardRef compiles (never evaluates) an annotation string
+        ("sympy/polys/monomials.py", "_build"),
+        # Hypothesis copies a test's signature from a fixed template (parameter names only)
+        ("hypothesis/internal/reflection.py", "source_exec_as_module"),
+        ("hypothesis/internal/reflection.py", "accept"),
+    }
+)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
@@ -148,7 +289,7 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
     if event in _SCRATCH_EVENTS:
         # both ends of a rename; a dir_fd would make a relative path mean another directory
         paths = args[:2] if event == "os.rename" else args[:1]
-        if any(fd not in (None, -1) for fd in args[_DIR_FD_AT.get(event, len(args)):]):
+        if any(fd not in (None, -1) for fd in args[_DIR_FD_AT.get(event, len(args)) :]):
             _refuse(event, "dir_fd")
         for path in paths or (None,):
             real = _resolve(path)

@@ -41,22 +41,36 @@ def _sweep(scratch_base: str) -> None:
             pass
 
 
-def _child(sock: socket.socket, cfg: dict[str, Any], spawn: dict[str, Any], drop_root: bool,
-           envs: dict[str, Any]) -> None:
+def _child(
+    sock: socket.socket,
+    cfg: dict[str, Any],
+    spawn: dict[str, Any],
+    drop_root: bool,
+    envs: dict[str, Any],
+) -> None:
     from sandbox import _isolation, _runtime, _tripwire
 
     limits = spawn["limits"]
     scratch = _isolation.enter_worker(
-        keep_fd=sock.fileno(), scratch_base=cfg["scratch_base"], limits=limits,
-        vm_baseline=cfg["vm_baseline"], drop_root=drop_root,
+        keep_fd=sock.fileno(),
+        scratch_base=cfg["scratch_base"],
+        limits=limits,
+        vm_baseline=cfg["vm_baseline"],
+        drop_root=drop_root,
     )
-    _tripwire.install(read_roots=cfg["read_roots"], scratch=scratch,
-                      policy_modules=cfg["policy_modules"])
+    _tripwire.install(
+        read_roots=cfg["read_roots"], scratch=scratch, policy_modules=cfg["policy_modules"]
+    )
     _runtime.serve(sock, int(spawn["max_calls"]), int(limits["recursion_limit"]), envs)
 
 
-def _fork_worker(ctrl: socket.socket, cfg: dict[str, Any], spawn: dict[str, Any],
-                 drop_root: bool, envs: dict[str, Any]) -> tuple[int, socket.socket]:
+def _fork_worker(
+    ctrl: socket.socket,
+    cfg: dict[str, Any],
+    spawn: dict[str, Any],
+    drop_root: bool,
+    envs: dict[str, Any],
+) -> tuple[int, socket.socket]:
     """Fork a worker; returns its pid and the host's end of its socket (still to be passed)."""
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -153,8 +167,13 @@ def _warm_up(preload: list[str]) -> None:
         from hypothesis import HealthCheck, given, settings
         from hypothesis import strategies as st
 
-        @settings(max_examples=5, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=5,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(st.integers(), st.lists(st.floats(allow_nan=False)), st.text(), st.fractions())
         def _probe(a: Any, b: Any, c: Any, d: Any) -> None:
             assert a == a

@@ -42,22 +42,22 @@ TOOL_ENTRY = "score"
 TOOL_KWARGS = {"a": 6, "b": 7}
 TOOL_EXPECTED = 41
 
-HEAVY_SOURCE = '''\
+HEAVY_SOURCE = """\
 def accumulate(n: int) -> int:
     total = 0
     for i in range(n):
         total += i * i % 7
     return total
-'''
+"""
 HEAVY_ENTRY = "accumulate"
 HEAVY_N = 100_000
 
-GCD_SOURCE = '''\
+GCD_SOURCE = """\
 def gcd(a: int, b: int) -> int:
     while b:
         a, b = b, a % b
     return abs(a)
-'''
+"""
 GCD_PROPERTY = PropertySpec(
     name="prop_gcd_divides",
     source=(
@@ -70,8 +70,8 @@ GCD_PROPERTY = PropertySpec(
         "    assert gcd(b, a) == g\n"
     ),
     strategies={
-        "a": {"type": "integers", "min_value": -10**9, "max_value": 10**9},
-        "b": {"type": "integers", "min_value": -10**9, "max_value": 10**9},
+        "a": {"type": "integers", "min_value": -(10**9), "max_value": 10**9},
+        "b": {"type": "integers", "min_value": -(10**9), "max_value": 10**9},
     },
     max_examples=100,
 )
@@ -143,8 +143,11 @@ class _Progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.progress = Progress(
-            TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-            console=Console(stderr=True), transient=True,
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
 
     @contextmanager
@@ -193,14 +196,16 @@ def run_benchmark(
                 for _ in range(warmup):
                     _check_run(sb.run(TOOL_SOURCE, TOOL_ENTRY, kwargs=TOOL_KWARGS), TOOL_EXPECTED)
                     advance()
-                samples = _timed(lambda: sb.run(TOOL_SOURCE, TOOL_ENTRY, kwargs=TOOL_KWARGS),
-                                 calls, advance)
+                samples = _timed(
+                    lambda: sb.run(TOOL_SOURCE, TOOL_ENTRY, kwargs=TOOL_KWARGS), calls, advance
+                )
             _check_run(sb.run(TOOL_SOURCE, TOOL_ENTRY, kwargs=TOOL_KWARGS), TOOL_EXPECTED)
             figures["warm_median_ms"] = _ms(statistics.median(samples))
             figures["warm_p99_ms"] = _ms(_p99(samples))
 
             # -- pool throughput ---------------------------------------------------------
             with bar.task(f"throughput ({threads} threads)", throughput_calls):
+
                 def one(_: int) -> bool:
                     return sb.run(TOOL_SOURCE, TOOL_ENTRY, kwargs=TOOL_KWARGS).ok
 
@@ -218,8 +223,11 @@ def run_benchmark(
                 expected = accumulate(HEAVY_N)
                 _check_run(sb.run(HEAVY_SOURCE, HEAVY_ENTRY, kwargs={"n": HEAVY_N}), expected)
                 advance()
-                boxed = _timed(lambda: sb.run(HEAVY_SOURCE, HEAVY_ENTRY, kwargs={"n": HEAVY_N}),
-                               compute_runs, advance)
+                boxed = _timed(
+                    lambda: sb.run(HEAVY_SOURCE, HEAVY_ENTRY, kwargs={"n": HEAVY_N}),
+                    compute_runs,
+                    advance,
+                )
                 accumulate(HEAVY_N)
                 advance()
                 native = _timed(lambda: accumulate(HEAVY_N), compute_runs, advance)
@@ -261,26 +269,39 @@ def run_benchmark(
         with Sandbox(workers=workers, mode="strict") as strict:
             with bar.task("strict-mode calls", n_strict + 3) as advance:
                 for _ in range(3):
-                    _check_run(strict.run(TOOL_SOURCE, TOOL_ENTRY, kwargs=TOOL_KWARGS),
-                               TOOL_EXPECTED)
+                    _check_run(
+                        strict.run(TOOL_SOURCE, TOOL_ENTRY, kwargs=TOOL_KWARGS), TOOL_EXPECTED
+                    )
                     advance()
                 samples = _timed(
                     lambda: strict.run(TOOL_SOURCE, TOOL_ENTRY, kwargs=TOOL_KWARGS),
-                    n_strict, advance)
+                    n_strict,
+                    advance,
+                )
         figures["strict_median_ms"] = _ms(statistics.median(samples))
         figures["strict_p99_ms"] = _ms(_p99(samples))
 
     figures.update(
-        inprocess_calls=calls, warm_calls=calls, subprocess_calls=n_sub, strict_calls=n_strict,
-        throughput_calls=throughput_calls, throughput_workers=workers,
-        throughput_threads=threads, compute_runs=compute_runs, compute_iterations=HEAVY_N,
+        inprocess_calls=calls,
+        warm_calls=calls,
+        subprocess_calls=n_sub,
+        strict_calls=n_strict,
+        throughput_calls=throughput_calls,
+        throughput_workers=workers,
+        throughput_threads=threads,
+        compute_runs=compute_runs,
+        compute_iterations=HEAVY_N,
         validate_runs=validate_runs,
     )
     figures["total_s"] = time.perf_counter() - started
     figures["targets_met"] = all(_meets(figures[k], op, t) for k, op, t in TARGETS)
     _print_table(figures)
-    print(json.dumps({k: (float(f"{v:.6g}") if isinstance(v, float) else v)
-                      for k, v in figures.items()}), flush=True)
+    print(
+        json.dumps(
+            {k: (float(f"{v:.6g}") if isinstance(v, float) else v) for k, v in figures.items()}
+        ),
+        flush=True,
+    )
     return figures
 
 
@@ -320,12 +341,18 @@ def _print_table(f: dict[str, Any]) -> None:
     row("warm vs subprocess speedup (x)", "warm_vs_subprocess_speedup", ".1f")
     row("strict mode median (ms)", "strict_median_ms", ".2f", f["strict_calls"])
     row("strict mode p99 (ms)", "strict_p99_ms", ".2f", f["strict_calls"])
-    row(f"throughput, {f['throughput_workers']} workers / {f['throughput_threads']} threads "
-        "(calls/s)", "calls_per_s", ".0f", f["throughput_calls"])
+    row(
+        f"throughput, {f['throughput_workers']} workers / {f['throughput_threads']} threads "
+        "(calls/s)",
+        "calls_per_s",
+        ".0f",
+        f["throughput_calls"],
+    )
     row("compute loop sandboxed (ms)", "compute_sandboxed_ms", ".2f", f["compute_runs"])
     row("compute loop native (ms)", "compute_native_ms", ".2f", f["compute_runs"])
     row("compute ratio (sandboxed/native)", "compute_ratio", ".2f")
-    row("validate 100 Hypothesis examples (s)", "validate_100_examples_s", ".3f",
-        f["validate_runs"])
+    row(
+        "validate 100 Hypothesis examples (s)", "validate_100_examples_s", ".3f", f["validate_runs"]
+    )
     row("total benchmark time (s)", "total_s", ".1f")
     Console(file=sys.stdout, width=max(100, Console().width)).print(table)

@@ -39,7 +39,9 @@ class Sandbox:
     `close()`. Safe to use from many threads.
     """
 
-    def __init__(self, policy: Policy = DEFAULT_POLICY, *, workers: int = 2, mode: Mode = "warm") -> None:
+    def __init__(
+        self, policy: Policy = DEFAULT_POLICY, *, workers: int = 2, mode: Mode = "warm"
+    ) -> None:
         if mode not in ("warm", "strict"):
             raise ValueError(f"mode must be 'warm' or 'strict', not {mode!r}")
         if workers < 1:
@@ -47,12 +49,14 @@ class Sandbox:
         self.policy = policy
         self.size = workers
         self.mode: Mode = mode
-        self._zygote = Zygote({
-            "preload": list(policy.preload),
-            "policy": policy.to_json(),
-            "policy_modules": sorted(policy.modules),
-            "scratch_mb": policy.limits.scratch_mb,
-        })
+        self._zygote = Zygote(
+            {
+                "preload": list(policy.preload),
+                "policy": policy.to_json(),
+                "policy_modules": sorted(policy.modules),
+                "scratch_mb": policy.limits.scratch_mb,
+            }
+        )
         self._cond = threading.Condition()
         self._idle: list[Worker] = []
         self._count = 0
@@ -146,8 +150,9 @@ class Sandbox:
                 worker.kill()
             self._cond.notify()
 
-    def _call(self, request: dict[str, Any], policy: Policy, timeout: float,
-              mode: Mode | None) -> dict[str, Any]:
+    def _call(
+        self, request: dict[str, Any], policy: Policy, timeout: float, mode: Mode | None
+    ) -> dict[str, Any]:
         strict = (mode or self.mode) == "strict"
         key = policy.key()
         worker = self._acquire(policy, strict)
@@ -159,10 +164,18 @@ class Sandbox:
             try:
                 reply = worker.call(request, timeout)
             except WorkerLost as lost:
-                return {"ok": False, "value": None, "stdout": "", "limit": _LOST_LIMIT[lost.kind],
-                        "error": {"type": "Timeout" if lost.kind == "timeout" else "WorkerCrashed",
-                                  "message": str(lost), "line": None},
-                        "elapsed_ms": (time.perf_counter() - started) * 1000}
+                return {
+                    "ok": False,
+                    "value": None,
+                    "stdout": "",
+                    "limit": _LOST_LIMIT[lost.kind],
+                    "error": {
+                        "type": "Timeout" if lost.kind == "timeout" else "WorkerCrashed",
+                        "message": str(lost),
+                        "line": None,
+                    },
+                    "elapsed_ms": (time.perf_counter() - started) * 1000,
+                }
             worker.known_policies.add(key)
             if "protocol_error" in reply:
                 raise SandboxError(f"sandbox protocol error: {reply['protocol_error']}")
@@ -203,11 +216,23 @@ class Sandbox:
         if not isinstance(source, str):
             raise TypeError("source must be a string of Python code")
         if len(source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
-            return RunResult(False, error=ErrorInfo(
-                "SourceTooLarge", f"source is larger than {policy.limits.max_source_bytes} bytes"
-            ), limit="source_size")
-        request = {"op": "run", "source": source, "hash": self._hash(source), "entry": entry,
-                   "args": list(args), "kwargs": dict(kwargs or {}), "seed": seed}
+            return RunResult(
+                False,
+                error=ErrorInfo(
+                    "SourceTooLarge",
+                    f"source is larger than {policy.limits.max_source_bytes} bytes",
+                ),
+                limit="source_size",
+            )
+        request = {
+            "op": "run",
+            "source": source,
+            "hash": self._hash(source),
+            "entry": entry,
+            "args": list(args),
+            "kwargs": dict(kwargs or {}),
+            "seed": seed,
+        }
         problem = _json_problem(request)
         if problem:
             return RunResult(False, error=ErrorInfo("ArgumentError", problem))
@@ -218,10 +243,18 @@ class Sandbox:
         """Check that ``source`` compiles under the policy (in a worker, under its limits)."""
         policy = policy or self.policy
         if len(source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
-            return CompileResult(False, (ErrorInfo(
-                "SourceTooLarge", f"source is larger than {policy.limits.max_source_bytes} bytes"),))
-        reply = self._call({"op": "compile", "source": source}, policy,
-                           policy.limits.timeout_s, None)
+            return CompileResult(
+                False,
+                (
+                    ErrorInfo(
+                        "SourceTooLarge",
+                        f"source is larger than {policy.limits.max_source_bytes} bytes",
+                    ),
+                ),
+            )
+        reply = self._call(
+            {"op": "compile", "source": source}, policy, policy.limits.timeout_s, None
+        )
         if "errors" not in reply:  # the worker died compiling (e.g. a compiler bomb)
             return CompileResult(False, (ErrorInfo(**reply["error"]),))
         return CompileResult(
@@ -230,8 +263,14 @@ class Sandbox:
             functions=tuple(reply.get("functions", ())),
         )
 
-    def call_raw(self, request: dict[str, Any], *, policy: Policy | None = None,
-                 timeout: float | None = None, mode: Mode | None = None) -> dict[str, Any]:
+    def call_raw(
+        self,
+        request: dict[str, Any],
+        *,
+        policy: Policy | None = None,
+        timeout: float | None = None,
+        mode: Mode | None = None,
+    ) -> dict[str, Any]:
         """Send a prepared request (used by the test runner); returns the sanitized reply."""
         policy = policy or self.policy
         request = dict(request)
@@ -241,8 +280,15 @@ class Sandbox:
             request["tests_hash"] = self._hash(request["tests"])
         return self._call(request, policy, timeout or policy.limits.timeout_s, mode)
 
-    def run_tests(self, source: str, entry: str, suite: TestSuite, *,
-                  policy: Policy | None = None, memo: PropertyMemo | None = None) -> TestReport:
+    def run_tests(
+        self,
+        source: str,
+        entry: str,
+        suite: TestSuite,
+        *,
+        policy: Policy | None = None,
+        memo: PropertyMemo | None = None,
+    ) -> TestReport:
         """Run a suite (examples, unit tests, properties, held-out examples) against a tool.
 
         ``memo``: a `sandbox.suite_runner.PropertyMemo` to reuse identical property runs."""
@@ -261,19 +307,25 @@ def _json_problem(request: dict[str, Any]) -> str | None:
 def _sanitize(reply: dict[str, Any], policy: Policy) -> dict[str, Any]:
     """Trust nothing from the worker: plain types, capped strings."""
     limits = policy.limits
-    out: dict[str, Any] = {k: v for k, v in reply.items() if k in (
-        "ok", "elapsed_ms", "examples_run", "functions")}
+    out: dict[str, Any] = {
+        k: v for k, v in reply.items() if k in ("ok", "elapsed_ms", "examples_run", "functions")
+    }
     out["ok"] = reply.get("ok") is True
     try:
-        check_plain(reply.get("value"), max_depth=limits.result_depth + 1,
-                    max_nodes=limits.result_nodes + 1)
+        check_plain(
+            reply.get("value"), max_depth=limits.result_depth + 1, max_nodes=limits.result_nodes + 1
+        )
         out["value"] = reply.get("value")
         if "minimal_input" in reply:
             check_plain(reply["minimal_input"])
             out["minimal_input"] = reply["minimal_input"]
     except ValueLimitError as exc:
-        out.update(ok=False, value=None, limit="result_size",
-                   error={"type": "ResultTooLarge", "message": str(exc), "line": None})
+        out.update(
+            ok=False,
+            value=None,
+            limit="result_size",
+            error={"type": "ResultTooLarge", "message": str(exc), "line": None},
+        )
         return out
     error = reply.get("error")
     if isinstance(error, dict):
@@ -287,16 +339,23 @@ def _sanitize(reply: dict[str, Any], policy: Policy) -> dict[str, Any]:
         out["error"] = None
     if "errors" in reply and isinstance(reply["errors"], list):
         out["errors"] = [
-            {"type": str(e.get("type"))[:100], "message": str(e.get("message"))[:limits.error_chars],
-             "line": e.get("line") if type(e.get("line")) is int else None}
-            for e in reply["errors"] if isinstance(e, dict)
+            {
+                "type": str(e.get("type"))[:100],
+                "message": str(e.get("message"))[: limits.error_chars],
+                "line": e.get("line") if type(e.get("line")) is int else None,
+            }
+            for e in reply["errors"]
+            if isinstance(e, dict)
         ][:20]
     if "compile_errors" in reply:
         out["compile_errors"] = True
     stdout = reply.get("stdout", "")
     out["stdout"] = stdout[: limits.stdout_bytes + 200] if isinstance(stdout, str) else ""
     limit = reply.get("limit")
-    out["limit"] = limit if limit in (
-        "timeout", "memory", "cpu", "recursion", "output", "result_size", "policy", "crash"
-    ) else None
+    out["limit"] = (
+        limit
+        if limit
+        in ("timeout", "memory", "cpu", "recursion", "output", "result_size", "policy", "crash")
+        else None
+    )
     return out

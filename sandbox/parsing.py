@@ -21,8 +21,9 @@ _LOCK = threading.Lock()
 _NEEDS_LOCK = sys.version_info < (3, 13)
 
 
-def parse_source(source: str | bytes, filename: str = "<unknown>", mode: str = "exec",
-                 **kwargs: Any) -> Any:
+def parse_source(
+    source: str | bytes, filename: str = "<unknown>", mode: str = "exec", **kwargs: Any
+) -> Any:
     """`ast.parse(source, filename, mode, **kwargs)`, serialized across threads where needed."""
     if not _NEEDS_LOCK:
         return ast.parse(source, filename, mode, **kwargs)

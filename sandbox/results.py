@@ -11,7 +11,15 @@ from typing import Any, Literal
 
 # Which limit stopped a call. None when the call ran to completion within every limit.
 LimitName = Literal[
-    "timeout", "memory", "cpu", "recursion", "output", "result_size", "policy", "crash", "source_size"
+    "timeout",
+    "memory",
+    "cpu",
+    "recursion",
+    "output",
+    "result_size",
+    "policy",
+    "crash",
+    "source_size",
 ]
 
 
@@ -182,5 +190,8 @@ class TestReport:
         return tuple(o for o in self.outcomes if not o.passed)
 
     def to_json(self) -> dict[str, Any]:
-        return {"passed": self.passed, "elapsed_ms": self.elapsed_ms,
-                "outcomes": [asdict(o) for o in self.outcomes]}
+        return {
+            "passed": self.passed,
+            "elapsed_ms": self.elapsed_ms,
+            "outcomes": [asdict(o) for o in self.outcomes],
+        }

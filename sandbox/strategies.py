@@ -68,8 +68,10 @@ def from_spec(spec: Any) -> st.SearchStrategy[Any]:
     if kind in ("floats", "float"):
         lo, hi = DEFAULT_BOUNDS["float"]
         return st.floats(
-            _num(spec, "min_value", lo), _num(spec, "max_value", hi),
-            allow_nan=False, allow_infinity=False,
+            _num(spec, "min_value", lo),
+            _num(spec, "max_value", hi),
+            allow_nan=False,
+            allow_infinity=False,
         )
     if kind in ("booleans", "boolean", "bool"):
         return st.booleans()
@@ -117,7 +119,8 @@ def from_spec(spec: Any) -> st.SearchStrategy[Any]:
         )
     if kind == "fractions":
         return st.fractions(
-            _num(spec, "min_value", -100), _num(spec, "max_value", 100),
+            _num(spec, "min_value", -100),
+            _num(spec, "max_value", 100),
             max_denominator=_size(spec, "max_denominator", 100),
         )
     if kind == "one_of":
@@ -129,17 +132,43 @@ def from_spec(spec: Any) -> st.SearchStrategy[Any]:
 
 
 _HINT_NAMES: dict[str, Any] = {
-    "int": int, "float": float, "str": str, "Text": str, "bool": bool, "None": None,
-    "NoneType": None, "Fraction": Fraction,
-    "list": list, "List": list, "Sequence": list, "MutableSequence": list, "Iterable": list,
-    "Collection": list, "tuple": tuple, "Tuple": tuple, "dict": dict, "Dict": dict,
-    "Mapping": dict, "MutableMapping": dict, "set": set, "Set": set, "AbstractSet": set,
-    "MutableSet": set, "frozenset": set, "FrozenSet": set,
+    "int": int,
+    "float": float,
+    "str": str,
+    "Text": str,
+    "bool": bool,
+    "None": None,
+    "NoneType": None,
+    "Fraction": Fraction,
+    "list": list,
+    "List": list,
+    "Sequence": list,
+    "MutableSequence": list,
+    "Iterable": list,
+    "Collection": list,
+    "tuple": tuple,
+    "Tuple": tuple,
+    "dict": dict,
+    "Dict": dict,
+    "Mapping": dict,
+    "MutableMapping": dict,
+    "set": set,
+    "Set": set,
+    "AbstractSet": set,
+    "MutableSet": set,
+    "frozenset": set,
+    "FrozenSet": set,
 }
 # Abstract collection types, drawn as the concrete type a JSON value arrives as.
 _ABSTRACT_ORIGINS: dict[Any, Any] = {
-    cabc.Sequence: list, cabc.MutableSequence: list, cabc.Iterable: list, cabc.Collection: list,
-    cabc.Mapping: dict, cabc.MutableMapping: dict, cabc.Set: set, cabc.MutableSet: set,
+    cabc.Sequence: list,
+    cabc.MutableSequence: list,
+    cabc.Iterable: list,
+    cabc.Collection: list,
+    cabc.Mapping: dict,
+    cabc.MutableMapping: dict,
+    cabc.Set: set,
+    cabc.MutableSet: set,
     frozenset: set,
 }
 
@@ -164,8 +193,12 @@ def _hint_node(node: ast.AST, text: str) -> Any:
         return _HINT_NAMES[node.attr]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return typing.Union[_hint_node(node.left, text), _hint_node(node.right, text)]  # noqa: UP007
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == "_getitem_" and len(node.args) == 2):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "_getitem_"
+        and len(node.args) == 2
+    ):
         # RestrictedPython rewrites list[int] as _getitem_(list, int) before annotations
         # are stored as text
         node = ast.Subscript(value=node.args[0], slice=node.args[1], ctx=ast.Load())

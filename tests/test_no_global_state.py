@@ -24,8 +24,12 @@ def test_host_code_parses_through_the_thread_safe_helper() -> None:
             if path.name == "parsing.py" and path.parent.name == "sandbox":
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if (isinstance(node, ast.Attribute) and node.attr == "parse"
-                        and isinstance(node.value, ast.Name) and node.value.id == "ast"):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr == "parse"
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == "ast"
+                ):
                     direct.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not direct, direct
 
@@ -55,8 +59,12 @@ def test_a_parsed_draft_is_not_checked_twice_but_a_hand_made_one_is() -> None:
     edited = replace(draft, source="import os\n" + draft.source)  # a copy with another source
     verdict = validate(None, edited, examples=[], policy=DEFAULT_POLICY)  # type: ignore[arg-type]
     assert not verdict.passed and verdict.failures[0].kind == "static"
-    forged = ToolDraft(name="double", signature="def double(x: int) -> int", docstring="",
-                       source="import os\ndef double(x: int) -> int:\n    return 2 * x\n")
+    forged = ToolDraft(
+        name="double",
+        signature="def double(x: int) -> int",
+        docstring="",
+        source="import os\ndef double(x: int) -> int:\n    return 2 * x\n",
+    )
     assert forged.checked == ""
     verdict = validate(None, forged, examples=[], policy=DEFAULT_POLICY)  # type: ignore[arg-type]
     assert not verdict.passed and verdict.failures[0].kind == "static"

@@ -36,8 +36,9 @@ def solve_with_maker_use(
     solver is deterministic at the client's sampling settings)."""
     del seed
     task = dataclasses.replace(item.to_task(), answer=None)
-    solver = Solver(_library(library_dir), client, sandbox=sandbox,
-                    settings=SolveSettings(record=False))
+    solver = Solver(
+        _library(library_dir), client, sandbox=sandbox, settings=SolveSettings(record=False)
+    )
     solution = solver.solve(task)
     answer: Any = solution.answer
     return ToolAnswer(

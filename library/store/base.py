@@ -279,8 +279,9 @@ class StoreBase:
         prov = cand.provenance[0]
         same = self._by_hash(cand.content_hash)
         if same is not None:
-            return PublishResult("duplicate", self._credit(same, prov),
-                                 "same content already stored")
+            return PublishResult(
+                "duplicate", self._credit(same, prov), "same content already stored"
+            )
         twin = self._by_ast(cand.ast_hash)
         if twin is not None:
             prov = replace(prov, param_map=param_map(cand.spec, twin.spec))

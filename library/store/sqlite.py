@@ -260,8 +260,11 @@ class SqliteStore(StoreBase):
         try:
             if read_only:
                 conn = sqlite3.connect(
-                    f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
-                    isolation_level=None, check_same_thread=False,
+                    f"{path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    timeout=timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
                 )
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)

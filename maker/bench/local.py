@@ -38,7 +38,8 @@ from rich.table import Table
 
 SYSTEM = (
     "You are a careful Python programmer. Answer briefly. " * 4
-    + "Reference notes: " + " ".join(f"note {i}: keep functions pure and typed." for i in range(40))
+    + "Reference notes: "
+    + " ".join(f"note {i}: keep functions pure and typed." for i in range(40))
 )
 """A long system prompt (several hundred tokens), as the maker's prompts are."""
 
@@ -65,8 +66,13 @@ class StreamTiming:
         return self.prompt_tokens / self.ttft_s if self.ttft_s > 0 else 0.0
 
 
-def time_stream(chunks: Iterable[Any], text_of: Callable[[Any], str], prompt_tokens: int,
-                started: float, clock: Callable[[], float] = time.perf_counter) -> StreamTiming:
+def time_stream(
+    chunks: Iterable[Any],
+    text_of: Callable[[Any], str],
+    prompt_tokens: int,
+    started: float,
+    clock: Callable[[], float] = time.perf_counter,
+) -> StreamTiming:
     """Time a stream of completion chunks that began at ``started``: chunks that carry text
     count as one token each (llama.cpp streams token by token)."""
     first = last = None
@@ -81,8 +87,12 @@ def time_stream(chunks: Iterable[Any], text_of: Callable[[Any], str], prompt_tok
         tokens += 1
     if first is None or last is None:
         return StreamTiming(ttft_s=0.0, gen_tokens=0, gen_s=0.0, prompt_tokens=prompt_tokens)
-    return StreamTiming(ttft_s=first - started, gen_tokens=max(tokens - 1, 0),
-                        gen_s=last - first, prompt_tokens=prompt_tokens)
+    return StreamTiming(
+        ttft_s=first - started,
+        gen_tokens=max(tokens - 1, 0),
+        gen_s=last - first,
+        prompt_tokens=prompt_tokens,
+    )
 
 
 def _messages(question: str, nonce: str | None = None) -> list[dict[str, str]]:
@@ -99,36 +109,47 @@ def _delta_text(chunk: Any) -> str:
     return content or ""
 
 
-def server_stream(base_url: str, alias: str, messages: Sequence[dict[str, str]],
-                  max_tokens: int) -> StreamTiming:
+def server_stream(
+    base_url: str, alias: str, messages: Sequence[dict[str, str]], max_tokens: int
+) -> StreamTiming:
     """One streamed chat request to the server; prompt tokens from a 1-token twin request."""
     import openai
 
     client = openai.OpenAI(base_url=base_url, api_key="local", max_retries=0, timeout=600)
     started = time.perf_counter()
-    stream = client.chat.completions.create(model=alias, messages=list(messages),
-                                            max_tokens=max_tokens, temperature=0, seed=0,
-                                            stream=True)
+    stream = client.chat.completions.create(
+        model=alias,
+        messages=list(messages),
+        max_tokens=max_tokens,
+        temperature=0,
+        seed=0,
+        stream=True,
+    )
     timing = time_stream(stream, _delta_text, 0, started)
-    usage = client.chat.completions.create(model=alias, messages=list(messages), max_tokens=1,
-                                           temperature=0, seed=0).usage
-    return StreamTiming(timing.ttft_s, timing.gen_tokens, timing.gen_s,
-                        usage.prompt_tokens if usage else 0)
+    usage = client.chat.completions.create(
+        model=alias, messages=list(messages), max_tokens=1, temperature=0, seed=0
+    ).usage
+    return StreamTiming(
+        timing.ttft_s, timing.gen_tokens, timing.gen_s, usage.prompt_tokens if usage else 0
+    )
 
 
 def inprocess_stream(llm: Any, messages: Sequence[dict[str, str]], max_tokens: int) -> StreamTiming:
     """The same request through a `llama_cpp.Llama` in this process."""
     started = time.perf_counter()
-    stream = llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
-                                        temperature=0, seed=0, stream=True)
+    stream = llm.create_chat_completion(
+        messages=list(messages), max_tokens=max_tokens, temperature=0, seed=0, stream=True
+    )
     timing = time_stream(stream, _delta_text, 0, started)
-    prompt = llm.create_chat_completion(messages=list(messages), max_tokens=1, temperature=0,
-                                        seed=0)["usage"]["prompt_tokens"]
+    prompt = llm.create_chat_completion(
+        messages=list(messages), max_tokens=1, temperature=0, seed=0
+    )["usage"]["prompt_tokens"]
     return StreamTiming(timing.ttft_s, timing.gen_tokens, timing.gen_s, prompt)
 
 
-def measure_model(base_url: str, alias: str, path: Path, *, max_tokens: int,
-                  n_ctx: int, n_threads: int) -> dict[str, Any]:
+def measure_model(
+    base_url: str, alias: str, path: Path, *, max_tokens: int, n_ctx: int, n_threads: int
+) -> dict[str, Any]:
     """Server against in-process on one model, and the server's prefix cache."""
     from llama_cpp import Llama
 
@@ -143,13 +164,14 @@ def measure_model(base_url: str, alias: str, path: Path, *, max_tokens: int,
         llm.close()
     return {
         "model": alias,
-        "server": asdict(server) | {"gen_tps": round(server.gen_tps, 2),
-                                    "prompt_tps": round(server.prompt_tps, 1)},
-        "inprocess": asdict(inproc) | {"gen_tps": round(inproc.gen_tps, 2),
-                                       "prompt_tps": round(inproc.prompt_tps, 1)},
+        "server": asdict(server)
+        | {"gen_tps": round(server.gen_tps, 2), "prompt_tps": round(server.prompt_tps, 1)},
+        "inprocess": asdict(inproc)
+        | {"gen_tps": round(inproc.gen_tps, 2), "prompt_tps": round(inproc.prompt_tps, 1)},
         "server_vs_inprocess": round(server.gen_tps / inproc.gen_tps, 3) if inproc.gen_tps else 0.0,
-        "prompt_server_vs_inprocess": (round(server.prompt_tps / inproc.prompt_tps, 3)
-                                       if inproc.prompt_tps else 0.0),
+        "prompt_server_vs_inprocess": (
+            round(server.prompt_tps / inproc.prompt_tps, 3) if inproc.prompt_tps else 0.0
+        ),
         "ttft_s": round(server.ttft_s, 3),
         "prefix_cold_ttft_s": round(cold.ttft_s, 3),
         "prefix_warm_ttft_s": round(warm.ttft_s, 3),
@@ -167,13 +189,16 @@ def retest_tools(library_dir: Path, refs: Sequence[str], sandbox: Any) -> dict[s
         for ref in refs:
             rec = library.resolve(ref)
             suite = to_sandbox_suite(rec.tests)
-            results[ref] = (not isinstance(suite, SuiteError)
-                            and sandbox.run_tests(rec.source, rec.entry, suite).passed)
+            results[ref] = (
+                not isinstance(suite, SuiteError)
+                and sandbox.run_tests(rec.source, rec.entry, suite).passed
+            )
     return results
 
 
-def measure_job(strategy: str, client_for: Callable[[Path], Any], root: Path,
-                sandbox: Any) -> dict[str, Any]:
+def measure_job(
+    strategy: str, client_for: Callable[[Path], Any], root: Path, sandbox: Any
+) -> dict[str, Any]:
     """The main job on the example tasks with one strategy; every accepted tool re-tested."""
     from maker.jobs import run_job
     from maker.tasks import example_tasks_path, load_tasks
@@ -182,29 +207,46 @@ def measure_job(strategy: str, client_for: Callable[[Path], Any], root: Path,
     client, ledger = client_for(root / f"cache-{strategy}")
     lib = root / f"lib-{strategy}"
     t0 = time.perf_counter()
-    report = run_job(tasks, strategy, library_dir=lib, job_dir=root / f"job-{strategy}",
-                     client=client, sandbox=sandbox, progress=False)
+    report = run_job(
+        tasks,
+        strategy,
+        library_dir=lib,
+        job_dir=root / f"job-{strategy}",
+        client=client,
+        sandbox=sandbox,
+        progress=False,
+    )
     wall = time.perf_counter() - t0
     refs = [t["ref"] for t in report.tools]
     retests = retest_tools(lib, refs, sandbox)
     total = ledger.total()
     per_tool = max(report.accepted, 1)
     return {
-        "strategy": strategy, "accepted": report.accepted, "units": report.units,
-        "tools": len(refs), "calls": total.calls,
-        "prompt_tokens": total.prompt_tokens, "completion_tokens": total.completion_tokens,
+        "strategy": strategy,
+        "accepted": report.accepted,
+        "units": report.units,
+        "tools": len(refs),
+        "calls": total.calls,
+        "prompt_tokens": total.prompt_tokens,
+        "completion_tokens": total.completion_tokens,
         "wall_s": round(wall, 1),
         "calls_per_tool": round(total.calls / per_tool, 2),
         "tokens_per_tool": round((total.prompt_tokens + total.completion_tokens) / per_tool),
         "wall_s_per_tool": round(wall / per_tool, 1),
-        "retests_green": sum(retests.values()), "retests": len(retests),
+        "retests_green": sum(retests.values()),
+        "retests": len(retests),
         "reasons": dict(report.rejection_reasons),
     }
 
 
-def run_bench(*, strategies: Sequence[str] = STRATEGIES, max_tokens: int = 64,
-              skip_models: bool = False, console: Console | None = None,
-              workdir: str | Path | None = None) -> dict[str, Any]:
+def run_bench(
+    *,
+    strategies: Sequence[str] = STRATEGIES,
+    max_tokens: int = 64,
+    skip_models: bool = False,
+    console: Console | None = None,
+    workdir: str | Path | None = None,
+) -> dict[str, Any]:
     """Run the benchmark on the local models; print tables and, last, one JSON line."""
     from maker.llm import CostLedger, ResponseCache, load_config, make_client
     from maker.llm.local import LOCAL_MODELS, ensure_model, shared_server
@@ -218,19 +260,26 @@ def run_bench(*, strategies: Sequence[str] = STRATEGIES, max_tokens: int = 64,
     if not skip_models:
         for model in LOCAL_MODELS:
             path = ensure_model(model).path
-            figures["models"].append(measure_model(
-                base_url, model.alias, path, max_tokens=max_tokens, n_ctx=settings.n_ctx,
-                n_threads=settings.n_threads))
+            figures["models"].append(
+                measure_model(
+                    base_url,
+                    model.alias,
+                    path,
+                    max_tokens=max_tokens,
+                    n_ctx=settings.n_ctx,
+                    n_threads=settings.n_threads,
+                )
+            )
         _print_models(console, figures["models"])
-    with tempfile.TemporaryDirectory(prefix="maker-bench-local-") as tmp, \
-            Sandbox(workers=2) as sb:
+    with tempfile.TemporaryDirectory(prefix="maker-bench-local-") as tmp, Sandbox(workers=2) as sb:
         root = Path(workdir or tmp)
         config = load_config(env={}, overrides={"maker.provider": "local"})
 
         def client_for(cache_dir: Path) -> tuple[Any, CostLedger]:
             ledger = CostLedger()
-            return make_client(config, "maker", ledger=ledger,
-                               cache=ResponseCache(cache_dir)), ledger
+            return make_client(
+                config, "maker", ledger=ledger, cache=ResponseCache(cache_dir)
+            ), ledger
 
         for strategy in strategies:
             figures["jobs"].append(measure_job(strategy, client_for, root, sb))
@@ -241,26 +290,52 @@ def run_bench(*, strategies: Sequence[str] = STRATEGIES, max_tokens: int = 64,
 
 def _print_models(console: Console, rows: Sequence[dict[str, Any]]) -> None:
     table = Table(title="local models: server against llama-cpp-python in-process (same prompt)")
-    for col in ("model", "gen tok/s server", "gen tok/s in-process", "server_vs_inprocess",
-                "prompt tok/s server", "prompt tok/s in-process", "ttft s",
-                "prefix cache ttft cold -> warm"):
+    for col in (
+        "model",
+        "gen tok/s server",
+        "gen tok/s in-process",
+        "server_vs_inprocess",
+        "prompt tok/s server",
+        "prompt tok/s in-process",
+        "ttft s",
+        "prefix cache ttft cold -> warm",
+    ):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["model"], f"{r['server']['gen_tps']:.1f}", f"{r['inprocess']['gen_tps']:.1f}",
-                      f"{r['server_vs_inprocess']:.2f}", f"{r['server']['prompt_tps']:.0f}",
-                      f"{r['inprocess']['prompt_tps']:.0f}", f"{r['ttft_s']:.2f}",
-                      f"{r['prefix_cold_ttft_s']:.2f} -> {r['prefix_warm_ttft_s']:.2f} "
-                      f"(x{r['prefix_speedup']:.1f})")
+        table.add_row(
+            r["model"],
+            f"{r['server']['gen_tps']:.1f}",
+            f"{r['inprocess']['gen_tps']:.1f}",
+            f"{r['server_vs_inprocess']:.2f}",
+            f"{r['server']['prompt_tps']:.0f}",
+            f"{r['inprocess']['prompt_tps']:.0f}",
+            f"{r['ttft_s']:.2f}",
+            f"{r['prefix_cold_ttft_s']:.2f} -> {r['prefix_warm_ttft_s']:.2f} "
+            f"(x{r['prefix_speedup']:.1f})",
+        )
     console.print(table)
 
 
 def _print_jobs(console: Console, rows: Sequence[dict[str, Any]]) -> None:
     table = Table(title="the main job on the example tasks with the local maker model")
-    for col in ("strategy", "accepted", "calls", "tokens/tool", "wall s", "wall s/tool",
-                "re-tests green"):
+    for col in (
+        "strategy",
+        "accepted",
+        "calls",
+        "tokens/tool",
+        "wall s",
+        "wall s/tool",
+        "re-tests green",
+    ):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["strategy"], f"{r['accepted']}/{r['units']}", str(r["calls"]),
-                      str(r["tokens_per_tool"]), f"{r['wall_s']:.0f}", f"{r['wall_s_per_tool']:.0f}",
-                      f"{r['retests_green']}/{r['retests']}")
+        table.add_row(
+            r["strategy"],
+            f"{r['accepted']}/{r['units']}",
+            str(r["calls"]),
+            str(r["tokens_per_tool"]),
+            f"{r['wall_s']:.0f}",
+            f"{r['wall_s_per_tool']:.0f}",
+            f"{r['retests_green']}/{r['retests']}",
+        )
     console.print(table)

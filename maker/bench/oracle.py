@@ -43,7 +43,8 @@ def _reply(source: str, tests: str = "", properties: str = "") -> str:
     return out
 
 
-DIVISOR_SUM = _reply('''
+DIVISOR_SUM = _reply(
+    '''
 def divisor_sum(n: int) -> int:
     """Sum of all positive divisors of a positive integer n, n itself included.
 
@@ -64,17 +65,21 @@ def divisor_sum(n: int) -> int:
                 total += n // d
         d += 1
     return total
-''', '''
+''',
+    """
 def test_small():
     assert divisor_sum(1) == 1
     assert divisor_sum(6) == 12
 
 def prop_at_least_n_plus_one(n: int):
     assert divisor_sum(n) >= n + (1 if n > 1 else 0)
-''', '[{"name": "prop_at_least_n_plus_one", "strategies": '
-     '{"n": {"type": "integers", "min_value": 1, "max_value": 5000}}}]')
+""",
+    '[{"name": "prop_at_least_n_plus_one", "strategies": '
+    '{"n": {"type": "integers", "min_value": 1, "max_value": 5000}}}]',
+)
 
-DIVISOR_SUM_BUGGY = _reply('''
+DIVISOR_SUM_BUGGY = _reply(
+    '''
 def divisor_sum(n: int) -> int:
     """Sum of all positive divisors of a positive integer n.
 
@@ -91,11 +96,14 @@ def divisor_sum(n: int) -> int:
         if n % d == 0:
             total += d
     return total
-''', properties='[{"name": "prop_none", "source": "def prop_none(n: int):\\n    '
-                 'assert divisor_sum(n) >= 0\\n", "strategies": {"n": {"type": "integers", '
-                 '"min_value": 1, "max_value": 5000}}}]')
+''',
+    properties='[{"name": "prop_none", "source": "def prop_none(n: int):\\n    '
+    'assert divisor_sum(n) >= 0\\n", "strategies": {"n": {"type": "integers", '
+    '"min_value": 1, "max_value": 5000}}}]',
+)
 
-VALUE_RANGE = _reply('''
+VALUE_RANGE = _reply(
+    '''
 def value_range(values: list[float]) -> float:
     """Range of a list of numbers: the largest value minus the smallest.
 
@@ -108,17 +116,21 @@ def value_range(values: list[float]) -> float:
     if not values:
         return 0
     return max(values) - min(values)
-''', '''
+''',
+    """
 def test_range():
     assert value_range([3, 9, 4]) == 6
     assert value_range([]) == 0
 
 def prop_non_negative(values: list[float]):
     assert value_range(values) >= 0
-''', '[{"name": "prop_non_negative", "strategies": {"values": {"type": "lists", "elements": '
-     '{"type": "integers", "min_value": -1000, "max_value": 1000}, "max_size": 20}}}]')
+""",
+    '[{"name": "prop_non_negative", "strategies": {"values": {"type": "lists", "elements": '
+    '{"type": "integers", "min_value": -1000, "max_value": 1000}, "max_size": 20}}}]',
+)
 
-EVAL_BOOLEAN = _reply('''
+EVAL_BOOLEAN = _reply(
+    '''
 def eval_boolean(expression: str) -> bool:
     """Evaluate a Boolean expression of True, False, not, and, or and parentheses.
 
@@ -173,11 +185,13 @@ def eval_boolean(expression: str) -> bool:
     if len(stack) != 1:
         raise ValueError("malformed expression")
     return stack[0]
-''', '''
+''',
+    """
 def test_known():
     assert eval_boolean("True and not False") is True
     assert eval_boolean("not ( True or False )") is False
-''')
+""",
+)
 
 TOOLS: Mapping[str, tuple[str, str]] = {
     "divisor_sum": (DIVISOR_SUM, "divisor_sum"),
@@ -205,8 +219,9 @@ def example_solutions(tasks: Sequence[Task], *, buggy_first: Sequence[str] = ())
         if t.id not in EXAMPLE_CALLS or t.type not in TOOLS:
             continue
         first = DIVISOR_SUM_BUGGY if t.id in buggy_first and t.type == "divisor_sum" else None
-        out.append(Solution(t.text, TOOLS[t.type][0], f"```python call\n{EXAMPLE_CALLS[t.id]}\n```",
-                            first))
+        out.append(
+            Solution(t.text, TOOLS[t.type][0], f"```python call\n{EXAMPLE_CALLS[t.id]}\n```", first)
+        )
     return out
 
 
@@ -217,12 +232,21 @@ def _system_prompts() -> dict[str, str]:
     fields: dict[str, dict[str, Any]] = {
         "creator_create": {"problem": "p"},
         "creator_decide": {"problem": "p", "signature": "s", "docstring": "d", "name": "n"},
-        "creator_rectify": {"problem": "p", "source": "s", "call": "c", "observation": run,
-                            "feedback": "f"},
+        "creator_rectify": {
+            "problem": "p",
+            "source": "s",
+            "call": "c",
+            "observation": run,
+            "feedback": "f",
+        },
         "repair": {"task": "t", "source": "s", "feedback": "f"},
     }
-    phases = {"creator_create": "create", "creator_decide": "decide",
-              "creator_rectify": "rectify", "repair": "repair"}
+    phases = {
+        "creator_create": "create",
+        "creator_decide": "decide",
+        "creator_rectify": "rectify",
+        "repair": "repair",
+    }
     return {render(name, **f)[0]["content"]: phases[name] for name, f in fields.items()}
 
 
@@ -271,9 +295,12 @@ def scripted_model(solutions: Sequence[Solution]) -> ScriptedModel:
     create (+ rectify for a buggy first tool) and decide, each served once."""
     rules: list[Rule] = []
     for sol in solutions:
+
         def match(phase: str, text: str = sol.text) -> Any:
-            return lambda messages, _p: (phase_of(messages) == phase and
-                                         text in str(messages[-1].get("content", "")))
+            return lambda messages, _p: (
+                phase_of(messages) == phase and text in str(messages[-1].get("content", ""))
+            )
+
         rules.append(Rule(match("create"), sol.first_tool or sol.tool))
         rules.append(Rule(match("decide"), sol.call))
         if sol.first_tool is not None:
@@ -324,7 +351,8 @@ def synthetic_tasks(count: int, *, seed: int = 0) -> tuple[list[Task], list[Solu
             call = f'eval_boolean(expression="{expr}")'
             answer = (not (a == "True" and b == "True")) or b == "True"
             examples = (Example({"expression": "True and not False"}, True),)
-        tasks.append(Task(f"bench-{i:03d}", text, family, examples, answer, "train",
-                          {"synthetic": True}))
+        tasks.append(
+            Task(f"bench-{i:03d}", text, family, examples, answer, "train", {"synthetic": True})
+        )
         sols.append(Solution(text, TOOLS[family][0], f"```python call\n{call}\n```"))
     return tasks, sols

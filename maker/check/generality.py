@@ -30,15 +30,71 @@ from sandbox import ExampleCase
 from sandbox.parsing import parse_source
 
 # Numbers a general tool may well contain: small ones, and units everybody knows.
-WELL_KNOWN_NUMBERS = frozenset({
-    12, 16, 20, 24, 26, 30, 31, 32, 36, 52, 60, 64, 90, 100, 128, 180, 255, 256, 360, 365, 366,
-    1000, 1024, 3600, 10**6, 10**9, 10**9 + 7, 998244353, 86400, 0.5, 0.25, 0.75, 0.1, 0.01,
-    0.001, 1e-6, 1e-9, 1e-12, 3.14, 3.14159, 2.718, 9.8, 9.81, 1.5, 2.5,
-})
-_TRIVIAL_KEYS = frozenset({("n", -1.0), ("n", 0.0), ("n", 1.0), ("n", 2.0), ("s", ""), ("b", True),
-                           ("b", False), ("z", None)})
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])-?\d+"
-                             r"(?:\.\d+)?(?![\w])")
+WELL_KNOWN_NUMBERS = frozenset(
+    {
+        12,
+        16,
+        20,
+        24,
+        26,
+        30,
+        31,
+        32,
+        36,
+        52,
+        60,
+        64,
+        90,
+        100,
+        128,
+        180,
+        255,
+        256,
+        360,
+        365,
+        366,
+        1000,
+        1024,
+        3600,
+        10**6,
+        10**9,
+        10**9 + 7,
+        998244353,
+        86400,
+        0.5,
+        0.25,
+        0.75,
+        0.1,
+        0.01,
+        0.001,
+        1e-6,
+        1e-9,
+        1e-12,
+        3.14,
+        3.14159,
+        2.718,
+        9.8,
+        9.81,
+        1.5,
+        2.5,
+    }
+)
+_TRIVIAL_KEYS = frozenset(
+    {
+        ("n", -1.0),
+        ("n", 0.0),
+        ("n", 1.0),
+        ("n", 2.0),
+        ("s", ""),
+        ("b", True),
+        ("b", False),
+        ("z", None),
+    }
+)
+_NUMBER_IN_TEXT = re.compile(
+    r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])-?\d+"
+    r"(?:\.\d+)?(?![\w])"
+)
 _EQUALITY_OPS = (ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotIn)
 
 
@@ -118,10 +174,13 @@ def _literals(nodes: Sequence[ast.AST]) -> list[tuple[Any, int]]:
     found: list[tuple[Any, int]] = []
     negated: set[int] = set()
     for node in nodes:
-        if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
-                and isinstance(node.operand, ast.Constant)
-                and isinstance(node.operand.value, int | float)
-                and not isinstance(node.operand.value, bool)):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, int | float)
+            and not isinstance(node.operand.value, bool)
+        ):
             found.append((-node.operand.value, node.lineno))
             negated.add(id(node.operand))
     for node in nodes:
@@ -186,17 +245,28 @@ def hardcoded_constants(
             continue
         if key in answers:
             seen.add(key)
-            failures.append(Failure(
-                "hardcoded_constant", "answer_literal",
-                f"the code contains {value!r:.60} (line {line}), the expected answer of "
-                f"{answers[key]}; compute the answer instead of writing it in", line=line,
-                actual=value))
+            failures.append(
+                Failure(
+                    "hardcoded_constant",
+                    "answer_literal",
+                    f"the code contains {value!r:.60} (line {line}), the expected answer of "
+                    f"{answers[key]}; compute the answer instead of writing it in",
+                    line=line,
+                    actual=value,
+                )
+            )
         elif key in givens:
             seen.add(key)
-            failures.append(Failure(
-                "hardcoded_constant", "problem_constant",
-                f"the code contains {value!r:.60} (line {line}) from {givens[key]}; take it as "
-                "a parameter instead", line=line, actual=value))
+            failures.append(
+                Failure(
+                    "hardcoded_constant",
+                    "problem_constant",
+                    f"the code contains {value!r:.60} (line {line}) from {givens[key]}; take it as "
+                    "a parameter instead",
+                    line=line,
+                    actual=value,
+                )
+            )
     return failures
 
 
@@ -218,8 +288,11 @@ def example_branches(
             whole.append(value)
             for leaf in leaves(value):
                 key = _key(leaf)
-                if key is not None and key not in _TRIVIAL_KEYS and not _mentioned(
-                        leaf, signature, docstring):
+                if (
+                    key is not None
+                    and key not in _TRIVIAL_KEYS
+                    and not _mentioned(leaf, signature, docstring)
+                ):
                     inputs.add(key)
     answers = {_key(leaf) for case in examples for leaf in leaves(case.expected)} - {None}
 
@@ -253,25 +326,36 @@ def example_branches(
                 except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                     value_hits.append(False)
             if key_hits and any(value_hits):
-                failures.append(Failure(
-                    "example_branch", "lookup_table",
-                    f"line {node.lineno} maps example inputs ({_show(key_hits)}) to answers in "
-                    "a lookup table; compute the answer for any input", line=node.lineno))
+                failures.append(
+                    Failure(
+                        "example_branch",
+                        "lookup_table",
+                        f"line {node.lineno} maps example inputs ({_show(key_hits)}) to answers in "
+                        "a lookup table; compute the answer for any input",
+                        line=node.lineno,
+                    )
+                )
             continue
         if found:
             compared.setdefault(node.lineno, []).extend(found)
     for line, found in sorted(compared.items()):
-        failures.append(Failure(
-            "example_branch", "input_comparison",
-            f"line {line} compares with the example input(s) {_show(found)}; a general tool "
-            "does not special-case the examples", line=line))
+        failures.append(
+            Failure(
+                "example_branch",
+                "input_comparison",
+                f"line {line} compares with the example input(s) {_show(found)}; a general tool "
+                "does not special-case the examples",
+                line=line,
+            )
+        )
     return failures
 
 
 def _plain_equal(a: Any, b: Any) -> bool:
     try:
-        return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True,
-                                                                         default=str)
+        return json.dumps(a, sort_keys=True, default=str) == json.dumps(
+            b, sort_keys=True, default=str
+        )
     except (TypeError, ValueError, RecursionError):
         return False
 
@@ -322,11 +406,17 @@ def constant_output(
     value = runs[0][1]
     answers = {json.dumps(c.expected, sort_keys=True, default=str) for c in examples}
     if len(answers) >= 2 or (answers and next(iter(outputs)) in answers):
-        why = ("though the examples' answers differ" if len(answers) >= 2
-               else "and that value is the example's answer")
+        why = (
+            "though the examples' answers differ"
+            if len(answers) >= 2
+            else "and that value is the example's answer"
+        )
         return Failure(
-            "constant_output", "constant_output",
+            "constant_output",
+            "constant_output",
             f"the tool returned {json.dumps(value, default=str)[:80]} for all {len(inputs)} "
-            f"different inputs tried, {why}", actual=value,
-            minimal_input=dict(runs[0][0]))
+            f"different inputs tried, {why}",
+            actual=value,
+            minimal_input=dict(runs[0][0]),
+        )
     return None

@@ -98,9 +98,15 @@ class Verdict:
         )
 
 
-def verdict_from(failures: list[Failure] | tuple[Failure, ...], *, ran: bool,
-                 timings: dict[str, float] | None = None, counts: dict[str, int] | None = None,
-                 notes: tuple[str, ...] = (), wrong_tests: tuple[Failure, ...] = ()) -> Verdict:
+def verdict_from(
+    failures: list[Failure] | tuple[Failure, ...],
+    *,
+    ran: bool,
+    timings: dict[str, float] | None = None,
+    counts: dict[str, int] | None = None,
+    notes: tuple[str, ...] = (),
+    wrong_tests: tuple[Failure, ...] = (),
+) -> Verdict:
     """A verdict from its failures: passed when something ran and nothing failed; recoverable
     when it failed without a terminal failure."""
     failures = tuple(failures)

@@ -42,16 +42,31 @@ def sandbox() -> None:
 
 
 @sandbox.command("run")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--entry", metavar="NAME", help="Function to call after the file has run.")
-@click.option("--args", "kwargs", metavar="JSON", callback=json_kwargs,
-              help="JSON object of keyword arguments for --entry.")
-@click.option("--timeout", type=click.FloatRange(min=0.01), default=None,
-              help="Wall-clock seconds per file (default: the policy's, 5 s).")
+@click.option(
+    "--args",
+    "kwargs",
+    metavar="JSON",
+    callback=json_kwargs,
+    help="JSON object of keyword arguments for --entry.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.01),
+    default=None,
+    help="Wall-clock seconds per file (default: the policy's, 5 s).",
+)
 @click.option("--strict", is_flag=True, help="Fresh process per file instead of a warm worker.")
-def sandbox_run(files: tuple[Path, ...], entry: str | None, kwargs: dict[str, Any],
-                timeout: float | None, strict: bool) -> None:
+def sandbox_run(
+    files: tuple[Path, ...],
+    entry: str | None,
+    kwargs: dict[str, Any],
+    timeout: float | None,
+    strict: bool,
+) -> None:
     """Run each FILE under the default policy and print one JSON line per file.
 
     Each line has the keys file, ok, value, error (type, message, line), stdout, limit and
@@ -72,8 +87,14 @@ def sandbox_run(files: tuple[Path, ...], entry: str | None, kwargs: dict[str, An
             try:
                 source = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                line = {"file": str(path), "ok": False, "value": None, "stdout": "", "limit": None,
-                        "error": {"type": "ReadError", "message": str(exc), "line": None}}
+                line = {
+                    "file": str(path),
+                    "ok": False,
+                    "value": None,
+                    "stdout": "",
+                    "limit": None,
+                    "error": {"type": "ReadError", "message": str(exc), "line": None},
+                }
             else:
                 result = sb.run(source, entry, kwargs=kwargs, timeout=timeout)
                 line = {"file": str(path), **result.to_json()}
@@ -88,8 +109,13 @@ def bench() -> None:
 
 
 @bench.command("sandbox")
-@click.option("--calls", type=click.IntRange(min=100), default=1000, show_default=True,
-              help="Calls per measured series.")
+@click.option(
+    "--calls",
+    type=click.IntRange(min=100),
+    default=1000,
+    show_default=True,
+    help="Calls per measured series.",
+)
 def bench_sandbox(calls: int) -> None:
     """Time in-process, warm, strict and subprocess-per-call execution, throughput, a
     compute-heavy loop and a 100-example Hypothesis validation."""
@@ -99,16 +125,31 @@ def bench_sandbox(calls: int) -> None:
 
 
 @bench.command("local")
-@click.option("--strategies", default="creator,latm,craft", show_default=True,
-              help="Comma-separated strategies for the main job part ('' skips it).")
-@click.option("--skip-models", is_flag=True,
-              help="Skip the server against in-process comparison of each model.")
-@click.option("--max-tokens", type=click.IntRange(min=8), default=64, show_default=True,
-              help="Tokens generated per timed request.")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the libraries and jobs here (default: a temporary directory).")
-def bench_local(strategies: str, skip_models: bool, max_tokens: int,
-                workdir: Path | None) -> None:
+@click.option(
+    "--strategies",
+    default="creator,latm,craft",
+    show_default=True,
+    help="Comma-separated strategies for the main job part ('' skips it).",
+)
+@click.option(
+    "--skip-models",
+    is_flag=True,
+    help="Skip the server against in-process comparison of each model.",
+)
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=8),
+    default=64,
+    show_default=True,
+    help="Tokens generated per timed request.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the libraries and jobs here (default: a temporary directory).",
+)
+def bench_local(strategies: str, skip_models: bool, max_tokens: int, workdir: Path | None) -> None:
     """The local models (`maker models`): generation and prompt tokens/s through the server
     against llama-cpp-python in-process on the same prompt, time to first token, the prefix
     cache; then the main job on the example tasks per strategy with the local 1.5B maker,
@@ -125,8 +166,9 @@ def bench_local(strategies: str, skip_models: bool, max_tokens: int,
     unknown = sorted(set(names) - {"creator", "latm", "craft"})
     if unknown:
         raise click.UsageError(f"--strategies: unknown {', '.join(unknown)} (creator, latm, craft)")
-    run_local_bench(strategies=names, skip_models=skip_models, max_tokens=max_tokens,
-                    workdir=workdir)  # a LocalModelError ends it in one line, exit 1
+    run_local_bench(
+        strategies=names, skip_models=skip_models, max_tokens=max_tokens, workdir=workdir
+    )  # a LocalModelError ends it in one line, exit 1
 
 
 # Command groups that live in their own modules register here, one line each.

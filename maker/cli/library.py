@@ -29,7 +29,11 @@ DB_NAME = "library.sqlite"  # the file a library directory holds (library.store.
 
 def library_option(f: F) -> F:
     return click.option(
-        "--library", "library_dir", envvar="MAKER_LIBRARY", required=True, metavar="DIR",
+        "--library",
+        "library_dir",
+        envvar="MAKER_LIBRARY",
+        required=True,
+        metavar="DIR",
         type=click.Path(file_okay=False, path_type=Path),
         help="The library directory (default: $MAKER_LIBRARY).",
     )(f)
@@ -136,9 +140,13 @@ def _when(t: float) -> str:
 
 def _brief(rec: ToolRecord) -> dict[str, Any]:
     return {
-        "ref": rec.ref, "name": rec.name, "version": rec.version,
-        "status": rec.status.status.value, "summary": rec.spec.summary,
-        "signature": _signature(rec), "usage": rec.usage.to_dict(),
+        "ref": rec.ref,
+        "name": rec.name,
+        "version": rec.version,
+        "status": rec.status.status.value,
+        "summary": rec.spec.summary,
+        "signature": _signature(rec),
+        "usage": rec.usage.to_dict(),
     }
 
 
@@ -157,8 +165,12 @@ def library() -> None:
 
 @library.command("list")
 @library_option
-@click.option("--all", "show_all", is_flag=True,
-              help="Also list deprecated and retired tools (latest version of each).")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Also list deprecated and retired tools (latest version of each).",
+)
 @json_option
 def list_cmd(library_dir: Path, show_all: bool, as_json: bool) -> None:
     """List the active tools, latest version of each.
@@ -182,8 +194,14 @@ def list_cmd(library_dir: Path, show_all: bool, as_json: bool) -> None:
     for col in ("tool", "status", "signature", "summary", "calls", "success"):
         table.add_column(col, overflow="fold")  # long names wrap, never cut
     for r in records:
-        table.add_row(r.ref, r.status.status.value, _signature(r), r.spec.summary,
-                      str(r.usage.calls), _rate(r))
+        table.add_row(
+            r.ref,
+            r.status.status.value,
+            _signature(r),
+            r.spec.summary,
+            str(r.usage.calls),
+            _rate(r),
+        )
     _console().print(table)
 
 
@@ -252,17 +270,32 @@ def history_cmd(name: str, library_dir: Path, as_json: bool) -> None:
     for col in ("version", "status", "reason", "parent", "hash", "created", "calls", "success"):
         table.add_column(col, overflow="fold")
     for r in versions:
-        reason = r.status.reason + (f" (use {r.status.replacement})" if r.status.replacement else "")
-        table.add_row(str(r.version), r.status.status.value, reason,
-                      "-" if r.parent_version is None else str(r.parent_version),
-                      r.content_hash[:12], _when(r.created), str(r.usage.calls), _rate(r))
+        reason = r.status.reason + (
+            f" (use {r.status.replacement})" if r.status.replacement else ""
+        )
+        table.add_row(
+            str(r.version),
+            r.status.status.value,
+            reason,
+            "-" if r.parent_version is None else str(r.parent_version),
+            r.content_hash[:12],
+            _when(r.created),
+            str(r.usage.calls),
+            _rate(r),
+        )
     _console().print(table)
 
 
 @library.command("search")
 @click.argument("query")
-@click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True,
-              help="How many tools to return at most.")
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="How many tools to return at most.",
+)
 @library_option
 @json_option
 def search_cmd(query: str, k: int, library_dir: Path, as_json: bool) -> None:
@@ -277,16 +310,30 @@ def search_cmd(query: str, k: int, library_dir: Path, as_json: bool) -> None:
         result = view.search(query, k)
         records = {h.ref: view.get(h.ref) for h in result.hits}
     if as_json:
-        _echo_json({
-            "query": query, "abstained": result.abstained, "reason": result.reason,
-            "hits": [{"ref": h.ref, "name": h.name, "version": h.version, "score": h.score,
-                      "relevance": h.relevance, "summary": records[h.ref].spec.summary}
-                     for h in result.hits],
-        })
+        _echo_json(
+            {
+                "query": query,
+                "abstained": result.abstained,
+                "reason": result.reason,
+                "hits": [
+                    {
+                        "ref": h.ref,
+                        "name": h.name,
+                        "version": h.version,
+                        "score": h.score,
+                        "relevance": h.relevance,
+                        "summary": records[h.ref].spec.summary,
+                    }
+                    for h in result.hits
+                ],
+            }
+        )
         return
     if result.abstained or not result.hits:
-        click.echo(f"No tool is relevant enough for {query!r}"
-                   + (f": {result.reason}" if result.reason else ""))
+        click.echo(
+            f"No tool is relevant enough for {query!r}"
+            + (f": {result.reason}" if result.reason else "")
+        )
         return
     from rich.table import Table
 
@@ -320,8 +367,13 @@ def export_cmd(out_dir: Path, library_dir: Path) -> None:
 
 @library.command("deprecate")
 @click.argument("ref", metavar="NAME@N", callback=_ref)
-@click.option("--replacement", required=True, metavar="NAME[@M]", callback=_ref,
-              help="The tool to use instead (must exist and be offered).")
+@click.option(
+    "--replacement",
+    required=True,
+    metavar="NAME[@M]",
+    callback=_ref,
+    help="The tool to use instead (must exist and be offered).",
+)
 @click.option("--reason", default="", help="Why (default: 'use REPLACEMENT').")
 @library_option
 def deprecate_cmd(ref: str, replacement: str, reason: str, library_dir: Path) -> None:
@@ -380,15 +432,19 @@ def lock_cmd(lock_file: Path, force: bool, library_dir: Path) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise LibraryError(f"cannot write lock file {lock_file}: {exc.strerror or exc}") from None
-    click.echo(f"locked {plural(len(lock.entries), 'tool')} (digest {lock.digest[:12]}) in "
-               f"{lock_file}; serve exactly these with: maker library serve-mcp --lock "
-               f"{lock_file} --library {library_dir}")
+    click.echo(
+        f"locked {plural(len(lock.entries), 'tool')} (digest {lock.digest[:12]}) in "
+        f"{lock_file}; serve exactly these with: maker library serve-mcp --lock "
+        f"{lock_file} --library {library_dir}"
+    )
 
 
 @library.command("serve-mcp")
-@click.option("--lock", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Serve exactly the tools of this lock file (written by `maker library "
-                   "lock`).")
+@click.option(
+    "--lock",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Serve exactly the tools of this lock file (written by `maker library lock`).",
+)
 @library_option
 def serve_mcp_cmd(lock: Path | None, library_dir: Path) -> None:
     """Serve the active tools over MCP (stdio); each call runs in the sandbox.
@@ -443,10 +499,19 @@ def _report_publish(result: Any) -> None:
 
 @library.command("call")
 @click.argument("ref", metavar="NAME[@N]", callback=_ref)
-@click.option("--args", "kwargs", metavar="JSON", callback=json_kwargs, default=None,
-              help="JSON object of keyword arguments.")
-@click.option("--record", is_flag=True,
-              help="Store the call as an episode (counts in the tool's usage statistics).")
+@click.option(
+    "--args",
+    "kwargs",
+    metavar="JSON",
+    callback=json_kwargs,
+    default=None,
+    help="JSON object of keyword arguments.",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Store the call as an episode (counts in the tool's usage statistics).",
+)
 @library_option
 def call_cmd(ref: str, kwargs: dict[str, Any], record: bool, library_dir: Path) -> None:
     """Run a tool in the sandbox and print its result as one JSON line.
@@ -487,10 +552,20 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
 
 
 @click.command("library")
-@click.option("--sizes", default="1000,10000,100000", show_default=True, callback=_sizes,
-              help="Comma-separated library sizes (tools) to build and measure.")
-@click.option("--queries", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Searches timed per library.")
+@click.option(
+    "--sizes",
+    default="1000,10000,100000",
+    show_default=True,
+    callback=_sizes,
+    help="Comma-separated library sizes (tools) to build and measure.",
+)
+@click.option(
+    "--queries",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Searches timed per library.",
+)
 def bench_library(sizes: tuple[int, ...], queries: int) -> None:
     """Build synthetic libraries and time publish, open (list + index) and search.
 
@@ -511,12 +586,25 @@ def bench_library(sizes: tuple[int, ...], queries: int) -> None:
 
     rows, summary = run_benchmark(sizes, queries=queries, progress=progress)
     table = Table(title="library benchmark")
-    for col in ("tools", "publish/s", "open s", "load s", "search median ms", "search p99 ms",
-                "recall@5"):
+    for col in (
+        "tools",
+        "publish/s",
+        "open s",
+        "load s",
+        "search median ms",
+        "search p99 ms",
+        "recall@5",
+    ):
         table.add_column(col, justify="right")
     for r in rows:
-        table.add_row(f"{int(r['tools']):,}", f"{r['publish_per_s']:.0f}", f"{r['open_s']:.2f}",
-                      f"{r['load_records_s']:.2f}", f"{r['search_median_ms']:.2f}",
-                      f"{r['search_p99_ms']:.2f}", f"{r['recall_at_5']:.2f}")
+        table.add_row(
+            f"{int(r['tools']):,}",
+            f"{r['publish_per_s']:.0f}",
+            f"{r['open_s']:.2f}",
+            f"{r['load_records_s']:.2f}",
+            f"{r['search_median_ms']:.2f}",
+            f"{r['search_p99_ms']:.2f}",
+            f"{r['recall_at_5']:.2f}",
+        )
     _console().print(table)
     click.echo(json.dumps(summary, sort_keys=True))

@@ -28,33 +28,75 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
 
 
 @click.command("make")
-@click.argument("tasks_file", metavar="TASKS.jsonl",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--strategy", type=click.Choice(list(REGISTRY)), default="creator",
-              show_default=True, help="How tools are made.")
-@click.option("--library", "library_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Library directory to publish into (created if missing).")
-@click.option("--job-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where progress is kept (default: LIBRARY/jobs/STRATEGY-<tasks digest>); "
-                   "re-run the same command to resume.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=None,
-              help="Model requests in flight at once (default: [llm.maker] concurrency, 8).")
-@click.option("--units-in-flight", type=click.IntRange(min=1), default=None,
-              help="Work units (tasks, or task types for latm/craft) worked on at once "
-                   "(default: twice --concurrency, so sandbox validation of some overlaps "
-                   "waiting on the model for others).")
+@click.argument(
+    "tasks_file",
+    metavar="TASKS.jsonl",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(list(REGISTRY)),
+    default="creator",
+    show_default=True,
+    help="How tools are made.",
+)
+@click.option(
+    "--library",
+    "library_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Library directory to publish into (created if missing).",
+)
+@click.option(
+    "--job-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where progress is kept (default: LIBRARY/jobs/STRATEGY-<tasks digest>); "
+    "re-run the same command to resume.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Model requests in flight at once (default: [llm.maker] concurrency, 8).",
+)
+@click.option(
+    "--units-in-flight",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Work units (tasks, or task types for latm/craft) worked on at once "
+    "(default: twice --concurrency, so sandbox validation of some overlaps "
+    "waiting on the model for others).",
+)
 @model_options("maker")
-@click.option("--max-repairs", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Repair rounds per unit after a failing validation or run.")
-@click.option("--solve-samples", type=click.IntRange(min=1), default=1, show_default=True,
-              help="craft: programs tried per train problem until one reproduces the gold "
-                   "answer (each new one sees the last one's result, never the answer).")
+@click.option(
+    "--max-repairs",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Repair rounds per unit after a failing validation or run.",
+)
+@click.option(
+    "--solve-samples",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="craft: programs tried per train problem until one reproduces the gold "
+    "answer (each new one sees the last one's result, never the answer).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Path | None,
-                 concurrency: int | None, units_in_flight: int | None,
-                 models: ModelFlags, max_repairs: int, solve_samples: int,
-                 no_progress: bool) -> None:
+def make_command(
+    tasks_file: Path,
+    strategy: str,
+    library_dir: Path,
+    job_dir: Path | None,
+    concurrency: int | None,
+    units_in_flight: int | None,
+    models: ModelFlags,
+    max_repairs: int,
+    solve_samples: int,
+    no_progress: bool,
+) -> None:
     """Make tools for the tasks in TASKS.jsonl with a strong model and publish them.
 
     Malformed task lines are reported (line and field) and skipped; the rest still runs.
@@ -115,33 +157,48 @@ def make_command(tasks_file: Path, strategy: str, library_dir: Path, job_dir: Pa
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
     client = make_client(config, "maker", ledger=CostLedger.load(job.ledger_file), cache=cache)
     if maker_role.provider == "local":
-        click.echo(f"maker: local model {maker_role.model} (served on this machine when first "
-                   "needed)", err=True)
+        click.echo(
+            f"maker: local model {maker_role.model} (served on this machine when first needed)",
+            err=True,
+        )
         _prepare_local_models()
     try:
         with job.hold(), Sandbox(workers=2) as sb:  # one run per job dir, said at once
             freeze_startup_objects()
             report = run_job(
-                tasks, strategy, library_dir=library_dir, job_dir=job.path, client=client,
-                sandbox=sb, concurrency=units_in_flight or default_units(maker_role.concurrency),
-                progress=not no_progress, task_errors=errors,
-                options=Options(max_repairs=max_repairs, solve_samples=solve_samples))
+                tasks,
+                strategy,
+                library_dir=library_dir,
+                job_dir=job.path,
+                client=client,
+                sandbox=sb,
+                concurrency=units_in_flight or default_units(maker_role.concurrency),
+                progress=not no_progress,
+                task_errors=errors,
+                options=Options(max_repairs=max_repairs, solve_samples=solve_samples),
+            )
     except JobBusy as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     except JobError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: finished units are saved in {job.path}; run the same "
-                   "command again to resume", err=True)
+        click.echo(
+            f"\ninterrupted: finished units are saved in {job.path}; run the same "
+            "command again to resume",
+            err=True,
+        )
         sys.exit(130)
     finally:
         stop_shared_server()
     render_report(report, Console())
     click.echo(f"report: {job.report_file}")
     if report.stopped:
-        click.echo(f"error: the job stopped early, {plural(report.not_started, 'unit')} not "
-                   f"started: {report.stopped}", err=True)
+        click.echo(
+            f"error: the job stopped early, {plural(report.not_started, 'unit')} not "
+            f"started: {report.stopped}",
+            err=True,
+        )
     sys.exit(1 if report.errors or report.stopped else 0)
 
 
@@ -159,10 +216,12 @@ def _prepare_local_models() -> None:
 
 
 @click.command("demo")
-@click.option("--workdir", type=click.Path(file_okay=False, writable=True, path_type=Path),
-              default=None,
-              help="Keep the demo library and job here (default: a temporary directory, "
-                   "removed at the end).")
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Keep the demo library and job here (default: a temporary directory, removed at the end).",
+)
 def demo_command(workdir: Path | None) -> None:
     """Offline walk-through of `maker make` on the shipped example tasks, with a SCRIPTED model.
 
@@ -178,8 +237,10 @@ def demo_command(workdir: Path | None) -> None:
     from sandbox import Sandbox
 
     console = Console()
-    console.print("[bold yellow]SCRIPTED DEMO[/]: the maker model below is a ScriptedModel "
-                  "with replies written in advance; no model endpoint is called.")
+    console.print(
+        "[bold yellow]SCRIPTED DEMO[/]: the maker model below is a ScriptedModel "
+        "with replies written in advance; no model endpoint is called."
+    )
     tasks, _ = load_tasks(example_tasks_path())
     console.print(f"tasks: {example_tasks_path()} ({len(tasks)} tasks)")
     model = scripted_model(example_solutions(tasks, buggy_first=["math-divisor-sum-36"]))
@@ -191,8 +252,15 @@ def demo_command(workdir: Path | None) -> None:
         except OSError as exc:
             fail(f"--workdir {root}: {exc.strerror or exc}")
         with Sandbox(workers=2) as sb:
-            report = run_job(tasks, "creator", library_dir=root / "library",
-                             job_dir=root / "job", client=client, sandbox=sb, concurrency=4)
+            report = run_job(
+                tasks,
+                "creator",
+                library_dir=root / "library",
+                job_dir=root / "job",
+                client=client,
+                sandbox=sb,
+                concurrency=4,
+            )
         if not workdir:  # do not print paths that are gone when the demo ends
             gone = "(temporary, removed at the end; keep it with --workdir DIR)"
             report = dataclasses.replace(report, job_dir=gone, library_dir=gone)
@@ -210,20 +278,48 @@ def demo_command(workdir: Path | None) -> None:
 
 
 @click.command("make")
-@click.option("--tasks", "count", type=click.IntRange(min=3), default=100, show_default=True,
-              help="Synthetic tasks in the batch (distinct problems of the three shipped task "
-                   "types, at least 3).")
-@click.option("--latency", type=click.FloatRange(min=0), default=0.2, show_default=True,
-              help="Seconds per fake-server call.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True,
-              help="Model requests in flight at once (the maker role's limit).")
-@click.option("--units-in-flight", type=click.IntRange(min=1), default=None,
-              help="Tasks worked on at once (default: twice --concurrency, as `maker make`).")
-@click.option("--max-examples", type=click.IntRange(min=1), default=None,
-              help="Hypothesis examples per property during validation (default: as `maker "
-                   "make`, 50).")
-def bench_make_command(count: int, latency: float, concurrency: int,
-                       units_in_flight: int | None, max_examples: int | None) -> None:
+@click.option(
+    "--tasks",
+    "count",
+    type=click.IntRange(min=3),
+    default=100,
+    show_default=True,
+    help="Synthetic tasks in the batch (distinct problems of the three shipped task "
+    "types, at least 3).",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(min=0),
+    default=0.2,
+    show_default=True,
+    help="Seconds per fake-server call.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Model requests in flight at once (the maker role's limit).",
+)
+@click.option(
+    "--units-in-flight",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Tasks worked on at once (default: twice --concurrency, as `maker make`).",
+)
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Hypothesis examples per property during validation (default: as `maker make`, 50).",
+)
+def bench_make_command(
+    count: int,
+    latency: float,
+    concurrency: int,
+    units_in_flight: int | None,
+    max_examples: int | None,
+) -> None:
     """A CREATOR batch against the fake server, then again from the response cache.
 
     Prints a table and, last, one JSON line: calls, wall_s, ideal_s (calls x latency /
@@ -232,8 +328,13 @@ def bench_make_command(count: int, latency: float, concurrency: int,
     """
     from maker.bench.make import run_bench
 
-    run_bench(tasks=count, latency=latency, concurrency=concurrency,
-              units_in_flight=units_in_flight, max_examples=max_examples)
+    run_bench(
+        tasks=count,
+        latency=latency,
+        concurrency=concurrency,
+        units_in_flight=units_in_flight,
+        max_examples=max_examples,
+    )
 
 
 def register(main: click.Group, bench: click.Group) -> None:

@@ -17,6 +17,16 @@ from maker.jobs.runner import (
 )
 
 __all__ = [
-    "JOB_VERSION", "STOP_AFTER_ERRORS", "JobBusy", "JobDir", "JobError", "default_gate", "default_job_dir",
-    "default_units", "freeze_startup_objects", "open_checkpointer", "run_job", "tasks_digest",
+    "JOB_VERSION",
+    "STOP_AFTER_ERRORS",
+    "JobBusy",
+    "JobDir",
+    "JobError",
+    "default_gate",
+    "default_job_dir",
+    "default_units",
+    "freeze_startup_objects",
+    "open_checkpointer",
+    "run_job",
+    "tasks_digest",
 ]

@@ -25,10 +25,17 @@ def reason_code(reason: str) -> str:
 
 def phase_table(ledger: CostLedger) -> dict[str, dict[str, Any]]:
     """Tokens, dollars and calls by phase (plus ``total``), from a cost ledger."""
+
     def row(t: Totals) -> dict[str, Any]:
-        return {"calls": t.calls, "cache_hits": t.cache_hits, "requests": t.attempts,
-                "prompt_tokens": t.prompt_tokens, "completion_tokens": t.completion_tokens,
-                "dollars": round(t.dollars, 6), "errors": t.errors}
+        return {
+            "calls": t.calls,
+            "cache_hits": t.cache_hits,
+            "requests": t.attempts,
+            "prompt_tokens": t.prompt_tokens,
+            "completion_tokens": t.completion_tokens,
+            "dollars": round(t.dollars, 6),
+            "errors": t.errors,
+        }
 
     out = {phase or "(none)": row(t) for phase, t in sorted(ledger.totals("phase").items())}
     out["total"] = row(ledger.total())
@@ -95,13 +102,16 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
     summary.add_column(overflow="fold")
     summary.add_column(overflow="fold")  # paths wrap, never cut
     for label, value in (
-        ("units", report.units), ("accepted", report.accepted), ("rejected", report.rejected),
+        ("units", report.units),
+        ("accepted", report.accepted),
+        ("rejected", report.rejected),
         ("errors (retried on the next run)", report.errors),
         ("not started (run again to continue)", report.not_started),
         ("already finished before this run", report.resumed),
         ("run again (their tools were gone from the library)", report.rerun_missing),
         ("malformed task lines", len(report.task_errors)),
-        ("wall time (this run)", f"{report.wall_s:.2f} s"), ("job dir", report.job_dir),
+        ("wall time (this run)", f"{report.wall_s:.2f} s"),
+        ("job dir", report.job_dir),
         ("library", report.library_dir),
     ):
         summary.add_row(label, str(value))
@@ -121,8 +131,11 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
         reasons.add_column("units given up", justify="right")
         reasons.add_column("drafts turned down", justify="right")
         for code in dict.fromkeys([*report.rejection_reasons, *report.draft_rejections]):
-            reasons.add_row(code, str(report.rejection_reasons.get(code, 0)),
-                            str(report.draft_rejections.get(code, 0)))
+            reasons.add_row(
+                code,
+                str(report.rejection_reasons.get(code, 0)),
+                str(report.draft_rejections.get(code, 0)),
+            )
         console.print(reasons)
     if report.error_details:
         errors = Table(title="unit errors (the unit is retried on the next run)")
@@ -141,11 +154,24 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
         console.print(bad)
     if report.phases:
         cost = Table(title="model calls by phase")
-        for col in ("phase", "calls", "cache hits", "requests", "prompt tok", "completion tok",
-                    "dollars"):
+        for col in (
+            "phase",
+            "calls",
+            "cache hits",
+            "requests",
+            "prompt tok",
+            "completion tok",
+            "dollars",
+        ):
             cost.add_column(col, justify="left" if col == "phase" else "right")
         for phase, row in report.phases.items():
-            cost.add_row(phase, str(row["calls"]), str(row["cache_hits"]), str(row["requests"]),
-                         str(row["prompt_tokens"]), str(row["completion_tokens"]),
-                         f"{row['dollars']:.4f}")
+            cost.add_row(
+                phase,
+                str(row["calls"]),
+                str(row["cache_hits"]),
+                str(row["requests"]),
+                str(row["prompt_tokens"]),
+                str(row["completion_tokens"]),
+                f"{row['dollars']:.4f}",
+            )
         console.print(cost)

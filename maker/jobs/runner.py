@@ -170,8 +170,10 @@ class JobDir:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise JobBusy(f"job dir {self.path} is in use by {_holder(self.lock_file)}; "
-                              "wait for that run to end (or stop it), then run again") from None
+                raise JobBusy(
+                    f"job dir {self.path} is in use by {_holder(self.lock_file)}; "
+                    "wait for that run to end (or stop it), then run again"
+                ) from None
             started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
             holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": started}
             os.ftruncate(fd, 0)
@@ -184,8 +186,9 @@ class JobDir:
         finally:
             os.close(fd)  # closing the descriptor releases the lock
 
-    def check(self, strategy: str, tasks: Sequence[Task], library_dir: str | Path | None = None
-              ) -> dict[str, Any] | None:
+    def check(
+        self, strategy: str, tasks: Sequence[Task], library_dir: str | Path | None = None
+    ) -> dict[str, Any] | None:
         """The job's job.json if it belongs to this strategy, these tasks and this library
         (`JobError` saying what to do otherwise), or None for a new job. Writes nothing."""
         meta_path = self.path / "job.json"
@@ -194,23 +197,29 @@ class JobDir:
         meta: dict[str, Any] = json.loads(meta_path.read_text("utf-8"))
         digest = tasks_digest(tasks)
         if meta.get("strategy") != strategy:
-            raise JobError(f"job dir {self.path} holds a {meta.get('strategy')!r} job, not "
-                           f"{strategy!r}; pass another --job-dir")
+            raise JobError(
+                f"job dir {self.path} holds a {meta.get('strategy')!r} job, not "
+                f"{strategy!r}; pass another --job-dir"
+            )
         if meta.get("tasks_digest") != digest:
             raise JobError(
                 f"job dir {self.path} was started for other tasks (digest "
                 f"{str(meta.get('tasks_digest'))[:12]}, these are {digest[:12]}); pass "
-                "another --job-dir, or none (the default job dir is per tasks file)")
+                "another --job-dir, or none (the default job dir is per tasks file)"
+            )
         known = meta.get("library")
         library = str(Path(library_dir).resolve()) if library_dir is not None else None
         if library is not None and known not in (None, library):
-            raise JobError(f"job dir {self.path} belongs to the library {known}, not "
-                           f"{library}; pass --library {known} to resume it, or another "
-                           "--job-dir")
+            raise JobError(
+                f"job dir {self.path} belongs to the library {known}, not "
+                f"{library}; pass --library {known} to resume it, or another "
+                "--job-dir"
+            )
         return meta
 
-    def init(self, strategy: str, tasks: Sequence[Task], library_dir: str | Path | None = None
-             ) -> dict[str, Any]:
+    def init(
+        self, strategy: str, tasks: Sequence[Task], library_dir: str | Path | None = None
+    ) -> dict[str, Any]:
         """Create the job dir or check that it belongs to this strategy, these tasks and this
         library (`JobError` saying what to do otherwise); returns job.json."""
         self.path.mkdir(parents=True, exist_ok=True)
@@ -223,9 +232,14 @@ class JobDir:
                 meta = {**meta, "library": library}
                 _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True))
             return meta
-        meta = {"version": JOB_VERSION, "job_id": f"{strategy}-{digest[:12]}",
-                "strategy": strategy, "tasks_digest": digest, "created": time.time(),
-                "library": library}
+        meta = {
+            "version": JOB_VERSION,
+            "job_id": f"{strategy}-{digest[:12]}",
+            "strategy": strategy,
+            "tasks_digest": digest,
+            "created": time.time(),
+            "library": library,
+        }
         _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True))
         return meta
 
@@ -261,8 +275,9 @@ def _holder(lock_file: Path) -> str:
         return "another run (starting up)"
 
 
-def missing_tools(library: Library, outcome: UnitOutcome,
-                  known: dict[str, dict[int, str]] | None = None) -> list[str]:
+def missing_tools(
+    library: Library, outcome: UnitOutcome, known: dict[str, dict[int, str]] | None = None
+) -> list[str]:
     """The tools a finished unit reports that this library does not hold (by name, version
     and, when recorded, content hash). `known` caches each name's versions across calls."""
     known = {} if known is None else known
@@ -292,9 +307,14 @@ def _unit_line(outcome: UnitOutcome, checkpoint_id: str | None) -> str:
 
 
 def _outcome_of_line(data: dict[str, Any]) -> UnitOutcome:
-    return UnitOutcome(str(data["unit_id"]), str(data["status"]), tuple(data.get("tools", ())),
-                       str(data.get("reason", "")), tuple(data.get("rejections", ())),
-                       dict(data.get("usage", {})))
+    return UnitOutcome(
+        str(data["unit_id"]),
+        str(data["status"]),
+        tuple(data.get("tools", ())),
+        str(data.get("reason", "")),
+        tuple(data.get("rejections", ())),
+        dict(data.get("usage", {})),
+    )
 
 
 def latest_checkpoints(saver: SqliteSaver, thread_id: str | None = None) -> dict[str, str] | None:
@@ -387,12 +407,19 @@ def _progress(console: Console, words: Sequence[str] = PROGRESS_WORDS) -> Progre
     ``progress_words``, e.g. the tool user's "solving", "answered", "no answer")."""
     verb, good, bad = words
     return Progress(
-        TextColumn(f"[bold]{verb}[/]"), BarColumn(), MofNCompleteColumn(),
-        TextColumn(f"[green]{{task.fields[accepted]}} {good}[/] "
-                   f"[red]{{task.fields[rejected]}} {bad}[/] "
-                   "[yellow]{task.fields[in_flight]} in flight[/] "
-                   "{task.fields[errors]} errors  ${task.fields[dollars]:.4f}"),
-        TimeElapsedColumn(), console=console, transient=False)
+        TextColumn(f"[bold]{verb}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            f"[green]{{task.fields[accepted]}} {good}[/] "
+            f"[red]{{task.fields[rejected]}} {bad}[/] "
+            "[yellow]{task.fields[in_flight]} in flight[/] "
+            "{task.fields[errors]} errors  ${task.fields[dollars]:.4f}"
+        ),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def run_job(
@@ -440,16 +467,39 @@ def run_job(
         raise JobError("concurrency must be at least 1")
     job = JobDir(Path(job_dir))
     with job.hold():
-        return _run(job, tasks, strat, library_dir=library_dir, client=client,
-                    sandbox=sandbox, concurrency=concurrency, progress=progress, gate=gate,
-                    options=options, task_errors=task_errors, console=console,
-                    stop_after_errors=stop_after_errors)
+        return _run(
+            job,
+            tasks,
+            strat,
+            library_dir=library_dir,
+            client=client,
+            sandbox=sandbox,
+            concurrency=concurrency,
+            progress=progress,
+            gate=gate,
+            options=options,
+            task_errors=task_errors,
+            console=console,
+            stop_after_errors=stop_after_errors,
+        )
 
 
-def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: str | Path,
-         client: ChatClient, sandbox: Sandbox, concurrency: int, progress: bool,
-         gate: Gate | bool | None, options: Options | None, task_errors: Sequence[TaskError],
-         console: Console | None, stop_after_errors: int | None) -> JobReport:
+def _run(
+    job: JobDir,
+    tasks: Sequence[Task],
+    strat: Strategy,
+    *,
+    library_dir: str | Path,
+    client: ChatClient,
+    sandbox: Sandbox,
+    concurrency: int,
+    progress: bool,
+    gate: Gate | bool | None,
+    options: Options | None,
+    task_errors: Sequence[TaskError],
+    console: Console | None,
+    stop_after_errors: int | None,
+) -> JobReport:
     """`run_job` with the job dir held."""
     started = time.monotonic()
     meta = job.init(strat.name, tasks, library_dir)
@@ -460,13 +510,15 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
     errors: dict[str, dict[str, Any]] = {}
     resumed = rerun_missing = 0
     with Library.open(library_dir) as library, open_checkpointer(job.checkpoints) as saver:
-        gate_fn = (default_gate(sandbox, library) if gate is True else (gate or None))
+        gate_fn = default_gate(sandbox, library) if gate is True else (gate or None)
         ctx = Context(client, sandbox, library, gate_fn, options or Options())
         graph = strat.build(ctx).compile(checkpointer=saver)
 
         def config(unit: Unit) -> dict[str, Any]:
-            return {"configurable": {"thread_id": f"{job_id}:{unit.id}"},
-                    "recursion_limit": RECURSION_LIMIT}
+            return {
+                "configurable": {"thread_id": f"{job_id}:{unit.id}"},
+                "recursion_limit": RECURSION_LIMIT,
+            }
 
         pending: list[tuple[Unit, bool]] = []
         known: dict[str, dict[int, str]] = {}  # name -> version -> content hash, read once
@@ -526,8 +578,12 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
             try:
                 cfg = config(unit)
                 values: dict[str, Any] | None = None  # the state after the last step
-                for chunk in graph.stream(None if has_state else unit.state, cfg,
-                                          stream_mode="values", durability=durability):
+                for chunk in graph.stream(
+                    None if has_state else unit.state,
+                    cfg,
+                    stream_mode="values",
+                    durability=durability,
+                ):
                     values = chunk
                     tracker.step()
                 state = dict(values) if values is not None else dict(graph.get_state(cfg).values)
@@ -541,8 +597,10 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
                 with streak_lock:
                     errors_in_a_row += 1
                     if stop_after_errors and errors_in_a_row >= stop_after_errors and not stopped:
-                        stopped = (f"{errors_in_a_row} units in a row ended in an error; "
-                                   f"the last: {message}")
+                        stopped = (
+                            f"{errors_in_a_row} units in a row ended in an error; "
+                            f"the last: {message}"
+                        )
                 return
             with streak_lock:
                 errors_in_a_row = 0
@@ -561,36 +619,71 @@ def _run(job: JobDir, tasks: Sequence[Task], strat: Strategy, *, library_dir: st
                 for item in pending:
                     run_unit(item)
             else:
-                with ThreadPoolExecutor(max_workers=concurrency,
-                                        thread_name_prefix="maker-unit") as pool:
+                with ThreadPoolExecutor(
+                    max_workers=concurrency, thread_name_prefix="maker-unit"
+                ) as pool:
                     list(pool.map(run_unit, pending))
         finally:
             if bar is not None:
                 bar.stop()
-    report = _report(job, meta, strat.name, units, outcomes, errors, resumed, library_dir,
-                     client, time.monotonic() - started, task_errors, stopped, rerun_missing,
-                     checkpoint_ids)
+    report = _report(
+        job,
+        meta,
+        strat.name,
+        units,
+        outcomes,
+        errors,
+        resumed,
+        library_dir,
+        client,
+        time.monotonic() - started,
+        task_errors,
+        stopped,
+        rerun_missing,
+        checkpoint_ids,
+    )
     return report
 
 
-def _report(job: JobDir, meta: dict[str, Any], strategy: str, units: Sequence[Unit],
-            outcomes: dict[str, UnitOutcome], errors: dict[str, dict[str, Any]], resumed: int,
-            library_dir: str | Path, client: ChatClient, wall_s: float,
-            task_errors: Sequence[TaskError], stopped: str = "", rerun_missing: int = 0,
-            checkpoint_ids: dict[str, str] | None = None) -> JobReport:
+def _report(
+    job: JobDir,
+    meta: dict[str, Any],
+    strategy: str,
+    units: Sequence[Unit],
+    outcomes: dict[str, UnitOutcome],
+    errors: dict[str, dict[str, Any]],
+    resumed: int,
+    library_dir: str | Path,
+    client: ChatClient,
+    wall_s: float,
+    task_errors: Sequence[TaskError],
+    stopped: str = "",
+    rerun_missing: int = 0,
+    checkpoint_ids: dict[str, str] | None = None,
+) -> JobReport:
     ordered = [outcomes[u.id] for u in units if u.id in outcomes]
     rejections = [r for o in ordered for r in o.rejections]
-    _write_atomic(job.rejections_file, "".join(
-        json.dumps({"unit_id": o.unit_id, **r}, ensure_ascii=False, default=str) + "\n"
-        for o in ordered for r in o.rejections))
+    _write_atomic(
+        job.rejections_file,
+        "".join(
+            json.dumps({"unit_id": o.unit_id, **r}, ensure_ascii=False, default=str) + "\n"
+            for o in ordered
+            for r in o.rejections
+        ),
+    )
     ids = checkpoint_ids or {}
     _write_atomic(job.units_file, "".join(_unit_line(o, ids.get(o.unit_id)) for o in ordered))
     report = JobReport(
-        job_id=meta["job_id"], strategy=strategy, job_dir=str(job.path),
-        library_dir=str(library_dir), units=len(units),
+        job_id=meta["job_id"],
+        strategy=strategy,
+        job_dir=str(job.path),
+        library_dir=str(library_dir),
+        units=len(units),
         accepted=sum(o.status == "accepted" for o in ordered),
         rejected=sum(o.status == "rejected" for o in ordered),
-        errors=len(errors), resumed=resumed, rerun_missing=rerun_missing,
+        errors=len(errors),
+        resumed=resumed,
+        rerun_missing=rerun_missing,
         wall_s=round(wall_s, 4),
         tools=tuple({"unit_id": o.unit_id, **t} for o in ordered for t in o.tools),
         rejection_reasons=count_reasons(o.reason for o in ordered if o.status == "rejected"),

@@ -111,8 +111,9 @@ class ChatClient:
         if self.cache is not None and use_cache:
             hit = self.cache.get(key)
             if hit is not None:
-                response = replace(hit, latency_s=time.monotonic() - started, cache_hit=True,
-                                   attempts=0)
+                response = replace(
+                    hit, latency_s=time.monotonic() - started, cache_hit=True, attempts=0
+                )
                 self._record(response, phase, model)
                 return response
         try:
@@ -162,8 +163,12 @@ def make_client(
     prices to the shipped table with ``config.price_table`` on top. Raises `ConfigError` saying
     what to set or install when the role has neither. No network I/O happens here.
     """
-    rc = resolve_role(config, role, models=local_models,
-                      server_check=server.can_run if server is not None else server_installed)
+    rc = resolve_role(
+        config,
+        role,
+        models=local_models,
+        server_check=server.can_run if server is not None else server_installed,
+    )
     if cache is None and config.cache_dir is not None:
         cache = ResponseCache(config.cache_dir)
     if prices is None:
@@ -175,5 +180,6 @@ def make_client(
         )
     else:
         backend = OpenAIChatModel(rc)
-    return ChatClient(backend, rc, ledger=ledger, cache=cache, prices=prices,
-                      price_per_hour=config.price_per_hour)
+    return ChatClient(
+        backend, rc, ledger=ledger, cache=cache, prices=prices, price_per_hour=config.price_per_hour
+    )

@@ -266,8 +266,10 @@ def _unknown_env(env: Mapping[str, str]) -> None:
     for key in sorted(env):
         if key.startswith(prefixes) and key not in known and env[key] != "":
             fields = ", ".join([*_ROLE_FIELDS, *_SAMPLING_FIELDS])
-            raise ConfigError(f"environment variable {key}: unknown setting; "
-                              f"MAKER_<ROLE>_<FIELD> takes the fields {fields}")
+            raise ConfigError(
+                f"environment variable {key}: unknown setting; "
+                f"MAKER_<ROLE>_<FIELD> takes the fields {fields}"
+            )
 
 
 def _layer_from_env(env: Mapping[str, str]) -> dict[str, Any]:
@@ -377,12 +379,16 @@ def load_config(
     flat.update(_checked(overrides or {}, "override "))
     price_per_hour = flat.get("price_per_hour", 0.0)
     if price_per_hour < 0:
-        raise ConfigError("price_per_hour must be >= 0 dollars; set it with "
-                          f"{ENV_PREFIX}LLM_PRICE_PER_HOUR or [llm] price_per_hour")
+        raise ConfigError(
+            "price_per_hour must be >= 0 dollars; set it with "
+            f"{ENV_PREFIX}LLM_PRICE_PER_HOUR or [llm] price_per_hour"
+        )
     local = flat.get("local", "auto")
     if local not in LOCAL_SWITCH:
-        raise ConfigError(f"local must be one of {', '.join(LOCAL_SWITCH)}, got {local!r}; set "
-                          f"it with {ENV_PREFIX}LLM_LOCAL or [llm] local")
+        raise ConfigError(
+            f"local must be one of {', '.join(LOCAL_SWITCH)}, got {local!r}; set "
+            f"it with {ENV_PREFIX}LLM_LOCAL or [llm] local"
+        )
     return LLMConfig(
         maker=_build_role("maker", flat, env),
         user=_build_role("user", flat, env),

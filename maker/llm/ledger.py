@@ -137,8 +137,13 @@ class CostLedger:
         """Price `response` and record it. `model` is the requested model name; local calls
         cost their wall time at `price_per_hour`."""
         dollars, pricing = price_call(
-            prices, model, response.usage, local=local, cache_hit=response.cache_hit,
-            latency_s=response.latency_s, price_per_hour=price_per_hour,
+            prices,
+            model,
+            response.usage,
+            local=local,
+            cache_hit=response.cache_hit,
+            latency_s=response.latency_s,
+            price_per_hour=price_per_hour,
         )
         if pricing == "unknown" and response.model and response.model != model:
             dollars, pricing = price_call(

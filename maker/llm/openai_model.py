@@ -194,8 +194,7 @@ class OpenAIChatModel:
         while True:
             mode = self.structured_mode if schema is not None else "off"
             try:
-                response = self._complete(model, messages, request, schema, mode, attempts,
-                                          started)
+                response = self._complete(model, messages, request, schema, mode, attempts, started)
             except _FormatRefused as exc:
                 attempts = exc.attempts
                 if schema is None or not self._fall_back(mode):
@@ -206,17 +205,25 @@ class OpenAIChatModel:
     def _fall_back(self, mode: str) -> bool:
         """Move this role past a refused `mode`; False when there is nowhere to go."""
         c = self.config
-        if not structured.can_fall_back(c.structured, provider=c.provider,
-                                        base_url=c.effective_base_url):
+        if not structured.can_fall_back(
+            c.structured, provider=c.provider, base_url=c.effective_base_url
+        ):
             return False
         with self._mode_lock:
             if self._mode == mode:  # another thread may have moved on already
                 self._mode = structured.FALLBACK.get(mode, mode)
             return self._mode != mode
 
-    def _complete(self, model: str, messages: Sequence[Message], request: Mapping[str, Any],
-                  schema: Mapping[str, Any] | None, mode: str, sent: int,
-                  started: list[float]) -> ChatResponse:
+    def _complete(
+        self,
+        model: str,
+        messages: Sequence[Message],
+        request: Mapping[str, Any],
+        schema: Mapping[str, Any] | None,
+        mode: str,
+        sent: int,
+        started: list[float],
+    ) -> ChatResponse:
         request = dict(request)
         chat = list(messages)
         if schema is not None:

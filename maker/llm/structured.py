@@ -75,8 +75,11 @@ def grammar_safe(schema: Any) -> Any:
         {'type': 'string', 'minLength': 1}
     """
     if isinstance(schema, Mapping):
-        return {k: grammar_safe(v) for k, v in schema.items()
-                if not (k in _BOUNDS and isinstance(v, int) and v > LARGE_BOUND)}
+        return {
+            k: grammar_safe(v)
+            for k, v in schema.items()
+            if not (k in _BOUNDS and isinstance(v, int) and v > LARGE_BOUND)
+        }
     if isinstance(schema, list):
         return [grammar_safe(v) for v in schema]
     return schema

@@ -18,6 +18,15 @@ from maker.make.base import (
 )
 
 __all__ = [
-    "REGISTRY", "Context", "Options", "Strategy", "StrategyUnavailable", "Unit", "UnitOutcome",
-    "available", "get_strategy", "routed_graph", "router",
+    "REGISTRY",
+    "Context",
+    "Options",
+    "Strategy",
+    "StrategyUnavailable",
+    "Unit",
+    "UnitOutcome",
+    "available",
+    "get_strategy",
+    "routed_graph",
+    "router",
 ]

@@ -70,9 +70,14 @@ class UnitOutcome:
     usage: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"unit_id": self.unit_id, "status": self.status, "tools": list(self.tools),
-                "reason": self.reason, "rejections": list(self.rejections),
-                "usage": dict(self.usage)}
+        return {
+            "unit_id": self.unit_id,
+            "status": self.status,
+            "tools": list(self.tools),
+            "reason": self.reason,
+            "rejections": list(self.rejections),
+            "usage": dict(self.usage),
+        }
 
 
 @dataclass(frozen=True)
@@ -144,12 +149,12 @@ def available() -> list[str]:
 def get_strategy(name: str) -> Strategy:
     """The strategy registered as `name`, or `StrategyUnavailable` saying what exists."""
     if name not in REGISTRY:
-        raise StrategyUnavailable(
-            f"unknown strategy {name!r}; choose one of {', '.join(REGISTRY)}")
+        raise StrategyUnavailable(f"unknown strategy {name!r}; choose one of {', '.join(REGISTRY)}")
     target = REGISTRY[name]
     if target is None:
         raise StrategyUnavailable(
-            f"strategy {name!r} is not yet available; available now: {', '.join(available())}")
+            f"strategy {name!r} is not yet available; available now: {', '.join(available())}"
+        )
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
 
@@ -166,8 +171,9 @@ def router(nodes: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], str]:
     return route
 
 
-def routed_graph(state_type: type, nodes: Mapping[str, Callable[..., Any]], start: str,
-                 ctx: Context) -> StateGraph:
+def routed_graph(
+    state_type: type, nodes: Mapping[str, Callable[..., Any]], start: str, ctx: Context
+) -> StateGraph:
     """A graph of plain ``node(state, ctx)`` functions that each name the next node in
     ``state["next"]``: the shape every strategy here uses."""
     from langgraph.graph import END, START, StateGraph
@@ -180,4 +186,3 @@ def routed_graph(state_type: type, nodes: Mapping[str, Callable[..., Any]], star
     for name in nodes:
         graph.add_conditional_edges(name, route, [*nodes, END])
     return graph
-

@@ -4,7 +4,7 @@ abstract them into generic tools, validate, de-duplicate against the library, pu
 One unit per task type. The graph::
 
     solve ──▶ solve ... ──▶ abstract ──▶ verify ──▶ publish ──▶ abstract (next group) | END
-    (one train problem       ▲ │          │  ▲         
+    (one train problem       ▲ │          │  ▲
      per step)               └─┘          ▼  │ (failed, repairs left)
                       (unparseable,     repair
                        bounded retries)
@@ -98,8 +98,14 @@ class CraftState(TypedDict, total=False):
 
 def initial_state(kind: str, tasks: list[Task]) -> dict[str, Any]:
     queue = [t.id for t in tasks if t.has_gold]
-    return {**base_state(kind, tasks, "solve"), "queue": queue, "attempts": {},
-            "solutions": [], "groups": [], "group": 0}
+    return {
+        **base_state(kind, tasks, "solve"),
+        "queue": queue,
+        "attempts": {},
+        "solutions": [],
+        "groups": [],
+        "group": 0,
+    }
 
 
 def _task(state: dict[str, Any], task_id: str) -> Task:
@@ -120,8 +126,10 @@ def format_solutions(solutions: Sequence[dict[str, Any]]) -> str:
     """Verified solutions as the abstraction prompt shows them: problem, program, answer."""
     parts = []
     for i, s in enumerate(solutions, 1):
-        parts.append(f"Solution {i}.\nProblem: {s['problem']}\n\n```python\n"
-                     f"{s['source'].rstrip()}\n```\nAnswer (verified): {s['answer']!r}")
+        parts.append(
+            f"Solution {i}.\nProblem: {s['problem']}\n\n```python\n"
+            f"{s['source'].rstrip()}\n```\nAnswer (verified): {s['answer']!r}"
+        )
     return "\n\n".join(parts)
 
 
@@ -144,34 +152,51 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     missed = last.get("tries", 0) if last.get("task_id") == task.id else 0
     messages = render("craft_solve", policy=ctx.sandbox.policy, problem=task.text)
     if missed:  # a new sample that sees the last miss
-        messages += [{"role": "assistant", "content": f"```python solution\n{last['source']}```"},
-                     {"role": "user", "content": f"{last['observation']}\n\nFind the mistake "
-                      "and reply with a corrected `python solution` block."}]
+        messages += [
+            {"role": "assistant", "content": f"```python solution\n{last['source']}```"},
+            {
+                "role": "user",
+                "content": f"{last['observation']}\n\nFind the mistake "
+                "and reply with a corrected `python solution` block.",
+            },
+        ]
     if (state.get("last_reply") or {}).get("task_id") == task.id:
         messages = with_retry_feedback(messages, state, "solve")
     text, usage = ask(ctx, state.get("usage"), messages, "solve", used + missed)
     parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=SOLUTION_ENTRY)
     update: dict[str, Any] = {"usage": usage, "last_reply": None}
     if isinstance(parsed, Rejection):
-        record = rejection(state, "solve", f"solve:{parsed.reason}", str(parsed),
-                           task_id=task.id)
+        record = rejection(state, "solve", f"solve:{parsed.reason}", str(parsed), task_id=task.id)
         if parsed.recoverable and used < ctx.options.max_retries:
             attempts[task.id] = used + 1
             retry = {**last_reply("solve", text, parsed.message), "task_id": task.id}
-            return update | {"attempts": attempts, "next": "solve", "rejections": [record],
-                             "last_reply": retry}
+            return update | {
+                "attempts": attempts,
+                "next": "solve",
+                "rejections": [record],
+                "last_reply": retry,
+            }
         return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
     value, checked = run_solution(ctx, parsed, task)
     if isinstance(checked, dict):  # dropped: the reason; sampled again while allowed
-        record = rejection(state, "solve", checked["reason"], checked["message"],
-                           source=parsed.source, task_id=task.id)
+        record = rejection(
+            state,
+            "solve",
+            checked["reason"],
+            checked["message"],
+            source=parsed.source,
+            task_id=task.id,
+        )
         if missed + 1 < ctx.options.solve_samples:
-            last = {"task_id": task.id, "tries": missed + 1, "source": parsed.source,
-                    "observation": checked["observation"]}
+            last = {
+                "task_id": task.id,
+                "tries": missed + 1,
+                "source": parsed.source,
+                "observation": checked["observation"],
+            }
             return update | {"missed": last, "next": "solve", "rejections": [record]}
         return update | _after_solving({**state, "queue": queue[1:]}, [record], {})
-    solution = {"task_id": task.id, "problem": task.text, "source": parsed.source,
-                "answer": value}
+    solution = {"task_id": task.id, "problem": task.text, "source": parsed.source, "answer": value}
     return update | _after_solving({**state, "queue": queue[1:]}, [], solution)
 
 
@@ -183,39 +208,52 @@ def check_solution(ctx: Context, draft: ToolDraft, task: Task) -> dict[str, str]
     return run_solution(ctx, draft, task)[1]
 
 
-def run_solution(ctx: Context, draft: ToolDraft, task: Task
-                 ) -> tuple[Any, dict[str, str] | None]:
+def run_solution(ctx: Context, draft: ToolDraft, task: Task) -> tuple[Any, dict[str, str] | None]:
     """(the program's value, None) when ``solution()`` answers the task right under its answer
     checking (`maker.use.answer`), else (None, why; see `check_solution`)."""
     if draft.params:
         message = f"solution() must take no arguments, it takes {draft.signature}"
-        return None, {"reason": "solve:bad_signature", "message": message,
-                      "observation": f"The program's {message}."}
+        return None, {
+            "reason": "solve:bad_signature",
+            "message": message,
+            "observation": f"The program's {message}.",
+        }
     result = ctx.sandbox.run(draft.source, draft.name, kwargs={})
     if not result.ok:
-        return None, {"reason": "solve:error", "message": f"the program failed: {result.error}",
-                      "observation": f"The program failed:\n{result.as_observation()}"}
+        return None, {
+            "reason": "solve:error",
+            "message": f"the program failed: {result.error}",
+            "observation": f"The program failed:\n{result.as_observation()}",
+        }
     answer = final_answer(result.value, task.text, task.metadata)
     if not is_correct(answer, task.answer):
-        return None, {"reason": "solve:wrong_answer",
-                      "message": f"returned {result.value!r:.200}, the gold answer is "
-                                 f"{task.answer!r:.200}",
-                      "observation": "The program ran, but its answer is not correct. It "
-                                     f"returned:\n{result.as_observation()}"}
+        return None, {
+            "reason": "solve:wrong_answer",
+            "message": f"returned {result.value!r:.200}, the gold answer is {task.answer!r:.200}",
+            "observation": "The program ran, but its answer is not correct. It "
+            f"returned:\n{result.as_observation()}",
+        }
     return result.value, None
 
 
-def _after_solving(state: dict[str, Any], records: list[dict[str, Any]],
-                   solution: dict[str, Any]) -> dict[str, Any]:
+def _after_solving(
+    state: dict[str, Any], records: list[dict[str, Any]], solution: dict[str, Any]
+) -> dict[str, Any]:
     solutions = list(state.get("solutions") or []) + ([solution] if solution else [])
-    update: dict[str, Any] = {"queue": state.get("queue") or [], "solutions": solutions,
-                              "rejections": records}
+    update: dict[str, Any] = {
+        "queue": state.get("queue") or [],
+        "solutions": solutions,
+        "rejections": records,
+    }
     if update["queue"]:
         return update | {"next": "solve"}
     if not solutions:
-        return update | {"next": "end", "status": "rejected",
-                         "reason": "solve:no_verified_solutions: no train problem with a gold "
-                                   "answer was solved by a program that reproduces it"}
+        return update | {
+            "next": "end",
+            "status": "rejected",
+            "reason": "solve:no_verified_solutions: no train problem with a gold "
+            "answer was solved by a program that reproduces it",
+        }
     return update | {"next": "abstract", "groups": group_solutions(len(solutions)), "group": 0}
 
 
@@ -224,9 +262,12 @@ def abstract(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask for one generic tool that solves the current group of verified solutions."""
     retries = state.get("retries") or {}
     sample = retries.get("abstract", 0) + 10 * state.get("group", 0)
-    messages = render("craft_abstract", policy=ctx.sandbox.policy,
-                      task=type_text(state["type"], tasks_of(state)),
-                      solutions=format_solutions(_group(state)))
+    messages = render(
+        "craft_abstract",
+        policy=ctx.sandbox.policy,
+        task=type_text(state["type"], tasks_of(state)),
+        solutions=format_solutions(_group(state)),
+    )
     messages = with_retry_feedback(messages, state, "abstract")
     text, usage = ask(ctx, state.get("usage"), messages, "abstract", sample)
     update = take_draft(state, ctx, text, "abstract", on_ok="verify", usage=usage)
@@ -238,14 +279,18 @@ def source_failures(draft: ToolDraft, solutions: Sequence[dict[str, Any]]) -> li
     literals = _test_literals(draft.unit_tests)
     if literals is None:
         literals = []
-    missing = [s for s in solutions
-               if not any(values_equal(v, s["answer"]) for v in literals)]
+    missing = [s for s in solutions if not any(values_equal(v, s["answer"]) for v in literals)]
     if not missing:
         return []
     which = "; ".join(f"{s['problem'][:80]!r} (answer {s['answer']!r:.40})" for s in missing[:3])
-    return [Failure("unit", "source_problems",
-                    f"the unit tests do not re-solve {len(missing)} source problem(s) by "
-                    f"calling the tool and checking the verified answer: {which}")]
+    return [
+        Failure(
+            "unit",
+            "source_problems",
+            f"the unit tests do not re-solve {len(missing)} source problem(s) by "
+            f"calling the tool and checking the verified answer: {which}",
+        )
+    ]
 
 
 def _test_literals(source: str) -> list[Any] | None:
@@ -267,9 +312,15 @@ def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Validate the tool on its source problems and on the type's held-out examples."""
     draft = ToolDraft.from_json(state["draft"])
     group = _group(state)
-    verdict = validate(ctx.sandbox, draft, examples=[], held_out=held_out_examples(state),
-                       task_text="\n\n".join(s["problem"] for s in group),
-                       max_examples=ctx.options.max_examples, memo=ctx.memo)
+    verdict = validate(
+        ctx.sandbox,
+        draft,
+        examples=[],
+        held_out=held_out_examples(state),
+        task_text="\n\n".join(s["problem"] for s in group),
+        max_examples=ctx.options.max_examples,
+        memo=ctx.memo,
+    )
     extra = source_failures(draft, group)
     if extra:
         verdict = _with_failures(verdict, extra)
@@ -279,14 +330,22 @@ def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def _with_failures(verdict: Verdict, extra: list[Failure]) -> Verdict:
     counts = dict(verdict.counts)
     counts["source"] = counts.get("source", 0) + 1
-    return verdict_from([*verdict.failures, *extra], ran=True, timings=verdict.timings,
-                        counts=counts, notes=verdict.notes, wrong_tests=verdict.wrong_tests)
+    return verdict_from(
+        [*verdict.failures, *extra],
+        ran=True,
+        timings=verdict.timings,
+        counts=counts,
+        notes=verdict.notes,
+        wrong_tests=verdict.wrong_tests,
+    )
 
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Send the failing checks back with the tool; take the corrected draft."""
-    task = (f"{type_text(state['type'], tasks_of(state))}\n\nVerified solutions the tool must "
-            f"generalize:\n\n{format_solutions(_group(state))}")
+    task = (
+        f"{type_text(state['type'], tasks_of(state))}\n\nVerified solutions the tool must "
+        f"generalize:\n\n{format_solutions(_group(state))}"
+    )
     return _next_group(state, repair_step(state, ctx, task))
 
 
@@ -296,13 +355,24 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     group = _group(state)
     task_ids = [s["task_id"] for s in group]
     tests = stored_suite(draft, held_out=held_out_examples(state))
-    tool = publish_draft(state, ctx, draft, strategy=NAME, prompts=PROMPTS, tests=tests,
-                         task_ids=task_ids, problems=[s["problem"] for s in group])
+    tool = publish_draft(
+        state,
+        ctx,
+        draft,
+        strategy=NAME,
+        prompts=PROMPTS,
+        tests=tests,
+        task_ids=task_ids,
+        problems=[s["problem"] for s in group],
+    )
     update: dict[str, Any] = {"tools": [*state.get("tools", []), tool], "next": "end"}
     if tool["outcome"] not in ACCEPTED_OUTCOMES:
         update["reason"] = f"publish:{tool['outcome']}: {tool['reason']}"[:500]
-        update["rejections"] = [rejection(state, "publish", f"publish:{tool['outcome']}",
-                                          tool["reason"], source=draft.source)]
+        update["rejections"] = [
+            rejection(
+                state, "publish", f"publish:{tool['outcome']}", tool["reason"], source=draft.source
+            )
+        ]
     return _next_group({**state, **update}, update)
 
 
@@ -313,22 +383,49 @@ def _next_group(state: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]
     groups = state.get("groups") or []
     idx = state.get("group", 0) + 1
     if idx < len(groups):
-        return update | {"next": "abstract", "group": idx, "repairs": 0, "retries": {},
-                         "draft": None, "verdict": None, "status": "running"}
+        return update | {
+            "next": "abstract",
+            "group": idx,
+            "repairs": 0,
+            "retries": {},
+            "draft": None,
+            "verdict": None,
+            "status": "running",
+        }
     tools = update.get("tools", state.get("tools") or [])
     if any(t.get("outcome") in ACCEPTED_OUTCOMES for t in tools):
         return update | {"status": "accepted", "reason": ""}
-    return update | {"status": "rejected",
-                     "reason": update.get("reason") or state.get("reason") or "no tool accepted"}
+    return update | {
+        "status": "rejected",
+        "reason": update.get("reason") or state.get("reason") or "no tool accepted",
+    }
 
 
-NODES = {"solve": solve, "abstract": abstract, "verify": verify, "repair": repair,
-         "publish": publish}
-
+NODES = {
+    "solve": solve,
+    "abstract": abstract,
+    "verify": verify,
+    "repair": repair,
+    "publish": publish,
+}
 
 
 STRATEGY = TypeStrategy(NAME, CraftState, NODES, "solve", initial_state)
 
-__all__ = ["NODES", "STRATEGY", "CraftState", "abstract", "check_solution",
-           "format_solutions", "group_solutions", "held_out_examples", "initial_state",
-           "publish", "repair", "run_solution", "solve", "source_failures", "verify"]
+__all__ = [
+    "NODES",
+    "STRATEGY",
+    "CraftState",
+    "abstract",
+    "check_solution",
+    "format_solutions",
+    "group_solutions",
+    "held_out_examples",
+    "initial_state",
+    "publish",
+    "repair",
+    "run_solution",
+    "solve",
+    "source_failures",
+    "verify",
+]

@@ -81,15 +81,31 @@ def problem_text(task: Task) -> str:
     names = task.arg_names()
     if not names:
         return task.text
-    return (f"{task.text}\n\n(The tool will also be checked on other problems of this kind, "
-            f"called with the keyword arguments: {', '.join(names)}.)")
+    return (
+        f"{task.text}\n\n(The tool will also be checked on other problems of this kind, "
+        f"called with the keyword arguments: {', '.join(names)}.)"
+    )
 
 
 def initial_state(task: Task) -> dict[str, Any]:
-    return {"task": task.to_json(), "problem": problem_text(task), "next": "create",
-            "status": "running", "reason": "", "draft": None, "call": None, "run": None,
-            "feedback": "", "verdict": None, "retries": {}, "repairs": 0, "tool": None,
-            "rejections": [], "usage": empty_usage(), "last_reply": None}
+    return {
+        "task": task.to_json(),
+        "problem": problem_text(task),
+        "next": "create",
+        "status": "running",
+        "reason": "",
+        "draft": None,
+        "call": None,
+        "run": None,
+        "feedback": "",
+        "verdict": None,
+        "retries": {},
+        "repairs": 0,
+        "tool": None,
+        "rejections": [],
+        "usage": empty_usage(),
+        "last_reply": None,
+    }
 
 
 def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
@@ -135,7 +151,7 @@ def _call_snippets(line: str, name: str) -> list[str]:
             for i in range(start + len(name), len(line)):
                 depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(line[i], 0)
                 if depth == 0:
-                    out.append(line[start:i + 1])
+                    out.append(line[start : i + 1])
                     break
         start = line.find(name + "(", start + 1)
     return out
@@ -198,20 +214,38 @@ def decide(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask how to call the tool for this problem; parse the call's literal arguments."""
     draft = ToolDraft.from_json(state["draft"])
     sample = (state.get("retries") or {}).get("decide", 0)
-    messages = render("creator_decide", policy=ctx.sandbox.policy, problem=state["problem"], signature=draft.signature,
-                      docstring=draft.docstring, name=draft.name)
+    messages = render(
+        "creator_decide",
+        policy=ctx.sandbox.policy,
+        problem=state["problem"],
+        signature=draft.signature,
+        docstring=draft.docstring,
+        name=draft.name,
+    )
     messages = with_retry_feedback(messages, state, "decide")
     text, usage = ask(ctx, state.get("usage"), messages, "decide", sample)
     call = parse_call(text, draft)
     if isinstance(call, str):
         # asked again in a stricter format: one line, the call alone
         example = ", ".join(f"{n}=..." for n, _ in draft.params)
-        strict = (f"Reply with exactly one line and nothing else: the call "
-                  f"`{draft.name}({example})` with literal values (numbers, strings, lists) "
-                  "taken from the problem. No prose, no code fence, no variables.")
-        return {"usage": usage,
-                **retry_or_give_up({**state, "usage": usage}, ctx, "decide", call, text,
-                                   reason="bad_call", instruction=strict, source=draft.source)}
+        strict = (
+            f"Reply with exactly one line and nothing else: the call "
+            f"`{draft.name}({example})` with literal values (numbers, strings, lists) "
+            "taken from the problem. No prose, no code fence, no variables."
+        )
+        return {
+            "usage": usage,
+            **retry_or_give_up(
+                {**state, "usage": usage},
+                ctx,
+                "decide",
+                call,
+                text,
+                reason="bad_call",
+                instruction=strict,
+                source=draft.source,
+            ),
+        }
     return {"usage": usage, "call": call, "next": "execute", "last_reply": None}
 
 
@@ -225,9 +259,12 @@ def execute(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if not result.ok:
         update |= {"feedback": f"The call failed: {result.error}.", "next": "rectify"}
     elif task.has_gold and not values_equal(result.value, task.answer):
-        update |= {"feedback": f"The call ran and returned {_short(result.value)}, but the "
-                               f"expected answer is {_short(task.answer)}: the tool computes "
-                               "something else than the problem asks.", "next": "rectify"}
+        update |= {
+            "feedback": f"The call ran and returned {_short(result.value)}, but the "
+            f"expected answer is {_short(task.answer)}: the tool computes "
+            "something else than the problem asks.",
+            "next": "rectify",
+        }
     else:
         update |= {"feedback": "", "next": "validate"}
     return update
@@ -237,20 +274,39 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Show the model the failed run (as quoted data) and take its corrected tool."""
     repairs = state.get("repairs", 0)
     draft = ToolDraft.from_json(state["draft"])
-    rejected = rejection(state, "execute", "execution_error" if not state["run"]["ok"]
-                         else "wrong_answer", state.get("feedback", ""), source=draft.source)
+    rejected = rejection(
+        state,
+        "execute",
+        "execution_error" if not state["run"]["ok"] else "wrong_answer",
+        state.get("feedback", ""),
+        source=draft.source,
+    )
     if repairs >= ctx.options.max_repairs:
-        return {"next": "end", "status": "rejected", "rejections": [rejected],
-                "reason": f"rectify:exhausted: no correct run after {repairs} repair(s): "
-                          f"{state.get('feedback')}"}
+        return {
+            "next": "end",
+            "status": "rejected",
+            "rejections": [rejected],
+            "reason": f"rectify:exhausted: no correct run after {repairs} repair(s): "
+            f"{state.get('feedback')}",
+        }
     run = RunResult.from_json(state["run"])
-    messages = render("creator_rectify", policy=ctx.sandbox.policy, problem=state["problem"], source=draft.source,
-                      call=state["call"]["text"], observation=run,
-                      feedback=state.get("feedback", ""))
+    messages = render(
+        "creator_rectify",
+        policy=ctx.sandbox.policy,
+        problem=state["problem"],
+        source=draft.source,
+        call=state["call"]["text"],
+        observation=run,
+        feedback=state.get("feedback", ""),
+    )
     messages = with_retry_feedback(messages, state, "rectify")
     text, usage = ask(ctx, state.get("usage"), messages, "rectify", repairs)
-    return {"usage": usage, "repairs": repairs + 1, "rejections": [rejected],
-            **_take_fix(state, text, ctx, "rectify")}
+    return {
+        "usage": usage,
+        "repairs": repairs + 1,
+        "rejections": [rejected],
+        **_take_fix(state, text, ctx, "rectify"),
+    }
 
 
 def check(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -261,9 +317,15 @@ def check(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if task.has_gold and state.get("call"):
         known.append({"input": state["call"]["kwargs"], "expected": task.answer})
     held_out = [e.to_json() for e in task.examples]
-    verdict = validate(ctx.sandbox, draft, examples=known, held_out=held_out,
-                       task_text=task.text, max_examples=ctx.options.max_examples,
-                       memo=ctx.memo)
+    verdict = validate(
+        ctx.sandbox,
+        draft,
+        examples=known,
+        held_out=held_out,
+        task_text=task.text,
+        max_examples=ctx.options.max_examples,
+        memo=ctx.memo,
+    )
     return judge(state, ctx, verdict, on_pass="publish", stage="validate")
 
 
@@ -280,10 +342,17 @@ def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dic
         record = rejection(state, phase, parsed.reason, str(parsed))
         left = state.get("repairs", 0) + 1 < ctx.options.max_repairs
         if parsed.recoverable and left:
-            return {"next": phase, "rejections": [record],
-                    "last_reply": last_reply(phase, text, parsed.message)}
-        return {"next": "end", "status": "rejected", "rejections": [record],
-                "reason": f"{phase}:{parsed}"[:500]}
+            return {
+                "next": phase,
+                "rejections": [record],
+                "last_reply": last_reply(phase, text, parsed.message),
+            }
+        return {
+            "next": "end",
+            "status": "rejected",
+            "rejections": [record],
+            "reason": f"{phase}:{parsed}"[:500],
+        }
     nxt = "execute" if _same_signature(state.get("draft"), parsed) else "decide"
     return {"draft": parsed.to_json(), "next": nxt, "verdict": None, "last_reply": None}
 
@@ -292,17 +361,35 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Publish the validated tool (idempotent by content hash; through the gate if given)."""
     draft = ToolDraft.from_json(state["draft"])
     task = Task.from_json(state["task"])
-    known = ([{"input": state["call"]["kwargs"], "expected": task.answer}]
-             if task.has_gold and state.get("call") else [])
+    known = (
+        [{"input": state["call"]["kwargs"], "expected": task.answer}]
+        if task.has_gold and state.get("call")
+        else []
+    )
     tests = stored_suite(draft, examples=known, held_out=[e.to_json() for e in task.examples])
-    tool = publish_draft(state, ctx, draft, strategy=NAME, prompts=PROMPTS, tests=tests,
-                         task_ids=(task.id,), problems=(task.text,))
+    tool = publish_draft(
+        state,
+        ctx,
+        draft,
+        strategy=NAME,
+        prompts=PROMPTS,
+        tests=tests,
+        task_ids=(task.id,),
+        problems=(task.text,),
+    )
     if tool["outcome"] in ACCEPTED_OUTCOMES:
         return {"tool": tool, "status": "accepted", "next": "end"}
-    return {"tool": tool, "status": "rejected", "next": "end",
-            "reason": f"publish:{tool['outcome']}: {tool['reason']}"[:500],
-            "rejections": [rejection(state, "publish", f"publish:{tool['outcome']}",
-                                     tool["reason"], source=draft.source)]}
+    return {
+        "tool": tool,
+        "status": "rejected",
+        "next": "end",
+        "reason": f"publish:{tool['outcome']}: {tool['reason']}"[:500],
+        "rejections": [
+            rejection(
+                state, "publish", f"publish:{tool['outcome']}", tool["reason"], source=draft.source
+            )
+        ],
+    }
 
 
 def _short(value: Any, limit: int = 200) -> str:
@@ -310,8 +397,15 @@ def _short(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-NODES = {"create": create, "decide": decide, "execute": execute, "rectify": rectify,
-         "validate": check, "repair": repair, "publish": publish}
+NODES = {
+    "create": create,
+    "decide": decide,
+    "execute": execute,
+    "rectify": rectify,
+    "validate": check,
+    "repair": repair,
+    "publish": publish,
+}
 
 
 # Nodes that make no model call and run on, in the same graph step, into the next such node:
@@ -328,16 +422,17 @@ def _chained(fn: Any, state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """``fn``, then the no-model-call nodes it routes to, as one update."""
     update = dict(fn(state, ctx))
     while update.get("next") in _RUNS_ON:
-        current = {**state, **update,
-                   "rejections": [*(state.get("rejections") or ()),
-                                  *(update.get("rejections") or ())]}
+        current = {
+            **state,
+            **update,
+            "rejections": [*(state.get("rejections") or ()), *(update.get("rejections") or ())],
+        }
         more = NODES[update["next"]](current, ctx)
         rejections = [*(update.get("rejections") or ()), *(more.get("rejections") or ())]
         update.update(more)
         if rejections:
             update["rejections"] = rejections
     return update
-
 
 
 class CreatorStrategy:
@@ -349,21 +444,38 @@ class CreatorStrategy:
         return [Unit(t.id, (t.id,), initial_state(t)) for t in tasks]
 
     def build(self, ctx: Context) -> StateGraph:
-        nodes = {name: partial(_chained, fn) if name in CHAINED else fn
-                 for name, fn in NODES.items()}
+        nodes = {
+            name: partial(_chained, fn) if name in CHAINED else fn for name, fn in NODES.items()
+        }
         return routed_graph(CreatorState, nodes, "create", ctx)
 
     def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
         tool = state.get("tool")
         return UnitOutcome(
-            unit_id=unit_id, status=state.get("status", "running"),
+            unit_id=unit_id,
+            status=state.get("status", "running"),
             tools=(tool,) if tool and state.get("status") == "accepted" else (),
-            reason=state.get("reason", ""), rejections=tuple(state.get("rejections") or ()),
-            usage=dict(state.get("usage") or {}))
+            reason=state.get("reason", ""),
+            rejections=tuple(state.get("rejections") or ()),
+            usage=dict(state.get("usage") or {}),
+        )
 
 
 STRATEGY = CreatorStrategy()
 
-__all__ = ["NODES", "STRATEGY", "CreatorState", "CreatorStrategy", "check",
-           "create", "decide", "execute", "initial_state", "parse_call", "problem_text",
-           "publish", "rectify", "repair"]
+__all__ = [
+    "NODES",
+    "STRATEGY",
+    "CreatorState",
+    "CreatorStrategy",
+    "check",
+    "create",
+    "decide",
+    "execute",
+    "initial_state",
+    "parse_call",
+    "problem_text",
+    "publish",
+    "rectify",
+    "repair",
+]

@@ -126,8 +126,9 @@ def _unique(examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def split_examples(tasks: Sequence[Task], max_shown: int = MAX_SHOWN
-                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def split_examples(
+    tasks: Sequence[Task], max_shown: int = MAX_SHOWN
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(shown, held_out) worked examples of one task type.
 
     Shown: at most `max_shown` examples of the train split. Held out: the validation split's
@@ -150,12 +151,22 @@ def cases(examples: Sequence[dict[str, Any]]) -> list[ExampleCase]:
 
 def initial_state(kind: str, tasks: list[Task]) -> dict[str, Any]:
     shown, held_out = split_examples(tasks)
-    state = {**base_state(kind, tasks, "propose"), "shown": shown, "held_out": held_out,
-             "demos": [], "mode": "examples"}
+    state = {
+        **base_state(kind, tasks, "propose"),
+        "shown": shown,
+        "held_out": held_out,
+        "demos": [],
+        "mode": "examples",
+    }
     if not shown and text_mode.is_text_type(tasks):
         shown_ids, held_ids = text_mode.text_split(tasks)
-        state |= {"mode": "text", "shown_ids": shown_ids, "held_ids": held_ids, "calls": {},
-                  "call_sig": []}
+        state |= {
+            "mode": "text",
+            "shown_ids": shown_ids,
+            "held_ids": held_ids,
+            "calls": {},
+            "call_sig": [],
+        }
     return state
 
 
@@ -242,17 +253,28 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if _text_mode(state):
         return text_mode.propose(state, ctx)
     if not state.get("shown"):
-        return {"next": "end", "status": "rejected",
-                "reason": "propose:no_examples: no worked examples on the train split and no "
-                          "train task with a question and a gold answer; LATM needs a few "
-                          "to show",
-                "rejections": [rejection(state, "propose", "no_examples",
-                                         "no train-split task of this type has examples or "
-                                         "a gold answer")]}
+        return {
+            "next": "end",
+            "status": "rejected",
+            "reason": "propose:no_examples: no worked examples on the train split and no "
+            "train task with a question and a gold answer; LATM needs a few "
+            "to show",
+            "rejections": [
+                rejection(
+                    state,
+                    "propose",
+                    "no_examples",
+                    "no train-split task of this type has examples or a gold answer",
+                )
+            ],
+        }
     sample = (state.get("retries") or {}).get("propose", 0)
-    messages = render("latm_propose", policy=ctx.sandbox.policy,
-                      task=type_text(state["type"], tasks_of(state)),
-                      examples=cases(state["shown"]))
+    messages = render(
+        "latm_propose",
+        policy=ctx.sandbox.policy,
+        task=type_text(state["type"], tasks_of(state)),
+        examples=cases(state["shown"]),
+    )
     messages = with_retry_feedback(messages, state, "propose")
     text, usage = ask(ctx, state.get("usage"), messages, "propose", sample)
     return take_draft(state, ctx, text, "propose", on_ok="verify", usage=usage)
@@ -266,14 +288,23 @@ def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if _text_mode(state):
         known = state.get("calls") or {}
         update = {
-            "shown": text_mode.ground(ctx, draft, text_mode.tasks_by_ids(state, state["shown_ids"]),
-                                      known, usage=True),
-            "held_out": text_mode.ground(ctx, draft, text_mode.tasks_by_ids(state, state["held_ids"]),
-                                         known, usage=False)}
+            "shown": text_mode.ground(
+                ctx, draft, text_mode.tasks_by_ids(state, state["shown_ids"]), known, usage=True
+            ),
+            "held_out": text_mode.ground(
+                ctx, draft, text_mode.tasks_by_ids(state, state["held_ids"]), known, usage=False
+            ),
+        }
         state = {**state, **update}
-    verdict = validate(ctx.sandbox, draft, examples=state["shown"],
-                       held_out=state.get("held_out") or [], task_text=_train_texts(state),
-                       max_examples=ctx.options.max_examples, memo=ctx.memo)
+    verdict = validate(
+        ctx.sandbox,
+        draft,
+        examples=state["shown"],
+        held_out=state.get("held_out") or [],
+        task_text=_train_texts(state),
+        max_examples=ctx.options.max_examples,
+        memo=ctx.memo,
+    )
     return update | judge(state, ctx, verdict, on_pass="wrap")
 
 
@@ -292,25 +323,39 @@ def wrap(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if _text_mode(state):
         return {"demos": [dict(e) for e in state["shown"][:MAX_DEMOS]], "next": "publish"}
     draft = ToolDraft.from_json(state["draft"])
-    messages = render("latm_wrap", policy=ctx.sandbox.policy, source=draft.source,
-                      examples=cases(state["shown"]), name=draft.name)
+    messages = render(
+        "latm_wrap",
+        policy=ctx.sandbox.policy,
+        source=draft.source,
+        examples=cases(state["shown"]),
+        name=draft.name,
+    )
     text, usage = ask(ctx, state.get("usage"), messages, "wrap", 0)
     kept, dropped = check_demos(ctx, draft, parse_usage(text, draft))
     records = []
     if dropped:
-        records.append(rejection(state, "wrap", "wrap:wrong_demo",
-                                 "; ".join(dropped)[:2000], source=None))
+        records.append(
+            rejection(state, "wrap", "wrap:wrong_demo", "; ".join(dropped)[:2000], source=None)
+        )
     if not kept:
-        records.append(rejection(state, "wrap", "wrap:no_demo",
-                                 "the wrap reply held no usable demonstration; the shown "
-                                 "examples stand in for it"))
-        kept = [{**e, "name": f"usage: example {i}"}
-                for i, e in enumerate(state["shown"][:MAX_DEMOS], 1)]
+        records.append(
+            rejection(
+                state,
+                "wrap",
+                "wrap:no_demo",
+                "the wrap reply held no usable demonstration; the shown examples stand in for it",
+            )
+        )
+        kept = [
+            {**e, "name": f"usage: example {i}"}
+            for i, e in enumerate(state["shown"][:MAX_DEMOS], 1)
+        ]
     return {"usage": usage, "demos": kept, "next": "publish", "rejections": records}
 
 
-def check_demos(ctx: Context, draft: ToolDraft, demos: Sequence[dict[str, Any]]
-                ) -> tuple[list[dict[str, Any]], list[str]]:
+def check_demos(
+    ctx: Context, draft: ToolDraft, demos: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Run each demonstrated call in the sandbox: (kept demos as stored examples, why others
     were dropped)."""
     kept: list[dict[str, Any]] = []
@@ -324,8 +369,13 @@ def check_demos(ctx: Context, draft: ToolDraft, demos: Sequence[dict[str, Any]]
             dropped.append(f"{call}: claims {demo['expected']!r:.60}, returns {result.value!r:.60}")
         else:
             note = demo.get("note") or "demonstration"
-            kept.append({"input": demo["input"], "expected": result.value,
-                         "name": f"usage: {note}"[:MAX_NOTE_CHARS]})
+            kept.append(
+                {
+                    "input": demo["input"],
+                    "expected": result.value,
+                    "name": f"usage: {note}"[:MAX_NOTE_CHARS],
+                }
+            )
     return kept, dropped
 
 
@@ -336,28 +386,63 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     demos = list(state.get("demos") or [])
     names = {_key(d["input"]): d["name"] for d in demos}
     shown_keys = {_key(e["input"]) for e in state["shown"]}
-    examples = [{**e, "name": names[_key(e["input"])]} if _key(e["input"]) in names else e
-                for e in state["shown"]]
+    examples = [
+        {**e, "name": names[_key(e["input"])]} if _key(e["input"]) in names else e
+        for e in state["shown"]
+    ]
     examples += [d for d in demos if _key(d["input"]) not in shown_keys]
     tests = stored_suite(draft, examples=examples, held_out=state.get("held_out") or [])
     prompts = TEXT_PROMPTS if _text_mode(state) else PROMPTS
-    tool = publish_draft(state, ctx, draft, strategy=NAME, prompts=prompts, tests=tests,
-                         task_ids=[t.id for t in tasks], problems=[t.text for t in tasks])
+    tool = publish_draft(
+        state,
+        ctx,
+        draft,
+        strategy=NAME,
+        prompts=prompts,
+        tests=tests,
+        task_ids=[t.id for t in tasks],
+        problems=[t.text for t in tasks],
+    )
     tool["demos"] = len(state.get("demos") or [])
     if tool["outcome"] in ACCEPTED_OUTCOMES:
         return {"tools": [tool], "status": "accepted", "next": "end"}
-    return {"tools": [tool], "status": "rejected", "next": "end",
-            "reason": f"publish:{tool['outcome']}: {tool['reason']}"[:500],
-            "rejections": [rejection(state, "publish", f"publish:{tool['outcome']}",
-                                     tool["reason"], source=draft.source)]}
+    return {
+        "tools": [tool],
+        "status": "rejected",
+        "next": "end",
+        "reason": f"publish:{tool['outcome']}: {tool['reason']}"[:500],
+        "rejections": [
+            rejection(
+                state, "publish", f"publish:{tool['outcome']}", tool["reason"], source=draft.source
+            )
+        ],
+    }
 
 
-NODES = {"propose": propose, "calls": text_mode.calls, "verify": verify, "repair": repair, "wrap": wrap,
-         "publish": publish}
-
+NODES = {
+    "propose": propose,
+    "calls": text_mode.calls,
+    "verify": verify,
+    "repair": repair,
+    "wrap": wrap,
+    "publish": publish,
+}
 
 
 STRATEGY = TypeStrategy(NAME, LatmState, NODES, "propose", initial_state)
 
-__all__ = ["NODES", "STRATEGY", "TEXT_PROMPTS", "LatmState", "check_demos", "initial_state",
-           "parse_usage", "propose", "publish", "repair", "split_examples", "verify", "wrap"]
+__all__ = [
+    "NODES",
+    "STRATEGY",
+    "TEXT_PROMPTS",
+    "LatmState",
+    "check_demos",
+    "initial_state",
+    "parse_usage",
+    "propose",
+    "publish",
+    "repair",
+    "split_examples",
+    "verify",
+    "wrap",
+]

@@ -45,19 +45,33 @@ def group_by_type(tasks: Sequence[Task]) -> dict[str, list[Task]]:
     return groups
 
 
-def type_units(tasks: Sequence[Task], initial: Callable[[str, list[Task]], dict[str, Any]]
-               ) -> list[Unit]:
+def type_units(
+    tasks: Sequence[Task], initial: Callable[[str, list[Task]], dict[str, Any]]
+) -> list[Unit]:
     """One unit per task type; its id is ``type:<type>``."""
-    return [Unit(f"type:{kind}", tuple(t.id for t in group), initial(kind, group))
-            for kind, group in group_by_type(tasks).items()]
+    return [
+        Unit(f"type:{kind}", tuple(t.id for t in group), initial(kind, group))
+        for kind, group in group_by_type(tasks).items()
+    ]
 
 
 def base_state(kind: str, tasks: Sequence[Task], first: str) -> dict[str, Any]:
     """The fields every per-type unit state starts with."""
-    return {"type": kind, "tasks": [t.to_json() for t in tasks], "next": first,
-            "status": "running", "reason": "", "draft": None, "verdict": None, "retries": {},
-            "repairs": 0, "tools": [], "rejections": [], "usage": empty_usage(),
-            "last_reply": None}
+    return {
+        "type": kind,
+        "tasks": [t.to_json() for t in tasks],
+        "next": first,
+        "status": "running",
+        "reason": "",
+        "draft": None,
+        "verdict": None,
+        "retries": {},
+        "repairs": 0,
+        "tools": [],
+        "rejections": [],
+        "usage": empty_usage(),
+        "last_reply": None,
+    }
 
 
 def tasks_of(state: Mapping[str, Any]) -> list[Task]:
@@ -74,8 +88,10 @@ def type_text(kind: str, tasks: Sequence[Task], limit: int = 2) -> str:
         text = f"{kind}\n\nProblems of this type look like this:\n\n{body}"
     names = dict.fromkeys(n for t in tasks if t.split != "test" for n in t.arg_names())
     if names:  # names only, never the held-out values
-        text += ("\n\n(The tool will be checked on other problems of this kind, called with "
-                 f"the keyword arguments: {', '.join(names)}.)")
+        text += (
+            "\n\n(The tool will be checked on other problems of this kind, called with "
+            f"the keyword arguments: {', '.join(names)}.)"
+        )
     return text
 
 
@@ -87,16 +103,27 @@ def sample_params(ctx: Context, sample: int) -> dict[str, Any]:
     return ctx.client.config.sampling.for_sample(sample, ctx.options.retry_temperature)
 
 
-def ask(ctx: Context, usage: Mapping[str, Any] | None, messages: list[dict[str, str]],
-        phase: str, sample: int = 0) -> tuple[str, dict[str, Any]]:
+def ask(
+    ctx: Context,
+    usage: Mapping[str, Any] | None,
+    messages: list[dict[str, str]],
+    phase: str,
+    sample: int = 0,
+) -> tuple[str, dict[str, Any]]:
     """One model call through the client (named `phase` in the ledger); returns the reply and
     the unit's usage with this call added. Sample 1, 2... of a cold role is drawn warmer
     (`sample_params`)."""
-    response = ctx.client.complete(messages, phase=phase, sample=sample,
-                                   **sample_params(ctx, sample))
+    response = ctx.client.complete(
+        messages, phase=phase, sample=sample, **sample_params(ctx, sample)
+    )
     out = dict(usage or {})
-    dollars, _ = price_call(ctx.client.prices, response.model or "", response.usage,
-                            local=ctx.client.local, cache_hit=False)
+    dollars, _ = price_call(
+        ctx.client.prices,
+        response.model or "",
+        response.usage,
+        local=ctx.client.local,
+        cache_hit=False,
+    )
     out["calls"] = out.get("calls", 0) + 1
     out["prompt_tokens"] = out.get("prompt_tokens", 0) + response.usage.prompt_tokens
     out["completion_tokens"] = out.get("completion_tokens", 0) + response.usage.completion_tokens
@@ -105,43 +132,76 @@ def ask(ctx: Context, usage: Mapping[str, Any] | None, messages: list[dict[str, 
     return response.text, out
 
 
-RETRY_INSTRUCTION = ("Reply again with the whole answer in the format asked for above, "
-                     "changing what the message says is wrong.")
+RETRY_INSTRUCTION = (
+    "Reply again with the whole answer in the format asked for above, "
+    "changing what the message says is wrong."
+)
 MAX_REPLY_SHOWN = 4_000
 
 
 def last_reply(phase: str, text: str, message: str, instruction: str = "") -> dict[str, Any]:
     """The state's record of an unusable reply, shown to the model when `phase` asks again."""
-    return {"phase": phase, "reply": text[:MAX_REPLY_SHOWN], "message": message[:1_000],
-            "instruction": instruction}
+    return {
+        "phase": phase,
+        "reply": text[:MAX_REPLY_SHOWN],
+        "message": message[:1_000],
+        "instruction": instruction,
+    }
 
 
-def with_retry_feedback(messages: list[dict[str, str]], state: Mapping[str, Any],
-                        phase: str) -> list[dict[str, str]]:
+def with_retry_feedback(
+    messages: list[dict[str, str]], state: Mapping[str, Any], phase: str
+) -> list[dict[str, str]]:
     """``messages``, followed, when the last reply of `phase` was unusable, by that reply and
     what was wrong with it (prompt ``retry``): asking again at temperature 0 without it would
     get the same reply."""
     last = state.get("last_reply") or {}
     if last.get("phase") != phase or not last.get("reply"):
         return messages
-    follow = render("retry", problem=last["message"],
-                    instruction=last.get("instruction") or RETRY_INSTRUCTION)
+    follow = render(
+        "retry", problem=last["message"], instruction=last.get("instruction") or RETRY_INSTRUCTION
+    )
     return [*messages, {"role": "assistant", "content": last["reply"]}, *follow]
 
 
-def rejection(state: Mapping[str, Any], stage: str, reason: str, message: str, *,
-              source: str | None = None, **extra: Any) -> dict[str, Any]:
+def rejection(
+    state: Mapping[str, Any],
+    stage: str,
+    reason: str,
+    message: str,
+    *,
+    source: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """A rejected draft (or solution, or reply) as a JSON record with its reason; the unit is
     named by its task type (LATM, CRAFT) or, for a per-task unit (CREATOR), its task id."""
-    unit = ({"task_id": state["task"]["id"]} if "task" in state and "type" not in state
-            else {"task_type": state.get("type", "")})
-    return {**unit, "stage": stage, "reason": reason, "message": str(message)[:2000],
-            "repairs": state.get("repairs", 0), "source": source, **extra}
+    unit = (
+        {"task_id": state["task"]["id"]}
+        if "task" in state and "type" not in state
+        else {"task_type": state.get("type", "")}
+    )
+    return {
+        **unit,
+        "stage": stage,
+        "reason": reason,
+        "message": str(message)[:2000],
+        "repairs": state.get("repairs", 0),
+        "source": source,
+        **extra,
+    }
 
 
-def take_draft(state: Mapping[str, Any], ctx: Context, text: str, phase: str, *,
-               on_ok: str, usage: dict[str, Any], entry: str | None = None,
-               count_repair: bool = False) -> dict[str, Any]:
+def take_draft(
+    state: Mapping[str, Any],
+    ctx: Context,
+    text: str,
+    phase: str,
+    *,
+    on_ok: str,
+    usage: dict[str, Any],
+    entry: str | None = None,
+    count_repair: bool = False,
+) -> dict[str, Any]:
     """Parse a reply into the state's draft, or retry `phase` (bounded) / reject the unit.
 
     Retries are bounded by ``max_retries`` per phase (a repair reply also uses up a repair).
@@ -151,14 +211,26 @@ def take_draft(state: Mapping[str, Any], ctx: Context, text: str, phase: str, *,
     if count_repair:
         update["repairs"] = state.get("repairs", 0) + 1
     if isinstance(parsed, ToolDraft):
-        return update | {"draft": parsed.to_json(), "verdict": None, "next": on_ok,
-                         "last_reply": None}
+        return update | {
+            "draft": parsed.to_json(),
+            "verdict": None,
+            "next": on_ok,
+            "last_reply": None,
+        }
     return update | retry_or_give_up(state, ctx, phase, parsed, text)
 
 
-def retry_or_give_up(state: Mapping[str, Any], ctx: Context, phase: str,
-                     rej: Rejection | str, reply: str = "", *, reason: str = "",
-                     instruction: str = "", source: str | None = None) -> dict[str, Any]:
+def retry_or_give_up(
+    state: Mapping[str, Any],
+    ctx: Context,
+    phase: str,
+    rej: Rejection | str,
+    reply: str = "",
+    *,
+    reason: str = "",
+    instruction: str = "",
+    source: str | None = None,
+) -> dict[str, Any]:
     """After an unusable reply: ask again if allowed, showing the model its reply and what was
     wrong with it (`with_retry_feedback`), else reject the unit.
 
@@ -176,18 +248,34 @@ def retry_or_give_up(state: Mapping[str, Any], ctx: Context, phase: str,
     if recoverable and used < ctx.options.max_retries:
         retries[phase] = used + 1
         why = rej.message if isinstance(rej, Rejection) else message
-        return {"retries": retries, "next": phase, "rejections": [record],
-                "last_reply": last_reply(phase, reply, why, instruction)}
+        return {
+            "retries": retries,
+            "next": phase,
+            "rejections": [record],
+            "last_reply": last_reply(phase, reply, why, instruction),
+        }
     if used:
         message = f"{message} (after {used} more attempt(s) with feedback)"
     why = message if isinstance(rej, Rejection) else f"{reason}: {message}"
-    return {"retries": retries, "next": "end", "status": "rejected",
-            "reason": f"{phase}:{why}"[:500], "rejections": [record]}
+    return {
+        "retries": retries,
+        "next": "end",
+        "status": "rejected",
+        "reason": f"{phase}:{why}"[:500],
+        "rejections": [record],
+    }
 
 
 # -- verification and repair -----------------------------------------------------------------
-def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: str,
-          on_fail_end: str = "end", stage: str = "verify") -> dict[str, Any]:
+def judge(
+    state: Mapping[str, Any],
+    ctx: Context,
+    verdict: Verdict,
+    *,
+    on_pass: str,
+    on_fail_end: str = "end",
+    stage: str = "verify",
+) -> dict[str, Any]:
     """Route on a verdict: pass -> `on_pass`; recoverable with repairs left -> ``repair``;
     else reject the draft (and give up, or go to `on_fail_end`). Rejections are recorded
     under ``stage``."""
@@ -196,9 +284,14 @@ def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: 
         return update | {"next": on_pass, **overruled_tests(state, verdict, stage)}
     first = verdict.failures[0] if verdict.failures else None
     reason = f"validation:{first.kind}" if first else "validation"
-    record = rejection(state, stage, reason, repair_feedback(verdict, max_chars=1500),
-                       source=(state.get("draft") or {}).get("source"),
-                       failures=[f.to_json() for f in verdict.failures[:8]])
+    record = rejection(
+        state,
+        stage,
+        reason,
+        repair_feedback(verdict, max_chars=1500),
+        source=(state.get("draft") or {}).get("source"),
+        failures=[f.to_json() for f in verdict.failures[:8]],
+    )
     if verdict.recoverable and state.get("repairs", 0) < ctx.options.max_repairs:
         return update | {"next": "repair", "rejections": [record]}
     why = "terminal failure" if not verdict.recoverable else "repairs exhausted"
@@ -209,8 +302,9 @@ def judge(state: Mapping[str, Any], ctx: Context, verdict: Verdict, *, on_pass: 
     return out
 
 
-def overruled_tests(state: Mapping[str, Any], verdict: Verdict,
-                    stage: str = "verify") -> dict[str, Any]:
+def overruled_tests(
+    state: Mapping[str, Any], verdict: Verdict, stage: str = "verify"
+) -> dict[str, Any]:
     """For a passed verdict with tests the known examples overruled: the draft without them
     (they are not stored, so regression runs do not trip on them) and a ``wrong_test`` record
     each (with the draft's source)."""
@@ -218,8 +312,10 @@ def overruled_tests(state: Mapping[str, Any], verdict: Verdict,
         return {}
     draft = without_wrong_tests(ToolDraft.from_json(state["draft"]), verdict)
     source = state["draft"].get("source")
-    records = [rejection(state, stage, "wrong_test", f"{f.name}: {f.message}", source=source)
-               for f in verdict.wrong_tests]
+    records = [
+        rejection(state, stage, "wrong_test", f"{f.name}: {f.message}", source=source)
+        for f in verdict.wrong_tests
+    ]
     return {"draft": draft.to_json(), "rejections": records}
 
 
@@ -228,14 +324,20 @@ def ask_repair(state: Mapping[str, Any], ctx: Context, task: str) -> tuple[str, 
     source; the reply and the usage so far."""
     draft = ToolDraft.from_json(state["draft"])
     verdict = Verdict.from_json(state["verdict"])
-    messages = render("repair", policy=ctx.sandbox.policy, task=task, source=draft.source,
-                      feedback=repair_feedback(verdict))
+    messages = render(
+        "repair",
+        policy=ctx.sandbox.policy,
+        task=task,
+        source=draft.source,
+        feedback=repair_feedback(verdict),
+    )
     messages = with_retry_feedback(messages, state, "repair")
     return ask(ctx, state.get("usage"), messages, "repair", state.get("repairs", 0))
 
 
-def repair_step(state: Mapping[str, Any], ctx: Context, task: str, *,
-                on_ok: str = "verify") -> dict[str, Any]:
+def repair_step(
+    state: Mapping[str, Any], ctx: Context, task: str, *, on_ok: str = "verify"
+) -> dict[str, Any]:
     """Send the failing checks (held-out inputs hidden) with the tool; take the fixed draft."""
     text, usage = ask_repair(state, ctx, task)
     return take_draft(state, ctx, text, "repair", on_ok=on_ok, usage=usage, count_repair=True)
@@ -264,60 +366,104 @@ def dedup_hook(ctx: Context) -> Dedup | None:
         return hook
 
 
-def stored_suite(draft: ToolDraft, *, examples: Sequence[Mapping[str, Any]] = (),
-                 held_out: Sequence[Mapping[str, Any]] = ()) -> StoredSuite:
+def stored_suite(
+    draft: ToolDraft,
+    *,
+    examples: Sequence[Mapping[str, Any]] = (),
+    held_out: Sequence[Mapping[str, Any]] = (),
+) -> StoredSuite:
     """The library's record of a draft's tests (examples as ``{"input", "expected"}``)."""
     return StoredSuite(
         examples=tuple(dict(e) for e in examples),
         unit_tests=(draft.unit_tests,) if draft.unit_tests.strip() else (),
-        property_specs=tuple({"name": p.name, "source": p.source,
-                              "strategies": dict(p.strategies), "examples": list(p.examples),
-                              "max_examples": p.max_examples} for p in draft.properties),
+        property_specs=tuple(
+            {
+                "name": p.name,
+                "source": p.source,
+                "strategies": dict(p.strategies),
+                "examples": list(p.examples),
+                "max_examples": p.max_examples,
+            }
+            for p in draft.properties
+        ),
         held_out=tuple(dict(e) for e in held_out),
     )
 
 
-def publish_draft(state: Mapping[str, Any], ctx: Context, draft: ToolDraft, *,
-                  strategy: str, prompts: Sequence[str], tests: StoredSuite,
-                  task_ids: Sequence[str], problems: Sequence[str],
-                  dedup: bool = True) -> dict[str, Any]:
+def publish_draft(
+    state: Mapping[str, Any],
+    ctx: Context,
+    draft: ToolDraft,
+    *,
+    strategy: str,
+    prompts: Sequence[str],
+    tests: StoredSuite,
+    task_ids: Sequence[str],
+    problems: Sequence[str],
+    dedup: bool = True,
+) -> dict[str, Any]:
     """Publish a validated draft (idempotent by content hash, through the gate and, with
     `dedup`, the behavioural de-duplication); returns ``{"name", "ref", "content_hash",
     "outcome", "reason"}`` (ref and hash of the record now in the library, or None)."""
     usage = state.get("usage") or {}
     verdict = state.get("verdict") or {"passed": True}
     provenance = Provenance(
-        task_ids=tuple(task_ids), strategy=strategy, maker_model=str(usage.get("model", "")),
+        task_ids=tuple(task_ids),
+        strategy=strategy,
+        maker_model=str(usage.get("model", "")),
         prompt_hash=",".join(template_hash(p) for p in prompts)[:200],
         tokens_in=int(usage.get("prompt_tokens", 0)),
         tokens_out=int(usage.get("completion_tokens", 0)),
-        cost_usd=float(usage.get("dollars", 0.0)), problems=tuple(problems)[:20],
-        origin="made")
+        cost_usd=float(usage.get("dollars", 0.0)),
+        problems=tuple(problems)[:20],
+        origin="made",
+    )
     result = ctx.library.publish(
-        NewTool(draft.name, draft.source, tests=tests,
-                verdict=StoredVerdict.from_dict(verdict), provenance=provenance,
-                entry=draft.name),
-        gate=ctx.gate, dedup=dedup_hook(ctx) if dedup else None)
+        NewTool(
+            draft.name,
+            draft.source,
+            tests=tests,
+            verdict=StoredVerdict.from_dict(verdict),
+            provenance=provenance,
+            entry=draft.name,
+        ),
+        gate=ctx.gate,
+        dedup=dedup_hook(ctx) if dedup else None,
+    )
     rec = result.record
-    return {"name": draft.name, "ref": rec.ref if rec is not None else None,
-            "content_hash": rec.content_hash if rec is not None else None,
-            "outcome": result.outcome, "reason": result.reason}
+    return {
+        "name": draft.name,
+        "ref": rec.ref if rec is not None else None,
+        "content_hash": rec.content_hash if rec is not None else None,
+        "outcome": result.outcome,
+        "reason": result.reason,
+    }
 
 
 def outcome_of(unit_id: str, state: Mapping[str, Any]) -> UnitOutcome:
     """A finished per-type unit's outcome: accepted when any tool was published."""
     tools = tuple(t for t in state.get("tools") or () if t.get("outcome") in ACCEPTED_OUTCOMES)
-    return UnitOutcome(unit_id=unit_id, status=state.get("status", "running"), tools=tools,
-                       reason=state.get("reason", ""),
-                       rejections=tuple(state.get("rejections") or ()),
-                       usage=dict(state.get("usage") or {}))
+    return UnitOutcome(
+        unit_id=unit_id,
+        status=state.get("status", "running"),
+        tools=tools,
+        reason=state.get("reason", ""),
+        rejections=tuple(state.get("rejections") or ()),
+        usage=dict(state.get("usage") or {}),
+    )
 
 
 class TypeStrategy:
     """A strategy whose unit is one task type (LATM, CRAFT): a routed graph of plain nodes."""
 
-    def __init__(self, name: str, state_type: type, nodes: Mapping[str, Callable[..., Any]],
-                 start: str, initial: Callable[[str, list[Task]], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        name: str,
+        state_type: type,
+        nodes: Mapping[str, Callable[..., Any]],
+        start: str,
+        initial: Callable[[str, list[Task]], dict[str, Any]],
+    ) -> None:
         self.name = name
         self.state_type = state_type
         self.nodes = nodes
@@ -332,4 +478,3 @@ class TypeStrategy:
 
     def outcome(self, unit_id: str, state: dict[str, Any]) -> UnitOutcome:
         return outcome_of(unit_id, state)
-

@@ -43,8 +43,9 @@ class PromptError(ValueError):
 def template_names() -> tuple[str, ...]:
     """The names of every template that `render` accepts."""
     files = resources.files(__name__).iterdir()
-    return tuple(sorted(f.name[:-3] for f in files
-                        if f.name.endswith(".md") and not f.name.startswith("_")))
+    return tuple(
+        sorted(f.name[:-3] for f in files if f.name.endswith(".md") and not f.name.startswith("_"))
+    )
 
 
 @lru_cache(maxsize=64)
@@ -70,9 +71,7 @@ def template_hash(name: str) -> str:
     return hashlib.sha256(template_text(name).encode()).hexdigest()[:16]
 
 
-def render(
-    name: str, /, *, policy: Policy = DEFAULT_POLICY, **fields: Any
-) -> list[dict[str, str]]:
+def render(name: str, /, *, policy: Policy = DEFAULT_POLICY, **fields: Any) -> list[dict[str, str]]:
     """Render template ``name`` with ``fields`` into chat messages.
 
     Raises `PromptError` naming the template and the fields when one is missing or unexpected.
@@ -87,16 +86,23 @@ def render(
         raise PromptError(f"prompt '{name}' needs the field(s) {', '.join(missing)}")
     for key in _OBSERVATION_FIELDS:
         if key in given and not isinstance(given[key], RunResult):
-            raise PromptError(f"prompt '{name}': field '{key}' must be a sandbox RunResult "
-                              "(tool output reaches a model only through as_observation())")
+            raise PromptError(
+                f"prompt '{name}': field '{key}' must be a sandbox RunResult "
+                "(tool output reaches a model only through as_observation())"
+            )
     extra = sorted(set(given) - set(needed) - set(_DEFAULT_FIELDS))
     if extra:
-        raise PromptError(f"prompt '{name}' has no field(s) {', '.join(extra)}; it takes "
-                          f"{', '.join(needed)}")
+        raise PromptError(
+            f"prompt '{name}' has no field(s) {', '.join(extra)}; it takes {', '.join(needed)}"
+        )
     # split first, fill in after: a value cannot open a message of its own
-    return [{"role": m["role"], "content": _FIELD.sub(lambda f: format_value(given[f[1]]),
-                                                       m["content"])}
-            for m in _messages(name, template_text(name))]
+    return [
+        {
+            "role": m["role"],
+            "content": _FIELD.sub(lambda f: format_value(given[f[1]]), m["content"]),
+        }
+        for m in _messages(name, template_text(name))
+    ]
 
 
 def format_value(value: Any) -> str:

@@ -18,7 +18,18 @@ from maker.tasks.loader import (
 )
 
 __all__ = [
-    "MAX_LINE_BYTES", "SCHEMA_ID", "Example", "ExampleModel", "Task", "TaskError", "TaskModel",
-    "dump_tasks", "example_tasks_path", "load_tasks", "parse_line", "parse_lines",
-    "shipped_schema", "task_schema",
+    "MAX_LINE_BYTES",
+    "SCHEMA_ID",
+    "Example",
+    "ExampleModel",
+    "Task",
+    "TaskError",
+    "TaskModel",
+    "dump_tasks",
+    "example_tasks_path",
+    "load_tasks",
+    "parse_line",
+    "parse_lines",
+    "shipped_schema",
+    "task_schema",
 ]

@@ -40,22 +40,35 @@ class TaskModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="Task")
 
-    id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-/]+$",
-                    description="Unique id within the file (letters, digits, _ . : - /).")
+    id: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_.:\-/]+$",
+        description="Unique id within the file (letters, digits, _ . : - /).",
+    )
     text: str = Field(min_length=1, description="The problem statement, as a model reads it.")
-    type: str = Field(default="general", min_length=1, max_length=100,
-                      description="Task family; LATM and CRAFT group tasks by it.")
+    type: str = Field(
+        default="general",
+        min_length=1,
+        max_length=100,
+        description="Task family; LATM and CRAFT group tasks by it.",
+    )
     examples: list[ExampleModel] = Field(
         default_factory=list,
         description="Worked examples (tool kwargs -> expected value); the maker never sees "
-                    "them: they are held out for validation.")
-    answer: Any = Field(default=None,
-                        description="Gold answer of the problem itself, if known (optional).")
-    split: Split = Field(default="train",
-                         description="train: gold answers may steer repair; validation/test: "
-                                     "never shown to the maker.")
-    metadata: dict[str, Any] = Field(default_factory=dict,
-                                     description="Free-form data carried along (source, level).")
+        "them: they are held out for validation.",
+    )
+    answer: Any = Field(
+        default=None, description="Gold answer of the problem itself, if known (optional)."
+    )
+    split: Split = Field(
+        default="train",
+        description="train: gold answers may steer repair; validation/test: "
+        "never shown to the maker.",
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Free-form data carried along (source, level)."
+    )
 
     @field_validator("text")
     @classmethod
@@ -140,8 +153,7 @@ class TaskError:
         return f"{where}: {self.field}: {self.message}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "message": self.message,
-                "path": self.path}
+        return {"line": self.line, "field": self.field, "message": self.message, "path": self.path}
 
 
 def _field_of(loc: Sequence[int | str]) -> str:
@@ -160,11 +172,18 @@ def parse_line(text: str, line: int, path: str = "") -> Task | list[TaskError]:
     except ValueError as exc:
         msg = getattr(exc, "msg", str(exc))
         col = getattr(exc, "colno", None)
-        return [TaskError(line, "(json)", f"not valid JSON: {msg}"
-                          + (f" at column {col}" if col else ""), path)]
+        return [
+            TaskError(
+                line,
+                "(json)",
+                f"not valid JSON: {msg}" + (f" at column {col}" if col else ""),
+                path,
+            )
+        ]
     if not isinstance(data, dict):
-        return [TaskError(line, "(json)", f"expected a JSON object, got {type(data).__name__}",
-                          path)]
+        return [
+            TaskError(line, "(json)", f"expected a JSON object, got {type(data).__name__}", path)
+        ]
     try:
         return Task.from_json(data)
     except ValidationError as exc:
@@ -184,8 +203,14 @@ def parse_lines(lines: Iterable[str], path: str = "") -> tuple[list[Task], list[
         if isinstance(parsed, list):
             errors.extend(parsed)
         elif parsed.id in seen:
-            errors.append(TaskError(number, "id", f"duplicate id {parsed.id!r} (first on line "
-                                    f"{seen[parsed.id]})", path))
+            errors.append(
+                TaskError(
+                    number,
+                    "id",
+                    f"duplicate id {parsed.id!r} (first on line {seen[parsed.id]})",
+                    path,
+                )
+            )
         else:
             seen[parsed.id] = number
             tasks.append(parsed)
@@ -215,8 +240,7 @@ def dump_tasks(tasks: Iterable[Task], path: str | Path) -> Path:
 def task_schema() -> dict[str, Any]:
     """The JSON schema of one task line, generated from `TaskModel`."""
     schema = TaskModel.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            **schema}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 
 def shipped_schema() -> dict[str, Any]:

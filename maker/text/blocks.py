@@ -82,8 +82,12 @@ def extract_blocks(text: str) -> tuple[CodeBlock, ...]:
         closed = False
         while j < len(lines):
             close = _FENCE.match(lines[j])
-            if (close and close["fence"][0] == fence[0] and len(close["fence"]) >= len(fence)
-                    and not close["info"].strip()):
+            if (
+                close
+                and close["fence"][0] == fence[0]
+                and len(close["fence"]) >= len(fence)
+                and not close["info"].strip()
+            ):
                 closed = True
                 break
             body.append(lines[j])

@@ -73,11 +73,24 @@ MAX_PROPERTY_EXAMPLES = 1_000
 MAX_NAME_LENGTH = 64
 
 ReasonCode = Literal[
-    "empty_reply", "oversized", "no_code_block", "syntax_error", "no_entry_function",
-    "multiple_entry_functions", "invalid_name", "bad_signature", "missing_type_hints",
-    "missing_docstring", "forbidden_import", "unavailable_import", "forbidden_syntax",
-    "unsupported_code", "private_name",
-    "top_level_code", "bad_tests", "bad_properties",
+    "empty_reply",
+    "oversized",
+    "no_code_block",
+    "syntax_error",
+    "no_entry_function",
+    "multiple_entry_functions",
+    "invalid_name",
+    "bad_signature",
+    "missing_type_hints",
+    "missing_docstring",
+    "forbidden_import",
+    "unavailable_import",
+    "forbidden_syntax",
+    "unsupported_code",
+    "private_name",
+    "top_level_code",
+    "bad_tests",
+    "bad_properties",
 ]
 
 # Policy as data: every rejection reason, whether a new attempt (repair) may help, and what it
@@ -93,13 +106,22 @@ REASONS: dict[str, tuple[bool, str]] = {
     "bad_signature": (True, "the entry function is async, a generator or takes *args/**kwargs"),
     "missing_type_hints": (True, "a parameter or the return value has no type hint"),
     "missing_docstring": (True, "the entry function has no docstring"),
-    "forbidden_import": (False, "the code imports a module that reaches the host system "
-                         "(files, processes, network, interpreter internals)"),
-    "unavailable_import": (True, "the code imports a module or name the sandbox does not "
-                           "provide; dropping it or using an allowed module may fix it"),
+    "forbidden_import": (
+        False,
+        "the code imports a module that reaches the host system "
+        "(files, processes, network, interpreter internals)",
+    ),
+    "unavailable_import": (
+        True,
+        "the code imports a module or name the sandbox does not "
+        "provide; dropping it or using an allowed module may fix it",
+    ),
     "forbidden_syntax": (False, "the code reaches dunder attributes or names"),
-    "unsupported_code": (True, "the code uses something the sandbox does not provide (eval, "
-                         "exec, open, a global statement, a special method)"),
+    "unsupported_code": (
+        True,
+        "the code uses something the sandbox does not provide (eval, "
+        "exec, open, a global statement, a special method)",
+    ),
     "private_name": (True, "the code uses a name starting with '_' (the sandbox refuses them)"),
     "top_level_code": (True, "the tool block runs statements at import time"),
     "bad_tests": (True, "the tests block does not parse or defines no tests"),
@@ -109,24 +131,87 @@ REASONS: dict[str, tuple[bool, str]] = {
 # Builtins that evaluate code or reach outside a pure function; the sandbox lacks them anyway.
 # A model that calls them is told what to do instead (`unsupported_code`, recoverable): repair
 # cannot talk the sandbox into them, only rewrite the tool without them.
-FORBIDDEN_CALLS = frozenset({
-    "eval", "exec", "compile", "open", "globals", "locals", "vars", "breakpoint", "input",
-    "setattr", "delattr", "__import__", "memoryview",
-})
+FORBIDDEN_CALLS = frozenset(
+    {
+        "eval",
+        "exec",
+        "compile",
+        "open",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "input",
+        "setattr",
+        "delattr",
+        "__import__",
+        "memoryview",
+    }
+)
 
 # Modules whose import means reaching the host (files, processes, network, the interpreter's
 # internals): terminal (`forbidden_import`). Any other module outside the policy (typing
 # extras, dataclasses, hypothesis, sys for sys.maxsize...) is `unavailable_import`: the model is
 # told what to drop and what is allowed, and may try again.
-HOST_MODULES = frozenset({
-    "os", "posix", "nt", "subprocess", "socket", "ssl", "ctypes", "importlib", "builtins",
-    "pickle", "marshal", "shelve", "dbm", "shutil", "pathlib", "tempfile", "glob", "io",
-    "signal", "resource", "multiprocessing", "threading", "concurrent", "asyncio", "code",
-    "codeop", "runpy", "gc", "inspect", "pty", "tty", "fcntl", "mmap", "select", "selectors",
-    "urllib", "http", "ftplib", "smtplib", "telnetlib", "socketserver", "xmlrpc", "webbrowser",
-    "sqlite3", "requests", "zipimport", "pkgutil", "site", "sysconfig", "sandbox",
-    "RestrictedPython", "platform", "getpass", "pwd", "grp",
-})
+HOST_MODULES = frozenset(
+    {
+        "os",
+        "posix",
+        "nt",
+        "subprocess",
+        "socket",
+        "ssl",
+        "ctypes",
+        "importlib",
+        "builtins",
+        "pickle",
+        "marshal",
+        "shelve",
+        "dbm",
+        "shutil",
+        "pathlib",
+        "tempfile",
+        "glob",
+        "io",
+        "signal",
+        "resource",
+        "multiprocessing",
+        "threading",
+        "concurrent",
+        "asyncio",
+        "code",
+        "codeop",
+        "runpy",
+        "gc",
+        "inspect",
+        "pty",
+        "tty",
+        "fcntl",
+        "mmap",
+        "select",
+        "selectors",
+        "urllib",
+        "http",
+        "ftplib",
+        "smtplib",
+        "telnetlib",
+        "socketserver",
+        "xmlrpc",
+        "webbrowser",
+        "sqlite3",
+        "requests",
+        "zipimport",
+        "pkgutil",
+        "site",
+        "sysconfig",
+        "sandbox",
+        "RestrictedPython",
+        "platform",
+        "getpass",
+        "pwd",
+        "grp",
+    }
+)
 
 # What a model should do instead, by module it may not import (shown in the rejection).
 IMPORT_ADVICE = {
@@ -144,9 +229,18 @@ IMPORT_ADVICE = {
 }
 
 # Special methods RestrictedPython lets a class define (others are refused at compile time).
-ALLOWED_METHOD_NAMES = frozenset({
-    "__init__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__contains__",
-})
+ALLOWED_METHOD_NAMES = frozenset(
+    {
+        "__init__",
+        "__eq__",
+        "__ne__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__contains__",
+    }
+)
 
 _TOOL_LABELS = ("tool", "solution", "code", "function")
 _TEST_LABELS = ("test", "tests", "unit")
@@ -220,15 +314,20 @@ class ToolDraft:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ToolDraft:
         return cls(
-            name=data["name"], signature=data["signature"], docstring=data["docstring"],
-            source=data["source"], imports=tuple(data.get("imports", ())),
+            name=data["name"],
+            signature=data["signature"],
+            docstring=data["docstring"],
+            source=data["source"],
+            imports=tuple(data.get("imports", ())),
             params=tuple((str(n), str(h)) for n, h in data.get("params", ())),
-            returns=data.get("returns", ""), unit_tests=data.get("unit_tests", ""),
+            returns=data.get("returns", ""),
+            unit_tests=data.get("unit_tests", ""),
             properties=tuple(
                 PropertySpec(**{**p, "examples": tuple(p.get("examples", ()))})
                 for p in data.get("properties", ())
             ),
-            usage=data.get("usage", ""), notes=tuple(data.get("notes", ())),
+            usage=data.get("usage", ""),
+            notes=tuple(data.get("notes", ())),
         )
 
 
@@ -284,8 +383,10 @@ def _check_source(source: str, entry: str, policy: Policy) -> Rejection | None:
         _check_entry(fn)
         _check_code(tree, policy, "tool")
         if len(source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
-            raise _Reject("oversized", f"the tool's source is larger than "
-                          f"{policy.limits.max_source_bytes} bytes")
+            raise _Reject(
+                "oversized",
+                f"the tool's source is larger than {policy.limits.max_source_bytes} bytes",
+            )
     except _Reject as exc:
         return exc.rejection
     except (RecursionError, MemoryError, ValueError) as exc:
@@ -306,8 +407,10 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
     blocks = extract_blocks(text)
     if not blocks:
         try:  # a reply that is bare code
-            if any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-                   for n in parse_source(text).body):
+            if any(
+                isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                for n in parse_source(text).body
+            ):
                 blocks = (CodeBlock("python", "tool", text.strip("\n") + "\n", 0),)
         except SyntaxError:
             pass
@@ -329,8 +432,9 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
     tool_nodes = walk(tool_tree)
     _check_code(tool_tree, policy, "tool", tool_nodes)
     if len(tool_source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
-        raise _Reject("oversized", f"the tool's source is larger than "
-                      f"{policy.limits.max_source_bytes} bytes")
+        raise _Reject(
+            "oversized", f"the tool's source is larger than {policy.limits.max_source_bytes} bytes"
+        )
 
     # the checks of `check_source(tool_source, fn.name)`, all passed on the same tree
     unit_tests, prop_sources, mapped = _tests(test_blocks, inline_tests, fn.name, policy, notes)
@@ -341,8 +445,10 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
         docstring=ast.get_docstring(fn) or "",
         source=tool_source,
         imports=_imports(tool_tree, tool_nodes),
-        params=tuple((a.arg, ast.unparse(a.annotation) if a.annotation else "")
-                     for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs),
+        params=tuple(
+            (a.arg, ast.unparse(a.annotation) if a.annotation else "")
+            for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
+        ),
         returns=ast.unparse(fn.returns) if fn.returns else "",
         unit_tests=unit_tests,
         properties=properties,
@@ -359,8 +465,9 @@ def _parse_python(source: str, what: str) -> ast.Module:
     except SyntaxError as exc:
         line = exc.lineno
         where = f" at line {line}" if line else ""
-        raise _Reject("syntax_error", f"the {what} block has a syntax error{where}: "
-                      f"{exc.msg}", line) from None
+        raise _Reject(
+            "syntax_error", f"the {what} block has a syntax error{where}: {exc.msg}", line
+        ) from None
 
 
 def _has_def(block: CodeBlock) -> tuple[bool, bool]:
@@ -403,8 +510,10 @@ def _classify(blocks: tuple[CodeBlock, ...], notes: list[str]) -> tuple[list[Cod
                 usage.append(block)
     labelled = [b for b in tools if any(w in b.label.split() for w in _TOOL_LABELS)]
     if labelled and len(labelled) < len(tools):
-        notes.append(f"used the {len(labelled)} block(s) labelled as the tool, "
-                     f"ignored {len(tools) - len(labelled)} other code block(s)")
+        notes.append(
+            f"used the {len(labelled)} block(s) labelled as the tool, "
+            f"ignored {len(tools) - len(labelled)} other code block(s)"
+        )
         tools = labelled
     return tools, tests, props, usage
 
@@ -419,7 +528,7 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
         lines = block.text.split("\n")
         for i, node in enumerate(tree.body):
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            segment = "\n".join(lines[start - 1:node.end_lineno])
+            segment = "\n".join(lines[start - 1 : node.end_lineno])
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 if node.name.startswith(("test_", "prop_")):
                     tests.append(segment)
@@ -442,9 +551,13 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
             elif isinstance(node, ast.Expr | ast.Assert):
                 notes.append(f"dropped a top-level statement: {ast.unparse(node)[:60]}")
             else:
-                raise _Reject("top_level_code", f"the tool block runs a top-level "
-                              f"{type(node).__name__} statement at line {node.lineno}"
-                              "; keep only imports, constants and definitions", node.lineno)
+                raise _Reject(
+                    "top_level_code",
+                    f"the tool block runs a top-level "
+                    f"{type(node).__name__} statement at line {node.lineno}"
+                    "; keep only imports, constants and definitions",
+                    node.lineno,
+                )
     imports = [s for k, s in kept.items() if k.startswith(("doc:", "import:"))]
     rest = [s for k, s in kept.items() if not k.startswith(("doc:", "import:"))]
     source = "\n".join(imports) + ("\n\n\n" if imports else "") + "\n\n\n".join(rest) + "\n"
@@ -455,21 +568,30 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
-    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
-            and isinstance(node.test.left, ast.Name) and node.test.left.id == "__name__")
+    return (
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Compare)
+        and isinstance(node.test.left, ast.Name)
+        and node.test.left.id == "__name__"
+    )
 
 
 def _is_docstring(node: ast.stmt) -> bool:
-    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str))
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 def _is_constant_assign(node: ast.Assign | ast.AnnAssign) -> bool:
     value = node.value
     if value is None:
         return True
-    return not any(isinstance(n, ast.Call | ast.Lambda | ast.Await | ast.Yield | ast.YieldFrom)
-                   for n in walk(value))
+    return not any(
+        isinstance(n, ast.Call | ast.Lambda | ast.Await | ast.Yield | ast.YieldFrom)
+        for n in walk(value)
+    )
 
 
 def _find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef:
@@ -479,32 +601,45 @@ def _find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef:
         return _sync(fn)
     names = ", ".join(fn.names)
     if fn.reason == "ambiguous":
-        raise _Reject("multiple_entry_functions", f"the tool block defines several functions "
-                      f"that could be the tool ({names}); define one entry function that calls "
-                      "the others")
+        raise _Reject(
+            "multiple_entry_functions",
+            f"the tool block defines several functions "
+            f"that could be the tool ({names}); define one entry function that calls "
+            "the others",
+        )
     if entry is not None and names:
-        raise _Reject("no_entry_function", f"the tool block defines no function named "
-                      f"'{entry}' (found: {names})")
+        raise _Reject(
+            "no_entry_function",
+            f"the tool block defines no function named '{entry}' (found: {names})",
+        )
     raise _Reject("no_entry_function", "the tool block defines no public top-level function")
 
 
 def _sync(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef:
     if isinstance(fn, ast.AsyncFunctionDef):
-        raise _Reject("bad_signature", f"the tool '{fn.name}' is async; write a plain function",
-                      fn.lineno)
+        raise _Reject(
+            "bad_signature", f"the tool '{fn.name}' is async; write a plain function", fn.lineno
+        )
     return fn
 
 
 def _check_name(name: str) -> None:
-    if (not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name)
-            or not name.isascii()):
+    if (
+        not isinstance(name, str)
+        or not name.isidentifier()
+        or keyword.iskeyword(name)
+        or not name.isascii()
+    ):
         raise _Reject("invalid_name", f"the tool name {name!r:.80} is not a Python identifier")
     if name.startswith("_") or name.startswith(("test_", "prop_")):
-        raise _Reject("invalid_name", f"the tool name '{name}' must not start with '_', "
-                      "'test_' or 'prop_'")
+        raise _Reject(
+            "invalid_name", f"the tool name '{name}' must not start with '_', 'test_' or 'prop_'"
+        )
     if len(name) > MAX_NAME_LENGTH:
-        raise _Reject("invalid_name", f"the tool name '{name[:20]}...' is longer than "
-                      f"{MAX_NAME_LENGTH} characters")
+        raise _Reject(
+            "invalid_name",
+            f"the tool name '{name[:20]}...' is longer than {MAX_NAME_LENGTH} characters",
+        )
     if hasattr(builtins, name):
         raise _Reject("invalid_name", f"the tool name '{name}' shadows a Python builtin")
 
@@ -512,31 +647,45 @@ def _check_name(name: str) -> None:
 def _check_entry(fn: ast.FunctionDef) -> None:
     args = fn.args
     if args.vararg or args.kwarg:
-        raise _Reject("bad_signature", f"the tool '{fn.name}' takes *args or **kwargs; name "
-                      "every parameter", fn.lineno)
+        raise _Reject(
+            "bad_signature",
+            f"the tool '{fn.name}' takes *args or **kwargs; name every parameter",
+            fn.lineno,
+        )
     if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in walk(fn)):
-        raise _Reject("bad_signature", f"the tool '{fn.name}' is a generator; return a list",
-                      fn.lineno)
+        raise _Reject(
+            "bad_signature", f"the tool '{fn.name}' is a generator; return a list", fn.lineno
+        )
     for arg in args.posonlyargs + args.args + args.kwonlyargs:
         if arg.annotation is None:
-            raise _Reject("missing_type_hints", f"parameter '{arg.arg}' of '{fn.name}' has no "
-                          "type hint", fn.lineno)
+            raise _Reject(
+                "missing_type_hints",
+                f"parameter '{arg.arg}' of '{fn.name}' has no type hint",
+                fn.lineno,
+            )
     if fn.returns is None:
         raise _Reject("missing_type_hints", f"'{fn.name}' has no return type hint", fn.lineno)
     if not (ast.get_docstring(fn) or "").strip():
         raise _Reject("missing_docstring", f"'{fn.name}' has no docstring", fn.lineno)
 
 
-def _check_code(tree: ast.Module, policy: Policy, what: str,
-                nodes: list[ast.AST] | None = None) -> None:
+def _check_code(
+    tree: ast.Module, policy: Policy, what: str, nodes: list[ast.AST] | None = None
+) -> None:
     """Imports against the policy's module table; dunder and code-evaluating names.
     ``nodes``: ``walk(tree)``, when the caller has it."""
     if nodes is None:
         nodes = walk(tree)  # one walk (a list); the checks below keep its order
     bound = {n.arg for n in nodes if type(n) is ast.arg} | {
-        n.id for n in nodes if type(n) is ast.Name and type(n.ctx) is ast.Store}
-    methods = {id(m) for n in nodes if isinstance(n, ast.ClassDef) for m in n.body
-               if isinstance(m, ast.FunctionDef) and m.name in ALLOWED_METHOD_NAMES}
+        n.id for n in nodes if type(n) is ast.Name and type(n.ctx) is ast.Store
+    }
+    methods = {
+        id(m)
+        for n in nodes
+        if isinstance(n, ast.ClassDef)
+        for m in n.body
+        if isinstance(m, ast.FunctionDef) and m.name in ALLOWED_METHOD_NAMES
+    }
     for node in nodes:
         line = getattr(node, "lineno", None)
         if isinstance(node, ast.Import):
@@ -544,73 +693,117 @@ def _check_code(tree: ast.Module, policy: Policy, what: str,
                 _check_module(alias.name, None, policy, what, line)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                raise _Reject("unavailable_import", f"the {what} uses a relative import at "
-                              f"line {line}; everything the tool needs is in its own block", line)
+                raise _Reject(
+                    "unavailable_import",
+                    f"the {what} uses a relative import at "
+                    f"line {line}; everything the tool needs is in its own block",
+                    line,
+                )
             for alias in node.names:
                 _check_module(node.module or "", alias.name, policy, what, line)
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             _private(node.attr, what, line, attribute=True)
         elif isinstance(node, ast.Name):
-            if node.id in FORBIDDEN_CALLS and node.id not in bound and \
-                    not node.id.startswith("_"):
-                raise _Reject("unsupported_code", f"the {what} uses '{node.id}' at line "
-                              f"{line}; the sandbox does not provide it: compute the result "
-                              "directly (to evaluate an expression string, parse it yourself)",
-                              line)
+            if node.id in FORBIDDEN_CALLS and node.id not in bound and not node.id.startswith("_"):
+                raise _Reject(
+                    "unsupported_code",
+                    f"the {what} uses '{node.id}' at line "
+                    f"{line}; the sandbox does not provide it: compute the result "
+                    "directly (to evaluate an expression string, parse it yourself)",
+                    line,
+                )
             if node.id.startswith("_") and node.id != "_":
                 _private(node.id, what, line)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            if node.name.startswith("__") and node.name.endswith("__") and id(node) not in \
-                    methods and not isinstance(node, ast.ClassDef):
+            if (
+                node.name.startswith("__")
+                and node.name.endswith("__")
+                and id(node) not in methods
+                and not isinstance(node, ast.ClassDef)
+            ):
                 allowed = ", ".join(sorted(ALLOWED_METHOD_NAMES))
-                raise _Reject("unsupported_code", f"the {what} defines the special method "
-                              f"'{node.name}' at line {line}; the sandbox allows only {allowed} "
-                              "(or write plain functions instead of a class)", line)
+                raise _Reject(
+                    "unsupported_code",
+                    f"the {what} defines the special method "
+                    f"'{node.name}' at line {line}; the sandbox allows only {allowed} "
+                    "(or write plain functions instead of a class)",
+                    line,
+                )
             if node.name.startswith("_") and id(node) not in methods:
                 _private(node.name, what, line)
         elif isinstance(node, ast.arg) and node.arg.startswith("_") and node.arg != "_":
             _private(node.arg, what, line)
         elif isinstance(node, ast.Global | ast.Nonlocal):
             kind = "global" if isinstance(node, ast.Global) else "nonlocal"
-            raise _Reject("unsupported_code", f"the {what} uses `{kind}` at line {line}; pass "
-                          "values as arguments and return results instead", line)
+            raise _Reject(
+                "unsupported_code",
+                f"the {what} uses `{kind}` at line {line}; pass "
+                "values as arguments and return results instead",
+                line,
+            )
 
 
 def _private(name: str, what: str, line: int | None, *, attribute: bool = False) -> None:
     kind = "attribute" if attribute else "name"
     if name.startswith("__"):
-        raise _Reject("forbidden_syntax", f"the {what} reaches the dunder {kind} '{name}' at "
-                      f"line {line}", line)
-    raise _Reject("private_name", f"the {what} uses the {kind} '{name}' at line {line}; "
-                  "names starting with '_' are refused by the sandbox, rename it", line)
+        raise _Reject(
+            "forbidden_syntax",
+            f"the {what} reaches the dunder {kind} '{name}' at line {line}",
+            line,
+        )
+    raise _Reject(
+        "private_name",
+        f"the {what} uses the {kind} '{name}' at line {line}; "
+        "names starting with '_' are refused by the sandbox, rename it",
+        line,
+    )
 
 
-def _check_module(module: str, name: str | None, policy: Policy, what: str,
-                  line: int | None) -> None:
+def _check_module(
+    module: str, name: str | None, policy: Policy, what: str, line: int | None
+) -> None:
     allowed = sorted(policy.modules)
-    host = module.partition(".")[0] in HOST_MODULES or module.startswith("_") and \
-        module != "__future__"
+    host = (
+        module.partition(".")[0] in HOST_MODULES
+        or module.startswith("_")
+        and module != "__future__"
+    )
     if module not in policy.modules:
         if host:
-            raise _Reject("forbidden_import", f"the {what} imports '{module}' at line {line}, "
-                          "which reaches the host system; tools are pure functions", line)
+            raise _Reject(
+                "forbidden_import",
+                f"the {what} imports '{module}' at line {line}, "
+                "which reaches the host system; tools are pure functions",
+                line,
+            )
         advice = IMPORT_ADVICE.get(module) or IMPORT_ADVICE.get(module.partition(".")[0])
-        raise _Reject("unavailable_import", f"the {what} imports '{module}' at line {line}, "
-                      "which the sandbox does not provide: drop that import"
-                      + (f" ({advice})" if advice else "")
-                      + f". Allowed modules: {', '.join(allowed)}", line)
+        raise _Reject(
+            "unavailable_import",
+            f"the {what} imports '{module}' at line {line}, "
+            "which the sandbox does not provide: drop that import"
+            + (f" ({advice})" if advice else "")
+            + f". Allowed modules: {', '.join(allowed)}",
+            line,
+        )
     names = policy.modules[module]
     if name is None:
         return
     if name == "*":  # RestrictedPython refuses star imports whatever the module
-        raise _Reject("unavailable_import", f"the {what} uses `from {module} import *` at line "
-                      f"{line}; import the names you need", line)
+        raise _Reject(
+            "unavailable_import",
+            f"the {what} uses `from {module} import *` at line {line}; import the names you need",
+            line,
+        )
     if f"{module}.{name}" in policy.modules:
         return
     if name.startswith("_") or (names != ALL_PUBLIC and name not in names):
         shown = "" if names == ALL_PUBLIC else f" (it exposes: {', '.join(list(names)[:40])})"
-        raise _Reject("unavailable_import", f"the {what} imports '{name}' from '{module}' at "
-                      f"line {line}, which the sandbox does not expose{shown}; drop it", line)
+        raise _Reject(
+            "unavailable_import",
+            f"the {what} imports '{name}' from '{module}' at "
+            f"line {line}, which the sandbox does not expose{shown}; drop it",
+            line,
+        )
 
 
 def _signature(fn: ast.FunctionDef) -> str:
@@ -629,8 +822,9 @@ def _imports(tree: ast.Module, nodes: list[ast.AST] | None = None) -> tuple[str,
 
 
 # -- tests and properties --------------------------------------------------------------------
-def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
-           notes: list[str]) -> tuple[str, dict[str, str], dict[str, MappedProperty]]:
+def _tests(
+    blocks: list[CodeBlock], inline: str, entry: str, policy: Policy, notes: list[str]
+) -> tuple[str, dict[str, str], dict[str, MappedProperty]]:
     """Unit-test source (test_* functions and their helpers), property sources by name, and
     the ``@given`` tests mapped onto properties (`maker.text.testmap`)."""
     parts = [b.text for b in blocks] + ([inline] if inline else [])
@@ -643,18 +837,31 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
         tree = _parse_python(text, "tests")
         lines = text.split("\n")
         imported = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-        names = aliases(imported, bound_names(tree) - {
-            (a.asname or a.name).partition(".")[0] for n in imported if framework_modules(n)
-            for a in n.names})
+        names = aliases(
+            imported,
+            bound_names(tree)
+            - {
+                (a.asname or a.name).partition(".")[0]
+                for n in imported
+                if framework_modules(n)
+                for a in n.names
+            },
+        )
         for node in tree.body:
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            segment = "\n".join(lines[start - 1:node.end_lineno])
+            segment = "\n".join(lines[start - 1 : node.end_lineno])
             if isinstance(node, ast.Import | ast.ImportFrom):
-                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [
-                    node.module or ""]
+                modules = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                )
                 if not all(m in policy.modules for m in modules):
-                    if isinstance(node, ast.ImportFrom) and not node.level and any(
-                            a.name == entry for a in node.names):
+                    if (
+                        isinstance(node, ast.ImportFrom)
+                        and not node.level
+                        and any(a.name == entry for a in node.names)
+                    ):
                         notes.append(f"dropped `{ast.unparse(node)}` from the tests")
                         continue
                     if framework_modules(node):
@@ -680,9 +887,12 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
             elif isinstance(node, ast.FunctionDef) and node.name.startswith("prop_"):
                 props[node.name] = segment
             elif isinstance(node, ast.ClassDef) and any(
-                    ast.unparse(b).endswith("TestCase") for b in node.bases):
-                notes.append(f"dropped the unittest class {node.name}: write plain "
-                             "`def test_*():` functions with assert instead")
+                ast.unparse(b).endswith("TestCase") for b in node.bases
+            ):
+                notes.append(
+                    f"dropped the unittest class {node.name}: write plain "
+                    "`def test_*():` functions with assert instead"
+                )
                 dropped += 1
             elif _is_main_guard(node):
                 notes.append("dropped an `if __name__ == '__main__':` block from the tests")
@@ -696,8 +906,11 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
         tree = _parse_python(check, "tests")
         _check_code(tree, policy, "tests")
         names_ = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-        if blocks and not any(n.startswith(("test_", "prop_")) for n in names_) and not (
-                mapped or dropped):
+        if (
+            blocks
+            and not any(n.startswith(("test_", "prop_")) for n in names_)
+            and not (mapped or dropped)
+        ):
             raise _Reject("bad_tests", "the tests block defines no `def test_*()` functions")
     helpers = [s for s in kept if not s.lstrip().startswith("def test_")]
     prefix = "\n\n\n".join(([header] if header else []) + helpers)
@@ -708,13 +921,19 @@ def _tests(blocks: list[CodeBlock], inline: str, entry: str, policy: Policy,
 def _framework_use(node: ast.FunctionDef, names: dict[str, str]) -> bool:
     """Whether a test function is decorated with, or uses, pytest/Hypothesis/unittest names
     (``given``, ``st.x``... count even when the reply forgot their import)."""
-    return any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in names
-               for n in walk(node))
+    return any(
+        isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in names
+        for n in walk(node)
+    )
 
 
-def _properties(blocks: list[CodeBlock], sources: dict[str, str], policy: Policy,
-                mapped: Mapping[str, MappedProperty] | None = None,
-                notes: list[str] | None = None) -> tuple[PropertySpec, ...]:
+def _properties(
+    blocks: list[CodeBlock],
+    sources: dict[str, str],
+    policy: Policy,
+    mapped: Mapping[str, MappedProperty] | None = None,
+    notes: list[str] | None = None,
+) -> tuple[PropertySpec, ...]:
     """Properties from the tests' ``prop_*`` functions, the mapped ``@given`` tests and the
     optional ``json properties`` block. A malformed part of that block (not JSON, a property
     with no source, an unknown strategy...) is dropped with a note, never sinking the tool."""
@@ -723,15 +942,20 @@ def _properties(blocks: list[CodeBlock], sources: dict[str, str], policy: Policy
     specs: dict[str, PropertySpec] = {}
     for n, s in sources.items():
         m = mapped.get(n)
-        specs[n] = PropertySpec(n, s) if m is None else PropertySpec(
-            n, s, dict(m.strategies), m.examples, m.max_examples or 100)
+        specs[n] = (
+            PropertySpec(n, s)
+            if m is None
+            else PropertySpec(n, s, dict(m.strategies), m.examples, m.max_examples or 100)
+        )
     for block in blocks:
         try:
             data = json.loads(block.text)
         except (ValueError, RecursionError) as exc:
-            notes.append(f"dropped the properties block (line {block.line}): it is not valid "
-                         f"JSON ({str(exc)[:80]}); the properties run with inputs from their "
-                         "type hints")
+            notes.append(
+                f"dropped the properties block (line {block.line}): it is not valid "
+                f"JSON ({str(exc)[:80]}); the properties run with inputs from their "
+                "type hints"
+            )
             continue
         if isinstance(data, dict) and isinstance(data.get("properties"), list):
             data = data["properties"]
@@ -758,8 +982,10 @@ def _properties(blocks: list[CodeBlock], sources: dict[str, str], policy: Policy
         missing = _undrawable(spec)
         if missing:
             del specs[name]
-            notes.append(f"dropped the property {name}: parameter '{missing}' has no type hint "
-                         f"and no strategy; write `def {name}({missing}: int, ...)`")
+            notes.append(
+                f"dropped the property {name}: parameter '{missing}' has no type hint "
+                f"and no strategy; write `def {name}({missing}: int, ...)`"
+            )
     return tuple(specs.values())
 
 
@@ -787,8 +1013,9 @@ def _property(item: Any, index: int, sources: dict[str, str], policy: Policy) ->
         raise _Reject("bad_properties", f"{where} does not have a valid function name")
     source = item.get("source", sources.get(name))
     if not isinstance(source, str) or not source.strip():
-        raise _Reject("bad_properties", f"{where} has no 'source' and no `def {name}` in the "
-                      "tests block")
+        raise _Reject(
+            "bad_properties", f"{where} has no 'source' and no `def {name}` in the tests block"
+        )
     tree = _parse_python(normalize_newlines(source), f"{where} source")
     _check_code(tree, policy, where)
     if not any(isinstance(n, ast.FunctionDef) and n.name == name for n in tree.body):
@@ -800,14 +1027,18 @@ def _property(item: Any, index: int, sources: dict[str, str], policy: Policy) ->
         try:
             from_spec(spec)  # data only: builds a Hypothesis strategy, runs no model code
         except (StrategyError, TypeError, ValueError, RecursionError) as exc:
-            raise _Reject("bad_properties", f"{where}: strategy for '{param}': "
-                          f"{str(exc)[:120]}") from None
+            raise _Reject(
+                "bad_properties", f"{where}: strategy for '{param}': {str(exc)[:120]}"
+            ) from None
     examples = item.get("examples", [])
     if not isinstance(examples, list) or not all(isinstance(e, dict) for e in examples):
         raise _Reject("bad_properties", f"{where}: 'examples' must be a list of objects")
     max_examples = item.get("max_examples", 100)
     if type(max_examples) is not int or not 1 <= max_examples <= MAX_PROPERTY_EXAMPLES:
-        raise _Reject("bad_properties", f"{where}: 'max_examples' must be an integer from 1 to "
-                      f"{MAX_PROPERTY_EXAMPLES}")
-    return PropertySpec(name, normalize_newlines(source), dict(strategies), tuple(examples),
-                        max_examples)
+        raise _Reject(
+            "bad_properties",
+            f"{where}: 'max_examples' must be an integer from 1 to {MAX_PROPERTY_EXAMPLES}",
+        )
+    return PropertySpec(
+        name, normalize_newlines(source), dict(strategies), tuple(examples), max_examples
+    )

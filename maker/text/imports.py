@@ -61,8 +61,14 @@ def expand_star_imports(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[s
         tree = parse_source(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return source, []
-    stars = [n for n in tree.body if isinstance(n, ast.ImportFrom) and not n.level
-             and n.module in policy.modules and any(a.name == "*" for a in n.names)]
+    stars = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.ImportFrom)
+        and not n.level
+        and n.module in policy.modules
+        and any(a.name == "*" for a in n.names)
+    ]
     if not stars:
         return source, []
     wanted = _free_names(tree)
@@ -75,8 +81,11 @@ def expand_star_imports(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[s
         names = sorted(wanted & _exports(module, policy))
         wanted -= set(names)
         new = f"from {module} import {', '.join(names)}" if names else ""
-        notes.append(f"rewrote `from {module} import *` as `{new}`" if names
-                     else f"dropped `from {module} import *` (nothing of it is used)")
+        notes.append(
+            f"rewrote `from {module} import *` as `{new}`"
+            if names
+            else f"dropped `from {module} import *` (nothing of it is used)"
+        )
         lines[node.lineno - 1] = new
         for i in range(node.lineno, node.end_lineno or node.lineno):
             lines[i] = ""

@@ -76,17 +76,25 @@ def lib_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         lib.deprecate("old_add@1", "add", "use add")
         lib.publish(new_tool("gone", expr="a - b", doc="Subtract two numbers."))
         lib.retire("gone", "wrong sign")
-        lib.record(Episode(
-            query="what is 2 plus 3", offered=("add@2",),
-            call=Call(tool="add@2", arguments={"a": 2, "b": 3}),
-            result={"ok": True, "value": 5}, answer="5", success=True,
-        ))
-        lib.record(Episode(
-            query="divide 4 by nothing", offered=("boom@1",),
-            call=Call(tool="boom@1", arguments={"a": 4, "b": 0}),
-            result={"ok": False, "error": {"type": "ZeroDivisionError", "message": "by zero"}},
-            success=False,
-        ))
+        lib.record(
+            Episode(
+                query="what is 2 plus 3",
+                offered=("add@2",),
+                call=Call(tool="add@2", arguments={"a": 2, "b": 3}),
+                result={"ok": True, "value": 5},
+                answer="5",
+                success=True,
+            )
+        )
+        lib.record(
+            Episode(
+                query="divide 4 by nothing",
+                offered=("boom@1",),
+                call=Call(tool="boom@1", arguments={"a": 4, "b": 0}),
+                result={"ok": False, "error": {"type": "ZeroDivisionError", "message": "by zero"}},
+                success=False,
+            )
+        )
     return d
 
 
@@ -256,10 +264,13 @@ def test_export_reimported_and_run(view: LibraryView, tmp_path: Path) -> None:
         "print(add(20, 22), scale(3))"
     )
     env = {**os.environ, "PYTHONPATH": str(out)}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=out, capture_output=True, text=True,
-                          env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=out, capture_output=True, text=True, env=env, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["42", "6", "m"]
     # the exported file, run through the sandbox, agrees with the view's callable
     source = (out / "tools/add/v2.py").read_text()
-    assert view.sandbox().run(source, "add", kwargs={"a": 5, "b": 6}).value == view.tool("add")(5, 6)
+    assert view.sandbox().run(source, "add", kwargs={"a": 5, "b": 6}).value == view.tool("add")(
+        5, 6
+    )

@@ -72,7 +72,9 @@ def _check(out: dict[str, Any]) -> None:
     assert add.input_schema["required"] == ["a", "b"]
     assert add.input_schema["properties"]["a"]["type"] == "integer"
     assert add.output_schema == {
-        "type": "object", "properties": {"result": {"type": "integer"}}, "required": ["result"]
+        "type": "object",
+        "properties": {"result": {"type": "integer"}},
+        "required": ["result"],
     }
 
     ok = out["add"]

@@ -258,27 +258,36 @@ def test_search_is_fast_on_a_few_thousand_tools(records: list[ToolRecord]) -> No
 # -- the demo library (`maker demo`) with the README's hand-written gcd added -----------------
 DEMO = {
     "divisor_sum": (
-        "n: int", "int",
+        "n: int",
+        "int",
         "Sum of all positive divisors of a positive integer n, n itself included.\n\n"
         "    Args:\n        n: a positive integer.\n\n    Returns:\n"
         "        The sum of every d with 1 <= d <= n that divides n.",
-        ("What is the sum of all of the positive divisors of 36?",
-         "Find the sum of the positive integer divisors of 50."),
+        (
+            "What is the sum of all of the positive divisors of 36?",
+            "Find the sum of the positive integer divisors of 50.",
+        ),
     ),
     "value_range": (
-        "values: list[float]", "float",
+        "values: list[float]",
+        "float",
         "Range of a list of numbers: the largest value minus the smallest.\n\n"
         "    Args:\n        values: the numbers (for example a column of a table); may be empty.",
-        ("The table shows how many books each student read this month. What is the range of "
-         "the numbers?", "What is the range of the temperatures?"),
+        (
+            "The table shows how many books each student read this month. What is the range of "
+            "the numbers?",
+            "What is the range of the temperatures?",
+        ),
     ),
     "eval_boolean": (
-        "expression: str", "bool",
+        "expression: str",
+        "bool",
         "Evaluate a Boolean expression of True, False, not, and, or and parentheses.",
         ("Evaluate the result of a random Boolean expression.",),
     ),
     "gcd": (
-        "a: int, b: int", "int",
+        "a: int, b: int",
+        "int",
         "Return the greatest common divisor of two integers.\n\n"
         "    Args:\n        a: first integer\n        b: second integer",
         (),
@@ -290,8 +299,13 @@ DEMO = {
 def demo() -> Retriever:
     store = MemoryStore()
     for name, (params, ret, doc, problems) in DEMO.items():
-        store.publish(NewTool(name, _source(name, params, ret, doc),
-                              provenance=Provenance(task_ids=(name,), problems=problems)))
+        store.publish(
+            NewTool(
+                name,
+                _source(name, params, ret, doc),
+                provenance=Provenance(task_ids=(name,), problems=problems),
+            )
+        )
     r = Retriever()
     r.add_many(store.list())
     return r
@@ -305,8 +319,10 @@ def test_the_tool_that_matches_the_whole_query_ranks_first(demo: Retriever) -> N
     assert demo.search("sum of the divisors of 28").refs[0] == "divisor_sum@1"
 
 
-@pytest.mark.parametrize("query", ["least common multiple", "least common multiple of 4 and 6",
-                                   "lowest common denominator"])
+@pytest.mark.parametrize(
+    "query",
+    ["least common multiple", "least common multiple of 4 and 6", "lowest common denominator"],
+)
 def test_abstains_when_only_a_generic_word_matches(demo: Retriever, query: str) -> None:
     res = demo.search(query)
     assert res.abstained and res.hits == () and res.reason, res

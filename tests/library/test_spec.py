@@ -177,7 +177,7 @@ def test_typing_spellings_real_models_write() -> None:
     assert all(isinstance(r[0], list) and isinstance(r[2], dict) for r in rows)
 
 
-DOCTEST_AFTER_ARGS = '''Return the greatest common divisor of two integers.
+DOCTEST_AFTER_ARGS = """Return the greatest common divisor of two integers.
 
 Args:
     a: first integer
@@ -188,9 +188,9 @@ Args:
 6
 >>> gcd(0, 5)
 5
-'''
+"""
 
-EXAMPLES_SECTION = '''Least common multiple.
+EXAMPLES_SECTION = """Least common multiple.
 
 More words about it.
 
@@ -207,9 +207,9 @@ Examples:
 
 Returns:
     the smallest positive common multiple
-'''
+"""
 
-NUMPY_EXAMPLES = '''Add two numbers.
+NUMPY_EXAMPLES = """Add two numbers.
 
 Parameters
 ----------
@@ -222,7 +222,7 @@ Examples
 --------
 >>> add(1, 2)
 3
-'''
+"""
 
 
 @pytest.mark.parametrize("doc", [DOCTEST_AFTER_ARGS, EXAMPLES_SECTION, NUMPY_EXAMPLES])
@@ -232,12 +232,19 @@ def test_doctest_text_stays_out_of_descriptions(doc: str) -> None:
     assert ">>>" not in everything and "gcd(" not in everything and "lcm(" not in everything
     assert parsed.params["a"] in ("first integer", "first")
     assert parsed.params["b"] in (
-        "second integer (a negative one counts as its absolute value)", "second integer", "second")
+        "second integer (a negative one counts as its absolute value)",
+        "second integer",
+        "second",
+    )
 
 
 def test_doctest_lines_reach_no_schema() -> None:
-    source = "def gcd(a: int, b: int) -> int:\n    " + '"""' + textwrap.indent(
-        DOCTEST_AFTER_ARGS, "    ").strip() + '\n    """\n    return a\n'
+    source = (
+        "def gcd(a: int, b: int) -> int:\n    "
+        + '"""'
+        + textwrap.indent(DOCTEST_AFTER_ARGS, "    ").strip()
+        + '\n    """\n    return a\n'
+    )
     spec = derive_spec(source)
     assert isinstance(spec, ToolSpec)
     schema = json.dumps([spec.input_schema(), spec.openai_schema(), spec.description])

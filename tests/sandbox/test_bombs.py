@@ -41,14 +41,19 @@ def assert_timed_out(r: Any) -> None:
 # CPU: only a kill from outside stops these (about 6 timeout-based tests in all)
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    "while True:\n    pass",
-    # a bare except catches everything the worker could raise at itself; not the host's kill
-    "while True:\n    try:\n        while True:\n            pass\n    except:\n        pass",
-    "x = 10 ** (10 ** 8)\nreturn 1",  # one C-level bignum operation
-    "import math\nreturn math.factorial(10 ** 7) > 0",
-    "import re\nreturn bool(re.match('(a+)+$', 'a' * 40 + 'b'))",  # catastrophic backtracking
-], ids=["loop", "loop-catching-everything", "huge-power", "huge-factorial", "regex"])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "while True:\n    pass",
+        # a bare except catches everything the worker could raise at itself; not the host's kill
+        "while True:\n    try:\n        while True:\n            pass\n    except:\n        pass",
+        "x = 10 ** (10 ** 8)\nreturn 1",  # one C-level bignum operation
+        "import math\nreturn math.factorial(10 ** 7) > 0",
+        "import re\nreturn bool(re.match('(a+)+$', 'a' * 40 + 'b'))",  # catastrophic backtracking
+    ],
+    ids=["loop", "loop-catching-everything", "huge-power", "huge-factorial", "regex"],
+)
 def test_cpu_bombs_are_killed_at_the_deadline(sb: Sandbox, body: str) -> None:
     started = time.monotonic()
     r = sb.run(tool(body), entry="f", timeout=BOMB_TIMEOUT)
@@ -85,14 +90,19 @@ def test_a_bomb_does_not_stall_the_other_worker(sb: Sandbox) -> None:
 # Memory: the worker's address-space limit turns these into MemoryError; the worker is retired
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    "return len([0] * 10 ** 10)",
-    "return len(bytearray(10 ** 10))",
-    "return len('x' * 10 ** 11)",
-    "s = []\nwhile True:\n    s.append('x' * 10 ** 6)",
-    "import numpy\nreturn int(numpy.zeros((10 ** 6, 10 ** 6)).sum())",
-    "import numpy\nreturn int(numpy.ones(10 ** 10, dtype=numpy.int64).sum())",
-], ids=["list", "bytearray", "str", "growing-list", "numpy-shape", "numpy-ones"])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return len([0] * 10 ** 10)",
+        "return len(bytearray(10 ** 10))",
+        "return len('x' * 10 ** 11)",
+        "s = []\nwhile True:\n    s.append('x' * 10 ** 6)",
+        "import numpy\nreturn int(numpy.zeros((10 ** 6, 10 ** 6)).sum())",
+        "import numpy\nreturn int(numpy.ones(10 ** 10, dtype=numpy.int64).sum())",
+    ],
+    ids=["list", "bytearray", "str", "growing-list", "numpy-shape", "numpy-ones"],
+)
 def test_memory_bombs_are_contained(sb: Sandbox, body: str) -> None:
     before = host_peak_mb()
     r = sb.run(tool(body), entry="f", timeout=5.0)
@@ -104,8 +114,9 @@ def test_memory_bombs_are_contained(sb: Sandbox, body: str) -> None:
 
 
 def test_memory_bomb_in_strict_mode(strict_sb: Sandbox) -> None:
-    r = strict_sb.run(tool("s = []\nwhile True:\n    s.append(bytearray(10 ** 7))"), entry="f",
-                      timeout=5.0)
+    r = strict_sb.run(
+        tool("s = []\nwhile True:\n    s.append(bytearray(10 ** 7))"), entry="f", timeout=5.0
+    )
     assert not r.ok and r.limit == "memory" and r.error.type == "MemoryError", r
     serves(strict_sb)
 
@@ -123,6 +134,7 @@ def test_memory_limit_is_per_policy(sb: Sandbox) -> None:
 # Recursion, output, results
 # ---------------------------------------------------------------------------------------------
 
+
 def test_deep_recursion(sb: Sandbox) -> None:
     r = sb.run(tool("def g(n):\n    return g(n + 1) + 1\nreturn g(0)"), entry="f")
     assert not r.ok and r.limit == "recursion" and r.error.type == "RecursionError", r
@@ -134,14 +146,17 @@ def test_deep_recursion(sb: Sandbox) -> None:
 
 def test_recursion_inside_a_library_call(sb: Sandbox) -> None:
     # a self-referencing list makes the C-level repr recurse
-    r = sb.run(tool("a = []\nfor _ in range(10 ** 5):\n    a = [a]\nreturn len(repr(a))"), entry="f")
+    r = sb.run(
+        tool("a = []\nfor _ in range(10 ** 5):\n    a = [a]\nreturn len(repr(a))"), entry="f"
+    )
     assert not r.ok and r.limit == "recursion", r
     serves(sb)
 
 
 def test_output_flood_is_capped(sb: Sandbox) -> None:
-    r = sb.run(tool("for i in range(20000):\n    print('flood flood flood', i)\nreturn 7"),
-               entry="f")
+    r = sb.run(
+        tool("for i in range(20000):\n    print('flood flood flood', i)\nreturn 7"), entry="f"
+    )
     assert r.ok and r.value == 7, r  # output past the cap is dropped, the call itself succeeds
     assert r.limit == "output"
     cap = DEFAULT_POLICY.limits.stdout_bytes
@@ -157,18 +172,34 @@ def test_single_huge_print_is_capped(sb: Sandbox) -> None:
     assert len(r.stdout) <= DEFAULT_POLICY.limits.stdout_bytes + 200
 
 
-@pytest.mark.parametrize("body, why", [
-    ("return 10 ** 100000", "integer too large"),
-    ("return -(7 ** 10 ** 5)", "integer too large"),
-    ("return 'x' * 10 ** 8", "string result longer"),
-    ("a = [1]\nfor _ in range(60):\n    a = [a, a]\nreturn a", "more than 100000 items"),
-    ("d = {}\nfor _ in range(40):\n    d = {'a': d, 'b': d}\nreturn d", "more than 100000 items"),
-    ("a = [1]\nfor _ in range(200):\n    a = [a]\nreturn a", "nested deeper"),
-    ("return list(range(10 ** 6))", "more than 100000 items"),
-    ("import numpy\nreturn numpy.zeros(10 ** 6)", "more than 100000 items"),
-    ("a = []\na.append(a)\nreturn a", ""),
-], ids=["int", "negative-int", "str", "shared-list", "shared-dict", "deep", "long-list",
-        "numpy-array", "cycle"])
+@pytest.mark.parametrize(
+    "body, why",
+    [
+        ("return 10 ** 100000", "integer too large"),
+        ("return -(7 ** 10 ** 5)", "integer too large"),
+        ("return 'x' * 10 ** 8", "string result longer"),
+        ("a = [1]\nfor _ in range(60):\n    a = [a, a]\nreturn a", "more than 100000 items"),
+        (
+            "d = {}\nfor _ in range(40):\n    d = {'a': d, 'b': d}\nreturn d",
+            "more than 100000 items",
+        ),
+        ("a = [1]\nfor _ in range(200):\n    a = [a]\nreturn a", "nested deeper"),
+        ("return list(range(10 ** 6))", "more than 100000 items"),
+        ("import numpy\nreturn numpy.zeros(10 ** 6)", "more than 100000 items"),
+        ("a = []\na.append(a)\nreturn a", ""),
+    ],
+    ids=[
+        "int",
+        "negative-int",
+        "str",
+        "shared-list",
+        "shared-dict",
+        "deep",
+        "long-list",
+        "numpy-array",
+        "cycle",
+    ],
+)
 def test_giant_results_are_refused(sb: Sandbox, body: str, why: str) -> None:
     r = sb.run(tool(body), entry="f")
     assert not r.ok and r.value is None
@@ -179,8 +210,13 @@ def test_giant_results_are_refused(sb: Sandbox, body: str, why: str) -> None:
 
 
 def test_unreturnable_objects_are_refused_not_leaked(sb: Sandbox) -> None:
-    for body in ("return len", "import math\nreturn math", "def g():\n    yield 1\nreturn g()",
-                 "return object()", "return int"):
+    for body in (
+        "return len",
+        "import math\nreturn math",
+        "def g():\n    yield 1\nreturn g()",
+        "return object()",
+        "return int",
+    ):
         r = sb.run(tool(body), entry="f")
         assert not r.ok and r.limit == "result_size" and r.value is None, (body, r)
 
@@ -195,19 +231,34 @@ def test_giant_arguments_do_not_break_the_pool(sb: Sandbox) -> None:
 # Source bombs: values, never crashes
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("source", [
-    "(" * 500,
-    "x = " + "(" * 500 + "1" + ")" * 500,
-    "x = " + "-" * 100_000 + "1",
-    "def f():\n    return " + "-" * 100_000 + "1\n",
-    "x = " + "[" * 100 + "]" * 100,
-    "x = " + "+".join(["1"] * 30_000),
-    "\n".join("    " * i + f"if x{i}:" for i in range(100)) + "\n" + "    " * 100 + "pass",
-    "def f(:\n    pass",
-    "x = '\\N{NOT A NAME}'",
-    "\x00",
-], ids=["parens", "nested-parens", "unary-chain", "unary-in-function", "nested-lists",
-        "long-sum", "nested-ifs", "syntax", "bad-escape", "nul"])
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(" * 500,
+        "x = " + "(" * 500 + "1" + ")" * 500,
+        "x = " + "-" * 100_000 + "1",
+        "def f():\n    return " + "-" * 100_000 + "1\n",
+        "x = " + "[" * 100 + "]" * 100,
+        "x = " + "+".join(["1"] * 30_000),
+        "\n".join("    " * i + f"if x{i}:" for i in range(100)) + "\n" + "    " * 100 + "pass",
+        "def f(:\n    pass",
+        "x = '\\N{NOT A NAME}'",
+        "\x00",
+    ],
+    ids=[
+        "parens",
+        "nested-parens",
+        "unary-chain",
+        "unary-in-function",
+        "nested-lists",
+        "long-sum",
+        "nested-ifs",
+        "syntax",
+        "bad-escape",
+        "nul",
+    ],
+)
 def test_source_bombs_come_back_as_compile_errors(sb: Sandbox, source: str) -> None:
     c = sb.compile(source)
     assert not c.ok

@@ -38,6 +38,7 @@ def test_timeout_kills_only_the_stuck_call(sb: Sandbox) -> None:
 
 def test_timeouts_under_concurrent_load() -> None:
     with Sandbox(workers=2) as box:
+
         def job(i: int) -> tuple[int, object, object]:
             if i % 3 == 0:
                 r = box.run(SPIN, "f", timeout=0.5)
@@ -112,8 +113,11 @@ def test_tainted_worker_is_replaced() -> None:
     policy = DEFAULT_POLICY.allow("os", ("system", "getpid"))
     with Sandbox(policy, workers=1) as box:
         before = box.run(PID, "f").value
-        r = box.run("import os\ndef f():\n    try:\n        os.system('true')\n"
-                    "    except BaseException:\n        return 'swallowed'\n", "f")
+        r = box.run(
+            "import os\ndef f():\n    try:\n        os.system('true')\n"
+            "    except BaseException:\n        return 'swallowed'\n",
+            "f",
+        )
         # the tripwire fired: even though the tool caught it, the call is a violation
         assert (r.ok, r.limit, r.error.type) == (False, "policy", "SandboxViolation")
         assert "os.system" in r.error.message

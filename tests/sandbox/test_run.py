@@ -60,11 +60,16 @@ def test_unconvertible_result_is_an_error_value(sb: Sandbox) -> None:
 
 
 def test_runtime_error_has_type_message_and_tool_line(sb: Sandbox) -> None:
-    src = "def f(xs):\n    total = 0\n    for x in xs:\n        total += 10 // x\n    return total\n"
+    src = (
+        "def f(xs):\n    total = 0\n    for x in xs:\n        total += 10 // x\n    return total\n"
+    )
     r = sb.run(src, "f", kwargs={"xs": [1, 0]})
     assert not r.ok
-    assert (r.error.type, r.error.message, r.error.line) == ("ZeroDivisionError",
-                                                             "integer division or modulo by zero", 4)
+    assert (r.error.type, r.error.message, r.error.line) == (
+        "ZeroDivisionError",
+        "integer division or modulo by zero",
+        4,
+    )
 
 
 def test_error_messages_are_truncated(sb: Sandbox) -> None:
@@ -136,7 +141,7 @@ def test_tool_classes_work_and_are_writable(sb: Sandbox) -> None:
 
 
 def test_common_math_and_table_code_works(sb: Sandbox) -> None:
-    src = '''
+    src = """
 import math, statistics, itertools, functools, collections, heapq, bisect, re, string, json
 from datetime import date, timedelta
 from fractions import Fraction
@@ -162,14 +167,26 @@ def f(rows):
         "total": total, "pt": pt.x + pt.y, "hyp": math.hypot(3, 4),
         "fmt": "{:.2f}|{name}".format(math.pi, name="x"),
     }
-'''
+"""
     rows = [{"kind": "a", "n": 1}, {"kind": "b", "n": 2}, {"kind": "a", "n": 3}]
     r = sb.run(src, "f", kwargs={"rows": rows})
     assert r.ok, r.error
     assert r.value == {
-        "mean": 2, "counts": {"a": 2, "b": 1}, "pairs": 10, "smallest": [1, 4], "pos": 2,
-        "digits": ["1", "22"], "letters": "abc", "json": {"a": [1]}, "date": "2024-02-01",
-        "frac": "1/2", "solve": [1.0, 2.0], "total": 6, "pt": 3, "hyp": 5.0, "fmt": "3.14|x",
+        "mean": 2,
+        "counts": {"a": 2, "b": 1},
+        "pairs": 10,
+        "smallest": [1, 4],
+        "pos": 2,
+        "digits": ["1", "22"],
+        "letters": "abc",
+        "json": {"a": [1]},
+        "date": "2024-02-01",
+        "frac": "1/2",
+        "solve": [1.0, 2.0],
+        "total": 6,
+        "pt": 3,
+        "hyp": 5.0,
+        "fmt": "3.14|x",
     }
 
 
@@ -198,8 +215,10 @@ def test_observation_rendering_marks_output_as_data(sb: Sandbox) -> None:
 
 
 def test_c_functions_can_import_their_helpers_but_tools_cannot(sb: Sandbox) -> None:
-    src = ("from datetime import date, datetime\ndef f():\n"
-           "    return date(2024, 1, 2).strftime('%A'), datetime.strptime('2024-03-04', '%Y-%m-%d').day\n")
+    src = (
+        "from datetime import date, datetime\ndef f():\n"
+        "    return date(2024, 1, 2).strftime('%A'), datetime.strptime('2024-03-04', '%Y-%m-%d').day\n"
+    )
     assert sb.run(src, "f").value == ["Tuesday", 4]
     r = sb.run("import time\ndef f():\n    return time.time()\n", "f")
     assert not r.ok and r.error.type == "ImportError"

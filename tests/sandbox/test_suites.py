@@ -21,14 +21,16 @@ DIVIDES = PropertySpec(
     "divides",
     "def divides(a: int, b: int):\n    g = gcd(a, b)\n    if g:\n"
     "        assert a % g == 0 and b % g == 0\n",
-    strategies={"a": {"type": "integers", "min_value": 0, "max_value": 1000},
-                "b": {"type": "integers", "min_value": 0, "max_value": 1000}},
+    strategies={
+        "a": {"type": "integers", "min_value": 0, "max_value": 1000},
+        "b": {"type": "integers", "min_value": 0, "max_value": 1000},
+    },
 )
 
 SUITE = TestSuite(
     examples=(ExampleCase({"a": 12, "b": 18}, 6), ExampleCase({"a": 7, "b": 3}, 1, name="coprime")),
     unit_tests="def test_zero():\n    assert gcd(0, 5) == 5\n\n"
-               "def test_symmetric():\n    assert gcd(4, 6) == gcd(6, 4)\n",
+    "def test_symmetric():\n    assert gcd(4, 6) == gcd(6, 4)\n",
     properties=(DIVIDES,),
     held_out=(ExampleCase({"a": 100, "b": 75}, 25),),
 )
@@ -39,8 +41,12 @@ def test_good_tool_passes_every_kind_of_test(sb: Sandbox) -> None:
     assert report.passed, report.failures
     kinds = [o.kind for o in report.outcomes]
     assert kinds == ["example", "example", "unit", "unit", "property", "held_out"]
-    assert [o.name for o in report.outcomes][:4] == ["example[0]", "coprime", "test_zero",
-                                                      "test_symmetric"]
+    assert [o.name for o in report.outcomes][:4] == [
+        "example[0]",
+        "coprime",
+        "test_zero",
+        "test_symmetric",
+    ]
     prop = report.outcomes[4]
     assert prop.examples_run >= 100
 
@@ -62,31 +68,49 @@ def test_property_runs_are_deterministic(sb: Sandbox) -> None:
 
 
 def test_explicit_examples_run_first(sb: Sandbox) -> None:
-    prop = PropertySpec("p", "def p(a: int):\n    assert gcd(a, 0) == abs(a)\n"
-                        "    assert a != 123456\n", examples=({"a": 123456},), max_examples=5)
+    prop = PropertySpec(
+        "p",
+        "def p(a: int):\n    assert gcd(a, 0) == abs(a)\n    assert a != 123456\n",
+        examples=({"a": 123456},),
+        max_examples=5,
+    )
     outcome = sb.run_tests(GCD, "gcd", TestSuite(properties=(prop,))).outcomes[0]
     assert not outcome.passed and outcome.minimal_input == {"a": 123456}
 
 
 def test_strategies_from_type_hints(sb: Sandbox) -> None:
     tool = "def total(xs: list[int]) -> int:\n    return sum(xs)\n"
-    prop = PropertySpec("p", "def p(xs: list[int], k: int | None):\n"
-                        "    assert total(xs) == sum(xs)\n", max_examples=30)
+    prop = PropertySpec(
+        "p",
+        "def p(xs: list[int], k: int | None):\n    assert total(xs) == sum(xs)\n",
+        max_examples=30,
+    )
     outcome = sb.run_tests(tool, "total", TestSuite(properties=(prop,))).outcomes[0]
     assert outcome.passed and outcome.examples_run == 30
 
 
 def test_wrong_answers_and_errors_in_examples(sb: Sandbox) -> None:
-    suite = TestSuite(examples=(ExampleCase({"a": 12, "b": 18}, 7), ExampleCase({"a": "x", "b": 1}, 1)))
+    suite = TestSuite(
+        examples=(ExampleCase({"a": 12, "b": 18}, 7), ExampleCase({"a": "x", "b": 1}, 1))
+    )
     wrong, crashed = sb.run_tests(GCD, "gcd", suite).outcomes
-    assert (wrong.passed, wrong.error.type, wrong.actual, wrong.expected) == (False, "WrongAnswer", 6, 7)
+    assert (wrong.passed, wrong.error.type, wrong.actual, wrong.expected) == (
+        False,
+        "WrongAnswer",
+        6,
+        7,
+    )
     assert not crashed.passed and crashed.error.type == "TypeError"
 
 
 def test_float_examples_compare_with_tolerance(sb: Sandbox) -> None:
     tool = "def third(x: float) -> float:\n    return x / 3\n"
-    suite = TestSuite(examples=(ExampleCase({"x": 1.0}, 0.3333333),
-                                ExampleCase({"x": 1.0}, 0.3333333, compare="exact")))
+    suite = TestSuite(
+        examples=(
+            ExampleCase({"x": 1.0}, 0.3333333),
+            ExampleCase({"x": 1.0}, 0.3333333, compare="exact"),
+        )
+    )
     approx, exact = sb.run_tests(tool, "third", suite).outcomes
     assert approx.passed and not exact.passed
 
@@ -95,7 +119,11 @@ def test_failing_unit_test_reports_line(sb: Sandbox) -> None:
     tests = "def test_wrong():\n    x = gcd(2, 4)\n    assert x == 3, 'expected 3'\n"
     (outcome,) = sb.run_tests(GCD, "gcd", TestSuite(unit_tests=tests)).outcomes
     assert (outcome.passed, outcome.error.type, outcome.error.message, outcome.error.line) == (
-        False, "AssertionError", "expected 3", 3)
+        False,
+        "AssertionError",
+        "expected 3",
+        3,
+    )
 
 
 def test_hostile_tests_are_contained(sb: Sandbox) -> None:
@@ -136,9 +164,18 @@ def test_suite_round_trips_through_json() -> None:
 
 @pytest.mark.parametrize(
     ("text", "ok"),
-    [("int", True), ("list[int]", True), ("dict[str, float]", True), ("int | None", True),
-     ("Optional[int]", True), ("tuple[int, ...]", True), ("__import__('os')", False),
-     ("os.system", False), ("_getitem_(list, int)", True), ("_getitem_(os, int)", False)],
+    [
+        ("int", True),
+        ("list[int]", True),
+        ("dict[str, float]", True),
+        ("int | None", True),
+        ("Optional[int]", True),
+        ("tuple[int, ...]", True),
+        ("__import__('os')", False),
+        ("os.system", False),
+        ("_getitem_(list, int)", True),
+        ("_getitem_(os, int)", False),
+    ],
 )
 def test_hint_strings_are_parsed_never_evaluated(text: str, ok: bool) -> None:
     if ok:
@@ -150,7 +187,11 @@ def test_hint_strings_are_parsed_never_evaluated(text: str, ok: bool) -> None:
 
 def test_strategy_spec_validation() -> None:
     from_spec({"type": "lists", "elements": {"type": "integers", "min_value": 0}, "max_size": 3})
-    for bad in ({"type": "lists", "max_size": -1}, {"type": "integers", "min_value": "0"},
-                {"nope": 1}, {"type": "sampled_from", "values": []}):
+    for bad in (
+        {"type": "lists", "max_size": -1},
+        {"type": "integers", "min_value": "0"},
+        {"nope": 1},
+        {"type": "sampled_from", "values": []},
+    ):
         with pytest.raises(StrategyError):
             from_spec(bad)

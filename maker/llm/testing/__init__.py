@@ -5,6 +5,11 @@ from maker.llm.testing.fake_server import FakeOpenAIServer, FakeServerProcess, F
 from maker.llm.testing.scripted import Rule, ScriptedCall, ScriptedModel
 
 __all__ = [
-    "FakeOpenAIServer", "FakeServerProcess", "Fault", "ServerStats", "Rule", "ScriptedCall",
+    "FakeOpenAIServer",
+    "FakeServerProcess",
+    "Fault",
+    "ServerStats",
+    "Rule",
+    "ScriptedCall",
     "ScriptedModel",
 ]

@@ -372,9 +372,16 @@ class _Handler(BaseHTTPRequestHandler):
                 fake._received.append(body)
                 fake._authorizations.append(self.headers.get("Authorization", ""))
             allowed = " or ".join(repr(k) for k in sorted(fake.accept_formats or ()))
-            self._send_json(fake.format_status, {"error": {
-                "message": f"response_format.type: input should be {allowed}, got {refused!r}",
-                "type": "invalid_request_error", "param": "response_format"}})
+            self._send_json(
+                fake.format_status,
+                {
+                    "error": {
+                        "message": f"response_format.type: input should be {allowed}, got {refused!r}",
+                        "type": "invalid_request_error",
+                        "param": "response_format",
+                    }
+                },
+            )
             return
         fault, text = fake._begin(body, self.headers.get("Authorization", ""))
         try:
@@ -449,8 +456,10 @@ def load_reply_factory(spec: str, args: Sequence[Any] = ()) -> Callable[[Mapping
     except Exception as exc:  # noqa: BLE001 - reported as the factory's failure, in one line
         raise ValueError(f"reply factory {spec!r} failed: {type(exc).__name__}: {exc}") from None
     if not callable(reply):
-        raise ValueError(f"reply factory {spec!r} returned {type(reply).__name__}, "
-                         "not a callable from request body to reply text")
+        raise ValueError(
+            f"reply factory {spec!r} returned {type(reply).__name__}, "
+            "not a callable from request body to reply text"
+        )
     return reply
 
 
@@ -468,9 +477,15 @@ class FakeServerProcess:
     Same surface as `FakeOpenAIServer` for a client: `base_url`, `model`, `stats()`.
     """
 
-    def __init__(self, reply_factory: str | None = None, factory_args: Sequence[Any] = (), *,
-                 latency: float = 0.0, model: str = "fake-model",
-                 start_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        reply_factory: str | None = None,
+        factory_args: Sequence[Any] = (),
+        *,
+        latency: float = 0.0,
+        model: str = "fake-model",
+        start_timeout: float = 60.0,
+    ) -> None:
         self.reply_factory = reply_factory
         self.factory_args = list(factory_args)
         self.latency = latency
@@ -485,14 +500,27 @@ class FakeServerProcess:
         """Start the child and wait until it serves; raises RuntimeError naming its error."""
         if self._proc is not None:
             return self
-        cmd = [sys.executable, "-m", "maker.llm.testing.fake_endpoint", "--until-stdin-closes",
-               "--latency", str(self.latency), "--model", self.model]
+        cmd = [
+            sys.executable,
+            "-m",
+            "maker.llm.testing.fake_endpoint",
+            "--until-stdin-closes",
+            "--latency",
+            str(self.latency),
+            "--model",
+            self.model,
+        ]
         if self.reply_factory:
-            cmd += ["--reply-factory", self.reply_factory,
-                    "--factory-args", json.dumps(self.factory_args)]
+            cmd += [
+                "--reply-factory",
+                self.reply_factory,
+                "--factory-args",
+                json.dumps(self.factory_args),
+            ]
         self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: never blocks the child
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=self._stderr)
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr
+        )
         self._proc = proc
         line = b""
         ready = select.select([proc.stdout], [], [], self.start_timeout)[0]
@@ -539,8 +567,7 @@ class FakeServerProcess:
     def base_url(self) -> str:
         """The OpenAI-style base URL, e.g. ``http://127.0.0.1:PORT/v1``."""
         if self._base_url is None or self._proc is None:
-            raise RuntimeError("the fake server process is not running: call start() or use "
-                               "`with`")
+            raise RuntimeError("the fake server process is not running: call start() or use `with`")
         return self._base_url
 
     def stats(self) -> ServerStats:
@@ -555,19 +582,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m maker.llm.testing.fake_endpoint",
         description="A fake OpenAI-compatible chat server on 127.0.0.1 (for tests and "
-                    "benchmarks). Prints one JSON line with its base_url, then serves until "
-                    "Ctrl-C or SIGTERM.")
+        "benchmarks). Prints one JSON line with its base_url, then serves until "
+        "Ctrl-C or SIGTERM.",
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per chat request")
     parser.add_argument("--model", default="fake-model", help="model id to report")
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
-    parser.add_argument("--reply-factory", default=None, metavar="MODULE:FUNCTION",
-                        help="called with --factory-args; returns body -> reply text "
-                             "(default: echo the last message)")
-    parser.add_argument("--factory-args", default="[]", metavar="JSON",
-                        help="a JSON list of arguments for the factory")
-    parser.add_argument("--until-stdin-closes", action="store_true",
-                        help="stop when standard input reaches end of file (for a parent "
-                             "process that owns the server)")
+    parser.add_argument(
+        "--reply-factory",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="called with --factory-args; returns body -> reply text "
+        "(default: echo the last message)",
+    )
+    parser.add_argument(
+        "--factory-args",
+        default="[]",
+        metavar="JSON",
+        help="a JSON list of arguments for the factory",
+    )
+    parser.add_argument(
+        "--until-stdin-closes",
+        action="store_true",
+        help="stop when standard input reaches end of file (for a parent "
+        "process that owns the server)",
+    )
     ns = parser.parse_args(argv)
     try:
         args = json.loads(ns.factory_args)
@@ -591,4 +630,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
     return 0
-

@@ -10,9 +10,11 @@ from maker.cli import main
 
 def test_a_stream_is_timed_from_its_first_text_chunk() -> None:
     ticks = iter([1.5, 2.0, 2.5, 3.5])
-    chunks = [{"choices": [{"delta": {"role": "assistant"}}]}] + [
-        {"choices": [{"delta": {"content": c}}]} for c in ("1", ",", " 2", "")
-    ] + [{"choices": [{"delta": {"content": "!"}}]}]
+    chunks = (
+        [{"choices": [{"delta": {"role": "assistant"}}]}]
+        + [{"choices": [{"delta": {"content": c}}]} for c in ("1", ",", " 2", "")]
+        + [{"choices": [{"delta": {"content": "!"}}]}]
+    )
     text = lambda ch: ch["choices"][0]["delta"].get("content") or ""  # noqa: E731
     timing = time_stream(chunks, text, prompt_tokens=30, started=1.0, clock=lambda: next(ticks))
     assert timing == StreamTiming(ttft_s=0.5, gen_tokens=3, gen_s=2.0, prompt_tokens=30)

@@ -20,7 +20,7 @@ from sandbox import DEFAULT_POLICY, ExampleCase, Sandbox
 
 GCD_BODY = "    while b:\n        a, b = b, a % b\n    return abs(a)\n"
 HEAD = 'def gcd(a: int, b: int) -> int:\n    """Greatest common divisor of a and b."""\n'
-TESTS = '''
+TESTS = """
 ```python tests
 def test_known():
     assert gcd(12, 18) == 6
@@ -35,7 +35,7 @@ def prop_divides(a: int, b: int):
 [{"name": "prop_divides", "strategies": {"a": {"type": "integers", "min_value": 0,
   "max_value": 1000}, "b": {"type": "integers", "min_value": 0, "max_value": 1000}}}]
 ```
-'''
+"""
 EXAMPLES = [ExampleCase({"a": 12, "b": 18}, 6), ExampleCase({"a": 7, "b": 3}, 1)]
 HELD_OUT = [ExampleCase({"a": 100, "b": 75}, 25), ExampleCase({"a": 150, "b": 100}, 50)]
 TASK = "Find the greatest common divisor of 12 and 18."
@@ -90,8 +90,9 @@ def test_robustness_property_finds_crashes_on_hinted_inputs(sb: Sandbox) -> None
     (rob,) = verdict.by_kind("robustness")
     assert rob.minimal_input == {"xs": []} and rob.error_type == "IndexError"
     # a deliberate ValueError on bad input is fine
-    ok = make("    if not xs:\n        raise ValueError('empty')\n    return xs[0]\n",
-              tests="", head=head)
+    ok = make(
+        "    if not xs:\n        raise ValueError('empty')\n    return xs[0]\n", tests="", head=head
+    )
     assert validate(sb, ok, examples=[ExampleCase({"xs": [3, 1]}, 3)]).passed
 
 
@@ -107,21 +108,29 @@ def test_constant_output_is_caught(sb: Sandbox) -> None:
 def test_hardcoded_answer_is_caught(sb: Sandbox) -> None:
     head = 'def total(n: int) -> int:\n    """Sum of 1..n."""\n'
     draft = make("    if n > 0:\n        return 5050\n    return 0\n", tests="", head=head)
-    verdict = validate(sb, draft, examples=[ExampleCase({"n": 100}, 5050)],
-                       task_text="What is 1 + 2 + ... + 100?")
-    assert any(f.name == "answer_literal" and f.actual == 5050
-               for f in verdict.by_kind("hardcoded_constant"))
+    verdict = validate(
+        sb, draft, examples=[ExampleCase({"n": 100}, 5050)], task_text="What is 1 + 2 + ... + 100?"
+    )
+    assert any(
+        f.name == "answer_literal" and f.actual == 5050
+        for f in verdict.by_kind("hardcoded_constant")
+    )
     assert verdict.by_kind("constant_output")
     good = make("    return n * (n + 1) // 2\n", tests="", head=head)
-    assert validate(sb, good, examples=[ExampleCase({"n": 100}, 5050)],
-                    task_text="What is 1 + 2 + ... + 100?").passed
+    assert validate(
+        sb, good, examples=[ExampleCase({"n": 100}, 5050)], task_text="What is 1 + 2 + ... + 100?"
+    ).passed
 
 
 def test_problem_constants_in_the_code_are_caught(sb: Sandbox) -> None:
     head = 'def speed(hours: float) -> float:\n    """Speed of a train over a trip."""\n'
     draft = make("    return 137 / hours\n", tests="", head=head)
-    verdict = validate(sb, draft, examples=[ExampleCase({"hours": 2.0}, 68.5)],
-                       task_text="A train travels 137 km in 2 hours. What is its speed?")
+    verdict = validate(
+        sb,
+        draft,
+        examples=[ExampleCase({"hours": 2.0}, 68.5)],
+        task_text="A train travels 137 km in 2 hours. What is its speed?",
+    )
     (hard,) = verdict.by_kind("hardcoded_constant")
     assert hard.name == "problem_constant" and hard.line == 3 and "137" in hard.message
 
@@ -136,10 +145,18 @@ def test_branching_on_example_inputs_is_caught(sb: Sandbox) -> None:
 
 
 def test_hostile_drafts_are_refused_before_running(sb: Sandbox) -> None:
-    for source in ("import os\n" + HEAD + "    return os.getpid()\n",
-                   HEAD + "    return ().__class__.__bases__[0]\n"):
-        draft = ToolDraft("gcd", "def gcd(a: int, b: int) -> int", "d", source,
-                          params=(("a", "int"), ("b", "int")), returns="int")
+    for source in (
+        "import os\n" + HEAD + "    return os.getpid()\n",
+        HEAD + "    return ().__class__.__bases__[0]\n",
+    ):
+        draft = ToolDraft(
+            "gcd",
+            "def gcd(a: int, b: int) -> int",
+            "d",
+            source,
+            params=(("a", "int"), ("b", "int")),
+            returns="int",
+        )
         verdict = validate(sb, draft, examples=EXAMPLES)
         (failure,) = verdict.failures
         assert failure.kind == "static" and failure.terminal and verdict.terminal
@@ -157,11 +174,19 @@ def test_hostile_tests_are_contained_by_the_sandbox(sb: Sandbox) -> None:
 def test_policy_violation_at_runtime_is_terminal(sb: Sandbox) -> None:
     # a policy loose enough to pass the static checks; the sandbox's tripwire still fires
     loose = DEFAULT_POLICY.allow("os", ("system",))
-    source = ("import os\n\n\ndef shell(n: int) -> int:\n    \"\"\"Run a command.\"\"\"\n"
-              "    try:\n        os.system('true')\n    except BaseException:\n        pass\n"
-              "    return n\n")
-    draft = ToolDraft("shell", "def shell(n: int) -> int", "Run a command.", source,
-                      params=(("n", "int"),), returns="int")
+    source = (
+        'import os\n\n\ndef shell(n: int) -> int:\n    """Run a command."""\n'
+        "    try:\n        os.system('true')\n    except BaseException:\n        pass\n"
+        "    return n\n"
+    )
+    draft = ToolDraft(
+        "shell",
+        "def shell(n: int) -> int",
+        "Run a command.",
+        source,
+        params=(("n", "int"),),
+        returns="int",
+    )
     verdict = validate(sb, draft, examples=[ExampleCase({"n": 1}, 1)], policy=loose)
     assert not verdict.passed and verdict.terminal
     assert any(f.limit == "policy" and f.terminal for f in verdict.failures)
@@ -184,9 +209,14 @@ def test_code_the_sandbox_refuses_to_compile_is_a_compile_failure(sb: Sandbox) -
 
 
 def test_verdict_json_round_trip_and_library_shape() -> None:
-    verdict = Verdict(False, True, (Failure("property", "p", "AssertionError", {"a": 0}, None, 3,
-                                            4, "AssertionError"),), {"total_ms": 1.5},
-                      {"property": 1}, ("note",))
+    verdict = Verdict(
+        False,
+        True,
+        (Failure("property", "p", "AssertionError", {"a": 0}, None, 3, 4, "AssertionError"),),
+        {"total_ms": 1.5},
+        {"property": 1},
+        ("note",),
+    )
     data = verdict.to_json()
     assert Verdict.from_json(data) == verdict
     assert {"passed", "recoverable", "failures", "timings"} <= set(data)
@@ -194,8 +224,10 @@ def test_verdict_json_round_trip_and_library_shape() -> None:
 
 
 def test_repair_feedback_is_bounded_and_varied() -> None:
-    failures = tuple(Failure("unit", f"test_{i}", "AssertionError: " + "x" * 5000,
-                             {"n": list(range(500))}) for i in range(50))
+    failures = tuple(
+        Failure("unit", f"test_{i}", "AssertionError: " + "x" * 5000, {"n": list(range(500))})
+        for i in range(50)
+    )
     failures += (Failure("property", "prop_p", "boom", {"a": 0}),)
     text = repair_feedback(Verdict(False, True, failures), max_chars=2000)
     assert len(text) <= 2000
@@ -206,26 +238,36 @@ def test_repair_feedback_is_bounded_and_varied() -> None:
 
 # -- the generality checks alone (no sandbox) ------------------------------------------------
 def test_constants_in_docstring_or_signature_are_allowed() -> None:
-    source = ('def interest(p: float, rate: float = 0.035) -> float:\n'
-              '    """Yearly interest at 3.5% by default (0.035)."""\n    return p * rate\n')
+    source = (
+        "def interest(p: float, rate: float = 0.035) -> float:\n"
+        '    """Yearly interest at 3.5% by default (0.035)."""\n    return p * rate\n'
+    )
     ex = [ExampleCase({"p": 1000.0}, 35.0)]
-    assert not hardcoded_constants(source, signature="def interest(p: float, rate: float = "
-                                   "0.035) -> float", docstring="Yearly interest at 3.5% by "
-                                   "default (0.035).", task_text="rate 0.035", examples=ex)
+    assert not hardcoded_constants(
+        source,
+        signature="def interest(p: float, rate: float = 0.035) -> float",
+        docstring="Yearly interest at 3.5% by default (0.035).",
+        task_text="rate 0.035",
+        examples=ex,
+    )
 
 
 def test_small_and_well_known_numbers_are_not_flagged() -> None:
     source = "def f(n: int) -> int:\n    '''d'''\n    return n * 60 + 2\n"
-    assert not hardcoded_constants(source, task_text="2 hours and 60 minutes",
-                                   examples=[ExampleCase({"n": 2}, 122)])
-    assert not example_branches("def f(n: int) -> int:\n    '''d'''\n    if n == 0:\n"
-                                "        return 1\n    return n\n",
-                                examples=[ExampleCase({"n": 0}, 1)])
+    assert not hardcoded_constants(
+        source, task_text="2 hours and 60 minutes", examples=[ExampleCase({"n": 2}, 122)]
+    )
+    assert not example_branches(
+        "def f(n: int) -> int:\n    '''d'''\n    if n == 0:\n        return 1\n    return n\n",
+        examples=[ExampleCase({"n": 0}, 1)],
+    )
 
 
 def test_match_statements_on_example_inputs_are_flagged() -> None:
-    source = ("def f(n: int) -> int:\n    '''d'''\n    match n:\n        case 37:\n"
-              "            return 1\n    return 0\n")
+    source = (
+        "def f(n: int) -> int:\n    '''d'''\n    match n:\n        case 37:\n"
+        "            return 1\n    return 0\n"
+    )
     (hit,) = example_branches(source, examples=[ExampleCase({"n": 37}, 1)])
     assert hit.line == 4
 
@@ -235,6 +277,10 @@ def test_numbers_in_text_and_sample_inputs() -> None:
     rows = sample_inputs([("xs", "list[int]"), ("k", "int | None"), ("s", "str")])
     assert len(rows) == 6 and all(set(r) == {"xs", "k", "s"} for r in rows)
     assert sample_inputs([("q", "Fraction")]) == []
-    assert constant_output([({"n": i}, 1) for i in range(3)],
-                           [ExampleCase({"n": 1}, 1), ExampleCase({"n": 2}, 2)]) is not None
+    assert (
+        constant_output(
+            [({"n": i}, 1) for i in range(3)], [ExampleCase({"n": 1}, 1), ExampleCase({"n": 2}, 2)]
+        )
+        is not None
+    )
     assert constant_output([({"n": i}, 1) for i in range(3)], [ExampleCase({"n": 1}, 5)]) is None

@@ -39,11 +39,19 @@ def maker(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     """`python -m maker.cli ARGS` in a subprocess: real exit codes and stderr."""
     full_env = {k: v for k, v in os.environ.items() if k != "MAKER_LIBRARY"}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "maker.cli", *args], capture_output=True,
-                          text=True, timeout=180, env=full_env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "maker.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=full_env,
+        cwd=ROOT,
+    )
 
 
-def inproc(*args: str, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+def inproc(
+    *args: str, env: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The same through click's runner in this process (no interpreter start per command);
     for the happy paths, while `maker` covers exit codes and errors end to end."""
     from click.testing import CliRunner
@@ -72,8 +80,14 @@ def lib_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         lib.publish(NewTool("boom", tool_source("boom", "a // (b - b)", "Divide by zero.")))
         lib.publish(new_tool("old_add", expr="a + b + 0", doc="Add numbers the old way."))
         lib.publish(new_tool("gone", expr="a - b", doc="Subtract two numbers."))
-        lib.record(Episode(query="2 plus 3", call=Call(tool="add@2", arguments={"a": 2, "b": 3}),
-                           result={"ok": True, "value": 5}, success=True))
+        lib.record(
+            Episode(
+                query="2 plus 3",
+                call=Call(tool="add@2", arguments={"a": 2, "b": 3}),
+                result={"ok": True, "value": 5},
+                success=True,
+            )
+        )
     return d
 
 
@@ -97,8 +111,9 @@ def test_list_show_history_search(lib_dir: Path) -> None:
     assert [(h["version"], h["parent_version"]) for h in history] == [(1, None), (2, 1)]
     assert "history of add" in inproc("library", "history", "add", *lib).stdout
 
-    found = json.loads(inproc("library", "search", "multiply two numbers", "-k", "2", "--json",
-                             *lib).stdout)
+    found = json.loads(
+        inproc("library", "search", "multiply two numbers", "-k", "2", "--json", *lib).stdout
+    )
     assert not found["abstained"] and found["hits"][0]["ref"] == "mul@1"
     assert len(found["hits"]) <= 2
     proc = inproc("library", "search", "zzzz qqqq xylophone", *lib)
@@ -134,26 +149,38 @@ def test_call_prints_one_json_line(lib_dir: Path) -> None:
 
 def test_curation_and_export(lib_dir: Path, tmp_path: Path) -> None:
     lib = ["--library", str(lib_dir)]
-    proc = inproc("library", "deprecate", "old_add@1", "--replacement", "add", "--reason",
-                 "duplicate", *lib)
+    proc = inproc(
+        "library", "deprecate", "old_add@1", "--replacement", "add", "--reason", "duplicate", *lib
+    )
     assert proc.returncode == 0 and "deprecated old_add@1" in proc.stdout, proc.stderr
     proc = inproc("library", "retire", "gone", "--reason", "wrong sign", *lib)
     assert proc.returncode == 0 and "retired gone@1" in proc.stdout, proc.stderr
-    statuses = {t["name"]: t["status"] for t in
-                json.loads(inproc("library", "list", "--all", "--json", *lib).stdout)}
+    statuses = {
+        t["name"]: t["status"]
+        for t in json.loads(inproc("library", "list", "--all", "--json", *lib).stdout)
+    }
     assert statuses["old_add"] == "deprecated" and statuses["gone"] == "retired"
     assert "gone" not in inproc("library", "list", "--json", *lib).stdout
     one_line_error(inproc("library", "call", "gone@1", *lib), 1, "retired")
     one_line_error(inproc("library", "retire", "gone", *lib), 2, "Missing option '--reason'")
-    one_line_error(inproc("library", "deprecate", "mul@1", "--replacement", "nope", *lib), 1,
-                   "unknown tool 'nope'")
+    one_line_error(
+        inproc("library", "deprecate", "mul@1", "--replacement", "nope", *lib),
+        1,
+        "unknown tool 'nope'",
+    )
 
     out = tmp_path / "export"
     proc = inproc("library", "export", str(out), *lib)
     assert proc.returncode == 0 and "exported" in proc.stdout, proc.stderr
     code = "from tools.add.v2 import add; from tools.mul.v1 import mul; print(add(1, 2), mul(3, 4))"
-    run = subprocess.run([sys.executable, "-c", code], cwd=out, capture_output=True, text=True,
-                         timeout=60, env={**os.environ, "PYTHONPATH": str(out)})
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(out)},
+    )
     assert run.returncode == 0 and run.stdout.split() == ["3", "12"], run.stderr
     not_export = tmp_path / "occupied"
     not_export.mkdir()
@@ -172,12 +199,16 @@ def test_add_a_hand_written_tool(tmp_path: Path) -> None:
     shown = json.loads(inproc("library", "show", "gcd", "--json", *lib).stdout)
     assert shown["usage"]["calls"] == 1 and shown["provenance"][0]["origin"] == "hand"
     wrong = tmp_path / "wrong.py"
-    wrong.write_text(GCD.replace("    6\n", "    7\n").replace("def gcd", "def gcd2")
-                     .replace(">>> gcd(", ">>> gcd2("))
+    wrong.write_text(
+        GCD.replace("    6\n", "    7\n")
+        .replace("def gcd", "def gcd2")
+        .replace(">>> gcd(", ">>> gcd2(")
+    )
     proc = inproc("library", "add", str(wrong), *lib)
     assert proc.returncode == 1 and proc.stdout.startswith("invalid:"), proc.stdout
-    one_line_error(inproc("library", "add", str(tmp_path / "missing.py"), *lib), 2,
-                   "does not exist")
+    one_line_error(
+        inproc("library", "add", str(tmp_path / "missing.py"), *lib), 2, "does not exist"
+    )
 
 
 def test_errors_are_one_line(lib_dir: Path, tmp_path: Path) -> None:
@@ -207,8 +238,19 @@ def test_help_teaches_with_examples() -> None:
     from maker.cli import main
 
     runner = CliRunner()
-    for command in ["list", "show", "history", "search", "export", "deprecate", "retire",
-                    "serve-mcp", "add", "call", "lock"]:
+    for command in [
+        "list",
+        "show",
+        "history",
+        "search",
+        "export",
+        "deprecate",
+        "retire",
+        "serve-mcp",
+        "add",
+        "call",
+        "lock",
+    ]:
         result = runner.invoke(main, ["library", command, "--help"])
         assert result.exit_code == 0 and "maker library" in result.output, command
         assert "Example" in result.output and "--library" in result.output, command
@@ -237,8 +279,13 @@ def test_bench_library_smoke() -> None:
     proc = maker("bench", "library", "--sizes", "30,60", "--queries", "5")
     assert proc.returncode == 0, proc.stderr
     figures = json.loads(proc.stdout.strip().splitlines()[-1])  # the JSON line comes last
-    for key in ["publish_per_s", "open_60_s", "search_median_ms_30", "search_median_ms_60",
-                "search_p99_ms_60"]:
+    for key in [
+        "publish_per_s",
+        "open_60_s",
+        "search_median_ms_30",
+        "search_median_ms_60",
+        "search_p99_ms_60",
+    ]:
         assert figures[key] > 0, key
     assert "library benchmark" in proc.stdout
     assert "[60] publish 60/60" in proc.stderr and "[30] search" in proc.stderr

@@ -14,13 +14,20 @@ from maker.cli import main
 from maker.llm import FakeOpenAIServer
 from maker.tasks import example_tasks_path, load_tasks
 
-CLEAN_ENV = {"MAKER_MAKER_MODEL": "", "MAKER_MAKER_BASE_URL": "", "OPENAI_API_KEY": "",
-             "MAKER_MAKER_API_KEY": "", "MAKER_MAKER_API_KEY_ENV": "", "MAKER_LLM_LOCAL": "off"}
+CLEAN_ENV = {
+    "MAKER_MAKER_MODEL": "",
+    "MAKER_MAKER_BASE_URL": "",
+    "OPENAI_API_KEY": "",
+    "MAKER_MAKER_API_KEY": "",
+    "MAKER_MAKER_API_KEY_ENV": "",
+    "MAKER_LLM_LOCAL": "off",
+}
 
 
 def test_missing_endpoint_is_one_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["make", str(example_tasks_path()), "--library",
-                                       str(tmp_path / "lib")], env=CLEAN_ENV)
+    result = CliRunner().invoke(
+        main, ["make", str(example_tasks_path()), "--library", str(tmp_path / "lib")], env=CLEAN_ENV
+    )
     assert result.exit_code != 0
     lines = [x for x in result.output.splitlines() if x.strip()]
     assert len(lines) == 1 and "MAKER_MAKER_MODEL" in lines[0] and "Traceback" not in lines[0]
@@ -28,23 +35,43 @@ def test_missing_endpoint_is_one_line(tmp_path: Path) -> None:
 
 
 def test_unavailable_strategy_is_one_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["make", str(example_tasks_path()), "--strategy",
-                                       "alchemy", "--library", str(tmp_path)], env=CLEAN_ENV)
+    result = CliRunner().invoke(
+        main,
+        ["make", str(example_tasks_path()), "--strategy", "alchemy", "--library", str(tmp_path)],
+        env=CLEAN_ENV,
+    )
     assert result.exit_code != 0 and "alchemy" in result.output
 
 
 def test_malformed_lines_are_reported_and_the_rest_runs(tmp_path: Path) -> None:
     lines = example_tasks_path().read_text().splitlines()
-    bad = [lines[0], '{"id": "x", "text": ', lines[2], json.dumps({"id": "y", "text": "t",
-                                                                    "split": "dev"})]
+    bad = [
+        lines[0],
+        '{"id": "x", "text": ',
+        lines[2],
+        json.dumps({"id": "y", "text": "t", "split": "dev"}),
+    ]
     tasks_file = tmp_path / "tasks.jsonl"
     tasks_file.write_text("\n".join(bad) + "\n")
     tasks, _ = load_tasks(example_tasks_path())
     with FakeOpenAIServer(Oracle(example_solutions(tasks)).server_reply) as server:
-        result = CliRunner().invoke(main, [
-            "make", str(tasks_file), "--library", str(tmp_path / "lib"), "--job-dir",
-            str(tmp_path / "job"), "--maker-model", server.model, "--maker-base-url",
-            server.base_url, "--no-progress"], env=CLEAN_ENV)
+        result = CliRunner().invoke(
+            main,
+            [
+                "make",
+                str(tasks_file),
+                "--library",
+                str(tmp_path / "lib"),
+                "--job-dir",
+                str(tmp_path / "job"),
+                "--maker-model",
+                server.model,
+                "--maker-base-url",
+                server.base_url,
+                "--no-progress",
+            ],
+            env=CLEAN_ENV,
+        )
     assert result.exit_code == 0, result.output
     assert f"{tasks_file}:2: (json)" in result.output
     assert f"{tasks_file}:4: split" in result.output
@@ -60,9 +87,26 @@ def test_demo_runs_offline_and_says_it_is_scripted(tmp_path: Path) -> None:
 
 
 def test_bench_make_prints_a_json_line_last() -> None:
-    out = subprocess.run([sys.executable, "-m", "maker.cli", "bench", "make", "--tasks", "6",
-                          "--latency", "0.05", "--concurrency", "4", "--max-examples", "5"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "maker.cli",
+            "bench",
+            "make",
+            "--tasks",
+            "6",
+            "--latency",
+            "0.05",
+            "--concurrency",
+            "4",
+            "--max-examples",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     for key in ("calls", "wall_s", "ideal_s", "efficiency", "rerun_wall_s"):

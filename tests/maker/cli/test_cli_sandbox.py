@@ -9,22 +9,28 @@ from pathlib import Path
 
 
 def maker(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "maker.cli", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "maker.cli", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_runs_each_file_and_prints_json_lines(tmp_path: Path) -> None:
     good = tmp_path / "good.py"
-    good.write_text("def gcd(a: int, b: int) -> int:\n    while b:\n        a, b = b, a % b\n"
-                    "    print('done')\n    return a\n")
+    good.write_text(
+        "def gcd(a: int, b: int) -> int:\n    while b:\n        a, b = b, a % b\n"
+        "    print('done')\n    return a\n"
+    )
     also = tmp_path / "also.py"
     also.write_text("def gcd(a, b):\n    return 0\n")
-    proc = maker("sandbox", "run", str(good), str(also), "--entry", "gcd",
-                 "--args", '{"a": 12, "b": 18}')
+    proc = maker(
+        "sandbox", "run", str(good), str(also), "--entry", "gcd", "--args", '{"a": 12, "b": 18}'
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [(d["file"], d["ok"], d["value"], d["stdout"]) for d in lines] == [
-        (str(good), True, 6, "done\n"), (str(also), True, 0, "")]
+        (str(good), True, 6, "done\n"),
+        (str(also), True, 0, ""),
+    ]
     assert {"ok", "value", "error", "stdout", "limit"} <= set(lines[0])
 
 

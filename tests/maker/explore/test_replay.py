@@ -90,9 +90,7 @@ def test_a_new_tool_with_many_demonstrations_does_not_crowd_out_an_old_one() -> 
 
 def test_the_solve_prompt_gets_both_tools_demonstrations_within_the_budget(sb: Sandbox) -> None:
     lib = library_with_an_old_and_a_new_tool()
-    model = ScriptedModel(
-        [json.dumps({"tool": "lcm", "arguments": {"a": 30, "b": 45}})]
-    )
+    model = ScriptedModel([json.dumps({"tool": "lcm", "arguments": {"a": 30, "b": 45}})])
     client = ChatClient(model, RoleConfig("user", model="scripted-user"))
     settings = SolveSettings(top_k=3, replay_k=3, replay_budget_chars=700)
     with Solver(lib, client, sandbox=sb, settings=settings) as solver:
@@ -122,10 +120,7 @@ def test_one_corrected_failure_keeps_its_room_in_a_tight_budget() -> None:
     for budget in (600, 900, 1500):  # room is kept for a pitfall of at most half the budget
         text, shown = experience_text(demos, [failure], budget, {20: fix})
         assert len(text) <= budget and 20 in shown
-        assert (
-            'Corrected reply: {"tool": "lcm", "arguments": {"a": 1, "b": 2}}'
-            in (text)
-        )
+        assert 'Corrected reply: {"tool": "lcm", "arguments": {"a": 1, "b": 2}}' in (text)
         assert text.count("Solved before") == 1 and len(shown) >= 2
 
 

@@ -32,9 +32,24 @@ def test_live_make_on_the_example_tasks(tmp_path: Path, sb: Sandbox, strategy: s
     env["MAKER_MAKER_BASE_URL"] = os.environ["MAKER_LIVE_BASE_URL"]
     env["MAKER_MAKER_MODEL"] = os.environ.get("MAKER_LIVE_MODEL", "gpt-4o-mini")
     lib = tmp_path / "lib"
-    out = subprocess.run([sys.executable, "-m", "maker.cli", "make", str(example_tasks_path()),
-                          "--strategy", strategy, "--library", str(lib), "--no-progress"],
-                         env=env, capture_output=True, text=True, timeout=1800)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "maker.cli",
+            "make",
+            str(example_tasks_path()),
+            "--strategy",
+            strategy,
+            "--library",
+            str(lib),
+            "--no-progress",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(next((lib / "jobs").iterdir()).joinpath("report.json").read_text())
     assert report["errors"] == 0 and report["not_started"] == 0

@@ -107,8 +107,10 @@ def test_server_process_serves_counts_and_stops() -> None:
     server = FakeServerProcess("maker.bench.oracle:synthetic_server_reply", [3], latency=0.05)
     with server:
         proc = server._proc
-        status, _, raw = post(server, {"model": "m", "messages": [
-            {"role": "user", "content": "what is the weather?"}]})
+        status, _, raw = post(
+            server,
+            {"model": "m", "messages": [{"role": "user", "content": "what is the weather?"}]},
+        )
         assert status == 200
         assert json.loads(raw)["choices"][0]["message"]["content"] == "I cannot help with that."
         stats = server.stats()
@@ -119,12 +121,15 @@ def test_server_process_serves_counts_and_stops() -> None:
         server.base_url  # noqa: B018 - the property raises
 
 
-@pytest.mark.parametrize(("factory", "message"), [
-    ("maker.bench.oracle", "not of the form module:function"),
-    ("maker.bench.oracle:no_such_thing", "cannot be imported"),
-    ("no_such_module_xyz:f", "cannot be imported"),
-    ("maker.bench.oracle:Solution", "missing"),
-])
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        ("maker.bench.oracle", "not of the form module:function"),
+        ("maker.bench.oracle:no_such_thing", "cannot be imported"),
+        ("no_such_module_xyz:f", "cannot be imported"),
+        ("maker.bench.oracle:Solution", "missing"),
+    ],
+)
 def test_server_process_reports_a_bad_factory_in_one_line(factory: str, message: str) -> None:
     from maker.llm import FakeServerProcess
 

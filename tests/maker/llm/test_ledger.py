@@ -150,13 +150,16 @@ def test_bad_price_files_are_clear_errors(tmp_path: Path, content: str, message:
 
 def test_local_calls_cost_their_wall_time_at_the_machine_price() -> None:
     reply = ChatResponse("ok", "stop", Usage(10, 5), "local-model", latency_s=72.0)
-    client = ChatClient(ScriptedModel([reply]), RoleConfig("maker", model="local-model"),
-                        local=True, price_per_hour=2.5)
+    client = ChatClient(
+        ScriptedModel([reply]),
+        RoleConfig("maker", model="local-model"),
+        local=True,
+        price_per_hour=2.5,
+    )
     client.complete([{"role": "user", "content": "x"}], phase="p")
     entry = client.ledger.entries[0]
     assert entry.pricing == "local" and (entry.prompt_tokens, entry.completion_tokens) == (10, 5)
     assert entry.dollars == pytest.approx(72.0 / 3600 * 2.5)
-    free = ChatClient(ScriptedModel([reply]), RoleConfig("maker", model="local-model"),
-                      local=True)
+    free = ChatClient(ScriptedModel([reply]), RoleConfig("maker", model="local-model"), local=True)
     free.complete([{"role": "user", "content": "x"}])
     assert free.ledger.entries[0].dollars == 0.0  # no machine price: free

@@ -151,9 +151,17 @@ def test_large_bounds_stay_out_of_a_llama_cpp_grammar() -> None:
     """A `maxLength: 4000` string made llama.cpp's server crash (SIGSEGV) building its grammar."""
     from maker.llm.structured import grammar_safe, response_format
 
-    schema = {"anyOf": [{"type": "object", "properties": {
-        "program": {"type": "string", "maxLength": 4000, "minLength": 1},
-        "items": {"type": "array", "maxItems": 10_000, "maxItems_note": 5}}}]}
+    schema = {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "program": {"type": "string", "maxLength": 4000, "minLength": 1},
+                    "items": {"type": "array", "maxItems": 10_000, "maxItems_note": 5},
+                },
+            }
+        ]
+    }
     sent = response_format("json_object", schema)["schema"]
     program = sent["anyOf"][0]["properties"]["program"]
     assert program == {"type": "string", "minLength": 1}

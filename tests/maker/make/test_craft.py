@@ -29,14 +29,36 @@ from sandbox import Sandbox
 
 def _tasks() -> list[Task]:
     return [
-        Task("gcd-1", "What is the greatest common divisor of 84 and 36?", "gcd",
-             examples=(Example({"a": 12, "b": 18}, 6),), answer=12),
-        Task("gcd-2", "Find the largest number dividing both 45 and 27.", "gcd",
-             examples=(Example({"a": 0, "b": 9}, 9),), answer=9),
-        Task("gcd-3", "What is the GCD of 100 and 75?", "gcd", split="validation",
-             examples=(Example({"a": 100, "b": 75}, 25),), answer=25),
-        Task("gcd-4", "What is the GCD of 8 and 6?", "gcd", split="test",
-             examples=(Example({"a": 8, "b": 6}, 2),), answer=2),
+        Task(
+            "gcd-1",
+            "What is the greatest common divisor of 84 and 36?",
+            "gcd",
+            examples=(Example({"a": 12, "b": 18}, 6),),
+            answer=12,
+        ),
+        Task(
+            "gcd-2",
+            "Find the largest number dividing both 45 and 27.",
+            "gcd",
+            examples=(Example({"a": 0, "b": 9}, 9),),
+            answer=9,
+        ),
+        Task(
+            "gcd-3",
+            "What is the GCD of 100 and 75?",
+            "gcd",
+            split="validation",
+            examples=(Example({"a": 100, "b": 75}, 25),),
+            answer=25,
+        ),
+        Task(
+            "gcd-4",
+            "What is the GCD of 8 and 6?",
+            "gcd",
+            split="test",
+            examples=(Example({"a": 8, "b": 6}, 2),),
+            answer=2,
+        ),
     ]
 
 
@@ -89,8 +111,9 @@ RECURSIVE_TWIN = '''def greatest_common_divisor(x: int, y: int) -> int:
 '''
 
 
-def _ctx(sb: Sandbox, script: list[Any], library: Library | None = None,
-         **options: Any) -> tuple[Context, ScriptedModel]:
+def _ctx(
+    sb: Sandbox, script: list[Any], library: Library | None = None, **options: Any
+) -> tuple[Context, ScriptedModel]:
     model = ScriptedModel(script)
     client = ChatClient(model, RoleConfig("maker", model="scripted"), local=True)
     opts = Options(**{"max_examples": 10, **options})
@@ -108,13 +131,17 @@ def test_initial_state_queues_only_train_problems_with_gold() -> None:
     assert state["queue"] == ["gcd-1", "gcd-2"] and state["next"] == "solve"
     # held out: the examples of train and validation tasks, never the test split
     assert [e["input"] for e in held_out_examples(state)] == [
-        {"a": 12, "b": 18}, {"a": 0, "b": 9}, {"a": 100, "b": 75}]
+        {"a": 12, "b": 18},
+        {"a": 0, "b": 9},
+        {"a": 100, "b": 75},
+    ]
 
 
 def test_group_and_format_solutions() -> None:
     assert group_solutions(7, 5) == [[0, 1, 2, 3, 4], [5, 6]]
-    text = format_solutions([{"problem": "P?", "source": "def solution() -> int: ...",
-                              "answer": 12}])
+    text = format_solutions(
+        [{"problem": "P?", "source": "def solution() -> int: ...", "answer": 12}]
+    )
     assert "Problem: P?" in text and "Answer (verified): 12" in text
 
 
@@ -131,8 +158,7 @@ def test_check_solution_runs_in_sandbox_and_compares_with_gold(sb: Sandbox) -> N
 def test_solutions_are_checked_with_the_task_answer_checking(sb: Sandbox) -> None:
     # BIG-Bench gold answers are text: "12" for a number, "(B)" for an option
     ctx, _ = _ctx(sb, [])
-    text_gold = Task("n", "What is the greatest common divisor of 84 and 36?", "gcd",
-                     answer="12")
+    text_gold = Task("n", "What is the greatest common divisor of 84 and 36?", "gcd", answer="12")
     assert run_solution(ctx, parse_reply(SOL_1, entry="solution"), text_gold) == (12, None)
     choice = Task("c", "What is gcd(84, 36)?\nOptions:\n(A) 6\n(B) 12", "gcd", answer="(B)")
     assert run_solution(ctx, parse_reply(SOL_1, entry="solution"), choice) == (12, None)
@@ -156,7 +182,8 @@ def test_solve_node_drops_a_wrong_solution(sb: Sandbox) -> None:
     assert model.calls[0].phase == "solve"
     assert update["solutions"] == [] and update["next"] == "end"
     assert update["status"] == "rejected" and update["reason"].startswith(
-        "solve:no_verified_solutions: ")
+        "solve:no_verified_solutions: "
+    )
     assert update["rejections"][0]["reason"] == "solve:wrong_answer"
 
 
@@ -178,8 +205,11 @@ def test_missed_solution_is_sampled_again_without_the_gold_answer(sb: Sandbox) -
 
 
 def test_solve_samples_bound_the_programs_per_problem(sb: Sandbox) -> None:
-    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, SOL_2_WRONG, TOOL.replace(
-        "    assert gcd(45, 27) == 9\n", "")], solve_samples=2)
+    ctx, model = _ctx(
+        sb,
+        [SOL_1, SOL_2_WRONG, SOL_2_WRONG, TOOL.replace("    assert gcd(45, 27) == 9\n", "")],
+        solve_samples=2,
+    )
     [state] = _run(ctx, _tasks())
     model.assert_consumed()
     assert [c.phase for c in model.calls] == ["solve", "solve", "solve", "abstract"]
@@ -189,9 +219,20 @@ def test_solve_samples_bound_the_programs_per_problem(sb: Sandbox) -> None:
 
 def test_abstract_and_verify_nodes(sb: Sandbox) -> None:
     ctx, model = _ctx(sb, [TOOL])
-    state = {**initial_state("gcd", _tasks()), "queue": [], "groups": [[0]], "group": 0,
-             "solutions": [{"task_id": "gcd-1", "problem": _tasks()[0].text,
-                            "source": "def solution() -> int: ...", "answer": 12}]}
+    state = {
+        **initial_state("gcd", _tasks()),
+        "queue": [],
+        "groups": [[0]],
+        "group": 0,
+        "solutions": [
+            {
+                "task_id": "gcd-1",
+                "problem": _tasks()[0].text,
+                "source": "def solution() -> int: ...",
+                "answer": 12,
+            }
+        ],
+    }
     update = abstract(state, ctx)
     assert update["next"] == "verify" and model.calls[0].phase == "abstract"
     assert "Answer (verified): 12" in model.calls[0].messages[-1]["content"]
@@ -201,8 +242,7 @@ def test_abstract_and_verify_nodes(sb: Sandbox) -> None:
 
 # -- the graph -------------------------------------------------------------------------------
 def test_happy_path_drops_wrong_solution_and_publishes(sb: Sandbox) -> None:
-    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, TOOL.replace(
-        "    assert gcd(45, 27) == 9\n", "")])
+    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, TOOL.replace("    assert gcd(45, 27) == 9\n", "")])
     [state] = _run(ctx, _tasks())
     model.assert_consumed()
     assert [c.phase for c in model.calls] == ["solve", "solve", "abstract"]
@@ -233,8 +273,11 @@ def test_tool_without_source_tests_is_repaired_then_rejected(sb: Sandbox) -> Non
     [state] = _run(ctx, _tasks())
     model.assert_consumed()
     assert state["status"] == "rejected" and "repairs exhausted" in state["reason"]
-    assert all(any(f["name"] == "source_problems" for f in r["failures"])
-               for r in state["rejections"] if r["stage"] == "verify")
+    assert all(
+        any(f["name"] == "source_problems" for f in r["failures"])
+        for r in state["rejections"]
+        if r["stage"] == "verify"
+    )
     assert ctx.library.store.list() == []
 
 
@@ -242,13 +285,20 @@ def test_hostile_and_malformed_replies_rejected_with_reasons(sb: Sandbox) -> Non
     hostile_tool = TOOL.replace("def gcd", "import socket\n\ndef gcd")
     # gcd-1: a hostile program (terminal: dropped at once); gcd-2: a syntax error, re-asked,
     # solved; abstract: an empty reply, re-asked; then a tool that imports socket (terminal)
-    ctx, model = _ctx(sb, [HOSTILE_SOLUTION, "```python solution\ndef solution(:\n```", SOL_2,
-                           "", hostile_tool], max_retries=1)
+    ctx, model = _ctx(
+        sb,
+        [HOSTILE_SOLUTION, "```python solution\ndef solution(:\n```", SOL_2, "", hostile_tool],
+        max_retries=1,
+    )
     [state] = _run(ctx, _tasks())
     model.assert_consumed()
     reasons = [r["reason"] for r in state["rejections"]]
-    assert reasons == ["solve:forbidden_import", "solve:syntax_error", "empty_reply",
-                       "forbidden_import"]
+    assert reasons == [
+        "solve:forbidden_import",
+        "solve:syntax_error",
+        "empty_reply",
+        "forbidden_import",
+    ]
     assert [s["task_id"] for s in state["solutions"]] == ["gcd-2"]
     assert state["status"] == "rejected" and ctx.library.store.list() == []
 
@@ -270,9 +320,16 @@ def test_batch_job_with_checkpointer(sb: Sandbox, tmp_path: Any) -> None:
 
     model = ScriptedModel([SOL_1, SOL_2, TOOL])
     client = ChatClient(model, RoleConfig("maker", model="scripted"), local=True)
-    report = run_job(_tasks(), "craft", client=client, library_dir=tmp_path / "lib",
-                     job_dir=tmp_path / "job", sandbox=sb, progress=False,
-                     options=Options(max_examples=10))
+    report = run_job(
+        _tasks(),
+        "craft",
+        client=client,
+        library_dir=tmp_path / "lib",
+        job_dir=tmp_path / "job",
+        sandbox=sb,
+        progress=False,
+        options=Options(max_examples=10),
+    )
     model.assert_consumed()
     assert (report.units, report.accepted, report.errors) == (1, 1, 0)
     assert {"solve", "abstract"} <= set(report.phases)

@@ -16,10 +16,16 @@ from maker.make import creator as cr
 from maker.tasks import Task
 from sandbox import Sandbox
 
-TASK = Task.from_json({
-    "id": "divsum-36", "type": "divisor_sum", "split": "train", "answer": 91,
-    "text": "What is the sum of all of the positive divisors of 36?",
-    "examples": [{"input": {"n": 12}, "expected": 28}, {"input": {"n": 7}, "expected": 8}]})
+TASK = Task.from_json(
+    {
+        "id": "divsum-36",
+        "type": "divisor_sum",
+        "split": "train",
+        "answer": 91,
+        "text": "What is the sum of all of the positive divisors of 36?",
+        "examples": [{"input": {"n": 12}, "expected": 28}, {"input": {"n": 7}, "expected": 8}],
+    }
+)
 CALL = "```python call\ndivisor_sum(n=36)\n```"
 
 
@@ -27,11 +33,18 @@ def client_for(model: ScriptedModel) -> ChatClient:
     return ChatClient(model, RoleConfig("maker", model="scripted"), local=True)
 
 
-def run(tmp_path: Path, sb: Sandbox, model: ScriptedModel, tasks: list[Task],
-        **options: int):
-    return run_job(tasks, "creator", library_dir=tmp_path / "lib", job_dir=tmp_path / "job",
-                   client=client_for(model), sandbox=sb, concurrency=1, progress=False,
-                   options=Options(**options))
+def run(tmp_path: Path, sb: Sandbox, model: ScriptedModel, tasks: list[Task], **options: int):
+    return run_job(
+        tasks,
+        "creator",
+        library_dir=tmp_path / "lib",
+        job_dir=tmp_path / "job",
+        client=client_for(model),
+        sandbox=sb,
+        concurrency=1,
+        progress=False,
+        options=Options(**options),
+    )
 
 
 # -- nodes -----------------------------------------------------------------------------------
@@ -102,8 +115,9 @@ def test_repair_after_a_failing_held_out_test(tmp_path: Path, sb: Sandbox) -> No
     repair_prompt = model.calls[2].messages[-1]["content"]
     assert "held-out case failed" in repair_prompt and "28" not in repair_prompt
     assert report.accepted == 1
-    rejections = [json.loads(x) for x in
-                  (tmp_path / "job" / "rejections.jsonl").read_text().splitlines()]
+    rejections = [
+        json.loads(x) for x in (tmp_path / "job" / "rejections.jsonl").read_text().splitlines()
+    ]
     assert rejections[0]["reason"] == "validation:held_out"
     assert "range(1, n)" in rejections[0]["source"]
 
@@ -113,8 +127,10 @@ def test_repairs_are_bounded(tmp_path: Path, sb: Sandbox) -> None:
     report = run(tmp_path, sb, model, [TASK], max_repairs=1)
     model.assert_consumed()
     assert report.rejected == 1 and report.accepted == 0
-    assert "no correct run after 1 repair" in json.loads(
-        (tmp_path / "job" / "units.jsonl").read_text().splitlines()[0])["reason"]
+    assert (
+        "no correct run after 1 repair"
+        in json.loads((tmp_path / "job" / "units.jsonl").read_text().splitlines()[0])["reason"]
+    )
     with Library.open(tmp_path / "lib", read_only=True) as lib:
         assert lib.store.list() == []
 
@@ -135,10 +151,12 @@ def divisor_sum(n: int) -> int:
 ```'''
 
 
-@pytest.mark.parametrize("reply,reason", [(HOSTILE, "forbidden_import"),
-                                          (HOSTILE_DUNDER, "forbidden_syntax")])
-def test_hostile_tool_code_is_rejected_and_never_run(tmp_path: Path, sb: Sandbox, reply: str,
-                                                     reason: str) -> None:
+@pytest.mark.parametrize(
+    "reply,reason", [(HOSTILE, "forbidden_import"), (HOSTILE_DUNDER, "forbidden_syntax")]
+)
+def test_hostile_tool_code_is_rejected_and_never_run(
+    tmp_path: Path, sb: Sandbox, reply: str, reason: str
+) -> None:
     marker = tmp_path / "pwned"
     model = ScriptedModel([reply.replace("{marker}", str(marker))])
     report = run(tmp_path, sb, model, [TASK])
@@ -148,10 +166,18 @@ def test_hostile_tool_code_is_rejected_and_never_run(tmp_path: Path, sb: Sandbox
     assert report.draft_rejections == {reason: 1}
 
 
-@pytest.mark.parametrize("bad", ["", "Sure! The answer is 91.", "```python tool\ndef f(:\n```",
-                                 "```python tool\ndef divisor_sum(n):\n    return n\n```"])
-def test_malformed_replies_are_retried_with_a_new_sample(tmp_path: Path, sb: Sandbox,
-                                                         bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "Sure! The answer is 91.",
+        "```python tool\ndef f(:\n```",
+        "```python tool\ndef divisor_sum(n):\n    return n\n```",
+    ],
+)
+def test_malformed_replies_are_retried_with_a_new_sample(
+    tmp_path: Path, sb: Sandbox, bad: str
+) -> None:
     model = ScriptedModel([bad, DIVISOR_SUM, "no call here", CALL])
     report = run(tmp_path, sb, model, [TASK])
     model.assert_consumed()
@@ -169,12 +195,18 @@ def test_malformed_replies_give_up_after_the_retry_budget(tmp_path: Path, sb: Sa
 
 
 def test_two_tasks_one_tool_publish_once(tmp_path: Path, sb: Sandbox) -> None:
-    t1 = Task.from_json({"id": "b1", "text": "Evaluate: True and False", "answer": False,
-                         "type": "bool"})
-    t2 = Task.from_json({"id": "b2", "text": "Evaluate: not False", "answer": True,
-                         "type": "bool"})
-    model = ScriptedModel([EVAL_BOOLEAN, 'eval_boolean(expression="True and False")',
-                           EVAL_BOOLEAN, 'eval_boolean(expression="not False")'])
+    t1 = Task.from_json(
+        {"id": "b1", "text": "Evaluate: True and False", "answer": False, "type": "bool"}
+    )
+    t2 = Task.from_json({"id": "b2", "text": "Evaluate: not False", "answer": True, "type": "bool"})
+    model = ScriptedModel(
+        [
+            EVAL_BOOLEAN,
+            'eval_boolean(expression="True and False")',
+            EVAL_BOOLEAN,
+            'eval_boolean(expression="not False")',
+        ]
+    )
     report = run(tmp_path, sb, model, [t1, t2])
     assert [t["outcome"] for t in report.tools] == ["created", "duplicate"]
     with Library.open(tmp_path / "lib", read_only=True) as lib:
@@ -182,12 +214,22 @@ def test_two_tasks_one_tool_publish_once(tmp_path: Path, sb: Sandbox) -> None:
         assert {p.task_ids for p in lib.resolve("eval_boolean").provenance} == {("b1",), ("b2",)}
 
 
-GCD_TASKS = [Task.from_json({
-    "id": f"gcd-{i}", "type": "gcd", "split": "train", "answer": answer,
-    "text": f"What is the greatest common divisor of {p} and {q}?",
-    "examples": [{"input": {names[0]: 84, names[1]: 36}, "expected": 12},
-                 {"input": {names[0]: 7, names[1]: 5}, "expected": 1}]})
-    for i, (p, q, answer, names) in enumerate([(12, 18, 6, "ab"), (20, 8, 4, "xy")])]
+GCD_TASKS = [
+    Task.from_json(
+        {
+            "id": f"gcd-{i}",
+            "type": "gcd",
+            "split": "train",
+            "answer": answer,
+            "text": f"What is the greatest common divisor of {p} and {q}?",
+            "examples": [
+                {"input": {names[0]: 84, names[1]: 36}, "expected": 12},
+                {"input": {names[0]: 7, names[1]: 5}, "expected": 1},
+            ],
+        }
+    )
+    for i, (p, q, answer, names) in enumerate([(12, 18, 6, "ab"), (20, 8, 4, "xy")])
+]
 GCD_AB = '''```python tool
 def gcd(a: int, b: int) -> int:
     """Greatest common divisor of two integers."""
@@ -204,15 +246,22 @@ def my_gcd(x: int, y: int) -> int:
 ```'''
 
 
-def test_a_reinvented_tool_with_renamed_parameters_is_merged(tmp_path: Path,
-                                                              sb: Sandbox) -> None:
-    model = ScriptedModel([GCD_AB, "```python call\ngcd(a=12, b=18)\n```",
-                           MY_GCD_XY, "```python call\nmy_gcd(x=20, y=8)\n```"])
+def test_a_reinvented_tool_with_renamed_parameters_is_merged(tmp_path: Path, sb: Sandbox) -> None:
+    model = ScriptedModel(
+        [
+            GCD_AB,
+            "```python call\ngcd(a=12, b=18)\n```",
+            MY_GCD_XY,
+            "```python call\nmy_gcd(x=20, y=8)\n```",
+        ]
+    )
     report = run(tmp_path, sb, model, GCD_TASKS)
     model.assert_consumed()
     assert report.accepted == 2, report.to_json()
-    assert [(t["ref"], t["outcome"]) for t in report.tools] == [("gcd@1", "created"),
-                                                              ("gcd@1", "merged")]
+    assert [(t["ref"], t["outcome"]) for t in report.tools] == [
+        ("gcd@1", "created"),
+        ("gcd@1", "merged"),
+    ]
     with Library.open(tmp_path / "lib", read_only=True) as lib:
         assert [r.ref for r in lib.store.list()] == ["gcd@1"]
         provenance = lib.resolve("gcd").provenance

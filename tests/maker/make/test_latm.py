@@ -25,15 +25,34 @@ from sandbox import Sandbox
 
 def _tasks() -> list[Task]:
     return [
-        Task("gcd-1", "What is the greatest common divisor of 84 and 36?", "gcd",
-             examples=(Example({"a": 12, "b": 18}, 6), Example({"a": 7, "b": 5}, 1)),
-             answer=12),
-        Task("gcd-2", "Find the largest number dividing both 45 and 27.", "gcd",
-             examples=(Example({"a": 0, "b": 9}, 9),), answer=9),
-        Task("gcd-3", "What is the GCD of 100 and 75?", "gcd", split="validation",
-             examples=(Example({"a": 100, "b": 75}, 25), Example({"a": 14, "b": 21}, 7))),
-        Task("gcd-4", "What is the GCD of 8 and 6?", "gcd", split="test",
-             examples=(Example({"a": 8, "b": 6}, 2),)),
+        Task(
+            "gcd-1",
+            "What is the greatest common divisor of 84 and 36?",
+            "gcd",
+            examples=(Example({"a": 12, "b": 18}, 6), Example({"a": 7, "b": 5}, 1)),
+            answer=12,
+        ),
+        Task(
+            "gcd-2",
+            "Find the largest number dividing both 45 and 27.",
+            "gcd",
+            examples=(Example({"a": 0, "b": 9}, 9),),
+            answer=9,
+        ),
+        Task(
+            "gcd-3",
+            "What is the GCD of 100 and 75?",
+            "gcd",
+            split="validation",
+            examples=(Example({"a": 100, "b": 75}, 25), Example({"a": 14, "b": 21}, 7)),
+        ),
+        Task(
+            "gcd-4",
+            "What is the GCD of 8 and 6?",
+            "gcd",
+            split="test",
+            examples=(Example({"a": 8, "b": 6}, 2),),
+        ),
     ]
 
 
@@ -61,16 +80,17 @@ def test_more():
 # (A tool right on every known and held-out example would overrule the failing test instead;
 # see test_a_wrong_model_test_does_not_sink_a_right_tool.)
 WRONG = GOOD.replace("return abs(a)", "return abs(a) if a not in (17, 14) else 2").replace(
-    "while b:", "while b and a not in (17, 14):")
+    "while b:", "while b and a not in (17, 14):"
+)
 
-WRAP = '''```python usage
+WRAP = """```python usage
 # Two numbers 12 and 18: pass them as a and b.
 gcd(a=12, b=18)  # -> 6
 # A problem with 45 and 27 sweets shared evenly:
 gcd(45, 27)  # -> 9
 # A wrong claim is dropped:
 gcd(a=10, b=4)  # -> 3
-```'''
+```"""
 
 HOSTILE = '''```python tool
 import os
@@ -115,16 +135,22 @@ def test_parse_usage_reads_calls_notes_and_claims_without_running() -> None:
     draft = parse_reply(GOOD)
     assert not isinstance(draft, type(None)) and hasattr(draft, "params")
     demos = parse_usage(WRAP + "\n```python\n__import__('os').system('x')\n```", draft)
-    assert demos[0] == {"input": {"a": 12, "b": 18}, "expected": 6,
-                        "note": "Two numbers 12 and 18: pass them as a and b."}
+    assert demos[0] == {
+        "input": {"a": 12, "b": 18},
+        "expected": 6,
+        "note": "Two numbers 12 and 18: pass them as a and b.",
+    }
     assert demos[1]["input"] == {"a": 45, "b": 27}  # positional args mapped
     assert len(demos) == 3  # the hostile line is not a call of the tool
 
 
 def test_check_demos_keeps_only_true_claims(sb: Sandbox) -> None:
     draft = parse_reply(GOOD)
-    kept, dropped = check_demos(Context(None, sb, None), draft,  # type: ignore[arg-type]
-                                parse_usage(WRAP, draft))
+    kept, dropped = check_demos(
+        Context(None, sb, None),
+        draft,  # type: ignore[arg-type]
+        parse_usage(WRAP, draft),
+    )
     assert [k["expected"] for k in kept] == [6, 9]
     assert kept[0]["name"].startswith("usage: Two numbers")
     assert len(dropped) == 1 and "claims 3" in dropped[0]
@@ -168,8 +194,13 @@ def test_happy_path_publishes_a_verified_wrapped_tool(sb: Sandbox) -> None:
     assert [e["input"] for e in rec.tests.held_out] == [{"a": 100, "b": 75}, {"a": 14, "b": 21}]
     assert {"propose", "wrap"} <= set(ctx.client.ledger.totals("phase"))
     # a re-run publishes nothing new
-    ctx2 = Context(ChatClient(ScriptedModel([GOOD, WRAP]), RoleConfig("maker", model="s")),
-                   sb, ctx.library, None, ctx.options)
+    ctx2 = Context(
+        ChatClient(ScriptedModel([GOOD, WRAP]), RoleConfig("maker", model="s")),
+        sb,
+        ctx.library,
+        None,
+        ctx.options,
+    )
     [again] = _run(ctx2, _tasks())
     assert again["tools"][0]["outcome"] == "duplicate"
 
@@ -201,7 +232,10 @@ def test_hostile_and_malformed_replies_rejected_with_reasons(sb: Sandbox) -> Non
     model.assert_consumed()
     assert state["status"] == "rejected"
     assert [r["reason"] for r in state["rejections"]] == [
-        "empty_reply", "no_code_block", "forbidden_import"]
+        "empty_reply",
+        "no_code_block",
+        "forbidden_import",
+    ]
     assert "forbidden_import" in state["reason"]
     assert ctx.library.store.list() == []
 
@@ -209,8 +243,13 @@ def test_hostile_and_malformed_replies_rejected_with_reasons(sb: Sandbox) -> Non
 def test_type_without_train_examples_is_rejected_without_a_call(sb: Sandbox) -> None:
     # no worked examples and no gold answer (with one, the type is made in text mode)
     ctx, model = _ctx(sb, [])
-    [state] = _run(ctx, [Task("q", "What is 2+2?", "arith"),
-                         Task("v", "What is 3+3?", "arith", answer=6, split="validation")])
+    [state] = _run(
+        ctx,
+        [
+            Task("q", "What is 2+2?", "arith"),
+            Task("v", "What is 3+3?", "arith", answer=6, split="validation"),
+        ],
+    )
     assert state["status"] == "rejected" and model.calls == []
     assert state["reason"].startswith("propose:no_examples")
 
@@ -220,8 +259,13 @@ def test_batch_job_with_checkpointer_resumes_without_calls(sb: Sandbox, tmp_path
 
     model = ScriptedModel([GOOD, WRAP])
     client = ChatClient(model, RoleConfig("maker", model="scripted"), local=True)
-    kw = {"library_dir": tmp_path / "lib", "job_dir": tmp_path / "job", "sandbox": sb,
-          "progress": False, "options": Options(max_examples=10)}
+    kw = {
+        "library_dir": tmp_path / "lib",
+        "job_dir": tmp_path / "job",
+        "sandbox": sb,
+        "progress": False,
+        "options": Options(max_examples=10),
+    }
     report = run_job(_tasks(), "latm", client=client, **kw)
     model.assert_consumed()
     assert (report.units, report.accepted, report.errors) == (1, 1, 0)

@@ -39,8 +39,15 @@ FOLLOW_UPS = {"retry"}  # a message appended to an earlier conversation, not one
 
 def test_every_strategy_has_its_prompts() -> None:
     assert set(template_names()) >= {
-        "latm_propose", "latm_wrap", "creator_create", "creator_decide", "creator_rectify",
-        "craft_solve", "craft_abstract", "repair"}
+        "latm_propose",
+        "latm_wrap",
+        "creator_create",
+        "creator_decide",
+        "creator_rectify",
+        "craft_solve",
+        "craft_abstract",
+        "repair",
+    }
 
 
 @pytest.mark.parametrize("name", template_names())
@@ -75,8 +82,9 @@ def test_tool_output_reaches_the_model_only_as_an_observation() -> None:
 
 
 def test_a_field_may_be_called_name() -> None:
-    user = render("creator_decide", problem="p", signature="def f(x: int) -> int",
-                  docstring="d", name="f")[1]["content"]
+    user = render(
+        "creator_decide", problem="p", signature="def f(x: int) -> int", docstring="d", name="f"
+    )[1]["content"]
     assert "`f(x=3, y=4)`" in user
 
 
@@ -101,5 +109,5 @@ def test_examples_are_listed_and_bounded() -> None:
 
 def test_the_reply_format_example_parses_as_a_draft() -> None:
     user = render("latm_propose", task="t", examples="e")[1]["content"]
-    example = user[user.index("```python tool"):]
+    example = user[user.index("```python tool") :]
     assert isinstance(parse_reply(example), ToolDraft)

@@ -8,8 +8,13 @@ from pathlib import Path
 from maker.tasks import Task, load_tasks, shipped_schema, task_schema
 from maker.tasks import example_tasks_path as examples_path
 
-GOOD = {"id": "t1", "text": "What is 2 + 3?", "type": "add", "answer": 5,
-        "examples": [{"input": {"a": 1, "b": 2}, "expected": 3}]}
+GOOD = {
+    "id": "t1",
+    "text": "What is 2 + 3?",
+    "type": "add",
+    "answer": 5,
+    "examples": [{"input": {"a": 1, "b": 2}, "expected": 3}],
+}
 
 
 def write(tmp_path: Path, lines: list[str]) -> Path:
@@ -32,16 +37,16 @@ def test_shipped_example_tasks_load_cleanly() -> None:
 
 def test_malformed_lines_name_line_and_field_and_the_rest_loads(tmp_path: Path) -> None:
     lines = [
-        json.dumps(GOOD),                                          # 1 ok
-        "{not json",                                               # 2 bad JSON
-        json.dumps({**GOOD, "id": "t3", "split": "dev"}),          # 3 bad split
-        "",                                                        # 4 blank: skipped
+        json.dumps(GOOD),  # 1 ok
+        "{not json",  # 2 bad JSON
+        json.dumps({**GOOD, "id": "t3", "split": "dev"}),  # 3 bad split
+        "",  # 4 blank: skipped
         json.dumps({**GOOD, "id": "t5", "examples": [{"input": 3, "expected": 1}]}),  # 5
-        json.dumps({"id": "t6"}),                                  # 6 missing text
-        json.dumps({**GOOD, "id": "t7", "colour": "red"}),         # 7 unknown field
-        json.dumps(GOOD),                                          # 8 duplicate id
-        "[1, 2]",                                                  # 9 not an object
-        json.dumps({**GOOD, "id": "t10", "split": "test"}),        # 10 ok
+        json.dumps({"id": "t6"}),  # 6 missing text
+        json.dumps({**GOOD, "id": "t7", "colour": "red"}),  # 7 unknown field
+        json.dumps(GOOD),  # 8 duplicate id
+        "[1, 2]",  # 9 not an object
+        json.dumps({**GOOD, "id": "t10", "split": "test"}),  # 10 ok
     ]
     tasks, errors = load_tasks(write(tmp_path, lines))
     assert [t.id for t in tasks] == ["t1", "t10"]

@@ -19,7 +19,7 @@ TOOL = '''def gcd(a: int, b: int) -> int:
     return abs(a)
 '''
 
-FULL = f'''Sure! Here is a general tool.
+FULL = f"""Sure! Here is a general tool.
 
 ```python tool
 import math
@@ -46,7 +46,7 @@ def prop_divides(a: int, b: int):
 ```python usage
 gcd(a=12, b=18)  # -> 6
 ```
-'''
+"""
 
 
 def fenced(code: str, tag: str = "python") -> str:
@@ -70,7 +70,10 @@ def rejected(text: str, **kw: object) -> Rejection:
 def test_full_reply_gives_every_part() -> None:
     d = draft(FULL)
     assert (d.name, d.signature, d.docstring) == (
-        "gcd", "def gcd(a: int, b: int) -> int", "Greatest common divisor.")
+        "gcd",
+        "def gcd(a: int, b: int) -> int",
+        "Greatest common divisor.",
+    )
     assert d.imports == ("math",) and d.params == (("a", "int"), ("b", "int"))
     assert d.returns == "int"
     assert "def test_known" in d.unit_tests and "prop_divides" not in d.unit_tests
@@ -87,10 +90,22 @@ def test_draft_round_trips_through_json() -> None:
     assert ToolDraft.from_json(d.to_json()) == d
 
 
-@pytest.mark.parametrize("variant", [
-    "windows", "no_tag", "tilde", "bare", "indented", "unclosed", "inline_tests", "main_guard",
-    "import_tool_in_tests", "helpers_in_other_block", "demo_call",
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "windows",
+        "no_tag",
+        "tilde",
+        "bare",
+        "indented",
+        "unclosed",
+        "inline_tests",
+        "main_guard",
+        "import_tool_in_tests",
+        "helpers_in_other_block",
+        "demo_call",
+    ],
+)
 def test_tolerated_shapes(variant: str) -> None:
     text = {
         "windows": fenced(TOOL).replace("\n", "\r\n"),
@@ -98,15 +113,15 @@ def test_tolerated_shapes(variant: str) -> None:
         "tilde": f"~~~py\n{TOOL}~~~\n",
         "bare": TOOL,
         "indented": "1. The tool:\n\n   ```python\n"
-                    + "".join("   " + line + "\n" for line in TOOL.splitlines()) + "   ```\n",
+        + "".join("   " + line + "\n" for line in TOOL.splitlines())
+        + "   ```\n",
         "unclosed": f"```python\n{TOOL}",
         "inline_tests": fenced(TOOL + "\n\ndef test_x():\n    assert gcd(2, 4) == 2\n"),
         "main_guard": fenced(TOOL + "\nif __name__ == '__main__':\n    print(gcd(2, 4))\n"),
         "import_tool_in_tests": fenced(TOOL) + "\n```python tests\nfrom solution import gcd\n"
-                                "import pytest\n\ndef test_x():\n    assert gcd(2, 4) == 2\n```\n",
+        "import pytest\n\ndef test_x():\n    assert gcd(2, 4) == 2\n```\n",
         "helpers_in_other_block": "```python\ndef step(a: int, b: int) -> tuple:\n"
-                                  "    return b, a % b\n```\n" + fenced(
-                                      TOOL.replace("a, b = b, a % b", "a, b = step(a, b)")),
+        "    return b, a % b\n```\n" + fenced(TOOL.replace("a, b = b, a % b", "a, b = step(a, b)")),
         "demo_call": fenced(TOOL + "\nprint(gcd(12, 18))\n"),
     }[variant]
     d = draft(text)
@@ -127,47 +142,83 @@ def test_later_block_replaces_an_earlier_version() -> None:
     assert any("redefines" in n for n in d.notes)
 
 
-@pytest.mark.parametrize(("text", "reason", "says"), [
-    ("", "empty_reply", "empty"),
-    ("   \n\t", "empty_reply", "empty"),
-    ("I cannot write this tool, sorry.", "no_code_block", "code block"),
-    (fenced("x = 1\nprint(x)\n"), "no_code_block", "function"),
-    (fenced("def gcd(a: int, b: int) -> int:\n    return a +\n"), "syntax_error", "line 2"),
-    (fenced("def gcd(a, b: int) -> int:\n    '''d'''\n    return a\n"), "missing_type_hints",
-     "'a'"),
-    (fenced("def gcd(a: int, b: int):\n    '''d'''\n    return a\n"), "missing_type_hints",
-     "return"),
-    (fenced("def gcd(a: int, b: int) -> int:\n    return a\n"), "missing_docstring", "gcd"),
-    (fenced("def f(a: int) -> int:\n    '''d'''\n    return a\n\n"
-            "def g(a: int) -> int:\n    '''d'''\n    return a\n"), "multiple_entry_functions",
-     "f, g"),
-    (fenced("def max(a: int) -> int:\n    '''d'''\n    return a\n"), "invalid_name", "builtin"),
-    (fenced("def f(*xs: int) -> int:\n    '''d'''\n    return 0\n"), "bad_signature", "*args"),
-    (fenced("async def f(a: int) -> int:\n    '''d'''\n    return a\n"), "bad_signature",
-     "async"),
-    (fenced("def f(a: int) -> list:\n    '''d'''\n    yield a\n"), "bad_signature", "generator"),
-    (fenced("import os\n" + TOOL), "forbidden_import", "'os'"),
-    (fenced("from subprocess import run\n" + TOOL), "forbidden_import", "'subprocess'"),
-    (fenced("from numpy import load\n" + TOOL), "unavailable_import", "'load'"),
-    (fenced("from . import x\n" + TOOL), "unavailable_import", "relative"),
-    (fenced("import dataclasses\n" + TOOL), "unavailable_import", "dataclass"),
-    (fenced("from typing import TypeVar\n" + TOOL), "unavailable_import", "TypeVar"),
-    (fenced(TOOL.replace("return abs(a)", "return ().__class__")), "forbidden_syntax",
-     "__class__"),
-    (fenced(TOOL.replace("return abs(a)", "return eval('a')")), "unsupported_code", "eval"),
-    (fenced(TOOL.replace("return abs(a)", "global a\n    return a")), "unsupported_code",
-     "global"),
-    (fenced("class P:\n    def __repr__(self):\n        return 'p'\n\n" + TOOL),
-     "unsupported_code", "__repr__"),
-    (fenced(TOOL.replace("return abs(a)", "return __import__('os')")), "forbidden_syntax",
-     "__import__"),
-    (fenced(TOOL.replace("return abs(a)", "_x = a\n    return _x")), "private_name", "'_x'"),
-    (fenced(TOOL + "\nfor i in range(3):\n    pass\n"), "top_level_code", "For"),
-    (fenced(TOOL) + "```python tests\ndef test_x(:\n```\n", "syntax_error", "tests"),
-    (fenced(TOOL) + "```python tests\nx = 1\n```\n", "bad_tests", "test_"),
-    (fenced(TOOL) + "```python tests\nimport socket\ndef test_x():\n    pass\n```\n",
-     "forbidden_import", "'socket'"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason", "says"),
+    [
+        ("", "empty_reply", "empty"),
+        ("   \n\t", "empty_reply", "empty"),
+        ("I cannot write this tool, sorry.", "no_code_block", "code block"),
+        (fenced("x = 1\nprint(x)\n"), "no_code_block", "function"),
+        (fenced("def gcd(a: int, b: int) -> int:\n    return a +\n"), "syntax_error", "line 2"),
+        (
+            fenced("def gcd(a, b: int) -> int:\n    '''d'''\n    return a\n"),
+            "missing_type_hints",
+            "'a'",
+        ),
+        (
+            fenced("def gcd(a: int, b: int):\n    '''d'''\n    return a\n"),
+            "missing_type_hints",
+            "return",
+        ),
+        (fenced("def gcd(a: int, b: int) -> int:\n    return a\n"), "missing_docstring", "gcd"),
+        (
+            fenced(
+                "def f(a: int) -> int:\n    '''d'''\n    return a\n\n"
+                "def g(a: int) -> int:\n    '''d'''\n    return a\n"
+            ),
+            "multiple_entry_functions",
+            "f, g",
+        ),
+        (fenced("def max(a: int) -> int:\n    '''d'''\n    return a\n"), "invalid_name", "builtin"),
+        (fenced("def f(*xs: int) -> int:\n    '''d'''\n    return 0\n"), "bad_signature", "*args"),
+        (
+            fenced("async def f(a: int) -> int:\n    '''d'''\n    return a\n"),
+            "bad_signature",
+            "async",
+        ),
+        (
+            fenced("def f(a: int) -> list:\n    '''d'''\n    yield a\n"),
+            "bad_signature",
+            "generator",
+        ),
+        (fenced("import os\n" + TOOL), "forbidden_import", "'os'"),
+        (fenced("from subprocess import run\n" + TOOL), "forbidden_import", "'subprocess'"),
+        (fenced("from numpy import load\n" + TOOL), "unavailable_import", "'load'"),
+        (fenced("from . import x\n" + TOOL), "unavailable_import", "relative"),
+        (fenced("import dataclasses\n" + TOOL), "unavailable_import", "dataclass"),
+        (fenced("from typing import TypeVar\n" + TOOL), "unavailable_import", "TypeVar"),
+        (
+            fenced(TOOL.replace("return abs(a)", "return ().__class__")),
+            "forbidden_syntax",
+            "__class__",
+        ),
+        (fenced(TOOL.replace("return abs(a)", "return eval('a')")), "unsupported_code", "eval"),
+        (
+            fenced(TOOL.replace("return abs(a)", "global a\n    return a")),
+            "unsupported_code",
+            "global",
+        ),
+        (
+            fenced("class P:\n    def __repr__(self):\n        return 'p'\n\n" + TOOL),
+            "unsupported_code",
+            "__repr__",
+        ),
+        (
+            fenced(TOOL.replace("return abs(a)", "return __import__('os')")),
+            "forbidden_syntax",
+            "__import__",
+        ),
+        (fenced(TOOL.replace("return abs(a)", "_x = a\n    return _x")), "private_name", "'_x'"),
+        (fenced(TOOL + "\nfor i in range(3):\n    pass\n"), "top_level_code", "For"),
+        (fenced(TOOL) + "```python tests\ndef test_x(:\n```\n", "syntax_error", "tests"),
+        (fenced(TOOL) + "```python tests\nx = 1\n```\n", "bad_tests", "test_"),
+        (
+            fenced(TOOL) + "```python tests\nimport socket\ndef test_x():\n    pass\n```\n",
+            "forbidden_import",
+            "'socket'",
+        ),
+    ],
+)
 def test_malformed_replies_are_rejected_with_a_reason(text: str, reason: str, says: str) -> None:
     r = rejected(text)
     assert r.reason == reason, r
@@ -183,8 +234,10 @@ def test_oversized_reply_and_source() -> None:
 
 
 def test_entry_name_picks_among_functions_and_is_validated() -> None:
-    two = fenced("def f(a: int) -> int:\n    '''d'''\n    return a\n\n"
-                 "def g(a: int) -> int:\n    '''d'''\n    return a\n")
+    two = fenced(
+        "def f(a: int) -> int:\n    '''d'''\n    return a\n\n"
+        "def g(a: int) -> int:\n    '''d'''\n    return a\n"
+    )
     assert draft(two, entry="g").name == "g"
     assert rejected(two, entry="h").reason == "no_entry_function"
     assert rejected(two, entry="not valid").reason == "invalid_name"
@@ -197,8 +250,10 @@ def test_a_parameter_may_share_a_name_with_a_forbidden_builtin() -> None:
 
 
 def test_helper_functions_called_by_the_entry_are_allowed() -> None:
-    code = ("def step(a: int) -> int:\n    return a + 1\n\n"
-            "def run(a: int) -> int:\n    '''d'''\n    return step(a)\n")
+    code = (
+        "def step(a: int) -> int:\n    return a + 1\n\n"
+        "def run(a: int) -> int:\n    '''d'''\n    return step(a)\n"
+    )
     assert draft(fenced(code)).name == "run"
 
 
@@ -228,7 +283,11 @@ def test_check_source_runs_the_static_checks_alone() -> None:
 def test_blocks_report_language_label_and_line() -> None:
     blocks = extract_blocks(FULL)
     assert [(b.lang, b.label) for b in blocks] == [
-        ("python", "tool"), ("python", "tests"), ("json", "properties"), ("python", "usage")]
+        ("python", "tool"),
+        ("python", "tests"),
+        ("json", "properties"),
+        ("python", "usage"),
+    ]
     assert blocks[0].line == 3 and all(b.closed for b in blocks)
 
 
@@ -238,16 +297,48 @@ def test_deeply_nested_code_is_rejected_not_crashing() -> None:
     assert isinstance(result, Rejection | ToolDraft)
 
 
-reply_parts = st.sampled_from([
-    "```", "```python", "```python tool", "```json", "~~~", "\n", "\r\n", "def ", "gcd(", "a: int",
-    ") -> int:", '"""doc"""', "    return a", "import os", "__class__", "[{", "}]", '"name"',
-    "test_", "prop_", "if __name__ == '__main__':", "\t", " ", "(", ")", ":", "\x00", "\ufeff",
-])
+reply_parts = st.sampled_from(
+    [
+        "```",
+        "```python",
+        "```python tool",
+        "```json",
+        "~~~",
+        "\n",
+        "\r\n",
+        "def ",
+        "gcd(",
+        "a: int",
+        ") -> int:",
+        '"""doc"""',
+        "    return a",
+        "import os",
+        "__class__",
+        "[{",
+        "}]",
+        '"name"',
+        "test_",
+        "prop_",
+        "if __name__ == '__main__':",
+        "\t",
+        " ",
+        "(",
+        ")",
+        ":",
+        "\x00",
+        "\ufeff",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.one_of(st.text(max_size=400), st.lists(reply_parts, max_size=40).map("".join),
-                 st.lists(st.one_of(reply_parts, st.text(max_size=8)), max_size=40).map("".join)))
+@given(
+    st.one_of(
+        st.text(max_size=400),
+        st.lists(reply_parts, max_size=40).map("".join),
+        st.lists(st.one_of(reply_parts, st.text(max_size=8)), max_size=40).map("".join),
+    )
+)
 def test_parse_reply_never_crashes(text: str) -> None:
     result = parse_reply(text)
     assert isinstance(result, ToolDraft | Rejection)
@@ -260,6 +351,7 @@ def test_parse_reply_never_crashes(text: str) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=200))
 def test_fuzz_inside_a_tool_block_never_crashes(body: str) -> None:
-    result = parse_reply(fenced(TOOL) + "```python tests\n" + body + "\n```\n```json\n"
-                         + body + "\n```\n")
+    result = parse_reply(
+        fenced(TOOL) + "```python tests\n" + body + "\n```\n```json\n" + body + "\n```\n"
+    )
     assert isinstance(result, ToolDraft | Rejection)

@@ -47,18 +47,25 @@ def test_the_real_reply_parses_with_its_unused_star_imports_dropped() -> None:
 
 
 def test_used_names_are_imported_from_the_first_module_that_has_them() -> None:
-    src = ("from typing import *\nfrom collections import *\nfrom math import *\n"
-           "def f(xs: List[int]) -> Dict[int, int]:\n"
-           "    c = Counter(xs)\n    return {k: int(sqrt(v)) for k, v in c.items()}\n")
+    src = (
+        "from typing import *\nfrom collections import *\nfrom math import *\n"
+        "def f(xs: List[int]) -> Dict[int, int]:\n"
+        "    c = Counter(xs)\n    return {k: int(sqrt(v)) for k, v in c.items()}\n"
+    )
     new, notes = expand_star_imports(src, DEFAULT_POLICY)
-    assert new.splitlines()[:3] == ["from typing import Dict, List",
-                                    "from collections import Counter", "from math import sqrt"]
+    assert new.splitlines()[:3] == [
+        "from typing import Dict, List",
+        "from collections import Counter",
+        "from math import sqrt",
+    ]
     assert notes[0].startswith("rewrote `from collections import *`")  # typing comes last
 
 
 def test_the_rewritten_tool_runs_in_the_sandbox(sb: Sandbox) -> None:
-    src = ('from math import *\ndef hyp(a: float, b: float) -> float:\n'
-           '    """Hypotenuse."""\n    return sqrt(a*a + b*b)\n')
+    src = (
+        "from math import *\ndef hyp(a: float, b: float) -> float:\n"
+        '    """Hypotenuse."""\n    return sqrt(a*a + b*b)\n'
+    )
     draft = parse_reply(f"```python\n{src}```")
     assert isinstance(draft, ToolDraft)
     assert sb.run(draft.source, "hyp", kwargs={"a": 3, "b": 4}).value == 5.0
@@ -69,6 +76,7 @@ def test_local_names_and_disallowed_modules_are_left_alone() -> None:
     new, notes = expand_star_imports(src, DEFAULT_POLICY)
     assert new.startswith("def f")
     assert notes == ["dropped `from math import *` (nothing of it is used)"]
-    bad = parse_reply('```python\nfrom os import *\ndef f(x: int) -> int:\n    """X."""\n'
-                      "    return x\n```")
+    bad = parse_reply(
+        '```python\nfrom os import *\ndef f(x: int) -> int:\n    """X."""\n    return x\n```'
+    )
     assert isinstance(bad, Rejection) and bad.reason == "forbidden_import"

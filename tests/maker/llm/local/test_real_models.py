@@ -52,10 +52,17 @@ def test_real_server_survives_the_tool_users_decision_schema() -> None:
     try:
         client = make_client(load_config(None, env={}), "user", server=server, ledger=CostLedger())
         schema = decision_schema(["sum_of_divisors"])
-        question = ("Tool: sum_of_divisors(n: int) -> int. What is the sum of the divisors of "
-                    "36? Reply in JSON: a call of the tool.")
-        reply = client.complete([{"role": "user", "content": question}], phase="check",
-                                schema=schema, max_tokens=60, use_cache=False)
+        question = (
+            "Tool: sum_of_divisors(n: int) -> int. What is the sum of the divisors of "
+            "36? Reply in JSON: a call of the tool."
+        )
+        reply = client.complete(
+            [{"role": "user", "content": question}],
+            phase="check",
+            schema=schema,
+            max_tokens=60,
+            use_cache=False,
+        )
         jsonschema.validate(json.loads(reply.text), schema)
         from maker.use.reply import Decision
 
