@@ -112,10 +112,11 @@ def test_ctrl_c_says_the_same_command_resumes(tmp_path: Path) -> None:
             cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         deadline = time.monotonic() + 60
-        while not (job / "job.json").exists():  # the job has started
+        while not (job / "job.json").exists() or server.stats().requests < 1:
+            # the job has started and is waiting on the model (not a fixed sleep: on a
+            # loaded machine start-up alone can take longer)
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
-        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
