@@ -822,6 +822,15 @@ def _imports(tree: ast.Module, nodes: list[ast.AST] | None = None) -> tuple[str,
 
 
 # -- tests and properties --------------------------------------------------------------------
+def _nested_framework_import(fn: ast.FunctionDef) -> bool:
+    """Whether a function imports a test framework (hypothesis, pytest...) inside its body."""
+    return any(
+        isinstance(n, ast.Import | ast.ImportFrom) and framework_modules(n)
+        for stmt in fn.body
+        for n in ast.walk(stmt)
+    )
+
+
 def _tests(
     blocks: list[CodeBlock], inline: str, entry: str, policy: Policy, notes: list[str]
 ) -> tuple[str, dict[str, str], dict[str, MappedProperty]]:
@@ -869,6 +878,14 @@ def _tests(
                     if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                         continue
                 imports.append(segment)
+            elif isinstance(node, ast.FunctionDef) and _nested_framework_import(node):
+                # e.g. `import hypothesis` inside a test (the local 1.5B did this in every
+                # repair): the test cannot run here, the rest of the draft still can
+                notes.append(
+                    f"dropped the test {node.name}: it imports a test framework inside its "
+                    "body (write Hypothesis properties as `def prop_*(x: int)`)"
+                )
+                dropped += 1
             elif isinstance(node, ast.FunctionDef) and _framework_use(node, names):
                 try:
                     source, prop = map_test(node, names)

@@ -355,3 +355,22 @@ def test_fuzz_inside_a_tool_block_never_crashes(body: str) -> None:
         fenced(TOOL) + "```python tests\n" + body + "\n```\n```json\n" + body + "\n```\n"
     )
     assert isinstance(result, ToolDraft | Rejection)
+
+
+def test_a_test_that_imports_hypothesis_inside_its_body_is_dropped_not_the_draft() -> None:
+    """The local 1.5B put `import hypothesis` inside a test function in all three repairs of a
+    real LATM run, and each whole draft was rejected (unavailable_import): only that test goes."""
+    reply = (
+        "```python\ndef word_sorter(words: list[str]) -> list[str]:\n"
+        '    """Sorts words alphabetically."""\n    return sorted(words)\n```\n\n'
+        "```python tests\ndef test_basic():\n"
+        '    assert word_sorter(["b", "a"]) == ["a", "b"]\n\n\n'
+        "def test_more():\n    import hypothesis\n"
+        "    from hypothesis import given, strategies as st\n\n"
+        "    @given(st.lists(st.text()))\n    def inner(xs):\n"
+        "        assert word_sorter(xs) == sorted(xs)\n\n    inner()\n```\n"
+    )
+    draft = parse_reply(reply)
+    assert isinstance(draft, ToolDraft), draft
+    assert "def test_basic" in draft.unit_tests and "test_more" not in draft.unit_tests
+    assert any("dropped the test test_more" in n for n in draft.notes)
