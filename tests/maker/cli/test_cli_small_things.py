@@ -106,10 +106,19 @@ def test_ctrl_c_says_the_same_command_resumes(tmp_path: Path) -> None:
             "--maker-base-url",
             server.base_url,
             "--no-progress",
+            "--cache-dir",  # its own, empty: nothing can be answered from an earlier run
+            str(tmp_path / "cache"),
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKER_", "OPENAI"))}
         proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            cmd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            # a user's terminal delivers Ctrl-C: the child must not inherit an ignored SIGINT
+            # from whatever ran before in this test process
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         deadline = time.monotonic() + 60
         while not (job / "job.json").exists() or server.stats().requests < 1:
@@ -119,7 +128,9 @@ def test_ctrl_c_says_the_same_command_resumes(tmp_path: Path) -> None:
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+        served = server.stats().requests
+    why = f"{err!r}; requests served {served}; parent SIGINT {signal.getsignal(signal.SIGINT)}"
+    assert proc.returncode == 130, why
     assert "run the same command again to resume" in err and str(job) in err
     assert "Traceback" not in err and "Aborted!" not in err
     assert json.loads((job / "job.json").read_text())["strategy"] == "creator"
