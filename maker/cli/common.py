@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -104,16 +105,14 @@ class OneLineErrors(click.Group):
 _ROLE_FIELDS = ("model", "base_url", "api_key_env")
 
 
+@dataclass(frozen=True)
 class ModelFlags:
     """The model endpoint flags of a command (see `model_options`): ``--config``, per role
     ``--ROLE-model``, ``--ROLE-base-url``, ``--ROLE-api-key-env``, and ``--cache-dir``."""
 
-    def __init__(
-        self, config_file: Path | None, roles: dict[str, dict[str, Any]], cache_dir: Path | None
-    ) -> None:
-        self.config_file = config_file
-        self.roles = roles
-        self.cache_dir = cache_dir
+    config_file: Path | None
+    roles: dict[str, dict[str, Any]]
+    cache_dir: Path | None
 
     def overrides(self, **extra: Any) -> dict[str, Any]:
         """The flags as `load_config` overrides (``"maker.model"``...), plus `extra` ones."""

@@ -104,12 +104,6 @@ class Imagined:
         return {"query": self.query, "rejections": list(self.rejections)}
 
 
-def retry_params(client: ChatClient, sample: int, warm: float) -> dict[str, Any]:
-    """Sampling overrides for the `sample`-th ask of one step: a role colder than `warm` is
-    asked again warmer, with its seed moved (`Sampling.for_sample`)."""
-    return client.config.sampling.for_sample(sample, warm)
-
-
 def imagine_query(
     client: ChatClient,
     rec: ToolRecord,
@@ -145,7 +139,7 @@ def imagine_query(
             phase="explore_imagine",
             sample=sample,
             schema=QUERY_SCHEMA,
-            **retry_params(client, sample, retry_temperature),
+            **client.config.sampling.for_sample(sample, retry_temperature),
         )
         parsed = parse_query(response.text, earlier, near_duplicate)
         if isinstance(parsed, str):

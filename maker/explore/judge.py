@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from library.records import ToolRecord
-from maker.explore.imagine import json_object, retry_params
+from maker.explore.imagine import json_object
 from maker.explore.prompts import (
     JUDGE_FIX,
     POT_FIX,
@@ -106,7 +106,7 @@ def judge_output(
             phase="explore_judge",
             sample=sample,
             schema=JUDGE_SCHEMA,
-            **retry_params(client, sample, retry_temperature),
+            **client.config.sampling.for_sample(sample, retry_temperature),
         )
         parsed = parse_judgement(response.text)
         if isinstance(parsed, Judgement):
@@ -195,7 +195,7 @@ def program_of_thought(
             messages,
             phase="explore_pot",
             sample=sample,
-            **retry_params(client, sample, retry_temperature),
+            **client.config.sampling.for_sample(sample, retry_temperature),
         )
         parsed = parse_program(response.text)
         if isinstance(parsed, tuple):

@@ -27,7 +27,7 @@ from maker.llm import ChatClient
 from maker.tasks import Task
 from maker.use.answer import answer_text, final_answer
 from maker.use.prompt import correction_message, experience_text, solve_messages
-from maker.use.reply import NO_TOOL, decision_schema
+from maker.use.reply import decision_schema
 from maker.use.solver import SolveContext, initial_state, run_steps
 from sandbox import RunResult, Sandbox
 
@@ -97,11 +97,7 @@ class TrialContext:
 def explore_schema(rec: ToolRecord) -> dict[str, Any]:
     """The decision schema with only the tool's call (its arguments constrained to its spec)
     and a program: no direct answer."""
-    schema = decision_schema({rec.name: rec.spec.input_schema()})
-    return {
-        **schema,
-        "anyOf": [b for b in schema["anyOf"] if b["properties"]["tool"] != {"const": NO_TOOL}],
-    }
+    return decision_schema({rec.name: rec.spec.input_schema()}, answer=False)
 
 
 def first_messages(ctx: TrialContext, rec: ToolRecord, query: str) -> list[dict[str, str]]:

@@ -93,7 +93,9 @@ def _answer_schema(tool_first: bool) -> dict[str, Any]:
     }
 
 
-def decision_schema(tools: Mapping[str, Mapping[str, Any]] | Sequence[str] = ()) -> dict[str, Any]:
+def decision_schema(
+    tools: Mapping[str, Mapping[str, Any]] | Sequence[str] = (), *, answer: bool = True
+) -> dict[str, Any]:
     """The JSON schema of a reply when `tools` are offered: a mapping of each tool's name to its
     input schema (each call's arguments are then constrained to its tool's parameters), or only
     names. The tool comes first in every form, ``"none"`` for a direct answer:
@@ -104,7 +106,8 @@ def decision_schema(tools: Mapping[str, Mapping[str, Any]] | Sequence[str] = ())
     Under constrained decoding the model's first choice is then a tool's name rather than
     whether to use one: a real 0.5B model offered a fitting tool answered directly (and wrongly)
     6 of 6 times with ``{"kind": "call" | "answer", ...}`` and called the tool 6 of 6 times with
-    this form. A direct answer only, when none is offered."""
+    this form. A direct answer only, when none is offered; ``answer=False`` leaves the direct
+    answer out when tools are offered (exploration: the tool must be tried)."""
     if not tools:
         return {"title": "Decision", **_answer_schema(True)}
     arguments = (
@@ -130,7 +133,8 @@ def decision_schema(tools: Mapping[str, Mapping[str, Any]] | Sequence[str] = ())
             "program": {"type": "string", "maxLength": MAX_PROGRAM_CHARS},
         },
     }
-    return {"title": "Decision", "anyOf": [*calls, program, _answer_schema(True)]}
+    direct = [_answer_schema(True)] if answer else []
+    return {"title": "Decision", "anyOf": [*calls, program, *direct]}
 
 
 _FORMAT_HINT = (
