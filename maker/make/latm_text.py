@@ -44,12 +44,12 @@ from maker.prompts import render
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import ToolDraft
+from maker.text.grounding import ground_arguments
 from maker.use.answer import final_answer, is_correct
 from sandbox.parsing import parse_source
 
 MAX_HELD_OUT = MAX_SHOWN
 """The most held-out questions the maker writes calls for (one prompt)."""
-MAX_QUESTION_CHARS = 2_000
 MAX_NAME_CHARS = 300
 MAX_QUESTION_CHARS = 1000
 
@@ -243,6 +243,15 @@ def parse_calls(
     return calls, out
 
 
+def copied_right(
+    calls: Mapping[int, Mapping[str, Any]], tasks: Sequence[Task]
+) -> dict[int, dict[str, Any]]:
+    """The calls (by question index) with near-copied strings replaced by the exact spans of
+    their questions (`maker.text.grounding`: a word list with one word misspelt by the maker
+    still gives the tool the question's words, so a right tool is not failed for a bad copy)."""
+    return {i: ground_arguments(kw, tasks[i].text)[0] for i, kw in calls.items()}
+
+
 # -- grounding: the calls run in the sandbox, matched to the gold answers ----------------------
 def answers_right(value: Any, task: Task) -> bool:
     """Whether a tool's value answers `task` under its answer checking (options mapped to their
@@ -333,6 +342,7 @@ def take_calls(
     """Read the calls for `tasks` from a reply into the state (added to `known`); with none
     usable, retry `phase` (bounded) or reject the unit. Unusable ones are recorded."""
     calls, problems = parse_calls(text, draft.name, [n for n, _ in draft.params], len(tasks))
+    calls = copied_right(calls, tasks)
     if not calls:
         return retry_or_give_up(
             state,
@@ -419,6 +429,7 @@ def repair(state: dict[str, Any], ctx: Context, task: str) -> dict[str, Any]:
         return update | {"next": "calls", "calls": {}, "call_sig": signature(draft)}
     shown = tasks_by_ids(state, state["shown_ids"])
     fixed, _ = parse_calls(text, draft.name, [n for n, _ in draft.params], len(shown))
+    fixed = copied_right(fixed, shown)
     if fixed:
         calls = {**(state.get("calls") or {}), **{shown[i].id: kw for i, kw in fixed.items()}}
         update["calls"] = calls
@@ -430,6 +441,7 @@ __all__ = [
     "answers_right",
     "call_text",
     "calls",
+    "copied_right",
     "demos_text",
     "ground",
     "has_gold",

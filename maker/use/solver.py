@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from library import Library
@@ -25,6 +25,7 @@ from library.records import Call, Episode, ToolRecord
 from maker.llm import ChatClient
 from maker.llm.ledger import price_call
 from maker.tasks import Task
+from maker.text.grounding import ground_arguments
 from maker.use import answer as answers
 from maker.use.execute import execute
 from maker.use.prompt import correction_message, experience_text, solve_messages
@@ -246,6 +247,19 @@ def check(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | No
     return None
 
 
+def grounded(decision: Decision, question: str) -> Decision:
+    """A call whose string arguments nearly copy spans of the question, with the question's
+    exact spans in their place (`maker.text.grounding`); each change is noted in `repairs`."""
+    arguments, notes = ground_arguments(decision.arguments, question)
+    if not notes:
+        return decision
+    return replace(
+        decision,
+        arguments=arguments,
+        repairs=(*decision.repairs, *(f"copied from the problem: {n}" for n in notes)),
+    )
+
+
 def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     """Step 1: prepare (first time), call the user model, parse and check its reply."""
     timing = dict(state["timing"])
@@ -269,6 +283,8 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     t0 = time.perf_counter()
     offered = _offered(ctx, update.get("offered", state["offered"]))
     parsed = parse_decision(response.text)
+    if isinstance(parsed, Decision) and parsed.kind == "call":
+        parsed = grounded(parsed, state["task"].get("text") or "")
     problem = parsed if isinstance(parsed, Problem) else check(parsed, offered)
     timing["parse_ms"] += _ms(t0)
     update["timing"] = timing

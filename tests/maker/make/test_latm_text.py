@@ -288,9 +288,23 @@ def test_calls_that_never_parse_reject_the_unit(sb: Sandbox) -> None:
     assert ctx.library.store.list() == []
 
 
-def test_a_miscopied_shown_call_is_corrected_in_the_repair(sb: Sandbox) -> None:
-    # seen with the local 1.5B maker: the tool is right, the call misspells a word
+def test_a_misspelt_word_in_a_call_is_copied_from_the_question(sb: Sandbox) -> None:
+    # the local 1.5B maker wrote 'entirely' for the question's 'entirety' in a 20-word call,
+    # and every repair then "fixed" a tool that was right (real LATM run, 1267 s, rejected)
     typo = _calls(["pear", "apple"], ["kiwi", "fig", "banan"], ["cherry", "date"])
+    ctx, model = _ctx(sb, [TOOL + typo, HELD_CALLS])
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls"]
+    assert state["status"] == "accepted", state["reason"]
+    rec = ctx.library.resolve("sort_words")
+    assert rec.tests.examples[1]["input"] == {"words": ["kiwi", "fig", "banana"]}
+
+
+def test_a_miscopied_shown_call_is_corrected_in_the_repair(sb: Sandbox) -> None:
+    # seen with the local 1.5B maker: the tool is right, the call leaves a word out (a
+    # misspelt word is copied from the question; a missing one cannot be)
+    typo = _calls(["pear", "apple"], ["kiwi", "banana"], ["cherry", "date"])
     fixed = "```python calls\n# Question 2\nsort_words(words=['kiwi', 'fig', 'banana'])\n```"
     ctx, model = _ctx(sb, [TOOL + typo, HELD_CALLS, TOOL + fixed])
     state = _run(ctx, _tasks())
@@ -299,7 +313,7 @@ def test_a_miscopied_shown_call_is_corrected_in_the_repair(sb: Sandbox) -> None:
     assert state["status"] == "accepted", state["reason"]
     asked = model.calls[2].messages[-1]["content"]
     assert "the call is wrong, not the tool" in asked
-    assert "Call: sort_words(words=['kiwi', 'fig', 'banan'])" in asked
+    assert "Call: sort_words(words=['kiwi', 'banana'])" in asked
     assert "plum" not in asked  # held-out questions stay hidden
     rec = ctx.library.resolve("sort_words")
     assert rec.tests.examples[1]["input"] == {"words": ["kiwi", "fig", "banana"]}

@@ -266,6 +266,25 @@ def test_a_stray_closing_bracket_at_the_end_of_a_program_is_dropped_with_a_note(
     assert "read tolerantly: dropped 1 unmatched closing bracket(s) '}'" in ep.feedback
 
 
+def test_a_near_copy_of_the_problem_in_an_argument_is_replaced_by_the_exact_span(
+    lib: Library, sb: Sandbox
+) -> None:
+    # the local 0.5B user appended a closer to the sequence it was asked to complete, and
+    # misspelt one word of a list; the tool ran on data that was not the problem's
+    q = "Sort the following words alphabetically: List: thrill entirety barn"
+    sol, _ = solve(
+        lib,
+        sb,
+        [call("sort_words", words=["thrill", "entirely", "barn"])],
+        q,
+        "barn entirety thrill",
+    )
+    assert (sol.correct, sol.attempts) == (True, 1)
+    (ep,) = lib.store.episodes()
+    assert ep.call.arguments == {"words": ["thrill", "entirety", "barn"]}
+    assert "copied from the problem: 'entirely' -> 'entirety'" in ep.feedback
+
+
 @pytest.mark.parametrize(
     ("sent", "program", "note"),
     [

@@ -1,0 +1,132 @@
+"""Grounding call arguments in the question they were copied from.
+
+Small models copy long spans badly: a word list with one word misspelt (``entirely`` for the
+question's ``entirety``), a bracket sequence with a closer added at the end. When a string
+argument is not in the question but is a near copy of one of its spans, the span is what the
+call meant: `ground_arguments` puts the question's exact text in its place and says what it
+changed, so the tool runs on the question's data and the change is on record.
+
+Only near copies are replaced: a string found in the question as whole words (case aside) stays, and so does
+one with a digit (numbers are computed, not copied) or one shorter than `MIN_CHARS`. Lists
+(and lists inside dicts) are grounded element by element. Nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+MIN_CHARS = 3
+"""Strings shorter than this are never replaced (labels, letters, short words)."""
+CUTOFF = 0.85
+"""The least character similarity (difflib ratio) of a near copy to its question span."""
+MAX_TOKENS = 400
+"""Questions longer than this many words are not searched (the search is quadratic)."""
+
+_TOKEN = re.compile(r"\S+")
+_EDGE = ".,;:!?\"'"
+
+
+def _spans(source: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _TOKEN.finditer(source)]
+
+
+def _trim(text: str) -> str:
+    """A one-word span without the punctuation around it (``word,`` -> ``word``)."""
+    return text.strip(_EDGE) or text
+
+
+def _present(words: list[str], source: str) -> bool:
+    """Whether these words occur in `source` as whole words, in order (case and the
+    punctuation around words aside): ``banan`` is not in ``banana``."""
+    pattern = r"(?<!\S)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\S)"
+    tokens = source.split()
+    return any(
+        re.search(pattern, text, re.IGNORECASE)
+        for text in (" ".join(tokens), " ".join(_trim(t) for t in tokens))
+    )
+
+
+def ground_text(value: str, source: str, *, cutoff: float = CUTOFF) -> str | None:
+    """The span of `source` that `value` nearly copies, or None when `value` should stay: it is
+    in `source` already (case aside), has a digit, is short, or is not close to any span."""
+    words = value.split()
+    if (
+        len(value.strip()) < MIN_CHARS
+        or not words
+        or any(ch.isdigit() for ch in value)
+        or _present(words, source)
+    ):
+        return None
+    spans = _spans(source)
+    if not spans or len(spans) > MAX_TOKENS:
+        return None
+    target = " ".join(words)
+    slack = max(1, len(words) // 5)
+    best: tuple[float, str] = (0.0, "")
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(target)
+    for size in range(max(1, len(words) - slack), len(words) + slack + 1):
+        for i in range(len(spans) - size + 1):
+            text = source[spans[i][0] : spans[i + size - 1][1]]
+            if size == 1:
+                text = _trim(text)
+            matcher.set_seq1(" ".join(text.split()))
+            if matcher.real_quick_ratio() <= best[0] or matcher.quick_ratio() <= best[0]:
+                continue
+            ratio = matcher.ratio()
+            if ratio > best[0]:
+                best = (ratio, text)
+    ratio, text = best
+    return text if ratio >= cutoff and text != value else None
+
+
+def _ground(value: Any, source: str, notes: list[str]) -> Any:
+    if isinstance(value, str):
+        fixed = ground_text(value, source)
+        if fixed is None:
+            return value
+        notes.append(_change(value, fixed))
+        return fixed
+    if isinstance(value, list):
+        return [_ground(v, source, notes) for v in value]
+    if isinstance(value, dict):
+        return {k: _ground(v, source, notes) for k, v in value.items()}
+    return value
+
+
+def _show(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _change(value: str, fixed: str, limit: int = 3) -> str:
+    """What grounding changed, word by word: ``'entirely' -> 'entirety'``, ``')' dropped``."""
+    a, b = value.split(), fixed.split()
+    parts = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        old, new = " ".join(a[i1:i2]), " ".join(b[j1:j2])
+        if not new:
+            parts.append(f"{_show(old)} dropped")
+        elif not old:
+            parts.append(f"{_show(new)} added")
+        else:
+            parts.append(f"{_show(old)} -> {_show(new)}")
+    if not parts:  # the same words, spaced or cased differently
+        return f"{_show(value)} -> {_show(fixed)}"
+    more = f" (+{len(parts) - limit} more)" if len(parts) > limit else ""
+    return ", ".join(parts[:limit]) + more
+
+
+def ground_arguments(arguments: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[str]]:
+    """`arguments` with each near-copied string replaced by the span of `source` it copies,
+    and one note per replacement (``'entirely' -> 'entirety'``)."""
+    notes: list[str] = []
+    out = {k: _ground(v, source, notes) for k, v in arguments.items()}
+    return out, notes
+
+
+__all__ = ["CUTOFF", "MIN_CHARS", "ground_arguments", "ground_text"]

@@ -1,0 +1,65 @@
+"""Grounding call arguments in the question: near copies become the question's exact spans;
+everything else stays as the model wrote it."""
+
+from __future__ import annotations
+
+import pytest
+
+from maker.text.grounding import ground_arguments, ground_text
+
+WORDS = (
+    "Sort the following words alphabetically: List: thrill splutter panicking scorch same dot "
+    "prod obstetric malton onus drumhead delmarva barn embezzle it&t damp guru subsist "
+    "entirety greene"
+)
+DYCK = (
+    "Complete the rest of the sequence, making sure that the parentheses are closed properly. "
+    "Input: [ < [ ] ( ) ( ( { { } } ) ) < { < > } > [ ] > ] < ( ) > ( ( ( ) ) ) ( < >"
+)
+
+
+def test_a_misspelt_word_in_a_list_becomes_the_questions_word() -> None:
+    # the local 1.5B maker wrote 'entirely' for 'entirety' in a 20-word list (real LATM run)
+    words = WORDS.split("List: ")[1].split()
+    sent = [w if w != "entirety" else "entirely" for w in words]
+    args, notes = ground_arguments({"words": sent}, WORDS)
+    assert args == {"words": words}
+    assert notes == ["'entirely' -> 'entirety'"]
+
+
+def test_a_sequence_with_a_closer_added_becomes_the_questions_span() -> None:
+    # the local 0.5B user appended a closing bracket to the sequence it was asked to complete
+    span = DYCK.split("Input: ")[1]
+    args, notes = ground_arguments({"sequence": span + " )"}, DYCK)
+    assert args == {"sequence": span} and notes == ["')' dropped"]
+    args, notes = ground_arguments({"sequence": "[ { < ( ) > }]"}, "Input: [ { < ( ) > }")
+    assert args == {"sequence": "[ { < ( ) > }"} and notes == ["'}]' -> '}'"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "List: thrill splutter",  # in the question verbatim
+        "THRILL splutter",  # case aside
+        "scorch, same",  # punctuation around words aside
+        "1234568",  # digits: computed, not copied
+        "ab",  # too short
+        "a completely different sentence",  # not a copy of anything
+    ],
+)
+def test_what_is_not_a_near_copy_stays(value: str) -> None:
+    text = WORDS.replace("scorch same", "scorch, same") + " 1234567"
+    assert ground_text(value, text) is None
+    assert ground_arguments({"x": value, "n": 3, "flag": True}, text) == (
+        {"x": value, "n": 3, "flag": True},
+        [],
+    )
+
+
+def test_a_truncated_word_is_not_taken_for_a_whole_one() -> None:
+    assert ground_text("banan", "List: kiwi fig banana") == "banana"
+
+
+def test_nested_values_are_grounded_element_by_element() -> None:
+    args, notes = ground_arguments({"rows": [{"name": "thril"}, {"name": "guru"}]}, WORDS)
+    assert args == {"rows": [{"name": "thrill"}, {"name": "guru"}]} and len(notes) == 1
