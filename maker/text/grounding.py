@@ -129,4 +129,48 @@ def ground_arguments(arguments: Mapping[str, Any], source: str) -> tuple[dict[st
     return out, notes
 
 
-__all__ = ["CUTOFF", "MIN_CHARS", "ground_arguments", "ground_text"]
+def copyable(text: str) -> bool:
+    """Whether a string is the kind grounding deals with: long enough, no digit."""
+    return len(text.strip()) >= MIN_CHARS and not any(ch.isdigit() for ch in text)
+
+
+def string_leaves(value: Any) -> list[str]:
+    """The strings inside a JSON value (list elements and dict values, in order)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in string_leaves(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in string_leaves(v)]
+    return []
+
+
+def in_text(value: str, source: str) -> bool:
+    """Whether `value`'s words occur in `source` as whole words, in order (case aside)."""
+    words = value.split()
+    return bool(words) and _present(words, source)
+
+
+def copied_from_examples(
+    arguments: Mapping[str, Any], problem: str, example_values: frozenset[str]
+) -> list[str]:
+    """The argument strings that are not in `problem` but are values of the examples shown
+    for other problems (``example_values``): the model copied an example's call instead of
+    reading its own problem (the real 0.5B sent an example's arguments for 6 problems of 6)."""
+    return [
+        v
+        for v in dict.fromkeys(string_leaves(dict(arguments)))
+        if v in example_values and copyable(v) and not in_text(v, problem)
+    ]
+
+
+__all__ = [
+    "CUTOFF",
+    "MIN_CHARS",
+    "copied_from_examples",
+    "copyable",
+    "ground_arguments",
+    "ground_text",
+    "in_text",
+    "string_leaves",
+]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,7 +25,13 @@ from library.records import Call, Episode, ToolRecord
 from maker.llm import ChatClient
 from maker.llm.ledger import price_call
 from maker.tasks import Task
-from maker.text.grounding import ground_arguments
+from maker.text.grounding import (
+    copied_from_examples,
+    copyable,
+    ground_arguments,
+    in_text,
+    string_leaves,
+)
 from maker.use import answer as answers
 from maker.use.execute import execute
 from maker.use.prompt import correction_message, experience_text, solve_messages
@@ -86,6 +92,7 @@ def initial_state(task: Task) -> dict[str, Any]:
         "shown": [],
         "messages": [],
         "schema": None,
+        "example_values": [],
         "decision": None,
         "ready": False,
         "last_reply": "",
@@ -159,6 +166,10 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     fixes = replay.corrections if replay else None
     text, shown = experience_text(demos, pitfalls, budget, fixes)
     messages = solve_messages(task.text, records, text)
+    seen = set(shown)
+    shown_calls = [
+        (e.query, e.call.arguments) for e in (*demos, *pitfalls) if e.id in seen and e.call.tool
+    ]
     timing["render_ms"] += _ms(t0)
     reason = found.reason if found.abstained else ("" if refs else "below min_relevance")
     return {
@@ -168,7 +179,36 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
         "shown": shown,
         "messages": messages,
         "schema": decision_schema({r.name: r.spec.input_schema() for r in records}),
+        "example_values": example_values(task.text, records, shown_calls),
     }
+
+
+MAX_EXAMPLE_VALUES = 500
+
+
+def example_values(
+    problem: str,
+    records: Sequence[ToolRecord],
+    shown_calls: Sequence[tuple[str, Mapping[str, Any]]],
+) -> list[str]:
+    """The argument strings of the calls shown in the prompt for other problems (the tools'
+    problem -> call examples, the replayed episodes) that are neither in `problem` nor in a
+    tool's own source (a documented mode such as ``"ascending"`` is not a copy)."""
+    calls = [
+        (ex.get("question"), ex.get("input"))
+        for rec in records
+        for ex in (*rec.tests.examples, *rec.tests.held_out)
+        if isinstance(ex, dict)
+    ]
+    sources = " ".join(rec.source for rec in records)
+    out: dict[str, None] = {}
+    for question, args in (*calls, *shown_calls):
+        if not isinstance(args, Mapping) or question == problem:
+            continue
+        for value in string_leaves(dict(args)):
+            if copyable(value) and not in_text(value, problem) and value not in sources:
+                out[value] = None
+    return list(out)[:MAX_EXAMPLE_VALUES]
 
 
 def complete(
@@ -247,6 +287,21 @@ def check(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | No
     return None
 
 
+def copied_problem(decision: Decision, question: str, values: Sequence[str]) -> Problem | None:
+    """A call that passes an example's values instead of this problem's (see
+    `maker.text.grounding.copied_from_examples`)."""
+    copied = copied_from_examples(decision.arguments, question, frozenset(values))
+    if not copied:
+        return None
+    shown = ", ".join(repr(v if len(v) <= 40 else v[:37] + "...") for v in copied[:3])
+    return Problem(
+        "args_valid",
+        "copied_example",
+        f"The argument value(s) {shown} come from an example, not from this problem. "
+        "Take every argument from this problem's own text.",
+    )
+
+
 def grounded(decision: Decision, question: str) -> Decision:
     """A call whose string arguments nearly copy spans of the question, with the question's
     exact spans in their place (`maker.text.grounding`); each change is noted in `repairs`."""
@@ -283,9 +338,13 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     t0 = time.perf_counter()
     offered = _offered(ctx, update.get("offered", state["offered"]))
     parsed = parse_decision(response.text)
+    question = state["task"].get("text") or ""
     if isinstance(parsed, Decision) and parsed.kind == "call":
-        parsed = grounded(parsed, state["task"].get("text") or "")
+        parsed = grounded(parsed, question)
     problem = parsed if isinstance(parsed, Problem) else check(parsed, offered)
+    if problem is None and isinstance(parsed, Decision) and parsed.kind == "call":
+        values = update.get("example_values", state.get("example_values") or [])
+        problem = copied_problem(parsed, question, values)
     timing["parse_ms"] += _ms(t0)
     update["timing"] = timing
     update["decision"] = parsed.to_json() if isinstance(parsed, Decision) else None

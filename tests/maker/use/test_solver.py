@@ -365,3 +365,32 @@ def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) ->
     ) in prompt
     assert '"a": 5' not in prompt and '"c": 1' not in prompt and '"a": 2,' not in prompt
     assert "-> 6" not in prompt
+
+
+def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
+    # the real 0.5B, shown a tool's example call, sent that call's arguments for 6 new problems
+    # of 6; a call whose strings come from an example and not from its problem is corrected
+    from library import MemoryStore, NewTool
+    from library.records import TestSuite
+    from tests.maker.use.conftest import SORT_WORDS
+
+    demo = {
+        "input": {"words": ["pear", "apple"]},
+        "expected": ["apple", "pear"],
+        "question": "Sort the following words alphabetically: List: pear apple",
+    }
+    lib = Library(MemoryStore())
+    assert lib.publish(NewTool("sort_words", SORT_WORDS, tests=TestSuite(examples=(demo,)))).ok
+    q = "Sort the following words alphabetically: List: thrill barn"
+    sol, model = solve(
+        lib,
+        sb,
+        [call("sort_words", words=["pear", "apple"]), call("sort_words", words=["thrill", "barn"])],
+        q,
+        ["barn", "thrill"],
+    )
+    assert (sol.correct, sol.attempts) == (True, 2)
+    assert "'pear', 'apple' come from an example, not from this problem" in last_user(model, 1)
+    # a value that is in this problem too is not a copy
+    sol, _ = solve(lib, sb, [call("sort_words", words=["pear", "kiwi"])], q + " pear kiwi", None)
+    assert sol.attempts == 1
