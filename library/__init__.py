@@ -25,21 +25,22 @@ from library.records import (
     NewTool,
     Provenance,
     Status,
-    TestSuite,
+    StoredSuite,
     ToolRecord,
     ToolSpec,
     UsageStats,
-    Verdict,
 )
 from library.retrieval import Embedder, Hit, Retriever, SearchResult, evaluate_views, recall_at_k
 from library.spec import SpecError, derive_spec
 from library.store import GateDecision, MemoryStore, PublishResult, SqliteStore, Store
+from library.verdict import Failure, Verdict
 
 __all__ = [
     "Call",
     "Embedder",
     "Episode",
     "ExperienceMemory",
+    "Failure",
     "GateDecision",
     "Hit",
     "Library",
@@ -58,7 +59,7 @@ __all__ = [
     "SqliteStore",
     "Status",
     "Store",
-    "TestSuite",
+    "StoredSuite",
     "ToolCallError",
     "ToolFunction",
     "ToolRecord",

@@ -303,7 +303,7 @@ def _read_lock(lock: Lock | str | Path) -> Lock:
         text = Path(lock).read_text(encoding="utf-8")
     except OSError as exc:
         raise LibraryError(f"cannot read lock file {str(lock)!r}: {exc.strerror}") from None
-    return Lock.from_json(text)
+    return Lock.from_text(text)
 
 
 def open_library(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import doctest
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,14 +33,14 @@ from library.records import (
     NewTool,
     Provenance,
     Status,
-    TestSuite,
+    StoredSuite,
     ToolRecord,
     ToolSpec,
-    Verdict,
 )
 from library.spec import SpecError, derive_spec
 from library.store.base import PublishResult, Store
 from library.suites import SuiteError, failure_text, to_sandbox_suite
+from library.verdict import Failure, Verdict, verdict_from
 from sandbox.parsing import parse_source
 
 Target = Library | Store
@@ -173,7 +174,7 @@ def _spec(source: str, path: Path, entry: str | None) -> ToolSpec | AddResult:
     return spec
 
 
-def collect_tests(source: str, path: Path, spec: ToolSpec) -> TestSuite | AddResult:
+def collect_tests(source: str, path: Path, spec: ToolSpec) -> StoredSuite | AddResult:
     """The tool file's tests: doctest examples and `test_<stem>.py` beside it, if any."""
     examples: list[dict[str, JSON]] = []
     for doc, line in _docstrings(source, spec.entry):
@@ -197,20 +198,17 @@ def collect_tests(source: str, path: Path, spec: ToolSpec) -> TestSuite | AddRes
             f"{path}: no tests: add doctest examples (>>> {spec.entry}(...)) to the docstring "
             f"or a test_{path.stem}.py beside it",
         )
-    return TestSuite(examples=tuple(examples), unit_tests=units)
+    return StoredSuite(examples=tuple(examples), unit_tests=units)
 
 
 def _verdict(report: sandbox.TestReport) -> Verdict:
-    failures = tuple(
-        {
-            "name": o.name,
-            "kind": o.kind,
-            "error": str(o.error) if o.error else "",
-            "minimal_input": o.minimal_input,
-        }
-        for o in report.failures
+    """The stored verdict of a hand-written tool's test run (checks counted by kind)."""
+    return verdict_from(
+        [Failure.from_outcome(o) for o in report.failures],
+        ran=bool(report.outcomes),
+        timings={"tests_ms": report.elapsed_ms},
+        counts=dict(Counter(o.kind for o in report.outcomes)),
     )
-    return Verdict(report.passed, failures=failures, timings={"tests_ms": report.elapsed_ms})
 
 
 def _first_failure(report: sandbox.TestReport) -> str:

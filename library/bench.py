@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from library.records import NewTool, Provenance, Status, TestSuite
+from library.records import NewTool, Provenance, Status, StoredSuite
 from library.retrieval import Retriever
 from library.store.sqlite import SqliteStore
 
@@ -51,7 +51,7 @@ def synthetic_tools(n: int, seed: int = 0) -> Iterator[tuple[NewTool, str]]:
         tool = NewTool(
             name=name,
             source=src,
-            tests=TestSuite(examples=({"input": {"x": 1}, "expected": 1.0 + i},)),
+            tests=StoredSuite(examples=({"input": {"x": 1}, "expected": 1.0 + i},)),
             provenance=Provenance(
                 task_ids=(f"task{i}",), strategy="synthetic", problems=(problem,)
             ),

@@ -37,7 +37,7 @@ def record_problems(rec: ToolRecord) -> list[str]:
         out.append(f"{where}: no provenance")
     if (rec.status.status is Status.DEPRECATED) != bool(rec.status.replacement):
         out.append(f"{where}: a replacement goes with deprecation, and only with it")
-    if ToolRecord.from_dict(json.loads(json.dumps(rec.to_dict()))) != rec:
+    if ToolRecord.from_json(json.loads(json.dumps(rec.to_json()))) != rec:
         out.append(f"{where}: does not round-trip through JSON")
     return out
 

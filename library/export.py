@@ -38,13 +38,13 @@ def _entry(rec: ToolRecord, py: str, tests: str) -> dict[str, JSON]:
         "entry": rec.entry,
         "content_hash": rec.content_hash,
         "parent_version": rec.parent_version,
-        "status": rec.status.to_dict(),
+        "status": rec.status.to_json(),
         "summary": rec.spec.summary,
         "input_schema": rec.spec.input_schema(),
         "output_schema": rec.spec.output_schema(),
         "openai": rec.spec.openai_schema(rec.name),
-        "provenance": [p.to_dict() for p in rec.provenance],
-        "usage": rec.usage.to_dict(),
+        "provenance": [p.to_json() for p in rec.provenance],
+        "usage": rec.usage.to_json(),
         "path": py,
         "tests_path": tests,
     }
@@ -94,8 +94,8 @@ def export_library(
             payload = {
                 "ref": rec.ref,
                 "entry": rec.entry,
-                **rec.tests.to_dict(),
-                "verdict": rec.verdict.to_dict(),
+                **rec.tests.to_json(),
+                "verdict": rec.verdict.to_json(),
             }
             (tmp / tests).write_text(
                 json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8"
@@ -108,7 +108,7 @@ def export_library(
         manifest = {
             "format": FORMAT,
             "exported": time.time(),
-            "lock": json.loads(lock.to_json()) if lock is not None else None,
+            "lock": lock.to_json() if lock is not None else None,
             "latest": latest,
             "tools": entries,
         }

@@ -1,7 +1,10 @@
 """Frozen records that cross the library's seams, each serializing to and from JSON (never pickle).
 
-Every record has `to_dict()` (plain JSON types only) and a `from_dict()` classmethod; `dumps`
-gives the canonical JSON used for hashing (sorted keys, no whitespace).
+Every record has `to_json()` (a value of plain JSON types, not a string) and a `from_json()`
+classmethod, the one convention of the engine's records (sandbox, library and maker alike);
+`dumps` gives the canonical JSON text used for hashing (sorted keys, no whitespace). The
+validation `Verdict` lives in `library.verdict`; a worked example is a `sandbox.ExampleCase`
+in its JSON form (`{"input": {...kwargs}, "expected": value}`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from library.errors import LibraryError
+from library.verdict import Verdict
 
 JSON = Any  # a value made only of dict, list, str, int, float, bool and None
 
@@ -54,7 +58,7 @@ class ParamSpec:
     description: str = ""
     default_expr: str = ""  # a default that is not a literal, as source text (never evaluated)
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "name": self.name,
             "annotation": self.annotation,
@@ -66,7 +70,7 @@ class ParamSpec:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> ParamSpec:
+    def from_json(cls, d: dict[str, JSON]) -> ParamSpec:
         return cls(
             name=d["name"],
             annotation=d["annotation"],
@@ -129,24 +133,24 @@ class ToolSpec:
             },
         }
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "entry": self.entry,
             "summary": self.summary,
             "description": self.description,
-            "params": [p.to_dict() for p in self.params],
+            "params": [p.to_json() for p in self.params],
             "returns": self.returns,
             "returns_annotation": self.returns_annotation,
             "returns_description": self.returns_description,
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> ToolSpec:
+    def from_json(cls, d: dict[str, JSON]) -> ToolSpec:
         return cls(
             entry=d["entry"],
             summary=d["summary"],
             description=d["description"],
-            params=tuple(ParamSpec.from_dict(p) for p in d["params"]),
+            params=tuple(ParamSpec.from_json(p) for p in d["params"]),
             returns=d["returns"],
             returns_annotation=d["returns_annotation"],
             returns_description=d.get("returns_description", ""),
@@ -154,9 +158,16 @@ class ToolSpec:
 
 
 @dataclass(frozen=True)
-class TestSuite:
-    """A tool's tests: examples `{"input": {...kwargs}, "expected": value}`, unit-test source,
-    property specs (JSON descriptions for Hypothesis) and held-out cases (same shape as examples).
+class StoredSuite:
+    """A tool's tests as the library keeps them (the sandbox runs them as `sandbox.TestSuite`;
+    `library.suites` converts, the one converter).
+
+    Examples and held-out cases are `sandbox.ExampleCase` JSON (``{"input": {...kwargs},
+    "expected": value}``, optional ``name``/``compare``, and annotations the runner ignores,
+    such as the ``question`` a usage example answers); property specs are `sandbox.PropertySpec`
+    JSON. Each unit-test source is kept apart (a repaired version adds its own to the previous
+    version's), and entries stay JSON so a damaged one never makes the library unreadable: it is
+    reported, naming the entry, when the suite is converted to run.
     """
 
     __test__ = False  # not a pytest class
@@ -166,7 +177,7 @@ class TestSuite:
     property_specs: tuple[dict[str, JSON], ...] = ()
     held_out: tuple[dict[str, JSON], ...] = ()
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "examples": list(self.examples),
             "unit_tests": list(self.unit_tests),
@@ -175,39 +186,12 @@ class TestSuite:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> TestSuite:
+    def from_json(cls, d: dict[str, JSON]) -> StoredSuite:
         return cls(
             examples=tuple(d.get("examples", ())),
             unit_tests=tuple(d.get("unit_tests", ())),
             property_specs=tuple(d.get("property_specs", ())),
             held_out=tuple(d.get("held_out", ())),
-        )
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Outcome of validating a tool; failures carry the minimal failing input."""
-
-    passed: bool
-    recoverable: bool = False
-    failures: tuple[dict[str, JSON], ...] = ()
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, JSON]:
-        return {
-            "passed": self.passed,
-            "recoverable": self.recoverable,
-            "failures": list(self.failures),
-            "timings": dict(self.timings),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> Verdict:
-        return cls(
-            passed=d["passed"],
-            recoverable=d.get("recoverable", False),
-            failures=tuple(d.get("failures", ())),
-            timings=dict(d.get("timings", {})),
         )
 
 
@@ -228,7 +212,7 @@ class Provenance:
     param_map: tuple[tuple[str, str], ...] = ()
     """For a merged re-invention: its parameter names -> the stored tool's, where they differ."""
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSON]:
         extra: dict[str, JSON] = {"param_map": dict(self.param_map)} if self.param_map else {}
         return extra | {
             "task_ids": list(self.task_ids),
@@ -244,7 +228,7 @@ class Provenance:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> Provenance:
+    def from_json(cls, d: dict[str, JSON]) -> Provenance:
         return cls(
             task_ids=tuple(d.get("task_ids", ())),
             strategy=d.get("strategy", ""),
@@ -261,7 +245,7 @@ class Provenance:
 
     def digest(self) -> str:
         """Identity of this entry (its time aside), so re-publishing the same one adds nothing."""
-        d = self.to_dict()
+        d = self.to_json()
         del d["time"]
         return sha256_json(d)
 
@@ -276,7 +260,7 @@ class StatusInfo:
     time: float = 0.0
     replacement: str | None = None
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "status": self.status.value,
             "reason": self.reason,
@@ -285,7 +269,7 @@ class StatusInfo:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> StatusInfo:
+    def from_json(cls, d: dict[str, JSON]) -> StatusInfo:
         return cls(
             Status(d["status"]), d.get("reason", ""), d.get("time", 0.0), d.get("replacement")
         )
@@ -304,11 +288,11 @@ class UsageStats:
         judged = self.successes + self.failures
         return None if judged == 0 else self.successes / judged
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSON]:
         return {"calls": self.calls, "successes": self.successes, "failures": self.failures}
 
     @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> UsageStats:
+    def from_json(cls, d: dict[str, JSON]) -> UsageStats:
         return cls(d.get("calls", 0), d.get("successes", 0), d.get("failures", 0))
 
 
@@ -321,7 +305,7 @@ class NewTool:
 
     name: str
     source: str
-    tests: TestSuite = field(default_factory=TestSuite)
+    tests: StoredSuite = field(default_factory=StoredSuite)
     verdict: Verdict = field(default_factory=lambda: Verdict(passed=True))
     provenance: Provenance = field(default_factory=Provenance)
     entry: str | None = None
@@ -340,7 +324,7 @@ class ToolRecord:
     entry: str
     spec: ToolSpec
     source: str
-    tests: TestSuite
+    tests: StoredSuite
     verdict: Verdict
     provenance: tuple[Provenance, ...]
     status: StatusInfo
@@ -355,7 +339,7 @@ class ToolRecord:
     def with_(self, **changes: Any) -> ToolRecord:
         return replace(self, **changes)
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "name": self.name,
             "version": self.version,
@@ -363,18 +347,18 @@ class ToolRecord:
             "ast_hash": self.ast_hash,
             "parent_version": self.parent_version,
             "entry": self.entry,
-            "spec": self.spec.to_dict(),
+            "spec": self.spec.to_json(),
             "source": self.source,
-            "tests": self.tests.to_dict(),
-            "verdict": self.verdict.to_dict(),
-            "provenance": [p.to_dict() for p in self.provenance],
-            "status": self.status.to_dict(),
-            "usage": self.usage.to_dict(),
+            "tests": self.tests.to_json(),
+            "verdict": self.verdict.to_json(),
+            "provenance": [p.to_json() for p in self.provenance],
+            "status": self.status.to_json(),
+            "usage": self.usage.to_json(),
             "created": self.created,
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> ToolRecord:
+    def from_json(cls, d: dict[str, JSON]) -> ToolRecord:
         return cls(
             name=d["name"],
             version=d["version"],
@@ -382,13 +366,13 @@ class ToolRecord:
             ast_hash=d["ast_hash"],
             parent_version=d.get("parent_version"),
             entry=d["entry"],
-            spec=ToolSpec.from_dict(d["spec"]),
+            spec=ToolSpec.from_json(d["spec"]),
             source=d["source"],
-            tests=TestSuite.from_dict(d["tests"]),
-            verdict=Verdict.from_dict(d["verdict"]),
-            provenance=tuple(Provenance.from_dict(p) for p in d["provenance"]),
-            status=StatusInfo.from_dict(d["status"]),
-            usage=UsageStats.from_dict(d.get("usage", {})),
+            tests=StoredSuite.from_json(d["tests"]),
+            verdict=Verdict.from_json(d["verdict"]),
+            provenance=tuple(Provenance.from_json(p) for p in d["provenance"]),
+            status=StatusInfo.from_json(d["status"]),
+            usage=UsageStats.from_json(d.get("usage", {})),
             created=d.get("created", 0.0),
         )
 
@@ -406,11 +390,11 @@ class Call:
     arguments: dict[str, JSON] = field(default_factory=dict)
     program: str | None = None
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSON]:
         return {"tool": self.tool, "arguments": self.arguments, "program": self.program}
 
     @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> Call:
+    def from_json(cls, d: dict[str, JSON]) -> Call:
         return cls(d.get("tool"), dict(d.get("arguments") or {}), d.get("program"))
 
 
@@ -444,12 +428,12 @@ class Episode:
         name, _, v = self.call.tool.partition("@")
         return (name, int(v)) if v.isdigit() else None
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "id": self.id,
             "query": self.query,
             "offered": list(self.offered),
-            "call": self.call.to_dict(),
+            "call": self.call.to_json(),
             "result": self.result,
             "answer": self.answer,
             "success": self.success,
@@ -460,11 +444,11 @@ class Episode:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, JSON]) -> Episode:
+    def from_json(cls, d: dict[str, JSON]) -> Episode:
         return cls(
             query=d["query"],
             offered=tuple(d.get("offered", ())),
-            call=Call.from_dict(d.get("call") or {}),
+            call=Call.from_json(d.get("call") or {}),
             result=dict(d.get("result") or {}),
             answer=d.get("answer"),
             success=d.get("success"),
@@ -494,22 +478,30 @@ class Lock:
     def digest(self) -> str:
         return sha256_json([[e.name, e.version, e.content_hash] for e in self.entries])
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "lock_version": 1,
-                "created": self.created,
-                "digest": self.digest,
-                "tools": {f"{e.name}@{e.version}": e.content_hash for e in self.entries},
-            },
-            indent=2,
-            sort_keys=True,
-        )
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "lock_version": 1,
+            "created": self.created,
+            "digest": self.digest,
+            "tools": {f"{e.name}@{e.version}": e.content_hash for e in self.entries},
+        }
+
+    def to_text(self) -> str:
+        """The lock file's text (indented JSON, sorted keys)."""
+        return json.dumps(self.to_json(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> Lock:
+    def from_text(cls, text: str) -> Lock:
+        """A lock from a lock file's text; a one-line `LibraryError` when it is not one."""
         try:
-            d = json.loads(text)
+            data = json.loads(text)
+        except ValueError as exc:
+            raise LibraryError(f"lock file is not a valid library lock: {exc}") from None
+        return cls.from_json(data)
+
+    @classmethod
+    def from_json(cls, d: JSON) -> Lock:
+        try:
             entries = []
             for ref, h in d["tools"].items():
                 name, _, v = ref.partition("@")

@@ -1,24 +1,24 @@
-"""Convert between the library's stored `TestSuite` record and the sandbox's `TestSuite`.
+"""The one converter between the library's `StoredSuite` record and the sandbox's `TestSuite`.
 
-The library stores tests as plain JSON (examples `{"input": {...}, "expected": value}`, unit-test
-sources, property specs as dicts); the sandbox runs `sandbox.TestSuite` values. Conversion is
-pure and never runs anything.
+The library keeps a tool's tests as JSON (examples and held-out cases in `sandbox.ExampleCase`'s
+JSON form `{"input": {...}, "expected": value}`, one unit-test source per entry, property specs
+in `sandbox.PropertySpec`'s JSON form); the sandbox runs `sandbox.TestSuite` values. Conversion
+is pure and never runs anything.
 
->>> from library.records import TestSuite
->>> suite = to_sandbox_suite(TestSuite(examples=({"input": {"a": 1}, "expected": 2},)))
->>> suite.examples[0].args, suite.examples[0].expected
+>>> from library.records import StoredSuite
+>>> suite = to_sandbox_suite(StoredSuite(examples=({"input": {"a": 1}, "expected": 2},)))
+>>> suite.examples[0].input, suite.examples[0].expected
 ({'a': 1}, 2)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sandbox
-from library.records import JSON, TestSuite, dumps
-
-_PROPERTY_KEYS = frozenset({"name", "source", "strategies", "examples", "max_examples"})
+from library.records import StoredSuite, dumps
 
 
 @dataclass(frozen=True)
@@ -29,47 +29,20 @@ class SuiteError:
 
 
 def _case(item: Any, where: str) -> sandbox.ExampleCase | SuiteError:
-    if not isinstance(item, dict) or not isinstance(item.get("input"), dict):
-        return SuiteError(f"{where} is not an object with an 'input' object: {item!r:.80}")
-    if "expected" not in item:
-        return SuiteError(f"{where} has no 'expected' value")
-    compare = item.get("compare", "auto")
-    if compare not in ("auto", "exact"):
-        return SuiteError(f"{where} has compare={compare!r}; use 'auto' or 'exact'")
-    name = item.get("name", "")
-    return sandbox.ExampleCase(
-        args=dict(item["input"]),
-        expected=item["expected"],
-        name=name if isinstance(name, str) else "",
-        compare=compare,
-    )
+    try:
+        return sandbox.ExampleCase.from_json(item)
+    except ValueError as exc:
+        return SuiteError(f"{where} {exc}")
 
 
 def _property(item: Any, where: str) -> sandbox.PropertySpec | SuiteError:
-    if not isinstance(item, dict):
-        return SuiteError(f"{where} is not an object: {item!r:.80}")
-    if not isinstance(item.get("name"), str) or not isinstance(item.get("source"), str):
-        return SuiteError(f"{where} needs string 'name' and 'source' fields")
-    extra = set(item) - _PROPERTY_KEYS
-    if extra:
-        return SuiteError(f"{where} has unknown fields {sorted(extra)}")
-    strategies = item.get("strategies") or {}
-    examples = item.get("examples") or ()
-    if not isinstance(strategies, dict) or not all(isinstance(e, dict) for e in examples):
-        return SuiteError(f"{where}: 'strategies' must be an object and 'examples' objects")
-    max_examples = item.get("max_examples", 100)
-    if type(max_examples) is not int or max_examples < 1:
-        return SuiteError(f"{where}: 'max_examples' must be a positive integer")
-    return sandbox.PropertySpec(
-        name=item["name"],
-        source=item["source"],
-        strategies=dict(strategies),
-        examples=tuple(dict(e) for e in examples),
-        max_examples=max_examples,
-    )
+    try:
+        return sandbox.PropertySpec.from_json(item)
+    except ValueError as exc:
+        return SuiteError(f"{where} {exc}")
 
 
-def to_sandbox_suite(tests: TestSuite) -> sandbox.TestSuite | SuiteError:
+def to_sandbox_suite(tests: StoredSuite) -> sandbox.TestSuite | SuiteError:
     """The runnable `sandbox.TestSuite` for a stored suite, or why an entry is malformed.
 
     Unit-test sources are joined into one module (each defines its own `test_*` functions).
@@ -100,31 +73,26 @@ def to_sandbox_suite(tests: TestSuite) -> sandbox.TestSuite | SuiteError:
     )
 
 
-def _case_dict(case: sandbox.ExampleCase) -> dict[str, JSON]:
-    d: dict[str, JSON] = {"input": dict(case.args), "expected": case.expected}
-    if case.name:
-        d["name"] = case.name
-    if case.compare != "auto":
-        d["compare"] = case.compare
-    return d
+def from_sandbox_suite(
+    suite: sandbox.TestSuite,
+    *,
+    examples: Sequence[Mapping[str, Any]] | None = None,
+    held_out: Sequence[Mapping[str, Any]] | None = None,
+) -> StoredSuite:
+    """The stored form of a `sandbox.TestSuite` (the inverse of `to_sandbox_suite`).
 
-
-def from_sandbox_suite(suite: sandbox.TestSuite) -> TestSuite:
-    """The stored form of a `sandbox.TestSuite` (the inverse of `to_sandbox_suite`)."""
-    return TestSuite(
-        examples=tuple(_case_dict(c) for c in suite.examples),
+    `examples` / `held_out`, when given, are stored instead of the suite's own cases: the
+    JSON form of the same cases with annotations (a usage example's ``question``) kept.
+    """
+    return StoredSuite(
+        examples=tuple(dict(e) for e in examples)
+        if examples is not None
+        else tuple(c.to_json() for c in suite.examples),
         unit_tests=(suite.unit_tests,) if suite.unit_tests.strip() else (),
-        property_specs=tuple(
-            {
-                "name": p.name,
-                "source": p.source,
-                "strategies": dict(p.strategies),
-                "examples": [dict(e) for e in p.examples],
-                "max_examples": p.max_examples,
-            }
-            for p in suite.properties
-        ),
-        held_out=tuple(_case_dict(c) for c in suite.held_out),
+        property_specs=tuple(p.to_json() for p in suite.properties),
+        held_out=tuple(dict(e) for e in held_out)
+        if held_out is not None
+        else tuple(c.to_json() for c in suite.held_out),
     )
 
 

@@ -98,16 +98,50 @@ class CompileResult:
 
 @dataclass(frozen=True)
 class ExampleCase:
-    """One worked example: call the tool with ``args`` (keyword arguments), expect ``expected``.
+    """One worked example: call the tool with ``input`` (keyword arguments), expect ``expected``.
+
+    The one record of a worked example in the engine: a task's examples, the library's stored
+    examples and the suites the sandbox runs. Its JSON form is ``{"input": {...},
+    "expected": value}``, with ``name`` and ``compare`` only when they are not the defaults.
 
     ``compare``: "auto" compares numbers with a relative tolerance of 1e-6 when either side is a
     float and everything else exactly (tuples and lists are the same); "exact" compares exactly.
+
+    >>> ExampleCase.from_json({"input": {"a": 1}, "expected": 2})
+    ExampleCase(input={'a': 1}, expected=2, name='', compare='auto')
     """
 
-    args: dict[str, Any]
+    input: dict[str, Any]
     expected: Any
     name: str = ""
     compare: Literal["auto", "exact"] = "auto"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"input": dict(self.input), "expected": self.expected}
+        if self.name:
+            data["name"] = self.name
+        if self.compare != "auto":
+            data["compare"] = self.compare
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> ExampleCase:
+        """The case a JSON object describes; `ValueError` (one line) when it is not one.
+        Other keys (a library example's ``question``, say) are annotations and ignored."""
+        if not isinstance(data, dict) or not isinstance(data.get("input"), dict):
+            raise ValueError(f"is not an object with an 'input' object: {data!r:.80}")
+        if "expected" not in data:
+            raise ValueError("has no 'expected' value")
+        compare = data.get("compare", "auto")
+        if compare not in ("auto", "exact"):
+            raise ValueError(f"has compare={compare!r}; use 'auto' or 'exact'")
+        name = data.get("name", "")
+        return cls(
+            dict(data["input"]), data["expected"], name if isinstance(name, str) else "", compare
+        )
+
+
+_PROPERTY_KEYS = frozenset({"name", "source", "strategies", "examples", "max_examples"})
 
 
 @dataclass(frozen=True)
@@ -125,11 +159,47 @@ class PropertySpec:
     examples: tuple[dict[str, Any], ...] = ()
     max_examples: int = 100
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "strategies": dict(self.strategies),
+            "examples": [dict(e) for e in self.examples],
+            "max_examples": self.max_examples,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> PropertySpec:
+        """The property a JSON object describes; `ValueError` (one line) when it is not one."""
+        if not isinstance(data, dict):
+            raise ValueError(f"is not an object: {data!r:.80}")
+        if not isinstance(data.get("name"), str) or not isinstance(data.get("source"), str):
+            raise ValueError("needs string 'name' and 'source' fields")
+        extra = set(data) - _PROPERTY_KEYS
+        if extra:
+            raise ValueError(f"has unknown fields {sorted(extra)}")
+        strategies = data.get("strategies") or {}
+        examples = data.get("examples") or ()
+        if not isinstance(strategies, dict) or not all(isinstance(e, dict) for e in examples):
+            raise ValueError("'strategies' must be an object and 'examples' objects")
+        max_examples = data.get("max_examples", 100)
+        if type(max_examples) is not int or max_examples < 1:
+            raise ValueError("'max_examples' must be a positive integer")
+        return cls(
+            data["name"],
+            data["source"],
+            dict(strategies),
+            tuple(dict(e) for e in examples),
+            max_examples,
+        )
+
 
 @dataclass(frozen=True)
 class TestSuite:
-    """Tests for one tool: worked examples, unit tests (``def test_*()`` functions in
-    ``unit_tests``), Hypothesis properties, and held-out examples."""
+    """Tests for one tool, as the sandbox runs them: worked examples, unit tests (``def
+    test_*()`` functions in one ``unit_tests`` module), Hypothesis properties, and held-out
+    examples. The library stores a tool's tests in its own form (`library.records.StoredSuite`,
+    converted by `library.suites`)."""
 
     __test__ = False  # not a pytest class
 
@@ -139,18 +209,20 @@ class TestSuite:
     held_out: tuple[ExampleCase, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "examples": [c.to_json() for c in self.examples],
+            "unit_tests": self.unit_tests,
+            "properties": [p.to_json() for p in self.properties],
+            "held_out": [c.to_json() for c in self.held_out],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TestSuite:
         return cls(
-            examples=tuple(ExampleCase(**e) for e in data.get("examples", ())),
+            examples=tuple(ExampleCase.from_json(e) for e in data.get("examples", ())),
             unit_tests=data.get("unit_tests", ""),
-            properties=tuple(
-                PropertySpec(**{**p, "examples": tuple(p.get("examples", ()))})
-                for p in data.get("properties", ())
-            ),
-            held_out=tuple(ExampleCase(**e) for e in data.get("held_out", ())),
+            properties=tuple(PropertySpec.from_json(p) for p in data.get("properties", ())),
+            held_out=tuple(ExampleCase.from_json(e) for e in data.get("held_out", ())),
         )
 
 

@@ -142,7 +142,7 @@ def _example(
     sb: Sandbox, source: str, entry: str, case: ExampleCase, index: int, kind: str, policy: Policy
 ) -> TestOutcome:
     name = case.name or f"{kind}[{index}]"
-    result = sb.run(source, entry, kwargs=case.args, policy=policy)
+    result = sb.run(source, entry, kwargs=case.input, policy=policy)
     if not result.ok:
         return TestOutcome(
             name,

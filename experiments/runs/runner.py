@@ -215,7 +215,7 @@ def _lock(run: RunDir, method: Method) -> None:
     with Library.open(str(method.library_dir), read_only=True) as lib:
         lock = lib.snapshot()
     run.lock_file(method.name).parent.mkdir(parents=True, exist_ok=True)
-    run.lock_file(method.name).write_text(lock.to_json() + "\n", encoding="utf-8")
+    run.lock_file(method.name).write_text(lock.to_text() + "\n", encoding="utf-8")
 
 
 def _solve_one(

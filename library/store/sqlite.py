@@ -3,7 +3,9 @@
 One file, `library.sqlite`, inside the library directory. Writers serialize through
 `BEGIN IMMEDIATE`; readers (including `read_only=True` opens through a `mode=ro` URI) see a
 consistent snapshot while a writer works. A publish is one transaction, so a process killed
-in the middle leaves either the whole new version or nothing.
+in the middle leaves either the whole new version or nothing. A library an older version wrote
+is upgraded in place (`MIGRATIONS`, one transaction) by the first writable open; a read-only
+open reads an upgraded copy in memory and leaves the file as it is.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from library.records import (
     Provenance,
     Status,
     StatusInfo,
-    TestSuite,
+    StoredSuite,
     ToolRecord,
     ToolSpec,
     UsageStats,
@@ -31,11 +33,14 @@ from library.records import (
     dumps,
 )
 from library.store.base import StoreBase
+from library.store.upgrades import upgrade_verdicts
 
 DB_NAME = "library.sqlite"
 
-# Each entry upgrades the schema from version i to i + 1. Never edit a released entry: add one.
-MIGRATIONS: tuple[str, ...] = (
+# Each entry upgrades the schema from version i to i + 1: SQL statements, or a function that
+# rewrites stored JSON in the same transaction (`library.store.upgrades`). Never edit a released
+# entry: add one.
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     # 1: tools, provenance, episodes
     """
     CREATE TABLE tools (
@@ -112,6 +117,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO changes (name, version, kind) SELECT name, version, 'publish' FROM tools ORDER BY id;
     """,
+    # 5: one Verdict record for maker and library: stored verdicts get typed failures (`Failure`
+    # JSON; `maker library add` wrote ``error`` for ``message``), counts, notes, wrong tests
+    upgrade_verdicts,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -223,15 +231,33 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
                 f"library schema v{current} is newer than this code (v{SCHEMA_VERSION}): upgrade"
             )
         for v in range(current, target):
-            for stmt in MIGRATIONS[v].split(";"):
-                if stmt.strip():
-                    conn.execute(stmt)
+            step = MIGRATIONS[v]
+            if callable(step):
+                step(conn)
+            else:
+                for stmt in step.split(";"):
+                    if stmt.strip():
+                        conn.execute(stmt)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (v + 1,))
         conn.execute("COMMIT")
         return max(current, target)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _upgraded_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """An in-memory copy of the library behind `conn`, migrated to this code's schema; `conn`
+    is closed."""
+    memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    try:
+        conn.backup(memory)
+        migrate(memory)
+    except BaseException:
+        memory.close()
+        raise
+    conn.close()
+    return memory
 
 
 class SqliteStore(StoreBase):
@@ -286,17 +312,16 @@ class SqliteStore(StoreBase):
     def _opened(
         cls, conn: sqlite3.Connection, path: Path, read_only: bool, timeout: float
     ) -> SqliteStore:
-        """Check the schema version (read only), then set up a writer and migrate."""
+        """Check the schema version, then set up a writer and migrate the file in place; a
+        reader of an older schema gets a private upgraded copy in memory (the file is left as
+        it is, and the reader does not see later writes to it)."""
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         version = schema_version(conn)
         if version > SCHEMA_VERSION:
             raise newer_schema(path, version)
         if read_only:
-            if version != SCHEMA_VERSION:
-                raise LibraryError(
-                    f"library at {str(path.parent)!r} has schema v{version}, this code needs "
-                    f"v{SCHEMA_VERSION}: open it writable once to migrate"
-                )
+            if version != SCHEMA_VERSION:  # readers never write: upgrade a copy in memory
+                conn = _upgraded_copy(conn)
             return cls(conn, path, read_only=True)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -347,7 +372,7 @@ class SqliteStore(StoreBase):
             ).fetchall()
         for tid, data in prov_rows:
             if tid in provs:
-                provs[tid].append(Provenance.from_dict(json.loads(data)))
+                provs[tid].append(Provenance.from_json(json.loads(data)))
         names = {r[1] for r in rows}
         usage: dict[tuple[str, int], UsageStats] = {}
         if len(names) <= 500:
@@ -388,10 +413,10 @@ class SqliteStore(StoreBase):
                     ast_hash=ahash,
                     parent_version=parent,
                     entry=entry,
-                    spec=ToolSpec.from_dict(json.loads(spec)),
+                    spec=ToolSpec.from_json(json.loads(spec)),
                     source=source,
-                    tests=TestSuite.from_dict(json.loads(tests)),
-                    verdict=Verdict.from_dict(json.loads(verdict)),
+                    tests=StoredSuite.from_json(json.loads(tests)),
+                    verdict=Verdict.from_json(json.loads(verdict)),
                     provenance=tuple(provs[tid]),
                     status=StatusInfo(Status(status), reason, stime, replacement),
                     usage=usage.get((name, version), UsageStats()),
@@ -450,10 +475,10 @@ class SqliteStore(StoreBase):
                 rec.ast_hash,
                 rec.parent_version,
                 rec.entry,
-                dumps(rec.spec.to_dict()),
+                dumps(rec.spec.to_json()),
                 rec.source,
-                dumps(rec.tests.to_dict()),
-                dumps(rec.verdict.to_dict()),
+                dumps(rec.tests.to_json()),
+                dumps(rec.verdict.to_json()),
                 rec.status.status.value,
                 rec.status.reason,
                 rec.status.time,
@@ -466,14 +491,14 @@ class SqliteStore(StoreBase):
         for p in rec.provenance:
             self._conn.execute(
                 "INSERT OR IGNORE INTO provenance (tool_id, digest, data) VALUES (?, ?, ?)",
-                (cur.lastrowid, p.digest(), dumps(p.to_dict())),
+                (cur.lastrowid, p.digest(), dumps(p.to_json())),
             )
 
     def _add_provenance(self, name: str, version: int, prov: Provenance) -> bool:
         cur = self._conn.execute(
             "INSERT OR IGNORE INTO provenance (tool_id, digest, data) "
             "SELECT id, ?, ? FROM tools WHERE name = ? AND version = ?",
-            (prov.digest(), dumps(prov.to_dict()), name, version),
+            (prov.digest(), dumps(prov.to_json()), name, version),
         )
         return cur.rowcount > 0
 
@@ -509,12 +534,12 @@ class SqliteStore(StoreBase):
     def _save_lock(self, lock: Lock) -> None:
         self._conn.execute(
             "INSERT OR IGNORE INTO locks (digest, created, data) VALUES (?, ?, ?)",
-            (lock.digest, lock.created, lock.to_json()),
+            (lock.digest, lock.created, lock.to_text()),
         )
 
     def saved_lock(self, digest: str) -> Lock | None:
         row = self._conn.execute("SELECT data FROM locks WHERE digest = ?", (digest,)).fetchone()
-        return Lock.from_json(row[0]) if row else None
+        return Lock.from_text(row[0]) if row else None
 
     # ------------------------------------------------------------ experience
     def _insert_episode(self, ep: Episode) -> int:
@@ -526,7 +551,7 @@ class SqliteStore(StoreBase):
                 ep.time,
                 ep.query,
                 dumps(list(ep.offered)),
-                dumps(ep.call.to_dict()),
+                dumps(ep.call.to_json()),
                 ref[0] if ref else None,
                 ref[1] if ref else None,
                 dumps(ep.result),
@@ -572,7 +597,7 @@ class SqliteStore(StoreBase):
                 time=t,
                 query=q,
                 offered=tuple(json.loads(o)),
-                call=Call.from_dict(json.loads(c)),
+                call=Call.from_json(json.loads(c)),
                 result=json.loads(r),
                 answer=a,
                 success=None if s is None else bool(s),

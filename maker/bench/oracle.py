@@ -19,8 +19,8 @@ from typing import Any
 
 from maker.llm import Rule, ScriptedModel
 from maker.prompts import render
-from maker.tasks import Example, Task
-from sandbox import RunResult
+from maker.tasks import Task
+from sandbox import ExampleCase, RunResult
 
 
 @dataclass(frozen=True)
@@ -336,21 +336,21 @@ def synthetic_tasks(count: int, *, seed: int = 0) -> tuple[list[Task], list[Solu
             text = f"Problem {i}: what is the sum of the positive divisors of {n}?"
             call = f"divisor_sum(n={n})"
             answer: Any = sum(d for d in range(1, n + 1) if n % d == 0)
-            examples = (Example({"n": 12}, 28), Example({"n": 7}, 8))
+            examples = (ExampleCase({"n": 12}, 28), ExampleCase({"n": 7}, 8))
         elif family == "table_range":
             values = [rng.randint(0, 99) for _ in range(rng.randint(3, 7))]
             rows = "\n".join(f"Row {j} | {v}" for j, v in enumerate(values))
             text = f"Problem {i}: table\n\nName | Count\n{rows}\n\nWhat is the range?"
             call = f"value_range(values={values})"
             answer = max(values) - min(values)
-            examples = (Example({"values": [3, 9, 4]}, 6),)
+            examples = (ExampleCase({"values": [3, 9, 4]}, 6),)
         else:
             a, b = rng.choice(["True", "False"]), rng.choice(["True", "False"])
             expr = f"not ( {a} and {b} ) or {b}"
             text = f"Problem {i}: evaluate the Boolean expression.\n\n{expr}"
             call = f'eval_boolean(expression="{expr}")'
             answer = (not (a == "True" and b == "True")) or b == "True"
-            examples = (Example({"expression": "True and not False"}, True),)
+            examples = (ExampleCase({"expression": "True and not False"}, True),)
         tasks.append(
             Task(f"bench-{i:03d}", text, family, examples, answer, "train", {"synthetic": True})
         )

@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from library.samples import ORDINARY, Unsupported, hint_schema, sample_rows
-from maker.check.verdict import Failure
+from library.verdict import Failure
 from maker.text.astutil import walk
 from sandbox import ExampleCase
 from sandbox.parsing import parse_source
@@ -234,7 +234,7 @@ def hardcoded_constants(
         if distinctive(number):
             givens.setdefault(_key(number), "the problem text")
     for i, case in enumerate(examples):
-        for leaf in leaves(case.args):
+        for leaf in leaves(case.input):
             if distinctive(leaf):
                 givens.setdefault(_key(leaf), f"the input of {case.name or f'example[{i}]'}")
     failures: list[Failure] = []
@@ -284,7 +284,7 @@ def example_branches(
     inputs: set[Any] = set()
     whole: list[Any] = []
     for case in examples:
-        for value in case.args.values():
+        for value in case.input.values():
             whole.append(value)
             for leaf in leaves(value):
                 key = _key(leaf)

@@ -31,13 +31,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from library.verdict import Failure, Verdict, verdict_from
 from maker.check.generality import (
     constant_output,
     example_branches,
     hardcoded_constants,
     sample_inputs,
 )
-from maker.check.verdict import Failure, Verdict, verdict_from
 from maker.check.wrongtests import overrule, wrong_tests_feedback
 from maker.text.drafts import ToolDraft, check_key, check_source
 from sandbox import ExampleCase, Policy, PropertySpec, Sandbox, TestOutcome, TestSuite
@@ -51,22 +51,13 @@ SAMPLE_INPUTS = 6
 
 
 def as_case(value: ExampleCase | Mapping[str, Any], index: int = 0) -> ExampleCase:
-    """An `ExampleCase` from itself or a mapping with ``args`` (or ``input``) and ``expected``."""
+    """An `ExampleCase` from itself or its JSON form (``{"input": {...}, "expected": value}``)."""
     if isinstance(value, ExampleCase):
         return value
-    if isinstance(value, Mapping):
-        args = value.get("args", value.get("input"))
-        if isinstance(args, Mapping) and "expected" in value:
-            return ExampleCase(
-                dict(args),
-                value["expected"],
-                str(value.get("name", "")),
-                value.get("compare", "auto"),
-            )
-    raise ValueError(
-        f"example {index} must be an ExampleCase or a mapping with 'args' (or "
-        f"'input') and 'expected', got {value!r:.80}"
-    )
+    try:
+        return ExampleCase.from_json(dict(value) if isinstance(value, Mapping) else value)
+    except ValueError as exc:
+        raise ValueError(f"example {index} {exc}") from None
 
 
 def validate(
@@ -195,7 +186,7 @@ def robustness_property(
         f"    try:\n        {draft.name}({call})\n"
         f"    except ({', '.join(ALLOWED_EXCEPTIONS)}):\n        pass\n"
     )
-    explicit = tuple(dict(c.args) for c in examples if set(c.args) == set(names))
+    explicit = tuple(dict(c.input) for c in examples if set(c.input) == set(names))
     return PropertySpec(ROBUSTNESS_PROPERTY, source, strategies, explicit, max_examples), ""
 
 
@@ -230,7 +221,7 @@ def _suite_failures(
                 kind=_kind(outcome),  # type: ignore[arg-type]
                 name=outcome.name,
                 message=message,
-                minimal_input=outcome.minimal_input if case is None else dict(case.args),
+                minimal_input=outcome.minimal_input if case is None else dict(case.input),
                 expected=outcome.expected,
                 actual=outcome.actual,
                 line=error.line if error else None,
@@ -272,7 +263,7 @@ def _generality(
             case = next(cases[outcome.kind])
             wrong = outcome.error is not None and outcome.error.type == "WrongAnswer"
             if outcome.passed or wrong:
-                runs.append((dict(case.args), outcome.actual))
+                runs.append((dict(case.input), outcome.actual))
     seen = {json.dumps(i, sort_keys=True, default=str) for i, _ in runs}
     for kwargs in sample_inputs(draft.params, SAMPLE_INPUTS):
         if json.dumps(kwargs, sort_keys=True) in seen:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from maker.check.verdict import Failure, Verdict
+from library.verdict import Failure, Verdict
 from maker.text.drafts import ToolDraft
 from sandbox import ExampleCase, TestOutcome
 from sandbox.parsing import parse_source
@@ -88,7 +88,7 @@ def contradictions(draft: ToolDraft, known: Sequence[ExampleCase]) -> dict[str, 
                 continue
             kwargs, value = stated
             for case in known:
-                if case.args == kwargs and not values_equal(value, case.expected):
+                if case.input == kwargs and not values_equal(value, case.expected):
                     found[fn.name] = (
                         f"it asserts {ast.unparse(node.test)[:120]}, but the "
                         f"known example for that input expects "

@@ -146,7 +146,7 @@ def _brief(rec: ToolRecord) -> dict[str, Any]:
         "status": rec.status.status.value,
         "summary": rec.spec.summary,
         "signature": _signature(rec),
-        "usage": rec.usage.to_dict(),
+        "usage": rec.usage.to_json(),
     }
 
 
@@ -222,7 +222,7 @@ def show_cmd(ref: str, library_dir: Path, as_json: bool) -> None:
     with _view(library_dir) as view:
         rec = view.get(ref)
     if as_json:
-        _echo_json(rec.to_dict())
+        _echo_json(rec.to_json())
         return
     st = rec.status
     lines = [
@@ -262,7 +262,7 @@ def history_cmd(name: str, library_dir: Path, as_json: bool) -> None:
     if not versions:
         raise UnknownToolError(f"unknown tool {name!r}: no such name in the library")
     if as_json:
-        _echo_json([r.to_dict() | {"source": None} for r in versions])
+        _echo_json([r.to_json() | {"source": None} for r in versions])
         return
     from rich.table import Table
 
@@ -427,7 +427,7 @@ def lock_cmd(lock_file: Path, force: bool, library_dir: Path) -> None:
         lock = view.snapshot()
     tmp = lock_file.with_name(lock_file.name + ".tmp")
     try:
-        tmp.write_text(lock.to_json() + "\n", encoding="utf-8")
+        tmp.write_text(lock.to_text() + "\n", encoding="utf-8")
         tmp.replace(lock_file)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

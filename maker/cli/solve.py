@@ -132,7 +132,7 @@ def solve_command(
     lock = None
     if lock_file is not None:
         try:
-            lock = Lock.from_json(lock_file.read_text(encoding="utf-8"))
+            lock = Lock.from_text(lock_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, LibraryError) as exc:
             fail(f"--lock {lock_file}: {exc}")
     from maker.cli.make import _load

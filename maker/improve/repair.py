@@ -23,13 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from library import NewTool, Provenance
-from library import TestSuite as StoredSuite
-from library import Verdict as StoredVerdict
+from library import NewTool, Provenance, StoredSuite
 from library.gate import regression_gate
 from library.normalize import ast_hash
 from library.records import Call, Episode, ToolRecord
 from library.store.base import GateDecision
+from library.verdict import Verdict
 from maker.check.validation import repair_feedback, validate
 from maker.check.wrongtests import without_wrong_tests
 from maker.improve.classify import RERUN_TAG, Observation
@@ -146,7 +145,7 @@ def _store_rejected(
         rec.name,
         cand.draft.source,
         tests=_tests(rec, cand.draft),
-        verdict=StoredVerdict.from_dict(cand.verdict),
+        verdict=Verdict.from_json(cand.verdict),
         provenance=_provenance(rec, observations, usage, round_no),
         entry=cand.draft.name,
     )
@@ -285,7 +284,7 @@ def _publish(
         rec.name,
         draft.source,
         tests=_tests(rec, draft),
-        verdict=StoredVerdict.from_dict(verdict),
+        verdict=Verdict.from_json(verdict),
         provenance=_provenance(rec, observations, usage, round_no),
         entry=draft.name,
     )

@@ -39,8 +39,8 @@ import operator
 from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
+from library.verdict import Failure, Verdict, verdict_from
 from maker.check.validation import validate
-from maker.check.verdict import Failure, Verdict, verdict_from
 from maker.make import Context
 from maker.make.steps import (
     ACCEPTED_OUTCOMES,

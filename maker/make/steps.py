@@ -12,18 +12,18 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from library import NewTool, Provenance
-from library import TestSuite as StoredSuite
-from library import Verdict as StoredVerdict
+from library import NewTool, Provenance, StoredSuite
 from library.store.base import Dedup
+from library.suites import from_sandbox_suite
+from library.verdict import Verdict
 from maker.check.validation import repair_feedback
-from maker.check.verdict import Verdict
 from maker.check.wrongtests import without_wrong_tests
 from maker.llm.ledger import price_call
 from maker.make import Context, Unit, UnitOutcome, routed_graph
 from maker.prompts import render, template_hash
 from maker.tasks import Task
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
+from sandbox import TestSuite
 
 MAX_SHOWN = 5
 """The most worked examples (or verified solutions) shown to the maker in one prompt."""
@@ -372,22 +372,10 @@ def stored_suite(
     examples: Sequence[Mapping[str, Any]] = (),
     held_out: Sequence[Mapping[str, Any]] = (),
 ) -> StoredSuite:
-    """The library's record of a draft's tests (examples as ``{"input", "expected"}``)."""
-    return StoredSuite(
-        examples=tuple(dict(e) for e in examples),
-        unit_tests=(draft.unit_tests,) if draft.unit_tests.strip() else (),
-        property_specs=tuple(
-            {
-                "name": p.name,
-                "source": p.source,
-                "strategies": dict(p.strategies),
-                "examples": list(p.examples),
-                "max_examples": p.max_examples,
-            }
-            for p in draft.properties
-        ),
-        held_out=tuple(dict(e) for e in held_out),
-    )
+    """The library's record of a draft's tests (examples as `ExampleCase` JSON, ``{"input",
+    "expected"}``, annotations kept)."""
+    suite = TestSuite(unit_tests=draft.unit_tests, properties=tuple(draft.properties))
+    return from_sandbox_suite(suite, examples=examples, held_out=held_out)
 
 
 def publish_draft(
@@ -423,7 +411,7 @@ def publish_draft(
             draft.name,
             draft.source,
             tests=tests,
-            verdict=StoredVerdict.from_dict(verdict),
+            verdict=Verdict.from_json(verdict),
             provenance=provenance,
             entry=draft.name,
         ),

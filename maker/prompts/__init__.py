@@ -124,7 +124,7 @@ def format_examples(cases: Iterable[ExampleCase], *, max_chars: int = 6_000) -> 
     size = 0
     cases = list(cases)
     for i, case in enumerate(cases, 1):
-        args = json.dumps(case.args, ensure_ascii=False, default=str)
+        args = json.dumps(case.input, ensure_ascii=False, default=str)
         expected = json.dumps(case.expected, ensure_ascii=False, default=str)
         line = f"{i}. input: {args}\n   expected: {expected}"
         if size + len(line) > max_chars:

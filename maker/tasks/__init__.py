@@ -3,7 +3,6 @@
 from maker.tasks.loader import (
     MAX_LINE_BYTES,
     SCHEMA_ID,
-    Example,
     ExampleModel,
     Task,
     TaskError,
@@ -20,7 +19,6 @@ from maker.tasks.loader import (
 __all__ = [
     "MAX_LINE_BYTES",
     "SCHEMA_ID",
-    "Example",
     "ExampleModel",
     "Task",
     "TaskError",

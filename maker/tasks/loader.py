@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sandbox import ExampleCase
+
 Split = Literal["train", "validation", "test"]
 SCHEMA_ID = "https://github.com/tool-maker/schemas/task.schema.json"
 MAX_LINE_BYTES = 1_000_000
@@ -79,24 +81,13 @@ class TaskModel(BaseModel):
 
 
 @dataclass(frozen=True)
-class Example:
-    """A worked example: keyword arguments and the expected value."""
-
-    input: dict[str, Any]
-    expected: Any
-
-    def to_json(self) -> dict[str, Any]:
-        return {"input": dict(self.input), "expected": self.expected}
-
-
-@dataclass(frozen=True)
 class Task:
     """One task, as the rest of the engine sees it (frozen, JSON round-trip)."""
 
     id: str
     text: str
     type: str = "general"
-    examples: tuple[Example, ...] = ()
+    examples: tuple[ExampleCase, ...] = ()  # worked examples, in the engine's one record
     answer: Any = None
     split: Split = "train"
     metadata: Mapping[str, Any] = field(default_factory=dict)
@@ -132,7 +123,7 @@ class Task:
             id=m.id,
             text=m.text,
             type=m.type,
-            examples=tuple(Example(dict(e.input), e.expected) for e in m.examples),
+            examples=tuple(ExampleCase(dict(e.input), e.expected) for e in m.examples),
             answer=m.answer,
             split=m.split,
             metadata=dict(m.metadata),

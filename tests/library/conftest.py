@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from library.records import NewTool, Provenance, TestSuite
+from library.records import NewTool, Provenance, StoredSuite
 from library.store import MemoryStore, SqliteStore, Store
 
 
@@ -30,7 +30,7 @@ def new_tool(
     return NewTool(
         name=name,
         source=tool_source(name, expr, doc),
-        tests=TestSuite(
+        tests=StoredSuite(
             examples=({"input": {"a": 1, "b": 2}, "expected": eval(expr, {}, {"a": 1, "b": 2})},)
         ),
         provenance=Provenance(

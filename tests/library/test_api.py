@@ -213,15 +213,15 @@ def test_experiences_for_few_shot(view: LibraryView) -> None:
 def test_snapshot_pins_a_view(lib_dir: Path, sb: Sandbox, tmp_path: Path) -> None:
     with open_library(lib_dir, sandbox=sb) as v:
         lock = v.snapshot()
-    assert "add@2" in lock.to_json() and "gone@1" not in lock.to_json()
+    assert "add@2" in lock.to_text() and "gone@1" not in lock.to_text()
     lock_file = tmp_path / "lib.lock"
-    lock_file.write_text(lock.to_json())
+    lock_file.write_text(lock.to_text())
     with open_library(lib_dir, lock=lock_file, sandbox=sb) as pinned:
         assert pinned.snapshot().digest == lock.digest
         assert {r.ref for r in pinned.list()} == {f"{e.name}@{e.version}" for e in lock.entries}
         assert pinned.tool("add").ref == "add@2"
         assert pinned.search("multiply two numbers").refs[0] == "mul@1"
-    lock_file.write_text(lock.to_json().replace('"add@2"', '"add@7"'))
+    lock_file.write_text(lock.to_text().replace('"add@2"', '"add@7"'))
     with pytest.raises(LibraryError, match="lock file digest does not match"):
         open_library(lib_dir, lock=lock_file)
 

@@ -7,7 +7,7 @@ import pytest
 
 import library.fingerprint as fpmod
 from library.fingerprint import FingerprintIndex, fingerprint, shared_inputs, signature_shape
-from library.records import NewTool, Provenance, TestSuite, ToolSpec
+from library.records import NewTool, Provenance, StoredSuite, ToolSpec
 from library.spec import derive_spec
 from library.store import Store
 from sandbox import Sandbox
@@ -49,9 +49,9 @@ def fp(sb: Sandbox, source: str) -> fpmod.Fingerprint:
     return fingerprint(sb, source, spec.entry, spec)
 
 
-def new(name: str, source: str, task: str, tests: TestSuite | None = None) -> NewTool:
+def new(name: str, source: str, task: str, tests: StoredSuite | None = None) -> NewTool:
     return NewTool(
-        name, source, tests=tests or TestSuite(), provenance=Provenance(task_ids=(task,))
+        name, source, tests=tests or StoredSuite(), provenance=Provenance(task_ids=(task,))
     )
 
 
@@ -119,9 +119,9 @@ def test_a_reinvented_tool_merges_into_the_existing_one(sb: Sandbox, store: Stor
     # the merge records how the re-invention's parameters map onto the stored tool's
     merged = store.resolve("gcd").provenance[1]
     assert merged.param_map == (("x", "a"), ("y", "b"))
-    assert merged.to_dict()["param_map"] == {"x": "a", "y": "b"}
+    assert merged.to_json()["param_map"] == {"x": "a", "y": "b"}
     assert store.resolve("gcd").provenance[0].param_map == ()
-    assert "param_map" not in store.resolve("gcd").provenance[0].to_dict()  # digests unchanged
+    assert "param_map" not in store.resolve("gcd").provenance[0].to_json()  # digests unchanged
     # a different tool with the same signature is its own tool
     assert store.publish(new("lcm", LCM, "t3"), dedup=index).outcome == "created"
 
@@ -141,7 +141,7 @@ def test_the_twin_must_pass_the_candidates_examples(sb: Sandbox, store: Store) -
     index = FingerprintIndex(sb, store)
     store.publish(new("magnitude", src("magnitude", "n: int", "    return abs(n)\n"), "t1"))
     capped = src("capped", "m: int", "    if m > 1000:\n        return 0\n    return abs(m)\n")
-    tests = TestSuite(examples=({"input": {"m": 5000}, "expected": 0},))
+    tests = StoredSuite(examples=({"input": {"m": 5000}, "expected": 0},))
     # same outputs on the shared inputs, but `magnitude` fails capped's own example
     assert fp(sb, capped).digest == index.of(store.resolve("magnitude")).digest
     result = store.publish(new("capped", capped, "t2", tests), dedup=index)

@@ -10,7 +10,7 @@ import pytest
 
 import sandbox
 from library.gate import recorded_uses, regression_gate, signature_problem
-from library.records import Call, Episode, NewTool, Provenance, Status, TestSuite
+from library.records import Call, Episode, NewTool, Provenance, Status, StoredSuite
 from library.spec import derive_spec
 from library.store import SqliteStore, Store
 from library.suites import SuiteError, from_sandbox_suite, to_sandbox_suite
@@ -29,7 +29,7 @@ NO_ABS = "    while b:\n        a, b = b, a % b\n    return a\n"  # wrong sign f
 BROKEN = "    return a\n"
 UNIT = "def test_gcd_small():\n    assert gcd(12, 18) == 6\n    assert gcd(7, 5) == 1\n"
 
-V1_TESTS = TestSuite(
+V1_TESTS = StoredSuite(
     examples=({"input": {"a": 12, "b": 18}, "expected": 6},),
     unit_tests=(UNIT,),
     property_specs=(
@@ -50,7 +50,7 @@ V1_TESTS = TestSuite(
 )
 
 
-def tool(source: str, tests: TestSuite = V1_TESTS, entry: str | None = None) -> NewTool:
+def tool(source: str, tests: StoredSuite = V1_TESTS, entry: str | None = None) -> NewTool:
     return NewTool("gcd", source, tests=tests, provenance=Provenance(strategy="LATM"), entry=entry)
 
 
@@ -76,7 +76,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def test_suite_round_trips_through_the_sandbox_form() -> None:
     converted = to_sandbox_suite(V1_TESTS)
     assert isinstance(converted, sandbox.TestSuite)
-    assert converted.examples[0].args == {"a": 12, "b": 18}
+    assert converted.examples[0].input == {"a": 12, "b": 18}
     assert converted.properties[0].strategies["a"]["max_value"] == 50
     assert from_sandbox_suite(converted) == V1_TESTS
     assert to_sandbox_suite(from_sandbox_suite(converted)) == converted
@@ -85,13 +85,13 @@ def test_suite_round_trips_through_the_sandbox_form() -> None:
 @pytest.mark.parametrize(
     ("tests", "fragment"),
     [
-        (TestSuite(examples=({"args": {"a": 1}, "expected": 1},)), "example 0"),
-        (TestSuite(held_out=({"input": {"a": 1}},)), "held-out case 0 has no 'expected'"),
-        (TestSuite(property_specs=({"name": "p"},)), "property spec 0"),
-        (TestSuite(property_specs=({"name": "p", "source": "", "bogus": 1},)), "unknown fields"),
+        (StoredSuite(examples=({"args": {"a": 1}, "expected": 1},)), "example 0"),
+        (StoredSuite(held_out=({"input": {"a": 1}},)), "held-out case 0 has no 'expected'"),
+        (StoredSuite(property_specs=({"name": "p"},)), "property spec 0"),
+        (StoredSuite(property_specs=({"name": "p", "source": "", "bogus": 1},)), "unknown fields"),
     ],
 )
-def test_malformed_suites_are_errors_naming_the_entry(tests: TestSuite, fragment: str) -> None:
+def test_malformed_suites_are_errors_naming_the_entry(tests: StoredSuite, fragment: str) -> None:
     err = to_sandbox_suite(tests)
     assert isinstance(err, SuiteError)
     assert fragment in err.message
@@ -113,7 +113,7 @@ def test_failing_a_previous_test_keeps_the_old_version(sb: Sandbox, sqlite_store
     store = sqlite_store
     store.publish(tool(gcd_source(ITERATIVE)))
     result = store.publish(
-        tool(gcd_source(BROKEN), tests=TestSuite()), gate=regression_gate(sb, store)
+        tool(gcd_source(BROKEN), tests=StoredSuite()), gate=regression_gate(sb, store)
     )
     assert result.outcome == "rejected"
     assert "gate failed against gcd@1" in result.reason
@@ -176,7 +176,8 @@ def test_signature_changes_are_rejected(
     store.publish(tool(gcd_source(ITERATIVE)))
     body = "    return 1\n"
     result = store.publish(
-        tool(gcd_source(body, params, ret=ret), tests=TestSuite()), gate=regression_gate(sb, store)
+        tool(gcd_source(body, params, ret=ret), tests=StoredSuite()),
+        gate=regression_gate(sb, store),
     )
     assert result.outcome == "rejected"
     assert fragment in result.reason
@@ -212,7 +213,7 @@ def test_recorded_uses_are_distinct_newest_first_and_bounded(sqlite_store: Store
 
 def test_no_tests_and_no_uses_pass(sb: Sandbox, sqlite_store: Store) -> None:
     store = sqlite_store
-    store.publish(tool(gcd_source(ITERATIVE), tests=TestSuite()))
+    store.publish(tool(gcd_source(ITERATIVE), tests=StoredSuite()))
     result = store.publish(tool(gcd_source(BROKEN)), gate=regression_gate(sb, store))
     # the candidate's own tests are the maker's business; the gate guards only what was promised
     assert result.outcome == "created"

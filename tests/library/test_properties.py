@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from library.normalize import ast_hash
-from library.records import Call, Episode, Provenance, TestSuite, ToolSpec
+from library.records import Call, Episode, Provenance, StoredSuite, ToolSpec
 from library.spec import SpecError, derive_spec, parse_docstring
 
 json_scalars = st.none() | st.booleans() | st.integers(-(10**9), 10**9) | st.text(max_size=20)
@@ -44,11 +44,11 @@ def test_records_round_trip_through_json(
         success=success,
         origin=origin,
     )  # type: ignore[arg-type]
-    assert Episode.from_dict(json.loads(json.dumps(ep.to_dict()))) == ep
+    assert Episode.from_json(json.loads(json.dumps(ep.to_json()))) == ep
     prov = Provenance(task_ids=tuple(tasks), problems=(query,))
-    assert Provenance.from_dict(json.loads(json.dumps(prov.to_dict()))) == prov
-    suite = TestSuite(examples=({"input": args, "expected": query},))
-    assert TestSuite.from_dict(json.loads(json.dumps(suite.to_dict()))) == suite
+    assert Provenance.from_json(json.loads(json.dumps(prov.to_json()))) == prov
+    suite = StoredSuite(examples=({"input": args, "expected": query},))
+    assert StoredSuite.from_json(json.loads(json.dumps(suite.to_json()))) == suite
 
 
 @given(names=st.lists(idents, min_size=4, max_size=4, unique=True))

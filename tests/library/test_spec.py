@@ -64,7 +64,7 @@ def test_google_docstring_and_types() -> None:
     fn = spec.openai_schema()
     assert fn["type"] == "function" and fn["function"]["name"] == "solve_linear"
     json.dumps(fn)  # JSON-serializable
-    assert ToolSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    assert ToolSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
 
 
 def test_numpy_and_rest_docstrings() -> None:

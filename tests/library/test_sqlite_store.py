@@ -47,12 +47,15 @@ def test_migrates_from_the_first_schema(tmp_path: Path) -> None:
             (ok,),
         )
     conn.close()
-    with pytest.raises(LibraryError, match="has schema v1.*open it writable once"):
-        SqliteStore.open(lib, read_only=True)
+    with SqliteStore.open(lib, read_only=True) as reader:  # an upgraded copy in memory
+        assert reader.resolve("add").usage.calls == 3
+    conn = sqlite3.connect(db_path(lib))
+    assert schema_version(conn) == 1  # readers never write
+    conn.close()
     with SqliteStore.open(lib) as store:
         assert schema_version(store._conn) == SCHEMA_VERSION
         rec = store.resolve("add")
-        assert rec.usage.to_dict() == {"calls": 3, "successes": 2, "failures": 1}  # backfilled
+        assert rec.usage.to_json() == {"calls": 3, "successes": 2, "failures": 1}  # backfilled
         assert [e.origin for e in store.episodes()] == ["use"] * 3
         assert store.changes()[0] == [("add", 1)]  # the change log is backfilled too
         assert store.publish(new_tool("add", expr="a + b + 1")).record.version == 2  # type: ignore[union-attr]

@@ -30,7 +30,7 @@ def test_publish_derives_spec_and_resolves(store: Store) -> None:
     assert rec.spec.params[0].description == "The first number."
     for ref in ("add", "add@latest", "add@1", " add@1 "):
         assert store.resolve(ref) == rec
-    assert ToolRecord.from_dict(json.loads(json.dumps(rec.to_dict()))) == rec
+    assert ToolRecord.from_json(json.loads(json.dumps(rec.to_json()))) == rec
 
 
 def test_publish_is_idempotent_by_content(store: Store) -> None:
@@ -186,19 +186,19 @@ def test_snapshot_pins_exactly_that_view(store: Store) -> None:
     store.publish(new_tool("add", expr="a + b + 0"))
     store.retire("mul", "obsolete")
     store.publish(new_tool("sub", expr="a - b"))
-    reopened = Lock.from_json(lock.to_json())
+    reopened = Lock.from_text(lock.to_text())
     assert reopened == lock and reopened.digest == lock.digest
     assert [r.ref for r in store.pinned(reopened)] == ["add@1", "mul@1"]
     assert [r.ref for r in store.list()] == ["add@2", "sub@1"]
-    tampered = json.loads(lock.to_json())
+    tampered = json.loads(lock.to_text())
     tampered["tools"]["add@1"] = "0" * 64
     with pytest.raises(LibraryError, match="digest does not match"):
-        Lock.from_json(json.dumps(tampered))
+        Lock.from_text(json.dumps(tampered))
     del tampered["digest"]
     with pytest.raises(LibraryError, match="another content hash"):
-        store.pinned(Lock.from_json(json.dumps(tampered)))
+        store.pinned(Lock.from_text(json.dumps(tampered)))
     with pytest.raises(LibraryError, match="not a valid library lock"):
-        Lock.from_json("{}")
+        Lock.from_text("{}")
 
 
 def test_episodes_and_usage(store: Store) -> None:
@@ -220,7 +220,7 @@ def test_episodes_and_usage(store: Store) -> None:
             query="free program", call=Call(program="print(1)"), success=True, origin="exploration"
         )
     )
-    assert store.usage("add", 1).to_dict() == {"calls": 4, "successes": 2, "failures": 1}
+    assert store.usage("add", 1).to_json() == {"calls": 4, "successes": 2, "failures": 1}
     assert store.resolve("add").usage.calls == 4
     assert store.usage("add", 2).calls == 0
     assert len(store.episodes()) == 5
@@ -230,7 +230,7 @@ def test_episodes_and_usage(store: Store) -> None:
     first = store.episodes()[0]
     assert first.call.arguments == {"a": 1, "b": 2} and first.result == {"ok": True, "value": 3}
     assert [e.id for e in store.episodes(after_id=first.id or 0)] == [2, 3, 4, 5]
-    assert Episode.from_dict(json.loads(json.dumps(first.to_dict()))) == first
+    assert Episode.from_json(json.loads(json.dumps(first.to_json()))) == first
 
 
 def test_every_stored_record_keeps_the_contract(store: Store) -> None:

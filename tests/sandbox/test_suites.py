@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sandbox import ExampleCase, PropertySpec, Sandbox, TestSuite
@@ -159,7 +161,17 @@ def test_bad_strategy_spec_is_an_error_value(sb: Sandbox) -> None:
 
 
 def test_suite_round_trips_through_json() -> None:
-    assert TestSuite.from_json(SUITE.to_json()) == SUITE
+    data = json.loads(json.dumps(SUITE.to_json()))
+    assert TestSuite.from_json(data) == SUITE
+    # a worked example's JSON is the one convention: "input", defaults left out
+    assert data["examples"] == [
+        {"input": {"a": 12, "b": 18}, "expected": 6},
+        {"input": {"a": 7, "b": 3}, "expected": 1, "name": "coprime"},
+    ]
+    with pytest.raises(ValueError, match="'input' object"):
+        ExampleCase.from_json({"args": {"a": 1}, "expected": 1})
+    with pytest.raises(ValueError, match="unknown fields"):
+        PropertySpec.from_json({**DIVIDES.to_json(), "bogus": 1})
 
 
 @pytest.mark.parametrize(

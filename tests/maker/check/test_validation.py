@@ -4,8 +4,12 @@ and hostile tools fail with a reason (and the Hypothesis minimal input where the
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
+import pytest
+
+from library.verdict import Failure, Verdict
 from maker.check.generality import (
     constant_output,
     example_branches,
@@ -14,7 +18,6 @@ from maker.check.generality import (
     sample_inputs,
 )
 from maker.check.validation import repair_feedback, validate
-from maker.check.verdict import Failure, Verdict
 from maker.text.drafts import ToolDraft, parse_reply
 from sandbox import DEFAULT_POLICY, ExampleCase, Sandbox
 
@@ -221,6 +224,18 @@ def test_verdict_json_round_trip_and_library_shape() -> None:
     assert Verdict.from_json(data) == verdict
     assert {"passed", "recoverable", "failures", "timings"} <= set(data)
     assert Verdict.from_json(json.loads(json.dumps(data))) == verdict
+
+
+def test_examples_use_the_one_key_convention(sb: Sandbox) -> None:
+    good = {"input": {"a": 12, "b": 18}, "expected": 6}
+    verdict = check(sb, make(GCD_BODY), examples=[good])
+    assert verdict.passed and ExampleCase.from_json(good) == ExampleCase({"a": 12, "b": 18}, 6)
+    for bad, says in (
+        ({"args": {"a": 12, "b": 18}, "expected": 6}, "example 0 is not an object with an 'input'"),
+        ({"input": {"a": 1, "b": 2}}, "example 0 has no 'expected' value"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(says)):
+            check(sb, make(GCD_BODY), examples=[bad])
 
 
 def test_repair_feedback_is_bounded_and_varied() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from library import Library, NewTool
-from library import TestSuite as StoredSuite
+from library import Library, NewTool, StoredSuite
 from library.records import Call, Episode
 from maker.llm import ChatClient, RoleConfig, ScriptedModel
 

@@ -22,9 +22,9 @@ from maker.make.craft import (
     source_failures,
     verify,
 )
-from maker.tasks import Example, Task
+from maker.tasks import Task
 from maker.text.drafts import parse_reply
-from sandbox import Sandbox
+from sandbox import ExampleCase, Sandbox
 
 
 def _tasks() -> list[Task]:
@@ -33,14 +33,14 @@ def _tasks() -> list[Task]:
             "gcd-1",
             "What is the greatest common divisor of 84 and 36?",
             "gcd",
-            examples=(Example({"a": 12, "b": 18}, 6),),
+            examples=(ExampleCase({"a": 12, "b": 18}, 6),),
             answer=12,
         ),
         Task(
             "gcd-2",
             "Find the largest number dividing both 45 and 27.",
             "gcd",
-            examples=(Example({"a": 0, "b": 9}, 9),),
+            examples=(ExampleCase({"a": 0, "b": 9}, 9),),
             answer=9,
         ),
         Task(
@@ -48,7 +48,7 @@ def _tasks() -> list[Task]:
             "What is the GCD of 100 and 75?",
             "gcd",
             split="validation",
-            examples=(Example({"a": 100, "b": 75}, 25),),
+            examples=(ExampleCase({"a": 100, "b": 75}, 25),),
             answer=25,
         ),
         Task(
@@ -56,7 +56,7 @@ def _tasks() -> list[Task]:
             "What is the GCD of 8 and 6?",
             "gcd",
             split="test",
-            examples=(Example({"a": 8, "b": 6}, 2),),
+            examples=(ExampleCase({"a": 8, "b": 6}, 2),),
             answer=2,
         ),
     ]

@@ -18,9 +18,9 @@ from maker.make.latm import (
     verify,
     wrap,
 )
-from maker.tasks import Example, Task
+from maker.tasks import Task
 from maker.text.drafts import parse_reply
-from sandbox import Sandbox
+from sandbox import ExampleCase, Sandbox
 
 
 def _tasks() -> list[Task]:
@@ -29,14 +29,14 @@ def _tasks() -> list[Task]:
             "gcd-1",
             "What is the greatest common divisor of 84 and 36?",
             "gcd",
-            examples=(Example({"a": 12, "b": 18}, 6), Example({"a": 7, "b": 5}, 1)),
+            examples=(ExampleCase({"a": 12, "b": 18}, 6), ExampleCase({"a": 7, "b": 5}, 1)),
             answer=12,
         ),
         Task(
             "gcd-2",
             "Find the largest number dividing both 45 and 27.",
             "gcd",
-            examples=(Example({"a": 0, "b": 9}, 9),),
+            examples=(ExampleCase({"a": 0, "b": 9}, 9),),
             answer=9,
         ),
         Task(
@@ -44,14 +44,14 @@ def _tasks() -> list[Task]:
             "What is the GCD of 100 and 75?",
             "gcd",
             split="validation",
-            examples=(Example({"a": 100, "b": 75}, 25), Example({"a": 14, "b": 21}, 7)),
+            examples=(ExampleCase({"a": 100, "b": 75}, 25), ExampleCase({"a": 14, "b": 21}, 7)),
         ),
         Task(
             "gcd-4",
             "What is the GCD of 8 and 6?",
             "gcd",
             split="test",
-            examples=(Example({"a": 8, "b": 6}, 2),),
+            examples=(ExampleCase({"a": 8, "b": 6}, 2),),
         ),
     ]
 
@@ -125,7 +125,7 @@ def test_split_shows_train_and_holds_out_validation_never_test() -> None:
 
 
 def test_units_group_by_type() -> None:
-    other = Task("x-1", "Reverse the word.", "reverse", examples=(Example({"s": "ab"}, "ba"),))
+    other = Task("x-1", "Reverse the word.", "reverse", examples=(ExampleCase({"s": "ab"}, "ba"),))
     units = STRATEGY.units([*_tasks(), other])
     assert [u.id for u in units] == ["type:gcd", "type:reverse"]
     assert units[0].task_ids == ("gcd-1", "gcd-2", "gcd-3", "gcd-4")

@@ -20,9 +20,9 @@ from maker.llm import ChatClient, RoleConfig, ScriptedModel
 from maker.make import Context, Options
 from maker.make import creator as cr
 from maker.make.latm import STRATEGY as LATM
-from maker.tasks import Example, Task
+from maker.tasks import Task
 from maker.text.drafts import ToolDraft, parse_reply
-from sandbox import Sandbox
+from sandbox import ExampleCase, Sandbox
 
 RANGE_TASK = Task.from_json(
     {
@@ -383,15 +383,15 @@ def test_latm_accepts_a_typing_tool_with_hypothesis_tests(sb: Sandbox) -> None:
             "r-1",
             "Range of 4, 8, 1?",
             "range",
-            examples=(Example({"values": [4, 8, 1]}, 7), Example({"values": [2, 2]}, 0)),
+            examples=(ExampleCase({"values": [4, 8, 1]}, 7), ExampleCase({"values": [2, 2]}, 0)),
         ),
-        Task("r-2", "Range of 10 and 3?", "range", examples=(Example({"values": [10, 3]}, 7),)),
+        Task("r-2", "Range of 10 and 3?", "range", examples=(ExampleCase({"values": [10, 3]}, 7),)),
         Task(
             "r-3",
             "Range?",
             "range",
             split="validation",
-            examples=(Example({"values": [5, -5]}, 10),),
+            examples=(ExampleCase({"values": [5, -5]}, 10),),
         ),
     ]
     wrap = "```python usage\n# the numbers go in values\nvalue_range(values=[4, 8, 1])  # -> 7\n```"

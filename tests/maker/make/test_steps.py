@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from maker.check.verdict import Failure, Verdict
+from library.verdict import Failure, Verdict
 from maker.make import Options
 from maker.make.creator import initial_state as creator_state
 from maker.make.latm import initial_state as latm_state

@@ -342,7 +342,7 @@ def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) ->
     """Only examples that carry their problem are shown, as problem -> reply pairs: a bare
     example call, or an output, the real 0.5B copied into its replies."""
     from library import MemoryStore, NewTool
-    from library.records import TestSuite
+    from library.records import StoredSuite
     from tests.maker.use.conftest import GCD
 
     lib = Library(MemoryStore())
@@ -353,7 +353,7 @@ def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) ->
         {"input": {"a": 9, "b": 6}, "expected": 3, "question": "Largest divisor of 9 and 6?"},
         {"input": {"a": 2, "b": 4}, "expected": 2, "question": "2 and 4?"},  # beyond the two
     )
-    assert lib.publish(NewTool("gcd", GCD, tests=TestSuite(examples=examples))).ok
+    assert lib.publish(NewTool("gcd", GCD, tests=StoredSuite(examples=examples))).ok
     _, model = solve(lib, sb, [call("gcd", a=12, b=18)])
     prompt = last_user(model, 0)
     assert (

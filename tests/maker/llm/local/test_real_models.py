@@ -83,14 +83,14 @@ def test_the_real_small_model_calls_a_fitting_tool_it_is_offered() -> None:
     """Offered a fitting tool with {"kind": "call" | "answer", ...} replies, the real 0.5B
     answered directly (and wrongly) 6 of 6 times; with the tool-first reply form it calls it."""
     from library import Library, MemoryStore, NewTool
-    from library.records import TestSuite
+    from library.records import StoredSuite
     from maker.use import Solver
     from sandbox import Sandbox
 
     small = next(m for m in LOCAL_MODELS if m.role == "user")
     server = LocalServer([small], ServerSettings(n_ctx=4096), progress=False)
     lib = Library(MemoryStore())
-    tests = TestSuite(examples=({"input": {"n": 6}, "expected": 12},))
+    tests = StoredSuite(examples=({"input": {"n": 6}, "expected": 12},))
     assert lib.publish(NewTool("sum_of_divisors", SUM_OF_DIVISORS, tests=tests)).ok
     try:
         client = make_client(load_config(None, env={}), "user", server=server, ledger=CostLedger())

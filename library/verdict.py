@@ -1,9 +1,15 @@
-"""`Verdict` and `Failure`: the outcome of validating a tool draft, as frozen JSON values.
+"""`Verdict` and `Failure`: the outcome of validating a tool, as frozen JSON values.
 
-``Verdict.to_json()`` has the keys ``passed``, ``recoverable``, ``failures`` (a list of objects),
-``timings`` (milliseconds by phase), plus ``counts``, ``notes`` and ``wrong_tests`` (the model's
-own tests that the known examples overruled; see `maker.check.wrongtests`): it is readable by
-``library.records.Verdict.from_dict`` as it is.
+One record for both sides of the seam: the maker's validation (`maker.check.validation`) returns
+it, the library's `maker library add` (`library.authoring`) builds it from a sandbox test report,
+and the library stores it with every tool version. ``Verdict.to_json()`` has the keys ``passed``,
+``recoverable``, ``failures`` (a list of `Failure` objects), ``timings`` (milliseconds by phase),
+``counts`` (checks run by kind), ``notes`` and ``wrong_tests`` (the model's own tests that the
+known examples overruled; see `maker.check.wrongtests`).
+
+>>> v = verdict_from([Failure("example", "example 0", "expected 6, got 12")], ran=True)
+>>> v.passed, v.recoverable, Verdict.from_json(v.to_json()) == v
+(False, True, True)
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from sandbox import TestOutcome
 
 FailureKind = Literal[
     "static",  # the draft's source failed the static checks (never ran)
@@ -50,6 +58,22 @@ class Failure:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
 
+    @classmethod
+    def from_outcome(cls, outcome: TestOutcome) -> Failure:
+        """The failure a failed sandbox test reports (its kind, name, error and inputs)."""
+        error = outcome.error
+        return cls(
+            kind=outcome.kind,
+            name=outcome.name,
+            message=str(error) if error else "failed",
+            minimal_input=outcome.minimal_input,
+            expected=outcome.expected,
+            actual=outcome.actual,
+            line=error.line if error else None,
+            error_type=error.type if error else None,
+            limit=outcome.limit,
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -60,7 +84,7 @@ class Verdict:
     """
 
     passed: bool
-    recoverable: bool
+    recoverable: bool = False
     failures: tuple[Failure, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
