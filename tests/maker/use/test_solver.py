@@ -370,8 +370,7 @@ def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) ->
 def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
     # the real 0.5B, shown a tool's example call, sent that call's arguments for 6 new problems
     # of 6; a call whose strings come from an example and not from its problem is corrected
-    from library import MemoryStore, NewTool
-    from library.records import TestSuite
+    from library import MemoryStore, NewTool, StoredSuite
     from tests.maker.use.conftest import SORT_WORDS
 
     demo = {
@@ -380,7 +379,7 @@ def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
         "question": "Sort the following words alphabetically: List: pear apple",
     }
     lib = Library(MemoryStore())
-    assert lib.publish(NewTool("sort_words", SORT_WORDS, tests=TestSuite(examples=(demo,)))).ok
+    assert lib.publish(NewTool("sort_words", SORT_WORDS, tests=StoredSuite(examples=(demo,)))).ok
     q = "Sort the following words alphabetically: List: thrill barn"
     sol, model = solve(
         lib,
