@@ -470,6 +470,41 @@ def _parse_python(source: str, what: str) -> ast.Module:
         ) from None
 
 
+def _without_broken_tail(text: str, notes: list[str]) -> str:
+    """A tool block whose syntax error lies in a top-level statement after the definitions,
+    without that statement and what follows (noted); else the block as it is.
+
+    Seen with the local 1.5B: the calls it appended to the tool block ran into a greedy loop
+    (``f(['[', '[', '[', ...``) until the token limit, and the cut-off call made the whole block
+    unreadable, the tool with it. The cut is only made before a line that starts a new
+    top-level statement at or before the error, so no definition is ever shortened."""
+    try:
+        parse_source(text)
+        return text
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        error_line = getattr(exc, "lineno", None)
+    if not error_line:
+        return text
+    lines = text.split("\n")
+    for cut in range(min(error_line, len(lines)) - 1, 0, -1):
+        head = lines[cut]
+        if not head.strip() or head[0].isspace() or head.lstrip().startswith("#"):
+            continue  # not the start of a top-level statement
+        prefix = "\n".join(lines[:cut])
+        try:
+            tree = parse_source(prefix)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        if any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) for n in tree.body):
+            notes.append(
+                f"dropped the tool block from line {cut + 1} on: it does not parse "
+                f"(error at line {error_line}; a reply cut off or running away)"
+            )
+            return prefix
+        return text
+    return text
+
+
 def _has_def(block: CodeBlock) -> tuple[bool, bool]:
     """(defines a non-test function, defines test_* functions) without raising."""
     try:
@@ -524,8 +559,9 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
     kept: dict[str, str] = {}  # top-level name (or a unique key) -> source segment
     tests: list[str] = []
     for block in blocks:
-        tree = _parse_python(block.text, "tool")
-        lines = block.text.split("\n")
+        text = _without_broken_tail(block.text, notes)
+        tree = _parse_python(text, "tool")
+        lines = text.split("\n")
         for i, node in enumerate(tree.body):
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             segment = "\n".join(lines[start - 1 : node.end_lineno])

@@ -374,3 +374,36 @@ def test_a_test_that_imports_hypothesis_inside_its_body_is_dropped_not_the_draft
     assert isinstance(draft, ToolDraft), draft
     assert "def test_basic" in draft.unit_tests and "test_more" not in draft.unit_tests
     assert any("dropped the test test_more" in n for n in draft.notes)
+
+
+# The local 1.5B's LATM text-mode reply for dyck_languages (head kept, loop shortened): the
+# calls appended to the tool block ran into a greedy loop until the token limit.
+RUNAWAY_REPLY = (
+    "```python tool\nfrom typing import *\nimport random\n\n"
+    "def bbh_dyck_languages(sequence: List[str]) -> str:\n"
+    '    """Complete the rest of the sequence, making sure that the parentheses are closed '
+    'properly."""\n'
+    "    stack = []\n    for char in sequence:\n        if char == '(':\n"
+    "            stack.append(char)\n        elif char == ')':\n"
+    "            if not stack or stack[-1] != '(':\n                return 'Invalid'\n"
+    "            stack.pop()\n    return ''.join(stack)\n\n"
+    "# python calls\n# Question 1\nbbh_dyck_languages([" + "'[', " * 300 + "'["
+)
+
+
+def test_a_cut_off_statement_after_the_tool_is_dropped_with_a_note() -> None:
+    got = draft(RUNAWAY_REPLY)
+    assert got.name == "bbh_dyck_languages" and "return ''.join(stack)" in got.source
+    assert any("dropped the tool block from line 18 on" in n for n in got.notes)
+
+
+def test_a_syntax_error_inside_a_definition_is_still_a_syntax_error() -> None:
+    # the cut is never made inside a definition: a shortened function would parse but be wrong
+    broken = "```python\ndef f(x: int) -> int:\n    y = [x,\n    return y\n\nf(1)\n```"
+    assert rejected(broken).reason == "syntax_error"
+    two = (
+        '```python\ndef f(x: int) -> int:\n    """Identity."""\n    return x\n\n'
+        '\ndef g(x: int) -> int:\n    """Broken."""\n    return (x\n```'
+    )
+    got = draft(two)  # the broken later definition is dropped, with a note; f stays whole
+    assert got.name == "f" and "def g" not in got.source and got.notes
