@@ -476,7 +476,8 @@ def _without_broken_tail(text: str, notes: list[str]) -> str:
 
     Seen with the local 1.5B: the calls it appended to the tool block ran into a greedy loop
     (``f(['[', '[', '[', ...``) until the token limit, and the cut-off call made the whole block
-    unreadable, the tool with it. The cut is only made before a line that starts a new
+    unreadable, the tool with it; another reply had a bare ``python calls`` line after the
+    tool. The cut is only made before a line that starts a new
     top-level statement at or before the error, so no definition is ever shortened."""
     try:
         parse_source(text)
@@ -498,7 +499,7 @@ def _without_broken_tail(text: str, notes: list[str]) -> str:
         if any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) for n in tree.body):
             notes.append(
                 f"dropped the tool block from line {cut + 1} on: it does not parse "
-                f"(error at line {error_line}; a reply cut off or running away)"
+                f"(error at line {error_line})"
             )
             return prefix
         return text
