@@ -51,10 +51,9 @@ the ones that reached the old cap of 2048 were greedy loops (``'[', '[', '[', ..
 29 minutes on a loaded machine."""
 
 LOCAL_LIMITS: dict[str, Any] = {"timeout": 1800.0, "concurrency": 1}
-"""``timeout``: long enough for a whole `max_tokens` reply at ~1 token/s. The local server does
-not stop generating a request its client gave up on, so a timeout followed by a retry queues
-the same long generation again behind the first."""
-"""Role limits a local role uses unless the config sets them."""
+"""Role limits a local role uses unless the config sets them. ``timeout``: long enough for a
+whole `max_tokens` reply at ~1 token/s. The local server does not stop generating a request its
+client gave up on, so a timeout followed by a retry queues the same long generation again."""
 
 
 def local_role(rc: RoleConfig, model: LocalModel) -> RoleConfig:
