@@ -568,11 +568,12 @@ def _run(
         stopped = ""  # why no new unit starts (set once)
         streak_lock = threading.Lock()
         durability = getattr(strat, "durability", "sync")
+        interrupted = threading.Event()  # Ctrl-C: no unit starts or takes another step
 
         def run_unit(item: tuple[Unit, bool]) -> None:
             nonlocal errors_in_a_row, stopped
             unit, has_state = item
-            if stopped:
+            if stopped or interrupted.is_set():
                 return  # not started: the next run does it
             tracker.start()
             try:
@@ -586,6 +587,8 @@ def _run(
                 ):
                     values = chunk
                     tracker.step()
+                    if interrupted.is_set():
+                        return  # checkpointed after this step: the next run continues it
                 state = dict(values) if values is not None else dict(graph.get_state(cfg).values)
                 outcome = strat.outcome(unit.id, state)
                 if outcome.status not in ("accepted", "rejected"):
@@ -622,7 +625,19 @@ def _run(
                 with ThreadPoolExecutor(
                     max_workers=concurrency, thread_name_prefix="maker-unit"
                 ) as pool:
-                    list(pool.map(run_unit, pending))
+                    try:
+                        list(pool.map(run_unit, pending))
+                    except KeyboardInterrupt:
+                        # without this the pool would run every queued unit before exiting
+                        interrupted.set()
+                        if bar is not None:
+                            bar.stop()
+                        console.print(
+                            "stopping: the units in flight end after their current step "
+                            "(a model call can take a while); Ctrl-C again to stop at once"
+                        )
+                        pool.shutdown(wait=True, cancel_futures=True)
+                        raise
         finally:
             if bar is not None:
                 bar.stop()

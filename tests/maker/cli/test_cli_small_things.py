@@ -101,6 +101,8 @@ def test_ctrl_c_says_the_same_command_resumes(tmp_path: Path) -> None:
             str(job),
             "--concurrency",
             "1",
+            "--units-in-flight",
+            "2",
             "--maker-model",
             server.model,
             "--maker-base-url",
@@ -132,5 +134,9 @@ def test_ctrl_c_says_the_same_command_resumes(tmp_path: Path) -> None:
     why = f"{err!r}; requests served {served}; parent SIGINT {signal.getsignal(signal.SIGINT)}"
     assert proc.returncode == 130, why
     assert "run the same command again to resume" in err and str(job) in err
+    # the units in flight end after their current step and no queued unit starts (before,
+    # the pool ran every queued unit after Ctrl-C); a full run takes 20 or more requests
+    assert served <= 8, why
+    assert "stopping: the units in flight end after their current step" in err
     assert "Traceback" not in err and "Aborted!" not in err
     assert json.loads((job / "job.json").read_text())["strategy"] == "creator"
