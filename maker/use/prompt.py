@@ -70,25 +70,26 @@ def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
     return out
 
 
-def tool_card(rec: ToolRecord) -> str:
-    """Signature, one-line doc, measured success rate and example calls of one tool."""
+def tool_card(rec: ToolRecord, *, examples: bool = True) -> str:
+    """Signature, one-line doc, measured success rate and (unless `examples` is False)
+    example calls of one tool."""
     doc = (rec.spec.summary or rec.spec.description or "").strip().splitlines()
     first = doc[0] if doc else "(no description)"
     lines = [signature(rec), f"    {first}", f"    {success_line(rec)}"]
-    examples = example_calls(rec)
+    examples = example_calls(rec) if examples else []
     if examples:
         lines.append("    Examples:")
         lines.extend(f"      {e}" for e in examples)
     return "\n".join(lines)
 
 
-def tools_text(records: Sequence[ToolRecord]) -> str:
+def tools_text(records: Sequence[ToolRecord], *, examples: bool = True) -> str:
     if not records:
         return (
             "Tools: none of the library's tools fits this problem; answer directly with "
             '{"tool": "none", "answer": ...}.'
         )
-    return "Tools:\n\n" + "\n\n".join(tool_card(r) for r in records)
+    return "Tools:\n\n" + "\n\n".join(tool_card(r, examples=examples) for r in records)
 
 
 def _short(text: str, limit: int) -> str:
@@ -192,11 +193,15 @@ def _reply_of_any(eps: Sequence[Episode]) -> bool:
 
 
 def solve_messages(
-    problem: str, records: Sequence[ToolRecord], experience: str
+    problem: str, records: Sequence[ToolRecord], experience: str, *, examples: bool = True
 ) -> list[dict[str, str]]:
-    """The chat for one problem (template ``use_solve``)."""
+    """The chat for one problem (template ``use_solve``); `examples` False leaves the tools'
+    example calls out (see `maker.use.solver.copied_problem`)."""
     return render(
-        "use_solve", problem=problem, tools=tools_text(records), experience=experience or ""
+        "use_solve",
+        problem=problem,
+        tools=tools_text(records, examples=examples),
+        experience=experience or "",
     )
 
 

@@ -287,6 +287,20 @@ def check(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | No
     return None
 
 
+def without_examples(
+    state: Mapping[str, Any], offered: Mapping[str, ToolRecord], problem: Problem
+) -> list[dict[str, str]]:
+    """A fresh chat for the problem with no example calls and no replayed experience, the
+    correction appended: a model that copied an example once copies it again while the example
+    is in its context (the real 0.5B, corrected, sent an example's words for 11 of 11 word
+    lists)."""
+    text = state["task"].get("text") or ""
+    messages = solve_messages(text, list(offered.values()), "", examples=False)
+    last = dict(messages[-1])
+    last["content"] = f"{last['content']}\n\n{problem.message}"
+    return [*messages[:-1], last]
+
+
 def copied_problem(decision: Decision, question: str, values: Sequence[str]) -> Problem | None:
     """A call that passes an example's values instead of this problem's (see
     `maker.text.grounding.copied_from_examples`)."""
@@ -350,7 +364,10 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     update["decision"] = parsed.to_json() if isinstance(parsed, Decision) else None
     update["last_reply"] = response.text
     if problem is not None:
-        return _retry_or_act(state, update, response.text, problem, ctx.settings.max_retries)
+        out = _retry_or_act(state, update, response.text, problem, ctx.settings.max_retries)
+        if problem.code == "copied_example" and out["next"] == "ask":
+            out["messages"] = without_examples(state, offered, problem)
+        return out
     update["next"] = "act"
     update["ready"] = True
     return update

@@ -389,7 +389,11 @@ def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
         ["barn", "thrill"],
     )
     assert (sol.correct, sol.attempts) == (True, 2)
-    assert "'pear', 'apple' come from an example, not from this problem" in last_user(model, 1)
+    retry = last_user(model, 1)
+    assert "'pear', 'apple' come from an example, not from this problem" in retry
+    # asked afresh without the example (corrected with it in view, the real 0.5B copied again)
+    assert "Examples:" in last_user(model, 0) and "Examples:" not in retry
+    assert "pear apple" not in retry and len(model.calls[1].messages) == 2
     # a value that is in this problem too is not a copy
     sol, _ = solve(lib, sb, [call("sort_words", words=["pear", "kiwi"])], q + " pear kiwi", None)
     assert sol.attempts == 1
