@@ -290,15 +290,23 @@ def check(decision: Decision, offered: Mapping[str, ToolRecord]) -> Problem | No
 def without_examples(
     state: Mapping[str, Any], offered: Mapping[str, ToolRecord], problem: Problem
 ) -> list[dict[str, str]]:
-    """A fresh chat for the problem with no example calls and no replayed experience, the
-    correction appended: a model that copied an example once copies it again while the example
+    """A fresh chat for the problem with no example calls and no replayed experience, and a
+    note (`COPIED_NOTE`) at the end: a model that copied an example once copies it again while the example
     is in its context (the real 0.5B, corrected, sent an example's words for 11 of 11 word
     lists)."""
     text = state["task"].get("text") or ""
     messages = solve_messages(text, list(offered.values()), "", examples=False)
     last = dict(messages[-1])
-    last["content"] = f"{last['content']}\n\n{problem.message}"
+    last["content"] = f"{last['content']}\n\n{COPIED_NOTE}"
     return [*messages[:-1], last]
+
+
+COPIED_NOTE = (
+    "A reply before this one passed values from an example instead of this problem's. "
+    "Take every argument from this problem's own text."
+)
+"""The fresh chat's note after a copied call. It names no copied value: given them in the
+correction, the real 0.5B copied the named values instead (8 of 8 retries)."""
 
 
 def copied_problem(decision: Decision, question: str, values: Sequence[str]) -> Problem | None:
