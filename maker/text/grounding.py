@@ -157,11 +157,20 @@ def copied_from_examples(
     """The argument strings that are not in `problem` but are values of the examples shown
     for other problems (``example_values``): the model copied an example's call instead of
     reading its own problem (the real 0.5B sent an example's arguments for 6 problems of 6)."""
-    return [
-        v
-        for v in dict.fromkeys(string_leaves(dict(arguments)))
-        if v in example_values and copyable(v) and not in_text(v, problem)
-    ]
+    leaves = list(dict.fromkeys(string_leaves(dict(arguments))))
+    copied = [v for v in leaves if v in example_values and copyable(v) and not in_text(v, problem)]
+    # words of an example inside a longer string (the 0.5B appended an example's two words to
+    # its own word list)
+    example_words = {w for v in example_values for w in v.split() if copyable(w)}
+    for v in leaves:
+        if v in copied or len(v.split()) < 2:
+            continue
+        copied.extend(
+            w
+            for w in dict.fromkeys(v.split())
+            if w in example_words and not in_text(w, problem) and w not in copied
+        )
+    return copied
 
 
 __all__ = [

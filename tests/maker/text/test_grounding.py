@@ -63,3 +63,19 @@ def test_a_truncated_word_is_not_taken_for_a_whole_one() -> None:
 def test_nested_values_are_grounded_element_by_element() -> None:
     args, notes = ground_arguments({"rows": [{"name": "thril"}, {"name": "guru"}]}, WORDS)
     assert args == {"rows": [{"name": "thrill"}, {"name": "guru"}]} and len(notes) == 1
+
+
+def test_an_examples_words_inside_a_longer_string_are_found() -> None:
+    from maker.text.grounding import copied_from_examples
+
+    examples = frozenset({"syndrome therefrom", "pear"})
+    problem = "Sort the following words alphabetically: List: bluish gamut"
+    # seen with the real 0.5B: its own words, then the example's two
+    assert copied_from_examples(
+        {"words": "bluish gamut syndrome therefrom"}, problem, examples
+    ) == [
+        "syndrome",
+        "therefrom",
+    ]
+    assert copied_from_examples({"words": ["pear"]}, problem, examples) == ["pear"]
+    assert copied_from_examples({"words": "bluish gamut"}, problem, examples) == []
