@@ -305,8 +305,8 @@ COPIED_NOTE = (
     "A reply before this one passed values from an example instead of this problem's. "
     "Take every argument from this problem's own text."
 )
-"""The fresh chat's note after a copied call. It names no copied value: given them in the
-correction, the real 0.5B copied the named values instead (8 of 8 retries)."""
+"""The fresh chat's note after a copied call. It names no copied value: given them, the real
+0.5B copied the named values instead (9 of 15 word lists still ended as copied calls)."""
 
 
 def copied_problem(decision: Decision, question: str, values: Sequence[str]) -> Problem | None:
