@@ -470,40 +470,37 @@ def _parse_python(source: str, what: str) -> ast.Module:
         ) from None
 
 
-def _without_broken_tail(text: str, notes: list[str]) -> str:
-    """A tool block whose syntax error lies in a top-level statement after the definitions,
-    without that statement and what follows (noted); else the block as it is.
+def _parse_tool_block(text: str, notes: list[str]) -> tuple[ast.Module, str]:
+    """The tool block parsed, and its text. A block whose syntax error lies in a top-level
+    statement after the definitions loses that statement and what follows (noted).
 
     Seen with the local 1.5B: the calls it appended to the tool block ran into a greedy loop
     (``f(['[', '[', '[', ...``) until the token limit, and the cut-off call made the whole block
     unreadable, the tool with it; another reply had a bare ``python calls`` line after the
-    tool. The cut is only made before a line that starts a new
-    top-level statement at or before the error, so no definition is ever shortened."""
+    tool. The cut is only made before a line that starts a new top-level statement at or before
+    the error, so no definition is ever shortened. Without such a cut the syntax error stands."""
     try:
-        parse_source(text)
-        return text
+        return parse_source(text), text
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        error_line = getattr(exc, "lineno", None)
-    if not error_line:
-        return text
+        error_line = getattr(exc, "lineno", None) or 0
     lines = text.split("\n")
     for cut in range(min(error_line, len(lines)) - 1, 0, -1):
         head = lines[cut]
-        if not head.strip() or head[0].isspace() or head.lstrip().startswith("#"):
+        if not head.strip() or head[0].isspace() or head.startswith("#"):
             continue  # not the start of a top-level statement
         prefix = "\n".join(lines[:cut])
         try:
             tree = parse_source(prefix)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-        if any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) for n in tree.body):
-            notes.append(
-                f"dropped the tool block from line {cut + 1} on: it does not parse "
-                f"(error at line {error_line})"
-            )
-            return prefix
-        return text
-    return text
+        if not any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) for n in tree.body):
+            break
+        notes.append(
+            f"dropped the tool block from line {cut + 1} on: it does not parse "
+            f"(error at line {error_line})"
+        )
+        return tree, prefix
+    return _parse_python(text, "tool"), text  # raises the syntax error, naming its line
 
 
 def _has_def(block: CodeBlock) -> tuple[bool, bool]:
@@ -560,8 +557,7 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
     kept: dict[str, str] = {}  # top-level name (or a unique key) -> source segment
     tests: list[str] = []
     for block in blocks:
-        text = _without_broken_tail(block.text, notes)
-        tree = _parse_python(text, "tool")
+        tree, text = _parse_tool_block(block.text, notes)
         lines = text.split("\n")
         for i, node in enumerate(tree.body):
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])

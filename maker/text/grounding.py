@@ -6,8 +6,8 @@ argument is not in the question but is a near copy of one of its spans, the span
 call meant: `ground_arguments` puts the question's exact text in its place and says what it
 changed, so the tool runs on the question's data and the change is on record.
 
-Only near copies are replaced: a string found in the question as whole words (case aside) stays, and so does
-one with a digit (numbers are computed, not copied) or one shorter than `MIN_CHARS`. Lists
+Only near copies are replaced: a string found in the question as whole words (case aside)
+stays, and so does one with a digit (numbers are computed, not copied) or one shorter than `MIN_CHARS`. Lists
 (and lists inside dicts) are grounded element by element. Nothing is evaluated.
 """
 
@@ -52,14 +52,9 @@ def _present(words: list[str], source: str) -> bool:
 def ground_text(value: str, source: str, *, cutoff: float = CUTOFF) -> str | None:
     """The span of `source` that `value` nearly copies, or None when `value` should stay: it is
     in `source` already (case aside), has a digit, is short, or is not close to any span."""
-    words = value.split()
-    if (
-        len(value.strip()) < MIN_CHARS
-        or not words
-        or any(ch.isdigit() for ch in value)
-        or _present(words, source)
-    ):
+    if not copyable(value) or in_text(value, source):
         return None
+    words = value.split()
     spans = _spans(source)
     if not spans or len(spans) > MAX_TOKENS:
         return None

@@ -42,6 +42,29 @@ MAX_CARD_EXAMPLES = 2
 MAX_EXAMPLE_CHARS = 240
 
 
+def card_examples(
+    rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES
+) -> list[tuple[str, dict[str, Any]]]:
+    """The (question, arguments) pairs a tool card shows (see `example_calls`)."""
+    params = {p.name for p in rec.spec.params}
+    out: list[tuple[str, dict[str, Any]]] = []
+    for ex in (*rec.tests.examples, *rec.tests.held_out):
+        if not isinstance(ex, dict):
+            continue
+        args, question = ex.get("input"), ex.get("question")
+        if not isinstance(args, dict) or not set(args) <= params or not isinstance(question, str):
+            continue
+        if len(_reply(rec, args)) <= MAX_EXAMPLE_CHARS:
+            out.append((question, args))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _reply(rec: ToolRecord, args: Mapping[str, Any]) -> str:
+    return json.dumps({"tool": rec.name, "arguments": args}, ensure_ascii=False)
+
+
 def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
     """Up to `limit` of the tool's verified cases (its worked examples, then its held-out cases:
     its tests passed on them) that carry the problem they answer (``"question"``), each as
@@ -53,21 +76,10 @@ def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
     BIG-Bench rows right with bare example calls, 3 of 12 without), and shown ``... -> 12`` it
     answered 12 to every problem. Cases whose keys are not the tool's parameters, or too long
     to show, are skipped."""
-    params = {p.name for p in rec.spec.params}
-    out: list[str] = []
-    for ex in (*rec.tests.examples, *rec.tests.held_out):
-        if not isinstance(ex, dict):
-            continue
-        args, question = ex.get("input"), ex.get("question")
-        if not isinstance(args, dict) or not set(args) <= params or not isinstance(question, str):
-            continue
-        reply = json.dumps({"tool": rec.name, "arguments": args}, ensure_ascii=False)
-        text = f"Problem: {_short(question, MAX_QUERY_CHARS)}\n      Reply: {reply}"
-        if len(reply) <= MAX_EXAMPLE_CHARS:
-            out.append(text)
-        if len(out) >= limit:
-            break
-    return out
+    return [
+        f"Problem: {_short(question, MAX_QUERY_CHARS)}\n      Reply: {_reply(rec, args)}"
+        for question, args in card_examples(rec, limit)
+    ]
 
 
 def tool_card(rec: ToolRecord, *, examples: bool = True) -> str:

@@ -34,7 +34,12 @@ from maker.text.grounding import (
 )
 from maker.use import answer as answers
 from maker.use.execute import execute
-from maker.use.prompt import correction_message, experience_text, solve_messages
+from maker.use.prompt import (
+    card_examples,
+    correction_message,
+    experience_text,
+    solve_messages,
+)
 from maker.use.reply import (
     Decision,
     Problem,
@@ -170,6 +175,7 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     shown_calls = [
         (e.query, e.call.arguments) for e in (*demos, *pitfalls) if e.id in seen and e.call.tool
     ]
+    values = example_values(task.text, records, shown_calls)
     timing["render_ms"] += _ms(t0)
     reason = found.reason if found.abstained else ("" if refs else "below min_relevance")
     return {
@@ -179,7 +185,7 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
         "shown": shown,
         "messages": messages,
         "schema": decision_schema({r.name: r.spec.input_schema() for r in records}),
-        "example_values": example_values(task.text, records, shown_calls),
+        "example_values": values,
     }
 
 
@@ -191,15 +197,10 @@ def example_values(
     records: Sequence[ToolRecord],
     shown_calls: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> list[str]:
-    """The argument strings of the calls shown in the prompt for other problems (the tools'
-    problem -> call examples, the replayed episodes) that are neither in `problem` nor in a
-    tool's own source (a documented mode such as ``"ascending"`` is not a copy)."""
-    calls = [
-        (ex.get("question"), ex.get("input"))
-        for rec in records
-        for ex in (*rec.tests.examples, *rec.tests.held_out)
-        if isinstance(ex, dict)
-    ]
+    """The argument strings of the calls shown in the prompt for other problems (the tool
+    cards' problem -> call examples, the replayed episodes) that are neither in `problem` nor
+    in a tool's own source (a documented mode such as ``"ascending"`` is not a copy)."""
+    calls = [pair for rec in records for pair in card_examples(rec)]
     sources = " ".join(rec.source for rec in records)
     out: dict[str, None] = {}
     for question, args in (*calls, *shown_calls):
