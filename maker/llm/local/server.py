@@ -1,4 +1,4 @@
-"""The local model server: one ``python -m llama_cpp.server`` child serving every local model.
+"""The local model server: one llama-cpp-python server child serving every local model.
 
     >>> with LocalServer() as server:                      # doctest: +SKIP
     ...     print(server.base_url, server.aliases)
@@ -12,6 +12,10 @@ until ``GET /v1/models`` answers. `stop` (also on exit, via `atexit`) ends it.
 llama-cpp-python keeps one model in memory at a time: a request for the other alias unloads the
 current model and loads the other one (memory-mapped, so a few seconds from the page cache).
 A run that uses one role pays that never; one that alternates roles pays it per switch.
+
+The child is llama-cpp-python's own server run through `maker.llm.local.llama_child`, which
+makes its RAM prompt cache count every byte it holds (llama-cpp-python's leaves out a ~300 MiB
+score copy per entry), so `ServerSettings.cache_bytes` bounds the cache's real memory.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ from maker.llm.local.models import (
     server_installed,
 )
 
-SERVER_MODULE = "llama_cpp.server"
+SERVER_MODULE = "maker.llm.local.llama_child"
+"""Runs ``llama_cpp.server`` with a prompt cache bounded in real bytes (see that module)."""
 THREADS_ENV = "MAKER_LOCAL_THREADS"
 """Overrides the server's CPU threads (default: every core)."""
 
@@ -69,6 +74,9 @@ class ServerSettings:
 
     `cache_bytes` is llama-cpp-python's prompt-state cache (RAM): a request whose prompt starts
     like an earlier one (same system prompt, a growing chat) skips re-reading the shared prefix.
+    It bounds the real memory of the cache (`maker.llm.local.llama_child`); one entry takes the
+    prompt's llama.cpp state plus ``n_batch`` x vocabulary float32 scores (297 MiB for Qwen2.5
+    at ``n_batch`` 512), so 2 GiB keeps about five recent prompts per loaded model.
     """
 
     host: str = "127.0.0.1"
@@ -86,14 +94,15 @@ Launch = Callable[[Path, int], list[str]]
 
 
 def llama_launch(config_file: Path, port: int) -> list[str]:
-    """llama-cpp-python's server with our config file (the port is in the file)."""
+    """llama-cpp-python's server (through `maker.llm.local.llama_child`) with our config file
+    (the port is in the file)."""
     return [SERVER_MODULE, "--config_file", str(config_file)]
 
 
 def server_config(
     files: Sequence[tuple[LocalModel, Path]], settings: ServerSettings, port: int
 ) -> dict[str, Any]:
-    """The JSON config of ``python -m llama_cpp.server --config_file`` for `files`."""
+    """The JSON config of llama-cpp-python's server (``--config_file``) for `files`."""
     models = [
         {
             "model": str(path),
