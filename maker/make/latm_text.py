@@ -201,40 +201,79 @@ def _call_code(code: str) -> str:
     return m[1].strip() if m else code
 
 
+def _uncommented(source: str, name: str) -> str:
+    """`source` with each commented-out call of `name` (``# name(...)``) uncommented: small
+    models write the calls as comments (the real 1.5B did, for all five questions)."""
+    pattern = re.compile(rf"^(\s*)#+\s*({re.escape(name)}\s*\(.*)$")
+    return "\n".join(pattern.sub(r"\1\2", line) for line in source.splitlines())
+
+
+def _raw_string(code: str, name: str, param: str, question: str) -> dict[str, Any] | None:
+    """``name(param=<text>)`` whose text is not a literal but stands verbatim in `question` (a
+    string argument written without quotes, as the real 1.5B wrote bracket sequences):
+    ``{param: text}``, else None."""
+    m = re.fullmatch(rf"{re.escape(name)}\s*\(\s*(?:{re.escape(param)}\s*=\s*)?(.*)\)", code, re.S)
+    raw = m[1].strip() if m else ""
+    if not raw or raw[0] in "'\"" or raw[-1] in "'\"" or "\n" in raw:
+        return None
+    return {param: raw} if raw in question else None
+
+
 def parse_calls(
-    text: str, name: str, params: Sequence[str], count: int
+    text: str,
+    name: str,
+    params: Sequence[str],
+    count: int,
+    *,
+    questions: Sequence[str] = (),
+    string_param: str | None = None,
 ) -> tuple[dict[int, dict[str, Any]], list[str]]:
     """The calls of tool `name` in a reply, by question index (0-based, below `count`), and a
     one-line problem for each question without a usable call.
 
     A ``# Question N`` comment names the question of the call after it; calls without one
     take the next question in order. Calls are read from the blocks labelled ``calls`` (any
-    other call there is a mistake), else from every Python block (only calls of `name`). Values must be literals (JSON-plain: tuples become
-    lists); positional arguments map to `params` in order. Nothing is evaluated.
+    other call there is a mistake), else from every Python block (only calls of `name`).
+    Values must be literals (JSON-plain: tuples become lists); positional arguments map to
+    `params` in order. Nothing is evaluated. Read tolerantly: calls written as comments
+    (``# name(...)``) when the reply has no other call, and, for a tool whose one
+    parameter `string_param` is a ``str``, an unquoted argument that stands verbatim in the
+    question (``questions[i]``).
     """
     calls: dict[int, dict[str, Any]] = {}
     problems: dict[int, str] = {}
-    nxt = 0
-    for source, strict in _sources(text):
-        for marker, statement in _statements(source):
-            code = _call_code(statement)
-            kwargs = parse_literal_call(code, name, params, as_json=True)
-            if kwargs is None and not (strict and _CALL_LIKE.match(code)):
-                continue  # prose, other code, or (outside a calls block) another call
-            index = marker if marker is not None else nxt
-            nxt = index + 1
-            if not 0 <= index < count or index in calls:
-                continue
-            if isinstance(kwargs, dict):
-                calls[index] = kwargs
-                problems.pop(index, None)
-            elif kwargs is None:
-                problems[index] = (
-                    f"`{_clip(code, 80)}` is not a call of {name}; call it as "
-                    f"{name}({', '.join(f'{p}=...' for p in params)})"
-                )
-            else:
-                problems[index] = f"`{_clip(code, 80)}`: {kwargs}"
+    own_call = re.compile(rf"{re.escape(name)}\s*\(")
+    for uncomment in (False, True):
+        if uncomment and calls:
+            break  # commented calls are read only from a reply with no other call
+        nxt = 0
+        for source, strict in _sources(text):
+            if uncomment:
+                source = _uncommented(source, name)
+            for marker, statement in _statements(source):
+                code = _call_code(statement)
+                kwargs = parse_literal_call(code, name, params, as_json=True)
+                of_tool = kwargs is not None or bool(own_call.match(code))
+                if not (of_tool or (strict and _CALL_LIKE.match(code))):
+                    continue  # prose, other code, or (outside a calls block) another call
+                index = marker if marker is not None else nxt
+                nxt = index + 1
+                if not 0 <= index < count or index in calls:
+                    continue
+                if kwargs is None and string_param and index < len(questions):
+                    kwargs = _raw_string(code, name, string_param, questions[index])
+                if isinstance(kwargs, dict):
+                    calls[index] = kwargs
+                    problems.pop(index, None)
+                elif index in problems:
+                    continue  # the first reading's problem stays
+                elif kwargs is None:
+                    problems[index] = (
+                        f"`{_clip(code, 80)}` is not a call of {name}; call it as "
+                        f"{name}({', '.join(f'{p}=...' for p in params)})"
+                    )
+                else:
+                    problems[index] = f"`{_clip(code, 80)}`: {kwargs}"
     out = [
         f"question {i + 1}: {problems.get(i, 'no call given')}"
         for i in range(count)
@@ -341,7 +380,16 @@ def take_calls(
 ) -> dict[str, Any]:
     """Read the calls for `tasks` from a reply into the state (added to `known`); with none
     usable, retry `phase` (bounded) or reject the unit. Unusable ones are recorded."""
-    calls, problems = parse_calls(text, draft.name, [n for n, _ in draft.params], len(tasks))
+    names = [n for n, _ in draft.params]
+    string_param = names[0] if len(draft.params) == 1 and draft.params[0][1] == "str" else None
+    calls, problems = parse_calls(
+        text,
+        draft.name,
+        names,
+        len(tasks),
+        questions=[t.text for t in tasks],
+        string_param=string_param,
+    )
     calls = copied_right(calls, tasks)
     if not calls:
         return retry_or_give_up(

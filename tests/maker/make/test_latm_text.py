@@ -317,3 +317,48 @@ def test_a_miscopied_shown_call_is_corrected_in_the_repair(sb: Sandbox) -> None:
     assert "plum" not in asked  # held-out questions stay hidden
     rec = ctx.library.resolve("sort_words")
     assert rec.tests.examples[1]["input"] == {"words": ["kiwi", "fig", "banana"]}
+
+
+def test_calls_written_as_comments_are_read() -> None:
+    # the real 1.5B's calls reply: every call commented out
+    reply = (
+        "```python\n# Question 1\n# word_sorter(words='conference apparition ignore')\n\n"
+        "# Question 2\n# word_sorter(words='thunderclap swab built poland')\n```"
+    )
+    calls, problems = parse_calls(reply, "word_sorter", ["words"], 2)
+    assert calls == {
+        0: {"words": "conference apparition ignore"},
+        1: {"words": "thunderclap swab built poland"},
+    }
+    assert problems == []
+    # a real call wins over a commented one for the same question; prose comments stay prose
+    mixed = (
+        "```python calls\n# Question 1\n# f(x='old')\nf(x='new')\n# Question 2\n# f is easy\n```"
+    )
+    calls, problems = parse_calls(mixed, "f", ["x"], 2)
+    assert calls == {0: {"x": "new"}} and problems == ["question 2: no call given"]
+
+
+def test_an_unquoted_string_argument_copied_from_the_question_is_read() -> None:
+    # the real 1.5B's dyck calls: the bracket sequences without quotes
+    questions = [
+        "Complete the rest of the sequence. Input: ([[[{}]]{<[<[{}]>]>}",
+        "Complete the rest of the sequence. Input: ({{})",
+        "Complete the rest of the sequence. Input: <((([{}])",
+    ]
+    reply = (
+        "```python\n# Question 1\nbbh_dyck(sequence='([[[{}]]{<[<[{}]>]>}')\n\n"
+        "# Question 2\nbbh_dyck(sequence=({{}))\n\n# Question 3\nbbh_dyck(sequence=<(((x)\n```"
+    )
+    calls, problems = parse_calls(
+        reply, "bbh_dyck", ["sequence"], 3, questions=questions, string_param="sequence"
+    )
+    assert calls == {0: {"sequence": "([[[{}]]{<[<[{}]>]>}"}, 1: {"sequence": "({{})"}}
+    # not in its question: not read, and said so
+    assert problems == [
+        "question 3: `bbh_dyck(sequence=<(((x)` is not a call of bbh_dyck; "
+        "call it as bbh_dyck(sequence=...)"
+    ]
+    # only for a tool whose one parameter is a str
+    calls, _ = parse_calls(reply, "bbh_dyck", ["sequence"], 3, questions=questions)
+    assert calls == {0: {"sequence": "([[[{}]]{<[<[{}]>]>}"}}
