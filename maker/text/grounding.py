@@ -9,6 +9,12 @@ changed, so the tool runs on the question's data and the change is on record.
 Only near copies are replaced: a string found in the question as whole words (case aside)
 stays, and so does one with a digit (numbers are computed, not copied) or one shorter than `MIN_CHARS`. Lists
 (and lists inside dicts) are grounded element by element. Nothing is evaluated.
+
+A copy can also stop short: the real 0.5B, copying a 5-20 word list, dropped its first words (5
+of 15 word-sorting calls). `complete_text` gives back the whole segment of the question (the
+text between line breaks, colons, semicolons and sentence ends) when a string has at least
+`MIN_WORDS` words, all of them that segment's words in order, and drops at most
+`MAX_DROPPED_SHARE` of them; a shorter excerpt is taken as meant.
 """
 
 from __future__ import annotations
@@ -25,7 +31,13 @@ CUTOFF = 0.85
 MAX_TOKENS = 400
 """Questions longer than this many words are not searched (the search is quadratic)."""
 
+MIN_WORDS = 3
+"""Strings with fewer words are never completed to their segment."""
+MAX_DROPPED_SHARE = 0.3
+"""The largest share of a segment's words a copy may drop and still be completed to it."""
+
 _TOKEN = re.compile(r"\S+")
+_SEGMENT_END = re.compile(r"\n|[:;?!]|\.(?=\s|$)")
 _EDGE = ".,;:!?\"'"
 
 
@@ -78,10 +90,39 @@ def ground_text(value: str, source: str, *, cutoff: float = CUTOFF) -> str | Non
     return text if ratio >= cutoff and text != value else None
 
 
+def segments(source: str) -> list[str]:
+    """The parts of `source` between line breaks, colons, semicolons and sentence ends,
+    stripped, in order (empty parts left out)."""
+    return [part.strip() for part in _SEGMENT_END.split(source) if part.strip()]
+
+
+def _is_subsequence(words: list[str], of: list[str]) -> bool:
+    rest = iter(of)
+    return all(any(w == o for o in rest) for w in words)
+
+
+def complete_text(value: str, source: str) -> str | None:
+    """The one segment of `source` (`segments`) that `value` copies with words dropped, or None:
+    `value` has at least `MIN_WORDS` words, no digit, and they are that segment's words in
+    order (case and punctuation around words aside), missing at least one and at most
+    `MAX_DROPPED_SHARE` of them."""
+    words = [_trim(w).casefold() for w in value.split()]
+    if len(words) < MIN_WORDS or not copyable(value):
+        return None
+    found = []
+    for segment in segments(source):
+        seg = [_trim(w).casefold() for w in segment.split()]
+        dropped = len(seg) - len(words)
+        if 1 <= dropped <= MAX_DROPPED_SHARE * len(seg) and _is_subsequence(words, seg):
+            found.append(segment)
+    return found[0] if len(found) == 1 else None
+
+
 def _ground(value: Any, source: str, notes: list[str]) -> Any:
     if isinstance(value, str):
-        fixed = ground_text(value, source)
-        if fixed is None:
+        fixed = ground_text(value, source) or value
+        fixed = complete_text(fixed, source) or fixed
+        if fixed == value:
             return value
         notes.append(_change(value, fixed))
         return fixed
@@ -118,7 +159,8 @@ def _change(value: str, fixed: str, limit: int = 3) -> str:
 
 def ground_arguments(arguments: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[str]]:
     """`arguments` with each near-copied string replaced by the span of `source` it copies,
-    and one note per replacement (``'entirely' -> 'entirety'``)."""
+    and each copy with words dropped completed to its segment (`complete_text`), and one note
+    per replacement (``'entirely' -> 'entirety'``, ``'burley' added``)."""
     notes: list[str] = []
     out = {k: _ground(v, source, notes) for k, v in arguments.items()}
     return out, notes
@@ -170,11 +212,15 @@ def copied_from_examples(
 
 __all__ = [
     "CUTOFF",
+    "MAX_DROPPED_SHARE",
     "MIN_CHARS",
+    "MIN_WORDS",
+    "complete_text",
     "copied_from_examples",
     "copyable",
     "ground_arguments",
     "ground_text",
     "in_text",
+    "segments",
     "string_leaves",
 ]

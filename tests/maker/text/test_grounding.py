@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from maker.text.grounding import ground_arguments, ground_text
+from maker.text.grounding import complete_text, ground_arguments, ground_text, segments
 
 WORDS = (
     "Sort the following words alphabetically: List: thrill splutter panicking scorch same dot "
@@ -79,3 +79,51 @@ def test_an_examples_words_inside_a_longer_string_are_found() -> None:
     ]
     assert copied_from_examples({"words": ["pear"]}, problem, examples) == ["pear"]
     assert copied_from_examples({"words": "bluish gamut"}, problem, examples) == []
+
+
+# the real 0.5B's word-sorting calls dropped the first words of the list (5 of 15 calls)
+SHORT = "Sort the following words alphabetically: List: burley bela arapaho bacteria bock"
+LONG = (
+    "Sort the following words alphabetically: List: filamentous semaphore bulrush audacious "
+    "xylophone sensate municipal harris intervenor battleground rubicund"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "sent"),
+    [
+        (SHORT, "bela arapaho bacteria bock"),  # the first word dropped
+        (LONG, "audacious xylophone sensate municipal harris intervenor battleground rubicund"),
+        (LONG, "filamentous semaphore bulrush audacious xylophone sensate municipal harris"),
+        (SHORT, "burley bela bacteria bock"),  # one from the middle
+        (SHORT, "Burley, bela arapaho bacteria"),  # case and punctuation aside
+    ],
+)
+def test_a_copy_that_drops_words_is_completed_to_its_segment(question: str, sent: str) -> None:
+    segment = question.split("List: ")[1]
+    assert complete_text(sent, question) == segment
+    args, notes = ground_arguments({"words": sent}, question)
+    assert args == {"words": segment} and len(notes) == 1 and "added" in notes[0]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "burley bela arapaho bacteria bock",  # the whole segment: nothing to add
+        "bela arapaho",  # too few words to tell an excerpt from a bad copy
+        "arapaho bock",
+        "bock bela arapaho",  # not in the question's order
+        "audacious xylophone sensate municipal",  # LONG: most of the list left out
+        "burley bela arapaho bacteria bock zebra",  # a word the segment lacks
+        "burley bela 3 bock",  # digits are computed, not copied
+    ],
+)
+def test_excerpts_and_other_strings_are_not_completed(sent: str) -> None:
+    for question in (SHORT, LONG):
+        assert complete_text(sent, question) is None
+
+
+def test_a_copy_that_fits_two_segments_is_left_alone() -> None:
+    question = "Words: red green blue cyan. Colours: red green blue cyan"
+    assert complete_text("red green blue", question) is None
+    assert segments("A: b c; d e. f\ng? h") == ["A", "b c", "d e", "f", "g", "h"]
