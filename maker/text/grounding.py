@@ -14,7 +14,10 @@ A copy can also stop short: the real 0.5B, copying a 5-20 word list, dropped its
 of 15 word-sorting calls). `complete_text` gives back the whole segment of the question (the
 text between line breaks, colons, semicolons and sentence ends) when a string has at least
 `MIN_WORDS` words, all of them that segment's words in order, and drops at most
-`MAX_DROPPED_SHARE` of them; a shorter excerpt is taken as meant.
+`MAX_DROPPED_SHARE` of them; a shorter excerpt is taken as meant. A copy can also start too
+early: the label before the data (``List: ...``, ``Input: ...``) is not data, and `unlabelled`
+leaves it out (the real 0.5B passed ``"List: lucrative you've ..."``, and the tool sorted the
+label in).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ MAX_DROPPED_SHARE = 0.3
 
 _TOKEN = re.compile(r"\S+")
 _SEGMENT_END = re.compile(r"\n|[:;?!]|\.(?=\s|$)")
+_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z'-]*(?: [A-Za-z][A-Za-z'-]*)?:\s+(?=\S)")
 _EDGE = ".,;:!?\"'"
 
 
@@ -118,9 +122,20 @@ def complete_text(value: str, source: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def unlabelled(value: str, source: str) -> str | None:
+    """`value` without the label it starts with (one or two words and a colon, as ``List:``)
+    when `value` is copied from `source` and has no line break and no other colon; else None."""
+    label = _LABEL.match(value)
+    if label is None or "\n" in value or ":" in value[label.end() :]:
+        return None
+    rest = value[label.end() :].strip()
+    return rest if copyable(rest) and in_text(value, source) else None
+
+
 def _ground(value: Any, source: str, notes: list[str]) -> Any:
     if isinstance(value, str):
         fixed = ground_text(value, source) or value
+        fixed = unlabelled(fixed, source) or fixed
         fixed = complete_text(fixed, source) or fixed
         if fixed == value:
             return value
@@ -159,8 +174,9 @@ def _change(value: str, fixed: str, limit: int = 3) -> str:
 
 def ground_arguments(arguments: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[str]]:
     """`arguments` with each near-copied string replaced by the span of `source` it copies,
-    and each copy with words dropped completed to its segment (`complete_text`), and one note
-    per replacement (``'entirely' -> 'entirety'``, ``'burley' added``)."""
+    each copy that starts with a label without it (`unlabelled`), and each copy with words
+    dropped completed to its segment (`complete_text`), and one note per replacement
+    (``'entirely' -> 'entirety'``, ``'List:' dropped``, ``'burley' added``)."""
     notes: list[str] = []
     out = {k: _ground(v, source, notes) for k, v in arguments.items()}
     return out, notes
@@ -223,4 +239,5 @@ __all__ = [
     "in_text",
     "segments",
     "string_leaves",
+    "unlabelled",
 ]

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from maker.text.grounding import complete_text, ground_arguments, ground_text, segments
+from maker.text.grounding import (
+    complete_text,
+    ground_arguments,
+    ground_text,
+    segments,
+    unlabelled,
+)
 
 WORDS = (
     "Sort the following words alphabetically: List: thrill splutter panicking scorch same dot "
@@ -39,7 +45,7 @@ def test_a_sequence_with_a_closer_added_becomes_the_questions_span() -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        "List: thrill splutter",  # in the question verbatim
+        "splutter panicking scorch",  # in the question verbatim (an excerpt, not completed)
         "THRILL splutter",  # case aside
         "scorch, same",  # punctuation around words aside
         "1234568",  # digits: computed, not copied
@@ -127,3 +133,32 @@ def test_a_copy_that_fits_two_segments_is_left_alone() -> None:
     question = "Words: red green blue cyan. Colours: red green blue cyan"
     assert complete_text("red green blue", question) is None
     assert segments("A: b c; d e. f\ng? h") == ["A", "b c", "d e", "f", "g", "h"]
+
+
+def test_the_label_before_the_data_is_left_out() -> None:
+    # the real 0.5B's call: the tool sorted the label "List:" in with the words
+    question = (
+        "Sort the following words alphabetically: List: lucrative you've tunnel archery bride"
+    )
+    sent = "List: lucrative you've tunnel archery bride"
+    assert unlabelled(sent, question) == "lucrative you've tunnel archery bride"
+    args, notes = ground_arguments({"words": sent}, question)
+    assert args == {"words": "lucrative you've tunnel archery bride"}
+    assert notes == ["'List:' dropped"]
+    # and a copy that both starts with the label and drops a word is completed
+    args, _ = ground_arguments({"words": "List: lucrative tunnel archery bride"}, question)
+    assert args == {"words": "lucrative you've tunnel archery bride"}
+
+
+@pytest.mark.parametrize(
+    ("sent", "question"),
+    [
+        ("Name: Bob\nAge: 3", "Table:\nName: Bob\nAge: 3"),  # key-value text keeps its keys
+        ("a: b: c d", "x a: b: c d"),  # more than one colon
+        ("List: zebra", "List: apple"),  # not copied from the question
+        ("Sort the following words alphabetically: List: a b", SHORT),  # no leading label
+        ("List: 3 4", "List: 3 4"),  # the data has a digit
+    ],
+)
+def test_other_strings_keep_their_colons(sent: str, question: str) -> None:
+    assert unlabelled(sent, question) is None
