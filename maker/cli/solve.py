@@ -100,7 +100,7 @@ def solve_command(
 
     try:  # first, before the heavy imports: a missing endpoint is said at once
         config = models.load(**{"user.concurrency": concurrency})
-        resolve_role(config, "user")  # the configured endpoint, else the local 0.5B
+        user_role = resolve_role(config, "user")  # the configured endpoint, else the local 0.5B
     except ConfigError as exc:
         fail(str(exc))
     if not (library_dir / "library.sqlite").is_file():
@@ -148,7 +148,7 @@ def solve_command(
                 lock=lock,
                 task_errors=errors,
                 progress=not no_progress,
-                concurrency=units_in_flight or default_units(config.user.concurrency),
+                concurrency=units_in_flight or default_units(user_role.concurrency),
             )
     except LibraryError as exc:
         fail(str(exc))

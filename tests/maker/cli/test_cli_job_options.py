@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -27,6 +30,7 @@ HELP = {
     "--units-in-flight": r"[A-Z].* worked on at once \(default: twice --concurrency, so the "
     r"sandbox work of some overlaps the model waits of others\)\.",
 }
+ENV_KEYS = [k for k in os.environ if k.startswith(("MAKER_", "OPENAI"))]
 EXPECTED = {
     "make": ("--job-dir", "--concurrency", "--units-in-flight"),
     "solve": ("--job-dir", "--concurrency", "--units-in-flight"),
@@ -93,3 +97,39 @@ def test_bench_solve_passes_units_in_flight_on(monkeypatch: pytest.MonkeyPatch) 
     assert seen["units_in_flight"] == 5 and seen["concurrency"] == 16
     result = CliRunner().invoke(main, ["bench", "solve", "--units-in-flight", "0"])
     assert result.exit_code == 2 and "--units-in-flight" in result.output
+
+
+@pytest.mark.parametrize(("flags", "units"), [((), 2), (("--concurrency", "3"), 6)])
+def test_solve_works_on_twice_the_resolved_limit_of_a_local_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], units: int
+) -> None:
+    """A local user role has 1 request slot, not [llm.user]'s 8: the help's "twice
+    --concurrency" is twice the limit the role runs with (was 16 problems on one slot)."""
+    from library import Library
+    from maker.llm.local import LOCAL_MODELS, default_model
+    from maker.llm.local.roles import local_role
+    from maker.tasks import Task, dump_tasks
+
+    class Stop(Exception):
+        pass
+
+    seen: dict[str, Any] = {}
+
+    def run_solve(tasks: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        raise Stop
+
+    def resolve_role(config: Any, role: str, **_: Any) -> Any:  # as with the model installed
+        return local_role(config.role(role), default_model(role, LOCAL_MODELS))
+
+    monkeypatch.setattr("maker.llm.local.resolve_role", resolve_role)
+    monkeypatch.setattr("maker.llm.make_client", lambda *a, **k: object())
+    monkeypatch.setattr("maker.use.job.run_solve", run_solve)
+    with Library.open(tmp_path / "lib"):
+        pass
+    problems = tmp_path / "p.jsonl"
+    dump_tasks([Task("a", "What is 1 + 1?", answer=2)], problems)
+    args = ["solve", str(problems), "--library", str(tmp_path / "lib"), *flags, "--no-progress"]
+    result = CliRunner().invoke(main, args, env=dict.fromkeys(ENV_KEYS))
+    assert isinstance(result.exception, Stop), result.output
+    assert seen["concurrency"] == units
