@@ -186,3 +186,60 @@ def model_options(
         return run
 
     return decorate
+
+
+class JobOption(click.Option):
+    """An option made by `job_options` (a test finds every job flag by this class)."""
+
+
+def job_options(
+    role: str, unit: str, *, job_dir: str | None = None, concurrency: int | None = None
+) -> Any:
+    """Decorator: the job flags of a command that works through units concurrently, with one
+    wording for every command. The command gets them as plain arguments.
+
+    ``--concurrency`` is the `role`'s limit on model requests in flight: `concurrency` fixes its
+    default (the benchmarks), None leaves it to ``[llm.ROLE]``. ``--units-in-flight`` says how
+    many `unit` (a plural: ``"problems"``) are worked on at once. ``--job-dir`` is added when
+    `job_dir` gives its default (``"LIBRARY/jobs/solve-<digest>"``).
+    """
+    limit = f"Model requests in flight at once: the {role} role's limit"
+    if concurrency is None:
+        limit += f" (default: [llm.{role}] concurrency; 8, or 1 for a local model)"
+    options = []
+    if job_dir is not None:
+        options.append(
+            click.option(
+                "--job-dir",
+                cls=JobOption,
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help=f"Where progress is kept (default: {job_dir}); re-run the same command "
+                "to resume.",
+            )
+        )
+    options += [
+        click.option(
+            "--concurrency",
+            cls=JobOption,
+            type=click.IntRange(min=1),
+            default=concurrency,
+            show_default=concurrency is not None,
+            help=f"{limit}.",
+        ),
+        click.option(
+            "--units-in-flight",
+            cls=JobOption,
+            type=click.IntRange(min=1),
+            default=None,
+            help=f"{unit[:1].upper()}{unit[1:]} worked on at once (default: twice --concurrency, "
+            "so the sandbox work of some overlaps the model waits of others).",
+        ),
+    ]
+
+    def decorate(command: Any) -> Any:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate

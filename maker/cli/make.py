@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from maker.cli.common import ModelFlags, fail, make_dir, model_options, plural
+from maker.cli.common import ModelFlags, fail, job_options, make_dir, model_options, plural
 from maker.make import REGISTRY, StrategyUnavailable, get_strategy
 
 
@@ -47,26 +47,10 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Library directory to publish into (created if missing).",
 )
-@click.option(
-    "--job-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where progress is kept (default: LIBRARY/jobs/STRATEGY-<tasks digest>); "
-    "re-run the same command to resume.",
-)
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Model requests in flight at once (default: [llm.maker] concurrency, 8).",
-)
-@click.option(
-    "--units-in-flight",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Work units (tasks, or task types for latm/craft) worked on at once "
-    "(default: twice --concurrency, so sandbox validation of some overlaps "
-    "waiting on the model for others).",
+@job_options(
+    "maker",
+    "work units (tasks, or task types for latm/craft)",
+    job_dir="LIBRARY/jobs/STRATEGY-<tasks digest>",
 )
 @model_options("maker")
 @click.option(
@@ -294,19 +278,7 @@ def demo_command(workdir: Path | None) -> None:
     show_default=True,
     help="Seconds per fake-server call.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=16,
-    show_default=True,
-    help="Model requests in flight at once (the maker role's limit).",
-)
-@click.option(
-    "--units-in-flight",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Tasks worked on at once (default: twice --concurrency, as `maker make`).",
-)
+@job_options("maker", "tasks", concurrency=16)
 @click.option(
     "--max-examples",
     type=click.IntRange(min=1),

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from maker.cli.common import ModelFlags, fail, make_dir, model_options
+from maker.cli.common import ModelFlags, fail, job_options, make_dir, model_options
 
 
 @click.command("solve")
@@ -54,25 +54,7 @@ from maker.cli.common import ModelFlags, fail, make_dir, model_options
     show_default=True,
     help="Characters of replayed experience (solved problems, pitfalls) per prompt.",
 )
-@click.option(
-    "--job-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where progress is kept (default: LIBRARY/jobs/solve-<digest of problems "
-    "and settings>); re-run the same command to resume.",
-)
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Model requests in flight at once (default: [llm.user] concurrency, 8).",
-)
-@click.option(
-    "--units-in-flight",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Problems worked on at once (default: twice --concurrency).",
-)
+@job_options("user", "problems", job_dir="LIBRARY/jobs/solve-<digest of problems and settings>")
 @model_options("user")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def solve_command(
@@ -118,7 +100,7 @@ def solve_command(
 
     try:  # first, before the heavy imports: a missing endpoint is said at once
         config = models.load(**{"user.concurrency": concurrency})
-        resolve_role(config, "user")  # the configured endpoint, else the local 0.5B
+        user_role = resolve_role(config, "user")  # the configured endpoint, else the local 0.5B
     except ConfigError as exc:
         fail(str(exc))
     if not (library_dir / "library.sqlite").is_file():
@@ -166,7 +148,7 @@ def solve_command(
                 lock=lock,
                 task_errors=errors,
                 progress=not no_progress,
-                concurrency=units_in_flight or default_units(config.user.concurrency),
+                concurrency=units_in_flight or default_units(user_role.concurrency),
             )
     except LibraryError as exc:
         fail(str(exc))
@@ -190,13 +172,7 @@ def solve_command(
     show_default=True,
     help="Seconds per fake-server call.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=16,
-    show_default=True,
-    help="Model requests in flight at once (the user role's limit).",
-)
+@job_options("user", "problems", concurrency=16)
 @click.option(
     "--big-tools",
     type=click.IntRange(min=10),
@@ -222,6 +198,7 @@ def bench_solve_command(
     problems: int,
     latency: float,
     concurrency: int,
+    units_in_flight: int | None,
     big_tools: int,
     big_episodes: int,
     host_problems: int,
@@ -240,6 +217,7 @@ def bench_solve_command(
         problems=problems,
         latency=latency,
         concurrency=concurrency,
+        units_in_flight=units_in_flight,
         big_tools=big_tools,
         big_episodes=big_episodes,
         host_problems=host_problems,
