@@ -869,7 +869,13 @@ def _tests(
 ) -> tuple[str, dict[str, str], dict[str, MappedProperty]]:
     """Unit-test source (test_* functions and their helpers), property sources by name, and
     the ``@given`` tests mapped onto properties (`maker.text.testmap`)."""
-    parts = [b.text for b in blocks] + ([inline] if inline else [])
+    parts = []
+    for text in [b.text for b in blocks] + ([inline] if inline else []):
+        # `from typing import *` in the tests (the local 1.5B wrote it there too): made
+        # explicit as in the tool, not a refused import that sinks the draft
+        text, rewrites = expand_star_imports(text, policy)
+        notes.extend(f"{r} in the tests" for r in rewrites)
+        parts.append(text)
     kept: list[str] = []
     props: dict[str, str] = {}
     mapped: dict[str, MappedProperty] = {}

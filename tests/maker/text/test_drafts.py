@@ -407,3 +407,20 @@ def test_a_syntax_error_inside_a_definition_is_still_a_syntax_error() -> None:
     )
     got = draft(two)  # the broken later definition is dropped, with a note; f stays whole
     assert got.name == "f" and "def g" not in got.source and got.notes
+
+
+def test_a_star_import_in_the_tests_is_made_explicit() -> None:
+    # the local 1.5B's CREATOR reply for a temperature-range task: the draft was rejected for
+    # `from typing import *` at line 1 of its tests block (unavailable_import)
+    reply = (
+        "1. `python tool`\n```python\nfrom typing import *\n\n"
+        "def temperature_range(temperatures: List[float]) -> float:\n"
+        '    """The range of a list of temperatures."""\n'
+        "    return max(temperatures) - min(temperatures)\n```\n\n"
+        "2. `python tests`\n```python tests\nfrom typing import *\n\n"
+        "def test_known():\n    values: List[float] = [48, 55, 41, 60, 52]\n"
+        "    assert temperature_range(values) == 19\n```\n"
+    )
+    got = draft(reply)
+    assert got.unit_tests.startswith("from typing import List\n")
+    assert "rewrote `from typing import *` as `from typing import List` in the tests" in got.notes
