@@ -312,12 +312,16 @@ class NoEntry:
     names: tuple[str, ...]
 
 
-def choose_entry(tree: ast.Module, entry: str | None) -> Function | NoEntry:
+def choose_entry(
+    tree: ast.Module, entry: str | None, prefer: str | None = None
+) -> Function | NoEntry:
     """The one rule for a module's entry function (the tool), for made and hand-written tools.
 
     Named: the last top-level function of that name (the one Python keeps). Else, among the
     public top-level functions (not starting with `NOT_ENTRY_PREFIXES`): the only one, or
-    else the only one that none of the others calls (a tool with public helpers).
+    else the only one that none of the others calls (a tool with public helpers); when that
+    leaves several, the one named `prefer` if there is one (a repair of a known tool that
+    kept its name beside stray functions).
 
     >>> tree = parse_source("def half(n: int) -> int:\\n    return n // 2\\n"
     ...                     "def solve(n: int) -> int:\\n    return half(n) + 1\\n")
@@ -343,6 +347,9 @@ def choose_entry(tree: ast.Module, entry: str | None) -> Function | NoEntry:
     roots = [f for f in public if f.name not in called]
     if len(roots) == 1:
         return roots[0]
+    preferred = [f for f in public if f.name == prefer]
+    if preferred:
+        return preferred[-1]
     return NoEntry("ambiguous", tuple(f.name for f in (roots or public)))
 
 

@@ -337,7 +337,8 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dict[str, Any]:
-    parsed = parse_reply(text, policy=ctx.sandbox.policy)
+    draft = state.get("draft") or {}
+    parsed = parse_reply(text, policy=ctx.sandbox.policy, prefer=draft.get("name") or None)
     if isinstance(parsed, Rejection):
         record = rejection(state, phase, parsed.reason, str(parsed))
         left = state.get("repairs", 0) + 1 < ctx.options.max_repairs

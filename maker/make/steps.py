@@ -191,6 +191,12 @@ def rejection(
     }
 
 
+def _draft_name(state: Mapping[str, Any]) -> str | None:
+    """The name of the state's current draft, if any."""
+    draft = state.get("draft")
+    return str(draft.get("name") or "") or None if isinstance(draft, Mapping) else None
+
+
 def take_draft(
     state: Mapping[str, Any],
     ctx: Context,
@@ -205,8 +211,11 @@ def take_draft(
     """Parse a reply into the state's draft, or retry `phase` (bounded) / reject the unit.
 
     Retries are bounded by ``max_retries`` per phase (a repair reply also uses up a repair).
+    A repair (`count_repair`) keeps the repaired tool's name as the entry when the reply
+    defines it beside other candidate functions.
     """
-    parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=entry)
+    prefer = _draft_name(state) if count_repair else None
+    parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=entry, prefer=prefer)
     update: dict[str, Any] = {"usage": usage}
     if count_repair:
         update["repairs"] = state.get("repairs", 0) + 1

@@ -344,6 +344,7 @@ def parse_reply(
     policy: Policy = DEFAULT_POLICY,
     max_bytes: int = DEFAULT_MAX_BYTES,
     entry: str | None = None,
+    prefer: str | None = None,
 ) -> ToolDraft | Rejection:
     """Parse a model's reply into a `ToolDraft`, or say in a `Rejection` why it cannot be.
 
@@ -352,11 +353,13 @@ def parse_reply(
         policy: the sandbox policy whose module allow-list imports are checked against.
         max_bytes: the largest reply accepted.
         entry: the tool's expected name, when the prompt fixed one (picks among functions).
+        prefer: the name of the tool being repaired: the entry when the entry rule alone
+            leaves several candidates (`library.spec.choose_entry`).
 
     Never raises on any text; never runs the code.
     """
     try:
-        return _parse(text, policy, max_bytes, entry)
+        return _parse(text, policy, max_bytes, entry, prefer)
     except _Reject as exc:
         return exc.rejection
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # pathological input
@@ -395,7 +398,9 @@ def _check_source(source: str, entry: str, policy: Policy) -> Rejection | None:
 
 
 # -- parsing ---------------------------------------------------------------------------------
-def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> ToolDraft:
+def _parse(
+    text: str, policy: Policy, max_bytes: int, entry: str | None, prefer: str | None = None
+) -> ToolDraft:
     if not isinstance(text, str) or not text.strip():
         raise _Reject("empty_reply", "the reply is empty")
     size = len(text.encode("utf-8", "replace"))
@@ -426,7 +431,7 @@ def _parse(text: str, policy: Policy, max_bytes: int, entry: str | None) -> Tool
     if rewrites:
         notes.extend(rewrites)
         tool_tree = _parse_python(tool_source, "tool")
-    fn = _find_entry(tool_tree, entry)
+    fn = _find_entry(tool_tree, entry, prefer)
     _check_name(fn.name)
     _check_entry(fn)
     tool_nodes = walk(tool_tree)
@@ -627,9 +632,9 @@ def _is_constant_assign(node: ast.Assign | ast.AnnAssign) -> bool:
     )
 
 
-def _find_entry(tree: ast.Module, entry: str | None) -> ast.FunctionDef:
+def _find_entry(tree: ast.Module, entry: str | None, prefer: str | None = None) -> ast.FunctionDef:
     """The tool's function by the library's one rule (`library.spec.choose_entry`)."""
-    fn = choose_entry(tree, entry)
+    fn = choose_entry(tree, entry, prefer)
     if not isinstance(fn, NoEntry):
         return _sync(fn)
     names = ", ".join(fn.names)

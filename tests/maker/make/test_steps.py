@@ -9,9 +9,10 @@ from library.verdict import Failure, Verdict
 from maker.make import Options
 from maker.make.creator import initial_state as creator_state
 from maker.make.latm import initial_state as latm_state
-from maker.make.steps import judge, rejection, retry_or_give_up
+from maker.make.steps import judge, rejection, retry_or_give_up, take_draft
 from maker.tasks import Task
 from maker.text.drafts import Rejection
+from sandbox import DEFAULT_POLICY
 
 TASK = Task.from_json(
     {
@@ -81,3 +82,21 @@ def test_creator_and_latm_judge_a_verdict_the_same_way() -> None:
         )
         assert spent["status"] == "rejected"
         assert spent["reason"] == "validation:held_out (repairs exhausted): expected 2, got 3"
+
+
+def test_a_repair_reply_keeps_the_repaired_tools_name_as_its_entry() -> None:
+    reply = (
+        "```python\ndef gcd(a: int, b: int) -> int:\n"
+        '    """Greatest common divisor."""\n'
+        "    while b:\n        a, b = b, a % b\n    return a\n\n\n"
+        "def held_out():\n    pass\n\n\n"
+        "def gcd_held_out(a: int, b: int) -> int:\n    return gcd(a, b)\n```"
+    )
+    state = {**creator_state(TASK), "draft": DRAFT}
+    context = SimpleNamespace(options=Options(), sandbox=SimpleNamespace(policy=DEFAULT_POLICY))
+    fixed = take_draft(state, context, reply, "repair", on_ok="verify", usage={}, count_repair=True)
+    assert fixed["next"] == "verify" and fixed["draft"]["name"] == "gcd"
+    # a first proposal has no tool to keep: the same reply is ambiguous and asked again
+    first = take_draft(state, context, reply, "propose", on_ok="verify", usage={})
+    assert first["next"] == "propose"
+    assert first["rejections"][0]["reason"] == "multiple_entry_functions"

@@ -424,3 +424,30 @@ def test_a_star_import_in_the_tests_is_made_explicit() -> None:
     got = draft(reply)
     assert got.unit_tests.startswith("from typing import List\n")
     assert "rewrote `from typing import *` as `from typing import List` in the tests" in got.notes
+
+
+# The local 1.5B's LATM repair reply for boolean expressions (shortened): the tool kept its
+# name, beside a stray `held_out()` and a wrapper that calls it.
+STRAY_FUNCTIONS_REPLY = (
+    "1. python tool\n```python\nimport re\n\n\n"
+    "def evaluate_boolean_expression(expression: str) -> bool:\n"
+    '    """Evaluate a Boolean expression."""\n'
+    "    tokens = re.findall(r'\\w+', expression)\n    return tokens[-1] == 'True'\n\n\n"
+    "def held_out():\n    pass\n\n\n"
+    "def evaluate_held_out(expression: str) -> bool:\n"
+    "    return evaluate_boolean_expression(expression)\n```\n"
+)
+
+
+def test_a_repair_that_keeps_the_tools_name_beside_stray_functions_keeps_that_entry() -> None:
+    assert rejected(STRAY_FUNCTIONS_REPLY).reason == "multiple_entry_functions"
+    got = parse_reply(STRAY_FUNCTIONS_REPLY, prefer="evaluate_boolean_expression")
+    assert isinstance(got, ToolDraft) and got.name == "evaluate_boolean_expression"
+    # the preference only settles a tie: a single candidate stays the entry whatever its name
+    single = '```python\ndef other(x: int) -> int:\n    """Identity."""\n    return x\n```'
+    got = parse_reply(single, prefer="evaluate_boolean_expression")
+    assert isinstance(got, ToolDraft) and got.name == "other"
+    # and a name absent from the reply changes nothing
+    assert parse_reply(STRAY_FUNCTIONS_REPLY, prefer="missing").reason == (
+        "multiple_entry_functions"
+    )
