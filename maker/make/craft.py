@@ -163,7 +163,7 @@ def solve(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if (state.get("last_reply") or {}).get("task_id") == task.id:
         messages = with_retry_feedback(messages, state, "solve")
     text, usage = ask(ctx, state.get("usage"), messages, "solve", used + missed)
-    parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=SOLUTION_ENTRY)
+    parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=SOLUTION_ENTRY, program=True)
     update: dict[str, Any] = {"usage": usage, "last_reply": None}
     if isinstance(parsed, Rejection):
         record = rejection(state, "solve", f"solve:{parsed.reason}", str(parsed), task_id=task.id)

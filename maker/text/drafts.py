@@ -55,7 +55,7 @@ from typing import Any, Literal
 from library.spec import NoEntry, choose_entry
 from maker.text.astutil import walk
 from maker.text.blocks import CodeBlock, extract_blocks, normalize_newlines
-from maker.text.imports import expand_star_imports
+from maker.text.imports import add_missing_imports, expand_star_imports
 from maker.text.testmap import (
     MappedProperty,
     Unmappable,
@@ -345,6 +345,7 @@ def parse_reply(
     max_bytes: int = DEFAULT_MAX_BYTES,
     entry: str | None = None,
     prefer: str | None = None,
+    program: bool = False,
 ) -> ToolDraft | Rejection:
     """Parse a model's reply into a `ToolDraft`, or say in a `Rejection` why it cannot be.
 
@@ -355,11 +356,13 @@ def parse_reply(
         entry: the tool's expected name, when the prompt fixed one (picks among functions).
         prefer: the name of the tool being repaired: the entry when the entry rule alone
             leaves several candidates (`library.spec.choose_entry`).
+        program: the reply is a one-off program run once (CRAFT's ``solution()``), not a
+            tool: its entry needs no type hints and no docstring.
 
     Never raises on any text; never runs the code.
     """
     try:
-        return _parse(text, policy, max_bytes, entry, prefer)
+        return _parse(text, policy, max_bytes, entry, prefer, program)
     except _Reject as exc:
         return exc.rejection
     except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # pathological input
@@ -399,7 +402,12 @@ def _check_source(source: str, entry: str, policy: Policy) -> Rejection | None:
 
 # -- parsing ---------------------------------------------------------------------------------
 def _parse(
-    text: str, policy: Policy, max_bytes: int, entry: str | None, prefer: str | None = None
+    text: str,
+    policy: Policy,
+    max_bytes: int,
+    entry: str | None,
+    prefer: str | None = None,
+    program: bool = False,
 ) -> ToolDraft:
     if not isinstance(text, str) or not text.strip():
         raise _Reject("empty_reply", "the reply is empty")
@@ -428,12 +436,14 @@ def _parse(
 
     tool_tree, tool_source, inline_tests = _assemble_tool(tool_blocks, notes)
     tool_source, rewrites = expand_star_imports(tool_source, policy)
+    tool_source, added = add_missing_imports(tool_source, policy)
+    rewrites += added
     if rewrites:
         notes.extend(rewrites)
         tool_tree = _parse_python(tool_source, "tool")
     fn = _find_entry(tool_tree, entry, prefer)
     _check_name(fn.name)
-    _check_entry(fn)
+    _check_entry(fn, program=program)
     tool_nodes = walk(tool_tree)
     _check_code(tool_tree, policy, "tool", tool_nodes)
     if len(tool_source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
@@ -682,7 +692,9 @@ def _check_name(name: str) -> None:
         raise _Reject("invalid_name", f"the tool name '{name}' shadows a Python builtin")
 
 
-def _check_entry(fn: ast.FunctionDef) -> None:
+def _check_entry(fn: ast.FunctionDef, *, program: bool = False) -> None:
+    """A tool's entry: named parameters, not a generator; type hints and a docstring unless it
+    is a one-off `program`."""
     args = fn.args
     if args.vararg or args.kwarg:
         raise _Reject(
@@ -694,6 +706,8 @@ def _check_entry(fn: ast.FunctionDef) -> None:
         raise _Reject(
             "bad_signature", f"the tool '{fn.name}' is a generator; return a list", fn.lineno
         )
+    if program:
+        return
     for arg in args.posonlyargs + args.args + args.kwonlyargs:
         if arg.annotation is None:
             raise _Reject(

@@ -451,3 +451,43 @@ def test_a_repair_that_keeps_the_tools_name_beside_stray_functions_keeps_that_en
     assert parse_reply(STRAY_FUNCTIONS_REPLY, prefer="missing").reason == (
         "multiple_entry_functions"
     )
+
+
+# The local 1.5B's CRAFT solutions (example tasks): right answers, rejected for a missing
+# return type hint (3 times in a row) and for `math` used without its import.
+RANGE_SOLUTION = (
+    '```python\n# solution.py\n\ndef solution():\n    """\n    Calculate the range of the '
+    'numbers in the given list.\n    """\n    books = [14, 9, 21, 11]\n'
+    "    return max(books) - min(books)\n\n# Example usage:\nprint(solution())  # Output: 10\n```"
+)
+DIVISOR_SOLUTION = (
+    '```python\n# solution.py\n\ndef solution() -> int:\n    """Sum of the divisors of 36."""\n'
+    "    divisors = []\n    for i in range(1, int(math.sqrt(36)) + 1):\n"
+    "        if 36 % i == 0:\n            divisors.append(i)\n"
+    "            if i != 36 // i:\n                divisors.append(36 // i)\n"
+    "    return sum(divisors)\n```"
+)
+
+
+def test_a_one_off_program_needs_no_type_hints() -> None:
+    assert rejected(RANGE_SOLUTION, entry="solution").reason == "missing_type_hints"
+    got = parse_reply(RANGE_SOLUTION, entry="solution", program=True)
+    assert isinstance(got, ToolDraft) and got.name == "solution" and got.returns == ""
+    # a program still has to be a plain function with named parameters
+    gen = "```python\ndef solution():\n    yield 1\n```"
+    assert parse_reply(gen, entry="solution", program=True).reason == "bad_signature"
+
+
+def test_a_module_used_without_its_import_is_imported() -> None:
+    got = draft(DIVISOR_SOLUTION, entry="solution")
+    assert got.source.startswith("import math\n")
+    assert "added `import math` (used, never imported)" in got.notes
+    assert got.imports == ("math",)
+    # a name the code binds itself, or a module the policy does not allow, is left alone
+    own = (
+        '```python\ndef f(n: int) -> int:\n    """Own math."""\n'
+        "    math = {'k': n}\n    return math.get('k')\n```"
+    )
+    assert "import math" not in draft(own).source
+    banned = '```python\ndef f(n: int) -> int:\n    """Host."""\n    return os.getpid()\n```'
+    assert "import os" not in getattr(parse_reply(banned), "source", "")
