@@ -114,6 +114,7 @@ def imagine_query(
     near_duplicate: float = 0.75,
     retry_temperature: float = 0.7,
     shown: Mapping[str, int] | None = None,
+    first_sample: int = 0,
 ) -> Imagined:
     """Ask the user model for one new problem for `rec`.
 
@@ -126,6 +127,10 @@ def imagine_query(
         near_duplicate: word-set similarity from which a problem repeats an earlier one.
         retry_temperature: the temperature of re-asks of a colder role.
         shown: ``{"examples": N, "explored": M}``, how much the prompt lists.
+        first_sample: the sample number of the first reply (the n-th imagining for a tool
+            starts at ``n * attempts``): when nothing was accepted the prompt is unchanged, and
+            the same samples would give (and the response cache replay) the same problems.
+            The real 0.5B's 5 imaginings for one tool were 3 distinct replies, all turned down.
     """
     limits = {"examples": 3, "explored": 12, **(shown or {})}
     messages = imagine_messages(
@@ -133,7 +138,7 @@ def imagine_query(
     )
     earlier = [*explored, *avoid]
     reasons: list[str] = []
-    for sample in range(max(1, attempts)):
+    for sample in range(first_sample, first_sample + max(1, attempts)):
         response = client.complete(
             messages,
             phase="explore_imagine",

@@ -139,7 +139,7 @@ def explore_tool(
     explored = explored_queries(ctx.library, rec.name)
     sources = [p for prov in rec.provenance for p in prov.problems]
     summary = ToolSummary(rec.ref, judged_before=judged(rec))
-    for _ in range(settings.queries_per_tool):
+    for nth in range(settings.queries_per_tool):
         try:
             imagined = imagine_query(
                 ctx.solve.client,
@@ -147,6 +147,7 @@ def explore_tool(
                 explored,
                 avoid=sources,
                 attempts=settings.imagine_attempts,
+                first_sample=nth * settings.imagine_attempts,
                 near_duplicate=settings.near_duplicate,
                 retry_temperature=settings.retry_temperature,
                 shown={"examples": settings.shown_examples, "explored": settings.shown_explored},

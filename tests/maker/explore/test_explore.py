@@ -14,6 +14,7 @@ from maker.explore import ExploreError, ExploreSettings, explore_library
 from maker.explore.imagine import parse_query, similarity
 from maker.explore.judge import parse_judgement, parse_program
 from maker.llm import ChatClient, RoleConfig, ScriptedModel
+from maker.llm.config import Sampling
 from maker.use import Solver
 from sandbox import Sandbox
 from tests.maker.use.conftest import new_library
@@ -276,3 +277,23 @@ def test_the_explorers_prompts_show_no_placeholder_a_small_model_would_copy() ->
     judge = {"content": (ROOT / "maker" / "prompts" / "explore_judge.md").read_text()}
     for text in (system["content"], judge["content"], IMAGINE_FIX, JUDGE_FIX):
         assert '"..."' not in text and "THE PROBLEM" not in text and "ONE SENTENCE" not in text
+
+
+def test_each_imagining_of_a_tool_draws_new_samples(sb: Sandbox) -> None:
+    # The real 0.5B imagined the tool's own example problem again and again: with nothing
+    # accepted the prompt stays the same, so the 2nd imagining must not repeat the 1st's samples
+    # (at temperature 0 and through the response cache they would be the same replies).
+    lib = new_library()
+    um, jm = ScriptedModel(["no"] * 4), ScriptedModel([])
+    cold = Sampling(temperature=0.0, seed=0)
+    user = ChatClient(um, RoleConfig("user", model="scripted-user", sampling=cold))
+    judge = ChatClient(jm, RoleConfig("maker", model="scripted-maker"))
+    settings = ExploreSettings(tools=("gcd",), queries_per_tool=2, imagine_attempts=2)
+    summary = explore_library(lib, user, judge, sb, settings)
+    imagine = [c for c in um.calls if c.phase == "explore_imagine"]
+    assert len(imagine) == 4
+    # first imagining: samples 0 (cold) and 1; second: samples 2 and 3, never 0 and 1 again
+    assert [c.params.get("seed") for c in imagine] == [0, 1, 2, 3]
+    assert imagine[2].messages == imagine[0].messages  # the same prompt: only sampling differs
+    (tool,) = summary.tools
+    assert tool.no_query == 2 and tool.rejected_queries == 4
