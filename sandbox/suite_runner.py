@@ -37,7 +37,7 @@ from sandbox.results import (
     TestReport,
     TestSuite,
 )
-from sandbox.values import values_equal
+from sandbox.values import type_note, values_equal
 
 if TYPE_CHECKING:
     from sandbox.host import Sandbox
@@ -157,7 +157,11 @@ def _example(
     error = (
         None
         if passed
-        else ErrorInfo("WrongAnswer", f"expected {case.expected!r:.300}, got {result.value!r:.300}")
+        else ErrorInfo(
+            "WrongAnswer",
+            f"expected {case.expected!r:.300}, got {result.value!r:.300}"
+            + type_note(result.value, case.expected),
+        )
     )
     return TestOutcome(
         name,

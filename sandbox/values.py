@@ -202,3 +202,37 @@ def values_equal(actual: Any, expected: Any, *, approx: bool = True, rel: float 
             values_equal(actual[k], expected[k], approx=approx, rel=rel) for k in actual
         )
     return type(actual) is type(expected) and actual == expected
+
+
+_JSON_TYPES = {
+    bool: "bool",
+    int: "int",
+    float: "float",
+    str: "str",
+    list: "list",
+    dict: "dict",
+}
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
+def type_note(actual: Any, expected: Any) -> str:
+    """For a wrong answer whose text is right but whose type is not (``'True'`` for ``True``,
+    ``'12'`` for ``12``, ``[12]`` for ``12``): ``" (the right value as text, but a str where a
+    bool is expected)"``; else ``""``. Small models repairing a tool missed the type in a bare
+    ``expected True, got 'True'`` (the local 1.5B, three repairs in a row).
+
+    >>> type_note("True", True), type_note(12, "12"), type_note(3, 4)
+    (' (the right value as text, but a str where a bool is expected)', \
+' (the right value as text, but an int where a str is expected)', '')
+    """
+    a, e = _JSON_TYPES.get(type(actual)), _JSON_TYPES.get(type(expected))
+    if a is None or e is None or a == e:
+        return ""
+    inner = actual[0] if isinstance(actual, list) and len(actual) == 1 else actual
+    if str(inner).strip().casefold() != str(expected).strip().casefold():
+        return ""
+    what = a if inner is actual else f"list of one {_JSON_TYPES.get(type(inner), 'value')}"
+    return f" (the right value as text, but {_a(what)} where {_a(e)} is expected)"

@@ -105,6 +105,19 @@ def test_wrong_answers_and_errors_in_examples(sb: Sandbox) -> None:
     assert not crashed.passed and crashed.error.type == "TypeError"
 
 
+def test_a_right_value_of_the_wrong_type_is_named_as_such(sb: Sandbox) -> None:
+    # the local 1.5B's boolean tool returned 'True' for True; shown a bare
+    # "expected True, got 'True'" it repaired the tool three times without changing that
+    tool = "def holds(expression: str) -> bool:\n    return 'True'\n"
+    suite = TestSuite(examples=(ExampleCase({"expression": "True"}, True),))
+    (wrong,) = sb.run_tests(tool, "holds", suite).outcomes
+    assert wrong.error.message.startswith("expected True, got 'True'")
+    assert "(the right value as text, but a str where a bool is expected)" in wrong.error.message
+    other = TestSuite(examples=(ExampleCase({"expression": "True"}, False),))
+    (wrong,) = sb.run_tests(tool, "holds", other).outcomes
+    assert "right value" not in wrong.error.message  # a different value is only wrong
+
+
 def test_float_examples_compare_with_tolerance(sb: Sandbox) -> None:
     tool = "def third(x: float) -> float:\n    return x / 3\n"
     suite = TestSuite(
