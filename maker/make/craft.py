@@ -53,6 +53,7 @@ from maker.make.steps import (
     publish_draft,
     rejection,
     repair_step,
+    retry_or_give_up,
     stored_suite,
     take_draft,
     tasks_of,
@@ -271,7 +272,19 @@ def abstract(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     messages = with_retry_feedback(messages, state, "abstract")
     text, usage = ask(ctx, state.get("usage"), messages, "abstract", sample)
     update = take_draft(state, ctx, text, "abstract", on_ok="verify", usage=usage)
+    draft = update.get("draft")
+    if isinstance(draft, dict) and draft.get("name") == SOLUTION_ENTRY:
+        # the real 1.5B kept the one-off program's name for a general tool
+        update = {"usage": usage} | retry_or_give_up(
+            state, ctx, "abstract", ONE_OFF_NAME, text, reason="one_off_name"
+        )
     return _next_group(state, update)
+
+
+ONE_OFF_NAME = (
+    f"the tool is named `{SOLUTION_ENTRY}`, the name of a one-off program; a tool is reused by "
+    "name, so name it after what it computes, in snake_case"
+)
 
 
 def source_failures(draft: ToolDraft, solutions: Sequence[dict[str, Any]]) -> list[Failure]:

@@ -240,6 +240,26 @@ def test_abstract_and_verify_nodes(sb: Sandbox) -> None:
     assert update["verdict"]["passed"] and update["next"] == "publish"
 
 
+def test_a_tool_named_like_the_one_off_program_is_asked_for_again(sb: Sandbox) -> None:
+    # the real 1.5B abstracted a right, general range tool but kept the name `solution`
+    named_solution = TOOL.replace("def gcd(", "def solution(").replace("gcd(", "solution(")
+    ctx, model = _ctx(sb, [named_solution, TOOL])
+    state = {
+        **initial_state("gcd", _tasks()),
+        "queue": [],
+        "groups": [[0]],
+        "group": 0,
+        "solutions": [
+            {"task_id": "gcd-1", "problem": _tasks()[0].text, "source": "...", "answer": 12}
+        ],
+    }
+    update = abstract(state, ctx)
+    assert update["next"] == "abstract" and update["rejections"][0]["reason"] == "one_off_name"
+    update = abstract({**state, **update}, ctx)
+    assert update["next"] == "verify" and update["draft"]["name"] == "gcd"
+    assert "named `solution`" in model.calls[1].messages[-1]["content"]
+
+
 # -- the graph -------------------------------------------------------------------------------
 def test_happy_path_drops_wrong_solution_and_publishes(sb: Sandbox) -> None:
     ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, TOOL.replace("    assert gcd(45, 27) == 9\n", "")])
