@@ -64,6 +64,15 @@ def _names(value: str | None) -> tuple[str, ...]:
     is_flag=True,
     help="Judge by the strong model alone, without a program-of-thought answer.",
 )
+@click.option(
+    "--imagine-with",
+    type=click.Choice(["user", "maker"]),
+    default="user",
+    show_default=True,
+    help="Who imagines the problems: the explorer (user, as in STE), or the maker model when "
+    "the user model is too weak to imagine problems the tool answers (the trials stay the "
+    "user's).",
+)
 @model_options("user", "maker", what={"user": "the explorer", "maker": "the judge"})
 @click.option("--seed", type=int, default=None, help="Sampling seed of both roles.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
@@ -74,6 +83,7 @@ def explore_command(
     queries_per_tool: int,
     trials: int,
     no_pot: bool,
+    imagine_with: str,
     models: ModelFlags,
     seed: int | None,
     no_progress: bool,
@@ -141,6 +151,7 @@ def explore_command(
         queries_per_tool=queries_per_tool,
         trials=trials,
         pot=not no_pot,
+        imagine_with=imagine_with,
     )
     console = Console(stderr=True)
     try:

@@ -62,6 +62,7 @@ class ExploreSettings:
     timeout_s: float | None = None
     shown_examples: int = 3
     shown_explored: int = 12
+    imagine_with: str = "user"  # who imagines the problems: "user" (STE) or "maker"
 
     def to_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -142,7 +143,7 @@ def explore_tool(
     for nth in range(settings.queries_per_tool):
         try:
             imagined = imagine_query(
-                ctx.solve.client,
+                ctx.judge if settings.imagine_with == "maker" else ctx.solve.client,
                 rec,
                 explored,
                 avoid=sources,

@@ -297,3 +297,22 @@ def test_each_imagining_of_a_tool_draws_new_samples(sb: Sandbox) -> None:
     assert imagine[2].messages == imagine[0].messages  # the same prompt: only sampling differs
     (tool,) = summary.tools
     assert tool.no_query == 2 and tool.rejected_queries == 4
+
+
+def test_the_maker_can_imagine_the_problems_the_user_then_tries(sb: Sandbox) -> None:
+    # the real 0.5B imagined problems its word-sorting tool does not answer (4 of 4 trials
+    # judged wrong); --imagine-with maker lets the strong model write the problems
+    lib = new_library()
+    summary, um, jm = explore(
+        lib,
+        sb,
+        [call("gcd", a=24, b=36)],  # the user only solves
+        [query(ROPES), verdict(True, "12"), pot(12)],  # the maker imagines, then judges
+        imagine_with="maker",
+        trials=1,
+    )
+    assert [c.phase for c in jm.calls][0] == "explore_imagine"
+    assert all(c.phase != "explore_imagine" for c in um.calls)
+    assert ROPES in um.calls[0].messages[-1]["content"]
+    (tool,) = summary.tools
+    assert (tool.queries, tool.verified) == (1, 1)
