@@ -28,7 +28,7 @@ from maker.tasks import Task
 from maker.use.answer import answer_text, final_answer
 from maker.use.prompt import correction_message, experience_text, solve_messages
 from maker.use.reply import decision_schema
-from maker.use.solver import SolveContext, initial_state, run_steps
+from maker.use.solver import SolveContext, example_values, initial_state, run_steps
 from sandbox import RunResult, Sandbox
 
 Kind = Literal["verified", "refuted", "disagreed", "run_failed", "unusable", "no_tool", "unjudged"]
@@ -100,10 +100,16 @@ def explore_schema(rec: ToolRecord) -> dict[str, Any]:
     return decision_schema({rec.name: rec.spec.input_schema()}, answer=False)
 
 
-def first_messages(ctx: TrialContext, rec: ToolRecord, query: str) -> list[dict[str, str]]:
+def first_messages(
+    ctx: TrialContext, rec: ToolRecord, query: str
+) -> tuple[list[dict[str, str]], list[str]]:
     """The solver's prompt with the one tool (its card shows example calls) and its replayed
-    experience."""
+    experience, and the argument values shown there for other problems (`example_values`: a
+    call that copies them is turned down as in `maker solve`; the real 0.5B called the tool
+    with the first explored problem's words for every later problem, copied from the failure
+    memory)."""
     parts: list[str] = []
+    shown_calls: list[tuple[str, Any]] = []
     if ctx.replay_budget_chars > 0:
         replay = ctx.library.replay(
             query,
@@ -113,16 +119,27 @@ def first_messages(ctx: TrialContext, rec: ToolRecord, query: str) -> list[dict[
             offered_only=True,
         )
         pitfalls = [e for eps in replay.failures.values() for e in eps]
-        text, _ = experience_text(
+        text, shown = experience_text(
             list(replay.examples), pitfalls, ctx.replay_budget_chars, replay.corrections
         )
         parts.append(text)
-    return solve_messages(query, [rec], "\n\n".join(p for p in parts if p))
+        seen = set(shown)
+        shown_calls = [
+            (e.query, e.call.arguments)
+            for e in (*replay.examples, *pitfalls)
+            if e.id in seen and e.call.tool
+        ]
+    messages = solve_messages(query, [rec], "\n\n".join(p for p in parts if p))
+    return messages, example_values(query, [rec], shown_calls)
 
 
-def _state(task: Task, rec: ToolRecord, messages: list[dict[str, str]]) -> dict[str, Any]:
+def _state(
+    task: Task, rec: ToolRecord, messages: list[dict[str, str]], values: list[str]
+) -> dict[str, Any]:
     state = initial_state(task)
-    state.update(offered=[rec.ref], messages=messages, schema=explore_schema(rec))
+    state.update(
+        offered=[rec.ref], messages=messages, schema=explore_schema(rec), example_values=values
+    )
     return state
 
 
@@ -198,11 +215,11 @@ def _episode(
 def explore_query(ctx: TrialContext, rec: ToolRecord, query: str, *, qid: str) -> QueryOutcome:
     """Up to ``ctx.trials`` trials of `query` with `rec` (see the module docstring)."""
     task = Task(qid, query, split="test")
-    messages = first_messages(ctx, rec, query)
+    messages, values = first_messages(ctx, rec, query)
     pot: PotAnswer | None = None
     outcomes: list[TrialOutcome] = []
     for trial in range(1, max(1, ctx.trials) + 1):
-        st = run_steps(_state(task, rec, messages), ctx.solve)
+        st = run_steps(_state(task, rec, messages, values), ctx.solve)
         decision = st["decision"] or {}
         execution = st["execution"]
         judgement: Judgement | None = None

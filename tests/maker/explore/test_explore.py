@@ -316,3 +316,35 @@ def test_the_maker_can_imagine_the_problems_the_user_then_tries(sb: Sandbox) -> 
     assert ROPES in um.calls[0].messages[-1]["content"]
     (tool,) = summary.tools
     assert (tool.queries, tool.verified) == (1, 1)
+
+
+def test_a_trial_that_copies_the_shown_memory_is_turned_down(sb: Sandbox) -> None:
+    # the real 0.5B called the tool with the first explored problem's words for every later
+    # problem, copied from the experience replayed into its prompt
+    lib = new_library()
+    first = "Sort these words alphabetically: pear apple fig"
+    second = "Sort these words alphabetically: kiwi lime date"
+    summary, um, _ = explore(
+        lib,
+        sb,
+        [
+            query(first),
+            call("sort_words", words=["pear", "apple", "fig"]),
+            query(second),
+            call("sort_words", words=["pear", "apple", "fig"]),  # copied from the memory
+            call("sort_words", words=["kiwi", "lime", "date"]),
+        ],
+        [verdict(True, "apple fig pear"), pot(0), verdict(True, "date kiwi lime"), pot(0)],
+        tools=("sort_words",),
+        queries_per_tool=2,
+        trials=1,
+    )
+    retry = um.calls[4].messages[-1]["content"]
+    assert "pear" not in retry  # the correction names no copied value
+    (tool,) = summary.tools
+    assert (tool.queries, tool.trials) == (2, 2)
+    eps = lib.store.episodes()
+    assert [e.call.arguments for e in eps] == [
+        {"words": ["pear", "apple", "fig"]},
+        {"words": ["kiwi", "lime", "date"]},
+    ]
