@@ -21,7 +21,9 @@ class ToolSummary:
     """What exploring one tool did. `queries` counts problems accepted and tried;
     `rejected_queries` the explorer's replies turned down (malformed, near-duplicate); `failed`
     the trials recorded as failures (refuted, disagreeing, failed runs); `unusable` the trials
-    with no valid call; `disagreements` the trials the judge passed and the program refuted."""
+    with no valid call; `disagreements` the trials where the judge and the program differ
+    (passed and refuted: a failure; refuted and confirmed: "overruled", neither failure nor
+    demonstration)."""
 
     tool: str
     judged_before: int = 0
@@ -56,7 +58,7 @@ class ToolSummary:
             verified=out.verified + kinds.count("verified"),
             failed=out.failed + sum(k in ("refuted", "disagreed", "run_failed") for k in kinds),
             refuted=out.refuted + kinds.count("refuted"),
-            disagreements=out.disagreements + kinds.count("disagreed"),
+            disagreements=out.disagreements + kinds.count("disagreed") + kinds.count("overruled"),
             run_failures=out.run_failures + kinds.count("run_failed"),
             unusable=out.unusable + sum(k in ("unusable", "no_tool") for k in kinds),
             unjudged=out.unjudged + kinds.count("unjudged"),

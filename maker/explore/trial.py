@@ -31,7 +31,9 @@ from maker.use.reply import decision_schema
 from maker.use.solver import SolveContext, example_values, initial_state, run_steps
 from sandbox import RunResult, Sandbox
 
-Kind = Literal["verified", "refuted", "disagreed", "run_failed", "unusable", "no_tool", "unjudged"]
+Kind = Literal[
+    "verified", "refuted", "disagreed", "overruled", "run_failed", "unusable", "no_tool", "unjudged"
+]
 
 
 @dataclass(frozen=True)
@@ -259,13 +261,9 @@ def explore_query(ctx: TrialContext, rec: ToolRecord, query: str, *, qid: str) -
                 retry_temperature=ctx.retry_temperature,
             )
             record = True
+            agrees_pot = False
             if judgement.verdict is None:
                 kind, success = "unjudged", None
-            elif not judgement.verdict:
-                kind, success = "refuted", False
-                feedback = trial_feedback(
-                    "refuted", rec.name, observation.as_observation(), judgement.reason
-                )
             else:
                 if ctx.pot and pot is None:
                     pot = program_of_thought(
@@ -277,12 +275,28 @@ def explore_query(ctx: TrialContext, rec: ToolRecord, query: str, *, qid: str) -
                         timeout=ctx.solve.settings.timeout_s,
                         retry_temperature=ctx.retry_temperature,
                     )
-                if pot is not None and pot.status == "ok" and not same_answer(st, pot.value, query):
+                agrees_pot = (
+                    pot is not None and pot.status == "ok" and same_answer(st, pot.value, query)
+                )
+            if judgement.verdict is None:
+                pass
+            elif not judgement.verdict:
+                if agrees_pot:
+                    # the real 1.5B judge called right sorts unsorted, 8 of 8: a "no" that the
+                    # independent program contradicts is no failure memory
+                    kind, success = "overruled", None
+                else:
+                    kind, success = "refuted", False
+                    feedback = trial_feedback(
+                        "refuted", rec.name, observation.as_observation(), judgement.reason
+                    )
+            else:
+                if pot is not None and pot.status == "ok" and not agrees_pot:
                     kind, success = "disagreed", False
                     feedback = trial_feedback("disagreed", rec.name, observation.as_observation())
                 else:
                     kind, success = "verified", True
-        used_pot = pot if judgement is not None and judgement.verdict else None
+        used_pot = pot if judgement is not None and judgement.verdict is not None else None
         eid = None
         if record:
             ep = _episode(
@@ -290,7 +304,7 @@ def explore_query(ctx: TrialContext, rec: ToolRecord, query: str, *, qid: str) -
             )
             eid = ctx.library.record(ep).id
         outcomes.append(TrialOutcome(trial, kind, eid, judgement, used_pot))
-        if kind in ("verified", "unjudged"):
+        if kind in ("verified", "unjudged", "overruled"):
             break
         messages = [
             *st["messages"],

@@ -78,8 +78,8 @@ def test_exploration_makes_demonstrations_and_failure_memory(sb: Sandbox) -> Non
         ],
         [
             verdict(False, "12", "the second rope is 36 m, not 30"),
+            pot(12),  # asked once the judge has spoken: 12 is not the tool's 6, so refuted
             verdict(True, "12"),
-            pot(12),
             verdict(True, "9"),
             pot(9),
         ],
@@ -348,3 +348,21 @@ def test_a_trial_that_copies_the_shown_memory_is_turned_down(sb: Sandbox) -> Non
         {"words": ["pear", "apple", "fig"]},
         {"words": ["kiwi", "lime", "date"]},
     ]
+
+
+def test_a_judges_no_that_the_program_contradicts_is_no_failure_memory(sb: Sandbox) -> None:
+    # the real 1.5B judge said "no" to 8 of 8 right word sorts; recorded as failures they were
+    # replayed as pitfalls and the tools arm fell from 20.0% to 16.0% on the same rows
+    lib = new_library()
+    summary, _, jm = explore(
+        lib,
+        sb,
+        [query(ROPES), call("gcd", a=24, b=36)],
+        [verdict(False, "6", "looks wrong"), pot(12)],  # the program agrees with the tool's 12
+    )
+    (ep,) = lib.store.episodes()
+    assert ep.success is None and ep.result["exploration"]["pot"]["value"] == 12
+    assert "judge: no" in ep.feedback and "agrees" in ep.feedback
+    (tool,) = summary.tools
+    assert (tool.failed, tool.verified, tool.disagreements) == (0, 0, 1)
+    assert len(jm.calls) == 2  # one trial: an overruled "no" is not tried again
