@@ -16,6 +16,7 @@ verdict and the program-of-thought answer go in ``result["exploration"]``, the v
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,7 +29,13 @@ from maker.tasks import Task
 from maker.use.answer import answer_text, final_answer
 from maker.use.prompt import correction_message, experience_text, solve_messages
 from maker.use.reply import decision_schema
-from maker.use.solver import SolveContext, example_values, initial_state, run_steps
+from maker.use.solver import (
+    SolveContext,
+    example_values,
+    initial_state,
+    replayed_calls,
+    run_steps,
+)
 from sandbox import RunResult, Sandbox
 
 Kind = Literal[
@@ -111,7 +118,7 @@ def first_messages(
     with the first explored problem's words for every later problem, copied from the failure
     memory)."""
     parts: list[str] = []
-    shown_calls: list[tuple[str, Any]] = []
+    shown_calls: list[tuple[str, Mapping[str, Any]]] = []
     if ctx.replay_budget_chars > 0:
         replay = ctx.library.replay(
             query,
@@ -125,12 +132,7 @@ def first_messages(
             list(replay.examples), pitfalls, ctx.replay_budget_chars, replay.corrections
         )
         parts.append(text)
-        seen = set(shown)
-        shown_calls = [
-            (e.query, e.call.arguments)
-            for e in (*replay.examples, *pitfalls)
-            if e.id in seen and e.call.tool
-        ]
+        shown_calls = replayed_calls((*replay.examples, *pitfalls), shown)
     messages = solve_messages(query, [rec], "\n\n".join(p for p in parts if p))
     return messages, example_values(query, [rec], shown_calls)
 
@@ -261,41 +263,34 @@ def explore_query(ctx: TrialContext, rec: ToolRecord, query: str, *, qid: str) -
                 retry_temperature=ctx.retry_temperature,
             )
             record = True
-            agrees_pot = False
+            if judgement.verdict is not None and ctx.pot and pot is None:
+                pot = program_of_thought(
+                    ctx.judge,
+                    ctx.sandbox,
+                    rec,
+                    query,
+                    attempts=ctx.pot_attempts,
+                    timeout=ctx.solve.settings.timeout_s,
+                    retry_temperature=ctx.retry_temperature,
+                )
+            pot_ok = pot is not None and pot.status == "ok"
+            agrees_pot = pot_ok and same_answer(st, pot.value, query)
             if judgement.verdict is None:
                 kind, success = "unjudged", None
-            else:
-                if ctx.pot and pot is None:
-                    pot = program_of_thought(
-                        ctx.judge,
-                        ctx.sandbox,
-                        rec,
-                        query,
-                        attempts=ctx.pot_attempts,
-                        timeout=ctx.solve.settings.timeout_s,
-                        retry_temperature=ctx.retry_temperature,
-                    )
-                agrees_pot = (
-                    pot is not None and pot.status == "ok" and same_answer(st, pot.value, query)
-                )
-            if judgement.verdict is None:
-                pass
+            elif not judgement.verdict and agrees_pot:
+                # the real 1.5B judge called right sorts unsorted, 8 of 8: a "no" that the
+                # independent program contradicts is no failure memory
+                kind, success = "overruled", None
             elif not judgement.verdict:
-                if agrees_pot:
-                    # the real 1.5B judge called right sorts unsorted, 8 of 8: a "no" that the
-                    # independent program contradicts is no failure memory
-                    kind, success = "overruled", None
-                else:
-                    kind, success = "refuted", False
-                    feedback = trial_feedback(
-                        "refuted", rec.name, observation.as_observation(), judgement.reason
-                    )
+                kind, success = "refuted", False
+                feedback = trial_feedback(
+                    "refuted", rec.name, observation.as_observation(), judgement.reason
+                )
+            elif pot_ok and not agrees_pot:
+                kind, success = "disagreed", False
+                feedback = trial_feedback("disagreed", rec.name, observation.as_observation())
             else:
-                if pot is not None and pot.status == "ok" and not agrees_pot:
-                    kind, success = "disagreed", False
-                    feedback = trial_feedback("disagreed", rec.name, observation.as_observation())
-                else:
-                    kind, success = "verified", True
+                kind, success = "verified", True
         used_pot = pot if judgement is not None and judgement.verdict is not None else None
         eid = None
         if record:

@@ -32,6 +32,7 @@ from maker.make.steps import (
     ACCEPTED_OUTCOMES,
     ask,
     ask_repair,
+    draft_name,
     empty_usage,
     judge,
     last_reply,
@@ -337,8 +338,7 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dict[str, Any]:
-    draft = state.get("draft") or {}
-    parsed = parse_reply(text, policy=ctx.sandbox.policy, prefer=draft.get("name") or None)
+    parsed = parse_reply(text, policy=ctx.sandbox.policy, prefer=draft_name(state))
     if isinstance(parsed, Rejection):
         record = rejection(state, phase, parsed.reason, str(parsed))
         left = state.get("repairs", 0) + 1 < ctx.options.max_repairs

@@ -219,6 +219,48 @@ def _raw_string(code: str, name: str, param: str, question: str) -> dict[str, An
     return {param: raw} if raw in question else None
 
 
+def _read_calls(
+    text: str,
+    name: str,
+    params: Sequence[str],
+    count: int,
+    questions: Sequence[str],
+    string_param: str | None,
+    *,
+    uncomment: bool = False,
+) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
+    """One reading of a reply for `parse_calls`: the calls by question index and the problem
+    of each question whose call is unusable."""
+    calls: dict[int, dict[str, Any]] = {}
+    problems: dict[int, str] = {}
+    own_call = re.compile(rf"{re.escape(name)}\s*\(")
+    nxt = 0
+    for source, strict in _sources(text):
+        for marker, statement in _statements(_uncommented(source, name) if uncomment else source):
+            code = _call_code(statement)
+            kwargs = parse_literal_call(code, name, params, as_json=True)
+            of_tool = kwargs is not None or bool(own_call.match(code))
+            if not (of_tool or (strict and _CALL_LIKE.match(code))):
+                continue  # prose, other code, or (outside a calls block) another call
+            index = marker if marker is not None else nxt
+            nxt = index + 1
+            if not 0 <= index < count or index in calls:
+                continue
+            if kwargs is None and string_param and index < len(questions):
+                kwargs = _raw_string(code, name, string_param, questions[index])
+            if isinstance(kwargs, dict):
+                calls[index] = kwargs
+                problems.pop(index, None)
+            elif kwargs is None:
+                problems[index] = (
+                    f"`{_clip(code, 80)}` is not a call of {name}; call it as "
+                    f"{name}({', '.join(f'{p}=...' for p in params)})"
+                )
+            else:
+                problems[index] = f"`{_clip(code, 80)}`: {kwargs}"
+    return calls, problems
+
+
 def parse_calls(
     text: str,
     name: str,
@@ -240,40 +282,12 @@ def parse_calls(
     parameter `string_param` is a ``str``, an unquoted argument that stands verbatim in the
     question (``questions[i]``).
     """
-    calls: dict[int, dict[str, Any]] = {}
-    problems: dict[int, str] = {}
-    own_call = re.compile(rf"{re.escape(name)}\s*\(")
-    for uncomment in (False, True):
-        if uncomment and calls:
-            break  # commented calls are read only from a reply with no other call
-        nxt = 0
-        for source, strict in _sources(text):
-            if uncomment:
-                source = _uncommented(source, name)
-            for marker, statement in _statements(source):
-                code = _call_code(statement)
-                kwargs = parse_literal_call(code, name, params, as_json=True)
-                of_tool = kwargs is not None or bool(own_call.match(code))
-                if not (of_tool or (strict and _CALL_LIKE.match(code))):
-                    continue  # prose, other code, or (outside a calls block) another call
-                index = marker if marker is not None else nxt
-                nxt = index + 1
-                if not 0 <= index < count or index in calls:
-                    continue
-                if kwargs is None and string_param and index < len(questions):
-                    kwargs = _raw_string(code, name, string_param, questions[index])
-                if isinstance(kwargs, dict):
-                    calls[index] = kwargs
-                    problems.pop(index, None)
-                elif index in problems:
-                    continue  # the first reading's problem stays
-                elif kwargs is None:
-                    problems[index] = (
-                        f"`{_clip(code, 80)}` is not a call of {name}; call it as "
-                        f"{name}({', '.join(f'{p}=...' for p in params)})"
-                    )
-                else:
-                    problems[index] = f"`{_clip(code, 80)}`: {kwargs}"
+    calls, problems = _read_calls(text, name, params, count, questions, string_param)
+    if not calls:  # commented-out calls are read only from a reply with no other call
+        calls, later = _read_calls(
+            text, name, params, count, questions, string_param, uncomment=True
+        )
+        problems = {i: p for i, p in {**later, **problems}.items() if i not in calls}
     out = [
         f"question {i + 1}: {problems.get(i, 'no call given')}"
         for i in range(count)

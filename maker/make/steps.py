@@ -191,10 +191,10 @@ def rejection(
     }
 
 
-def _draft_name(state: Mapping[str, Any]) -> str | None:
+def draft_name(state: Mapping[str, Any]) -> str | None:
     """The name of the state's current draft, if any."""
     draft = state.get("draft")
-    return str(draft.get("name") or "") or None if isinstance(draft, Mapping) else None
+    return (draft.get("name") or None) if isinstance(draft, Mapping) else None
 
 
 def take_draft(
@@ -214,7 +214,7 @@ def take_draft(
     A repair (`count_repair`) keeps the repaired tool's name as the entry when the reply
     defines it beside other candidate functions.
     """
-    prefer = _draft_name(state) if count_repair else None
+    prefer = draft_name(state) if count_repair else None
     parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=entry, prefer=prefer)
     update: dict[str, Any] = {"usage": usage}
     if count_repair:

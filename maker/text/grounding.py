@@ -7,8 +7,9 @@ call meant: `ground_arguments` puts the question's exact text in its place and s
 changed, so the tool runs on the question's data and the change is on record.
 
 Only near copies are replaced: a string found in the question as whole words (case aside)
-stays, and so does one with a digit (numbers are computed, not copied) or one shorter than `MIN_CHARS`. Lists
-(and lists inside dicts) are grounded element by element. Nothing is evaluated.
+stays, and so does one with a digit (numbers are computed, not copied) or one shorter than
+`MIN_CHARS`. Lists (and lists inside dicts) are grounded element by element. Nothing is
+evaluated.
 
 A copy can also stop short: the real 0.5B, copying a 5-20 word list, dropped its first words (5
 of 15 word-sorting calls). `complete_text` gives back the whole segment of the question (the

@@ -118,12 +118,11 @@ def add_missing_imports(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[s
     missing = sorted(m for m in used & free if m in policy.modules)
     if not missing:
         return source, []
-    header = "".join(f"import {m}\n" for m in missing)
     lines = source.split("\n")
     # after a leading `from __future__` import, which must stay first
     at = 0
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
             at = node.end_lineno or node.lineno
-    lines[at:at] = header.rstrip("\n").split("\n")
+    lines[at:at] = [f"import {m}" for m in missing]
     return "\n".join(lines), [f"added `import {m}` (used, never imported)" for m in missing]

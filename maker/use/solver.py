@@ -171,11 +171,7 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     fixes = replay.corrections if replay else None
     text, shown = experience_text(demos, pitfalls, budget, fixes)
     messages = solve_messages(task.text, records, text)
-    seen = set(shown)
-    shown_calls = [
-        (e.query, e.call.arguments) for e in (*demos, *pitfalls) if e.id in seen and e.call.tool
-    ]
-    values = example_values(task.text, records, shown_calls)
+    values = example_values(task.text, records, replayed_calls((*demos, *pitfalls), shown))
     timing["render_ms"] += _ms(t0)
     reason = found.reason if found.abstained else ("" if refs else "below min_relevance")
     return {
@@ -190,6 +186,14 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
 
 
 MAX_EXAMPLE_VALUES = 500
+
+
+def replayed_calls(
+    episodes: Sequence[Episode], shown: Sequence[str]
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """(problem, tool arguments) of the replayed episodes the prompt shows (ids in `shown`)."""
+    seen = set(shown)
+    return [(e.query, e.call.arguments) for e in episodes if e.id in seen and e.call.tool]
 
 
 def example_values(
