@@ -317,9 +317,16 @@ def tasks_command(config: str, out: Path, data: tuple[str, ...]) -> None:
         path = shipped_config(config)
     cfg = load_config(path, _pairs(data, "--data"))  # bad config or data: one line (the group)
     _say_left_out(cfg)
-    tasks = [t for spec in cfg.data for t in load_data(spec).tasks()]
+    tasks, counts = [], []
+    for spec in cfg.data:
+        dataset = load_data(spec)
+        tasks += dataset.tasks()
+        note = f" ({dataset.note})" if dataset.note else ""
+        counts.append(f"{dataset.name}: {len(dataset.making)} making item(s){note}")
     if not tasks:
-        fail(f"{path}: its datasets have no making items")
+        fail(f"{path}: its datasets have no making items ({'; '.join(counts)})")
+    for line in counts:  # per dataset: a total would hide one that gave none
+        click.echo(line, err=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     dump_tasks(tasks, out)
     click.echo(f"wrote {len(tasks)} making task(s) to {out}")

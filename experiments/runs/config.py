@@ -152,6 +152,9 @@ def parse_config(
     tables = data.get("data") or {}
     if not isinstance(tables, dict) or not tables:
         raise ConfigError(f"{where}: no [data.<dataset>] table (math, tabmwp, bbh)")
+    for name in paths:
+        if name not in tables:
+            raise ConfigError(f"--data {name}=...: {where} has no [data.{name}] table")
     given = {
         n for n, t in tables.items() if paths.get(n) or (isinstance(t, dict) and t.get("path"))
     }

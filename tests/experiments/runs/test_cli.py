@@ -169,7 +169,30 @@ def test_tasks_writes_the_making_split_only(tmp_path):
         "--out",
         tmp_path / "none.jsonl",
     )
-    assert "no making items" in _one_line_error(no_making)
+    line = _one_line_error(no_making)
+    assert "no making items (tabmwp: 0 making item(s) (no dev1k file: evaluation only))" in line
+
+
+def test_data_for_a_dataset_the_config_lacks_is_an_error(tmp_path):
+    bbh = f"bbh={world.FIXTURES / 'bbh'}"
+    line = _one_line_error(
+        _invoke("tasks", _config(tmp_path), "--data", bbh, "--out", tmp_path / "m")
+    )
+    assert "--data bbh=...:" in line and "has no [data.bbh] table" in line
+
+
+def test_tasks_says_how_many_making_items_each_dataset_gave(tmp_path):
+    # a TabMWP test file given where the folder was meant makes no making items: say so per
+    # dataset, not only as a total that hides the dataset that gave none
+    bbh = f'[data.bbh]\npath = "{world.FIXTURES / "bbh"}"\n\n[data.tabmwp]'
+    cfg = _config(tmp_path).read_text().replace("[data.tabmwp]", bbh)
+    (tmp_path / "t.toml").write_text(cfg)
+    tabmwp = f"tabmwp={TABMWP / 'problems_test1k.json'}"
+    out = tmp_path / "making.jsonl"
+    result = _invoke("tasks", tmp_path / "t.toml", "--data", tabmwp, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "bbh: 7 making item(s)\n" in result.stderr
+    assert "tabmwp: 0 making item(s) (no dev1k file: evaluation only)" in result.stderr
 
 
 def test_datasets_without_a_path_are_left_out_with_a_note(tmp_path):
