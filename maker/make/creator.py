@@ -30,6 +30,7 @@ from maker.check.validation import validate
 from maker.make import Context, Unit, UnitOutcome, routed_graph
 from maker.make.steps import (
     ACCEPTED_OUTCOMES,
+    UNCHANGED_FIX,
     ask,
     ask_repair,
     draft_name,
@@ -40,6 +41,7 @@ from maker.make.steps import (
     rejection,
     retry_or_give_up,
     stored_suite,
+    unchanged_fix,
     with_retry_feedback,
 )
 from maker.prompts import render
@@ -339,6 +341,8 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dict[str, Any]:
     parsed = parse_reply(text, policy=ctx.sandbox.policy, prefer=draft_name(state))
+    if isinstance(parsed, ToolDraft) and unchanged_fix(state, parsed, tests=phase == "repair"):
+        parsed = Rejection("unchanged_fix", UNCHANGED_FIX)
     if isinstance(parsed, Rejection):
         record = rejection(state, phase, parsed.reason, str(parsed))
         left = state.get("repairs", 0) + 1 < ctx.options.max_repairs

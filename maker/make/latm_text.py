@@ -38,6 +38,8 @@ from maker.make.steps import (
     retry_or_give_up,
     take_draft,
     tasks_of,
+    unchanged_fix,
+    unchanged_retry,
     with_retry_feedback,
 )
 from maker.prompts import render
@@ -483,7 +485,16 @@ def repair(state: dict[str, Any], ctx: Context, task: str) -> dict[str, Any]:
     with the tool; the reply's corrected calls (if any) replace the shown ones. A draft whose
     name or parameters changed gets every call written again (node ``calls``)."""
     text, usage = ask_repair(state, ctx, task + repair_note(state))
-    update = take_draft(state, ctx, text, "repair", on_ok="verify", usage=usage, count_repair=True)
+    update = take_draft(
+        state,
+        ctx,
+        text,
+        "repair",
+        on_ok="verify",
+        usage=usage,
+        count_repair=True,
+        refuse_unchanged=False,
+    )
     if update.get("next") != "verify":
         return update
     draft = ToolDraft.from_json(update["draft"])
@@ -492,6 +503,9 @@ def repair(state: dict[str, Any], ctx: Context, task: str) -> dict[str, Any]:
     shown = tasks_by_ids(state, state["shown_ids"])
     fixed, _ = parse_calls(text, draft.name, [n for n, _ in draft.params], len(shown))
     fixed = copied_right(fixed, shown)
+    if not fixed and unchanged_fix(state, draft):  # neither the tool nor a call changed
+        kept = {k: update[k] for k in ("usage", "repairs")}  # not the draft: it failed
+        return kept | unchanged_retry(state, ctx, "repair", text, draft)
     if fixed:
         calls = {**(state.get("calls") or {}), **{shown[i].id: kw for i, kw in fixed.items()}}
         update["calls"] = calls

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from library import NewTool, Provenance, StoredSuite
+from library.normalize import ast_hash
 from library.store.base import Dedup
 from library.suites import from_sandbox_suite
 from library.verdict import Verdict
@@ -197,6 +198,39 @@ def draft_name(state: Mapping[str, Any]) -> str | None:
     return (draft.get("name") or None) if isinstance(draft, Mapping) else None
 
 
+UNCHANGED_FIX = (
+    "The corrected tool is the same code as the tool that failed (only names, formatting, "
+    "comments or docstrings differ), so it fails the same way. Change how the tool computes "
+    "its result."
+)
+
+
+def unchanged_fix(state: Mapping[str, Any], fix: ToolDraft, *, tests: bool = True) -> bool:
+    """Whether a repair's draft is the draft that failed again: the same tool code up to names,
+    formatting, comments and docstrings (`library.normalize.ast_hash`), and with ``tests``
+    the same tests too (a failure of the model's own tests is fixed by changing them). The
+    real 1.5B sent its failing tool back unchanged three repairs in a row; running it again
+    only repeats the failure."""
+    old, new = state.get("draft"), fix.to_json()
+    if not isinstance(old, Mapping) or not old.get("source"):
+        return False
+    if ast_hash(old["source"]) != ast_hash(new["source"]):
+        return False
+    if not tests:
+        return True
+    same_tests = ast_hash(old.get("unit_tests") or "") == ast_hash(new["unit_tests"])
+    return same_tests and old.get("properties", []) == new["properties"]
+
+
+def unchanged_retry(
+    state: Mapping[str, Any], ctx: Context, phase: str, text: str, fix: ToolDraft
+) -> dict[str, Any]:
+    """Ask `phase` again (bounded) after a fix that sent back the failing draft."""
+    return retry_or_give_up(
+        state, ctx, phase, UNCHANGED_FIX, text, reason="unchanged_fix", source=fix.source
+    )
+
+
 def take_draft(
     state: Mapping[str, Any],
     ctx: Context,
@@ -207,18 +241,24 @@ def take_draft(
     usage: dict[str, Any],
     entry: str | None = None,
     count_repair: bool = False,
+    refuse_unchanged: bool = True,
 ) -> dict[str, Any]:
     """Parse a reply into the state's draft, or retry `phase` (bounded) / reject the unit.
 
     Retries are bounded by ``max_retries`` per phase (a repair reply also uses up a repair).
     A repair (`count_repair`) keeps the repaired tool's name as the entry when the reply
-    defines it beside other candidate functions.
+    defines it beside other candidate functions, and is asked again when it sends back the
+    failing draft unchanged (`unchanged_fix`) unless ``refuse_unchanged`` is off (a caller
+    whose repair may change something besides the draft checks for itself).
     """
     prefer = draft_name(state) if count_repair else None
     parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=entry, prefer=prefer)
     update: dict[str, Any] = {"usage": usage}
     if count_repair:
         update["repairs"] = state.get("repairs", 0) + 1
+    if isinstance(parsed, ToolDraft) and count_repair and refuse_unchanged:
+        if unchanged_fix(state, parsed):
+            return update | unchanged_retry(state, ctx, phase, text, parsed)
     if isinstance(parsed, ToolDraft):
         return update | {
             "draft": parsed.to_json(),

@@ -126,6 +126,7 @@ REASONS: dict[str, tuple[bool, str]] = {
     "top_level_code": (True, "the tool block runs statements at import time"),
     "bad_tests": (True, "the tests block does not parse or defines no tests"),
     "bad_properties": (True, "a property spec is malformed"),
+    "unchanged_fix": (True, "a repair sent back the tool that failed, unchanged"),
 }
 
 # Builtins that evaluate code or reach outside a pure function; the sandbox lacks them anyway.

@@ -289,7 +289,8 @@ def test_repair_after_failing_held_out_and_source_checks(sb: Sandbox) -> None:
 
 
 def test_tool_without_source_tests_is_repaired_then_rejected(sb: Sandbox) -> None:
-    ctx, model = _ctx(sb, [SOL_1, SOL_2, NO_SOURCE_TESTS, NO_SOURCE_TESTS], max_repairs=1)
+    changed = NO_SOURCE_TESTS.replace("while b:", "while b != 0:")  # still no tests
+    ctx, model = _ctx(sb, [SOL_1, SOL_2, NO_SOURCE_TESTS, changed], max_repairs=1)
     [state] = _run(ctx, _tasks())
     model.assert_consumed()
     assert state["status"] == "rejected" and "repairs exhausted" in state["reason"]

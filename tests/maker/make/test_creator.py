@@ -122,8 +122,12 @@ def test_repair_after_a_failing_held_out_test(tmp_path: Path, sb: Sandbox) -> No
     assert "range(1, n)" in rejections[0]["source"]
 
 
+# the same bug written otherwise: a fix that changed the code and still fails
+DIVISOR_SUM_BUGGY_2 = DIVISOR_SUM_BUGGY.replace("range(1, n)", "range(2, n + 1)")
+
+
 def test_repairs_are_bounded(tmp_path: Path, sb: Sandbox) -> None:
-    model = ScriptedModel([DIVISOR_SUM_BUGGY, CALL, DIVISOR_SUM_BUGGY])
+    model = ScriptedModel([DIVISOR_SUM_BUGGY, CALL, DIVISOR_SUM_BUGGY_2])
     report = run(tmp_path, sb, model, [TASK], max_repairs=1)
     model.assert_consumed()
     assert report.rejected == 1 and report.accepted == 0
@@ -133,6 +137,41 @@ def test_repairs_are_bounded(tmp_path: Path, sb: Sandbox) -> None:
     )
     with Library.open(tmp_path / "lib", read_only=True) as lib:
         assert lib.store.list() == []
+
+
+def test_a_fix_that_sends_the_failing_tool_back_is_not_run_again(
+    tmp_path: Path, sb: Sandbox
+) -> None:
+    # the real 1.5B sent its (min, max) "range" tool back unchanged for three rectify rounds,
+    # once with only the return tuple parenthesized: each was run and failed the same way
+    same = DIVISOR_SUM_BUGGY.replace("total = 0", "total = 0  # running sum").replace(
+        "Returns:", "Returns (unchanged):"
+    )
+    model = ScriptedModel([DIVISOR_SUM_BUGGY, CALL, same, DIVISOR_SUM])
+    report = run(tmp_path, sb, model, [TASK])
+    model.assert_consumed()
+    assert report.accepted == 1
+    assert [c.phase for c in model.calls] == ["create", "decide", "rectify", "rectify"]
+    retry = model.calls[3].messages
+    assert retry[-2]["role"] == "assistant" and "running sum" in retry[-2]["content"]
+    assert "is the same code as the tool that failed" in retry[-1]["content"]
+    assert report.draft_rejections == {"wrong_answer": 1, "unchanged_fix": 1}
+
+
+def test_a_repair_that_changes_only_the_tests_is_a_change(sb: Sandbox) -> None:
+    from maker.make.steps import unchanged_fix
+    from maker.text.drafts import parse_reply
+
+    tool = parse_reply(DIVISOR_SUM)
+    state = {"draft": tool.to_json()}
+    renamed = parse_reply(DIVISOR_SUM.replace("total", "acc"))
+    assert unchanged_fix(state, renamed)  # a renamed local is the same code
+    tests = parse_reply(
+        DIVISOR_SUM + "\n```python tests\ndef test_one():\n    assert divisor_sum(1) == 1\n```"
+    )
+    assert not unchanged_fix(state, tests)
+    assert unchanged_fix(state, tests, tests=False)  # a wrong run is not fixed by new tests
+    assert not unchanged_fix({}, tool)
 
 
 HOSTILE = '''```python tool

@@ -218,7 +218,7 @@ def test_repair_after_a_failing_test(sb: Sandbox) -> None:
 
 
 def test_repairs_are_bounded(sb: Sandbox) -> None:
-    ctx, model = _ctx(sb, [WRONG, WRONG], max_repairs=1)
+    ctx, model = _ctx(sb, [WRONG, WRONG.replace("else 2", "else 3")], max_repairs=1)
     [state] = _run(ctx, _tasks())
     model.assert_consumed()
     assert state["status"] == "rejected" and "repairs exhausted" in state["reason"]

@@ -224,7 +224,11 @@ def test_a_tool_fitting_only_the_shown_rows_is_rejected_when_repairs_run_out(sb:
     rows = [_ws(0, "apple pear"), _ws(1, "fig kiwi"), _ws(5, "plum lime", "validation")]
     ctx, model = _ctx(
         sb,
-        [OVERFIT + _calls(["apple", "pear"], ["fig", "kiwi"]), _calls(["plum", "lime"]), OVERFIT],
+        [
+            OVERFIT + _calls(["apple", "pear"], ["fig", "kiwi"]),
+            _calls(["plum", "lime"]),
+            OVERFIT.replace('" ".join(words)', '" ".join(list(words))'),  # changed, still wrong
+        ],
         max_repairs=1,
     )
     state = _run(ctx, rows)
@@ -317,6 +321,18 @@ def test_a_miscopied_shown_call_is_corrected_in_the_repair(sb: Sandbox) -> None:
     assert "plum" not in asked  # held-out questions stay hidden
     rec = ctx.library.resolve("sort_words")
     assert rec.tests.examples[1]["input"] == {"words": ["kiwi", "fig", "banana"]}
+
+
+def test_a_repair_that_changes_neither_the_tool_nor_a_call_is_asked_again(sb: Sandbox) -> None:
+    typo = _calls(["pear", "apple"], ["kiwi", "banana"], ["cherry", "date"])
+    fixed = "```python calls\n# Question 2\nsort_words(words=['kiwi', 'fig', 'banana'])\n```"
+    ctx, model = _ctx(sb, [TOOL + typo, HELD_CALLS, TOOL, TOOL + fixed])
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls", "repair", "repair"]
+    assert "is the same code as the tool that failed" in model.calls[3].messages[-1]["content"]
+    assert state["status"] == "accepted", state["reason"]
+    assert [r["reason"] for r in state["rejections"]][-1] == "unchanged_fix"
 
 
 def test_calls_written_as_comments_are_read() -> None:
