@@ -218,21 +218,41 @@ def _a(word: str) -> str:
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
+def _kind(value: Any) -> str | None:
+    """The kind of a JSON-like value, numbers as one kind (their type is not the mistake)."""
+    name = _JSON_TYPES.get(type(value))
+    return "number" if name in ("int", "float") else name
+
+
 def type_note(actual: Any, expected: Any) -> str:
-    """For a wrong answer whose text is right but whose type is not (``'True'`` for ``True``,
-    ``'12'`` for ``12``, ``[12]`` for ``12``): ``" (the right value as text, but a str where a
-    bool is expected)"``; else ``""``. Small models repairing a tool missed the type in a bare
-    ``expected True, got 'True'`` (the local 1.5B, three repairs in a row).
+    """For a wrong answer whose type is not the expected one, what the mismatch is; else ``""``.
+
+    Right text, wrong type (``'True'`` for ``True``, ``'12'`` for ``12``, ``[12]`` for ``12``):
+    ``" (the right value as text, but a str where a bool is expected)"``. Small models repairing
+    a tool missed the type in a bare ``expected True, got 'True'`` (the local 1.5B, three
+    repairs in a row). Another kind of value altogether (a pair for a number, a number for a
+    list): ``" (a list of 2 values where an int is expected)"``; the local 1.5B kept returning
+    ``(min, max)`` for a range of 12, told only the two values. Numbers of another type (``3.5``
+    for ``4``) get no note: the value is what is wrong.
 
     >>> type_note("True", True), type_note(12, "12"), type_note(3, 4)
     (' (the right value as text, but a str where a bool is expected)', \
 ' (the right value as text, but an int where a str is expected)', '')
+    >>> type_note([9, 21], 12), type_note(3.5, 4), type_note(None, [1])
+    (' (a list of 2 values where an int is expected)', '', ' (None where a list is expected)')
     """
-    a, e = _JSON_TYPES.get(type(actual)), _JSON_TYPES.get(type(expected))
+    e = _JSON_TYPES.get(type(expected))
+    a = "None" if actual is None else _JSON_TYPES.get(type(actual))
     if a is None or e is None or a == e:
         return ""
     inner = actual[0] if isinstance(actual, list) and len(actual) == 1 else actual
-    if str(inner).strip().casefold() != str(expected).strip().casefold():
+    if actual is not None and str(inner).strip().casefold() == str(expected).strip().casefold():
+        what = a if inner is actual else f"list of one {_JSON_TYPES.get(type(inner), 'value')}"
+        return f" (the right value as text, but {_a(what)} where {_a(e)} is expected)"
+    if _kind(actual) == _kind(expected):
         return ""
-    what = a if inner is actual else f"list of one {_JSON_TYPES.get(type(inner), 'value')}"
-    return f" (the right value as text, but {_a(what)} where {_a(e)} is expected)"
+    if isinstance(actual, list):
+        what = f"a list of {len(actual)} value{'s' if len(actual) != 1 else ''}"
+    else:
+        what = a if a == "None" else _a(a)
+    return f" ({what} where {_a(e)} is expected)"

@@ -50,7 +50,7 @@ from maker.text.blocks import extract_blocks
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 from sandbox import RunResult
 from sandbox.parsing import parse_source
-from sandbox.values import values_equal
+from sandbox.values import type_note, values_equal
 
 NAME = "creator"
 PROMPTS = ("creator_create", "creator_decide", "creator_rectify", "repair")
@@ -75,6 +75,7 @@ class CreatorState(TypedDict, total=False):
     rejections: Annotated[list[dict[str, Any]], operator.add]
     usage: dict[str, Any]
     last_reply: dict[str, Any] | None  # an unusable reply, shown when its phase asks again
+    restart: str  # after an unchanged fix: the note the create prompt starts over with
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -108,6 +109,7 @@ def initial_state(task: Task) -> dict[str, Any]:
         "rejections": [],
         "usage": empty_usage(),
         "last_reply": None,
+        "restart": "",
     }
 
 
@@ -203,7 +205,8 @@ def _same_signature(old: dict[str, Any] | None, new: ToolDraft) -> bool:
 def create(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask for a tool (docstring + code) for the problem; parse it into a draft."""
     sample = (state.get("retries") or {}).get("create", 0)
-    messages = render("creator_create", policy=ctx.sandbox.policy, problem=state["problem"])
+    problem = state["problem"] + (f"\n\n{state['restart']}" if state.get("restart") else "")
+    messages = render("creator_create", policy=ctx.sandbox.policy, problem=problem)
     messages = with_retry_feedback(messages, state, "create")
     text, usage = ask(ctx, state.get("usage"), messages, "create", sample)
     state = {**state, "usage": usage}
@@ -263,9 +266,11 @@ def execute(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         update |= {"feedback": f"The call failed: {result.error}.", "next": "rectify"}
     elif task.has_gold and not values_equal(result.value, task.answer):
         update |= {
-            "feedback": f"The call ran and returned {_short(result.value)}, but the "
-            f"expected answer is {_short(task.answer)}: the tool computes "
-            "something else than the problem asks.",
+            "feedback": f"The call ran and returned {_short(result.value)}"
+            f"{type_note(result.value, task.answer)}, but the expected answer is "
+            f"{_short(task.answer)}: the tool computes something else than the problem asks. "
+            f"First say in one sentence how {_short(task.answer, 60)} follows from the call's "
+            "inputs; then change the tool to compute that.",
             "next": "rectify",
         }
     else:
@@ -304,11 +309,11 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     )
     messages = with_retry_feedback(messages, state, "rectify")
     text, usage = ask(ctx, state.get("usage"), messages, "rectify", repairs)
-    return {
+    fix = _take_fix(state, text, ctx, "rectify")
+    return fix | {
         "usage": usage,
         "repairs": repairs + 1,
-        "rejections": [rejected],
-        **_take_fix(state, text, ctx, "rectify"),
+        "rejections": [rejected, *fix.get("rejections", [])],
     }
 
 
@@ -342,6 +347,9 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dict[str, Any]:
     parsed = parse_reply(text, policy=ctx.sandbox.policy, prefer=draft_name(state))
     if isinstance(parsed, ToolDraft) and unchanged_fix(state, parsed, tests=phase == "repair"):
+        restart = _restart(state, ctx, phase)
+        if restart:
+            return restart
         parsed = Rejection("unchanged_fix", UNCHANGED_FIX)
     if isinstance(parsed, Rejection):
         record = rejection(state, phase, parsed.reason, str(parsed))
@@ -360,6 +368,23 @@ def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dic
         }
     nxt = "execute" if _same_signature(state.get("draft"), parsed) else "decide"
     return {"draft": parsed.to_json(), "next": nxt, "verdict": None, "last_reply": None}
+
+
+def _restart(state: dict[str, Any], ctx: Context, phase: str) -> dict[str, Any] | None:
+    """After a rectify that sent the wrong tool back unchanged: start over (once per unit)
+    from the create prompt with the expected answer, without the failing code. Shown its
+    code, the real 1.5B kept returning (min, max) for a range of 12 (greedy and warm, with or
+    without a note on the type); asked afresh with the answer it wrote max - min at once."""
+    task = Task.from_json(state["task"])
+    left = state.get("repairs", 0) + 1 < ctx.options.max_repairs
+    if phase != "rectify" or not task.has_gold or state.get("restart") or not left:
+        return None
+    note = (
+        f"The expected answer to this problem is {_short(task.answer)}: called with this "
+        "problem's quantities, the tool must return exactly that (the same type too)."
+    )
+    record = rejection(state, phase, "unchanged_fix", f"{UNCHANGED_FIX} Starting over.")
+    return {"next": "create", "restart": note, "rejections": [record], "last_reply": None}
 
 
 def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

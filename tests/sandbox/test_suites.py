@@ -220,3 +220,15 @@ def test_strategy_spec_validation() -> None:
     ):
         with pytest.raises(StrategyError):
             from_spec(bad)
+
+
+def test_type_note_names_a_value_of_another_kind() -> None:
+    from sandbox.values import type_note
+
+    assert type_note([9, 21], 12) == " (a list of 2 values where an int is expected)"
+    assert type_note(None, [1]) == " (None where a list is expected)"
+    assert type_note("x", True) == " (a str where a bool is expected)"
+    assert type_note({"a": 1}, "a") == " (a dict where a str is expected)"
+    assert type_note([12], 12).startswith(" (the right value as text, but a list of one int")
+    # numbers of another type, or lists of another length: the value is what is wrong
+    assert type_note(3.5, 4) == type_note(3, 4.5) == type_note([1], [1, 2]) == ""

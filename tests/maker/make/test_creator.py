@@ -103,7 +103,18 @@ def test_wrong_answer_is_rectified(tmp_path: Path, sb: Sandbox) -> None:
     # returning (min, max) for a "range" when told only that the answer was not 12)
     assert "returned" in model.calls[2].messages[-1]["content"]
     assert "but the expected answer is 91" in model.calls[2].messages[-1]["content"]
+    assert "where an int is expected" not in model.calls[2].messages[-1]["content"]
     assert report.draft_rejections == {"wrong_answer": 1}
+
+
+def test_a_wrong_answer_of_another_kind_says_so(tmp_path: Path, sb: Sandbox) -> None:
+    # the real 1.5B's range tool returned (min, max) for 12, three rectify rounds running
+    pair = DIVISOR_SUM_BUGGY.replace("return total", "return [total, n]")
+    model = ScriptedModel([pair, CALL, DIVISOR_SUM])
+    run(tmp_path, sb, model, [TASK])
+    model.assert_consumed()
+    asked = model.calls[2].messages[-1]["content"]
+    assert "returned [55, 36] (a list of 2 values where an int is expected)" in asked
 
 
 def test_repair_after_a_failing_held_out_test(tmp_path: Path, sb: Sandbox) -> None:
@@ -139,23 +150,41 @@ def test_repairs_are_bounded(tmp_path: Path, sb: Sandbox) -> None:
         assert lib.store.list() == []
 
 
-def test_a_fix_that_sends_the_failing_tool_back_is_not_run_again(
+def test_a_fix_that_sends_the_failing_tool_back_starts_over_with_the_answer(
     tmp_path: Path, sb: Sandbox
 ) -> None:
     # the real 1.5B sent its (min, max) "range" tool back unchanged for three rectify rounds,
-    # once with only the return tuple parenthesized: each was run and failed the same way
+    # once with only the return tuple parenthesized: each was run and failed the same way.
+    # Asked afresh with the expected answer (and without its code) it wrote max - min.
     same = DIVISOR_SUM_BUGGY.replace("total = 0", "total = 0  # running sum").replace(
         "Returns:", "Returns (unchanged):"
     )
-    model = ScriptedModel([DIVISOR_SUM_BUGGY, CALL, same, DIVISOR_SUM])
+    model = ScriptedModel([DIVISOR_SUM_BUGGY, CALL, same, DIVISOR_SUM, CALL])
     report = run(tmp_path, sb, model, [TASK])
     model.assert_consumed()
     assert report.accepted == 1
-    assert [c.phase for c in model.calls] == ["create", "decide", "rectify", "rectify"]
-    retry = model.calls[3].messages
+    phases = [c.phase for c in model.calls]
+    assert phases == ["create", "decide", "rectify", "create", "decide"]
+    rectify = model.calls[2].messages[-1]["content"]
+    assert "First say in one sentence how 91 follows from the call's inputs" in rectify
+    restart = model.calls[3].messages[-1]["content"]
+    assert "The expected answer to this problem is 91" in restart
+    assert "range(1, n)" not in restart  # not the failing code: it anchors the model
+    assert report.draft_rejections == {"wrong_answer": 1, "unchanged_fix": 1}
+
+
+def test_an_unchanged_fix_after_the_restart_is_asked_again(tmp_path: Path, sb: Sandbox) -> None:
+    same = DIVISOR_SUM_BUGGY.replace("total = 0", "total = 0  # running sum")
+    script = [DIVISOR_SUM_BUGGY, CALL, same, DIVISOR_SUM_BUGGY, CALL, same, DIVISOR_SUM]
+    model = ScriptedModel(script)
+    report = run(tmp_path, sb, model, [TASK], max_repairs=4)
+    model.assert_consumed()
+    assert report.accepted == 1
+    phases = [c.phase for c in model.calls]
+    assert phases == ["create", "decide", "rectify", "create", "decide", "rectify", "rectify"]
+    retry = model.calls[6].messages
     assert retry[-2]["role"] == "assistant" and "running sum" in retry[-2]["content"]
     assert "is the same code as the tool that failed" in retry[-1]["content"]
-    assert report.draft_rejections == {"wrong_answer": 1, "unchanged_fix": 1}
 
 
 def test_a_repair_that_changes_only_the_tests_is_a_change(sb: Sandbox) -> None:
