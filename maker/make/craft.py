@@ -90,6 +90,7 @@ class CraftState(TypedDict, total=False):
     draft: dict[str, Any] | None
     verdict: dict[str, Any] | None
     retries: dict[str, int]
+    restarts: int  # 1 once a repair that sent the tool back unchanged started over
     repairs: int
     tools: list[dict[str, Any]]
     rejections: Annotated[list[dict[str, Any]], operator.add]
@@ -359,7 +360,7 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         f"{type_text(state['type'], tasks_of(state))}\n\nVerified solutions the tool must "
         f"generalize:\n\n{format_solutions(_group(state))}"
     )
-    return _next_group(state, repair_step(state, ctx, task))
+    return _next_group(state, repair_step(state, ctx, task, restart="abstract"))
 
 
 def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

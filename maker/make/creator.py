@@ -30,7 +30,6 @@ from maker.check.validation import validate
 from maker.make import Context, Unit, UnitOutcome, routed_graph
 from maker.make.steps import (
     ACCEPTED_OUTCOMES,
-    UNCHANGED_FIX,
     ask,
     ask_repair,
     draft_name,
@@ -42,6 +41,7 @@ from maker.make.steps import (
     retry_or_give_up,
     stored_suite,
     unchanged_fix,
+    unchanged_retry,
     with_retry_feedback,
 )
 from maker.prompts import render
@@ -75,7 +75,7 @@ class CreatorState(TypedDict, total=False):
     rejections: Annotated[list[dict[str, Any]], operator.add]
     usage: dict[str, Any]
     last_reply: dict[str, Any] | None  # an unusable reply, shown when its phase asks again
-    restart: str  # after an unchanged fix: the note the create prompt starts over with
+    restarts: int  # 1 once a rectify that sent the tool back unchanged started over
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ def initial_state(task: Task) -> dict[str, Any]:
         "rejections": [],
         "usage": empty_usage(),
         "last_reply": None,
-        "restart": "",
+        "restarts": 0,
     }
 
 
@@ -205,7 +205,13 @@ def _same_signature(old: dict[str, Any] | None, new: ToolDraft) -> bool:
 def create(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask for a tool (docstring + code) for the problem; parse it into a draft."""
     sample = (state.get("retries") or {}).get("create", 0)
-    problem = state["problem"] + (f"\n\n{state['restart']}" if state.get("restart") else "")
+    problem = state["problem"]
+    task = Task.from_json(state["task"])
+    if state.get("restarts") and task.has_gold:  # started over: shown the answer, not the code
+        problem += (
+            f"\n\nThe expected answer to this problem is {_short(task.answer)}: called with "
+            "this problem's quantities, the tool must return exactly that (the same type too)."
+        )
     messages = render("creator_create", policy=ctx.sandbox.policy, problem=problem)
     messages = with_retry_feedback(messages, state, "create")
     text, usage = ask(ctx, state.get("usage"), messages, "create", sample)
@@ -347,10 +353,12 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dict[str, Any]:
     parsed = parse_reply(text, policy=ctx.sandbox.policy, prefer=draft_name(state))
     if isinstance(parsed, ToolDraft) and unchanged_fix(state, parsed, tests=phase == "repair"):
-        restart = _restart(state, ctx, phase)
-        if restart:
-            return restart
-        parsed = Rejection("unchanged_fix", UNCHANGED_FIX)
+        # a wrong answer: start over from the create prompt with the expected answer (greedy:
+        # the prompt is new). Asked afresh so, the real 1.5B wrote max - min for both range
+        # tasks; shown its code (greedy or warm, with or without a type note) it kept (min, max)
+        gold = phase == "rectify" and Task.from_json(state["task"]).has_gold
+        restart = "create" if gold else None
+        return unchanged_retry(state, ctx, phase, text, parsed, restart, warm=False)
     if isinstance(parsed, Rejection):
         record = rejection(state, phase, parsed.reason, str(parsed))
         left = state.get("repairs", 0) + 1 < ctx.options.max_repairs
@@ -368,23 +376,6 @@ def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dic
         }
     nxt = "execute" if _same_signature(state.get("draft"), parsed) else "decide"
     return {"draft": parsed.to_json(), "next": nxt, "verdict": None, "last_reply": None}
-
-
-def _restart(state: dict[str, Any], ctx: Context, phase: str) -> dict[str, Any] | None:
-    """After a rectify that sent the wrong tool back unchanged: start over (once per unit)
-    from the create prompt with the expected answer, without the failing code. Shown its
-    code, the real 1.5B kept returning (min, max) for a range of 12 (greedy and warm, with or
-    without a note on the type); asked afresh with the answer it wrote max - min at once."""
-    task = Task.from_json(state["task"])
-    left = state.get("repairs", 0) + 1 < ctx.options.max_repairs
-    if phase != "rectify" or not task.has_gold or state.get("restart") or not left:
-        return None
-    note = (
-        f"The expected answer to this problem is {_short(task.answer)}: called with this "
-        "problem's quantities, the tool must return exactly that (the same type too)."
-    )
-    record = rejection(state, phase, "unchanged_fix", f"{UNCHANGED_FIX} Starting over.")
-    return {"next": "create", "restart": note, "rejections": [record], "last_reply": None}
 
 
 def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -101,6 +101,7 @@ class LatmState(TypedDict, total=False):
     draft: dict[str, Any] | None
     verdict: dict[str, Any] | None
     retries: dict[str, int]
+    restarts: int  # 1 once a repair that sent the tool back unchanged started over
     repairs: int
     demos: list[dict[str, Any]]
     tools: list[dict[str, Any]]
@@ -314,7 +315,7 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     (`maker.make.latm_text.repair`)."""
     if _text_mode(state):
         return text_mode.repair(state, ctx, type_text(state["type"], tasks_of(state)))
-    return repair_step(state, ctx, type_text(state["type"], tasks_of(state)))
+    return repair_step(state, ctx, type_text(state["type"], tasks_of(state)), restart="propose")
 
 
 def wrap(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

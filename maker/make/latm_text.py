@@ -505,7 +505,7 @@ def repair(state: dict[str, Any], ctx: Context, task: str) -> dict[str, Any]:
     fixed = copied_right(fixed, shown)
     if not fixed and unchanged_fix(state, draft):  # neither the tool nor a call changed
         kept = {k: update[k] for k in ("usage", "repairs")}  # not the draft: it failed
-        return kept | unchanged_retry(state, ctx, "repair", text, draft)
+        return kept | unchanged_retry(state, ctx, "repair", text, draft, "propose")
     if fixed:
         calls = {**(state.get("calls") or {}), **{shown[i].id: kw for i, kw in fixed.items()}}
         update["calls"] = calls

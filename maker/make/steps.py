@@ -223,9 +223,33 @@ def unchanged_fix(state: Mapping[str, Any], fix: ToolDraft, *, tests: bool = Tru
 
 
 def unchanged_retry(
-    state: Mapping[str, Any], ctx: Context, phase: str, text: str, fix: ToolDraft
+    state: Mapping[str, Any],
+    ctx: Context,
+    phase: str,
+    text: str,
+    fix: ToolDraft,
+    restart: str | None = None,
+    *,
+    warm: bool = True,
 ) -> dict[str, Any]:
-    """Ask `phase` again (bounded) after a fix that sent back the failing draft."""
+    """After a fix that sent back the failing draft: start over at step `restart` (the one
+    that wrote the first draft) if given, once per unit and with a repair left, so the model
+    writes the tool afresh without the failing code in its prompt (shown its code, the real
+    1.5B kept it); else ask `phase` again (bounded), saying so. ``warm``: the restarted step
+    is sampled warm (as a re-ask), for a prompt that is the same as the first time."""
+    left = state.get("repairs", 0) + 1 < ctx.options.max_repairs
+    if restart and not state.get("restarts") and left:
+        retries = dict(state.get("retries") or {})
+        if warm:
+            retries[restart] = retries.get(restart, 0) + 1
+        message = f"{UNCHANGED_FIX} Starting over from the {restart} step."
+        return {
+            "next": restart,
+            "restarts": 1,
+            "retries": retries,
+            "rejections": [rejection(state, phase, "unchanged_fix", message, source=fix.source)],
+            "last_reply": None,
+        }
     return retry_or_give_up(
         state, ctx, phase, UNCHANGED_FIX, text, reason="unchanged_fix", source=fix.source
     )
@@ -242,14 +266,16 @@ def take_draft(
     entry: str | None = None,
     count_repair: bool = False,
     refuse_unchanged: bool = True,
+    restart: str | None = None,
 ) -> dict[str, Any]:
     """Parse a reply into the state's draft, or retry `phase` (bounded) / reject the unit.
 
     Retries are bounded by ``max_retries`` per phase (a repair reply also uses up a repair).
     A repair (`count_repair`) keeps the repaired tool's name as the entry when the reply
     defines it beside other candidate functions, and is asked again when it sends back the
-    failing draft unchanged (`unchanged_fix`) unless ``refuse_unchanged`` is off (a caller
-    whose repair may change something besides the draft checks for itself).
+    failing draft unchanged (`unchanged_fix`; or starts over at step ``restart``, see
+    `unchanged_retry`) unless ``refuse_unchanged`` is off (a caller whose repair may change
+    something besides the draft checks for itself).
     """
     prefer = draft_name(state) if count_repair else None
     parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=entry, prefer=prefer)
@@ -258,7 +284,7 @@ def take_draft(
         update["repairs"] = state.get("repairs", 0) + 1
     if isinstance(parsed, ToolDraft) and count_repair and refuse_unchanged:
         if unchanged_fix(state, parsed):
-            return update | unchanged_retry(state, ctx, phase, text, parsed)
+            return update | unchanged_retry(state, ctx, phase, text, parsed, restart)
     if isinstance(parsed, ToolDraft):
         return update | {
             "draft": parsed.to_json(),
@@ -385,11 +411,19 @@ def ask_repair(state: Mapping[str, Any], ctx: Context, task: str) -> tuple[str, 
 
 
 def repair_step(
-    state: Mapping[str, Any], ctx: Context, task: str, *, on_ok: str = "verify"
+    state: Mapping[str, Any],
+    ctx: Context,
+    task: str,
+    *,
+    on_ok: str = "verify",
+    restart: str | None = None,
 ) -> dict[str, Any]:
-    """Send the failing checks (held-out inputs hidden) with the tool; take the fixed draft."""
+    """Send the failing checks (held-out inputs hidden) with the tool; take the fixed draft
+    (an unchanged one starts over at step `restart`, see `unchanged_retry`)."""
     text, usage = ask_repair(state, ctx, task)
-    return take_draft(state, ctx, text, "repair", on_ok=on_ok, usage=usage, count_repair=True)
+    return take_draft(
+        state, ctx, text, "repair", on_ok=on_ok, usage=usage, count_repair=True, restart=restart
+    )
 
 
 # -- publishing ------------------------------------------------------------------------------

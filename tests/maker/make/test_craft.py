@@ -354,3 +354,13 @@ def test_batch_job_with_checkpointer(sb: Sandbox, tmp_path: Any) -> None:
     model.assert_consumed()
     assert (report.units, report.accepted, report.errors) == (1, 1, 0)
     assert {"solve", "abstract"} <= set(report.phases)
+
+
+def test_a_repair_that_sends_the_tool_back_unchanged_abstracts_again(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [SOL_1, SOL_2, NO_SOURCE_TESTS, NO_SOURCE_TESTS, TOOL])
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls][2:] == ["abstract", "repair", "abstract"]
+    assert model.calls[4].messages == model.calls[2].messages  # afresh, sampled as a re-ask
+    assert state["status"] == "accepted", state["reason"]
+    assert "unchanged_fix" in [r["reason"] for r in state["rejections"]]

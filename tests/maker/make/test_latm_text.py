@@ -323,16 +323,31 @@ def test_a_miscopied_shown_call_is_corrected_in_the_repair(sb: Sandbox) -> None:
     assert rec.tests.examples[1]["input"] == {"words": ["kiwi", "fig", "banana"]}
 
 
-def test_a_repair_that_changes_neither_the_tool_nor_a_call_is_asked_again(sb: Sandbox) -> None:
+def test_a_repair_that_changes_neither_the_tool_nor_a_call_starts_over(sb: Sandbox) -> None:
     typo = _calls(["pear", "apple"], ["kiwi", "banana"], ["cherry", "date"])
-    fixed = "```python calls\n# Question 2\nsort_words(words=['kiwi', 'fig', 'banana'])\n```"
-    ctx, model = _ctx(sb, [TOOL + typo, HELD_CALLS, TOOL, TOOL + fixed])
+    script = [TOOL + typo, HELD_CALLS, TOOL, TOOL + SHOWN_CALLS, HELD_CALLS]
+    ctx, model = _ctx(sb, script)
     state = _run(ctx, _tasks())
     model.assert_consumed()
-    assert [c.phase for c in model.calls] == ["propose", "calls", "repair", "repair"]
-    assert "is the same code as the tool that failed" in model.calls[3].messages[-1]["content"]
+    assert [c.phase for c in model.calls] == ["propose", "calls", "repair", "propose", "calls"]
+    again = model.calls[3]
+    assert again.messages == model.calls[0].messages  # afresh: no failing code, no feedback
+    assert state["retries"]["propose"] == 1  # ... so sampled as a re-ask (warm)
     assert state["status"] == "accepted", state["reason"]
-    assert [r["reason"] for r in state["rejections"]][-1] == "unchanged_fix"
+    assert "unchanged_fix" in [r["reason"] for r in state["rejections"]]
+
+
+def test_a_second_unchanged_repair_is_asked_again(sb: Sandbox) -> None:
+    typo = _calls(["pear", "apple"], ["kiwi", "banana"], ["cherry", "date"])
+    fixed = "```python calls\n# Question 2\nsort_words(words=['kiwi', 'fig', 'banana'])\n```"
+    script = [TOOL + typo, HELD_CALLS, TOOL, TOOL + typo, HELD_CALLS, TOOL, TOOL + fixed]
+    ctx, model = _ctx(sb, script, max_repairs=4)
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    phases = [c.phase for c in model.calls]
+    assert phases == ["propose", "calls", "repair", "propose", "calls", "repair", "repair"]
+    assert "is the same code as the tool that failed" in model.calls[6].messages[-1]["content"]
+    assert state["status"] == "accepted", state["reason"]
 
 
 def test_calls_written_as_comments_are_read() -> None:
