@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from maker.cli.common import ModelFlags, fail, job_options, make_dir, model_options, plural
-from maker.make import REGISTRY, StrategyUnavailable, get_strategy
+from maker.make import REGISTRY, Options, StrategyUnavailable, get_strategy
 
 
 def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
@@ -63,7 +63,7 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
 @click.option(
     "--solve-samples",
     type=click.IntRange(min=1),
-    default=1,
+    default=Options.solve_samples,
     show_default=True,
     help="craft: programs tried per train problem until one reproduces the gold "
     "answer (each new one sees the last one's result, never the answer).",
@@ -125,7 +125,6 @@ def make_command(
     )
     from maker.jobs.report import render_report
     from maker.llm import CostLedger, ResponseCache, make_client
-    from maker.make import Options
     from sandbox import Sandbox
 
     tasks, errors = _load(tasks_file)

@@ -94,7 +94,7 @@ class Options:
     max_repairs: int = 3
     max_retries: int = 2
     max_examples: int = 50
-    solve_samples: int = 1
+    solve_samples: int = 3
     retry_temperature: float | None = 0.7
 
 

@@ -176,7 +176,7 @@ def test_source_failures_require_each_gold_answer_in_the_tests() -> None:
 
 
 def test_solve_node_drops_a_wrong_solution(sb: Sandbox) -> None:
-    ctx, model = _ctx(sb, [SOL_2_WRONG])
+    ctx, model = _ctx(sb, [SOL_2_WRONG], solve_samples=1)
     state = {**initial_state("gcd", _tasks()), "queue": ["gcd-2"]}
     update = solve(state, ctx)
     assert model.calls[0].phase == "solve"
@@ -262,7 +262,11 @@ def test_a_tool_named_like_the_one_off_program_is_asked_for_again(sb: Sandbox) -
 
 # -- the graph -------------------------------------------------------------------------------
 def test_happy_path_drops_wrong_solution_and_publishes(sb: Sandbox) -> None:
-    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, TOOL.replace("    assert gcd(45, 27) == 9\n", "")])
+    ctx, model = _ctx(
+        sb,
+        [SOL_1, SOL_2_WRONG, TOOL.replace("    assert gcd(45, 27) == 9\n", "")],
+        solve_samples=1,
+    )
     [state] = _run(ctx, _tasks())
     model.assert_consumed()
     assert [c.phase for c in model.calls] == ["solve", "solve", "abstract"]
