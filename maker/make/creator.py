@@ -352,13 +352,15 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dict[str, Any]:
     parsed = parse_reply(text, policy=ctx.sandbox.policy, prefer=draft_name(state))
-    if isinstance(parsed, ToolDraft) and unchanged_fix(state, parsed, tests=phase == "repair"):
-        # a wrong answer: start over from the create prompt with the expected answer (greedy:
-        # the prompt is new). Asked afresh so, the real 1.5B wrote max - min for both range
-        # tasks; shown its code (greedy or warm, with or without a type note) it kept (min, max)
-        gold = phase == "rectify" and Task.from_json(state["task"]).has_gold
-        restart = "create" if gold else None
-        return unchanged_retry(state, ctx, phase, text, parsed, restart, warm=False)
+    if isinstance(parsed, ToolDraft) and unchanged_fix(
+        state, parsed, tests=None if phase == "repair" else False
+    ):
+        # start over from the create prompt, with the expected answer where there is one
+        # (greedy: the prompt is new; else warm). Asked afresh so, the real 1.5B wrote
+        # max - min for both range tasks; shown its code (greedy or warm, with or without a
+        # type note) it kept (min, max)
+        gold = Task.from_json(state["task"]).has_gold
+        return unchanged_retry(state, ctx, phase, text, parsed, "create", warm=not gold)
     if isinstance(parsed, Rejection):
         record = rejection(state, phase, parsed.reason, str(parsed))
         left = state.get("repairs", 0) + 1 < ctx.options.max_repairs

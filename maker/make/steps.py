@@ -205,17 +205,28 @@ UNCHANGED_FIX = (
 )
 
 
-def unchanged_fix(state: Mapping[str, Any], fix: ToolDraft, *, tests: bool = True) -> bool:
+# Failures of the tool's code alone: new tests cannot fix them.
+TOOL_ONLY_FAILURES = frozenset(
+    {"example", "held_out", "robustness", "constant_output", "hardcoded_constant", "example_branch"}
+)
+
+
+def unchanged_fix(state: Mapping[str, Any], fix: ToolDraft, *, tests: bool | None = None) -> bool:
     """Whether a repair's draft is the draft that failed again: the same tool code up to names,
     formatting, comments and docstrings (`library.normalize.ast_hash`), and with ``tests``
-    the same tests too (a failure of the model's own tests is fixed by changing them). The
-    real 1.5B sent its failing tool back unchanged three repairs in a row; running it again
-    only repeats the failure."""
+    the same tests too (a failure of the model's own tests is fixed by changing them). By
+    default tests count unless every failure of the state's verdict is one of the tool's code
+    alone (`TOOL_ONLY_FAILURES`). The real 1.5B sent its failing tool back unchanged three
+    repairs in a row (once with only new tests, for a held-out and a robustness failure);
+    running it again only repeats the failure."""
     old, new = state.get("draft"), fix.to_json()
     if not isinstance(old, Mapping) or not old.get("source"):
         return False
     if ast_hash(old["source"]) != ast_hash(new["source"]):
         return False
+    if tests is None:
+        failures = (state.get("verdict") or {}).get("failures") or []
+        tests = not failures or any(f.get("kind") not in TOOL_ONLY_FAILURES for f in failures)
     if not tests:
         return True
     same_tests = ast_hash(old.get("unit_tests") or "") == ast_hash(new["unit_tests"])

@@ -173,6 +173,33 @@ def test_a_fix_that_sends_the_failing_tool_back_starts_over_with_the_answer(
     assert report.draft_rejections == {"wrong_answer": 1, "unchanged_fix": 1}
 
 
+def test_an_unchanged_repair_without_a_gold_answer_starts_over_warm(
+    tmp_path: Path, sb: Sandbox
+) -> None:
+    from maker.llm.config import Sampling
+
+    task = Task.from_json({**TASK.to_json(), "split": "validation"})  # no gold answer
+    same = DIVISOR_SUM_BUGGY.replace("total = 0", "total = 0  # running sum")
+    model = ScriptedModel([DIVISOR_SUM_BUGGY, CALL, same, DIVISOR_SUM, CALL])
+    cold = RoleConfig("maker", model="scripted", sampling=Sampling(temperature=0.0, seed=5))
+    report = run_job(
+        [task],
+        "creator",
+        library_dir=tmp_path / "lib",
+        job_dir=tmp_path / "job",
+        client=ChatClient(model, cold, local=True),
+        sandbox=sb,
+        concurrency=1,
+        progress=False,
+    )
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["create", "decide", "repair", "create", "decide"]
+    assert model.calls[3].messages == model.calls[0].messages  # the same prompt, so ...
+    assert model.calls[3].params["temperature"] == 0.7  # ... sampled warm, as a re-ask
+    assert model.calls[0].params["temperature"] == 0.0
+    assert report.accepted == 1
+
+
 def test_an_unchanged_fix_after_the_restart_is_asked_again(tmp_path: Path, sb: Sandbox) -> None:
     same = DIVISOR_SUM_BUGGY.replace("total = 0", "total = 0  # running sum")
     script = [DIVISOR_SUM_BUGGY, CALL, same, DIVISOR_SUM_BUGGY, CALL, same, DIVISOR_SUM]
@@ -201,6 +228,12 @@ def test_a_repair_that_changes_only_the_tests_is_a_change(sb: Sandbox) -> None:
     assert not unchanged_fix(state, tests)
     assert unchanged_fix(state, tests, tests=False)  # a wrong run is not fixed by new tests
     assert not unchanged_fix({}, tool)
+    # only the tool's code failed (a held-out case, the robustness property): new tests are
+    # no change (the real 1.5B rewrote only its tests, three repairs running)
+    tool_only = {**state, "verdict": {"failures": [{"kind": "held_out"}, {"kind": "robustness"}]}}
+    assert unchanged_fix(tool_only, tests)
+    own_test = {**state, "verdict": {"failures": [{"kind": "held_out"}, {"kind": "unit"}]}}
+    assert not unchanged_fix(own_test, tests)
 
 
 HOSTILE = '''```python tool
