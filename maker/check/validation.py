@@ -25,6 +25,7 @@ what is keyed and what is never reused.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -364,11 +365,31 @@ def _varied(failures: Sequence[Failure]) -> list[Failure]:
     return first + [f for f in failures if f not in first]
 
 
+# TypeErrors of a call that does not fit the signature: their messages hold names, not values.
+_SIGNATURE_MISMATCH = re.compile(
+    r"unexpected keyword argument|missing \d+ required (keyword-only |positional )?argument"
+    r"|takes \d+ positional argument"
+)
+
+
 def _entry(index: int, failure: Failure, reveal_held_out: bool) -> str:
     name = f"{failure.kind} {failure.name}" if failure.name != failure.kind else failure.kind
     if failure.kind == "held_out" and not reveal_held_out:
         what = failure.error_type or "failed"
-        return f"{index}. [{name}] a held-out case failed ({what}); its input is not shown"
+        if what == "TypeError" and _SIGNATURE_MISMATCH.search(failure.message):
+            message = failure.message.removeprefix("TypeError: ")
+            what = f"TypeError: {_clip(message, 200)}"  # names only, never values
+        line = f"{index}. [{name}] a held-out case failed ({what}); its input is not shown"
+        if isinstance(failure.minimal_input, dict) and failure.minimal_input:
+            # the keyword names are no secret (the problem says them); a tool whose parameters
+            # are named otherwise fails every held-out case with a bare TypeError (the real
+            # 1.5B named its parameter `temperatures` where the cases pass `values`)
+            keys = ", ".join(map(str, failure.minimal_input))
+            line = (
+                f"{index}. [{name}] a held-out case failed ({what}); it calls the tool with "
+                f"the keyword arguments {keys}; their values are not shown"
+            )
+        return line
     parts = [f"{index}. [{name}] {_clip(failure.message, 400)}"]
     if failure.minimal_input is not None:
         label = "minimal failing input" if failure.kind in ("property", "robustness") else "input"

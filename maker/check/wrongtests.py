@@ -6,7 +6,8 @@ a wrong test, fed back, and not counted against the tool) when:
 
 - it states a value for a known example's input that contradicts the example (found statically:
   ``assert tool(<literals>) == <literal>``, either way round), or
-- it fails while the tool passes every known and held-out example (at least one ran).
+- it fails while the tool passes every known and held-out example (at least one ran), or
+- it fails with a NameError for a name the tool's code never mentions (the test is broken).
 
 Failures that are terminal, hit a limit, or are the sandbox refusing the test code (PolicyError,
 SandboxViolation) are never overruled: hostile test code still counts against the reply. The automatic robustness property is the harness's own, not
@@ -16,6 +17,7 @@ the model's, and is never overruled either.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -100,6 +102,28 @@ def contradictions(draft: ToolDraft, known: Sequence[ExampleCase]) -> dict[str, 
     return found
 
 
+_NAME_ERROR = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+
+
+def _missing_name(failure: Failure, draft: ToolDraft) -> str | None:
+    """The name a model test failed on with a NameError, when the tool's code never mentions it
+    (so the test, not the tool, is broken): the real 1.5B copied the prompt's example property
+    `prop_divides`, which calls `gcd`, into the tests of a range tool."""
+    if failure.error_type != "NameError":
+        return None
+    found = _NAME_ERROR.search(failure.message)
+    if not found:
+        return None
+    try:
+        tree = parse_source(draft.source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    mentioned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
+        n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)
+    }
+    return None if found[1] in mentioned else found[1]
+
+
 def overrule(
     failures: Sequence[Failure],
     outcomes: Sequence[TestOutcome],
@@ -122,8 +146,17 @@ def overrule(
             and failure.error_type not in _REFUSED
             and failure.limit is None
         )
+        missing = _missing_name(failure, draft) if model_test else None
         if model_test and failure.name in contradicting:
             wrong.append(replace(failure, message=f"wrong test: {contradicting[failure.name]}"))
+        elif missing:
+            wrong.append(
+                replace(
+                    failure,
+                    message=f"wrong test: it uses `{missing}`, which the tool never mentions "
+                    "and nothing defines (drop it or define what it needs)",
+                )
+            )
         elif model_test and examples_pass:
             wrong.append(
                 replace(

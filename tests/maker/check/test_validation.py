@@ -79,6 +79,22 @@ def test_wrong_tool_fails_with_the_minimal_failing_input(sb: Sandbox) -> None:
     assert "150" not in feedback and "held-out case failed" in feedback
 
 
+def test_held_out_cases_called_with_other_keywords_say_the_keywords(sb: Sandbox) -> None:
+    # the real 1.5B named its parameters otherwise than the problem said the cases pass them:
+    # every held-out case failed with a bare "(TypeError)" and it never found out why
+    head = 'def gcd(x: int, y: int) -> int:\n    """Greatest common divisor of x and y."""\n'
+    body = GCD_BODY.replace("a, b = b, a % b", "x, y = y, x % y").replace("abs(a)", "abs(x)")
+    verdict = check(sb, make(body.replace("while b", "while y"), tests="", head=head), examples=[])
+    feedback = repair_feedback(verdict)
+    assert "a held-out case failed (TypeError: gcd() got an unexpected keyword argument 'a')" in (
+        feedback
+    )
+    assert "it calls the tool with the keyword arguments a, b; their values are not shown" in (
+        feedback
+    )
+    assert "100" not in feedback and "150" not in feedback and "75" not in feedback
+
+
 def test_held_out_cases_the_maker_never_saw_catch_overfitting(sb: Sandbox) -> None:
     # right on the examples (and its own test), wrong in general
     verdict = check(sb, make("    return 6 if a % 6 == 0 else 1\n", tests=""))

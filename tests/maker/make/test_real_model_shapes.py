@@ -377,6 +377,50 @@ def test_wrong_test_is_fed_back_when_the_tool_needs_repair(sb: Sandbox) -> None:
     assert "judged wrong" in repair_feedback(verdict)
 
 
+# The real 1.5B's tests for its range tool: the reply format's example property, copied.
+COPIED_PROPERTY = """
+```python tests
+def test_known():
+    assert value_range([3, 9, 4]) == 6
+
+
+def prop_divides(a: int, b: int):
+    g = gcd(a, b)
+    if g:
+        assert a % g == 0 and b % g == 0
+```
+
+```json properties
+[{"name": "prop_divides", "strategies": {"a": {"type": "integers", "min_value": 0, "max_value": 1000}, "b": {"type": "integers", "min_value": 0, "max_value": 1000}}}]
+```
+"""
+
+
+def test_a_model_test_using_a_name_nothing_defines_does_not_sink_the_tool(sb: Sandbox) -> None:
+    draft = parse_reply(TYPING_TOOL + COPIED_PROPERTY)
+    assert isinstance(draft, ToolDraft)
+    verdict = validate(
+        sb,
+        draft,
+        examples=[{"input": {"values": [3, 9, 4]}, "expected": 6}],
+        max_examples=5,
+    )
+    assert verdict.passed, verdict.failures
+    (wrong,) = verdict.wrong_tests
+    assert wrong.name == "prop_divides" and "it uses `gcd`" in wrong.message
+    # a NameError in the tool's own code is the tool's bug: it stands
+    broken = parse_reply(
+        TYPING_TOOL.replace("max(values) - min(values)", "spread(values)") + COPIED_PROPERTY
+    )
+    assert isinstance(broken, ToolDraft)
+    verdict = validate(
+        sb, broken, examples=[{"input": {"values": [3, 9, 4]}, "expected": 6}], max_examples=5
+    )
+    assert not verdict.passed
+    assert "prop_divides" in [f.name for f in verdict.wrong_tests]
+    assert any("spread" in f.message for f in verdict.failures)
+
+
 def test_latm_accepts_a_typing_tool_with_hypothesis_tests(sb: Sandbox) -> None:
     tasks = [
         Task(
