@@ -61,6 +61,26 @@ def as_case(value: ExampleCase | Mapping[str, Any], index: int = 0) -> ExampleCa
         raise ValueError(f"example {index} {exc}") from None
 
 
+def fit_keywords(draft: ToolDraft, cases: Iterable[ExampleCase]) -> tuple[list[ExampleCase], str]:
+    """Cases whose one keyword names the one parameter of ``draft`` otherwise, passed under the
+    parameter's name (the only reading there is); other cases as they are. Returns the cases
+    and a note naming the renaming ('' for none). The real 1.5B named its one parameter
+    ``books`` where the task's cases pass ``values``, and kept the name through two repairs
+    that said so: every held-out case failed with a TypeError, the behaviour never checked."""
+    out = list(cases)
+    if len(draft.params) != 1:
+        return out, ""
+    param = draft.params[0][0]
+    renamed = sorted({k for c in out if len(c.input) == 1 for k in c.input if k != param})
+    if not renamed:
+        return out, ""
+    fitted = [
+        replace(c, input={param: next(iter(c.input.values()))}) if len(c.input) == 1 else c
+        for c in out
+    ]
+    return fitted, f"cases passing {', '.join(renamed)} ran with it as `{param}`"
+
+
 def validate(
     sandbox: Sandbox,
     draft: ToolDraft,
@@ -88,10 +108,11 @@ def validate(
     """
     started = time.perf_counter()
     policy = policy or sandbox.policy
-    known = tuple(as_case(c, i) for i, c in enumerate(examples))
-    unseen = tuple(as_case(c, i) for i, c in enumerate(held_out))
+    known_cases, known_note = fit_keywords(draft, (as_case(c, i) for i, c in enumerate(examples)))
+    unseen_cases, unseen_note = fit_keywords(draft, (as_case(c, i) for i, c in enumerate(held_out)))
+    known, unseen = tuple(known_cases), tuple(unseen_cases)
     timings: dict[str, float] = {}
-    notes: list[str] = []
+    notes: list[str] = [n for n in dict.fromkeys((known_note, unseen_note)) if n]
 
     rejection = (
         None

@@ -17,7 +17,7 @@ from library.normalize import ast_hash
 from library.store.base import Dedup
 from library.suites import from_sandbox_suite
 from library.verdict import Verdict
-from maker.check.validation import repair_feedback
+from maker.check.validation import as_case, fit_keywords, repair_feedback
 from maker.check.wrongtests import without_wrong_tests
 from maker.llm.ledger import price_call
 from maker.make import Context, Unit, UnitOutcome, routed_graph
@@ -469,7 +469,16 @@ def stored_suite(
     """The library's record of a draft's tests (examples as `ExampleCase` JSON, ``{"input",
     "expected"}``, annotations kept)."""
     suite = TestSuite(unit_tests=draft.unit_tests, properties=tuple(draft.properties))
-    return from_sandbox_suite(suite, examples=examples, held_out=held_out)
+    return from_sandbox_suite(
+        suite, examples=_fitted(draft, examples), held_out=_fitted(draft, held_out)
+    )
+
+
+def _fitted(draft: ToolDraft, cases: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Stored cases under the keyword the draft was validated with (`fit_keywords`), other
+    fields (annotations) kept."""
+    fitted, _ = fit_keywords(draft, [as_case(c, i) for i, c in enumerate(cases)])
+    return [{**dict(c), "input": f.input} for c, f in zip(cases, fitted, strict=True)]
 
 
 def publish_draft(

@@ -107,6 +107,34 @@ def test_wrong_answer_is_rectified(tmp_path: Path, sb: Sandbox) -> None:
     assert report.draft_rejections == {"wrong_answer": 1}
 
 
+def test_held_out_cases_passing_another_name_for_the_one_parameter_run(
+    tmp_path: Path, sb: Sandbox
+) -> None:
+    # the real 1.5B named its one parameter `books` where the cases pass `values`, and kept
+    # the name through two repairs that said so
+    import re
+
+    renamed = re.sub(r"\bn\b", "number", DIVISOR_SUM)
+    model = ScriptedModel([renamed, "```python call\ndivisor_sum(number=36)\n```"])
+    report = run(tmp_path, sb, model, [TASK])
+    model.assert_consumed()
+    assert report.accepted == 1
+    with Library.open(tmp_path / "lib", read_only=True) as lib:
+        rec = lib.resolve("divisor_sum")
+    assert [c["input"] for c in rec.tests.held_out] == [{"number": 12}, {"number": 7}]
+    assert "cases passing n ran with it as `number`" in rec.verdict.notes
+    # two parameters: no reading is certain, the cases run as they are
+    from maker.check.validation import fit_keywords
+    from maker.text.drafts import parse_reply
+    from sandbox import ExampleCase
+
+    two = parse_reply(
+        '```python tool\ndef f(a: int, b: int) -> int:\n    """Sum."""\n    return a + b\n```'
+    )
+    cases = [ExampleCase({"x": 1, "y": 2}, 3)]
+    assert fit_keywords(two, cases) == (cases, "")
+
+
 def test_a_wrong_answer_of_another_kind_says_so(tmp_path: Path, sb: Sandbox) -> None:
     # the real 1.5B's range tool returned (min, max) for 12, three rectify rounds running
     pair = DIVISOR_SUM_BUGGY.replace("return total", "return [total, n]")
