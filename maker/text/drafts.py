@@ -55,7 +55,7 @@ from typing import Any, Literal
 from library.spec import NoEntry, choose_entry
 from maker.text.astutil import walk
 from maker.text.blocks import CodeBlock, extract_blocks, normalize_newlines
-from maker.text.imports import add_missing_imports, expand_star_imports
+from maker.text.imports import add_missing_imports, eval_as_evaluate, expand_star_imports
 from maker.text.testmap import (
     MappedProperty,
     Unmappable,
@@ -439,6 +439,8 @@ def _parse(
     tool_source, rewrites = expand_star_imports(tool_source, policy)
     tool_source, added = add_missing_imports(tool_source, policy)
     rewrites += added
+    tool_source, evaluated = eval_as_evaluate(tool_source, policy)
+    rewrites += evaluated
     if rewrites:
         notes.extend(rewrites)
         tool_tree = _parse_python(tool_source, "tool")
@@ -762,7 +764,8 @@ def _check_code(
                     "unsupported_code",
                     f"the {what} uses '{node.id}' at line "
                     f"{line}; the sandbox does not provide it: compute the result "
-                    "directly (to evaluate an expression string, parse it yourself)",
+                    "directly (to compute an expression given as text, call evaluate(text): "
+                    "literals and operators only)",
                     line,
                 )
             if node.id.startswith("_") and node.id != "_":

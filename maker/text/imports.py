@@ -126,3 +126,39 @@ def add_missing_imports(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[s
             at = node.end_lineno or node.lineno
     lines[at:at] = [f"import {m}" for m in missing]
     return "\n".join(lines), [f"added `import {m}` (used, never imported)" for m in missing]
+
+
+def eval_as_evaluate(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[str]]:
+    """``eval(...)`` calls rewritten as calls of the sandbox's ``evaluate`` (`sandbox.expression`:
+    expression strings of literals and operators), when the policy offers it and the code binds
+    no ``eval`` of its own; with a note. RestrictedPython refuses any call named ``eval``, and
+    ``eval(expression)`` is how small models compute an expression given as text (the real
+    1.5B's Boolean-expression tools, refused it, were hand-written stack evaluators, wrong on
+    every repair). Source that does not parse is returned unchanged.
+
+    >>> eval_as_evaluate("def f(s: str) -> bool:\\n    return eval(s)\\n")
+    ('def f(s: str) -> bool:\\n    return evaluate(s)\\n', ['ran `eval(...)` as `evaluate(...)` (literals and operators only)'])
+    """
+    if "evaluate" not in policy.builtins or "eval" not in source:
+        return source, []
+    try:
+        tree = parse_source(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return source, []
+    nodes = walk(tree)
+    if any(
+        isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == "eval" for n in nodes
+    ) or any(isinstance(n, ast.arg) and n.arg == "eval" for n in nodes):
+        return source, []
+    spots = sorted(
+        (n.func.lineno, n.func.col_offset)
+        for n in nodes
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "eval"
+    )
+    if not spots:
+        return source, []
+    lines = source.splitlines(keepends=True)
+    for lineno, col in reversed(spots):  # col offsets are in UTF-8 bytes
+        raw = lines[lineno - 1].encode("utf-8")
+        lines[lineno - 1] = (raw[:col] + b"evaluate" + raw[col + 4 :]).decode("utf-8")
+    return "".join(lines), ["ran `eval(...)` as `evaluate(...)` (literals and operators only)"]

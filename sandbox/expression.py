@@ -1,0 +1,132 @@
+"""`evaluate`: the sandbox's stand-in for ``eval``, for expression strings of literals only.
+
+Small models asked for a tool that computes an expression given as text (``"not ( True and
+False ) or False"``, ``"3 * (4 + 5)"``) write ``eval(expression)``. The sandbox refuses ``eval``
+(RestrictedPython refuses the call outright), and the real 1.5B, told to parse the text itself,
+wrote stack evaluators that were wrong on every repair. `evaluate` computes such a string from
+its syntax tree with a closed list of nodes: literals (numbers, strings, booleans, None),
+tuples and lists of them, arithmetic, comparisons, ``and``/``or``/``not``, ``x if c else y``.
+There are no names, attributes, subscripts or calls, so nothing can be reached from it; sizes
+are bounded (text length, nesting, exponents, repeated strings and lists).
+
+Any other expression raises ``ValueError`` saying what is not allowed (a tool's way to signal a
+bad input). It runs on the host side of the guards, inside the sandbox worker.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from typing import Any
+
+MAX_CHARS = 10_000
+MAX_DEPTH = 100
+MAX_EXPONENT = 10_000
+MAX_BITS = 100_000  # an integer result of ** or << at most this large
+MAX_ITEMS = 100_000  # a string or list made by * at most this long
+
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.BitAnd: operator.and_,
+    ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor,
+}
+_UNARY = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+_LITERALS = (int, float, str, bool, type(None))
+
+
+def evaluate(expression: Any, globals: Any = None, locals: Any = None) -> Any:
+    """The value of ``expression``, a string holding one expression of literals (see the module
+    docstring); ``ValueError`` for anything else. ``globals``/``locals`` are accepted for
+    ``eval``'s call shape (``eval(text, {"__builtins__": None}, {})``) when they give no names.
+
+    >>> evaluate("not ( True and False ) or False"), evaluate("3 * (4 + 5) - 2 ** 3")
+    (True, 19)
+    """
+    for names in (globals, locals):
+        if names is not None and (not isinstance(names, dict) or set(names) - {"__builtins__"}):
+            raise ValueError("evaluate takes no names: the expression may hold literals only")
+    if not isinstance(expression, str):
+        raise ValueError(f"evaluate needs a str expression, not {type(expression).__name__}")
+    text = expression.strip()
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"expression longer than {MAX_CHARS} characters")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"not an expression: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ValueError("expression nested too deeply") from None
+    return _value(tree.body, 0)
+
+
+def _value(node: ast.AST, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise ValueError("expression nested too deeply")
+    depth += 1
+    if isinstance(node, ast.Constant) and isinstance(node.value, _LITERALS):
+        return node.value
+    if isinstance(node, ast.Tuple | ast.List):
+        items = [_value(e, depth) for e in node.elts]
+        return tuple(items) if isinstance(node, ast.Tuple) else items
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_value(node.operand, depth))
+    if isinstance(node, ast.BoolOp):
+        is_and = isinstance(node.op, ast.And)
+        result: Any = None
+        for operand in node.values:  # short-circuit as Python does
+            result = _value(operand, depth)
+            if bool(result) != is_and:
+                return result
+        return result
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _value(node.left, depth), _value(node.right, depth)
+        _check_size(node.op, left, right)
+        return _BINARY[type(node.op)](left, right)
+    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+        left = _value(node.left, depth)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = _value(comparator, depth)
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.IfExp):
+        test = _value(node.test, depth)
+        return _value(node.body if test else node.orelse, depth)
+    what = type(node).__name__
+    if isinstance(node, ast.Name):
+        what = f"the name {node.id!r}"
+    elif isinstance(node, ast.Call | ast.Attribute | ast.Subscript):
+        what = {ast.Call: "a call", ast.Attribute: "an attribute", ast.Subscript: "indexing"}[
+            type(node)
+        ]
+    raise ValueError(f"evaluate computes literals and operators only; {what} is not allowed")
+
+
+def _check_size(op: ast.operator, left: Any, right: Any) -> None:
+    """Refuse results too large to build (a tool's input should not stall the worker)."""
+    if isinstance(op, ast.Pow) and isinstance(left, int) and isinstance(right, int):
+        if abs(right) > MAX_EXPONENT or abs(left).bit_length() * abs(right) > MAX_BITS:
+            raise ValueError("the power is too large to compute")
+    if isinstance(op, ast.Mult):
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(times, int):
+                if len(seq) * max(times, 0) > MAX_ITEMS:
+                    raise ValueError("the repeated sequence would be too long")

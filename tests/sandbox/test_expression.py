@@ -1,0 +1,95 @@
+"""`evaluate`, the sandbox's stand-in for eval: literals and operators, nothing reachable."""
+
+from __future__ import annotations
+
+import pytest
+
+from maker.text.drafts import ToolDraft, parse_reply
+from sandbox import Sandbox
+from sandbox.expression import evaluate
+
+TOOL = '''def compute(text: str) -> object:
+    """The value of an expression given as text."""
+    return evaluate(text)
+'''
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("not ( True and False ) or False", True),
+        ("( False or not False ) and not True", False),
+        ("True and not False and not not True", True),
+        ("3 * (4 + 5) - 2 ** 3", 19),
+        ("7 // 2 + 7 % 2 - -1", 5),
+        ("1 / 4", 0.25),
+        ("1 < 2 <= 2 != 3", True),
+        ("'ab' + 'c' == 'abc'", True),
+        ("'a' in 'cat' and 3 not in [1, 2]", True),
+        ("[1, (2, 3)]", [1, (2, 3)]),
+        ("'yes' if 2 > 1 else 'no'", "yes"),
+        ("0 or ''", ""),
+        ("None", None),
+    ],
+)
+def test_literal_expressions_have_their_python_value(text: str, value: object) -> None:
+    assert evaluate(text) == value and type(evaluate(text)) is type(value)
+    assert evaluate(text, {"__builtins__": None}, {}) == value  # eval's usual call shape
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("__import__('os')", "a call is not allowed"),
+        ("(1).real", "an attribute is not allowed"),
+        ("[1][0]", "indexing is not allowed"),
+        ("x + 1", "the name 'x' is not allowed"),
+        ("lambda: 1", "Lambda is not allowed"),
+        ("[c for c in 'ab']", "ListComp is not allowed"),
+        ("{1: 2}", "Dict is not allowed"),
+        ("f'{1}'", "JoinedStr is not allowed"),
+        ("9 ** 9 ** 9", "too large"),
+        ("'a' * 10 ** 9", "too long"),
+        ("[0] * 10 ** 9", "too long"),
+        ("-" * 200 + "1", "nested too deeply"),
+        ("1 +", "not an expression"),
+        ("x = 1", "not an expression"),
+    ],
+)
+def test_anything_else_is_a_value_error_saying_what(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        evaluate(text)
+
+
+def test_names_cannot_be_passed_in() -> None:
+    with pytest.raises(ValueError, match="takes no names"):
+        evaluate("x", {"x": 1})
+    with pytest.raises(ValueError, match="needs a str"):
+        evaluate(3)
+
+
+def test_a_tool_calls_it_in_the_sandbox_and_cannot_reach_past_it(sb: Sandbox) -> None:
+    ok = sb.run(TOOL, "compute", kwargs={"text": "not ( True and False ) or False"})
+    assert ok.ok and ok.value is True
+    bad = sb.run(TOOL, "compute", kwargs={"text": "().__class__"})
+    assert not bad.ok and bad.error.type == "ValueError"
+    probe = TOOL.replace("return evaluate(text)", "return getattr(evaluate, text)")
+    for attr in ("__globals__", "__code__", "__wrapped__"):
+        leaked = sb.run(probe, "compute", kwargs={"text": attr})
+        assert not leaked.ok, attr
+
+
+def test_a_drafts_eval_call_runs_as_evaluate() -> None:
+    # the real 1.5B's first thought for a Boolean-expression tool; RestrictedPython refuses it
+    reply = (
+        "```python tool\ndef evaluate_expression(expression: str) -> bool:\n"
+        '    """Evaluate a Boolean expression."""\n'
+        "    return eval(expression, {'__builtins__': None}, {})\n```"
+    )
+    draft = parse_reply(reply)
+    assert isinstance(draft, ToolDraft), draft
+    assert "return evaluate(expression, {'__builtins__': None}, {})" in draft.source
+    assert "ran `eval(...)` as `evaluate(...)` (literals and operators only)" in draft.notes
+    # code that binds its own `eval` keeps it (and is judged as written)
+    own = reply.replace("    return eval(", "    eval = str\n    return eval(")
+    assert "evaluate(" not in getattr(parse_reply(own), "source", "")
