@@ -55,7 +55,12 @@ from typing import Any, Literal
 from library.spec import NoEntry, choose_entry
 from maker.text.astutil import walk
 from maker.text.blocks import CodeBlock, extract_blocks, normalize_newlines
-from maker.text.imports import add_missing_imports, eval_as_evaluate, expand_star_imports
+from maker.text.imports import (
+    add_missing_imports,
+    drop_builtin_typing_imports,
+    eval_as_evaluate,
+    expand_star_imports,
+)
 from maker.text.testmap import (
     MappedProperty,
     Unmappable,
@@ -437,6 +442,8 @@ def _parse(
 
     tool_tree, tool_source, inline_tests = _assemble_tool(tool_blocks, notes)
     tool_source, rewrites = expand_star_imports(tool_source, policy)
+    tool_source, dropped = drop_builtin_typing_imports(tool_source)
+    rewrites += dropped
     tool_source, added = add_missing_imports(tool_source, policy)
     rewrites += added
     tool_source, evaluated = eval_as_evaluate(tool_source, policy)

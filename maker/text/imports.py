@@ -162,3 +162,54 @@ def eval_as_evaluate(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str,
         raw = lines[lineno - 1].encode("utf-8")
         lines[lineno - 1] = (raw[:col] + b"evaluate" + raw[col + 4 :]).decode("utf-8")
     return "".join(lines), ["ran `eval(...)` as `evaluate(...)` (literals and operators only)"]
+
+
+def drop_builtin_typing_imports(source: str) -> tuple[str, list[str]]:
+    """``from typing import List, float``: builtin names (``float``, ``int``, ``str``...) that a
+    ``from typing import`` line asks for are dropped from it (they are builtins already; typing
+    has no such names and the import would fail), with a note. The real 1.5B wrote
+    ``from typing import List, float`` in a repair and lost the unit to it.
+
+    >>> drop_builtin_typing_imports("from typing import List, float\\nx: List[float] = []\\n")
+    ('from typing import List\\nx: List[float] = []\\n', ['dropped `float` from `from typing import` (a builtin)'])
+    """
+    if "typing" not in source:
+        return source, []
+    try:
+        tree = parse_source(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return source, []
+    lines = source.splitlines(keepends=True)
+    notes: list[str] = []
+    for node in sorted(
+        (n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "typing"),
+        key=lambda n: -n.lineno,
+    ):
+        dropped = [a.name for a in node.names if a.asname is None and a.name in _BUILTIN_TYPES]
+        if not dropped:
+            continue
+        kept = [a for a in node.names if a.name not in dropped or a.asname]
+        names = ", ".join(f"{a.name} as {a.asname}" if a.asname else a.name for a in kept)
+        end = node.end_lineno or node.lineno
+        lines[node.lineno - 1 : end] = [f"from typing import {names}\n"] if kept else []
+        notes += [f"dropped `{n}` from `from typing import` (a builtin)" for n in dropped]
+    return ("".join(lines), notes[::-1]) if notes else (source, [])
+
+
+_BUILTIN_TYPES = frozenset(
+    {
+        "int",
+        "float",
+        "str",
+        "bool",
+        "list",
+        "dict",
+        "tuple",
+        "set",
+        "frozenset",
+        "bytes",
+        "complex",
+        "object",
+        "type",
+    }
+)

@@ -139,15 +139,18 @@ def test_host_module_import_stays_terminal(tmp_path: Path, sb: Sandbox) -> None:
     assert report.rejected == 1 and report.draft_rejections == {"forbidden_import": 1}
 
 
-def test_eval_is_fed_back_not_terminal(tmp_path: Path, sb: Sandbox) -> None:
+def test_eval_of_code_is_fed_back_not_terminal(tmp_path: Path, sb: Sandbox) -> None:
+    # eval(...) runs as evaluate(...), which computes literals and operators only: a call in
+    # the expression is a ValueError the model is shown, and the unit goes on
     uses_eval = TYPING_TOOL.replace(
         "return max(values) - min(values)", "return eval('max(values) - min(values)')"
     )
-    model = ScriptedModel([uses_eval, TYPING_TOOL, CALL])
+    model = ScriptedModel([uses_eval, CALL, TYPING_TOOL])
     report = run(tmp_path, sb, model, [RANGE_TASK])
     model.assert_consumed()
-    assert report.accepted == 1 and report.draft_rejections == {"unsupported_code": 1}
-    assert "parse it yourself" in model.calls[1].messages[-1]["content"]
+    assert [c.phase for c in model.calls] == ["create", "decide", "rectify"]
+    assert report.accepted == 1 and report.draft_rejections == {"execution_error": 1}
+    assert "a call is not allowed" in model.calls[2].messages[-1]["content"]
 
 
 # -- shape 3: a malformed optional properties block -------------------------------------------
@@ -487,3 +490,14 @@ def test_later_samples_of_a_cold_role_are_drawn_warmer() -> None:
     assert all(p["temperature"] == 0.0 for p in run(cold, Options(retry_temperature=None)))
     warm = RoleConfig("maker", model="m", sampling=Sampling(temperature=1.0))
     assert all(p["temperature"] == 1.0 and "seed" not in p for p in run(warm, Options()))
+
+
+def test_builtin_names_imported_from_typing_are_dropped() -> None:
+    # the real 1.5B's repair of a range tool: `from typing import List, float`
+    reply = TYPING_TOOL.replace("from typing import List", "from typing import List, float")
+    draft = parse_reply(reply)
+    assert isinstance(draft, ToolDraft), draft
+    assert draft.source.startswith("from typing import List\n")
+    assert "dropped `float` from `from typing import` (a builtin)" in draft.notes
+    only = parse_reply(reply.replace("from typing import List, float", "from typing import int"))
+    assert isinstance(only, ToolDraft) and "from typing" not in only.source.split("def")[0]
