@@ -23,7 +23,7 @@ from typing import Any
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
 from sandbox import _tripwire
-from sandbox.expression import evaluate
+from sandbox.expression import safe_eval
 from sandbox.policy import ALL_PUBLIC, Policy
 
 try:  # the private helper that str.format itself uses to split "a.b[c]" field names
@@ -417,8 +417,8 @@ class PolicyEnv:
                 out[name] = guarded_hasattr
             elif name == "__import__":
                 out[name] = self.guarded_import
-            elif name == "evaluate":
-                out[name] = evaluate
+            elif name == "safe_eval":
+                out[name] = safe_eval
             elif name in _REAL_BUILTINS:
                 out[name] = _REAL_BUILTINS[name]
         return out

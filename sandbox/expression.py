@@ -1,9 +1,9 @@
-"""`evaluate`: the sandbox's stand-in for ``eval``, for expression strings of literals only.
+"""`safe_eval`: the sandbox's stand-in for ``eval``, for expression strings of literals only.
 
 Small models asked for a tool that computes an expression given as text (``"not ( True and
 False ) or False"``, ``"3 * (4 + 5)"``) write ``eval(expression)``. The sandbox refuses ``eval``
 (RestrictedPython refuses the call outright), and the real 1.5B, told to parse the text itself,
-wrote stack evaluators that were wrong on every repair. `evaluate` computes such a string from
+wrote stack evaluators that were wrong on every repair. `safe_eval` computes such a string from
 its syntax tree with a closed list of nodes: literals (numbers, strings, booleans, None),
 tuples and lists of them, arithmetic, comparisons, ``and``/``or``/``not``, ``x if c else y``.
 There are no names, attributes, subscripts or calls, so nothing can be reached from it; sizes
@@ -51,19 +51,19 @@ _COMPARE = {
 _LITERALS = (int, float, str, bool, type(None))
 
 
-def evaluate(expression: Any, globals: Any = None, locals: Any = None) -> Any:
+def safe_eval(expression: Any, globals: Any = None, locals: Any = None) -> Any:
     """The value of ``expression``, a string holding one expression of literals (see the module
     docstring); ``ValueError`` for anything else. ``globals``/``locals`` are accepted for
     ``eval``'s call shape (``eval(text, {"__builtins__": None}, {})``) when they give no names.
 
-    >>> evaluate("not ( True and False ) or False"), evaluate("3 * (4 + 5) - 2 ** 3")
+    >>> safe_eval("not ( True and False ) or False"), safe_eval("3 * (4 + 5) - 2 ** 3")
     (True, 19)
     """
     for names in (globals, locals):
         if names is not None and (not isinstance(names, dict) or set(names) - {"__builtins__"}):
-            raise ValueError("evaluate takes no names: the expression may hold literals only")
+            raise ValueError("safe_eval takes no names: the expression may hold literals only")
     if not isinstance(expression, str):
-        raise ValueError(f"evaluate needs a str expression, not {type(expression).__name__}")
+        raise ValueError(f"safe_eval needs a str expression, not {type(expression).__name__}")
     text = expression.strip()
     if len(text) > MAX_CHARS:
         raise ValueError(f"expression longer than {MAX_CHARS} characters")
@@ -117,7 +117,7 @@ def _value(node: ast.AST, depth: int) -> Any:
         what = {ast.Call: "a call", ast.Attribute: "an attribute", ast.Subscript: "indexing"}[
             type(node)
         ]
-    raise ValueError(f"evaluate computes literals and operators only; {what} is not allowed")
+    raise ValueError(f"safe_eval computes literals and operators only; {what} is not allowed")
 
 
 def _check_size(op: ast.operator, left: Any, right: Any) -> None:

@@ -81,7 +81,7 @@ SAFE_BUILTINS: tuple[str, ...] = (
     "getattr",
     "hasattr",
     "__import__",
-    "evaluate",  # expression strings of literals and operators (sandbox.expression)
+    "safe_eval",  # expression strings of literals and operators (sandbox.expression)
     # exceptions a tool may raise or catch (never BaseException, SystemExit, KeyboardInterrupt)
     "Exception",
     "ArithmeticError",

@@ -75,7 +75,7 @@ class CreatorState(TypedDict, total=False):
     rejections: Annotated[list[dict[str, Any]], operator.add]
     usage: dict[str, Any]
     last_reply: dict[str, Any] | None  # an unusable reply, shown when its phase asks again
-    restarts: int  # 1 once a rectify that sent the tool back unchanged started over
+    restarts: int  # 1 once a fix that sent the tool back unchanged started over
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ from maker.text.blocks import CodeBlock, extract_blocks, normalize_newlines
 from maker.text.imports import (
     add_missing_imports,
     drop_builtin_typing_imports,
-    eval_as_evaluate,
+    eval_as_safe_eval,
     expand_star_imports,
 )
 from maker.text.testmap import (
@@ -446,7 +446,7 @@ def _parse(
     rewrites += dropped
     tool_source, added = add_missing_imports(tool_source, policy)
     rewrites += added
-    tool_source, evaluated = eval_as_evaluate(tool_source, policy)
+    tool_source, evaluated = eval_as_safe_eval(tool_source, policy)
     rewrites += evaluated
     if rewrites:
         notes.extend(rewrites)
@@ -771,7 +771,7 @@ def _check_code(
                     "unsupported_code",
                     f"the {what} uses '{node.id}' at line "
                     f"{line}; the sandbox does not provide it: compute the result "
-                    "directly (to compute an expression given as text, call evaluate(text): "
+                    "directly (to compute an expression given as text, call safe_eval(text): "
                     "literals and operators only)",
                     line,
                 )
@@ -904,7 +904,8 @@ def _tests(
         # `from typing import *` in the tests (the local 1.5B wrote it there too): made
         # explicit as in the tool, not a refused import that sinks the draft
         text, rewrites = expand_star_imports(text, policy)
-        notes.extend(f"{r} in the tests" for r in rewrites)
+        text, evaluated = eval_as_safe_eval(text, policy)  # `assert f(e) == eval(e)`
+        notes.extend(f"{r} in the tests" for r in rewrites + evaluated)
         parts.append(text)
     kept: list[str] = []
     props: dict[str, str] = {}

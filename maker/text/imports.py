@@ -128,27 +128,28 @@ def add_missing_imports(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[s
     return "\n".join(lines), [f"added `import {m}` (used, never imported)" for m in missing]
 
 
-def eval_as_evaluate(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[str]]:
-    """``eval(...)`` calls rewritten as calls of the sandbox's ``evaluate`` (`sandbox.expression`:
+def eval_as_safe_eval(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[str]]:
+    """``eval(...)`` calls rewritten as calls of the sandbox's ``safe_eval`` (`sandbox.expression`:
     expression strings of literals and operators), when the policy offers it and the code binds
     no ``eval`` of its own; with a note. RestrictedPython refuses any call named ``eval``, and
     ``eval(expression)`` is how small models compute an expression given as text (the real
     1.5B's Boolean-expression tools, refused it, were hand-written stack evaluators, wrong on
     every repair). Source that does not parse is returned unchanged.
 
-    >>> eval_as_evaluate("def f(s: str) -> bool:\\n    return eval(s)\\n")
-    ('def f(s: str) -> bool:\\n    return evaluate(s)\\n', ['ran `eval(...)` as `evaluate(...)` (literals and operators only)'])
+    >>> eval_as_safe_eval("def f(s: str) -> bool:\\n    return eval(s)\\n")
+    ('def f(s: str) -> bool:\\n    return safe_eval(s)\\n', ['ran `eval(...)` as `safe_eval(...)` (literals and operators only)'])
     """
-    if "evaluate" not in policy.builtins or "eval" not in source:
+    if "safe_eval" not in policy.builtins or "eval" not in source:
         return source, []
     try:
         tree = parse_source(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return source, []
     nodes = walk(tree)
-    if any(
-        isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == "eval" for n in nodes
-    ) or any(isinstance(n, ast.arg) and n.arg == "eval" for n in nodes):
+    bound = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {n.arg for n in nodes if isinstance(n, ast.arg)}
+    bound |= {n.name for n in nodes if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    if bound & {"eval", "safe_eval"}:  # the code's own names win
         return source, []
     spots = sorted(
         (n.func.lineno, n.func.col_offset)
@@ -160,8 +161,8 @@ def eval_as_evaluate(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str,
     lines = source.splitlines(keepends=True)
     for lineno, col in reversed(spots):  # col offsets are in UTF-8 bytes
         raw = lines[lineno - 1].encode("utf-8")
-        lines[lineno - 1] = (raw[:col] + b"evaluate" + raw[col + 4 :]).decode("utf-8")
-    return "".join(lines), ["ran `eval(...)` as `evaluate(...)` (literals and operators only)"]
+        lines[lineno - 1] = (raw[:col] + b"safe_eval" + raw[col + 4 :]).decode("utf-8")
+    return "".join(lines), ["ran `eval(...)` as `safe_eval(...)` (literals and operators only)"]
 
 
 def drop_builtin_typing_imports(source: str) -> tuple[str, list[str]]:

@@ -1,4 +1,4 @@
-"""`evaluate`, the sandbox's stand-in for eval: literals and operators, nothing reachable."""
+"""`safe_eval`, the sandbox's stand-in for eval: literals and operators, nothing reachable."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import pytest
 
 from maker.text.drafts import ToolDraft, parse_reply
 from sandbox import Sandbox
-from sandbox.expression import evaluate
+from sandbox.expression import safe_eval
 
 TOOL = '''def compute(text: str) -> object:
     """The value of an expression given as text."""
-    return evaluate(text)
+    return safe_eval(text)
 '''
 
 
@@ -33,8 +33,8 @@ TOOL = '''def compute(text: str) -> object:
     ],
 )
 def test_literal_expressions_have_their_python_value(text: str, value: object) -> None:
-    assert evaluate(text) == value and type(evaluate(text)) is type(value)
-    assert evaluate(text, {"__builtins__": None}, {}) == value  # eval's usual call shape
+    assert safe_eval(text) == value and type(safe_eval(text)) is type(value)
+    assert safe_eval(text, {"__builtins__": None}, {}) == value  # eval's usual call shape
 
 
 @pytest.mark.parametrize(
@@ -58,14 +58,14 @@ def test_literal_expressions_have_their_python_value(text: str, value: object) -
 )
 def test_anything_else_is_a_value_error_saying_what(text: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
-        evaluate(text)
+        safe_eval(text)
 
 
 def test_names_cannot_be_passed_in() -> None:
     with pytest.raises(ValueError, match="takes no names"):
-        evaluate("x", {"x": 1})
+        safe_eval("x", {"x": 1})
     with pytest.raises(ValueError, match="needs a str"):
-        evaluate(3)
+        safe_eval(3)
 
 
 def test_a_tool_calls_it_in_the_sandbox_and_cannot_reach_past_it(sb: Sandbox) -> None:
@@ -73,7 +73,7 @@ def test_a_tool_calls_it_in_the_sandbox_and_cannot_reach_past_it(sb: Sandbox) ->
     assert ok.ok and ok.value is True
     bad = sb.run(TOOL, "compute", kwargs={"text": "().__class__"})
     assert not bad.ok and bad.error.type == "ValueError"
-    probe = TOOL.replace("return evaluate(text)", "return getattr(evaluate, text)")
+    probe = TOOL.replace("return safe_eval(text)", "return getattr(safe_eval, text)")
     for attr in ("__globals__", "__code__", "__wrapped__"):
         leaked = sb.run(probe, "compute", kwargs={"text": attr})
         assert not leaked.ok, attr
@@ -88,8 +88,36 @@ def test_a_drafts_eval_call_runs_as_evaluate() -> None:
     )
     draft = parse_reply(reply)
     assert isinstance(draft, ToolDraft), draft
-    assert "return evaluate(expression, {'__builtins__': None}, {})" in draft.source
-    assert "ran `eval(...)` as `evaluate(...)` (literals and operators only)" in draft.notes
+    assert "return safe_eval(expression, {'__builtins__': None}, {})" in draft.source
+    assert "ran `eval(...)` as `safe_eval(...)` (literals and operators only)" in draft.notes
     # code that binds its own `eval` keeps it (and is judged as written)
     own = reply.replace("    return eval(", "    eval = str\n    return eval(")
-    assert "evaluate(" not in getattr(parse_reply(own), "source", "")
+    assert "safe_eval(" not in getattr(parse_reply(own), "source", "")
+
+
+def test_a_tool_named_like_a_stand_in_still_reaches_it(sb: Sandbox) -> None:
+    # the real 1.5B, told of the stand-in (then named `evaluate`), named its own tool
+    # `evaluate` too and called itself forever: the stand-in's name is `safe_eval`
+    reply = (
+        "```python tool\ndef evaluate(expression: str) -> bool:\n"
+        '    """Evaluate a Boolean expression."""\n'
+        "    return safe_eval(expression)\n```\n\n"
+        "```python tests\ndef test_known():\n"
+        "    e = 'not ( True and False ) or False'\n"
+        "    assert evaluate(e) == eval(e)\n```"
+    )
+    draft = parse_reply(reply)
+    assert isinstance(draft, ToolDraft), draft
+    assert "assert evaluate(e) == safe_eval(e)" in draft.unit_tests
+    assert "ran `eval(...)` as `safe_eval(...)` (literals and operators only) in the tests" in (
+        draft.notes
+    )
+    result = sb.run(draft.source, "evaluate", kwargs={"expression": "( False or not False )"})
+    assert result.ok and result.value is True
+    # a draft that defines its own safe_eval keeps it, and its eval calls stay as written
+    own = reply.replace(
+        "```python tool\n",
+        '```python tool\ndef safe_eval(t: str) -> bool:\n    """Mine."""\n    return eval(t)\n\n\n',
+    )
+    kept = parse_reply(own)  # not rewritten: refused as written (eval stays unsupported)
+    assert not isinstance(kept, ToolDraft) and kept.reason == "unsupported_code"

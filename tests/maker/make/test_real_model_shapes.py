@@ -140,7 +140,7 @@ def test_host_module_import_stays_terminal(tmp_path: Path, sb: Sandbox) -> None:
 
 
 def test_eval_of_code_is_fed_back_not_terminal(tmp_path: Path, sb: Sandbox) -> None:
-    # eval(...) runs as evaluate(...), which computes literals and operators only: a call in
+    # eval(...) runs as safe_eval(...), which computes literals and operators only: a call in
     # the expression is a ValueError the model is shown, and the unit goes on
     uses_eval = TYPING_TOOL.replace(
         "return max(values) - min(values)", "return eval('max(values) - min(values)')"

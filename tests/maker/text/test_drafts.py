@@ -193,7 +193,7 @@ def test_later_block_replaces_an_earlier_version() -> None:
             "__class__",
         ),
         (fenced(TOOL.replace("return abs(a)", "return exec('a')")), "unsupported_code", "exec"),
-        # eval named, not called: not rewritten as evaluate (only eval(...) calls are)
+        # eval named, not called: not rewritten as safe_eval (only eval(...) calls are)
         (fenced(TOOL.replace("return abs(a)", "return eval")), "unsupported_code", "eval"),
         (
             fenced(TOOL.replace("return abs(a)", "global a\n    return a")),
