@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,23 @@ def exit_code_of(exc: BaseException, roots: tuple[type[Exception], ...] = ()) ->
     return None
 
 
+def exit_interrupted(message: str = "\ninterrupted") -> NoReturn:
+    """After Ctrl-C: say so, stop the local model server, and leave at once (exit status 130).
+
+    ``os._exit``, not ``sys.exit``: unit threads still waiting on a model call would hold a
+    normal exit for minutes (the interpreter joins them), so "Ctrl-C again to stop at once"
+    did not. Whatever finished is saved; the rest resumes, as after ``kill -9``."""
+    from maker.llm.local import stop_shared_server
+
+    click.echo(message, err=True)
+    try:
+        stop_shared_server()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+
 class OneLineErrors(click.Group):
     """A command group whose commands end a package error as one line with its exit status.
 
@@ -95,6 +113,8 @@ class OneLineErrors(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            exit_interrupted()
         except Exception as exc:
             code = exit_code_of(exc, self.extra_roots)
             if code is None:

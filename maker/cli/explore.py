@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from maker.cli.common import WORK_FAILED, ModelFlags, fail, model_options
+from maker.cli.common import WORK_FAILED, ModelFlags, exit_interrupted, fail, model_options
 
 if TYPE_CHECKING:
     from library import Library
@@ -162,8 +162,7 @@ def explore_command(
     except LibraryError as exc:
         fail(str(exc), WORK_FAILED)
     except KeyboardInterrupt:
-        click.echo("\ninterrupted: what was explored is recorded; run again to go on", err=True)
-        sys.exit(130)
+        exit_interrupted("\ninterrupted: what was explored is recorded; run again to go on")
     finally:
         stop_shared_server()
     render_explore_report(summary, Console())

@@ -11,7 +11,15 @@ from typing import Any
 import click
 from rich.console import Console
 
-from maker.cli.common import ModelFlags, fail, job_options, make_dir, model_options, plural
+from maker.cli.common import (
+    ModelFlags,
+    exit_interrupted,
+    fail,
+    job_options,
+    make_dir,
+    model_options,
+    plural,
+)
 from maker.make import REGISTRY, Options, StrategyUnavailable, get_strategy
 
 
@@ -166,12 +174,10 @@ def make_command(
     except JobError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        click.echo(
+        exit_interrupted(
             f"\ninterrupted: finished units are saved in {job.path}; run the same "
-            "command again to resume",
-            err=True,
+            "command again to resume"
         )
-        sys.exit(130)
     finally:
         stop_shared_server()
     render_report(report, Console())

@@ -622,22 +622,26 @@ def _run(
                 for item in pending:
                     run_unit(item)
             else:
-                with ThreadPoolExecutor(
-                    max_workers=concurrency, thread_name_prefix="maker-unit"
-                ) as pool:
+                # not a `with` block: its exit waits for the units in flight, which a second
+                # Ctrl-C must not do (a local model's call takes tens of seconds)
+                pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="maker-unit")
+                try:
+                    list(pool.map(run_unit, pending))
+                except KeyboardInterrupt:
+                    # without this the pool would run every queued unit before exiting
+                    interrupted.set()
+                    if bar is not None:
+                        bar.stop()
+                    console.print(
+                        "stopping: the units in flight end after their current step "
+                        "(a model call can take a while); Ctrl-C again to stop at once"
+                    )
                     try:
-                        list(pool.map(run_unit, pending))
-                    except KeyboardInterrupt:
-                        # without this the pool would run every queued unit before exiting
-                        interrupted.set()
-                        if bar is not None:
-                            bar.stop()
-                        console.print(
-                            "stopping: the units in flight end after their current step "
-                            "(a model call can take a while); Ctrl-C again to stop at once"
-                        )
                         pool.shutdown(wait=True, cancel_futures=True)
-                        raise
+                    except KeyboardInterrupt:
+                        pool.shutdown(wait=False, cancel_futures=True)  # the caller exits now
+                    raise
+                pool.shutdown(wait=True)
         finally:
             if bar is not None:
                 bar.stop()

@@ -84,50 +84,72 @@ def test_readme_library_commands_do_not_read_like_a_pipe() -> None:
     ]
 
 
-def test_ctrl_c_says_the_same_command_resumes(tmp_path: Path) -> None:
+def _start_make(tmp_path: Path, server: FakeServerProcess) -> tuple[subprocess.Popen, Path]:
+    """`maker make` on the example tasks against `server`, started and waiting on the model."""
     tasks_file = tmp_path / "tasks.jsonl"
     tasks_file.write_text(example_tasks_path().read_text())
     job = tmp_path / "job"
+    cmd = [
+        sys.executable,
+        "-m",
+        "maker.cli",
+        "make",
+        str(tasks_file),
+        "--library",
+        str(tmp_path / "lib"),
+        "--job-dir",
+        str(job),
+        "--concurrency",
+        "1",
+        "--units-in-flight",
+        "2",
+        "--maker-model",
+        server.model,
+        "--maker-base-url",
+        server.base_url,
+        "--no-progress",
+        "--cache-dir",  # its own, empty: nothing can be answered from an earlier run
+        str(tmp_path / "cache"),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKER_", "OPENAI"))}
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a user's terminal delivers Ctrl-C: the child must not inherit an ignored SIGINT
+        # from whatever ran before in this test process
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while not (job / "job.json").exists() or server.stats().requests < 1:
+        # the job has started and is waiting on the model (not a fixed sleep: on a
+        # loaded machine start-up alone can take longer)
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    return proc, job
+
+
+def test_ctrl_c_twice_stops_at_once(tmp_path: Path) -> None:
+    # a local model's call takes tens of seconds: the second Ctrl-C must not wait for it (the
+    # interpreter's exit joined the unit threads, so it did)
+    with FakeServerProcess("maker.bench.oracle:example_server_reply", latency=60) as server:
+        proc, job = _start_make(tmp_path, server)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, err = proc.communicate(timeout=50)
+        waited = time.monotonic() - started
+    assert proc.returncode == 130, err
+    assert waited < 30, f"{waited:.1f} s after the second Ctrl-C: {err!r}"
+    assert "run the same command again to resume" in err
+
+
+def test_ctrl_c_says_the_same_command_resumes(tmp_path: Path) -> None:
     with FakeServerProcess("maker.bench.oracle:example_server_reply", latency=0.3) as server:
-        cmd = [
-            sys.executable,
-            "-m",
-            "maker.cli",
-            "make",
-            str(tasks_file),
-            "--library",
-            str(tmp_path / "lib"),
-            "--job-dir",
-            str(job),
-            "--concurrency",
-            "1",
-            "--units-in-flight",
-            "2",
-            "--maker-model",
-            server.model,
-            "--maker-base-url",
-            server.base_url,
-            "--no-progress",
-            "--cache-dir",  # its own, empty: nothing can be answered from an earlier run
-            str(tmp_path / "cache"),
-        ]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKER_", "OPENAI"))}
-        proc = subprocess.Popen(
-            cmd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            # a user's terminal delivers Ctrl-C: the child must not inherit an ignored SIGINT
-            # from whatever ran before in this test process
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
-        deadline = time.monotonic() + 60
-        while not (job / "job.json").exists() or server.stats().requests < 1:
-            # the job has started and is waiting on the model (not a fixed sleep: on a
-            # loaded machine start-up alone can take longer)
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
+        proc, job = _start_make(tmp_path, server)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         served = server.stats().requests
