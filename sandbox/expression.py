@@ -19,6 +19,8 @@ import ast
 import operator
 from typing import Any
 
+from sandbox.parsing import parse_source
+
 MAX_CHARS = 10_000
 MAX_DEPTH = 100
 MAX_EXPONENT = 10_000
@@ -68,7 +70,7 @@ def safe_eval(expression: Any, globals: Any = None, locals: Any = None) -> Any:
     if len(text) > MAX_CHARS:
         raise ValueError(f"expression longer than {MAX_CHARS} characters")
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = parse_source(text, mode="eval")
     except SyntaxError as exc:
         raise ValueError(f"not an expression: {exc.msg}") from None
     except (RecursionError, MemoryError):
