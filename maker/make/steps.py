@@ -244,12 +244,13 @@ def unchanged_retry(
     warm: bool = True,
 ) -> dict[str, Any]:
     """After a fix that sent back the failing draft: start over at step `restart` (the one
-    that wrote the first draft) if given, once per unit and with a repair left, so the model
-    writes the tool afresh without the failing code in its prompt (shown its code, the real
-    1.5B kept it); else ask `phase` again (bounded), saying so. ``warm``: the restarted step
-    is sampled warm (as a re-ask), for a prompt that is the same as the first time."""
-    left = state.get("repairs", 0) + 1 < ctx.options.max_repairs
-    if restart and not state.get("restarts") and left:
+    that wrote the first draft) if given, once per unit, so the model writes the tool afresh
+    without the failing code in its prompt (shown its code, the real 1.5B kept it); else ask
+    `phase` again (bounded), saying so. The restart takes the place of this repair, even the
+    last one (a fresh draft is worth more than asking again for a fix the model will not make;
+    if it fails too, no repair is left). ``warm``: the restarted step is sampled warm (as a
+    re-ask), for a prompt that is the same as the first time."""
+    if restart and not state.get("restarts"):
         retries = dict(state.get("retries") or {})
         if warm:
             retries[restart] = retries.get(restart, 0) + 1

@@ -272,3 +272,14 @@ def test_batch_job_with_checkpointer_resumes_without_calls(sb: Sandbox, tmp_path
     assert report.tools[0]["ref"] == "gcd@1"
     again = run_job(_tasks(), "latm", client=ChatClient(ScriptedModel([]), client.config), **kw)
     assert (again.resumed, again.accepted) == (1, 1)
+
+
+def test_an_unchanged_last_repair_still_starts_over(sb: Sandbox) -> None:
+    # the real 1.5B's range tool (max - min + 1) came back unchanged on its last repairs:
+    # asking again gave the same; the one fresh draft is the restart, even then
+    same = WRONG.replace("while b and", "while  b and")  # formatting only
+    ctx, model = _ctx(sb, [WRONG, same, GOOD, WRAP], max_repairs=1)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "repair", "propose", "wrap"]
+    assert state["status"] == "accepted", state["reason"]
