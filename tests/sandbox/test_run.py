@@ -222,3 +222,41 @@ def test_c_functions_can_import_their_helpers_but_tools_cannot(sb: Sandbox) -> N
     assert sb.run(src, "f").value == ["Tuesday", 4]
     r = sb.run("import time\ndef f():\n    return time.time()\n", "f")
     assert not r.ok and r.error.type == "ImportError"
+
+
+def test_augmented_assignment_to_items_and_attributes_runs(sb: Sandbox) -> None:
+    # RestrictedPython refuses `x[i] += v`; models write it all the time (the real 1.5B's
+    # Boolean tool failed three repairs on `stack[-1] += ...`)
+    src = '''def tally(words: list) -> dict:
+    """Counts and a running length."""
+    class Box:
+        def __init__(self):
+            self.n = 0
+    counts = {}
+    stack = [0, 0]
+    box = Box()
+    for w in words:
+        counts[w] = counts.get(w, 0)
+        counts[w] += 1
+        stack[-1] += len(w)
+        stack[0:1] += []
+        box.n += 1
+    return {"counts": counts, "stack": stack, "n": box.n}
+'''
+    result = sb.run(src, "tally", kwargs={"words": ["a", "bb", "a"]})
+    assert result.ok, result.error
+    assert result.value == {"counts": {"a": 2, "bb": 1}, "stack": [0, 4], "n": 3}
+    # a target with a call would be evaluated twice: still refused, with RestrictedPython's reason
+    calls = '''def bump(xs: list) -> list:
+    """Bump the first item."""
+    def first():
+        return 0
+    xs[first()] += 1
+    return xs
+'''
+    refused = sb.run(calls, "bump", kwargs={"xs": [1]})
+    assert not refused.ok and refused.error.type == "PolicyError"
+    assert "Augmented assignment of object items" in refused.error.message
+    # the rewritten write is guarded as any other: no private attribute through it
+    private = src.replace("box.n += 1", "box.__dict__ += 1")
+    assert not sb.run(private, "tally", kwargs={"words": ["a"]}).ok
