@@ -400,17 +400,16 @@ def _entry(index: int, failure: Failure, reveal_held_out: bool) -> str:
         if what == "TypeError" and _SIGNATURE_MISMATCH.search(failure.message):
             message = failure.message.removeprefix("TypeError: ")
             what = f"TypeError: {_clip(message, 200)}"  # names only, never values
-        line = f"{index}. [{name}] a held-out case failed ({what}); its input is not shown"
+        hidden = "its input is not shown"
         if isinstance(failure.minimal_input, dict) and failure.minimal_input:
             # the keyword names are no secret (the problem says them); a tool whose parameters
             # are named otherwise fails every held-out case with a bare TypeError (the real
             # 1.5B named its parameter `temperatures` where the cases pass `values`)
             keys = ", ".join(map(str, failure.minimal_input))
-            line = (
-                f"{index}. [{name}] a held-out case failed ({what}); it calls the tool with "
-                f"the keyword arguments {keys}; their values are not shown"
+            hidden = (
+                f"it calls the tool with the keyword arguments {keys}; their values are not shown"
             )
-        return line
+        return f"{index}. [{name}] a held-out case failed ({what}); {hidden}"
     parts = [f"{index}. [{name}] {_clip(failure.message, 400)}"]
     if failure.minimal_input is not None:
         label = "minimal failing input" if failure.kind in ("property", "robustness") else "input"

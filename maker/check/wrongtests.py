@@ -17,12 +17,14 @@ the model's, and is never overruled either.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from library.verdict import Failure, Verdict
+from maker.text.astutil import walk
 from maker.text.drafts import ToolDraft
 from sandbox import ExampleCase, TestOutcome
 from sandbox.parsing import parse_source
@@ -109,19 +111,24 @@ def _missing_name(failure: Failure, draft: ToolDraft) -> str | None:
     """The name a model test failed on with a NameError, when the tool's code never mentions it
     (so the test, not the tool, is broken): the real 1.5B copied the prompt's example property
     `prop_divides`, which calls `gcd`, into the tests of a range tool."""
-    if failure.error_type != "NameError":
-        return None
-    found = _NAME_ERROR.search(failure.message)
+    found = _NAME_ERROR.search(failure.message) if failure.error_type == "NameError" else None
     if not found:
         return None
+    mentioned = _mentioned(draft.source)
+    return None if mentioned is None or found[1] in mentioned else found[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _mentioned(source: str) -> frozenset[str] | None:
+    """Every name the tool's code reads, writes or defines (None: it does not parse); one parse
+    per tool however many of its tests failed."""
     try:
-        tree = parse_source(draft.source)
+        nodes = walk(parse_source(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    mentioned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
-        n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)
-    }
-    return None if found[1] in mentioned else found[1]
+    return frozenset(n.id for n in nodes if isinstance(n, ast.Name)) | frozenset(
+        n.name for n in nodes if isinstance(n, ast.FunctionDef | ast.ClassDef)
+    )
 
 
 def overrule(

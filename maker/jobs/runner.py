@@ -625,6 +625,7 @@ def _run(
                 # not a `with` block: its exit waits for the units in flight, which a second
                 # Ctrl-C must not do (a local model's call takes tens of seconds)
                 pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="maker-unit")
+                wait = True
                 try:
                     list(pool.map(run_unit, pending))
                 except KeyboardInterrupt:
@@ -639,9 +640,10 @@ def _run(
                     try:
                         pool.shutdown(wait=True, cancel_futures=True)
                     except KeyboardInterrupt:
-                        pool.shutdown(wait=False, cancel_futures=True)  # the caller exits now
+                        wait = False  # the caller exits now
                     raise
-                pool.shutdown(wait=True)
+                finally:  # on any way out, as the `with` block did
+                    pool.shutdown(wait=wait, cancel_futures=True)
         finally:
             if bar is not None:
                 bar.stop()

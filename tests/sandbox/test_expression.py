@@ -79,7 +79,7 @@ def test_a_tool_calls_it_in_the_sandbox_and_cannot_reach_past_it(sb: Sandbox) ->
         assert not leaked.ok, attr
 
 
-def test_a_drafts_eval_call_runs_as_evaluate() -> None:
+def test_a_drafts_eval_call_runs_as_safe_eval() -> None:
     # the real 1.5B's first thought for a Boolean-expression tool; RestrictedPython refuses it
     reply = (
         "```python tool\ndef evaluate_expression(expression: str) -> bool:\n"
