@@ -6,6 +6,13 @@ solver is the extension point for ``maker.use``: register one under a name with
 `register_solver` and name it in the config (``solver = "maker.use"``). Until one is
 registered, building the arm raises `MethodUnavailable` saying so.
 
+A tool arm may name a ``fallback``: another method of the config (listed before it, e.g. the
+cheap model's program of thought) that answers the items on which no tool ran (none was
+retrieved, the model chose none, or its calls never ran). The solver is then asked not to
+answer directly when nothing is offered (no model call is spent on it), and the fallback's
+calls count in the arm's cost. Without one, the solver's own direct answer stands (a JSON
+answer with no reasoning: the real 0.5B did worse with it than with the plain direct prompt).
+
 The making cost is read from the make job's cost ledger (``make_ledger``: the ``ledger.jsonl``
 of the job dir ``maker make`` wrote), so the report can amortize it over the test problems.
 """
@@ -14,12 +21,12 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from experiments.data import Item
-from experiments.methods.base import Attempt, CallRecord, MethodError, SolveContext
+from experiments.methods.base import Attempt, CallRecord, Method, MethodError, SolveContext
 from maker.llm import ChatClient, CostLedger
 from sandbox import Sandbox
 
@@ -43,10 +50,20 @@ class ToolAnswer:
 
 
 class ToolSolver(Protocol):
-    """Solve one item with a library: the cheap model picks and calls tools, in the sandbox."""
+    """Solve one item with a library: the cheap model picks and calls tools, in the sandbox.
+
+    An arm with a fallback also passes ``direct=False``: when no tool is offered, return no
+    answer without asking the model (the fallback answers instead)."""
 
     def __call__(
-        self, item: Item, *, library_dir: str, client: ChatClient, sandbox: Sandbox, seed: int
+        self,
+        item: Item,
+        *,
+        library_dir: str,
+        client: ChatClient,
+        sandbox: Sandbox,
+        seed: int,
+        **options: Any,
     ) -> ToolAnswer: ...
 
 
@@ -117,6 +134,8 @@ class ToolMethod:
         make_ledger: ledgers of the make job(s) that built the library (making cost).
         role: the model the solver uses ("user", the cheap one, by default).
         sampled: whether the solver samples (then the arm runs once per seed, which it gets).
+        fallback: the method answering items on which no tool ran (see the module docstring);
+            the runner binds it (`bind_fallback`) before any item runs.
     """
 
     name: str
@@ -126,6 +145,19 @@ class ToolMethod:
     make_ledger: Sequence[str] = field(default_factory=tuple)
     role: str = "user"
     sampled: bool = False
+    fallback: str | None = None
+    fallback_method: Method | None = field(default=None, repr=False, compare=False)
+
+    def bind_fallback(self, methods: Mapping[str, Method]) -> None:
+        """Bind ``fallback`` to its method in ``methods`` (by name); `MethodError` if absent."""
+        if self.fallback is None:
+            return
+        if self.fallback not in methods or self.fallback == self.name:
+            raise MethodError(
+                f"method {self.name!r}: its fallback {self.fallback!r} is not a method of "
+                "this run listed before it"
+            )
+        self.fallback_method = methods[self.fallback]
 
     def check(self) -> None:
         """Raise `MethodUnavailable`/`MethodError` now (before any item runs) if unusable."""
@@ -144,13 +176,23 @@ class ToolMethod:
 
     def solve(self, item: Item, ctx: SolveContext) -> Attempt:
         solver: Callable[..., ToolAnswer] = get_solver(self.solver, self.name)
+        options: dict[str, Any] = {} if self.fallback is None else {"direct": False}
         result = solver(
             item,
             library_dir=str(self.library_dir),
             client=ctx.meter.client(self.role),
             sandbox=ctx.sandbox,
             seed=ctx.seed,
+            **options,
         )
+        if self.fallback is not None and not result.tool_calls:
+            if self.fallback_method is None:
+                raise MethodError(f"method {self.name!r}: fallback {self.fallback!r} not bound")
+            answer = self.fallback_method.solve(item, ctx)
+            why = result.error or ("no tool ran" if result.answer is None else "answered directly")
+            return replace(
+                answer, detail={**answer.detail, "fallback": self.fallback, "no_tool": why[:200]}
+            )
         return Attempt(
             pred=result.answer,
             output=result.output,

@@ -30,15 +30,21 @@ def _library(path: str) -> Library:
 
 
 def solve_with_maker_use(
-    item: Item, *, library_dir: str, client: ChatClient, sandbox: Sandbox, seed: int
+    item: Item,
+    *,
+    library_dir: str,
+    client: ChatClient,
+    sandbox: Sandbox,
+    seed: int,
+    direct: bool = True,
 ) -> ToolAnswer:
     """Solve ``item`` with the library's tools through `maker.use.Solver` (``seed`` unused: the
-    solver is deterministic at the client's sampling settings)."""
+    solver is deterministic at the client's sampling settings). ``direct=False``: when no tool
+    is offered, no answer and no model call (the arm's fallback answers)."""
     del seed
     task = dataclasses.replace(item.to_task(), answer=None)
-    solver = Solver(
-        _library(library_dir), client, sandbox=sandbox, settings=SolveSettings(record=False)
-    )
+    settings = SolveSettings(record=False, answer_without_tools=direct)
+    solver = Solver(_library(library_dir), client, sandbox=sandbox, settings=settings)
     solution = solver.solve(task)
     answer: Any = solution.answer
     return ToolAnswer(

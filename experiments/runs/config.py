@@ -184,6 +184,12 @@ def parse_config(
                     f"{where}: method {method.name!r} matches compute to {ref!r}, "
                     "which must be a method listed before it"
                 )
+        fallback = spec.get("fallback")
+        if fallback is not None and fallback not in names:
+            raise ConfigError(
+                f"{where}: method {method.name!r}: fallback {fallback!r} must name a method "
+                "listed before it"
+            )
         if "seeds" in spec and (
             not isinstance(spec["seeds"], list)
             or not spec["seeds"]

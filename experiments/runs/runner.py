@@ -290,6 +290,10 @@ def usable_methods(
                 continue
         methods.append((method, spec))
     left = {m.name for m, _ in methods}
+    built = {m.name: m for m, _ in methods}
+    for method, _ in methods:
+        if isinstance(method, ToolMethod):
+            method.bind_fallback(built)
     for method, spec in methods:
         match = spec.get("match")
         refs = [match] if isinstance(match, str) else list(match or [])

@@ -67,6 +67,7 @@ class SolveSettings:
     retry_temperature: float | None = 0.7  # a retry of a colder role is sampled this warm
     timeout_s: float | None = None
     record: bool = True
+    answer_without_tools: bool = True  # False: no tool offered -> no answer, no model call
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -348,6 +349,8 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     update: dict[str, Any] = {}
     if not state["messages"]:
         update |= _prepare(state, ctx, timing)
+        if update["abstained"] and not ctx.settings.answer_without_tools:
+            return update | {"timing": timing, "next": "act", "ready": False}
     messages = update.get("messages", state["messages"])
     phase = PHASE_FIRST if state["attempts"] == 0 else PHASE_RETRY
     t0 = time.perf_counter()
@@ -461,7 +464,7 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
         "next": "end",
         "reason": "" if has_value else _give_up_reason({**state, **update}),
     }
-    if ctx.settings.record:
+    if ctx.settings.record and state["attempts"]:
         t0 = time.perf_counter()
         episode = _episode(task, {**state, **update}, decision, execution, answer, has_value)
         with ctx.lock:
@@ -473,6 +476,8 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
 
 
 def _give_up_reason(state: Mapping[str, Any]) -> str:
+    if not state["attempts"]:
+        return "no_tool_offered"
     if state["problems"]:
         p = state["problems"][-1]
         return f"{p['stage']}:{p['code']}"

@@ -153,6 +153,66 @@ def test_a_tool_arm_solves_through_maker_use_without_seeing_gold(sb, tmp_path):
     assert "gcd(a: int, b: int)" in prompt and not re.search(r"\b6\b", prompt)  # no gold
 
 
+def _gcd_library(path):
+    from library import Library, NewTool
+
+    with Library.open(path) as lib:
+        assert lib.publish(NewTool("gcd", GCD_TOOL)).ok
+    return str(path)
+
+
+def _arm_with_fallback(library: str, replies: list[str]):
+    model = ScriptedModel([ChatResponse(r, "stop", Usage(30, 12), "cheap") for r in replies])
+    clients = {"user": ChatClient(model, RoleConfig("user", model="cheap"))}
+    pot = build_method({"name": "cheap_pot", "kind": "pot", "role": "user"})
+    arm = build_method(
+        {"name": "latm", "kind": "tools", "library": library, "fallback": "cheap_pot"}
+    )
+    arm.bind_fallback({"cheap_pot": pot})
+    return arm, model, Meter(clients, "latm")
+
+
+POT_REPLY = "```python\ndef solution():\n    return 2 + 2\n```"
+
+
+def test_a_tool_arm_falls_back_when_no_tool_is_offered_without_asking_the_solver(sb, tmp_path):
+    arm, model, meter = _arm_with_fallback(_gcd_library(tmp_path / "lib"), [POT_REPLY])
+    item = Item("t1", "tabmwp", "Ducks on a pond: two plus two swim in the park.", "4", "test")
+    attempt = arm.solve(item, SolveContext(meter=meter, sandbox=sb, seed=0))
+    assert attempt.pred == "4" and attempt.tool_calls == ()
+    assert attempt.detail["fallback"] == "cheap_pot"
+    assert "no_tool_offered" in attempt.detail["no_tool"]
+    assert len(model.calls) == 1  # the fallback's program only: no direct-answer call
+    assert [c.phase for c in meter.calls] == ["latm/program"]
+
+
+def test_a_tool_arm_falls_back_when_the_model_answers_without_the_offered_tool(sb, tmp_path):
+    direct = '{"tool": "none", "answer": "5"}'
+    arm, model, meter = _arm_with_fallback(_gcd_library(tmp_path / "lib"), [direct, POT_REPLY])
+    item = Item("g2", "tabmwp", "What is the greatest common divisor of 12 and 18?", "6", "test")
+    attempt = arm.solve(item, SolveContext(meter=meter, sandbox=sb, seed=0))
+    assert attempt.pred == "4" and attempt.detail["no_tool"] == "answered directly"
+    assert [c.phase for c in meter.calls] == [
+        "solve",
+        "latm/program",
+    ]  # both count in the arm's cost
+
+
+def test_a_tool_arm_keeps_the_tool_answer_when_a_tool_ran(sb, tmp_path):
+    call = '{"kind": "call", "tool": "gcd", "arguments": {"a": 12, "b": 18}}'
+    arm, model, meter = _arm_with_fallback(_gcd_library(tmp_path / "lib"), [call])
+    item = Item("g3", "tabmwp", "What is the greatest common divisor of 12 and 18?", "6", "test")
+    attempt = arm.solve(item, SolveContext(meter=meter, sandbox=sb, seed=0))
+    assert attempt.pred == "6" and [c["tool"] for c in attempt.tool_calls] == ["gcd@1"]
+    assert "fallback" not in attempt.detail and len(model.calls) == 1
+
+
+def test_an_unbound_or_unknown_fallback_is_an_error(tmp_path):
+    arm = build_method({"name": "latm", "kind": "tools", "library": "x", "fallback": "pot"})
+    with pytest.raises(MethodError, match="fallback 'pot' is not a method"):
+        arm.bind_fallback({"latm": arm})
+
+
 def test_meter_keeps_what_a_cached_answer_first_cost(tmp_path):
     from maker.llm import ResponseCache
     from maker.llm.prices import Price, PriceTable

@@ -8,6 +8,7 @@ import tomllib
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from experiments.cli import experiment
@@ -121,6 +122,29 @@ def test_a_tool_arm_without_its_solver_stops_before_any_model_call(tmp_path):
     assert "method 'latm'" in line and "unknown solver 'nope'" in line
 
 
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (
+            '[[methods]]\nname = "latm"\nkind = "tools"\nfallback = "later"\n'
+            '[[methods]]\nname = "later"\nkind = "pot"\n',
+            "fallback 'later' must name a method listed before it",
+        ),
+        (
+            '[[methods]]\nname = "cot2"\nkind = "cot"\nfallback = "cheap_cot"\n',
+            "method 'cot2' (cot): got an unexpected keyword argument 'fallback'",
+        ),
+    ],
+)
+def test_a_fallback_must_be_an_earlier_method_of_a_tool_arm(tmp_path, extra, says):
+    cfg = _config(tmp_path, extra=extra)
+    line = _one_line_error(
+        _invoke("run", cfg, "--out", tmp_path / "o", "--data", f"tabmwp={TABMWP}")
+    )
+    assert says in line
+    assert not (tmp_path / "o").exists()
+
+
 def test_shipped_configs_are_valid(tmp_path):
     paths = {"bbh": "b", "tabmwp": "t", "math": "m"}
     small = load_config(shipped_config("small"), paths)
@@ -130,6 +154,10 @@ def test_shipped_configs_are_valid(tmp_path):
     assert specs["bbh"].per_task == 30 and len(specs["bbh"].tasks) == 5
     assert specs["tabmwp"].limit == 100 and specs["math"].limit == 100
     assert small.method_seeds(small.methods[-1]) == (0, 1, 2)
+    assert {m["name"]: m.get("fallback") for m in small.methods if m["kind"] == "tools"} == {
+        "latm": "cheap_pot",
+        "full_loop": "cheap_pot",
+    }
     full = load_config(shipped_config("full"), paths)
     assert {"curated", "craft", "creator", "latm", "full_loop"} <= {m["name"] for m in full.methods}
     line = _one_line_error(_invoke("run", "small", "--out", tmp_path / "o"))
