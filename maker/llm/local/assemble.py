@@ -169,7 +169,7 @@ def ensure_model(
             return AssembleResult(path, "verified")
         reason = problem
     elif not force:
-        reason = "not assembled"
+        reason = "first time: no file yet"
     assemble(model, path, progress=progress)
     return AssembleResult(path, "assembled", reason)
 

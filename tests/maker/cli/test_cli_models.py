@@ -39,7 +39,7 @@ def test_list_assemble_verify_path(fakes, tmp_path: Path) -> None:
 
     result = run("models", "assemble", small.alias, "--no-progress")
     assert result.exit_code == 0, result.output
-    assert f"{small.alias}: assembled (not assembled)" in result.output
+    assert f"{small.alias}: assembled (first time: no file yet)" in result.output
     assert (tmp_path / "models" / small.filename).stat().st_size == small.size
     assert "present" in run("models", "assemble", small.alias, "--no-progress").output
     assert (
