@@ -75,17 +75,24 @@ class RunDir:
         return self.path / "locks" / f"{method}.json"
 
     def init(self, config: dict[str, Any]) -> None:
-        """Create the dir, or check that an existing one ran the same config (then resume)."""
+        """Create the dir, or check that an existing one ran the same config (then resume).
+
+        A config may add methods to a run (an arm whose library is made later): the data, the
+        seed and every method the run already has must be the same; a method changed or
+        dropped is a different config.
+        """
         if self.path.exists() and not self.path.is_dir():
             raise RunDirError(f"{self.path}: exists and is not a directory")
         old = read_json(self.config_file)
         if old is not None:
-            same = {k: old.get(k) for k in ("data", "methods", "seed")}
-            new = {k: config.get(k) for k in ("data", "methods", "seed")}
-            if same != new:
+            same = {k: old.get(k) for k in ("data", "seed")}
+            new = {k: config.get(k) for k in ("data", "seed")}
+            methods = {m.get("name"): m for m in config.get("methods") or []}
+            kept = all(methods.get(m.get("name")) == m for m in old.get("methods") or [])
+            if same != new or not kept:
                 raise RunDirError(
-                    f"{self.path}: holds a run of a different config (data, methods or seed "
-                    "differ); use a new --out directory"
+                    f"{self.path}: holds a run of a different config (data, seed or one of its "
+                    "methods differ; adding methods is allowed); use a new --out directory"
                 )
         self.path.mkdir(parents=True, exist_ok=True)
         write_json(self.config_file, config)

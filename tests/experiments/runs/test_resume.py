@@ -98,3 +98,29 @@ def test_with_parallel_items_a_failure_keeps_the_finished_rows(sb, tmp_path):
     rows = list(RunDir(tmp_path / "run").rows())
     assert len(rows) == 6 and all(r["correct"] for r in rows)
     assert its[6].id not in {r["id"] for r in rows}
+
+
+def test_a_run_may_gain_methods_and_keeps_what_it_has(sb, tmp_path):
+    its = world.items()
+    data = world.config_data()
+    first = dict(data, methods=[m for m in data["methods"] if m["name"] == "cheap_pot"])
+    first["report"] = {}
+    cheap = ScriptedModel(_cheap_pot_rules(its))
+    done = run_experiment(
+        parse_config(first, "a.toml"),
+        tmp_path / "run",
+        clients=world.clients(cheap, ScriptedModel([])),
+        sandbox=sb,
+    )
+    more = dict(data, methods=[m for m in data["methods"] if m["name"] in ("cheap_pot", "cot")])
+    more["report"] = {}
+    cot = ScriptedModel(world.cheap_rules(its, tools=False, only=("cot",)))
+    added = run_experiment(
+        parse_config(more, "b.toml"),
+        tmp_path / "run",
+        clients=world.clients(cot, ScriptedModel([])),
+        sandbox=sb,
+    )
+    assert added.skipped == done.ran and added.ran > 0
+    methods = {r["method"] for r in RunDir(tmp_path / "run").rows() if r["kind"] == "item"}
+    assert methods == {"cheap_pot", "cot"}
