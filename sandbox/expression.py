@@ -78,6 +78,51 @@ def safe_eval(expression: Any, globals: Any = None, locals: Any = None) -> Any:
     return _value(tree.body, 0)
 
 
+_OPERATORS = (ast.BinOp, ast.BoolOp, ast.UnaryOp, ast.Compare, ast.IfExp)
+
+
+def is_expression(text: Any) -> bool:
+    """Whether ``text`` is an expression string `safe_eval` takes that holds an operator
+    (``"True and not False"``, ``"3 * (4 + 5)"``; not ``"12"``, ``"-5"``, ``"x + 1"`` or prose). Only its
+    syntax is looked at: nothing is computed.
+
+    >>> is_expression("not ( True and False ) or False"), is_expression("apple banana")
+    (True, False)
+    """
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_CHARS:
+        return False
+    try:
+        tree = parse_source(text.strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return False
+    nodes = list(ast.walk(tree.body))
+    allowed = (
+        ast.Constant,
+        ast.Tuple,
+        ast.List,
+        *_OPERATORS,
+        ast.operator,
+        ast.unaryop,
+        ast.boolop,
+        ast.cmpop,
+        ast.expr_context,
+    )
+    return (
+        all(isinstance(n, allowed) for n in nodes)
+        and all(not isinstance(n, ast.Constant) or isinstance(n.value, _LITERALS) for n in nodes)
+        and any(isinstance(n, _OPERATORS) and not _signed_number(n) for n in nodes)
+    )
+
+
+def _signed_number(node: ast.AST) -> bool:
+    """``-5``, ``+2.5``: a number written with its sign, not a computation."""
+    return (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub | ast.UAdd)
+        and isinstance(node.operand, ast.Constant)
+    )
+
+
 def _value(node: ast.AST, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise ValueError("expression nested too deeply")

@@ -42,6 +42,7 @@ from maker.check.generality import (
 from maker.check.wrongtests import overrule, wrong_tests_feedback
 from maker.text.drafts import ToolDraft, check_key, check_source
 from sandbox import ExampleCase, Policy, PropertySpec, Sandbox, TestOutcome, TestSuite
+from sandbox.expression import is_expression
 from sandbox.strategies import StrategyError, from_hint, from_spec, parse_hint
 from sandbox.suite_runner import PropertyMemo
 
@@ -318,21 +319,51 @@ def repair_feedback(
     max_chars: int = 3_000,
     max_failures: int = 8,
     reveal_held_out: bool = False,
+    source: str | None = None,
 ) -> str:
     """The failing checks of ``verdict``, compactly, for the repair prompt (at most
     ``max_chars``). Minimal failing inputs are included; held-out cases show only that they
-    failed unless ``reveal_held_out`` (showing them would let the maker fit them)."""
+    failed unless ``reveal_held_out`` (showing them would let the maker fit them). ``source``,
+    the failing tool's, leaves out the `safe_eval` note when the tool already calls it."""
     if verdict.passed:
         return "All checks passed."
-    extra = _reply_notes(verdict)
+    extra = _reply_notes(verdict, source)
     if extra:
         max_chars = max(500, max_chars - len(extra) - 1)
     return _failures_text(verdict, max_chars, max_failures, reveal_held_out) + extra
 
 
-def _reply_notes(verdict: Verdict) -> str:
-    """The overruled tests and the dropped parts of the last reply, for the model."""
-    parts = [wrong_tests_feedback(verdict)]
+EXPRESSION_NOTE = (
+    "Note: a failing input is a Python expression written as text (literals and operators "
+    "only). In the sandbox, safe_eval(text) computes such a string and returns its value "
+    "(eval itself is not available); the tool can call it instead of parsing the text by hand."
+)
+"""Said when a failing call passes an expression string (`sandbox.expression.is_expression`):
+the real 1.5B, asked for a tool that computes Boolean expressions given as text, wrote postfix
+stack evaluators for infix text through every repair of three benches, never `safe_eval`,
+which the reply format names once among many rules."""
+
+
+def expression_note(inputs: Iterable[Any], source: str | None = None) -> str:
+    """`EXPRESSION_NOTE` when one of ``inputs`` (keyword-argument dicts, or values) passes a
+    string `safe_eval` computes and that has an operator, and the tool's ``source`` (if given)
+    does not call `safe_eval` already; else ""."""
+    if source is not None and "safe_eval" in source:
+        return ""
+    for value in inputs:
+        values = value.values() if isinstance(value, Mapping) else (value,)
+        if any(is_expression(v) for v in values):
+            return EXPRESSION_NOTE
+    return ""
+
+
+def _reply_notes(verdict: Verdict, source: str | None = None) -> str:
+    """The overruled tests, the dropped parts of the last reply, and a note on `safe_eval`
+    when a failing input is an expression string, for the model."""
+    parts = [
+        wrong_tests_feedback(verdict),
+        expression_note((f.minimal_input for f in verdict.failures), source),
+    ]
     dropped = [n.removeprefix("reply: ") for n in verdict.notes if n.startswith("reply: ")]
     if dropped:
         parts.append(

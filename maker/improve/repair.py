@@ -241,7 +241,7 @@ def repair_round(
             memo=ctx.memo,
         )
         if not verdict.passed:
-            feedback = repair_feedback(verdict, max_chars=2000)
+            feedback = repair_feedback(verdict, max_chars=2000, source=parsed.source)
             first = verdict.failures[0] if verdict.failures else None
             what = f"{first.kind}: {first.message}" if first else "no detail"
             candidate = _Candidate(parsed, verdict.to_json(), f"validation failed: {what}"[:500])

@@ -375,7 +375,7 @@ def judge(
         state,
         stage,
         reason,
-        repair_feedback(verdict, max_chars=1500),
+        repair_feedback(verdict, max_chars=1500, source=(state.get("draft") or {}).get("source")),
         source=(state.get("draft") or {}).get("source"),
         failures=[f.to_json() for f in verdict.failures[:8]],
     )
@@ -416,7 +416,7 @@ def ask_repair(state: Mapping[str, Any], ctx: Context, task: str) -> tuple[str, 
         policy=ctx.sandbox.policy,
         task=task,
         source=draft.source,
-        feedback=repair_feedback(verdict),
+        feedback=repair_feedback(verdict, source=draft.source),
     )
     messages = with_retry_feedback(messages, state, "repair")
     return ask(ctx, state.get("usage"), messages, "repair", state.get("repairs", 0))

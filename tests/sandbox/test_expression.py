@@ -121,3 +121,27 @@ def test_a_tool_named_like_a_stand_in_still_reaches_it(sb: Sandbox) -> None:
     )
     kept = parse_reply(own)  # not rewritten: refused as written (eval stays unsupported)
     assert not isinstance(kept, ToolDraft) and kept.reason == "unsupported_code"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("not ( True and False ) or False", True),
+        ("3 * (4 + 5) - 2 ** 3", True),
+        ("- 5 + 2", True),
+        ("[1, 2] + [3]", True),
+        ("12", False),
+        ("-5", False),
+        ("True", False),
+        ("x + 1", False),
+        ("apple banana cherry", False),
+        ("len('ab') + 1", False),
+        ("( ( ) )", False),
+        ("", False),
+        (12, False),
+    ],
+)
+def test_is_expression_reads_syntax_only(text: object, expected: bool) -> None:
+    from sandbox.expression import is_expression
+
+    assert is_expression(text) is expected

@@ -104,6 +104,7 @@ def test_wrong_answer_is_rectified(tmp_path: Path, sb: Sandbox) -> None:
     assert "returned" in model.calls[2].messages[-1]["content"]
     assert "but the expected answer is 91" in model.calls[2].messages[-1]["content"]
     assert "where an int is expected" not in model.calls[2].messages[-1]["content"]
+    assert "safe_eval(text) computes such" not in model.calls[2].messages[-1]["content"]
     assert report.draft_rejections == {"wrong_answer": 1}
 
 
@@ -143,6 +144,58 @@ def test_a_wrong_answer_of_another_kind_says_so(tmp_path: Path, sb: Sandbox) -> 
     model.assert_consumed()
     asked = model.calls[2].messages[-1]["content"]
     assert "returned [55, 36] (a list of 2 values where an int is expected)" in asked
+
+
+BOOLEAN_TASK = Task.from_json(
+    {
+        "id": "bool-1",
+        "type": "boolean_expressions",
+        "split": "train",
+        "answer": True,
+        "text": "Evaluate the result of a random Boolean expression.\n\n"
+        "not ( True and False ) or False",
+        "examples": [
+            {"input": {"expression": "True and not False"}, "expected": True},
+            {"input": {"expression": "not True or False"}, "expected": False},
+        ],
+    }
+)
+# the shape of the real 1.5B's Boolean tools: a token loop that never applies the operators
+STACK_TOOL = """```python tool
+def evaluate_boolean(expression: str) -> bool:
+    \"\"\"Evaluate a Boolean expression given as text.\"\"\"
+    stack = []
+    for token in expression.split():
+        if token in ("True", "False"):
+            stack.append(token == "True")
+    return stack[-1] if stack else False
+```"""
+SAFE_EVAL_TOOL = """```python tool
+def evaluate_boolean(expression: str) -> bool:
+    \"\"\"Evaluate a Boolean expression given as text.\"\"\"
+    return bool(safe_eval(expression))
+```"""
+BOOLEAN_CALL = '```python call\nevaluate_boolean(expression="not ( True and False ) or False")\n```'
+
+
+def test_a_failing_expression_input_names_safe_eval(tmp_path: Path, sb: Sandbox) -> None:
+    # the real 1.5B wrote stack evaluators for infix Boolean text through every repair of three
+    # benches; the reply format names safe_eval once among many rules
+    model = ScriptedModel([STACK_TOOL, BOOLEAN_CALL, SAFE_EVAL_TOOL])
+    report = run(tmp_path, sb, model, [BOOLEAN_TASK])
+    model.assert_consumed()
+    asked = model.calls[2].messages[-1]["content"]
+    assert "safe_eval(text) computes such a string" in asked
+    assert report.accepted == 1
+
+
+def test_no_safe_eval_note_for_other_inputs_or_a_tool_that_calls_it(sb: Sandbox) -> None:
+    from maker.check.validation import EXPRESSION_NOTE, expression_note
+
+    assert expression_note([{"n": 36}, {"words": "apple banana"}, {"x": "-5"}]) == ""
+    assert expression_note([{"expression": "3 * (4 + 5)"}]) == EXPRESSION_NOTE
+    assert expression_note([{"e": "True and False"}], "return safe_eval(e)") == ""
+    assert expression_note([None, "not True"]) == EXPRESSION_NOTE
 
 
 def test_repair_after_a_failing_held_out_test(tmp_path: Path, sb: Sandbox) -> None:
