@@ -86,6 +86,7 @@ def markdown(s: Mapping[str, Any]) -> str:
             + ".",
             "",
         ]
+    lines += _versus(s.get("versus") or {})
     lines += ["## Cost per item (as first bought; cache replays count the same)", ""]
     rows = [
         [
@@ -228,6 +229,62 @@ def markdown(s: Mapping[str, Any]) -> str:
         )
     lines += ["Plots: plots/accuracy.png, plots/cost.png, plots/amortized.png.", ""]
     return "\n".join(lines)
+
+
+def verdict(row: Mapping[str, Any]) -> str:
+    """A paired comparison in words: better / worse at p < 0.05, else no (significant)
+    difference."""
+    if row["wins"] == row["losses"]:
+        return "no difference"
+    if row["p"] < 0.05:
+        return "better" if row["wins"] > row["losses"] else "worse"
+    return "no significant difference"
+
+
+def _versus(v: Mapping[str, Any]) -> list[str]:
+    rows = v.get("rows") or []
+    if not rows:
+        return []
+    lines = [f"## Against the baseline ({v['baseline']}), per task family: paired, same items", ""]
+    lines += _table(
+        [
+            "method",
+            "family",
+            "pairs",
+            f"{v['baseline']} %",
+            "method %",
+            "wins",
+            "losses",
+            "sign test p",
+            "with a tool",
+            "verdict",
+        ],
+        [
+            [
+                r["method"],
+                r["family"],
+                str(r["pairs"]),
+                pct(r["baseline_accuracy"]),
+                pct(r["accuracy"]),
+                str(r["wins"]),
+                str(r["losses"]),
+                f"{r['p']:.3f}",
+                str(r["with_tool"]),
+                verdict(r),
+            ]
+            for r in rows
+        ],
+    )
+    for m in dict.fromkeys(r["method"] for r in rows):
+        behind = [
+            r["family"]
+            for r in rows
+            if r["method"] == m and r["family"] != ALL and r["accuracy"] <= r["baseline_accuracy"]
+        ]
+        if behind:
+            lines.append(f"- {m} did not beat {v['baseline']} on: {', '.join(behind)}.")
+    lines.append("")
+    return lines
 
 
 def plots(s: Mapping[str, Any], out: Path) -> dict[str, list[str]]:

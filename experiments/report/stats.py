@@ -28,6 +28,22 @@ def wilson(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def sign_test(wins: int, losses: int) -> float:
+    """Exact two-sided sign test (McNemar's exact test) on the discordant pairs of a paired
+    comparison: the chance of a split at least this uneven if either side were as likely to
+    win (1.0 when there are no discordant pairs).
+
+    >>> round(sign_test(8, 1), 4), sign_test(3, 3), sign_test(0, 0)
+    (0.0391, 1.0, 1.0)
+    """
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    k = min(wins, losses)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
 def bootstrap_seeds(
     outcomes: Mapping[int, Mapping[str, bool]],
     *,

@@ -13,7 +13,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from experiments.report.stats import bootstrap_seeds, break_even, cost_per_solved, wilson
+from experiments.report.stats import (
+    bootstrap_seeds,
+    break_even,
+    cost_per_solved,
+    sign_test,
+    wilson,
+)
 from experiments.runs.rundir import RunDir, read_json
 from maker.llm import CostLedger
 
@@ -98,6 +104,51 @@ def _tools(rows: list[dict[str, Any]], library_size: int | None) -> dict[str, An
     }
 
 
+def _versus(
+    items: list[dict[str, Any]], order: list[str], baseline: str | None
+) -> list[dict[str, Any]]:
+    """Each method against the baseline on the same items, per task family and overall: pairs
+    (a sampled method's every seed against the baseline's answer to that item), both sides'
+    accuracy, wins and losses, and the exact sign test on them."""
+    if baseline is None or baseline not in order:
+        return []
+    base: dict[tuple[str, str], dict[int, bool]] = defaultdict(dict)
+    for r in items:
+        if r["method"] == baseline:
+            base[(r["dataset"], str(r["id"]))][int(r["seed"])] = bool(r["correct"])
+    out = []
+    for m in order:
+        if m == baseline:
+            continue
+        groups: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
+        for r in items:
+            seeds = base.get((r["dataset"], str(r["id"])))
+            if r["method"] != m or not seeds:
+                continue
+            b = seeds.get(int(r["seed"]), seeds[min(seeds)])
+            pair = (bool(r["correct"]), b, bool(r["tool_calls"]))
+            groups[str(r.get("family") or r["dataset"])].append(pair)
+            groups[ALL].append(pair)
+        for family in sorted(groups, key=lambda f: (f == ALL, f)):
+            pairs = groups[family]
+            wins = sum(a and not b for a, b, _ in pairs)
+            losses = sum(b and not a for a, b, _ in pairs)
+            out.append(
+                {
+                    "method": m,
+                    "family": family,
+                    "pairs": len(pairs),
+                    "accuracy": sum(a for a, _, _ in pairs) / len(pairs),
+                    "baseline_accuracy": sum(b for _, b, _ in pairs) / len(pairs),
+                    "wins": wins,
+                    "losses": losses,
+                    "p": sign_test(wins, losses),
+                    "with_tool": sum(t for _, _, t in pairs),
+                }
+            )
+    return out
+
+
 def _billed(run: RunDir) -> dict[str, Any]:
     if not run.ledger_file.exists():
         return {}
@@ -162,6 +213,10 @@ def summarize(run: RunDir) -> dict[str, Any]:
         "by_role_phase": _by_role_phase(items),
         "tools": tools,
         "amortized": amortized,
+        "versus": {
+            "baseline": config.get("report", {}).get("baseline"),
+            "rows": _versus(items, order, config.get("report", {}).get("baseline")),
+        },
         "billed": _billed(run),
         "budgets": read_json(run.path / "budgets.json", {}),
         "samples": _samples(items),

@@ -178,3 +178,27 @@ def test_a_cached_rerun_makes_no_model_calls_and_reports_the_same(smoke, sb, tmp
         } == strip
     assert again["billed"]["user"]["cache_hits"] == again["billed"]["user"]["calls"] > 0
     assert again["billed"]["user"]["tokens"] == 0 and again["billed"]["user"]["dollars"] == 0
+
+
+def test_each_method_against_the_baseline_on_the_same_items(smoke):
+    versus = smoke["report"]["versus"]
+    assert versus["baseline"] == "cheap_pot"
+    rows = {(r["method"], r["family"]): r for r in versus["rows"]}
+    assert "cheap_pot" not in {m for m, _ in rows}
+    # sc: 3 seeds x 7 items; right where cheap_pot is wrong on the 3 BIG-Bench items (x3),
+    # wrong where it is right on the 2 MATH items of seed 1
+    sc = rows[("sc", "all")]
+    assert (sc["pairs"], sc["wins"], sc["losses"]) == (21, 9, 2)
+    assert sc["p"] == pytest.approx(2 * (1 + 11 + 55) / 2**11)
+    assert sc["baseline_accuracy"] == pytest.approx(12 / 21)
+    # the curated arm: its 5 tool items right, cheap_pot wrong on word_sorting only of those
+    cur = rows[("curated", "all")]
+    assert (cur["pairs"], cur["wins"], cur["losses"], cur["with_tool"]) == (7, 1, 0, 5)
+    assert cur["p"] == 1.0
+    ws = rows[("curated", "bbh:word_sorting")]
+    assert (ws["pairs"], ws["accuracy"], ws["baseline_accuracy"]) == (1, 1.0, 0.0)
+    md = (smoke["tmp"] / "run" / "report.md").read_text()
+    assert "## Against the baseline (cheap_pot), per task family" in md
+    assert "| sc | all | 21 | 57.1 | 90.5 | 9 | 2 | 0.065 | 0 | no significant difference |" in md
+    line = next(x for x in md.splitlines() if x.startswith("- curated did not beat"))
+    assert "bbh:dyck_languages" in line and "word_sorting" not in line
