@@ -23,7 +23,8 @@ class ToolSummary:
     the trials recorded as failures (refuted, disagreeing, failed runs); `unusable` the trials
     with no valid call; `disagreements` the trials where the judge and the program differ
     (passed and refuted: a failure; refuted and confirmed: "overruled", neither failure nor
-    demonstration)."""
+    demonstration); `unconfirmed` the judge's "no"s no program answer backed (neither
+    either)."""
 
     tool: str
     judged_before: int = 0
@@ -38,6 +39,7 @@ class ToolSummary:
     run_failures: int = 0
     unusable: int = 0
     unjudged: int = 0
+    unconfirmed: int = 0
     no_pot: int = 0
     episodes: tuple[int, ...] = ()
     errors: tuple[str, ...] = ()
@@ -62,6 +64,7 @@ class ToolSummary:
             run_failures=out.run_failures + kinds.count("run_failed"),
             unusable=out.unusable + sum(k in ("unusable", "no_tool") for k in kinds),
             unjudged=out.unjudged + kinds.count("unjudged"),
+            unconfirmed=out.unconfirmed + kinds.count("unconfirmed"),
             no_pot=out.no_pot + sum(p.status != "ok" for p in pots[:1]),
             episodes=out.episodes
             + tuple(t.episode_id for t in outcome.trials if t.episode_id is not None),
@@ -106,11 +109,20 @@ def role_costs(entries: Sequence[LedgerEntry]) -> dict[str, dict[str, dict[str, 
     return out
 
 
-COUNTS = ("queries", "verified", "failed", "disagreements", "unusable", "rejected_queries")
+COUNTS = (
+    "queries",
+    "verified",
+    "failed",
+    "disagreements",
+    "unconfirmed",
+    "unusable",
+    "rejected_queries",
+)
 HEADERS = {
     "judged before": "judged",
     "queries": "problems",
     "disagreements": "judge≠PoT",
+    "unconfirmed": "no unbacked",
     "rejected_queries": "turned down",
 }
 
@@ -178,7 +190,9 @@ def render_explore_report(summary: ExploreSummary, console: Console) -> None:
     for t in summary.tools:
         table.add_row(t.tool, str(t.judged_before), *(str(getattr(t, n)) for n in COUNTS))
     for t in summary.skipped:
-        table.add_row(t.tool, str(t.judged_before), f"skipped: {t.skipped}", *[""] * 5)
+        table.add_row(
+            t.tool, str(t.judged_before), f"skipped: {t.skipped}", *[""] * (len(COUNTS) - 1)
+        )
     console.print(table)
     costs = Table(title="Model calls by role")
     for col in ("role", "calls", "cache hits", "prompt tokens", "completion tokens", "seconds"):

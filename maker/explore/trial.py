@@ -39,7 +39,15 @@ from maker.use.solver import (
 from sandbox import RunResult, Sandbox
 
 Kind = Literal[
-    "verified", "refuted", "disagreed", "overruled", "run_failed", "unusable", "no_tool", "unjudged"
+    "verified",
+    "refuted",
+    "disagreed",
+    "overruled",
+    "unconfirmed",
+    "run_failed",
+    "unusable",
+    "no_tool",
+    "unjudged",
 ]
 
 
@@ -281,6 +289,10 @@ def explore_query(ctx: TrialContext, rec: ToolRecord, query: str, *, qid: str) -
                 # the real 1.5B judge called right sorts unsorted, 8 of 8: a "no" that the
                 # independent program contradicts is no failure memory
                 kind, success = "overruled", None
+            elif not judgement.verdict and ctx.pot and not pot_ok:
+                # a "no" that no program answer backs: the real 1.5B judge was wrong on every
+                # "no" it gave string outputs, and replaying such "pitfalls" lowered accuracy
+                kind, success = "unconfirmed", None
             elif not judgement.verdict:
                 kind, success = "refuted", False
                 feedback = trial_feedback(
@@ -299,7 +311,7 @@ def explore_query(ctx: TrialContext, rec: ToolRecord, query: str, *, qid: str) -
             )
             eid = ctx.library.record(ep).id
         outcomes.append(TrialOutcome(trial, kind, eid, judgement, used_pot))
-        if kind in ("verified", "unjudged", "overruled"):
+        if kind in ("verified", "unjudged", "overruled", "unconfirmed"):
             break
         messages = [
             *st["messages"],

@@ -366,3 +366,34 @@ def test_a_judges_no_that_the_program_contradicts_is_no_failure_memory(sb: Sandb
     (tool,) = summary.tools
     assert (tool.failed, tool.verified, tool.disagreements) == (0, 0, 1)
     assert len(jm.calls) == 2  # one trial: an overruled "no" is not tried again
+
+
+def test_a_judges_no_with_no_program_answer_behind_it_is_no_failure_memory(
+    sb: Sandbox,
+) -> None:
+    # the real 1.5B judge was wrong on every "no" it gave word sorts; where no program answer
+    # came back, the "no" went to failure memory and was replayed as a pitfall
+    lib = new_library()
+    summary, _, jm = explore(
+        lib,
+        sb,
+        [query(ROPES), call("gcd", a=24, b=36)],
+        [verdict(False, "6", "looks wrong"), "NO_PROGRAM"],
+    )
+    (ep,) = lib.store.episodes()
+    assert ep.success is None
+    (tool,) = summary.tools
+    assert (tool.failed, tool.verified, tool.unconfirmed, tool.trials) == (0, 0, 1, 1)
+    assert len(jm.calls) == 2  # not tried again: nothing says the use was wrong
+    # judged alone (--no-pot), a "no" is still a failure
+    lib2 = new_library()
+    alone, _, _ = explore(
+        lib2,
+        sb,
+        [query(ROPES), call("gcd", a=24, b=36)],
+        [verdict(False, "6", "no")],
+        pot=False,
+        trials=1,
+    )
+    assert [e.success for e in lib2.store.episodes()] == [False]
+    assert alone.tools[0].failed == 1
