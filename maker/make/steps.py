@@ -87,13 +87,48 @@ def type_text(kind: str, tasks: Sequence[Task], limit: int = 2) -> str:
     if shown:
         body = "\n\n".join(f"Problem {i}:\n{p}" for i, p in enumerate(shown, 1))
         text = f"{kind}\n\nProblems of this type look like this:\n\n{body}"
-    names = dict.fromkeys(n for t in tasks if t.split != "test" for n in t.arg_names())
-    if names:  # names only, never the held-out values
+    shapes: dict[str, dict[str, None]] = {}
+    for t in tasks:
+        if t.split != "test":
+            for ex in t.examples:
+                for name, value in ex.input.items():
+                    shapes.setdefault(name, {})[shape(value)] = None
+    if shapes:  # names and shapes only, never the held-out values
+        args = ", ".join(f"{n} ({' or '.join(list(k)[:3])})" for n, k in shapes.items())
         text += (
             "\n\n(The tool will be checked on other problems of this kind, called with "
-            f"the keyword arguments: {', '.join(names)}.)"
+            f"the keyword arguments: {args}.)"
         )
     return text
+
+
+def shape(value: Any, depth: int = 0) -> str:
+    """What kind of value an argument is, without the value: ``a list of numbers``, ``a
+    string``, ``a dict``. The real 1.5B, told only the keyword name ``values``, abstracted a
+    tool that read ``row["books"]`` where the cases pass a list of numbers.
+
+    >>> shape([3, 9.5]), shape("a b"), shape([["x", 1]]), shape({"k": 1}), shape([])
+    ('a list of numbers', 'a string', 'a list of lists', 'a dict', 'an empty list')
+    """
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a dict"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "an empty list"
+        if depth:
+            return "a list"
+        inner = {shape(v, depth + 1).removeprefix("a ").removeprefix("an ") for v in value}
+        if len(inner) == 1:
+            (kind,) = inner
+            return f"a list of {kind}s" if kind != "empty list" else "a list of empty lists"
+        return "a list of mixed values"
+    return "a value" if value is not None else "None"
 
 
 # -- model calls -----------------------------------------------------------------------------

@@ -100,3 +100,29 @@ def test_a_repair_reply_keeps_the_repaired_tools_name_as_its_entry() -> None:
     first = take_draft(state, context, reply, "propose", on_ok="verify", usage={})
     assert first["next"] == "propose"
     assert first["rejections"][0]["reason"] == "multiple_entry_functions"
+
+
+def test_the_type_text_names_each_keyword_with_its_shape_never_its_values() -> None:
+    # the real 1.5B, told only the name `values`, abstracted a CRAFT tool that read
+    # row["books"] where every case passes a list of numbers
+    from maker.make.steps import type_text
+    from maker.tasks import Task
+
+    ids = iter(range(100))
+
+    def task(split: str, values: object) -> Task:
+        return Task.from_json(
+            {
+                "id": f"t-{split}-{next(ids)}",
+                "type": "table_range",
+                "text": "What is the range of the numbers?",
+                "split": split,
+                "examples": [{"input": {"values": values, "unit": "books"}, "expected": 1}],
+            }
+        )
+
+    text = type_text("table_range", [task("train", [3, 9, 4]), task("validation", [7.5, 1])])
+    assert "keyword arguments: values (a list of numbers), unit (a string)." in text
+    assert "9" not in text and "7.5" not in text and "books" not in text
+    mixed = type_text("t", [task("train", [3]), task("train", "3 4"), task("test", {"a": 1})])
+    assert "values (a list of numbers or a string)" in mixed  # the test split is never read
