@@ -30,6 +30,7 @@ from maker.check.validation import expression_note, validate
 from maker.make import Context, Unit, UnitOutcome, routed_graph
 from maker.make.steps import (
     ACCEPTED_OUTCOMES,
+    arguments_line,
     ask,
     ask_repair,
     draft_name,
@@ -81,14 +82,11 @@ class CreatorState(TypedDict, total=False):
 # -- helpers ---------------------------------------------------------------------------------
 def problem_text(task: Task) -> str:
     """The problem as the model sees it: the text, plus the keyword names the held-out examples
-    will call the tool with (names only, never the examples' values)."""
-    names = task.arg_names()
-    if not names:
+    will call the tool with and their shapes (never the examples' values)."""
+    line = arguments_line([task])
+    if not line:
         return task.text
-    return (
-        f"{task.text}\n\n(The tool will also be checked on other problems of this kind, "
-        f"called with the keyword arguments: {', '.join(names)}.)"
-    )
+    return f"{task.text}\n\n(The tool will also be checked on other problems of this kind, {line}.)"
 
 
 def initial_state(task: Task) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from maker.prompts import render, template_hash
 from maker.tasks import Task
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 from sandbox import TestSuite
+from sandbox.expression import is_expression
 
 MAX_SHOWN = 5
 """The most worked examples (or verified solutions) shown to the maker in one prompt."""
@@ -87,19 +88,30 @@ def type_text(kind: str, tasks: Sequence[Task], limit: int = 2) -> str:
     if shown:
         body = "\n\n".join(f"Problem {i}:\n{p}" for i, p in enumerate(shown, 1))
         text = f"{kind}\n\nProblems of this type look like this:\n\n{body}"
+    line = arguments_line([t for t in tasks if t.split != "test"])
+    if line:  # names and shapes only, never the held-out values
+        text += f"\n\n(The tool will be checked on other problems of this kind, {line}.)"
+    return text
+
+
+def arguments_line(tasks: Sequence[Task]) -> str:
+    """``called with the keyword arguments: values (a list of numbers), ...``: the keyword
+    names ``tasks``' examples call the tool with, each with its shape (`shape`), or ""."""
     shapes: dict[str, dict[str, None]] = {}
     for t in tasks:
-        if t.split != "test":
-            for ex in t.examples:
-                for name, value in ex.input.items():
-                    shapes.setdefault(name, {})[shape(value)] = None
-    if shapes:  # names and shapes only, never the held-out values
-        args = ", ".join(f"{n} ({' or '.join(list(k)[:3])})" for n, k in shapes.items())
-        text += (
-            "\n\n(The tool will be checked on other problems of this kind, called with "
-            f"the keyword arguments: {args}.)"
-        )
-    return text
+        for ex in t.examples:
+            for name, value in ex.input.items():
+                shapes.setdefault(name, {})[shape(value)] = None
+    if not shapes:
+        return ""
+    args = ", ".join(f"{n} ({' or '.join(list(k)[:3])})" for n, k in shapes.items())
+    return f"called with the keyword arguments: {args}"
+
+
+EXPRESSION_SHAPE = "an expression of literals and operators as text, which safe_eval(text) computes"
+"""The shape of an expression string (`sandbox.expression.is_expression`): the real 1.5B,
+asked for a tool that computes Boolean expressions given as text, wrote hand-made stack
+evaluators through every repair and never reached for `safe_eval` unprompted."""
 
 
 def shape(value: Any, depth: int = 0) -> str:
@@ -115,7 +127,7 @@ def shape(value: Any, depth: int = 0) -> str:
     if isinstance(value, int | float):
         return "a number"
     if isinstance(value, str):
-        return "a string"
+        return EXPRESSION_SHAPE if not depth and is_expression(value) else "a string"
     if isinstance(value, dict):
         return "a dict"
     if isinstance(value, list | tuple):

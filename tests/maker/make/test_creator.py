@@ -189,6 +189,16 @@ def test_a_failing_expression_input_names_safe_eval(tmp_path: Path, sb: Sandbox)
     assert report.accepted == 1
 
 
+def test_the_problem_names_the_argument_shapes_and_safe_eval_for_expression_inputs() -> None:
+    text = cr.problem_text(BOOLEAN_TASK)
+    assert (
+        "keyword arguments: expression (an expression of literals and operators as text, " in text
+    )
+    assert "which safe_eval(text) computes)" in text
+    assert "True and not False" not in text  # the examples' values stay hidden
+    assert "keyword arguments: n (a number)." in cr.problem_text(TASK)
+
+
 def test_no_safe_eval_note_for_other_inputs_or_a_tool_that_calls_it(sb: Sandbox) -> None:
     from maker.check.validation import EXPRESSION_NOTE, expression_note
 
