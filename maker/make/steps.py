@@ -8,6 +8,7 @@ names the phase for the ledger) and every run of model-written code through ``ct
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -239,6 +240,19 @@ def rejection(
     }
 
 
+def type_name(state: Mapping[str, Any]) -> str | None:
+    """The task type's last part as a function name (``bbh:chinese_remainder_theorem`` ->
+    ``chinese_remainder_theorem``), the entry a first draft prefers when several of its
+    functions could be the tool: the real 1.5B put a copy of the reply format's example `gcd`
+    beside its `chinese_remainder_theorem` in three proposals running, and each was refused
+    as ambiguous."""
+    kind = state.get("type")
+    if not isinstance(kind, str) or not kind:
+        return None
+    name = re.sub(r"\W+", "_", kind.rsplit(":", 1)[-1].strip().lower()).strip("_")
+    return name if name.isidentifier() else None
+
+
 def draft_name(state: Mapping[str, Any]) -> str | None:
     """The name of the state's current draft, if any."""
     draft = state.get("draft")
@@ -336,7 +350,7 @@ def take_draft(
     `unchanged_retry`) unless ``refuse_unchanged`` is off (a caller whose repair may change
     something besides the draft checks for itself).
     """
-    prefer = draft_name(state) if count_repair else None
+    prefer = draft_name(state) if count_repair else type_name(state)
     parsed = parse_reply(text, policy=ctx.sandbox.policy, entry=entry, prefer=prefer)
     update: dict[str, Any] = {"usage": usage}
     if count_repair:

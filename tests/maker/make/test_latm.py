@@ -205,6 +205,23 @@ def test_happy_path_publishes_a_verified_wrapped_tool(sb: Sandbox) -> None:
     assert again["tools"][0]["outcome"] == "duplicate"
 
 
+def test_a_first_draft_with_a_stray_function_prefers_the_one_named_after_the_type(
+    sb: Sandbox,
+) -> None:
+    # the real 1.5B put a copy of the reply format's example `gcd` beside its
+    # `chinese_remainder_theorem` (neither calling the other) in three proposals running
+    stray = GOOD.replace(
+        "```python tool\n",
+        '```python tool\ndef halve(n: int) -> int:\n    """Half, rounded down."""\n'
+        "    return n // 2\n\n\n",
+    )
+    ctx, model = _ctx(sb, [stray, WRAP])
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "accepted" and state["draft"]["name"] == "gcd"
+    assert [c.phase for c in model.calls] == ["propose", "wrap"]
+
+
 def test_repair_after_a_failing_test(sb: Sandbox) -> None:
     ctx, model = _ctx(sb, [WRONG, GOOD, WRAP])
     [state] = _run(ctx, _tasks())
