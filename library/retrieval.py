@@ -16,6 +16,7 @@ similarity threshold counts as evidence on its own.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -296,9 +297,14 @@ class Retriever:
         weights = self._query_weights(toks)  # once per query, not per hit
         words = len(set(toks))
         needed = min(self.min_words, math.ceil(words / 2))
+        parts = [self._query_weights(t) for t in query_segments(query)]
         hits, evidence = [], False
         for name in pool:
             rel, held = self._match(weights, name)
+            for part in parts:  # a segment that holds enough of its words speaks for the query
+                r, h = self._match(part, name)
+                if h >= self.min_words and r > rel:
+                    rel, held = r, max(held, h)
             semantic = dense.get(name, -1.0) >= self.min_dense_similarity
             if semantic:
                 rel = max(rel, dense[name])
@@ -316,6 +322,22 @@ class Retriever:
                 why = f"no tool holds {needed} of the query's {words} words"
             return SearchResult(query, (), True, why)
         return SearchResult(query, tuple(hits[:k]))
+
+
+SEGMENT_BREAK = re.compile(r"\n+|(?<=[.?!:;])\s+")
+MIN_SEGMENT_WORDS = 3
+
+
+def query_segments(query: str) -> list[list[str]]:
+    """The tokens of each segment of a query (split at line breaks and after ``.?!:;``) with at
+    least `MIN_SEGMENT_WORDS` distinct words; [] for a query of one segment. Relevance is the
+    idf-weighted share of the query held by a tool, so a long payload (a list of rare words, a
+    table) dilutes the instruction beside it: the real 0.5B's word-sorting problems with 20+
+    words got relevance 0.17 from the sorting tool, and no tool was offered. A segment counts
+    only when the tool holds `Retriever.min_words` of its words."""
+    pieces = [tokenize(p) for p in SEGMENT_BREAK.split(query) if p.strip()]
+    segments = [t for t in pieces if len(set(t)) >= MIN_SEGMENT_WORDS]
+    return segments if len(pieces) > 1 else []
 
 
 def build_retriever(

@@ -326,3 +326,20 @@ def test_the_tool_that_matches_the_whole_query_ranks_first(demo: Retriever) -> N
 def test_abstains_when_only_a_generic_word_matches(demo: Retriever, query: str) -> None:
     res = demo.search(query)
     assert res.abstained and res.hits == () and res.reason, res
+
+
+def test_a_long_payload_does_not_drown_the_instruction_beside_it(retriever: Retriever) -> None:
+    # the real word-sorting problems with 20+ rare words got relevance 0.17 from the sorting
+    # tool on the whole query, and the solver was offered no tool (13 of 50 test rows)
+    words = (
+        "scrumptious sidereal thermal yakima siena gorky saxon scottish figural hydroxyl "
+        "seventeen neapolitan rampage marginalia clothbound wily fog nutrient"
+    )
+    query = f"How many vowels are in each of these words: List: {words}"
+    res = retriever.search(query, k=3)
+    assert not res.abstained and res.hits[0].name == "count_vowels", res
+    # a segment must hold two of its words: one shared word is still no evidence
+    lone = retriever.search(f"Tell me about the weather, please.\nList: {words}", k=3)
+    assert lone.abstained
+    whole = retriever.search("how many vowels in 'banana'", k=3)
+    assert whole.hits[0].name == "count_vowels"
