@@ -333,9 +333,11 @@ def test_a_long_payload_does_not_drown_the_instruction_beside_it(retriever: Retr
     # tool on the whole query, and the solver was offered no tool (13 of 50 test rows)
     words = (
         "scrumptious sidereal thermal yakima siena gorky saxon scottish figural hydroxyl "
-        "seventeen neapolitan rampage marginalia clothbound wily fog nutrient"
+        "seventeen neapolitan rampage marginalia clothbound wily fog nutrient bare census "
+        "intrinsic torch timeout infirm humility snagging exaltation patristic paregoric gnomon"
     )
     query = f"How many vowels are in each of these words: List: {words}"
+    assert retriever.relevance(tokenize(query), "count_vowels") < retriever.min_relevance
     res = retriever.search(query, k=3)
     assert not res.abstained and res.hits[0].name == "count_vowels", res
     # a segment must hold two of its words: one shared word is still no evidence
