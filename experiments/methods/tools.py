@@ -146,7 +146,7 @@ class ToolMethod:
     role: str = "user"
     sampled: bool = False
     fallback: str | None = None
-    fallback_method: Method | None = field(default=None, repr=False, compare=False)
+    fallback_method: Method | None = field(default=None, init=False, repr=False, compare=False)
 
     def bind_fallback(self, methods: Mapping[str, Method]) -> None:
         """Bind ``fallback`` to its method in ``methods`` (by name); `MethodError` if absent."""
