@@ -27,8 +27,10 @@ POT_USER = """Problem:
 
 {question}
 
-Reply with one ```python block that defines `solution()`. Allowed imports: {modules}.
-{answer_hint}"""
+{answer_hint} Allowed imports: {modules}.
+Reply with one ```python block that defines `solution()`; do not answer without the program."""
+"""The code instruction comes last: ending on the answer hint ('For options return the label,
+like "(A)"'), the real 0.5B replied "(A)" with no program to 15 of 30 BIG-Bench items."""
 
 POT_HINT = {
     "math": 'Return an exact answer: an integer, or a LaTeX string such as "\\\\frac{1}{3}" '

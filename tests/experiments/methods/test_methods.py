@@ -250,3 +250,15 @@ def test_self_consistency_can_match_seconds(sb):
     ctx = SolveContext(meter=Meter(clients, "sc"), sandbox=sb, budget=Budget(seconds=2.5))
     attempt = SelfConsistencyMethod("sc", max_samples=8).solve(_item(), ctx)
     assert attempt.detail["samples"] == 2 and ctx.meter.seconds == 2.0
+
+
+def test_the_pot_prompt_ends_on_the_code_instruction() -> None:
+    # ending on the answer hint ('For options return the label, like "(A)"'), the real 0.5B
+    # replied "(A)" with no program to 15 of 30 BIG-Bench items
+    from experiments.methods.prompts import pot_messages
+
+    for dataset in ("bbh", "tabmwp", "math"):
+        item = Item("x", dataset, "Sort the words: b a", "a b", "test")
+        last = pot_messages(item)[-1]["content"].splitlines()[-1]
+        assert last.startswith("Reply with one ```python block that defines `solution()`")
+        assert "do not answer without the program" in last
