@@ -276,13 +276,16 @@ def _versus(v: Mapping[str, Any]) -> list[str]:
         ],
     )
     for m in dict.fromkeys(r["method"] for r in rows):
-        behind = [
-            r["family"]
-            for r in rows
-            if r["method"] == m and r["family"] != ALL and r["accuracy"] <= r["baseline_accuracy"]
-        ]
-        if behind:
-            lines.append(f"- {m} did not beat {v['baseline']} on: {', '.join(behind)}.")
+        mine = [r for r in rows if r["method"] == m and r["family"] != ALL]
+        ahead = [r["family"] for r in mine if r["accuracy"] > r["baseline_accuracy"]]
+        behind = [r["family"] for r in mine if r["accuracy"] < r["baseline_accuracy"]]
+        level = len(mine) - len(ahead) - len(behind)
+        lines.append(
+            f"- {m}: ahead of {v['baseline']} on {len(ahead)} of {len(mine)} families"
+            f" ({', '.join(ahead) or 'none'}), level on {level}, behind on {len(behind)}"
+            + (f" ({', '.join(behind)})" if behind else "")
+            + "."
+        )
     lines.append("")
     return lines
 
