@@ -79,6 +79,17 @@ def safe_eval(expression: Any, globals: Any = None, locals: Any = None) -> Any:
 
 
 _OPERATORS = (ast.BinOp, ast.BoolOp, ast.UnaryOp, ast.Compare, ast.IfExp)
+_EXPRESSION_NODES = (
+    ast.Constant,
+    ast.Tuple,
+    ast.List,
+    *_OPERATORS,
+    ast.operator,
+    ast.unaryop,
+    ast.boolop,
+    ast.cmpop,
+    ast.expr_context,
+)
 
 
 def is_expression(text: Any) -> bool:
@@ -96,19 +107,8 @@ def is_expression(text: Any) -> bool:
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         return False
     nodes = list(ast.walk(tree.body))
-    allowed = (
-        ast.Constant,
-        ast.Tuple,
-        ast.List,
-        *_OPERATORS,
-        ast.operator,
-        ast.unaryop,
-        ast.boolop,
-        ast.cmpop,
-        ast.expr_context,
-    )
     return (
-        all(isinstance(n, allowed) for n in nodes)
+        all(isinstance(n, _EXPRESSION_NODES) for n in nodes)
         and all(not isinstance(n, ast.Constant) or isinstance(n.value, _LITERALS) for n in nodes)
         and any(isinstance(n, _OPERATORS) and not _signed_number(n) for n in nodes)
     )

@@ -116,19 +116,21 @@ def _versus(
     for r in items:
         if r["method"] == baseline:
             base[(r["dataset"], str(r["id"]))][int(r["seed"])] = bool(r["correct"])
+    by_method: dict[str, dict[str, list[tuple[bool, bool, bool]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for r in items:
+        seeds = base.get((r["dataset"], str(r["id"])))
+        if r["method"] == baseline or not seeds:
+            continue
+        b = seeds.get(int(r["seed"]), seeds[min(seeds)])
+        pair = (bool(r["correct"]), b, bool(r["tool_calls"]))
+        groups = by_method[r["method"]]
+        groups[str(r.get("family") or r["dataset"])].append(pair)
+        groups[ALL].append(pair)
     out = []
     for m in order:
-        if m == baseline:
-            continue
-        groups: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
-        for r in items:
-            seeds = base.get((r["dataset"], str(r["id"])))
-            if r["method"] != m or not seeds:
-                continue
-            b = seeds.get(int(r["seed"]), seeds[min(seeds)])
-            pair = (bool(r["correct"]), b, bool(r["tool_calls"]))
-            groups[str(r.get("family") or r["dataset"])].append(pair)
-            groups[ALL].append(pair)
+        groups = by_method.get(m, {})
         for family in sorted(groups, key=lambda f: (f == ALL, f)):
             pairs = groups[family]
             wins = sum(a and not b for a, b, _ in pairs)
@@ -194,7 +196,8 @@ def summarize(run: RunDir) -> dict[str, Any]:
         size = len(lock["tools"]) if isinstance(lock, dict) and "tools" in lock else None
         if make or size is not None or any(r["tool_calls"] for r in mine):
             tools[m] = _tools(mine, size)
-    amortized = _amortized(order, accuracy, costs, config.get("report", {}).get("baseline"))
+    baseline = config.get("report", {}).get("baseline")
+    amortized = _amortized(order, accuracy, costs, baseline)
     return {
         "config": {
             "name": config.get("name"),
@@ -213,10 +216,7 @@ def summarize(run: RunDir) -> dict[str, Any]:
         "by_role_phase": _by_role_phase(items),
         "tools": tools,
         "amortized": amortized,
-        "versus": {
-            "baseline": config.get("report", {}).get("baseline"),
-            "rows": _versus(items, order, config.get("report", {}).get("baseline")),
-        },
+        "versus": {"baseline": baseline, "rows": _versus(items, order, baseline)},
         "billed": _billed(run),
         "budgets": read_json(run.path / "budgets.json", {}),
         "samples": _samples(items),

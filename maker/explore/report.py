@@ -23,8 +23,8 @@ class ToolSummary:
     the trials recorded as failures (refuted, disagreeing, failed runs); `unusable` the trials
     with no valid call; `disagreements` the trials where the judge and the program differ
     (passed and refuted: a failure; refuted and confirmed: "overruled", neither failure nor
-    demonstration); `unconfirmed` the judge's "no"s no program answer backed (neither
-    either)."""
+    demonstration); `unconfirmed` the judge's "no"s that no program answer backed (kept
+    as neither, too)."""
 
     tool: str
     judged_before: int = 0

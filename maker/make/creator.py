@@ -266,22 +266,20 @@ def execute(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     task = Task.from_json(state["task"])
     result = ctx.sandbox.run(draft.source, draft.name, kwargs=state["call"]["kwargs"])
     update: dict[str, Any] = {"run": result.to_json()}
+    if result.ok and not (task.has_gold and not values_equal(result.value, task.answer)):
+        return update | {"feedback": "", "next": "validate"}
     note = expression_note([state["call"]["kwargs"]], draft.source)
     note = f" {note}" if note else ""
     if not result.ok:
-        update |= {"feedback": f"The call failed: {result.error}.{note}", "next": "rectify"}
-    elif task.has_gold and not values_equal(result.value, task.answer):
-        update |= {
-            "feedback": f"The call ran and returned {_short(result.value)}"
-            f"{type_note(result.value, task.answer)}, but the expected answer is "
-            f"{_short(task.answer)}: the tool computes something else than the problem asks. "
-            f"First say in one sentence how {_short(task.answer, 60)} follows from the call's "
-            f"inputs; then change the tool to compute that.{note}",
-            "next": "rectify",
-        }
-    else:
-        update |= {"feedback": "", "next": "validate"}
-    return update
+        return update | {"feedback": f"The call failed: {result.error}.{note}", "next": "rectify"}
+    return update | {
+        "feedback": f"The call ran and returned {_short(result.value)}"
+        f"{type_note(result.value, task.answer)}, but the expected answer is "
+        f"{_short(task.answer)}: the tool computes something else than the problem asks. "
+        f"First say in one sentence how {_short(task.answer, 60)} follows from the call's "
+        f"inputs; then change the tool to compute that.{note}",
+        "next": "rectify",
+    }
 
 
 def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
