@@ -461,40 +461,60 @@ def serve_mcp_cmd(lock: Path | None, library_dir: Path) -> None:
 
 
 @library.command("add")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--name", help="Tool name (default: the entry function's name).")
-@click.option("--entry", help="Function to expose (default: the only public function, or --name).")
+@click.argument(
+    "files",
+    metavar="FILE...",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--name", help="Tool name (default: the entry function's name; one FILE only).")
+@click.option(
+    "--entry",
+    help="Function to expose (default: the only public function, or --name; one FILE only).",
+)
 @library_option
-def add_cmd(file: Path, name: str | None, entry: str | None, library_dir: Path) -> None:
-    """Publish a hand-written tool: a typed function with a docstring, validated in the
-    sandbox against its doctest examples (or a FILE_tests.json beside it) and gated against
-    the previous version. Creates the library if --library does not exist yet.
+def add_cmd(
+    files: tuple[Path, ...], name: str | None, entry: str | None, library_dir: Path
+) -> None:
+    """Publish hand-written tools: each FILE a typed function with a docstring, validated in
+    the sandbox against its doctest examples (or a FILE_tests.json beside it) and gated against
+    the previous version. Creates the library if --library does not exist yet. With several
+    FILEs, each is published on its own (one line each); the exit status is 1 if any was not.
 
     \b
-    Example:
+    Examples:
       maker library add gcd.py --library my-lib
       maker library add helpers.py --entry lcm --name lcm --library my-lib
+      maker library add experiments/curated/bbh/*.py --library curated-lib
     """
     from library.authoring import add_file
     from sandbox import Sandbox
 
+    if len(files) > 1 and (name or entry):
+        raise click.UsageError("--name and --entry apply to one FILE; give them one at a time")
     sb = Sandbox(workers=1)  # starts at its first run, not here
+    ok = True
     try:
         with _writable(library_dir, create=True) as lib:
-            result = add_file(lib, file, sb, name=name, entry=entry)
+            for file in files:
+                result = add_file(lib, file, sb, name=name, entry=entry)
+                ok = _report_publish(result, file if len(files) > 1 else None) and ok
     finally:
         sb.close()
-    _report_publish(result)
-
-
-def _report_publish(result: Any) -> None:
-    """Print an `AddResult` as one line; exit 1 unless the tool is now in the library."""
-    if result.outcome == "published":
-        click.echo(f"published {result.record.ref}")
-    else:
-        click.echo(f"{result.outcome}: {result.message}")
-    if not result.ok:
+    if not ok:
         sys.exit(1)
+
+
+def _report_publish(result: Any, file: Path | None = None) -> bool:
+    """Print an `AddResult` as one line (naming `file` when given); True when the tool is now
+    in the library."""
+    where = f"{file}: " if file is not None else ""
+    if result.outcome == "published":
+        click.echo(f"{where}published {result.record.ref}")
+    else:
+        click.echo(f"{where}{result.outcome}: {result.message}")
+    return bool(result.ok)
 
 
 @library.command("call")

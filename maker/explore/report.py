@@ -22,9 +22,9 @@ class ToolSummary:
     `rejected_queries` the explorer's replies turned down (malformed, near-duplicate); `failed`
     the trials recorded as failures (refuted, disagreeing, failed runs); `unusable` the trials
     with no valid call; `disagreements` the trials where the judge and the program differ
-    (passed and refuted: a failure; refuted and confirmed: "overruled", neither failure nor
-    demonstration); `unconfirmed` the judge's "no"s that no program answer backed (kept
-    as neither, too)."""
+    (passed and refuted: a failure; refuted but the program gets the tool's answer:
+    "overruled", a demonstration counted in `verified`); `unconfirmed` the judge's "no"s that
+    no program answer backed (neither failure nor demonstration)."""
 
     tool: str
     judged_before: int = 0
@@ -57,7 +57,7 @@ class ToolSummary:
             out,
             queries=out.queries + 1,
             trials=out.trials + len(kinds),
-            verified=out.verified + kinds.count("verified"),
+            verified=out.verified + kinds.count("verified") + kinds.count("overruled"),
             failed=out.failed + sum(k in ("refuted", "disagreed", "run_failed") for k in kinds),
             refuted=out.refuted + kinds.count("refuted"),
             disagreements=out.disagreements + kinds.count("disagreed") + kinds.count("overruled"),
@@ -150,7 +150,9 @@ class ExploreSummary:
         out = []
         for t in self.tools:
             for q in t.outcomes:
-                out += [x["episode_id"] for x in q["trials"] if x["kind"] == "verified"]
+                out += [
+                    x["episode_id"] for x in q["trials"] if x["kind"] in ("verified", "overruled")
+                ]
         return tuple(i for i in out if i is not None)
 
     def to_json(self) -> dict[str, Any]:

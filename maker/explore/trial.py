@@ -286,9 +286,10 @@ def explore_query(ctx: TrialContext, rec: ToolRecord, query: str, *, qid: str) -
             if judgement.verdict is None:
                 kind, success = "unjudged", None
             elif not judgement.verdict and agrees_pot:
-                # the real 1.5B judge called right sorts unsorted, 8 of 8: a "no" that the
-                # independent program contradicts is no failure memory
-                kind, success = "overruled", None
+                # the real 1.5B judge called right sorts unsorted (8 of 8, then 3 of 3 that its
+                # own program sorted the same): a "no" that the independent program's answer
+                # contradicts is overruled, and the agreement verifies the trial
+                kind, success = "overruled", True
             elif not judgement.verdict and ctx.pot and not pot_ok:
                 # a "no" that no program answer backs: the real 1.5B judge was wrong on every
                 # "no" it gave string outputs, and replaying such "pitfalls" lowered accuracy

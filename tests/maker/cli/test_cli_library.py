@@ -211,6 +211,23 @@ def test_add_a_hand_written_tool(tmp_path: Path) -> None:
     )
 
 
+def test_add_several_files_one_line_each(tmp_path: Path) -> None:
+    lib = ["--library", str(tmp_path / "lib")]
+    gcd, wrong = tmp_path / "gcd.py", tmp_path / "wrong.py"
+    gcd.write_text(GCD)
+    wrong.write_text(GCD.replace("    6\n", "    7\n").replace("gcd", "gcd_wrong"))
+    proc = inproc("library", "add", str(gcd), str(wrong), *lib)
+    lines = proc.stdout.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 2, proc.stdout  # one file failed: status 1
+    assert lines[0] == f"{gcd}: published gcd@1"
+    assert lines[1].startswith(f"{wrong}: invalid:")
+    proc = inproc("library", "add", str(gcd), str(gcd), *lib)  # already there: not a failure
+    assert proc.returncode == 0 and proc.stdout.count(": duplicate:") == 2, proc.stdout
+    one_line_error(
+        maker("library", "add", str(gcd), str(wrong), "--name", "x", *lib), 2, "one FILE"
+    )
+
+
 def test_errors_are_one_line(lib_dir: Path, tmp_path: Path) -> None:
     lib = ["--library", str(lib_dir)]
     nowhere = ["--library", str(tmp_path / "nowhere")]

@@ -350,9 +350,11 @@ def test_a_trial_that_copies_the_shown_memory_is_turned_down(sb: Sandbox) -> Non
     ]
 
 
-def test_a_judges_no_that_the_program_contradicts_is_no_failure_memory(sb: Sandbox) -> None:
+def test_a_judges_no_that_the_program_contradicts_is_overruled_and_verifies(sb: Sandbox) -> None:
     # the real 1.5B judge said "no" to 8 of 8 right word sorts; recorded as failures they were
-    # replayed as pitfalls and the tools arm fell from 20.0% to 16.0% on the same rows
+    # replayed as pitfalls and the tools arm fell from 20.0% to 16.0% on the same rows. Kept as
+    # neither, exploration with that judge verified nothing (0 of 4, 3 of them sorts its own
+    # program got the same): the program's agreement is the verification
     lib = new_library()
     summary, _, jm = explore(
         lib,
@@ -361,10 +363,11 @@ def test_a_judges_no_that_the_program_contradicts_is_no_failure_memory(sb: Sandb
         [verdict(False, "6", "looks wrong"), pot(12)],  # the program agrees with the tool's 12
     )
     (ep,) = lib.store.episodes()
-    assert ep.success is None and ep.result["exploration"]["pot"]["value"] == 12
-    assert "judge: no" in ep.feedback and "agrees" in ep.feedback
+    assert ep.success is True and ep.result["exploration"]["pot"]["value"] == 12
+    assert "judge: no" in ep.feedback and "agrees" in ep.feedback  # the dissent is kept
     (tool,) = summary.tools
-    assert (tool.failed, tool.verified, tool.disagreements) == (0, 0, 1)
+    assert (tool.failed, tool.verified, tool.disagreements) == (0, 1, 1)
+    assert summary.demonstrations == (ep.id,)
     assert len(jm.calls) == 2  # one trial: an overruled "no" is not tried again
 
 

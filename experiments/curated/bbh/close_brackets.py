@@ -1,0 +1,27 @@
+def close_brackets(sequence: str) -> str:
+    """Complete a sequence of brackets: the closing brackets, in order, that close every
+    bracket still open, joined by single spaces.
+
+    `sequence` is the brackets so far ( ( ) [ ] { } < > ), spaces optional; any text up to an
+    "Input:" label is ignored. Raises ValueError if a closing bracket does not match.
+
+    >>> close_brackets("[ [")
+    '] ]'
+    >>> close_brackets("< [ [")
+    '] ] >'
+    >>> close_brackets("Complete the rest of the sequence. Input: ( { } [ < > ]")
+    ')'
+    >>> close_brackets("{<>}")
+    ''
+    """
+    if "Input:" in sequence:
+        sequence = sequence.rsplit("Input:", 1)[1]
+    pairs = {"(": ")", "[": "]", "{": "}", "<": ">"}
+    stack = []
+    for ch in sequence:
+        if ch in pairs:
+            stack.append(pairs[ch])
+        elif ch in pairs.values():
+            if not stack or stack.pop() != ch:
+                raise ValueError(f"unmatched closing bracket {ch!r}")
+    return " ".join(reversed(stack))

@@ -1,0 +1,16 @@
+def sort_words(words: str) -> str:
+    """Sort words alphabetically and return them joined by single spaces.
+
+    `words` is the words separated by spaces; any text up to a "List:" label (as in
+    "Sort the following words alphabetically: List: b a") is ignored.
+
+    >>> sort_words("oven costume counterpart")
+    'costume counterpart oven'
+    >>> sort_words("Sort the following words alphabetically: List: syndrome therefrom")
+    'syndrome therefrom'
+    >>> sort_words("  Zeta alpha  beta ")
+    'alpha beta Zeta'
+    """
+    if "List:" in words:
+        words = words.rsplit("List:", 1)[1]
+    return " ".join(sorted(words.split(), key=lambda w: (w.lower(), w)))

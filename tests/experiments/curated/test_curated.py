@@ -1,0 +1,77 @@
+"""The curated library's hand-written tools (`experiments/curated/`): each publishes with
+`maker library add` (validated in the sandbox against its doctests) and answers problems in
+the layouts of the tasks it is for, run in the sandbox like any library tool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from library import Library
+from library.authoring import add_file, call_tool
+from sandbox import Sandbox
+
+CURATED = Path(__file__).resolve().parents[3] / "experiments" / "curated"
+
+# One problem per tool, written here in the layout of its BIG-Bench task (not copied rows).
+CASES = [
+    (
+        "sort_words",
+        {"words": "Sort the following words alphabetically: List: pear apple fig"},
+        "apple fig pear",
+    ),
+    (
+        "close_brackets",
+        {"sequence": "Complete the rest of the sequence. Input: { [ < > ( )"},
+        "] }",
+    ),
+    ("solve_congruences", {"remainders": [1, 2, 3], "moduli": [3, 5, 7]}, 52),
+    (
+        "track_swaps",
+        {
+            "puzzle": "Alice, Bob, Claire, and Dave are friends. At the start, they each have a "
+            "book: Alice gets Ulysses, Bob gets Emma, Claire gets Dune, and Dave gets Heidi.\n"
+            "First, Alice and Dave swap books. Then, Dave and Bob swap books. Finally, Claire "
+            "and Alice swap books. At the end of the semester, Bob has\nOptions:\n(A) Ulysses\n"
+            "(B) Emma\n(C) Dune\n(D) Heidi"
+        },
+        "(A)",
+    ),
+    (
+        "order_objects",
+        {
+            "puzzle": "The following paragraphs each describe a set of four objects. A fruit "
+            "stand sells four fruits: pears, plums, kiwis, and mangoes. The plums are the "
+            "cheapest. The kiwis are more expensive than the mangoes. The pears are the "
+            "second-most expensive. \nOptions:\n(A) The pears are the most expensive\n(B) The "
+            "plums are the most expensive\n(C) The kiwis are the most expensive\n(D) The "
+            "mangoes are the most expensive"
+        },
+        "(C)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory: pytest.TempPathFactory):
+    sb = Sandbox(workers=1)
+    lib = Library.open(tmp_path_factory.mktemp("curated") / "lib")
+    results = {p.stem: add_file(lib, p, sb) for p in sorted((CURATED / "bbh").glob("*.py"))}
+    yield lib, sb, results
+    sb.close()
+    lib.close()
+
+
+def test_every_curated_tool_publishes(curated) -> None:
+    _, _, results = curated
+    assert sorted(results) == sorted(name for name, _, _ in CASES)
+    bad = {k: r.message for k, r in results.items() if r.outcome != "published"}
+    assert not bad
+
+
+@pytest.mark.parametrize("tool, args, expected", CASES, ids=[c[0] for c in CASES])
+def test_curated_tool_answers_in_the_sandbox(curated, tool, args, expected) -> None:
+    lib, sb, _ = curated
+    result = call_tool(lib, lib.resolve(tool).ref, args, sb)
+    assert result.ok and result.value == expected, (result.error, result.value)
