@@ -13,7 +13,9 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -56,6 +58,28 @@ def make_dir(path: Path, option: str) -> None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         fail(f"{option} {path}: {exc.strerror or exc}")
+
+
+def ledger_option(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--ledger FILE`: where the command appends a JSON line per model call (the format of a
+    make job's ledger.jsonl, so an experiment's `make_ledger` can count it); by default
+    LIBRARY/ledgers/<command>-<UTC time>.jsonl."""
+    return click.option(
+        "--ledger",
+        "ledger_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"Append each model call's cost to this JSONL file (default: "
+        f"LIBRARY/ledgers/{command}-<UTC time>.jsonl).",
+    )
+
+
+def ledger_path(library_dir: Path, command: str, given: Path | None) -> Path:
+    """The ledger file of one run of `command` on `library_dir` (`given` wins)."""
+    if given is not None:
+        return given
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return library_dir / "ledgers" / f"{command}-{stamp}.jsonl"
 
 
 def package_roots() -> tuple[type[Exception], ...]:

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from maker.cli.common import WORK_FAILED, ModelFlags, exit_interrupted, fail, model_options
+from maker.cli.common import (
+    WORK_FAILED,
+    ModelFlags,
+    exit_interrupted,
+    fail,
+    ledger_option,
+    ledger_path,
+    model_options,
+)
 
 if TYPE_CHECKING:
     from library import Library
@@ -75,6 +83,7 @@ def _names(value: str | None) -> tuple[str, ...]:
 )
 @model_options("user", "maker", what={"user": "the explorer", "maker": "the judge"})
 @click.option("--seed", type=int, default=None, help="Sampling seed of both roles.")
+@ledger_option("explore")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def explore_command(
     library_dir: Path,
@@ -86,6 +95,7 @@ def explore_command(
     imagine_with: str,
     models: ModelFlags,
     seed: int | None,
+    ledger_file: Path | None,
     no_progress: bool,
 ) -> None:
     """Explore the tools with too little experience and record what was learned (STE).
@@ -99,8 +109,8 @@ def explore_command(
     the tool, run in the sandbox). Verified trials become demonstrations that `maker solve`
     replays; failures become the tool's failure memory.
 
-    Prints a table per tool, the model calls by role and, last, one JSON line. Exit status 0
-    when it ran (even with nothing verified), 1 when model calls failed, 2 for bad input.
+    Prints a table per tool, the model calls by role and, last, one JSON line; every model call
+    is appended to a ledger (--ledger). Exit status 0 when it ran (even with nothing verified), 1 when model calls failed, 2 for bad input.
 
     \b
     Example:
@@ -142,7 +152,7 @@ def explore_command(
 
         _prepare_local_models()
     cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
-    ledger = CostLedger()
+    ledger = CostLedger(ledger_path(library_dir, "explore", ledger_file))
     user = make_client(config, "user", ledger=ledger, cache=cache)
     judge = make_client(config, "maker", ledger=ledger, cache=cache)
     settings = ExploreSettings(
@@ -166,6 +176,8 @@ def explore_command(
     finally:
         stop_shared_server()
     render_explore_report(summary, Console())
+    if ledger.path is not None and ledger.path.exists():
+        click.echo(f"ledger: {ledger.path}", err=True)
     click.echo(summary.line())
     if summary.errors:
         click.echo(f"error: {summary.errors} model call(s) failed (see the table)", err=True)

@@ -10,7 +10,14 @@ from typing import Any
 import click
 from rich.console import Console
 
-from maker.cli.common import WORK_FAILED, ModelFlags, fail, model_options
+from maker.cli.common import (
+    WORK_FAILED,
+    ModelFlags,
+    fail,
+    ledger_option,
+    ledger_path,
+    model_options,
+)
 
 
 @click.command("improve")
@@ -65,6 +72,7 @@ from maker.cli.common import WORK_FAILED, ModelFlags, fail, model_options
     default=None,
     help="Also write the whole report (every tool, every round) to this JSON file.",
 )
+@ledger_option("improve")
 @click.option("--no-progress", is_flag=True, help="No per-tool progress lines on stderr.")
 def improve_command(
     library_dir: Path,
@@ -75,6 +83,7 @@ def improve_command(
     models: ModelFlags,
     dry_run: bool,
     report_file: Path | None,
+    ledger_file: Path | None,
     no_progress: bool,
 ) -> None:
     """Repair the library's failing tools from their recorded uses (one round).
@@ -87,7 +96,8 @@ def improve_command(
     rejected with the reason. Misuse (arguments that do not fit) becomes a pitfall the solver's
     replay shows; environment failures (timeouts, limits, endpoint errors) are only reported.
 
-    Prints a table and, last, one JSON line of figures. Exit status: 0 ran, 1 a maker call
+    Prints a table and, last, one JSON line of figures; every model call is appended to a
+    ledger (--ledger). Exit status: 0 ran, 1 a maker call
     failed, 2 bad input.
 
     \b
@@ -106,9 +116,10 @@ def improve_command(
         fail(str(exc))
     client = None
     user = None
+    ledger = None
     local = False
     if not dry_run:
-        from maker.llm import ConfigError, make_client
+        from maker.llm import ConfigError, CostLedger, make_client
         from maker.llm.local import resolve_role
 
         try:
@@ -119,9 +130,11 @@ def improve_command(
             from maker.llm import ResponseCache
 
             cache = ResponseCache(config.cache_dir or library_dir / ".llm-cache")
-            client = make_client(config, "maker", cache=cache)
+            ledger = CostLedger(ledger_path(library_dir, "improve", ledger_file))
+            client = make_client(config, "maker", ledger=ledger, cache=cache)
             if explore:
-                user = make_client(config, "user", cache=cache)
+                # its own ledger object (the maker's totals stay the maker's), the same file
+                user = make_client(config, "user", ledger=CostLedger(ledger.path), cache=cache)
         except ConfigError as exc:
             fail(str(exc))
     from library import Library
@@ -162,6 +175,8 @@ def improve_command(
         except OSError as exc:
             click.echo(f"warning: --report {report_file}: {exc.strerror or exc}", err=True)
     render_improve_report(report, Console())
+    if ledger is not None and ledger.path is not None and ledger.path.exists():
+        click.echo(f"ledger: {ledger.path}", err=True)
     summary = report.summary()
     click.echo(json.dumps(summary, sort_keys=True))
     sys.exit(WORK_FAILED if summary["errors"] else 0)

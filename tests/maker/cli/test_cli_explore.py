@@ -106,12 +106,19 @@ def test_explore_runs_over_the_fake_server_and_records_demonstrations(tmp_path: 
             "--no-progress",
             "--cache-dir",
             str(tmp_path / "cache"),
+            "--ledger",
+            str(tmp_path / "explore.jsonl"),
             env=env,
         )
         assert result.exit_code == 0, result.output
         summary = json.loads(result.output.strip().splitlines()[-1])
         assert summary["verified"] == 2 and summary["failed"] == 0 and summary["queries"] == 2
         assert summary["tokens"]["user"] > 0 and summary["tokens"]["maker"] > 0
+        ledger = [json.loads(x) for x in (tmp_path / "explore.jsonl").read_text().splitlines()]
+        for role in ("user", "maker"):  # every call on record, as an experiment's make_ledger
+            mine = [e for e in ledger if e["role"] == role]
+            tokens = sum(e["prompt_tokens"] + e["completion_tokens"] for e in mine)
+            assert tokens == summary["tokens"][role]
         assert "gcd@1" in result.output  # the table
         # with --min-experience 2 the tool now has enough judged episodes: skipped
         again = run(

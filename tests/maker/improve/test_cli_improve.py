@@ -78,6 +78,9 @@ def test_a_repair_over_the_wire(lib_dir: Path) -> None:
         assert lib.resolve("abs_diff").version == 2
     saved = json.loads((lib_dir / "improve.json").read_text())
     assert saved["summary"] == summary and saved["tools"][0]["repair"]["new_ref"] == "abs_diff@2"
+    (ledger,) = (lib_dir / "ledgers").glob("improve-*.jsonl")  # the round's cost, on record
+    (entry,) = [json.loads(line) for line in ledger.read_text().splitlines()]
+    assert entry["role"] == "maker" and entry["prompt_tokens"] == summary["maker_tokens_in"]
 
 
 def test_dry_run_changes_nothing_and_calls_no_model(lib_dir: Path) -> None:
