@@ -65,6 +65,9 @@ class SolveSettings:
     replay_budget_chars: int = 1500
     prompt_budget_chars: int = 6000
     retry_temperature: float | None = 0.7  # a retry of a colder role is sampled this warm
+    # a reply is a JSON call or a short program: the real 0.5B once ran on to a 1,024-token
+    # reply (68 s); a role configured lower keeps its own limit
+    max_reply_tokens: int | None = 512
     timeout_s: float | None = None
     record: bool = True
     answer_without_tools: bool = True  # False: no tool offered -> no answer, no model call
@@ -225,17 +228,23 @@ def complete(
     *,
     sample: int = 0,
     warm: float | None = None,
+    max_tokens: int | None = None,
 ) -> Any:
     """One model call; the reply's JSON schema goes along (the client asks the endpoint to
     constrain decoding to it where it can, see `maker.llm.structured`); the text is parsed
     either way. Call ``sample`` 1, 2... (a retry) of a cold role is drawn at `warm`
-    (`Sampling.for_sample`): a greedy model asked again repeats its broken reply."""
+    (`Sampling.for_sample`): a greedy model asked again repeats its broken reply. `max_tokens`
+    caps the reply unless the role's own limit is lower."""
+    params = client.config.sampling.for_sample(sample, warm)
+    own = client.config.sampling.max_tokens
+    if max_tokens is not None and (own is None or own > max_tokens):
+        params["max_tokens"] = max_tokens
     return client.complete(
         messages,
         phase=phase,
         schema=None if schema is None else dict(schema),
         sample=sample,
-        **client.config.sampling.for_sample(sample, warm),
+        **params,
     )
 
 
@@ -361,6 +370,7 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
         update.get("schema", state["schema"]),
         sample=state["attempts"],
         warm=ctx.settings.retry_temperature,
+        max_tokens=ctx.settings.max_reply_tokens,
     )
     timing["model_s"] += time.perf_counter() - t0
     update["usage"] = _add_usage(state["usage"], ctx.client, response)

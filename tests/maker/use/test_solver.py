@@ -338,6 +338,21 @@ def test_a_retry_of_a_greedy_model_is_sampled_warmer_with_another_seed(
     assert [c.params.get("temperature") for c in model.calls] == [1.0, 1.0]
 
 
+def test_a_reply_is_capped_unless_the_role_caps_it_lower(lib: Library, sb: Sandbox) -> None:
+    # the real 0.5B once ran on to a 1,024-token reply (68 s) where a call takes ~30 tokens
+    from maker.llm import ChatClient
+    from maker.llm.config import RoleConfig, Sampling
+
+    caps = []
+    for own in (None, 4096, 200):
+        model = ScriptedModel([call("gcd", a=12, b=18)])
+        role = RoleConfig("user", model="m", sampling=Sampling(temperature=0, max_tokens=own))
+        with Solver(lib, ChatClient(model, role), sandbox=sb) as solver:
+            assert solver.solve(GCD_Q, gold=6).correct is True
+        caps.append(model.calls[0].params.get("max_tokens"))
+    assert caps == [512, 512, 200]
+
+
 def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) -> None:
     """Only examples that carry their problem are shown, as problem -> reply pairs: a bare
     example call, or an output, the real 0.5B copied into its replies."""
