@@ -98,6 +98,16 @@ def _int(value: Any, where: str, minimum: int = 1) -> int:
     return value
 
 
+def absolute(path: str | Path) -> str:
+    """`path` as an absolute path (relative to the working directory), so a run's config says
+    which files it used wherever it is read or resumed from.
+
+    >>> absolute("/data/bbh")
+    '/data/bbh'
+    """
+    return str(Path(path).expanduser().absolute())
+
+
 def _data(name: str, table: Any, where: str, paths: Mapping[str, str]) -> DataSpec:
     if name not in LOADERS:
         raise ConfigError(f"{where}: unknown dataset {name!r} (known: {', '.join(LOADERS)})")
@@ -118,10 +128,10 @@ def _data(name: str, table: Any, where: str, paths: Mapping[str, str]) -> DataSp
         not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks)
     ):
         raise ConfigError(f"{where}: data.{name}.tasks must be a list of task names")
-    extra = {k: str(v) for k, v in table.items() if k in ("making_path", "train_path") and v}
+    extra = {k: absolute(v) for k, v in table.items() if k in ("making_path", "train_path") and v}
     return DataSpec(
         name=name,
-        path=str(path),
+        path=absolute(path),
         limit=_int(table["limit"], f"{where}: data.{name}.limit") if "limit" in table else None,
         per_task=(
             _int(table["per_task"], f"{where}: data.{name}.per_task")
@@ -171,6 +181,13 @@ def parse_config(
             if spec.get("kind") != "tools":
                 raise ConfigError(f"--library {spec['name']}=...: not a tool arm (kind tools)")
             spec["library"] = libraries.pop(spec["name"])
+        if spec.get("kind") == "tools":  # the run dir names them as they are, wherever it runs
+            if isinstance(spec.get("library"), str) and spec["library"]:
+                spec["library"] = absolute(spec["library"])
+            if isinstance(spec.get("make_ledger"), list):
+                spec["make_ledger"] = [
+                    absolute(p) if isinstance(p, str) else p for p in spec["make_ledger"]
+                ]
         try:
             method = build_method(spec)
         except MethodError as exc:

@@ -149,7 +149,7 @@ def test_shipped_configs_are_valid(tmp_path):
     paths = {"bbh": "b", "tabmwp": "t", "math": "m"}
     small = load_config(shipped_config("small"), paths)
     names = [m["name"] for m in small.methods]
-    assert names == ["cheap_pot", "strong_pot", "latm", "full_loop", "cheap_pot_sc"]
+    assert names == ["cheap_pot", "strong_pot", "latm", "full_loop", "curated", "cheap_pot_sc"]
     specs = {d.name: d for d in small.data}
     assert specs["bbh"].per_task == 30 and len(specs["bbh"].tasks) == 5
     assert specs["tabmwp"].limit == 100 and specs["math"].limit == 100
@@ -157,6 +157,7 @@ def test_shipped_configs_are_valid(tmp_path):
     assert {m["name"]: m.get("fallback") for m in small.methods if m["kind"] == "tools"} == {
         "latm": "cheap_pot",
         "full_loop": "cheap_pot",
+        "curated": "cheap_pot",
     }
     full = load_config(shipped_config("full"), paths)
     assert {"curated", "craft", "creator", "latm", "full_loop"} <= {m["name"] for m in full.methods}
@@ -236,3 +237,14 @@ def test_datasets_without_a_path_are_left_out_with_a_note(tmp_path):
     assert "note: leaving out data.bbh (no path; give --data bbh=PATH)" in result.stderr
     tasks, _ = load_tasks(out)
     assert tasks and all(t.type.startswith("tabmwp") for t in tasks)
+
+
+def test_paths_are_kept_absolute(tmp_path, monkeypatch):
+    # a run dir made with `--library latm=lib` in one directory was "a different config" when
+    # resumed with the same library spelled from another
+    monkeypatch.chdir(tmp_path)
+    paths = {"bbh": "data/bbh", "tabmwp": "t", "math": "m"}
+    cfg = load_config(shipped_config("small"), paths, {"latm": "lib"})
+    assert {d.name: d.path for d in cfg.data}["bbh"] == str(tmp_path / "data" / "bbh")
+    latm = next(m for m in cfg.methods if m["name"] == "latm")
+    assert latm["library"] == str(tmp_path / "lib")
