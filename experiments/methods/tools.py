@@ -47,6 +47,21 @@ class ToolAnswer:
     tool_calls: tuple[Mapping[str, Any], ...] = ()
     output: str = ""
     error: str | None = None
+    # how the tool user got there (for the report's per-family stage counts): the tools
+    # offered, the model calls asked, and each stage's outcome (True, False, None: not reached)
+    offered: tuple[str, ...] = ()
+    attempts: int | None = None
+    stages: Mapping[str, bool | None] | None = None
+
+    def trace(self) -> dict[str, Any]:
+        """The `offered` / `attempts` / `stages` fields for a result row's ``detail``."""
+        if self.attempts is None and self.stages is None and not self.offered:
+            return {}
+        return {
+            "offered": list(self.offered),
+            "attempts": self.attempts,
+            "stages": dict(self.stages or {}),
+        }
 
 
 class ToolSolver(Protocol):
@@ -190,12 +205,12 @@ class ToolMethod:
                 raise MethodError(f"method {self.name!r}: fallback {self.fallback!r} not bound")
             answer = self.fallback_method.solve(item, ctx)
             why = result.error or ("no tool ran" if result.answer is None else "answered directly")
-            return replace(
-                answer, detail={**answer.detail, "fallback": self.fallback, "no_tool": why[:200]}
-            )
+            detail = {**answer.detail, "fallback": self.fallback, "no_tool": why[:200]}
+            return replace(answer, detail=detail | {"tool_user": result.trace()})
         return Attempt(
             pred=result.answer,
             output=result.output,
             tool_calls=tuple(dict(c) for c in result.tool_calls),
             error=result.error or (None if result.answer is not None else "no answer"),
+            detail={"tool_user": result.trace()},
         )

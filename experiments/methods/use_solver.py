@@ -52,4 +52,7 @@ def solve_with_maker_use(
         tool_calls=tuple({"tool": ref} for ref in solution.tools_used),
         output=str(solution.state.get("reply") or solution.state.get("last_reply") or ""),
         error=None if answer is not None else str(solution.state.get("reason") or "no answer"),
+        offered=tuple(solution.offered),
+        attempts=solution.attempts,
+        stages={k: v for k, v in solution.stages.items() if k != "correct"},  # graded here
     )

@@ -210,6 +210,8 @@ def markdown(s: Mapping[str, Any]) -> str:
                 for m, t in s["tools"].items()
             ],
         )
+    if s.get("tool_user"):
+        lines += _tool_user(s["tool_user"])
     if s["billed"]:
         lines += ["## Billed in this run (ledger; cache hits are free)", ""]
         lines += _table(
@@ -229,6 +231,54 @@ def markdown(s: Mapping[str, Any]) -> str:
         )
     lines += ["Plots: plots/accuracy.png, plots/cost.png, plots/amortized.png.", ""]
     return "\n".join(lines)
+
+
+def _tool_user(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The tool user's stages per tool arm and family, as counts of the family's items."""
+
+    def n(x: int | None) -> str:
+        return "-" if x is None else str(x)
+
+    lines = [
+        "## Tool user, per task family (items; stages of its last reply)",
+        "",
+        "A tool offered (retrieved above the relevance threshold), the model asked, its reply "
+        "well-formed, a tool chosen, the arguments valid, the tool ran (executed code), and "
+        "right with it; the rest went to the fallback. '-': not recorded in this run.",
+        "",
+    ]
+    lines += _table(
+        [
+            "method",
+            "family",
+            "items",
+            "offered",
+            "asked",
+            "well-formed",
+            "chose a tool",
+            "valid args",
+            "tool ran",
+            "right with tool",
+            "model s / item",
+        ],
+        [
+            [
+                r["method"],
+                r["family"],
+                str(r["items"]),
+                n(r["offered"]),
+                n(r["asked"]),
+                n(r["well_formed"]),
+                n(r["tool_chosen"]),
+                n(r["args_valid"]),
+                str(r["tool_ran"]),
+                str(r["right_with_tool"]),
+                num(r["model_seconds_per_item"]),
+            ]
+            for r in rows
+        ],
+    )
+    return lines
 
 
 def verdict(row: Mapping[str, Any]) -> str:

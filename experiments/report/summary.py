@@ -104,6 +104,43 @@ def _tools(rows: list[dict[str, Any]], library_size: int | None) -> dict[str, An
     }
 
 
+STAGES = ("well_formed", "tool_chosen", "args_valid", "executed")
+
+
+def _tool_user(items: list[dict[str, Any]], methods: Iterable[str]) -> list[dict[str, Any]]:
+    """Per tool arm and task family, how far the tool user got (counts of items): a tool
+    offered, the model asked, each stage passed (`STAGES`, the last reply's outcome), a tool
+    ran (executed code), right with it; and model seconds per item (fallback included). Rows
+    without the trace (runs before it was kept) count as unknown, None."""
+    out = []
+    for m in methods:
+        mine = [r for r in items if r["method"] == m]
+        for family in sorted({r["family"] for r in mine}):
+            rows = [r for r in mine if r["family"] == family]
+            traces = [(r.get("detail") or {}).get("tool_user") for r in rows]
+            known = [t for t in traces if t]
+            ran = [r for r in rows if r["tool_calls"]]
+            row: dict[str, Any] = {
+                "method": m,
+                "family": family,
+                "items": len(rows),
+                "traced": len(known),
+                "offered": sum(bool(t.get("offered")) for t in known) if known else None,
+                "asked": sum((t.get("attempts") or 0) > 0 for t in known) if known else None,
+                "tool_ran": len(ran),
+                "right_with_tool": sum(bool(r["correct"]) for r in ran),
+                "model_seconds_per_item": sum(r["model_seconds"] for r in rows) / len(rows),
+            }
+            for stage in STAGES:
+                row[stage] = (
+                    sum((t.get("stages") or {}).get(stage) is True for t in known)
+                    if known
+                    else None
+                )
+            out.append(row)
+    return out
+
+
 def _versus(
     items: list[dict[str, Any]], order: list[str], baseline: str | None
 ) -> list[dict[str, Any]]:
@@ -215,6 +252,7 @@ def summarize(run: RunDir) -> dict[str, Any]:
         "costs": costs,
         "by_role_phase": _by_role_phase(items),
         "tools": tools,
+        "tool_user": _tool_user(items, tools),
         "amortized": amortized,
         "versus": {"baseline": baseline, "rows": _versus(items, order, baseline)},
         "billed": _billed(run),

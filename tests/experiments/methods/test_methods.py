@@ -182,6 +182,8 @@ def test_a_tool_arm_falls_back_when_no_tool_is_offered_without_asking_the_solver
     assert attempt.pred == "4" and attempt.tool_calls == ()
     assert attempt.detail["fallback"] == "cheap_pot"
     assert "no_tool_offered" in attempt.detail["no_tool"]
+    trace = attempt.detail["tool_user"]  # the report counts how far the tool user got
+    assert trace["offered"] == [] and trace["attempts"] == 0
     assert len(model.calls) == 1  # the fallback's program only: no direct-answer call
     assert [c.phase for c in meter.calls] == ["latm/program"]
 
@@ -192,6 +194,9 @@ def test_a_tool_arm_falls_back_when_the_model_answers_without_the_offered_tool(s
     item = Item("g2", "tabmwp", "What is the greatest common divisor of 12 and 18?", "6", "test")
     attempt = arm.solve(item, SolveContext(meter=meter, sandbox=sb, seed=0))
     assert attempt.pred == "4" and attempt.detail["no_tool"] == "answered directly"
+    trace = attempt.detail["tool_user"]
+    assert trace["offered"] == ["gcd@1"] and trace["attempts"] == 1
+    assert trace["stages"]["well_formed"] is True and trace["stages"]["tool_chosen"] is False
     assert [c.phase for c in meter.calls] == [
         "solve",
         "latm/program",
@@ -205,6 +210,13 @@ def test_a_tool_arm_keeps_the_tool_answer_when_a_tool_ran(sb, tmp_path):
     attempt = arm.solve(item, SolveContext(meter=meter, sandbox=sb, seed=0))
     assert attempt.pred == "6" and [c["tool"] for c in attempt.tool_calls] == ["gcd@1"]
     assert "fallback" not in attempt.detail and len(model.calls) == 1
+    stages = attempt.detail["tool_user"]["stages"]
+    assert stages == {
+        "well_formed": True,
+        "tool_chosen": True,
+        "args_valid": True,
+        "executed": True,
+    }
 
 
 def test_an_unbound_or_unknown_fallback_is_an_error(tmp_path):
