@@ -21,19 +21,14 @@ def _row(family, *, offered, attempts, stages, ran, correct, seconds, method="la
 OK = {"well_formed": True, "tool_chosen": True, "args_valid": True, "executed": True}
 BAD_ARGS = {"well_formed": True, "tool_chosen": True, "args_valid": False, "executed": None}
 NONE = {"well_formed": None, "tool_chosen": None, "args_valid": None, "executed": None}
+SORTED = _row(
+    "bbh:sort", offered=["sort@1"], attempts=1, stages=OK, ran=True, correct=True, seconds=2.0
+)
 
 
 def test_counts_per_family_and_unknown_for_untraced_rows():
     items = [
-        _row(
-            "bbh:sort",
-            offered=["sort@1"],
-            attempts=1,
-            stages=OK,
-            ran=True,
-            correct=True,
-            seconds=2.0,
-        ),
+        SORTED,
         _row(
             "bbh:sort",
             offered=["sort@1"],
@@ -87,15 +82,7 @@ def test_counts_per_family_and_unknown_for_untraced_rows():
 
 def test_the_table_renders_the_counts():
     items = [
-        _row(
-            "bbh:sort",
-            offered=["sort@1"],
-            attempts=1,
-            stages=OK,
-            ran=True,
-            correct=True,
-            seconds=2.0,
-        ),
+        SORTED,
     ]
     md = "\n".join(table(_tool_user(items, ["latm"])))
     assert "## Tool user, per task family" in md
