@@ -350,6 +350,23 @@ def test_a_second_unchanged_repair_is_asked_again(sb: Sandbox) -> None:
     assert state["status"] == "accepted", state["reason"]
 
 
+def test_a_call_of_names_bound_to_literals_before_it_is_read() -> None:
+    # small models name the argument first: `words = "..."` then `word_sorter(words)`
+    reply = (
+        "```python calls\n# Question 2\nwords = 'thunderclap swab'\nword_sorter(words)\n"
+        "# Question 1\nw = ['b', 'a']\nresult = word_sorter(words=w)\nprint(result)\n"
+        "# Question 3\nword_sorter(missing)\n```"
+    )
+    calls, problems = parse_calls(reply, "word_sorter", ["words"], 3)
+    assert calls == {1: {"words": "thunderclap swab"}, 0: {"words": ["b", "a"]}}
+    assert problems == [
+        "question 3: `word_sorter(missing)`: argument 'words': 'missing' is not a literal"
+    ]
+    # only literals bind: nothing is evaluated
+    calls, _ = parse_calls("```python calls\nw = open('x').read()\nf(w)\n```", "f", ["x"], 1)
+    assert calls == {}
+
+
 def test_calls_written_as_comments_are_read() -> None:
     # the real 1.5B's calls reply: every call commented out
     reply = (
