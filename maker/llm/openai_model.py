@@ -304,11 +304,12 @@ class OpenAIChatModel:
         except openai.APIStatusError as exc:
             status = exc.status_code
             message = f"HTTP {status}: {_error_text(exc)}"
-            if status in RETRY_STATUS or status >= 500:
-                raise _Transient(message, _retry_after(exc.response)) from None
-            if "response_format" in params and structured.is_format_refusal(
+            refused = "response_format" in params and structured.is_format_refusal(
                 status, f"{message} {exc.body}"
-            ):
+            )
+            if not refused and (status in RETRY_STATUS or status >= 500):
+                raise _Transient(message, _retry_after(exc.response)) from None
+            if refused:
                 raise _FormatRefused(
                     f"{self.config.role} endpoint refused the structured-reply format "
                     f"{params['response_format'].get('type')!r} ({message}); set "

@@ -114,6 +114,22 @@ def schema_in_prompt(messages: Sequence[Message], schema: Mapping[str, Any]) -> 
 
 
 def is_format_refusal(status: int, text: str) -> bool:
-    """True for an HTTP error that refuses the request's `response_format`."""
+    """True for an HTTP error that refuses the request's `response_format`: a 400/422 naming
+    it, or a server error whose body is the request's validation failing on it (llama-cpp-python
+    0.3.x answers ``json_schema`` with HTTP 500, "1 validation error: ... 'response_format',
+    'type' ... Input should be 'text' or 'json_object'": asked again, it fails again).
+
+    >>> is_format_refusal(500, "1 validation error: {'type': 'literal_error', 'loc': ('body', "
+    ...     "'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\"}")
+    True
+    >>> is_format_refusal(500, "internal error while decoding response_format output")
+    False
+    """
     lowered = text.lower()
-    return status in REFUSAL_STATUS and any(word in lowered for word in REFUSAL_WORDS)
+    if status in REFUSAL_STATUS:
+        return any(word in lowered for word in REFUSAL_WORDS)
+    return (
+        status >= 500
+        and "response_format" in lowered
+        and any(w in lowered for w in ("validation error", "literal_error", "input should be"))
+    )

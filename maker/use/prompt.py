@@ -39,6 +39,8 @@ def success_line(rec: ToolRecord) -> str:
 
 
 MAX_CARD_EXAMPLES = 2
+MAX_PARAM_CHARS = 200
+MAX_SUMMARY_CHARS = 240
 MAX_EXAMPLE_CHARS = 240
 
 
@@ -85,9 +87,20 @@ def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
 def tool_card(rec: ToolRecord, *, examples: bool = True) -> str:
     """Signature, one-line doc, measured success rate and (unless `examples` is False)
     example calls of one tool."""
-    doc = (rec.spec.summary or rec.spec.description or "").strip().splitlines()
-    first = doc[0] if doc else "(no description)"
-    lines = [signature(rec), f"    {first}", f"    {success_line(rec)}"]
+    summary = rec.spec.summary.strip()
+    paragraph = rec.spec.description.strip().split("\n\n")[0]
+    if not summary or " ".join(paragraph.split()).startswith(" ".join(summary.split())):
+        summary = paragraph  # a summary wrapped over lines: its whole first paragraph
+    first = _short(summary, MAX_SUMMARY_CHARS) if summary.strip() else "(no description)"
+    lines = [signature(rec), f"    {first}"]
+    # what each argument is, from the docstring's Args section: shown only the signature
+    # `order_objects(puzzle: str)`, the real 0.5B passed the objects' names (10 of 10)
+    lines += [
+        f"    {p.name}: {_short(p.description, MAX_PARAM_CHARS)}"
+        for p in rec.spec.params
+        if p.description.strip()
+    ]
+    lines.append(f"    {success_line(rec)}")
     examples = example_calls(rec) if examples else []
     if examples:
         lines.append("    Examples:")

@@ -2,8 +2,11 @@ def close_brackets(sequence: str) -> str:
     """Complete a sequence of brackets: the closing brackets, in order, that close every
     bracket still open, joined by single spaces.
 
-    `sequence` is the brackets so far ( ( ) [ ] { } < > ), spaces optional; any text up to an
-    "Input:" label is ignored. Raises ValueError if a closing bracket does not match.
+    Raises ValueError if a closing bracket does not match.
+
+    Args:
+        sequence: the brackets so far, as one string (spaces optional); text up to an
+            "Input:" label is ignored.
 
     >>> close_brackets("[ [")
     '] ]'

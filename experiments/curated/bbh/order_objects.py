@@ -14,12 +14,14 @@ def order_objects(puzzle: str) -> str:
     price, by age, or finishing places in a tournament), some statements about their places,
     and options of which one statement is true.
 
-    `puzzle` is the whole problem text, copied verbatim: the objects ("On a shelf, there are
-    three books: a red book, a gray book, and a white book."), the statements (each "The red
-    book is the leftmost." / "... is to the left of ..." / "... is the second from the right." /
-    "... is more expensive than ..." / "... is the third-newest." / "Joe finished above Ada."...),
-    then the options on lines after "Options:". Returns the label of the option that holds in
+    Statements it reads: "The red book is the leftmost.", "... is to the left of ...",
+    "... is the second from the right.", "... is more expensive than ...", "... is the
+    third-newest.", "Joe finished above Ada."... Returns the label of the option that holds in
     the only order the statements allow, like "(C)".
+
+    Args:
+        puzzle: the whole problem text, copied verbatim: the objects, every statement and the
+            options.
 
     >>> order_objects("On a shelf, there are three books: a red book, a gray book, and a white book. The white book is to the left of the gray book. The red book is the second from the left.\\nOptions:\\n(A) The red book is the leftmost\\n(B) The gray book is the leftmost\\n(C) The white book is the leftmost")
     '(C)'

@@ -2,9 +2,12 @@ def solve_congruences(remainders: list[int], moduli: list[int]) -> int:
     """The smallest non-negative x with x % moduli[i] == remainders[i] for every i
     (Chinese remainder theorem; the moduli need not be coprime).
 
-    For "divided among 5 penguins, 2 are left; among 107 monkeys, 28 are left" pass
-    remainders=[2, 28], moduli=[5, 107]. Raises ValueError when no such x exists (as for
-    remainders=[1, 2], moduli=[4, 6]).
+    Raises ValueError when no such x exists (as for remainders=[1, 2], moduli=[4, 6]).
+
+    Args:
+        remainders: what is left over for each divisor, like [2, 28] for "among 5 penguins,
+            2 are left; among 107 monkeys, 28 are left".
+        moduli: the divisors, in the same order, like [5, 107].
 
     >>> solve_congruences([2, 28, 9], [5, 107, 179])
     14687

@@ -1,8 +1,9 @@
 def sort_words(words: str) -> str:
     """Sort words alphabetically and return them joined by single spaces.
 
-    `words` is the words separated by spaces; any text up to a "List:" label (as in
-    "Sort the following words alphabetically: List: b a") is ignored.
+    Args:
+        words: the words separated by spaces, as one string; text up to a "List:" label
+            (as in "Sort the following words alphabetically: List: b a") is ignored.
 
     >>> sort_words("oven costume counterpart")
     'costume counterpart oven'

@@ -6,11 +6,12 @@ def track_swaps(puzzle: str) -> str:
     a ball, a book, a gift, a position), pairs of them swap in turn, and the question asks
     what one person has at the end.
 
-    `puzzle` is the whole problem text, copied verbatim: the start ("Alice, Bob and Claire
-    are ... : Alice has a red ball, Bob has ..."), the swaps ("First, Alice and Bob swap
-    balls. Then, ..."), the question ("At the end of the game, Bob has the") and the options
-    ("(A) red ball" on lines after "Options:"). Returns the label of the right option, like
-    "(B)", or the item's text when the puzzle lists no options.
+    Returns the label of the right option, like "(B)", or the item's text when the puzzle
+    lists no options.
+
+    Args:
+        puzzle: the whole problem text, copied verbatim: who has what at the start, every
+            swap, the question and the options.
 
     >>> track_swaps("Alice, Bob, and Claire are playing a game. At the start of the game, they are each holding a ball: Alice has a red ball, Bob has a blue ball, and Claire has a green ball. First, Alice and Bob swap balls. Then, Bob and Claire swap balls. At the end of the game, Claire has the\\nOptions:\\n(A) red ball\\n(B) blue ball\\n(C) green ball")
     '(A)'

@@ -112,8 +112,8 @@ class FakeOpenAIServer:
         model: the model id reported by the server.
         cached_tokens: prompt tokens reported as cached in each usage (capped at the prompt).
         accept_formats: `response_format` types served (None: any); others are refused.
-        format_status: the HTTP status of that refusal (400 like vLLM, 422 like
-            llama-cpp-python).
+        format_status: the HTTP status of that refusal (400 like vLLM, 500 like
+            llama-cpp-python 0.3.x, whose request validation fails inside the handler).
         port: the port to bind (0: a free one).
     """
 

@@ -382,6 +382,28 @@ def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) ->
     assert "-> 6" not in prompt
 
 
+def test_the_card_says_what_each_argument_is(lib: Library, sb: Sandbox) -> None:
+    # shown only `order_objects(puzzle: str)` and its summary, the real 0.5B passed the
+    # objects' names where the docstring's Args asked for the whole puzzle (10 of 10 calls)
+    _, model = solve(lib, sb, [call("gcd", a=12, b=18)])
+    prompt = last_user(model, 0)
+    assert "gcd(a: int, b: int) -> int\n    Greatest common divisor of two integers.\n" in prompt
+    assert "    a: first integer.\n    b: second integer.\n    Measured:" in prompt
+    from library import MemoryStore, NewTool
+    from tests.maker.use.conftest import GCD
+
+    wrapped = GCD.replace(
+        "Greatest common divisor of two integers.",
+        "Greatest common divisor of two integers, the largest\n    number dividing both.",
+    )
+    lib2 = Library(MemoryStore())
+    assert lib2.publish(NewTool("gcd", wrapped)).ok
+    _, model = solve(lib2, sb, [call("gcd", a=12, b=18)])
+    assert "    Greatest common divisor of two integers, the largest number dividing both.\n" in (
+        last_user(model, 0)
+    )  # a summary wrapped over two lines is shown whole
+
+
 def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
     # the real 0.5B, shown a tool's example call, sent that call's arguments for 6 new problems
     # of 6; a call whose strings come from an example and not from its problem is corrected
