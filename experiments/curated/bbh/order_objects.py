@@ -20,8 +20,7 @@ def order_objects(puzzle: str) -> str:
     the only order the statements allow, like "(C)".
 
     Args:
-        puzzle: the whole problem text, copied verbatim: the objects, every statement and the
-            options.
+        puzzle: the problem's full text, from its first word to its last option.
 
     >>> order_objects("On a shelf, there are three books: a red book, a gray book, and a white book. The white book is to the left of the gray book. The red book is the second from the left.\\nOptions:\\n(A) The red book is the leftmost\\n(B) The gray book is the leftmost\\n(C) The white book is the leftmost")
     '(C)'

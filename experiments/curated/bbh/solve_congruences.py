@@ -5,9 +5,8 @@ def solve_congruences(remainders: list[int], moduli: list[int]) -> int:
     Raises ValueError when no such x exists (as for remainders=[1, 2], moduli=[4, 6]).
 
     Args:
-        remainders: what is left over for each divisor, like [2, 28] for "among 5 penguins,
-            2 are left; among 107 monkeys, 28 are left".
-        moduli: the divisors, in the same order, like [5, 107].
+        remainders: the number left over for each divisor, in the problem's order.
+        moduli: the divisors (the group sizes), in the same order.
 
     >>> solve_congruences([2, 28, 9], [5, 107, 179])
     14687

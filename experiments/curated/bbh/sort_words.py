@@ -2,8 +2,8 @@ def sort_words(words: str) -> str:
     """Sort words alphabetically and return them joined by single spaces.
 
     Args:
-        words: the words separated by spaces, as one string; text up to a "List:" label
-            (as in "Sort the following words alphabetically: List: b a") is ignored.
+        words: the words to sort, separated by spaces, as one string (text up to a "List:"
+            label is ignored).
 
     >>> sort_words("oven costume counterpart")
     'costume counterpart oven'

@@ -10,8 +10,7 @@ def track_swaps(puzzle: str) -> str:
     lists no options.
 
     Args:
-        puzzle: the whole problem text, copied verbatim: who has what at the start, every
-            swap, the question and the options.
+        puzzle: the problem's full text, from its first word to its last option.
 
     >>> track_swaps("Alice, Bob, and Claire are playing a game. At the start of the game, they are each holding a ball: Alice has a red ball, Bob has a blue ball, and Claire has a green ball. First, Alice and Bob swap balls. Then, Bob and Claire swap balls. At the end of the game, Claire has the\\nOptions:\\n(A) red ball\\n(B) blue ball\\n(C) green ball")
     '(A)'
