@@ -68,6 +68,9 @@ class SolveSettings:
     # a reply is a JSON call or a short program: the real 0.5B once ran on to a 1,024-token
     # reply (68 s); a role configured lower keeps its own limit
     max_reply_tokens: int | None = 512
+    # a call that failed on a string argument copied (in part) from the problem is run once
+    # more with the problem's full text there (see `whole_problem_call`)
+    whole_problem_retry: bool = True
     timeout_s: float | None = None
     record: bool = True
     answer_without_tools: bool = True  # False: no tool offered -> no answer, no model call
@@ -420,6 +423,51 @@ def stage_outcomes(
     }
 
 
+MIN_COPIED_SHARE = 0.6
+"""How much of a string argument's words must come from the problem for it to be taken as an
+attempt to copy (part of) the problem."""
+
+
+def whole_problem_call(
+    decision: Decision, offered: Mapping[str, ToolRecord], problem: str
+) -> Decision | None:
+    """The call with the problem's full text in place of the one string argument that tried to
+    copy it, or None. For a call that failed: asked for a puzzle's full text, the real 0.5B
+    passed a few of its sentences (10 of 10 calls), or the objects' names, and the tool raised;
+    a weak model copies a long text badly, the problem itself is at hand. Only a parameter
+    typed ``str``, only when exactly one argument qualifies (most of its words are the
+    problem's) and is shorter than the problem; noted in `repairs`."""
+    if decision.kind != "call":
+        return None
+    rec = offered.get(decision.tool.partition("@")[0])
+    if rec is None:
+        return None
+    types = {p.name: p.schema.get("type") for p in rec.spec.params}
+    known = {w.lower() for w in problem.split()}
+    candidates = []
+    for name, value in decision.arguments.items():
+        if types.get(name) != "string" or not isinstance(value, str):
+            continue
+        words = value.split()
+        if not words or len(value.strip()) >= len(problem.strip()):
+            continue
+        share = sum(w.lower() in known for w in words) / len(words)
+        if share >= MIN_COPIED_SHARE:
+            candidates.append(name)
+    if len(candidates) != 1:
+        return None
+    (name,) = candidates
+    return replace(
+        decision,
+        arguments={**decision.arguments, name: problem},
+        repairs=(
+            *decision.repairs,
+            f"the tool failed on a partial copy of the problem in {name!r}: "
+            "ran with the problem's full text",
+        ),
+    )
+
+
 def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     """Step 2: run the decision (or take the direct answer), grade it and record the episode."""
     timing = dict(state["timing"])
@@ -436,6 +484,13 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     elif usable and decision is not None:
         t0 = time.perf_counter()
         execution = execute(ctx.sandbox, decision, offered, timeout=ctx.settings.timeout_s)
+        if not execution.ok and ctx.settings.whole_problem_retry:
+            whole = whole_problem_call(decision, offered, task.text)
+            if whole is not None:
+                again = execute(ctx.sandbox, whole, offered, timeout=ctx.settings.timeout_s)
+                if again.ok:
+                    decision, execution = whole, again
+                    update["decision"] = whole.to_json()
         timing["run_ms"] += _ms(t0)
         update["execution"] = execution.to_json()
         if execution.ok:

@@ -437,3 +437,55 @@ def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
     # a value that is in this problem too is not a copy
     sol, _ = solve(lib, sb, [call("sort_words", words=["pear", "kiwi"])], q + " pear kiwi", None)
     assert sol.attempts == 1
+
+
+SWAPS = """def last_holder(puzzle: str) -> str:
+    \"\"\"Who holds the ball after the passes in a passing puzzle.
+
+    Args:
+        puzzle: the problem's full text.
+    \"\"\"
+    import re
+    start = re.search(r"(\\w+) starts with the ball", puzzle)
+    if start is None:
+        raise ValueError("who starts is not given")
+    holder = start.group(1)
+    for giver, taker in re.findall(r"(\\w+) passes to (\\w+)", puzzle):
+        if giver == holder:
+            holder = taker
+    return holder
+"""
+PASSES = "Ann starts with the ball. Ann passes to Bo. Bo passes to Cy. Who has the ball?"
+
+
+def test_a_call_that_failed_on_a_partial_copy_of_the_problem_runs_with_the_whole(
+    sb: Sandbox,
+) -> None:
+    # asked for a puzzle's full text, the real 0.5B passed a few of its sentences and the tool
+    # raised; the problem is at hand, so the call is run once more with all of it
+    from library import MemoryStore, NewTool
+
+    lib = Library(MemoryStore())
+    assert lib.publish(NewTool("last_holder", SWAPS)).ok
+    sol, model = solve(
+        lib,
+        sb,
+        [call("last_holder", puzzle="Ann passes to Bo. Bo passes to Cy.")],
+        text=PASSES,
+        gold="Cy",
+    )
+    assert sol.correct is True and sol.tools_used == ("last_holder@1",)
+    assert len(model.calls) == 1  # no model call spent on it
+    decision = sol.state["decision"]
+    assert decision["arguments"] == {"puzzle": PASSES}
+    assert any("partial copy" in r for r in decision["repairs"])
+    # an argument that is not a copy of the problem gets the usual correction instead
+    sol, model = solve(
+        lib,
+        sb,
+        [call("last_holder", puzzle="no names here at all"), call("last_holder", puzzle=PASSES)],
+        text=PASSES,
+        gold="Cy",
+    )
+    assert sol.correct is True and len(model.calls) == 2
+    assert "Running it failed" in last_user(model, 1)
