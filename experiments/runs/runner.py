@@ -33,7 +33,7 @@ from experiments.methods import (
     build_method,
 )
 from experiments.runs.config import DataSpec, ExperimentConfig
-from experiments.runs.rundir import RunDir, read_json, write_json
+from experiments.runs.rundir import RunDir, RunDirError, read_json, write_json
 from maker.llm import ChatClient
 from sandbox import Sandbox
 
@@ -210,12 +210,25 @@ def _budget(
 
 
 def _lock(run: RunDir, method: Method) -> None:
+    """Write the arm's library lock, or, resuming, check the library still matches it: a
+    resumed arm answering from other tools than its first items did would mix two libraries
+    under one name."""
     from library import Library
 
     with Library.open(str(method.library_dir), read_only=True) as lib:
         lock = lib.snapshot()
-    run.lock_file(method.name).parent.mkdir(parents=True, exist_ok=True)
-    run.lock_file(method.name).write_text(lock.to_text() + "\n", encoding="utf-8")
+    path = run.lock_file(method.name)
+    old = read_json(path)
+    if isinstance(old, dict) and "digest" in old:
+        if old["digest"] != lock.digest:
+            raise RunDirError(
+                f"{run.path}: the library of {method.name!r} ({method.library_dir}) is not the "
+                f"one this run began with (locks/{method.name}.json); restore it, or use a new "
+                "--out"
+            )
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(lock.to_text() + "\n", encoding="utf-8")
 
 
 def _solve_one(

@@ -124,3 +124,29 @@ def test_a_run_may_gain_methods_and_keeps_what_it_has(sb, tmp_path):
     assert added.skipped == done.ran and added.ran > 0
     methods = {r["method"] for r in RunDir(tmp_path / "run").rows() if r["kind"] == "item"}
     assert methods == {"cheap_pot", "cot"}
+
+
+TWICE = 'def twice(x: int) -> int:\n    """Twice x."""\n    return 2 * x\n'
+
+
+def test_a_resumed_tool_arm_must_find_the_library_it_began_with(sb, tmp_path):
+    from library import Library, NewTool
+
+    its = world.items()
+    lib, ledger = world.curated_library(tmp_path)
+    data = world.config_data(lib, ledger)
+    data["methods"] = [m for m in data["methods"] if m["name"] in ("cheap_pot", "curated")]
+    cfg = parse_config(data, "lock.toml")
+    cheap = ScriptedModel(world.cheap_rules(its, tools=True, only=("cheap_pot", "use")))
+    run_experiment(
+        cfg, tmp_path / "run", clients=world.clients(cheap, ScriptedModel([])), sandbox=sb
+    )
+    lock = (tmp_path / "run" / "locks" / "curated.json").read_text()
+    idle = world.clients(ScriptedModel([]), ScriptedModel([]))
+    again = run_experiment(cfg, tmp_path / "run", clients=idle, sandbox=sb)  # same library: fine
+    assert again.ran == 0 and (tmp_path / "run" / "locks" / "curated.json").read_text() == lock
+    with Library.open(lib) as opened:  # the library changes under the run
+        assert opened.publish(NewTool("twice", TWICE)).ok
+    with pytest.raises(RunDirError, match="'curated'.* is not the one this run began with"):
+        run_experiment(cfg, tmp_path / "run", clients=idle, sandbox=sb)
+    assert (tmp_path / "run" / "locks" / "curated.json").read_text() == lock
