@@ -484,7 +484,8 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     elif usable and decision is not None:
         t0 = time.perf_counter()
         execution = execute(ctx.sandbox, decision, offered, timeout=ctx.settings.timeout_s)
-        if not execution.ok and ctx.settings.whole_problem_retry:
+        # the tool raised (a limit hit, such as a timeout, is not run again)
+        if not execution.ok and execution.result.limit is None and ctx.settings.whole_problem_retry:
             whole = whole_problem_call(decision, offered, task.text)
             if whole is not None:
                 again = execute(ctx.sandbox, whole, offered, timeout=ctx.settings.timeout_s)
