@@ -6,7 +6,8 @@ should be (``{"verdict": "yes"|"no", "reason": ..., "answer": ...}``, read toler
 without a verdict is turned down and asked again, a bounded number of times).
 `program_of_thought` asks it for a ``solve()`` that computes the answer *without* the tool and
 runs it only in the sandbox; `agrees` compares that answer with the tool's output. A trial is
-verified when the judge says yes and the program agrees (or no program could be had).
+verified when the program agrees, or, when no program answer could be had, the judge says yes;
+a judge's "no" that the agreeing program contradicts is overruled (see `maker.explore.trial`).
 """
 
 from __future__ import annotations
