@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import functools
 import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -72,6 +73,38 @@ def literal_value(
             text = node.strip() if isinstance(node, str) else ast.unparse(node)
             raise NotLiteral(f"{text[:60]!r} is not a literal") from None
     return as_plain_json(value) if as_json else value
+
+
+def literal_assignment(
+    code: str, *, names: Mapping[str, Any] | None = None, as_json: bool = False
+) -> tuple[str, Any] | None:
+    """``(name, value)`` when `code` is one statement ``name = <literal>`` (the value may use
+    names bound in ``names``), else None. Models bind an argument before the call (``n = 36``
+    then ``f(n)``); nothing is evaluated but literals.
+
+    >>> literal_assignment("words = 'b a'")
+    ('words', 'b a')
+    >>> literal_assignment("w = open('x').read()") is None, literal_assignment("a == 1") is None
+    (True, True)
+    """
+    code = code.strip()
+    if not re.match(r"^[A-Za-z_]\w*\s*=[^=]", code):
+        return None
+    try:
+        body = parse_source(code).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not (
+        len(body) == 1
+        and isinstance(body[0], ast.Assign)
+        and len(body[0].targets) == 1
+        and isinstance(body[0].targets[0], ast.Name)
+    ):
+        return None
+    try:
+        return body[0].targets[0].id, literal_value(body[0].value, names=names, as_json=as_json)
+    except NotLiteral:
+        return None
 
 
 def call_arguments(

@@ -16,7 +16,6 @@ answer only on the train split; examples in the task are held out (never shown t
 
 from __future__ import annotations
 
-import ast
 import json
 import operator
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import StateGraph
 
-from library.calls import NotLiteral, literal_value, parse_literal_call
+from library.calls import literal_assignment, parse_literal_call
 from maker.check.validation import expression_note, validate
 from maker.make import Context, Unit, UnitOutcome, routed_graph
 from maker.make.steps import (
@@ -50,7 +49,6 @@ from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 from sandbox import RunResult
-from sandbox.parsing import parse_source
 from sandbox.values import type_note, values_equal
 
 NAME = "creator"
@@ -162,20 +160,8 @@ def _call_snippets(line: str, name: str) -> list[str]:
 
 def _literal_names(source: str) -> dict[str, Any]:
     """Names bound to literal values by ``name = literal`` lines of a block."""
-    env: dict[str, Any] = {}
-    for line in source.splitlines():
-        try:
-            node = parse_source(line.strip())
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        if len(node.body) == 1 and isinstance(node.body[0], ast.Assign):
-            assign = node.body[0]
-            if len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name):
-                try:
-                    env[assign.targets[0].id] = literal_value(assign.value)
-                except NotLiteral:
-                    continue
-    return env
+    bindings = (literal_assignment(line) for line in source.splitlines())
+    return dict(b for b in bindings if b is not None)
 
 
 def _json_arguments(text: str, draft: ToolDraft) -> dict[str, Any] | None:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from library.calls import NotLiteral, literal_value, parse_literal_call
+from library.calls import literal_assignment, parse_literal_call
 from maker.make import Context
 from maker.make.steps import (
     MAX_SHOWN,
@@ -221,29 +221,6 @@ def _raw_string(code: str, name: str, param: str, question: str) -> dict[str, An
     return {param: raw} if raw in question else None
 
 
-def _bind(statement: str, bound: dict[str, Any]) -> bool:
-    """Record ``name = <literal>`` in `bound` (True), else False: small models name an argument
-    before the call (``words = "b a"`` then ``sort_words(words)``). Nothing is evaluated."""
-    if not re.match(r"^[A-Za-z_]\w*\s*=[^=]", statement.strip()):
-        return False
-    try:
-        node = parse_source(statement.strip()).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    if not (
-        len(node) == 1
-        and isinstance(node[0], ast.Assign)
-        and len(node[0].targets) == 1
-        and isinstance(node[0].targets[0], ast.Name)
-    ):
-        return False
-    try:
-        bound[node[0].targets[0].id] = literal_value(node[0].value, names=bound, as_json=True)
-    except NotLiteral:
-        return False
-    return True
-
-
 def _read_calls(
     text: str,
     name: str,
@@ -264,7 +241,9 @@ def _read_calls(
         bound: dict[str, Any] = {}  # `words = "a b"` before `f(words)` in the same block
         carried: int | None = None  # a `# Question N` above such a binding marks the call
         for marker, statement in _statements(_uncommented(source, name) if uncomment else source):
-            if _bind(statement, bound):
+            binding = literal_assignment(statement, names=bound, as_json=True)
+            if binding is not None:
+                bound[binding[0]] = binding[1]
                 carried = marker if marker is not None else carried
                 continue
             marker, carried = (marker if marker is not None else carried), None

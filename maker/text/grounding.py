@@ -205,6 +205,19 @@ def in_text(value: str, source: str) -> bool:
     return bool(words) and _present(words, source)
 
 
+def word_share(value: str, source: str) -> float:
+    """The share of `value`'s words (case aside) that are words of `source`; 0.0 for no words.
+
+    >>> word_share("the owl is first", "The owl is the leftmost. The robin is first.")
+    0.75
+    """
+    words = value.split()
+    if not words:
+        return 0.0
+    known = {w.lower() for w in source.split()}
+    return sum(w.lower() in known for w in words) / len(words)
+
+
 def copied_from_examples(
     arguments: Mapping[str, Any], problem: str, example_values: frozenset[str]
 ) -> list[str]:

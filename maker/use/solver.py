@@ -31,6 +31,7 @@ from maker.text.grounding import (
     ground_arguments,
     in_text,
     string_leaves,
+    word_share,
 )
 from maker.use import answer as answers
 from maker.use.execute import execute
@@ -443,17 +444,14 @@ def whole_problem_call(
     if rec is None:
         return None
     types = {p.name: p.schema.get("type") for p in rec.spec.params}
-    known = {w.lower() for w in problem.split()}
-    candidates = []
-    for name, value in decision.arguments.items():
-        if types.get(name) != "string" or not isinstance(value, str):
-            continue
-        words = value.split()
-        if not words or len(value.strip()) >= len(problem.strip()):
-            continue
-        share = sum(w.lower() in known for w in words) / len(words)
-        if share >= MIN_COPIED_SHARE:
-            candidates.append(name)
+    candidates = [
+        name
+        for name, value in decision.arguments.items()
+        if types.get(name) == "string"
+        and isinstance(value, str)
+        and len(value.strip()) < len(problem.strip())
+        and word_share(value, problem) >= MIN_COPIED_SHARE
+    ]
     if len(candidates) != 1:
         return None
     (name,) = candidates
