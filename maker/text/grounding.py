@@ -24,6 +24,7 @@ label in).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -240,8 +241,83 @@ def copied_from_examples(
     return copied
 
 
+_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)|-?\d+(?:\.\d+)?|-?\.\d+")
+_NUMBER_WORDS = {
+    word: float(i)
+    for i, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {
+    "thirty": 30.0, "forty": 40.0, "fifty": 50.0, "sixty": 60.0, "seventy": 70.0,
+    "eighty": 80.0, "ninety": 90.0, "hundred": 100.0, "thousand": 1000.0, "million": 1e6,
+    "dozen": 12.0, "half": 0.5, "twice": 2.0, "double": 2.0, "triple": 3.0, "quarter": 0.25,
+}  # fmt: skip
+FREE_NUMBERS = frozenset({0.0, 1.0})
+"""Numbers an argument may hold without the problem's saying them (a start, a flag, a unit)."""
+
+
+def problem_numbers(text: str) -> list[float]:
+    """The numbers `text` states, in order and without repeats: digits (``1,234``, ``-4``,
+    ``3.5``) and the common number words (``five``, ``dozen``, ``half``).
+
+    >>> problem_numbers("If we divide 1,250 apples among five boxes, 2.5 are left over.")
+    [1250.0, 5.0, 2.5]
+    """
+    found: dict[float, None] = {}
+    for m in re.finditer(r"[A-Za-z]+|" + _NUMBER.pattern, text):
+        token = m.group()
+        if token[0].isalpha():
+            value = _NUMBER_WORDS.get(token.lower())
+            if value is not None:
+                found[value] = None
+        else:
+            found[float(token.replace(",", ""))] = None
+    return list(found)
+
+
+def _numeric_leaves(value: Any) -> list[int | float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int | float):
+        return [value]
+    if isinstance(value, list):
+        return [n for v in value for n in _numeric_leaves(v)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numeric_leaves(v)]
+    return []
+
+
+def unread_numbers(arguments: Mapping[str, Any], text: str) -> list[int | float]:
+    """The numbers in a call's arguments (numbers, and numbers in lists and dicts; not digits
+    inside strings) that `text` does not state, in order and without repeats. A number is
+    read when `text` states it (its sign aside), or states it as a percentage (``25%`` read as 0.25); 0 and 1
+    (`FREE_NUMBERS`) are always read. The real 0.5B, asked for the remainders and divisors of a
+    problem stating 9 numbers, passed divisors ``[3, 4, 5]`` the problem never mentions.
+
+    >>> unread_numbers({"moduli": [3, 4, 5], "remainders": [119, 121, 175]},
+    ...                "among 199 horses 119 are left; among 277, 121; among 283, 175")
+    [3, 4, 5]
+    """
+    stated = problem_numbers(text)
+
+    def read(n: float) -> bool:  # a sign is read from words as often ("a loss of 5")
+        return any(
+            math.isclose(abs(n), abs(s), rel_tol=1e-9, abs_tol=1e-12)
+            or math.isclose(abs(n) * 100, abs(s), rel_tol=1e-9)
+            for s in stated
+        )
+
+    out: dict[int | float, None] = {}
+    for n in _numeric_leaves(dict(arguments)):
+        if not (math.isfinite(n) and (float(n) in FREE_NUMBERS or read(float(n)))):
+            out[n] = None
+    return list(out)
+
+
 __all__ = [
     "CUTOFF",
+    "FREE_NUMBERS",
     "MAX_DROPPED_SHARE",
     "MIN_CHARS",
     "MIN_WORDS",
@@ -251,7 +327,10 @@ __all__ = [
     "ground_arguments",
     "ground_text",
     "in_text",
+    "problem_numbers",
     "segments",
     "string_leaves",
     "unlabelled",
+    "unread_numbers",
+    "word_share",
 ]

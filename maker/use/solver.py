@@ -30,7 +30,9 @@ from maker.text.grounding import (
     copyable,
     ground_arguments,
     in_text,
+    problem_numbers,
     string_leaves,
+    unread_numbers,
     word_share,
 )
 from maker.use import answer as answers
@@ -72,6 +74,9 @@ class SolveSettings:
     # a call that failed on a string argument copied (in part) from the problem is run once
     # more with the problem's full text there (see `whole_problem_call`)
     whole_problem_retry: bool = True
+    # a call passing numbers the problem never states is asked again once, with the problem's
+    # numbers listed; the second reply runs as it is (see `unread_problem`)
+    check_numbers: bool = True
     timeout_s: float | None = None
     record: bool = True
     answer_without_tools: bool = True  # False: no tool offered -> no answer, no model call
@@ -343,6 +348,36 @@ def copied_problem(decision: Decision, question: str, values: Sequence[str]) -> 
     )
 
 
+MAX_LISTED_NUMBERS = 24
+"""The most of a problem's numbers a correction lists."""
+
+
+def _number(n: float) -> str:
+    return str(int(n)) if float(n).is_integer() and abs(n) < 1e15 else repr(n)
+
+
+def unread_problem(decision: Decision, question: str) -> Problem | None:
+    """A call whose numbers are not the problem's (`maker.text.grounding.unread_numbers`), with
+    the problem's numbers listed: asked for the remainders and divisors of a problem, the real
+    0.5B passed divisors ``[3, 4, 5]`` and ``[3, 7]`` that the problem never states, and the
+    tool answered or raised on them. Numbers can also be worked out from the problem (a sum, a
+    converted unit), so this is asked once and never blocks a call (`ask`)."""
+    unread = unread_numbers(decision.arguments, question)
+    if not unread:
+        return None
+    stated = problem_numbers(question)
+    listed = ", ".join(_number(n) for n in stated[:MAX_LISTED_NUMBERS])
+    more = " ..." if len(stated) > MAX_LISTED_NUMBERS else ""
+    where = f"Its numbers are: {listed}{more}." if stated else "It states no numbers."
+    return Problem(
+        "args_valid",
+        "unread_numbers",
+        f"The number(s) {', '.join(_number(n) for n in unread[:8])} in the arguments are not "
+        f"in this problem. {where} Read each argument from the problem's text; keep a number "
+        "only if you worked it out from the problem.",
+    )
+
+
 def grounded(decision: Decision, question: str) -> Decision:
     """A call whose string arguments nearly copy spans of the question, with the question's
     exact spans in their place (`maker.text.grounding`); each change is noted in `repairs`."""
@@ -389,6 +424,16 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     if problem is None and isinstance(parsed, Decision) and parsed.kind == "call":
         values = update.get("example_values", state.get("example_values") or [])
         problem = copied_problem(parsed, question, values)
+    asked = [p.get("code") for p in state["problems"]]
+    if (
+        problem is None
+        and isinstance(parsed, Decision)
+        and parsed.kind == "call"
+        and ctx.settings.check_numbers
+        and "unread_numbers" not in asked
+        and len(asked) < ctx.settings.max_retries  # a retry is left: this never ends a problem
+    ):
+        problem = unread_problem(parsed, question)
     timing["parse_ms"] += _ms(t0)
     update["timing"] = timing
     update["decision"] = parsed.to_json() if isinstance(parsed, Decision) else None
@@ -500,7 +545,8 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
             limit = f" [{execution.result.limit}]" if execution.result.limit else ""
             message = (
                 f"Running it failed{where}: {err}{limit}. Check the arguments against "
-                "the signature and the problem."
+                "the signature and the problem; if this tool does not fit the problem, call "
+                "another one or answer directly."
             )
             problem = Problem("executed", "run_error", message)
             retried = _retry_or_act(

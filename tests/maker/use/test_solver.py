@@ -489,3 +489,64 @@ def test_a_call_that_failed_on_a_partial_copy_of_the_problem_runs_with_the_whole
     )
     assert sol.correct is True and len(model.calls) == 2
     assert "Running it failed" in last_user(model, 1)
+
+
+CRT = '''def smallest_with_remainders(remainders: list[int], moduli: list[int]) -> int:
+    """How many things there are, when divided equally among groups of each size in `moduli`
+    they leave `remainders` left: the smallest x >= 0 with x % moduli[i] == remainders[i]."""
+    if len(remainders) != len(moduli):
+        raise ValueError("as many remainders as moduli")
+    x, step = 0, 1
+    for r, m in zip(remainders, moduli):
+        for _ in range(m):
+            if x % m == r % m:
+                break
+            x += step
+        else:
+            raise ValueError("no common solution")
+        step *= m
+    return x
+'''
+BANANAS = (
+    "There is a basket of no more than 15599809 bananas. If we divide them equally among 199 "
+    "horses, we have 119 left; if we divide them equally among 277 racoons, we have 121 left; "
+    "if we divide them equally among 283 crocodiles, we have 175 left. How many bananas are "
+    "in the basket?"
+)
+
+
+def test_a_call_with_numbers_the_problem_never_states_is_asked_again_once(sb: Sandbox) -> None:
+    # the real 0.5B's reply to this problem: divisors [3, 4, 5], in no sentence of it; the
+    # tool answered 5 (gold 6739254)
+    from library import MemoryStore, NewTool
+
+    lib = Library(MemoryStore())
+    assert lib.publish(NewTool("smallest_with_remainders", CRT)).ok
+    made_up = call("smallest_with_remainders", remainders=[119, 121, 175], moduli=[3, 4, 5])
+    right = call("smallest_with_remainders", remainders=[119, 121, 175], moduli=[199, 277, 283])
+    sol, model = solve(lib, sb, [made_up, right], text=BANANAS, gold=6739254)
+    assert sol.correct is True and len(model.calls) == 2
+    note = last_user(model, 1)
+    assert "3, 4, 5 in the arguments are not in this problem" in note
+    assert "Its numbers are: 15599809, 199, 119, 277, 121, 283, 175." in note
+    assert sol.stages["args_valid"] is True and sol.state["problems"][0]["code"] == "unread_numbers"
+    # asked once only: a number worked out from the problem still runs on the second reply
+    sol, model = solve(lib, sb, [made_up, made_up], text=BANANAS, gold=6739254)
+    assert len(model.calls) == 2 and sol.tools_used == ("smallest_with_remainders@1",)
+    assert sol.answer == 5 and sol.correct is False
+    # and never with the last retry: the call runs rather than the problem ending unanswered
+    sol, model = solve(lib, sb, [made_up], text=BANANAS, gold=6739254, max_retries=0)
+    assert len(model.calls) == 1 and sol.answer == 5
+    # a call whose numbers are all the problem's (or 0 and 1, or a stated percentage) runs at once
+    sol, model = solve(lib, sb, [right], text=BANANAS, gold=6739254, check_numbers=True)
+    assert len(model.calls) == 1 and sol.correct is True
+
+
+def test_unread_numbers_reads_digits_words_and_percentages() -> None:
+    from maker.text.grounding import problem_numbers, unread_numbers
+
+    text = "A dozen eggs cost $3.50; 25% are broken and -4 degrees. Twice 1,200 is what?"
+    assert problem_numbers(text) == [12.0, 3.5, 25.0, -4.0, 2.0, 1200.0]
+    args = {"n": 12, "price": 3.5, "share": 0.25, "t": 4, "k": [2, 1200], "flag": True}
+    assert unread_numbers(args, text) == []
+    assert unread_numbers({"n": 13, "x": {"y": [0, 1, 2.5]}, "s": "7"}, text) == [13, 2.5]
