@@ -82,8 +82,9 @@ def doctest_examples(
 ) -> list[dict[str, JSON]] | str:
     """Examples `{"input": {...}, "expected": value}` from the doctest text of a docstring, or
     a one-line problem. Only `>>> entry(literal, name=literal)` with a literal result line (or
-    none, for None) is accepted; examples marked `+SKIP` are ignored. Nothing is evaluated
-    beyond `ast.literal_eval`."""
+    none, for None) is accepted; examples marked `+SKIP` are ignored. An example right below a
+    ``Problem: ...`` paragraph carries that problem as its ``"question"`` (`_problem_before`).
+    Nothing is evaluated beyond `ast.literal_eval`."""
     try:
         parsed = doctest.DocTestParser().get_examples(doc)
     except ValueError as exc:
@@ -91,6 +92,7 @@ def doctest_examples(
     names = [p.name for p in spec.params]
     required = {p.name for p in spec.params if p.required}
     out: list[dict[str, JSON]] = []
+    previous_end = 0
     for ex in parsed:
         if ex.options.get(doctest.SKIP):
             continue
@@ -111,8 +113,33 @@ def doctest_examples(
             expected = literal_value(want, as_json=True) if want else None
         except NotLiteral as exc:
             return f"{where}: expected output {exc}"
-        out.append({"input": args, "expected": expected, "name": f"doctest line {line}"})
+        example: dict[str, JSON] = {"input": args, "expected": expected}
+        question = _problem_before(doc, ex.lineno, after=previous_end)
+        if question:
+            example["question"] = question
+        example["name"] = f"doctest line {line}"
+        out.append(example)
+        previous_end = ex.lineno + ex.source.count("\n") + ex.want.count("\n")
     return out
+
+
+PROBLEM_LABEL = "Problem:"
+
+
+def _problem_before(doc: str, lineno: int, *, after: int) -> str:
+    """The problem a doctest example answers: a paragraph starting ``Problem:`` right above its
+    ``>>>`` line (`lineno`, 0-based in `doc`), after line `after`; its lines joined, the label
+    dropped; "" when there is none. The tool card shows it with the call as a demonstration of
+    how a problem's text maps to the arguments (`maker.use.prompt.example_calls`)."""
+    lines = doc.splitlines()[after:lineno]
+    start = next(
+        (i for i in range(len(lines) - 1, -1, -1) if lines[i].strip().startswith(PROBLEM_LABEL)),
+        None,
+    )
+    if start is None or any(not line.strip() for line in lines[start:]):
+        return ""
+    text = " ".join(line.strip() for line in lines[start:])
+    return text[len(PROBLEM_LABEL) :].strip()
 
 
 def _docstrings(source: str, entry: str) -> list[tuple[str, int]]:

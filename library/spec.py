@@ -180,11 +180,25 @@ _ITEM_SECTIONS = ("args", "arguments", "parameters", "params", "keyword args")
 _RETURN_SECTIONS = ("returns", "return", "yields")
 
 
+def _problem_of_example(lines: list[str], i: int) -> bool:
+    """Whether line `i` starts the ``Problem:`` paragraph of a doctest example (a ``>>>`` line
+    follows it before any blank line; see `library.authoring.doctest_examples`)."""
+    if not lines[i].strip().startswith("Problem:"):
+        return False
+    for line in lines[i + 1 :]:
+        if not line.strip():
+            return False
+        if line.strip().startswith(">>>"):
+            return True
+    return False
+
+
 def parse_docstring(doc: str) -> Docstring:
     """Split a Google, numpy or reST docstring into summary, description, params and returns.
 
     Sections are parsed as sections: doctest examples (``>>>`` lines and the output after them,
-    up to a blank line) and ``Examples:`` sections belong to no description (a tool's examples
+    up to a blank line, and the ``Problem:`` paragraph right above one) and ``Examples:``
+    sections belong to no description (a tool's examples
     are its tests); text dedented below a Google section's items ends that section.
     """
     lines = [ln.rstrip() for ln in doc.expandtabs().splitlines()]
@@ -201,7 +215,7 @@ def parse_docstring(doc: str) -> Docstring:
         line = lines[i]
         stripped = line.strip()
         nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
-        if in_doctest or stripped.startswith(">>>"):
+        if in_doctest or stripped.startswith(">>>") or _problem_of_example(lines, i):
             in_doctest = bool(stripped)  # a doctest's output runs to the next blank line
             i += 1
             continue

@@ -478,7 +478,7 @@ def add_cmd(
     files: tuple[Path, ...], name: str | None, entry: str | None, library_dir: Path
 ) -> None:
     """Publish hand-written tools: each FILE a typed function with a docstring, validated in
-    the sandbox against its doctest examples (or a FILE_tests.json beside it) and gated against
+    the sandbox against its doctest examples (and a test_<stem>.py beside it) and gated against
     the previous version. Creates the library if --library does not exist yet. With several
     FILEs, each is published on its own (one line each); the exit status is 1 if any was not.
 

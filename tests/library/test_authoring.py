@@ -284,3 +284,26 @@ def test_a_failing_call_is_a_value_and_can_be_recorded(
     assert episode.query == "gcd of 1 and 0" and episode.result["ok"] is False
     assert lib.usage("gcd", 1).calls == 1
     assert lib.resolve("gcd").status.status is Status.ACTIVE
+
+
+def test_a_problem_paragraph_above_a_doctest_becomes_its_question() -> None:
+    # a hand-written tool has no verified uses yet: the problem its example answers is what
+    # the tool card shows with the call, as a demonstration (maker.use.prompt.example_calls)
+    spec = derive_spec(GCD)
+    assert isinstance(spec, ToolSpec)
+    doc = (
+        "Greatest common divisor.\n\n"
+        "Problem: Ropes of 12 m and 18 m are cut into equal pieces,\n"
+        "    as long as possible. How long is a piece?\n"
+        ">>> gcd(12, 18)\n6\n>>> gcd(4, 6)\n2\n\n"
+        "Problem: not right above an example (a blank line between)\n\n"
+        ">>> gcd(9, 6)\n3\n"
+    )
+    found = doctest_examples(doc, spec)
+    assert isinstance(found, list)
+    assert found[0]["question"] == (
+        "Ropes of 12 m and 18 m are cut into equal pieces, as long as possible. "
+        "How long is a piece?"
+    )
+    assert "question" not in found[1] and "question" not in found[2]
+    assert [ex["expected"] for ex in found] == [6, 2, 3]

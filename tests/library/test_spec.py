@@ -253,3 +253,13 @@ def test_doctest_lines_reach_no_schema() -> None:
     lcm = parse_docstring(EXAMPLES_SECTION)
     assert lcm.description == "Least common multiple.\n\nMore words about it."
     assert lcm.returns == "the smallest positive common multiple"
+
+
+def test_an_examples_problem_paragraph_stays_out_of_the_description() -> None:
+    doc = (
+        "Greatest common divisor.\n\nProblem: a rope of 12 m and one of 18 m.\n"
+        ">>> gcd(12, 18)\n6\n\nProblem: a paragraph with no example after it stays.\n"
+    )
+    parsed = parse_docstring(doc)
+    assert "12 m" not in parsed.description
+    assert "Problem: a paragraph with no example after it stays." in parsed.description

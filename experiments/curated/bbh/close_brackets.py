@@ -10,6 +10,9 @@ def close_brackets(sequence: str) -> str:
 
     >>> close_brackets("[ [")
     '] ]'
+
+    Problem: Complete the rest of the sequence, making sure that the parentheses are closed
+    properly. Input: < [ [
     >>> close_brackets("< [ [")
     '] ] >'
     >>> close_brackets("Complete the rest of the sequence. Input: ( { } [ < > ]")

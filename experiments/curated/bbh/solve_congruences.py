@@ -8,6 +8,10 @@ def solve_congruences(remainders: list[int], moduli: list[int]) -> int:
         remainders: the number left over for each divisor, in the problem's order.
         moduli: the divisors (the group sizes), in the same order.
 
+    Problem: There is a ship of no more than 95765 apricots. If we divide them equally among
+    5 penguins, we have 2 left; if we divide them equally among 107 monkeys, we have 28 left;
+    if we divide them equally among 179 racoons, we have 9 left. How many apricots are in the
+    ship?
     >>> solve_congruences([2, 28, 9], [5, 107, 179])
     14687
     >>> solve_congruences([1, 3], [4, 6])
