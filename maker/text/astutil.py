@@ -30,3 +30,25 @@ def walk(tree: ast.AST) -> list[ast.AST]:
                     if isinstance(item, _AST):
                         append(item)
     return out
+
+
+def code_strings(source: str) -> list[str]:
+    """The string literals of ``source``'s code, docstrings left out ([] when it does not
+    parse). What a tool's code itself names (a mode such as ``"ascending"``) is not a value
+    copied from an example, while its docstring's examples are."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    docs: set[int] = set()
+    for node in walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            first = body[0] if body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docs.add(id(first.value))
+    return [
+        node.value
+        for node in walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+    ]

@@ -25,6 +25,7 @@ from library.records import Call, Episode, ToolRecord
 from maker.llm import ChatClient
 from maker.llm.ledger import price_call
 from maker.tasks import Task
+from maker.text.astutil import code_strings
 from maker.text.grounding import (
     copied_from_examples,
     copyable,
@@ -216,9 +217,10 @@ def example_values(
 ) -> list[str]:
     """The argument strings of the calls shown in the prompt for other problems (the tool
     cards' problem -> call examples, the replayed episodes) that are neither in `problem` nor
-    in a tool's own source (a documented mode such as ``"ascending"`` is not a copy)."""
+    in a string of a tool's code (a mode such as ``"ascending"`` is not a copy; a docstring's
+    demonstration is an example like any other)."""
     calls = [pair for rec in records for pair in card_examples(rec)]
-    sources = " ".join(rec.source for rec in records)
+    sources = "\n".join(text for rec in records for text in code_strings(rec.source))
     out: dict[str, None] = {}
     for question, args in (*calls, *shown_calls):
         if not isinstance(args, Mapping) or question == problem:

@@ -550,3 +550,41 @@ def test_unread_numbers_reads_digits_words_and_percentages() -> None:
     args = {"n": 12, "price": 3.5, "share": 0.25, "t": 4, "k": [2, 1200], "flag": True}
     assert unread_numbers(args, text) == []
     assert unread_numbers({"n": 13, "x": {"y": [0, 1, 2.5]}, "s": "7"}, text) == [13, 2.5]
+
+
+def test_a_demonstration_in_a_hand_written_tools_docstring_is_an_example_to_not_copy(
+    sb: Sandbox, tmp_path
+) -> None:
+    # a docstring's `Problem:` demonstration is in the tool's source: its values are still an
+    # example's (only strings of the tool's code, such as a mode it checks, are not copies)
+    from library import MemoryStore
+    from library.authoring import add_file
+
+    path = tmp_path / "sort_words.py"
+    path.write_text(
+        'def sort_words(words: list[str], order: str = "ascending") -> list[str]:\n'
+        '    """Sort words alphabetically.\n\n'
+        "    Problem: Sort the following words alphabetically: List: pear apple\n"
+        '    >>> sort_words(["pear", "apple"])\n'
+        "    ['apple', 'pear']\n"
+        '    """\n'
+        '    return sorted(words, reverse=order != "ascending")\n'
+    )
+    lib = Library(MemoryStore())
+    assert add_file(lib, path, sb).ok
+    q = "Sort the following words alphabetically: List: thrill barn"
+    sol, model = solve(
+        lib,
+        sb,
+        [
+            call("sort_words", words=["pear", "apple"], order="ascending"),
+            call("sort_words", words=["thrill", "barn"], order="ascending"),
+        ],
+        q,
+        ["barn", "thrill"],
+    )
+    assert "Problem: Sort the following words alphabetically: List: pear apple" in (
+        last_user(model, 0)
+    )
+    assert (sol.correct, sol.attempts) == (True, 2)
+    assert sol.state["problems"][0]["code"] == "copied_example"
