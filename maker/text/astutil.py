@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 
+from sandbox.parsing import parse_source
+
 _AST = ast.AST
 
 
@@ -37,7 +39,7 @@ def code_strings(source: str) -> list[str]:
     parse). What a tool's code itself names (a mode such as ``"ascending"``) is not a value
     copied from an example, while its docstring's examples are."""
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except SyntaxError:
         return []
     docs: set[int] = set()
