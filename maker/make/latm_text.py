@@ -204,10 +204,21 @@ def _call_code(code: str) -> str:
 
 
 def _uncommented(source: str, name: str) -> str:
-    """`source` with each commented-out call of `name` (``# name(...)``) uncommented: small
-    models write the calls as comments (the real 1.5B did, for all five questions)."""
-    pattern = re.compile(rf"^(\s*)#+\s*({re.escape(name)}\s*\(.*)$")
-    return "\n".join(pattern.sub(r"\1\2", line) for line in source.splitlines())
+    """`source` with each commented-out call of `name` uncommented: small models write the
+    calls as comments (the real 1.5B did, for all five questions), as ``# name(...)`` or
+    ``# Question N: name(...)`` (then the marker goes on a line of its own above the call),
+    and sometimes with the name capitalized (``# Name(...)``)."""
+    pattern = re.compile(
+        rf"^(\s*)#+\s*(?:((?:question|q)\s*\.?\s*\d+)\s*[:.)-]\s*)?"
+        rf"({re.escape(name)}\s*\(.*)$",
+        re.IGNORECASE,
+    )
+
+    def fix(m: re.Match[str]) -> str:
+        call = name + m[3][len(name) :]  # the tool's own spelling of its name
+        return f"{m[1]}# {m[2]}\n{m[1]}{call}" if m[2] else f"{m[1]}{call}"
+
+    return "\n".join(pattern.sub(fix, line) for line in source.splitlines())
 
 
 def _raw_string(code: str, name: str, param: str, question: str) -> dict[str, Any] | None:
@@ -288,7 +299,8 @@ def parse_calls(
     other call there is a mistake), else from every Python block (only calls of `name`).
     Values must be literals (JSON-plain: tuples become lists); positional arguments map to
     `params` in order. Nothing is evaluated. Read tolerantly: calls written as comments
-    (``# name(...)``) when the reply has no other call, and, for a tool whose one
+    (``# name(...)``, ``# Question N: name(...)``, the name's case aside) when the reply has
+    no other call, and, for a tool whose one
     parameter `string_param` is a ``str``, an unquoted argument that stands verbatim in the
     question (``questions[i]``).
     """

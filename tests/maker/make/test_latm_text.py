@@ -410,3 +410,33 @@ def test_an_unquoted_string_argument_copied_from_the_question_is_read() -> None:
     # only for a tool whose one parameter is a str
     calls, _ = parse_calls(reply, "bbh_dyck", ["sequence"], 3, questions=questions)
     assert calls == {0: {"sequence": "([[[{}]]{<[<[{}]>]>}"}}
+
+
+def test_calls_commented_after_a_question_label_or_with_a_capitalized_name_are_read() -> None:
+    # the real 1.5B's calls replies on TabMWP rows: the tables echoed as comments, then every
+    # call commented after its question's label; and elsewhere the tool's name capitalized
+    labelled = (
+        "```python\n# Question 1\n# Table:\n# hummus | $4 per lb\n# dill dip | $2 per lb\n\n"
+        "# Question 2\n# Table:\n# blue sweater | $20.98\n\n"
+        "# Question 1: price_of(values={'hummus': ['4'], 'dill dip': ['2']})\n"
+        "# Question 2: price_of(values={'blue sweater': ['20.98']})\n```"
+    )
+    calls, problems = parse_calls(labelled, "price_of", ["values"], 2)
+    assert calls == {
+        0: {"values": {"hummus": ["4"], "dill dip": ["2"]}},
+        1: {"values": {"blue sweater": ["20.98"]}},
+    }
+    assert problems == []
+    capitalized = (
+        "```python\n# Question 1\n# Extractive_text(table='a | b', location='Bay')\n\n"
+        "# Question 2\n# Extractive_text(table='c | d', location='Port')\n```"
+    )
+    calls, problems = parse_calls(capitalized, "extractive_text", ["table", "location"], 2)
+    assert calls == {
+        0: {"table": "a | b", "location": "Bay"},
+        1: {"table": "c | d", "location": "Port"},
+    }
+    assert problems == []
+    # another function's commented call is still not the tool's
+    other = "```python\n# Question 1\n# helper(x=1)\n```"
+    assert parse_calls(other, "extractive_text", ["x"], 1)[0] == {}
