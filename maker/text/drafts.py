@@ -702,6 +702,24 @@ def _check_name(name: str) -> None:
         raise _Reject("invalid_name", f"the tool name '{name}' shadows a Python builtin")
 
 
+def _named_signature(args: ast.arguments) -> str:
+    """``args`` written with ``*xs`` as ``xs: list[T]`` and ``**kw`` as ``kw: dict[str, T]``
+    (T from the star's annotation, else ``str``): the named signature a bad_signature
+    rejection suggests, since "name every parameter" alone did not tell a small model how."""
+
+    def one(arg: ast.arg, wrap: str = "{}") -> str:
+        hint = ast.unparse(arg.annotation) if arg.annotation is not None else "str"
+        return f"{arg.arg}: {wrap.format(hint)}"
+
+    parts = [one(a) for a in args.posonlyargs + args.args]
+    if args.vararg is not None:
+        parts.append(one(args.vararg, "list[{}]"))
+    parts += [one(a) for a in args.kwonlyargs]
+    if args.kwarg is not None:
+        parts.append(one(args.kwarg, "dict[str, {}]"))
+    return ", ".join(parts)
+
+
 def _check_entry(fn: ast.FunctionDef, *, program: bool = False) -> None:
     """A tool's entry: named parameters, not a generator; type hints and a docstring unless it
     is a one-off `program`."""
@@ -709,7 +727,9 @@ def _check_entry(fn: ast.FunctionDef, *, program: bool = False) -> None:
     if args.vararg or args.kwarg:
         raise _Reject(
             "bad_signature",
-            f"the tool '{fn.name}' takes *args or **kwargs; name every parameter",
+            f"the tool '{fn.name}' takes *args or **kwargs; name every parameter: write "
+            f"`def {fn.name}({_named_signature(args)})` (one named list or dict for them, or "
+            "the question's text for them as one str the tool splits)",
             fn.lineno,
         )
     if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in walk(fn)):

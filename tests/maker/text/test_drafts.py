@@ -171,6 +171,18 @@ def test_later_block_replaces_an_earlier_version() -> None:
         ),
         (fenced("def max(a: int) -> int:\n    '''d'''\n    return a\n"), "invalid_name", "builtin"),
         (fenced("def f(*xs: int) -> int:\n    '''d'''\n    return 0\n"), "bad_signature", "*args"),
+        # the real 1.5B kept writing *args / **kwargs after "name every parameter": the
+        # rejection now spells out the named signature to write instead
+        (
+            fenced("def f(a: int, *xs: int) -> int:\n    '''d'''\n    return 0\n"),
+            "bad_signature",
+            "def f(a: int, xs: list[int])",
+        ),
+        (
+            fenced("def f(*args, **kw) -> str:\n    '''d'''\n    return ''\n"),
+            "bad_signature",
+            "def f(args: list[str], kw: dict[str, str])",
+        ),
         (
             fenced("async def f(a: int) -> int:\n    '''d'''\n    return a\n"),
             "bad_signature",
