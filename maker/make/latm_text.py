@@ -55,7 +55,9 @@ MAX_HELD_OUT = MAX_SHOWN
 MAX_NAME_CHARS = 300
 MAX_QUESTION_CHARS = 1000
 
-_QUESTION = re.compile(r"^#\s*(?:question|q)\s*\.?\s*(\d+)\b", re.IGNORECASE)
+_LABEL = r"(?:question|q)\s*\.?\s*(\d+)"
+"""A question's label in a comment: ``Question 3``, ``Q.3``."""
+_QUESTION = re.compile(rf"^#\s*{_LABEL}\b", re.IGNORECASE)
 _CALL_LIKE = re.compile(r"^[A-Za-z_][\w.]*\s*\(")
 _CALL_LABELS = ("calls", "call", "usage")
 
@@ -209,14 +211,13 @@ def _uncommented(source: str, name: str) -> str:
     ``# Question N: name(...)`` (then the marker goes on a line of its own above the call),
     and sometimes with the name capitalized (``# Name(...)``)."""
     pattern = re.compile(
-        rf"^(\s*)#+\s*(?:((?:question|q)\s*\.?\s*\d+)\s*[:.)-]\s*)?"
-        rf"({re.escape(name)}\s*\(.*)$",
+        rf"^(\s*)#+\s*(?:{_LABEL}\s*[:.)-]\s*)?({re.escape(name)}\s*\(.*)$",
         re.IGNORECASE,
     )
 
     def fix(m: re.Match[str]) -> str:
         call = name + m[3][len(name) :]  # the tool's own spelling of its name
-        return f"{m[1]}# {m[2]}\n{m[1]}{call}" if m[2] else f"{m[1]}{call}"
+        return f"{m[1]}# Question {m[2]}\n{m[1]}{call}" if m[2] else f"{m[1]}{call}"
 
     return "\n".join(pattern.sub(fix, line) for line in source.splitlines())
 
@@ -300,9 +301,8 @@ def parse_calls(
     Values must be literals (JSON-plain: tuples become lists); positional arguments map to
     `params` in order. Nothing is evaluated. Read tolerantly: calls written as comments
     (``# name(...)``, ``# Question N: name(...)``, the name's case aside) when the reply has
-    no other call, and, for a tool whose one
-    parameter `string_param` is a ``str``, an unquoted argument that stands verbatim in the
-    question (``questions[i]``).
+    no other call, and, for a tool whose one parameter `string_param` is a ``str``, an
+    unquoted argument that stands verbatim in the question (``questions[i]``).
     """
     calls, problems = _read_calls(text, name, params, count, questions, string_param)
     if not calls:  # commented-out calls are read only from a reply with no other call
