@@ -19,6 +19,16 @@ text between line breaks, colons, semicolons and sentence ends) when a string ha
 early: the label before the data (``List: ...``, ``Input: ...``) is not data, and `unlabelled`
 leaves it out (the real 0.5B passed ``"List: lucrative you've ..."``, and the tool sorted the
 label in).
+
+A copy that is not an excerpt at all is a botched copy, not a choice: the real 0.5B, retyping
+a word list for a sorting tool, reordered it (sorting half of it in its head), dropped words
+from the middle, misspelt one, repeated the list three times, slipped in a stray word or the
+``list`` label, or capitalised every word (10 of its 11 wrong answers on 30 problems).
+`complete_text` takes such a string back to its segment when its distinct words, order and case
+aside and each word allowing a small misspelling, cover at least `MIN_REGATHERED_SHARE` of the
+segment's distinct words with at most one stray word in ten (`stray_allowed`). A contiguous
+excerpt is judged by the stricter dropped-share rule instead, since a short excerpt may be
+meant. `recased` gives a copy the question's case.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,7 +50,14 @@ MAX_TOKENS = 400
 MIN_WORDS = 3
 """Strings with fewer words are never completed to their segment."""
 MAX_DROPPED_SHARE = 0.3
-"""The largest share of a segment's words a copy may drop and still be completed to it."""
+"""The largest share of a segment's words an excerpt may drop and still be completed to it."""
+LONG_EXCERPT_WORDS = 6
+"""Excerpts with at least this many words may drop up to half of their segment (a long run of a
+list's words is a copy that stopped short, not a choice)."""
+MIN_REGATHERED_SHARE = 0.6
+"""The least share of a segment's distinct words a reordered or garbled copy must cover."""
+WORD_CUTOFF = 0.8
+"""The least character similarity of a misspelt word (4 letters or more) to the segment's word."""
 
 _TOKEN = re.compile(r"\S+")
 _SEGMENT_END = re.compile(r"\n|[:;?!]|\.(?=\s|$)")
@@ -107,21 +125,80 @@ def _is_subsequence(words: list[str], of: list[str]) -> bool:
     return all(any(w == o for o in rest) for w in words)
 
 
+def _words(text: str) -> list[str]:
+    return [_trim(w).casefold() for w in text.split()]
+
+
+def _matches(word: str, known: set[str]) -> bool:
+    """Whether `word` is one of `known`, or (4 letters or more) a near spelling of one."""
+    if word in known:
+        return True
+    if len(word) < 4:
+        return False
+    return bool(difflib.get_close_matches(word, known, n=1, cutoff=WORD_CUTOFF))
+
+
+def stray_allowed(words: int) -> int:
+    """How many distinct words of a copy may be in no part of its segment: one per ten."""
+    return max(1, words // 10)
+
+
+def _regathered(words: list[str], seg: list[str]) -> bool:
+    """Whether `words` (not an excerpt of `seg`) is a botched copy of `seg`: most of its
+    distinct words, order aside and small misspellings allowed, with few stray words."""
+    known, distinct = set(seg), list(dict.fromkeys(words))
+    if len(known) < 2:
+        return False
+    hit = {w for w in distinct if _matches(w, known)}
+    stray = len(distinct) - len(hit)
+    covered = {k for k in known if k in hit or _matches(k, hit)}
+    return (
+        len(hit) >= 2
+        and stray <= stray_allowed(len(distinct))
+        and len(covered) >= MIN_REGATHERED_SHARE * len(known)
+    )
+
+
+def _excerpt_completes(words: list[str], seg: list[str]) -> bool:
+    dropped = len(seg) - len(words)
+    share = 0.5 if len(words) >= LONG_EXCERPT_WORDS else MAX_DROPPED_SHARE
+    return 1 <= dropped <= share * len(seg)
+
+
 def complete_text(value: str, source: str) -> str | None:
-    """The one segment of `source` (`segments`) that `value` copies with words dropped, or None:
-    `value` has at least `MIN_WORDS` words, no digit, and they are that segment's words in
-    order (case and punctuation around words aside), missing at least one and at most
-    `MAX_DROPPED_SHARE` of them."""
-    words = [_trim(w).casefold() for w in value.split()]
+    """The one segment of `source` (`segments`) that `value` is a short or botched copy of,
+    or None. `value` needs at least `MIN_WORDS` words and no digit. An excerpt (its words are
+    the segment's in order, case and punctuation around words aside) is completed when it
+    drops at least one and at most `MAX_DROPPED_SHARE` of the segment's words (half, for
+    excerpts of `LONG_EXCERPT_WORDS` or more); any other near copy (reordered, misspelt,
+    repeated, with a stray word) when it passes `_regathered`."""
+    words = _words(value)
     if len(words) < MIN_WORDS or not copyable(value):
         return None
     found = []
     for segment in segments(source):
-        seg = [_trim(w).casefold() for w in segment.split()]
-        dropped = len(seg) - len(words)
-        if 1 <= dropped <= MAX_DROPPED_SHARE * len(seg) and _is_subsequence(words, seg):
+        seg = _words(segment)
+        if words == seg:
+            continue
+        if _is_subsequence(words, seg):
+            if _excerpt_completes(words, seg):
+                found.append(segment)
+        elif _regathered(words, seg):
             found.append(segment)
     return found[0] if len(found) == 1 else None
+
+
+def recased(value: str, source: str) -> str | None:
+    """The question's own text for a copy of it that differs only in case (``Inflammation
+    Slump`` for ``inflammation slump``), or None."""
+    words = value.split()
+    if not words or not copyable(value):
+        return None
+    pattern = r"(?<!\S)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\S)"
+    if re.search(pattern, source):
+        return None
+    found = re.search(pattern, source, re.IGNORECASE)
+    return found.group(0) if found else None
 
 
 def unlabelled(value: str, source: str) -> str | None:
@@ -139,6 +216,7 @@ def _ground(value: Any, source: str, notes: list[str]) -> Any:
         fixed = ground_text(value, source) or value
         fixed = unlabelled(fixed, source) or fixed
         fixed = complete_text(fixed, source) or fixed
+        fixed = recased(fixed, source) or fixed
         if fixed == value:
             return value
         notes.append(_change(value, fixed))
@@ -155,8 +233,21 @@ def _show(text: str, limit: int = 60) -> str:
 
 
 def _change(value: str, fixed: str, limit: int = 3) -> str:
-    """What grounding changed, word by word: ``'entirely' -> 'entirety'``, ``')' dropped``."""
+    """What grounding changed, word by word: ``'entirely' -> 'entirety'``, ``')' dropped``;
+    for a reordered copy, the words dropped and added and ``put in the problem's order``."""
     a, b = value.split(), fixed.split()
+    ka, kb = _words(value), _words(fixed)
+    if ka == kb:  # the same words, spaced or cased differently
+        return f"{_show(value)} -> {_show(fixed)}"
+    common = set(ka) & set(kb)
+    shared = sum((Counter(ka) & Counter(kb)).values())
+    blocks = difflib.SequenceMatcher(None, ka, kb, autojunk=False).get_matching_blocks()
+    if sum(block.size for block in blocks) < shared:  # the shared words in another order
+        dropped = [w for w, k in zip(a, ka, strict=True) if k not in common]
+        added = [w for w, k in zip(b, kb, strict=True) if k not in common]
+        said = [f"{_show(' '.join(dict.fromkeys(dropped)))} dropped"] if dropped else []
+        said += [f"{_show(' '.join(added))} added"] if added else []
+        return ", ".join([*said, "put in the problem's order"])
     parts = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
@@ -168,7 +259,7 @@ def _change(value: str, fixed: str, limit: int = 3) -> str:
             parts.append(f"{_show(new)} added")
         else:
             parts.append(f"{_show(old)} -> {_show(new)}")
-    if not parts:  # the same words, spaced or cased differently
+    if not parts:  # the same words, spaced differently
         return f"{_show(value)} -> {_show(fixed)}"
     more = f" (+{len(parts) - limit} more)" if len(parts) > limit else ""
     return ", ".join(parts[:limit]) + more

@@ -9,6 +9,7 @@ from maker.text.grounding import (
     complete_text,
     ground_arguments,
     ground_text,
+    recased,
     segments,
     unlabelled,
 )
@@ -46,7 +47,6 @@ def test_a_sequence_with_a_closer_added_becomes_the_questions_span() -> None:
     "value",
     [
         "splutter panicking scorch",  # in the question verbatim (an excerpt, not completed)
-        "THRILL splutter",  # case aside
         "scorch, same",  # punctuation around words aside
         "1234568",  # digits: computed, not copied
         "ab",  # too short
@@ -118,9 +118,10 @@ def test_a_copy_that_drops_words_is_completed_to_its_segment(question: str, sent
         "burley bela arapaho bacteria bock",  # the whole segment: nothing to add
         "bela arapaho",  # too few words to tell an excerpt from a bad copy
         "arapaho bock",
-        "bock bela arapaho",  # not in the question's order
+        "bock arapaho",  # reordered, but too few words to tell
+        "xylophone audacious sensate",  # LONG: reordered, most of the list left out
+        "burley zebra yak arapaho bock",  # two stray words in five
         "audacious xylophone sensate municipal",  # LONG: most of the list left out
-        "burley bela arapaho bacteria bock zebra",  # a word the segment lacks
         "burley bela 3 bock",  # digits are computed, not copied
     ],
 )
@@ -162,3 +163,58 @@ def test_the_label_before_the_data_is_left_out() -> None:
 )
 def test_other_strings_keep_their_colons(sent: str, question: str) -> None:
     assert unlabelled(sent, question) is None
+
+
+# The real 0.5B's wrong word-sorting calls (30 test rows, made tool `word_sorter(words: str)`):
+# every one a botched copy of the list, so the tool sorted the wrong words.
+BOTCHED = [
+    (LONG, "audacious bulrush filamentous harris intervenor municipal rubicund"),  # half sorted
+    ("Sort the following words alphabetically: List: slurp raytheon gloucester",
+     "gleoucester raytheon slurp"),  # reordered and misspelt
+    ("Sort the following words alphabetically: List: shouldn't lorenz runneth skintight "
+     "plastisol swept coven etruscan disturb",
+     "disturb etruscan lorenz skintight plastisol swept coven"),
+    ("Sort the following words alphabetically: List: shreveport gamut berg multiplexor bluish "
+     "puerto subliminal", "subliminal bluish puerto gamut berg shreveport"),
+    ("Sort the following words alphabetically: List: champ jigsaw acclaim pipeline exempt "
+     "gadwall hypothalamus clothbound sensory lozenge hayes conclusion delirious dyestuff hood "
+     "seashell commodity plentiful sarcastic teen",
+     "hayes conclusion delirious dyestuff hood seashell commodity plentiful sarcastic teen"),
+    ("Sort the following words alphabetically: List: thunder phase geld",
+     "d geld thunder phase"),  # a stray letter
+    ("Sort the following words alphabetically: List: broaden envy", "list broaden envy"),
+    ("Sort the following words alphabetically: List: emission upon labour whim fairfax ride "
+     "crepe prig accomplice az doff clatter circumcircle tea wheelbase pleura incantation "
+     "choral viaduct lorry",
+     " ".join(["choral viaduct lorry crepe prig accomplice az doff circumcircle tea wheelbase "
+               "pleura incantation"] * 3)),  # the list, partly, three times over
+    (SHORT, "bock bela arapaho"),
+    (SHORT, "burley bela arapaho bacteria bock zebra"),  # one stray word
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("question", "sent"), BOTCHED)
+def test_a_botched_copy_of_a_list_is_taken_back_to_the_list(question: str, sent: str) -> None:
+    segment = question.split("List: ")[1]
+    assert complete_text(sent, question) == segment
+    args, notes = ground_arguments({"words": sent}, question)
+    assert args == {"words": segment} and len(notes) == 1
+
+
+def test_a_reordered_copy_says_what_changed() -> None:
+    question = BOTCHED[3][0]
+    _, notes = ground_arguments({"words": BOTCHED[3][1]}, question)
+    assert notes == ["'multiplexor' added, put in the problem's order"]
+
+
+def test_a_copy_in_another_case_gets_the_questions_case() -> None:
+    # the real 0.5B capitalised every word of the list; the tool sorted 'Boldface' before 'fungi'
+    question = "Sort the following words alphabetically: List: inflammation slump fungi sst"
+    sent = "Inflammation Slump fungi Sst"
+    assert recased(sent, question) == "inflammation slump fungi sst"
+    assert ground_arguments({"words": sent}, question)[0] == {
+        "words": "inflammation slump fungi sst"
+    }
+    assert recased("THRILL splutter", WORDS) == "thrill splutter"
+    assert recased("thrill splutter", WORDS) is None  # already the question's
+    assert recased("Thrill splatter", WORDS) is None  # not a copy
