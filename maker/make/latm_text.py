@@ -46,7 +46,7 @@ from maker.prompts import render
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import ToolDraft
-from maker.text.grounding import ground_arguments
+from maker.text.grounding import ground_arguments, ground_text
 from maker.use.answer import final_answer, is_correct
 from sandbox.parsing import parse_source
 
@@ -223,14 +223,14 @@ def _uncommented(source: str, name: str) -> str:
 
 
 def _raw_string(code: str, name: str, param: str, question: str) -> dict[str, Any] | None:
-    """``name(param=<text>)`` whose text is not a literal but stands verbatim in `question` (a
-    string argument written without quotes, as the real 1.5B wrote bracket sequences):
-    ``{param: text}``, else None."""
+    """``name(param=<text>)`` whose text is not a literal but stands in `question` verbatim or
+    nearly (`ground_text`: a string argument written without quotes, as the real 1.5B wrote
+    bracket sequences, once with a closer added): ``{param: text}``, else None."""
     m = re.fullmatch(rf"{re.escape(name)}\s*\(\s*(?:{re.escape(param)}\s*=\s*)?(.*)\)", code, re.S)
     raw = m[1].strip() if m else ""
     if not raw or raw[0] in "'\"" or raw[-1] in "'\"" or "\n" in raw:
         return None
-    return {param: raw} if raw in question else None
+    return {param: raw} if raw in question or ground_text(raw, question) else None
 
 
 def _read_calls(

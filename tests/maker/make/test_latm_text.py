@@ -9,7 +9,7 @@ from library import Library, MemoryStore
 from maker.llm import ChatClient, RoleConfig, ScriptedModel
 from maker.make import Context, Options
 from maker.make.latm import STRATEGY, initial_state
-from maker.make.latm_text import answers_right, parse_calls, text_split
+from maker.make.latm_text import answers_right, copied_right, parse_calls, text_split
 from maker.tasks import Task
 from maker.tasks.loader import Split
 from sandbox import Sandbox
@@ -410,6 +410,17 @@ def test_an_unquoted_string_argument_copied_from_the_question_is_read() -> None:
     # only for a tool whose one parameter is a str
     calls, _ = parse_calls(reply, "bbh_dyck", ["sequence"], 3, questions=questions)
     assert calls == {0: {"sequence": "([[[{}]]{<[<[{}]>]>}"}}
+
+
+def test_an_unquoted_near_copy_of_the_question_is_read_and_grounded() -> None:
+    # the real 1.5B's call for 'Input: [<>][[<>]': unquoted, with a closer added
+    tasks = [Task("d", "Complete the rest of the sequence. Input: [<>][[<>]", "bbh:dyck")]
+    reply = "```python\n# Question 1\nbbh_dyck(sequence=[<>][[<>]])\n```"
+    calls, problems = parse_calls(
+        reply, "bbh_dyck", ["sequence"], 1, questions=[tasks[0].text], string_param="sequence"
+    )
+    assert calls == {0: {"sequence": "[<>][[<>]]"}} and problems == []
+    assert copied_right(calls, tasks) == {0: {"sequence": "[<>][[<>]"}}
 
 
 def test_calls_commented_after_a_question_label_or_with_a_capitalized_name_are_read() -> None:
