@@ -33,6 +33,7 @@ from maker.text.grounding import (
     in_text,
     problem_numbers,
     string_leaves,
+    transferred_arguments,
     unread_numbers,
     word_share,
 )
@@ -78,6 +79,9 @@ class SolveSettings:
     # a call passing numbers the problem never states is asked again once, with the problem's
     # numbers listed; the second reply runs as it is (see `unread_problem`)
     check_numbers: bool = True
+    # a call passing a shown example's values is given this problem's values from where the
+    # example took its own (see `maker.text.grounding.transferred_arguments`), no retry
+    transfer_copies: bool = True
     timeout_s: float | None = None
     record: bool = True
     answer_without_tools: bool = True  # False: no tool offered -> no answer, no model call
@@ -112,6 +116,7 @@ def initial_state(task: Task) -> dict[str, Any]:
         "messages": [],
         "schema": None,
         "example_values": [],
+        "example_calls": [],
         "decision": None,
         "ready": False,
         "last_reply": "",
@@ -185,7 +190,9 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     fixes = replay.corrections if replay else None
     text, shown = experience_text(demos, pitfalls, budget, fixes)
     messages = solve_messages(task.text, records, text)
-    values = example_values(task.text, records, replayed_calls((*demos, *pitfalls), shown))
+    shown_calls = replayed_calls((*demos, *pitfalls), shown)
+    values = example_values(task.text, records, shown_calls)
+    pairs = example_calls(task.text, records, shown_calls)
     timing["render_ms"] += _ms(t0)
     reason = found.reason if found.abstained else ("" if refs else "below min_relevance")
     return {
@@ -196,6 +203,7 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
         "messages": messages,
         "schema": decision_schema({r.name: r.spec.input_schema() for r in records}),
         "example_values": values,
+        "example_calls": [[q, a] for q, a in pairs],
     }
 
 
@@ -210,21 +218,36 @@ def replayed_calls(
     return [(e.query, e.call.arguments) for e in episodes if e.id in seen and e.call.tool]
 
 
+MAX_EXAMPLE_CALLS = 20
+
+
+def example_calls(
+    problem: str,
+    records: Sequence[ToolRecord],
+    shown_calls: Sequence[tuple[str, Mapping[str, Any]]],
+) -> list[tuple[str, dict[str, Any]]]:
+    """(problem, arguments) of the calls shown in the prompt for other problems: the tool
+    cards' problem -> call examples, then the replayed episodes."""
+    calls = [pair for rec in records for pair in card_examples(rec)]
+    return [
+        (question, dict(args))
+        for question, args in (*calls, *shown_calls)
+        if isinstance(args, Mapping) and question != problem
+    ][:MAX_EXAMPLE_CALLS]
+
+
 def example_values(
     problem: str,
     records: Sequence[ToolRecord],
     shown_calls: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> list[str]:
-    """The argument strings of the calls shown in the prompt for other problems (the tool
-    cards' problem -> call examples, the replayed episodes) that are neither in `problem` nor
-    in a string of a tool's code (a mode such as ``"ascending"`` is not a copy; a docstring's
-    demonstration is an example like any other)."""
-    calls = [pair for rec in records for pair in card_examples(rec)]
+    """The argument strings of the calls shown in the prompt for other problems
+    (`example_calls`) that are neither in `problem` nor in a string of a tool's code (a mode
+    such as ``"ascending"`` is not a copy; a docstring's demonstration is an example like any
+    other)."""
     sources = "\n".join(text for rec in records for text in code_strings(rec.source))
     out: dict[str, None] = {}
-    for question, args in (*calls, *shown_calls):
-        if not isinstance(args, Mapping) or question == problem:
-            continue
+    for _question, args in example_calls(problem, records, shown_calls):
         for value in string_leaves(dict(args)):
             if copyable(value) and not in_text(value, problem) and value not in sources:
                 out[value] = None
@@ -335,6 +358,27 @@ COPIED_NOTE = (
 0.5B copied the named values instead (9 of 15 word lists still ended as copied calls)."""
 
 
+def transferred(
+    decision: Decision, question: str, copied: list[str], calls: Sequence[Sequence[Any]]
+) -> Decision | None:
+    """The call with this problem's values where it passed an example's (`copied`), taken from
+    where the example took its own (`maker.text.grounding.transferred_arguments`), noted in
+    `repairs`; None when a copied value has no such place."""
+    pairs = [(str(q), a) for q, a in calls if isinstance(a, Mapping)]
+    done = transferred_arguments(decision.arguments, question, copied, pairs)
+    if done is None:
+        return None
+    arguments, notes = done
+    return replace(
+        decision,
+        arguments=arguments,
+        repairs=(
+            *decision.repairs,
+            *(f"an example's value, mapped to this problem: {n}" for n in notes),
+        ),
+    )
+
+
 def copied_problem(decision: Decision, question: str, values: Sequence[str]) -> Problem | None:
     """A call that passes an example's values instead of this problem's (see
     `maker.text.grounding.copied_from_examples`)."""
@@ -426,6 +470,12 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     if problem is None and isinstance(parsed, Decision) and parsed.kind == "call":
         values = update.get("example_values", state.get("example_values") or [])
         problem = copied_problem(parsed, question, values)
+        if problem is not None and ctx.settings.transfer_copies:
+            copied = copied_from_examples(parsed.arguments, question, frozenset(values))
+            calls = update.get("example_calls", state.get("example_calls") or [])
+            mapped = transferred(parsed, question, copied, calls)
+            if mapped is not None and check(mapped, offered) is None:
+                parsed, problem = mapped, None
     asked = [p.get("code") for p in state["problems"]]
     if (
         problem is None

@@ -218,3 +218,25 @@ def test_a_copy_in_another_case_gets_the_questions_case() -> None:
     assert recased("THRILL splutter", WORDS) == "thrill splutter"
     assert recased("thrill splutter", WORDS) is None  # already the question's
     assert recased("Thrill splatter", WORDS) is None  # not a copy
+
+
+def test_an_examples_value_transfers_to_the_same_place_in_another_problem() -> None:
+    from maker.text.grounding import transfer, transferred_arguments
+
+    ex = "Sort the following words alphabetically: List: slurp raytheon gloucester"
+    q = "Sort the following words alphabetically: List: shouldn't lorenz runneth"
+    assert transfer("slurp raytheon gloucester", ex, q) == "shouldn't lorenz runneth"
+    # a botched copy in the example (a replayed call of the real 0.5B) still has its place
+    assert transfer("gleoucester raytheon slurp", ex, q) == "shouldn't lorenz runneth"
+    assert transfer("raytheon", ex, q) is None  # not a whole segment
+    assert transfer("slurp raytheon gloucester", ex, "List: a b c") is None  # another template
+    dyck = "Complete the rest of the sequence. Input: [ ( ]"
+    assert transfer("[ ( ]", dyck, "Complete the rest of the sequence. Input: { <") == "{ <"
+    examples = [(ex, {"words": ["slurp", "raytheon", "gloucester"], "order": "ascending"})]
+    args = {"words": ["slurp", "raytheon", "gloucester"], "order": "ascending"}
+    assert transferred_arguments(args, q + ",", ["slurp", "raytheon", "gloucester"], examples) == (
+        {"words": ["shouldn't", "lorenz", "runneth"], "order": "ascending"},
+        ['words: ["slurp", "raytheon", "gloucester"] -> ["shouldn\'t", "lorenz", "runneth"]'],
+    )
+    # part of the list copied, part not: no whole value to map
+    assert transferred_arguments({"words": ["slurp", "x"]}, q, ["slurp"], examples) is None

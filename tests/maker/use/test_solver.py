@@ -424,6 +424,7 @@ def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
         [call("sort_words", words=["pear", "apple"]), call("sort_words", words=["thrill", "barn"])],
         q,
         ["barn", "thrill"],
+        transfer_copies=False,
     )
     assert (sol.correct, sol.attempts) == (True, 2)
     retry = last_user(model, 1)
@@ -437,6 +438,40 @@ def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
     # a value that is in this problem too is not a copy
     sol, _ = solve(lib, sb, [call("sort_words", words=["pear", "kiwi"])], q + " pear kiwi", None)
     assert sol.attempts == 1
+
+
+def test_a_copied_example_call_is_mapped_to_this_problem(sb: Sandbox) -> None:
+    # the real 0.5B sent a shown call's words on its first reply for 28 of 30 word lists, and
+    # fixed them on the retry; the example's problem says where its words came from, so the
+    # host takes this problem's words from the same place, without a second model call
+    from library import MemoryStore, NewTool, StoredSuite
+    from tests.maker.use.conftest import SORT_WORDS
+
+    demo = {
+        "input": {"words": ["pear", "apple"]},
+        "expected": ["apple", "pear"],
+        "question": "Sort the following words alphabetically: List: pear apple",
+    }
+    lib = Library(MemoryStore())
+    assert lib.publish(NewTool("sort_words", SORT_WORDS, tests=StoredSuite(examples=(demo,)))).ok
+    q = "Sort the following words alphabetically: List: thrill barn kiwi"
+    sol, _ = solve(
+        lib, sb, [call("sort_words", words=["pear", "apple"])], q, ["barn", "kiwi", "thrill"]
+    )
+    assert (sol.correct, sol.attempts, sol.state["problems"]) == (True, 1, [])
+    (ep,) = [e for e in lib.store.episodes() if e.query == q]
+    assert ep.call.arguments == {"words": ["thrill", "barn", "kiwi"]}
+    assert "an example's value, mapped to this problem" in ep.feedback
+    # another template (no 'List' before the words): nothing to map, asked again as before
+    other = "Put these in alphabetical order: thrill barn"
+    sol, _ = solve(
+        lib,
+        sb,
+        [call("sort_words", words=["pear", "apple"]), call("sort_words", words=["thrill", "barn"])],
+        other,
+        ["barn", "thrill"],
+    )
+    assert (sol.attempts, sol.state["problems"][0]["code"]) == (2, "copied_example")
 
 
 SWAPS = """def last_holder(puzzle: str) -> str:
@@ -582,6 +617,7 @@ def test_a_demonstration_in_a_hand_written_tools_docstring_is_an_example_to_not_
         ],
         q,
         ["barn", "thrill"],
+        transfer_copies=False,
     )
     assert "Problem: Sort the following words alphabetically: List: pear apple" in (
         last_user(model, 0)
