@@ -32,6 +32,7 @@ from maker.make.steps import (
     arguments_line,
     ask,
     ask_repair,
+    copied_format_example,
     draft_name,
     empty_usage,
     judge,
@@ -203,6 +204,12 @@ def create(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     parsed = parse_reply(text, policy=ctx.sandbox.policy)
     if isinstance(parsed, Rejection):
         return {"usage": usage, **retry_or_give_up(state, ctx, "create", parsed, text)}
+    copied = copied_format_example(state, parsed)
+    if copied is not None:
+        return {
+            "usage": usage,
+            **retry_or_give_up(state, ctx, "create", copied, text, reason="copied_format_example"),
+        }
     return {"usage": usage, "draft": parsed.to_json(), "next": "decide", "last_reply": None}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from library import NewTool, Provenance, StoredSuite
@@ -22,7 +23,7 @@ from maker.check.validation import as_case, fit_keywords, repair_feedback
 from maker.check.wrongtests import without_wrong_tests
 from maker.llm.ledger import price_call
 from maker.make import Context, Unit, UnitOutcome, routed_graph
-from maker.prompts import render, template_hash
+from maker.prompts import render, template_hash, template_text
 from maker.tasks import Task
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 from sandbox import TestSuite
@@ -328,6 +329,47 @@ def unchanged_retry(
     )
 
 
+@lru_cache(maxsize=1)
+def format_example() -> tuple[str, str] | None:
+    """(name, source) of the tool the reply format shows as its example (``gcd``)."""
+    found = re.search(r"```python tool\n(.*?)```", template_text("_reply_format"), re.S)
+    name = re.match(r"\s*def (\w+)", found[1]) if found else None
+    return (name[1], found[1]) if found and name else None
+
+
+COPIED_FORMAT_EXAMPLE = (
+    "The tool `{name}` is the reply format's example, not a tool for these problems: write "
+    "one function that solves the problems shown above, named for what it computes."
+)
+
+
+def _about_text(state: Mapping[str, Any]) -> str:
+    """The task type and problem texts of a unit's state (per-type or per-problem)."""
+    tasks = [*(state.get("tasks") or []), state.get("task") or {}]
+    texts = [str(state.get("type") or "")]
+    texts += [
+        f"{t.get('type') or ''} {t.get('text') or ''}" for t in tasks if isinstance(t, Mapping)
+    ]
+    return " ".join(texts).casefold()
+
+
+def copied_format_example(state: Mapping[str, Any], draft: ToolDraft) -> str | None:
+    """The problem with a draft that is the reply format's example tool (up to names,
+    formatting and docstrings), unless the task is about what the example computes (its name
+    or its docstring's first three words are in the task type or problems); else None. The real
+    1.5B sent the example's `gcd` as its tool for Dyck-language completion, and its call
+    ``gcd(a=12, b=18)`` for a Chinese-remainder question."""
+    example = format_example()
+    if example is None or ast_hash(draft.source) != ast_hash(example[1]):
+        return None
+    about = _about_text(state)
+    doc = re.search(r'"""(.*?)[(.\n]', example[1])
+    words = (example[0], " ".join(doc[1].split()[:3]) if doc else "")
+    if any(w.casefold() in about for w in words if w):
+        return None
+    return COPIED_FORMAT_EXAMPLE.format(name=draft.name)
+
+
 def take_draft(
     state: Mapping[str, Any],
     ctx: Context,
@@ -358,6 +400,11 @@ def take_draft(
     if isinstance(parsed, ToolDraft) and count_repair and refuse_unchanged:
         if unchanged_fix(state, parsed):
             return update | unchanged_retry(state, ctx, phase, text, parsed, restart)
+    copied = copied_format_example(state, parsed) if isinstance(parsed, ToolDraft) else None
+    if copied is not None:
+        return update | retry_or_give_up(
+            state, ctx, phase, copied, text, reason="copied_format_example", source=parsed.source
+        )
     if isinstance(parsed, ToolDraft):
         return update | {
             "draft": parsed.to_json(),

@@ -132,6 +132,7 @@ REASONS: dict[str, tuple[bool, str]] = {
     "bad_tests": (True, "the tests block does not parse or defines no tests"),
     "bad_properties": (True, "a property spec is malformed"),
     "unchanged_fix": (True, "a repair sent back the tool that failed, unchanged"),
+    "copied_format_example": (True, "the tool is the reply format's example tool"),
 }
 
 # Builtins that evaluate code or reach outside a pure function; the sandbox lacks them anyway.

@@ -459,3 +459,35 @@ def test_a_reinvented_tool_with_renamed_parameters_is_merged(tmp_path: Path, sb:
         provenance = lib.resolve("gcd").provenance
         assert [p.task_ids for p in provenance] == [("gcd-0",), ("gcd-1",)]
         assert provenance[1].param_map == (("x", "a"), ("y", "b"))
+
+
+GCD_COPY = '''```python tool
+def gcd(a: int, b: int) -> int:
+    """Greatest common divisor."""
+    while b:
+        a, b = b, a % b
+    return abs(a)
+```'''
+
+
+def test_the_reply_formats_example_sent_as_the_tool_is_asked_again(
+    tmp_path: Path, sb: Sandbox
+) -> None:
+    # the real 1.5B sent the format example's gcd as its tool for Dyck-language completion
+    model = ScriptedModel([GCD_COPY, DIVISOR_SUM, CALL])
+    report = run(tmp_path, sb, model, [TASK])
+    model.assert_consumed()
+    assert (report.accepted, report.rejected) == (1, 0)
+    retry = model.calls[1].messages[-1]["content"]
+    assert "the reply format's example" in retry
+    rejections = [json.loads(line) for line in (tmp_path / "job" / "rejections.jsonl").open()]
+    assert [r["reason"] for r in rejections] == ["copied_format_example"]
+    # a task named for the example may have it as its tool
+    from maker.make.steps import copied_format_example
+    from maker.text.drafts import parse_reply
+
+    draft = parse_reply(GCD_COPY, policy=sb.policy)
+    assert copied_format_example({"type": "gcd_pairs"}, draft) is None
+    about = {"task": {"type": "x", "text": "What is the greatest common divisor of 4 and 6?"}}
+    assert copied_format_example(about, draft) is None
+    assert copied_format_example({"type": "dyck", "tasks": [{"text": "Input: [ ("}]}, draft)
