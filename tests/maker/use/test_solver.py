@@ -404,9 +404,8 @@ def test_the_card_says_what_each_argument_is(lib: Library, sb: Sandbox) -> None:
     )  # a summary wrapped over two lines is shown whole
 
 
-def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
-    # the real 0.5B, shown a tool's example call, sent that call's arguments for 6 new problems
-    # of 6; a call whose strings come from an example and not from its problem is corrected
+def sort_words_with_a_demo() -> Library:
+    """A library with `sort_words`, its card showing one problem -> call demonstration."""
     from library import MemoryStore, NewTool, StoredSuite
     from tests.maker.use.conftest import SORT_WORDS
 
@@ -417,6 +416,13 @@ def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
     }
     lib = Library(MemoryStore())
     assert lib.publish(NewTool("sort_words", SORT_WORDS, tests=StoredSuite(examples=(demo,)))).ok
+    return lib
+
+
+def test_a_call_with_an_examples_values_gets_a_correction(sb: Sandbox) -> None:
+    # the real 0.5B, shown a tool's example call, sent that call's arguments for 6 new problems
+    # of 6; a call whose strings come from an example and not from its problem is corrected
+    lib = sort_words_with_a_demo()
     q = "Sort the following words alphabetically: List: thrill barn"
     sol, model = solve(
         lib,
@@ -444,16 +450,7 @@ def test_a_copied_example_call_is_mapped_to_this_problem(sb: Sandbox) -> None:
     # the real 0.5B sent a shown call's words on its first reply for 28 of 30 word lists, and
     # fixed them on the retry; the example's problem says where its words came from, so the
     # host takes this problem's words from the same place, without a second model call
-    from library import MemoryStore, NewTool, StoredSuite
-    from tests.maker.use.conftest import SORT_WORDS
-
-    demo = {
-        "input": {"words": ["pear", "apple"]},
-        "expected": ["apple", "pear"],
-        "question": "Sort the following words alphabetically: List: pear apple",
-    }
-    lib = Library(MemoryStore())
-    assert lib.publish(NewTool("sort_words", SORT_WORDS, tests=StoredSuite(examples=(demo,)))).ok
+    lib = sort_words_with_a_demo()
     q = "Sort the following words alphabetically: List: thrill barn kiwi"
     sol, _ = solve(
         lib, sb, [call("sort_words", words=["pear", "apple"])], q, ["barn", "kiwi", "thrill"]
