@@ -302,7 +302,7 @@ def parse_calls(
     `params` in order. Nothing is evaluated. Read tolerantly: calls written as comments
     (``# name(...)``, ``# Question N: name(...)``, the name's case aside) when the reply has
     no other call, and, for a tool whose one parameter `string_param` is a ``str``, an
-    unquoted argument that stands verbatim in the question (``questions[i]``).
+    unquoted argument that stands in the question (``questions[i]``) verbatim or nearly.
     """
     calls, problems = _read_calls(text, name, params, count, questions, string_param)
     if not calls:  # commented-out calls are read only from a reply with no other call

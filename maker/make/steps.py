@@ -330,11 +330,17 @@ def unchanged_retry(
 
 
 @lru_cache(maxsize=1)
-def format_example() -> tuple[str, str] | None:
-    """(name, source) of the tool the reply format shows as its example (``gcd``)."""
+def format_example() -> tuple[str, str, tuple[str, ...]] | None:
+    """(name, source, what it is about) of the tool the reply format shows as its example:
+    ``gcd``, its source, and its name and its docstring's first three words (``greatest
+    common divisor``), casefolded."""
     found = re.search(r"```python tool\n(.*?)```", template_text("_reply_format"), re.S)
     name = re.match(r"\s*def (\w+)", found[1]) if found else None
-    return (name[1], found[1]) if found and name else None
+    if not found or not name:
+        return None
+    doc = re.search(r'"""(.*?)[(.\n]', found[1])
+    about = (name[1], " ".join(doc[1].split()[:3]) if doc else "")
+    return name[1], found[1], tuple(w.casefold() for w in about if w)
 
 
 COPIED_FORMAT_EXAMPLE = (
@@ -363,9 +369,7 @@ def copied_format_example(state: Mapping[str, Any], draft: ToolDraft) -> str | N
     if example is None or ast_hash(draft.source) != ast_hash(example[1]):
         return None
     about = _about_text(state)
-    doc = re.search(r'"""(.*?)[(.\n]', example[1])
-    words = (example[0], " ".join(doc[1].split()[:3]) if doc else "")
-    if any(w.casefold() in about for w in words if w):
+    if any(w in about for w in example[2]):
         return None
     return COPIED_FORMAT_EXAMPLE.format(name=draft.name)
 

@@ -38,7 +38,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 MIN_CHARS = 3
@@ -341,9 +341,8 @@ def copied_from_examples(
     return copied
 
 
-def _place(value: str, example: str) -> int | None:
-    """Which segment of `example` `value` is (or nearly copies), if exactly one."""
-    theirs = segments(example)
+def _place(value: str, example: str, theirs: list[str]) -> int | None:
+    """Which of `example`'s segments (`theirs`) `value` is (or nearly copies), if exactly one."""
     whole = value.strip()
     if whole not in theirs:
         whole = complete_text(value, example) or ground_text(value, example) or ""
@@ -362,8 +361,8 @@ def transfer(value: str, example: str, problem: str) -> str | None:
     >>> transfer("kiwi fig", "Sort these: List: kiwi fig", "Sort these: List: yam oat nut")
     'yam oat nut'
     """
-    k = _place(value, example)
     theirs, ours = segments(example), segments(problem)
+    k = _place(value, example, theirs)
     if k is None or k == 0 or len(ours) <= k or theirs[:k] != ours[:k] or ours[k] == theirs[k]:
         return None
     return ours[k]
@@ -383,8 +382,8 @@ def _transfer_value(value: Any, example: str, problem: str) -> Any:
 def transferred_arguments(
     arguments: Mapping[str, Any],
     problem: str,
-    copied: list[str],
-    examples: list[tuple[str, Mapping[str, Any]]],
+    copied: Sequence[str],
+    examples: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> tuple[dict[str, Any], list[str]] | None:
     """`arguments` with each argument holding a `copied` value (an example's,
     `copied_from_examples`) replaced by the part of `problem` standing where it stood in its

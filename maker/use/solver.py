@@ -190,9 +190,8 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     fixes = replay.corrections if replay else None
     text, shown = experience_text(demos, pitfalls, budget, fixes)
     messages = solve_messages(task.text, records, text)
-    shown_calls = replayed_calls((*demos, *pitfalls), shown)
-    values = example_values(task.text, records, shown_calls)
-    pairs = example_calls(task.text, records, shown_calls)
+    pairs = shown_example_calls(task.text, records, replayed_calls((*demos, *pitfalls), shown))
+    values = values_of(task.text, records, pairs)
     timing["render_ms"] += _ms(t0)
     reason = found.reason if found.abstained else ("" if refs else "below min_relevance")
     return {
@@ -203,7 +202,7 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
         "messages": messages,
         "schema": decision_schema({r.name: r.spec.input_schema() for r in records}),
         "example_values": values,
-        "example_calls": [[q, a] for q, a in pairs],
+        "example_calls": [[q, a] for q, a in pairs[:MAX_EXAMPLE_CALLS]],
     }
 
 
@@ -219,9 +218,10 @@ def replayed_calls(
 
 
 MAX_EXAMPLE_CALLS = 20
+"""The most shown calls a problem's state keeps for mapping a copied call (`transferred`)."""
 
 
-def example_calls(
+def shown_example_calls(
     problem: str,
     records: Sequence[ToolRecord],
     shown_calls: Sequence[tuple[str, Mapping[str, Any]]],
@@ -233,7 +233,7 @@ def example_calls(
         (question, dict(args))
         for question, args in (*calls, *shown_calls)
         if isinstance(args, Mapping) and question != problem
-    ][:MAX_EXAMPLE_CALLS]
+    ]
 
 
 def example_values(
@@ -242,12 +242,20 @@ def example_values(
     shown_calls: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> list[str]:
     """The argument strings of the calls shown in the prompt for other problems
-    (`example_calls`) that are neither in `problem` nor in a string of a tool's code (a mode
-    such as ``"ascending"`` is not a copy; a docstring's demonstration is an example like any
-    other)."""
+    (`shown_example_calls`) that are neither in `problem` nor in a string of a tool's code
+    (see `values_of`)."""
+    return values_of(problem, records, shown_example_calls(problem, records, shown_calls))
+
+
+def values_of(
+    problem: str, records: Sequence[ToolRecord], pairs: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[str]:
+    """The argument strings of `pairs` that are neither in `problem` nor in a string of a
+    tool's code (a mode such as ``"ascending"`` is not a copy; a docstring's demonstration is
+    an example like any other)."""
     sources = "\n".join(text for rec in records for text in code_strings(rec.source))
     out: dict[str, None] = {}
-    for _question, args in example_calls(problem, records, shown_calls):
+    for _question, args in pairs:
         for value in string_leaves(dict(args)):
             if copyable(value) and not in_text(value, problem) and value not in sources:
                 out[value] = None
@@ -359,7 +367,7 @@ COPIED_NOTE = (
 
 
 def transferred(
-    decision: Decision, question: str, copied: list[str], calls: Sequence[Sequence[Any]]
+    decision: Decision, question: str, copied: Sequence[str], calls: Sequence[Sequence[Any]]
 ) -> Decision | None:
     """The call with this problem's values where it passed an example's (`copied`), taken from
     where the example took its own (`maker.text.grounding.transferred_arguments`), noted in
@@ -379,10 +387,9 @@ def transferred(
     )
 
 
-def copied_problem(decision: Decision, question: str, values: Sequence[str]) -> Problem | None:
-    """A call that passes an example's values instead of this problem's (see
-    `maker.text.grounding.copied_from_examples`)."""
-    copied = copied_from_examples(decision.arguments, question, frozenset(values))
+def copied_problem(copied: Sequence[str]) -> Problem | None:
+    """The problem with a call that passes an example's values (`copied`, see
+    `maker.text.grounding.copied_from_examples`) instead of this problem's."""
     if not copied:
         return None
     shown = ", ".join(repr(v if len(v) <= 40 else v[:37] + "...") for v in copied[:3])
@@ -469,9 +476,9 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     problem = parsed if isinstance(parsed, Problem) else check(parsed, offered)
     if problem is None and isinstance(parsed, Decision) and parsed.kind == "call":
         values = update.get("example_values", state.get("example_values") or [])
-        problem = copied_problem(parsed, question, values)
+        copied = copied_from_examples(parsed.arguments, question, frozenset(values))
+        problem = copied_problem(copied)
         if problem is not None and ctx.settings.transfer_copies:
-            copied = copied_from_examples(parsed.arguments, question, frozenset(values))
             calls = update.get("example_calls", state.get("example_calls") or [])
             mapped = transferred(parsed, question, copied, calls)
             if mapped is not None and check(mapped, offered) is None:

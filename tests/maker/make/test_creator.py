@@ -461,20 +461,11 @@ def test_a_reinvented_tool_with_renamed_parameters_is_merged(tmp_path: Path, sb:
         assert provenance[1].param_map == (("x", "a"), ("y", "b"))
 
 
-GCD_COPY = '''```python tool
-def gcd(a: int, b: int) -> int:
-    """Greatest common divisor."""
-    while b:
-        a, b = b, a % b
-    return abs(a)
-```'''
-
-
 def test_the_reply_formats_example_sent_as_the_tool_is_asked_again(
     tmp_path: Path, sb: Sandbox
 ) -> None:
     # the real 1.5B sent the format example's gcd as its tool for Dyck-language completion
-    model = ScriptedModel([GCD_COPY, DIVISOR_SUM, CALL])
+    model = ScriptedModel([GCD_AB, DIVISOR_SUM, CALL])
     report = run(tmp_path, sb, model, [TASK])
     model.assert_consumed()
     assert (report.accepted, report.rejected) == (1, 0)
@@ -486,7 +477,7 @@ def test_the_reply_formats_example_sent_as_the_tool_is_asked_again(
     from maker.make.steps import copied_format_example
     from maker.text.drafts import parse_reply
 
-    draft = parse_reply(GCD_COPY, policy=sb.policy)
+    draft = parse_reply(GCD_AB, policy=sb.policy)
     assert copied_format_example({"type": "gcd_pairs"}, draft) is None
     about = {"task": {"type": "x", "text": "What is the greatest common divisor of 4 and 6?"}}
     assert copied_format_example(about, draft) is None
