@@ -351,6 +351,65 @@ def example_branches(
     return failures
 
 
+def ignored_inputs(source: str, entry: str) -> Failure | None:
+    """A Failure when the function ``entry`` reads none of its parameters: each one is never
+    read, or is overwritten by a statement of the function's own body (so run whatever the
+    input) before anything reads it. Such a tool cannot be computing its answer from its input;
+    the real 1.5B, given a task that says "a random Boolean expression", wrote a tool that built
+    a random expression of its own over its parameter. A function with no parameters, or one
+    that reads any of them, passes.
+
+    >>> ignored_inputs("def f(s: str) -> int:\\n    s = 'x'\\n    return len(s)\\n", "f").message[:70]
+    'the tool never uses its input: line 2 overwrites `s` before anything r'
+    >>> ignored_inputs("def f(s: str) -> str:\\n    s = s.strip()\\n    return s\\n", "f") is None
+    True
+    """
+    nodes = _nodes(source)
+    if nodes is None:
+        return None
+    fn = next(
+        (n for n in nodes if isinstance(n, ast.FunctionDef) and n.name == entry),
+        None,
+    )
+    if fn is None:
+        return None
+    a = fn.args
+    params = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+    params += [x.arg for x in (a.vararg, a.kwarg) if x is not None]
+    if not params:
+        return None
+    overwritten: dict[str, int] = {}
+    for name in params:
+        for stmt in fn.body:
+            reads = any(
+                isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+                for n in walk(stmt)
+            )
+            if reads:
+                return None  # read before (or while) being overwritten: the input is used
+            targets: list[ast.AST] = []
+            if isinstance(stmt, ast.Assign):
+                targets = list(stmt.targets)
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                targets = [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                overwritten[name] = stmt.lineno
+                break
+    if overwritten:
+        name, line = min(overwritten.items(), key=lambda kv: kv[1])
+        how = f"line {line} overwrites `{name}` before anything reads it"
+    else:
+        line = fn.lineno
+        how = "no line reads its parameter(s) " + ", ".join(f"`{p}`" for p in params)
+    return Failure(
+        "constant_output",
+        "ignored_input",
+        f"the tool never uses its input: {how}; compute the result from the argument(s) it is "
+        "called with",
+        line=line,
+    )
+
+
 def _plain_equal(a: Any, b: Any) -> bool:
     try:
         return json.dumps(a, sort_keys=True, default=str) == json.dumps(

@@ -25,6 +25,7 @@ what is keyed and what is never reused.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections import Counter
@@ -37,6 +38,7 @@ from maker.check.generality import (
     constant_output,
     example_branches,
     hardcoded_constants,
+    ignored_inputs,
     sample_inputs,
 )
 from maker.check.wrongtests import overrule, wrong_tests_feedback
@@ -277,7 +279,7 @@ def _generality(
     failures += example_branches(
         draft.source, signature=draft.signature, docstring=draft.docstring, examples=known
     )
-    counts["static_generality"] += 2
+    counts["static_generality"] += 3
 
     runs: list[tuple[dict[str, Any], Any]] = []
     cases = {"example": iter(known), "held_out": iter(unseen)}
@@ -308,6 +310,10 @@ def _generality(
                 )
             )
     constant = constant_output(runs, tuple(known) + tuple(unseen))
+    ignored = ignored_inputs(draft.source, draft.name)  # says why, where it applies
+    if constant is not None and ignored is not None:
+        constant = replace(constant, message=f"{constant.message}: {ignored.message}")
+    constant = constant or ignored
     if constant is not None:
         failures.append(constant)
     return failures
@@ -446,8 +452,37 @@ def _entry(index: int, failure: Failure, reveal_held_out: bool) -> str:
         label = "minimal failing input" if failure.kind in ("property", "robustness") else "input"
         parts.append(f"   {label}: {_json(failure.minimal_input)}")
     if failure.kind in ("example", "unit") and failure.expected is not None:
-        parts.append(f"   expected: {_json(failure.expected)}  actual: {_json(failure.actual)}")
+        parts.append(
+            f"   expected: {_json(failure.expected)}  actual: {_json(failure.actual)}"
+            + difference_note(failure.expected, failure.actual)
+        )
     return "\n".join(parts)
+
+
+def difference_note(expected: Any, actual: Any) -> str:
+    """For two numbers that differ, how far the actual value is off (``actual - expected``);
+    else "". Shown under each wrong example, the differences can make the bug's pattern plain:
+    the real 1.5B's divisor-sum tool left out ``n`` itself (12 -> 16 for 28, 7 -> 1 for 8) and
+    its repairs, told only the two values, sent the same code back.
+
+    >>> difference_note(28, 16), difference_note(0.5, 0.75), difference_note(True, False)
+    ('  (actual - expected = -12)', '  (actual - expected = 0.25)', '')
+    """
+    numbers = (int, float)
+    if (
+        not isinstance(expected, numbers)
+        or not isinstance(actual, numbers)
+        or isinstance(expected, bool)
+        or isinstance(actual, bool)
+        or expected == actual
+    ):
+        return ""
+    diff = actual - expected
+    if isinstance(diff, float):
+        if not math.isfinite(diff):
+            return ""
+        diff = float(f"{diff:.6g}")
+    return f"  (actual - expected = {diff})"
 
 
 def _json(value: Any, limit: int = 300) -> str:

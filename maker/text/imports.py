@@ -145,24 +145,59 @@ def eval_as_safe_eval(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str
         tree = parse_source(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return source, []
+    source, tree, notes = _drop_eval_wrappers(source, tree)
     nodes = walk(tree)
     bound = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     bound |= {n.arg for n in nodes if isinstance(n, ast.arg)}
     bound |= {n.name for n in nodes if isinstance(n, ast.FunctionDef | ast.ClassDef)}
     if bound & {"eval", "safe_eval"}:  # the code's own names win
-        return source, []
+        return source, notes
     spots = sorted(
         (n.func.lineno, n.func.col_offset)
         for n in nodes
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "eval"
     )
     if not spots:
-        return source, []
+        return source, notes
     lines = source.splitlines(keepends=True)
     for lineno, col in reversed(spots):  # col offsets are in UTF-8 bytes
         raw = lines[lineno - 1].encode("utf-8")
         lines[lineno - 1] = (raw[:col] + b"safe_eval" + raw[col + 4 :]).decode("utf-8")
-    return "".join(lines), ["ran `eval(...)` as `safe_eval(...)` (literals and operators only)"]
+    notes.append("ran `eval(...)` as `safe_eval(...)` (literals and operators only)")
+    return "".join(lines), notes
+
+
+def _drop_eval_wrappers(source: str, tree: ast.Module) -> tuple[str, ast.Module, list[str]]:
+    """A top-level ``def safe_eval(...)`` of the code's own whose body calls ``eval`` is dropped,
+    so the sandbox's `safe_eval` is the one called: the real 1.5B, told that ``safe_eval(text)``
+    computes an expression given as text, wrote its own ``safe_eval`` around ``eval`` (refused:
+    the sandbox has no ``eval``) three proposals running. A ``safe_eval`` of its own that does
+    not call ``eval`` (a parser, say) is kept. Returns the source, its tree and the notes."""
+    spans = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "safe_eval":
+            calls_eval = any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "eval"
+                for n in walk(node)
+            )
+            if calls_eval and node.end_lineno is not None:
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                spans.append((first, node.end_lineno))
+    if not spans:
+        return source, tree, []
+    lines = source.splitlines(keepends=True)
+    for first, last in reversed(spans):
+        del lines[first - 1 : last]
+    new = "".join(lines)
+    try:
+        new_tree = parse_source(new)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return source, tree, []
+    note = (
+        "dropped the code's own `safe_eval` (it called `eval`, which the sandbox does not "
+        "have); the sandbox's `safe_eval` is used"
+    )
+    return new, new_tree, [note]
 
 
 def drop_builtin_typing_imports(source: str) -> tuple[str, list[str]]:

@@ -114,13 +114,47 @@ def test_a_tool_named_like_a_stand_in_still_reaches_it(sb: Sandbox) -> None:
     )
     result = sb.run(draft.source, "evaluate", kwargs={"expression": "( False or not False )"})
     assert result.ok and result.value is True
-    # a draft that defines its own safe_eval keeps it, and its eval calls stay as written
-    own = reply.replace(
+    # a draft's own safe_eval that is a parser of its own is kept as written
+    parser = reply.replace(
         "```python tool\n",
-        '```python tool\ndef safe_eval(t: str) -> bool:\n    """Mine."""\n    return eval(t)\n\n\n',
+        '```python tool\ndef safe_eval(t: str) -> bool:\n    """Mine."""\n'
+        "    return t.strip() == 'True'\n\n\n",
     )
-    kept = parse_reply(own)  # not rewritten: refused as written (eval stays unsupported)
-    assert not isinstance(kept, ToolDraft) and kept.reason == "unsupported_code"
+    kept = parse_reply(parser)
+    assert isinstance(kept, ToolDraft) and "return t.strip() == 'True'" in kept.source
+
+
+# The real 1.5B's LATM proposal for Boolean expressions (bench of 2026-12-03), three proposals
+# running: its own `safe_eval` around `eval`, refused as unsupported code every time.
+OWN_WRAPPER = '''```python tool
+from typing import *
+
+def safe_eval(text: str) -> Any:
+    """
+    Safely evaluate a string as a Python expression.
+    """
+    try:
+        return eval(text)
+    except Exception as e:
+        print(f"Error evaluating {text}: {e}")
+        return None
+
+def evaluate_boolean_expression(expression: str) -> bool:
+    """Evaluate a Boolean expression."""
+    return safe_eval(expression) is True
+```
+'''
+
+
+def test_a_drafts_own_safe_eval_around_eval_gives_way_to_the_sandboxs(sb: Sandbox) -> None:
+    draft = parse_reply(OWN_WRAPPER)
+    assert isinstance(draft, ToolDraft), draft
+    assert "def safe_eval" not in draft.source and "eval(text)" not in draft.source
+    assert any("dropped the code's own `safe_eval`" in n for n in draft.notes)
+    result = sb.run(
+        draft.source, draft.name, kwargs={"expression": "not ( True and False ) or False"}
+    )
+    assert result.ok and result.value is True
 
 
 @pytest.mark.parametrize(

@@ -315,3 +315,48 @@ def test_numbers_in_text_and_sample_inputs() -> None:
         is not None
     )
     assert constant_output([({"n": i}, 1) for i in range(3)], [ExampleCase({"n": 1}, 5)]) is None
+
+
+# The real 1.5B's LATM divisor-sum tool (bench of 2026-12-03): it leaves out n itself, and its
+# repairs, told only "expected 28, got 16", sent the same code back.
+DIVISOR_SUM = '''```python tool
+def divisor_sum(n: int) -> int:
+    """Sum of all positive divisors of n."""
+    if n == 1:
+        return 1
+    total = 1
+    for i in range(2, int(n**0.5) + 1):
+        if n % i == 0:
+            total += i
+            if i != n // i:
+                total += n // i
+    return total
+```
+'''
+
+
+def test_wrong_numbers_say_how_far_off_they_are(sb: Sandbox) -> None:
+    draft = parse_reply(DIVISOR_SUM)
+    assert isinstance(draft, ToolDraft), draft
+    known = [ExampleCase({"n": 12}, 28), ExampleCase({"n": 7}, 8), ExampleCase({"n": 1}, 1)]
+    verdict = validate(sb, draft, examples=known, held_out=[], task_text="Sum the divisors.")
+    feedback = repair_feedback(verdict)
+    assert "expected: 28  actual: 16  (actual - expected = -12)" in feedback
+    assert "expected: 8  actual: 1  (actual - expected = -7)" in feedback
+    assert "expected: 1  actual: 1" not in feedback  # n = 1 is right
+
+
+def test_a_tool_that_overwrites_its_input_is_caught(sb: Sandbox) -> None:
+    # the shape of the real 1.5B's "random Boolean expression" tool: it builds an expression of
+    # its own over its parameter, so its answers are chance, whatever it is given
+    body = (
+        "    a = random.randint(1, 10**9)\n    b = random.randint(1, 10**9)\n"
+        "    while b:\n        a, b = b, a % b\n    return abs(a)\n"
+    )
+    verdict = check(sb, make(body, head="import random\n" + HEAD))
+    (ignored,) = verdict.by_kind("constant_output")  # the sandbox seeds `random`
+    assert "overwrites `a` before anything reads it" in ignored.message
+    assert not verdict.passed and verdict.recoverable
+    # reading a parameter (even to rebind it) is using it
+    body = "    a = abs(a)\n    while b:\n        a, b = b, a % b\n    return a\n"
+    assert not check(sb, make(body)).by_kind("constant_output")
