@@ -46,7 +46,13 @@ from maker.prompts import render
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import ToolDraft
-from maker.text.grounding import ground_arguments, ground_text
+from maker.text.grounding import (
+    ground_arguments,
+    ground_text,
+    number_text,
+    problem_numbers,
+    unread_call,
+)
 from maker.use.answer import final_answer, is_correct
 from sandbox.parsing import parse_source
 
@@ -327,6 +333,33 @@ def copied_right(
     return {i: ground_arguments(kw, tasks[i].text)[0] for i, kw in calls.items()}
 
 
+def read_their_numbers(
+    calls: Mapping[int, Mapping[str, Any]], tasks: Sequence[Task]
+) -> tuple[dict[int, dict[str, Any]], list[str]]:
+    """The calls (by question index) that read their question's numbers, and a problem line
+    for each call that reads none of them (`maker.text.grounding.unread_call`): run on numbers
+    of its own making, a right tool would be judged wrong against the question's answer."""
+    kept: dict[int, dict[str, Any]] = {}
+    problems: list[str] = []
+    for i, kwargs in calls.items():
+        unread = unread_call(kwargs, tasks[i].text)
+        if not unread:
+            kept[i] = dict(kwargs)
+            continue
+        stated = ", ".join(number_text(n) for n in problem_numbers(tasks[i].text)[:24])
+        problems.append(
+            f"question {i + 1}: the call passes {', '.join(number_text(n) for n in unread[:8])}, "
+            f"which question {i + 1} does not state (its numbers: {stated or 'none'}); take "
+            "each argument from the question's own text"
+        )
+    return kept, problems
+
+
+def _question_order(problem: str) -> int:
+    m = re.match(r"question (\d+):", problem)
+    return int(m[1]) if m else 0
+
+
 # -- grounding: the calls run in the sandbox, matched to the gold answers ----------------------
 def answers_right(value: Any, task: Task) -> bool:
     """Whether a tool's value answers `task` under its answer checking (options mapped to their
@@ -427,6 +460,8 @@ def take_calls(
         string_param=string_param,
     )
     calls = copied_right(calls, tasks)
+    calls, unread = read_their_numbers(calls, tasks)
+    problems = sorted(problems + unread, key=_question_order)
     if not calls:
         return retry_or_give_up(
             state,

@@ -489,6 +489,31 @@ def unread_numbers(arguments: Mapping[str, Any], text: str) -> list[int | float]
     return list(out)
 
 
+def number_text(n: float) -> str:
+    """A number as a problem would write it: ``3`` for 3.0, else its repr."""
+    return str(int(n)) if float(n).is_integer() and abs(n) < 1e15 else repr(n)
+
+
+def unread_call(arguments: Mapping[str, Any], text: str) -> list[int | float]:
+    """The numbers of a call that reads none of `text`'s numbers: when every number in its
+    arguments (0 and 1 aside) is one `text` does not state (`unread_numbers`), those numbers;
+    else [] (no numbers, or at least one read: a call may also pass numbers it worked out). The
+    real 1.5B, writing the calls that turn a Chinese-remainder question into a tool's worked
+    example, passed ``moduli=[17, 283, 293], remainders=[13, 226, 201]`` for a question about
+    5, 107 and 179: the tool, run on them, was judged wrong on the question's answer.
+
+    >>> q = "among 5 penguins 2 are left; among 107 monkeys, 28; among 179 racoons, 9"
+    >>> unread_call({"moduli": [17, 283, 293], "remainders": [13, 226, 1]}, q)
+    [17, 283, 293, 13, 226]
+    >>> unread_call({"moduli": [5, 107, 179], "remainders": [2, 28, 10]}, q)
+    []
+    """
+    numbers = {n for n in _numeric_leaves(dict(arguments)) if math.isfinite(n)}
+    numbers = {n for n in numbers if float(n) not in FREE_NUMBERS}
+    unread = unread_numbers(arguments, text)
+    return unread if numbers and numbers <= set(unread) else []
+
+
 __all__ = [
     "CUTOFF",
     "FREE_NUMBERS",
@@ -501,10 +526,12 @@ __all__ = [
     "ground_arguments",
     "ground_text",
     "in_text",
+    "number_text",
     "problem_numbers",
     "segments",
     "string_leaves",
     "unlabelled",
+    "unread_call",
     "unread_numbers",
     "word_share",
 ]

@@ -31,6 +31,7 @@ from maker.text.grounding import (
     copyable,
     ground_arguments,
     in_text,
+    number_text,
     problem_numbers,
     string_leaves,
     transferred_arguments,
@@ -405,10 +406,6 @@ MAX_LISTED_NUMBERS = 24
 """The most of a problem's numbers a correction lists."""
 
 
-def _number(n: float) -> str:
-    return str(int(n)) if float(n).is_integer() and abs(n) < 1e15 else repr(n)
-
-
 def unread_problem(decision: Decision, question: str) -> Problem | None:
     """A call whose numbers are not the problem's (`maker.text.grounding.unread_numbers`), with
     the problem's numbers listed: asked for the remainders and divisors of a problem, the real
@@ -419,13 +416,13 @@ def unread_problem(decision: Decision, question: str) -> Problem | None:
     if not unread:
         return None
     stated = problem_numbers(question)
-    listed = ", ".join(_number(n) for n in stated[:MAX_LISTED_NUMBERS])
+    listed = ", ".join(number_text(n) for n in stated[:MAX_LISTED_NUMBERS])
     more = " ..." if len(stated) > MAX_LISTED_NUMBERS else ""
     where = f"Its numbers are: {listed}{more}." if stated else "It states no numbers."
     return Problem(
         "args_valid",
         "unread_numbers",
-        f"The number(s) {', '.join(_number(n) for n in unread[:8])} in the arguments are not "
+        f"The number(s) {', '.join(number_text(n) for n in unread[:8])} in the arguments are not "
         f"in this problem. {where} Read each argument from the problem's text; keep a number "
         "only if you worked it out from the problem.",
     )

@@ -451,3 +451,77 @@ def test_calls_commented_after_a_question_label_or_with_a_capitalized_name_are_r
     # another function's commented call is still not the tool's
     other = "```python\n# Question 1\n# helper(x=1)\n```"
     assert parse_calls(other, "extractive_text", ["x"], 1)[0] == {}
+
+
+# -- numbers: a call that reads none of its question's numbers ---------------------------------
+def _mod(i: int, m: tuple[int, int], r: tuple[int, int], split: Split = "train") -> Task:
+    answer = next(x for x in range(m[0] * m[1]) if x % m[0] == r[0] and x % m[1] == r[1])
+    text = (
+        f"If we divide the apples among {m[0]} boxes, {r[0]} are left; among {m[1]} bags, "
+        f"{r[1]} are left. How many apples at least?"
+    )
+    return Task(f"bbh:crt:{i}", text, "bbh:crt", answer=answer, split=split)
+
+
+CRT_TOOL = '''```python tool
+import math
+
+
+def least_number(moduli: list[int], remainders: list[int]) -> int:
+    """The least non-negative number with these remainders for these moduli."""
+    if len(moduli) != len(remainders) or any(not 0 < m < 10**6 for m in moduli):
+        raise ValueError("one modulus (1 to 10**6) per remainder")
+    x, step = 0, 1
+    for m, r in zip(moduli, remainders):
+        for _ in range(m):
+            if x % m == r % m:
+                break
+            x += step
+        else:
+            raise ValueError("no such number")
+        step = math.lcm(step, m)
+    return x
+```
+'''
+
+
+def _crt_calls(*pairs: tuple[tuple[int, int], tuple[int, int]]) -> str:
+    lines = [
+        f"# Question {i}\nleast_number(moduli={list(m)}, remainders={list(r)})"
+        for i, (m, r) in enumerate(pairs, 1)
+    ]
+    return "```python calls\n" + "\n".join(lines) + "\n```\n"
+
+
+def test_a_call_with_numbers_its_question_never_states_is_asked_again(sb: Sandbox) -> None:
+    # the real 1.5B maker's calls for a Chinese-remainder question about 5, 107 and 179 passed
+    # moduli [17, 283, 293]: a right tool, run on them, was judged wrong against the answer
+    tasks = [
+        _mod(0, (5, 7), (2, 3)),
+        _mod(1, (11, 13), (4, 9)),
+        _mod(2, (17, 19), (6, 8), "validation"),
+    ]
+    invented = _crt_calls(((23, 29), (15, 9)), ((11, 13), (4, 9)))
+    shown = _crt_calls(((5, 7), (2, 3)), ((11, 13), (4, 9)))
+    held = _crt_calls(((17, 19), (6, 8)))
+    # the calls step is asked for the shown question left without a call and the held-out one
+    rest = _crt_calls(((5, 7), (2, 3)), ((17, 19), (6, 8)))
+    ctx, model = _ctx(sb, [CRT_TOOL + invented, rest])
+    state = _run(ctx, tasks)
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls"]
+    assert state["status"] == "accepted", state["reason"]
+    (bad,) = [r for r in state["rejections"] if r["reason"] == "bad_call"]
+    assert (
+        "question 1: the call passes 23, 29, 15, 9, which question 1 does not state"
+        in (bad["message"])
+        and "(its numbers: 5, 2, 7, 3)" in bad["message"]
+    )
+    rec = ctx.library.resolve("least_number")
+    assert sorted(e["input"]["moduli"] for e in rec.tests.examples) == [[5, 7], [11, 13]]
+    # no call reads its numbers: asked again, with what was wrong
+    ctx, model = _ctx(sb, [CRT_TOOL + _crt_calls(((23, 29), (15, 9))), CRT_TOOL + shown, held])
+    state = _run(ctx, tasks)
+    model.assert_consumed()
+    assert state["status"] == "accepted", state["reason"]
+    assert "which question 1 does not state" in model.calls[1].messages[-1]["content"]
