@@ -13,6 +13,7 @@ from maker.make.latm_text import answers_right, copied_right, parse_calls, text_
 from maker.tasks import Task
 from maker.tasks.loader import Split
 from sandbox import Sandbox
+from tests.maker.use.test_solver import CRT
 
 Q = "Sort the following words alphabetically: List: "
 
@@ -463,31 +464,12 @@ def _mod(i: int, m: tuple[int, int], r: tuple[int, int], split: Split = "train")
     return Task(f"bbh:crt:{i}", text, "bbh:crt", answer=answer, split=split)
 
 
-CRT_TOOL = '''```python tool
-import math
-
-
-def least_number(moduli: list[int], remainders: list[int]) -> int:
-    """The least non-negative number with these remainders for these moduli."""
-    if len(moduli) != len(remainders) or any(not 0 < m < 10**6 for m in moduli):
-        raise ValueError("one modulus (1 to 10**6) per remainder")
-    x, step = 0, 1
-    for m, r in zip(moduli, remainders):
-        for _ in range(m):
-            if x % m == r % m:
-                break
-            x += step
-        else:
-            raise ValueError("no such number")
-        step = math.lcm(step, m)
-    return x
-```
-'''
+CRT_TOOL = f"```python tool\n{CRT}```\n"  # the solver tests' tool for such problems
 
 
 def _crt_calls(*pairs: tuple[tuple[int, int], tuple[int, int]]) -> str:
     lines = [
-        f"# Question {i}\nleast_number(moduli={list(m)}, remainders={list(r)})"
+        f"# Question {i}\nsmallest_with_remainders(remainders={list(r)}, moduli={list(m)})"
         for i, (m, r) in enumerate(pairs, 1)
     ]
     return "```python calls\n" + "\n".join(lines) + "\n```\n"
@@ -513,11 +495,11 @@ def test_a_call_with_numbers_its_question_never_states_is_asked_again(sb: Sandbo
     assert state["status"] == "accepted", state["reason"]
     (bad,) = [r for r in state["rejections"] if r["reason"] == "bad_call"]
     assert (
-        "question 1: the call passes 23, 29, 15, 9, which question 1 does not state"
+        "question 1: the call passes 15, 9, 23, 29, which question 1 does not state"
         in (bad["message"])
         and "(its numbers: 5, 2, 7, 3)" in bad["message"]
     )
-    rec = ctx.library.resolve("least_number")
+    rec = ctx.library.resolve("smallest_with_remainders")
     assert sorted(e["input"]["moduli"] for e in rec.tests.examples) == [[5, 7], [11, 13]]
     # no call reads its numbers: asked again, with what was wrong
     ctx, model = _ctx(sb, [CRT_TOOL + _crt_calls(((23, 29), (15, 9))), CRT_TOOL + shown, held])
