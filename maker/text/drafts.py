@@ -48,6 +48,7 @@ import builtins
 import hashlib
 import json
 import keyword
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -529,15 +530,20 @@ def _parse_tool_block(text: str, notes: list[str]) -> tuple[ast.Module, str]:
     return _parse_python(text, "tool"), text  # raises the syntax error, naming its line
 
 
-def _has_def(block: CodeBlock) -> tuple[bool, bool]:
-    """(defines a non-test function, defines test_* functions) without raising."""
+_TOP_DEF = re.compile(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def _def_names(block: CodeBlock) -> tuple[list[str], list[str]]:
+    """(non-test functions, test_* / prop_* functions) the block defines at top level, without
+    raising; a block that does not parse (a reply cut off at its token limit) is read by its
+    ``def`` lines."""
     try:
         body = parse_source(block.text).body
+        defs = [n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
     except (SyntaxError, RecursionError, MemoryError, ValueError):
-        return "def " in block.text, False
-    defs = [n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        defs = _TOP_DEF.findall(block.text)
     tests = [d for d in defs if d.startswith(("test_", "prop_"))]
-    return len(defs) > len(tests), bool(tests)
+    return [d for d in defs if d not in tests], tests
 
 
 def _classify(blocks: tuple[CodeBlock, ...], notes: list[str]) -> tuple[list[CodeBlock], ...]:
@@ -560,13 +566,14 @@ def _classify(blocks: tuple[CodeBlock, ...], notes: list[str]) -> tuple[list[Cod
         elif any(w in label.split() for w in _TOOL_LABELS):
             tools.append(block)
         else:
-            has_fn, has_tests = _has_def(block)
-            if has_fn:
+            functions, test_functions = _def_names(block)
+            if functions:
                 tools.append(block)
-            elif has_tests:
+            elif test_functions:
                 tests.append(block)
             else:
                 usage.append(block)
+    tools, tests = _mostly_tests(tools, tests, notes)
     labelled = [b for b in tools if any(w in b.label.split() for w in _TOOL_LABELS)]
     if labelled and len(labelled) < len(tools):
         notes.append(
@@ -575,6 +582,32 @@ def _classify(blocks: tuple[CodeBlock, ...], notes: list[str]) -> tuple[list[Cod
         )
         tools = labelled
     return tools, tests, props, usage
+
+
+def _mostly_tests(
+    tools: list[CodeBlock], tests: list[CodeBlock], notes: list[str]
+) -> tuple[list[CodeBlock], list[CodeBlock]]:
+    """Unlabelled blocks taken for the tool that mostly define tests (more test_* / prop_*
+    functions than others, none of the others a function of the tool's blocks) are the tests,
+    when another block holds the tool without tests: the real 1.5B's CREATOR repairs put a
+    helper ``held_out(...)`` among eight properties in an unlabelled tests block, which was
+    then read as part of the tool (and refused: the helper had no type hints), three replies
+    running."""
+    names = [
+        None if any(w in b.label.split() for w in _TOOL_LABELS) else _def_names(b) for b in tools
+    ]
+    plain = [n is None or (n[0] and not n[1]) for n in names]
+    defined = {
+        f for b, n, p in zip(tools, names, plain, strict=True) if p for f in _def_names(b)[0]
+    }
+    moved = [n is not None and len(n[1]) > len(n[0]) and not defined & set(n[0]) for n in names]
+    if not any(plain) or not any(moved):
+        return tools, tests
+    notes.append(f"read {sum(moved)} block(s) of mostly tests as the tests")
+    return (
+        [b for b, m in zip(tools, moved, strict=True) if not m],
+        tests + [b for b, m in zip(tools, moved, strict=True) if m],
+    )
 
 
 def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Module, str, str]:
@@ -915,6 +948,28 @@ def _nested_framework_import(fn: ast.FunctionDef) -> bool:
     )
 
 
+MAX_HEAD_TRIES = 12
+"""The most cut points `_parsable_head` tries, from the end back."""
+
+
+def _parsable_head(text: str) -> tuple[str, ast.Module, int] | None:
+    """The longest part of `text` ending before a top-level statement that parses and defines
+    a function, with its tree and the line it ends before; None when no such part is found within `MAX_HEAD_TRIES` cuts.
+    The real 1.5B's CREATOR replies ran into their token limit in the middle of a tests block,
+    after several complete tests."""
+    lines = text.split("\n")
+    cuts = [i for i, line in enumerate(lines) if i and line[:1].strip() and line[:1] not in ")]}#"]
+    for cut in reversed(cuts[-MAX_HEAD_TRIES:]):
+        head = "\n".join(lines[:cut]).rstrip()
+        try:
+            tree = parse_source(head)
+        except (SyntaxError, RecursionError, MemoryError, ValueError):
+            continue
+        if any(isinstance(n, ast.FunctionDef) for n in tree.body):
+            return head, tree, cut + 1
+    return None
+
+
 def _tests(
     blocks: list[CodeBlock], inline: str, entry: str, policy: Policy, notes: list[str]
 ) -> tuple[str, dict[str, str], dict[str, MappedProperty]]:
@@ -938,10 +993,18 @@ def _tests(
             tree = _parse_python(text, "tests")
         except _Reject as exc:
             # the tests are optional: one that does not parse is dropped, it never sinks the
-            # tool (the real 1.5B lost a LATM unit to three tests blocks with an unclosed paren)
-            notes.append(f"dropped a tests block: {exc.rejection.message}")
-            dropped += 1
-            continue
+            # tool (the real 1.5B lost a LATM unit to three tests blocks with an unclosed paren);
+            # its complete definitions before the break are kept (a reply cut off at its limit)
+            head = _parsable_head(text)
+            if head is None:
+                notes.append(f"dropped a tests block: {exc.rejection.message}")
+                dropped += 1
+                continue
+            text, tree, line = head
+            notes.append(
+                f"kept the tests before line {line} of a tests block that "
+                f"does not parse ({exc.rejection.message})"
+            )
         lines = text.split("\n")
         imported = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
         names = aliases(

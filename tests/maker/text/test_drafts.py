@@ -521,3 +521,59 @@ def test_a_tests_block_that_does_not_parse_is_dropped_not_fatal() -> None:
     both = reply + "```python tests\ndef test_y():\n    assert gcd(4, 6) == 2\n```\n"
     kept = parse_reply(both)
     assert isinstance(kept, ToolDraft) and "def test_y" in kept.unit_tests
+
+
+# The real 1.5B's CREATOR repair (bench of 2026-12-03, three replies alike), cut off at its
+# token limit: an unlabelled tests block with a helper `held_out` among the properties, read as
+# part of the tool (refused: the helper has no type hints); its last property never closes.
+CUT_OFF = '''1. `python tool`
+```python
+def evaluate_expression(expression: str) -> bool:
+    """Evaluate a Boolean expression."""
+    tokens = expression.split()
+    return tokens[-1] == "True"
+```
+
+2. `python tests`
+```python
+def test_known():
+    assert evaluate_expression("False or True") == True
+
+
+def held_out(held_out: list):
+    for expr in held_out:
+        assert isinstance(evaluate_expression(expr), bool)
+
+def prop_x(a: int):
+    assert isinstance(evaluate_expression(f"{a} + 5"), bool)
+
+def prop_y(a: int):
+    for y in range(101):
+        for z in range('''
+
+
+def test_a_cut_off_tests_block_of_mostly_tests_is_read_as_the_tests() -> None:
+    draft = parse_reply(CUT_OFF)
+    assert isinstance(draft, ToolDraft), draft
+    assert draft.name == "evaluate_expression" and "held_out" not in draft.source
+    assert "read 1 block(s) of mostly tests as the tests" in draft.notes
+    assert any(n.startswith("kept the tests before line 12 of a tests block") for n in draft.notes)
+    assert "def test_known" in draft.unit_tests and "def held_out" in draft.unit_tests
+    assert [p.name for p in draft.properties] == ["prop_x"]
+    # a block that holds the tool and a test is still the tool
+    both = parse_reply(
+        CUT_OFF.split("2. `python tests`")[0].replace(
+            '    return tokens[-1] == "True"\n',
+            '    return tokens[-1] == "True"\n\n\ndef test_it():\n    assert evaluate_expression("True")\n',
+        )
+    )
+    assert isinstance(both, ToolDraft) and "def test_it" in both.unit_tests
+    # a later block that redefines the tool among its tests stays the tool (the later version)
+    later = CUT_OFF.split("2. `python tests`")[0] + (
+        "```python\ndef evaluate_expression(expression: str) -> bool:\n"
+        '    """Evaluate a Boolean expression."""\n    return safe_eval(expression)\n\n\n'
+        "def test_a():\n    assert evaluate_expression('True')\n\n\n"
+        "def test_b():\n    assert not evaluate_expression('False')\n```\n"
+    )
+    redefined = parse_reply(later)
+    assert isinstance(redefined, ToolDraft) and "safe_eval(expression)" in redefined.source
