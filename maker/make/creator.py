@@ -44,6 +44,7 @@ from maker.make.steps import (
     unchanged_fix,
     unchanged_retry,
     with_retry_feedback,
+    without_format_properties,
 )
 from maker.prompts import render
 from maker.tasks import Task
@@ -210,6 +211,7 @@ def create(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
             "usage": usage,
             **retry_or_give_up(state, ctx, "create", copied, text, reason="copied_format_example"),
         }
+    parsed = without_format_properties(state, parsed)
     return {"usage": usage, "draft": parsed.to_json(), "next": "decide", "last_reply": None}
 
 
@@ -367,6 +369,7 @@ def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dic
             "rejections": [record],
             "reason": f"{phase}:{parsed}"[:500],
         }
+    parsed = without_format_properties(state, parsed)
     nxt = "execute" if _same_signature(state.get("draft"), parsed) else "decide"
     return {"draft": parsed.to_json(), "next": nxt, "verdict": None, "last_reply": None}
 

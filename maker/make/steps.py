@@ -8,6 +8,7 @@ names the phase for the ledger) and every run of model-written code through ``ct
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -374,6 +375,31 @@ def copied_format_example(state: Mapping[str, Any], draft: ToolDraft) -> str | N
     return COPIED_FORMAT_EXAMPLE.format(name=draft.name)
 
 
+@lru_cache(maxsize=1)
+def format_example_properties() -> frozenset[str]:
+    """The names of the Hypothesis properties the reply format's example shows
+    (``prop_divides``)."""
+    found = re.search(r"```python tests\n(.*?)```", template_text("_reply_format"), re.S)
+    return frozenset(re.findall(r"^def (prop_\w+)\(", found[1], re.M)) if found else frozenset()
+
+
+def without_format_properties(state: Mapping[str, Any], draft: ToolDraft) -> ToolDraft:
+    """`draft` without the properties named like the reply format example's (`prop_divides`),
+    with a note, unless the task is about what the example computes. The real 1.5B copied the
+    example's divisibility property into its Boolean-expression and range tools
+    (``evaluate_expression(f"gcd({a}, {b})")``), and its failures crowded the repair feedback."""
+    names = format_example_properties()
+    copied = [p.name for p in draft.properties if p.name in names]
+    example = format_example()
+    if not copied or example is None or any(w in _about_text(state) for w in example[2]):
+        return draft
+    return dataclasses.replace(
+        draft,
+        properties=tuple(p for p in draft.properties if p.name not in names),
+        notes=(*draft.notes, f"dropped {', '.join(copied)}: the reply format example's property"),
+    )
+
+
 def take_draft(
     state: Mapping[str, Any],
     ctx: Context,
@@ -410,6 +436,7 @@ def take_draft(
             state, ctx, phase, copied, text, reason="copied_format_example", source=parsed.source
         )
     if isinstance(parsed, ToolDraft):
+        parsed = without_format_properties(state, parsed)
         return update | {
             "draft": parsed.to_json(),
             "verdict": None,

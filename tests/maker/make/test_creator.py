@@ -482,3 +482,26 @@ def test_the_reply_formats_example_sent_as_the_tool_is_asked_again(
     about = {"task": {"type": "x", "text": "What is the greatest common divisor of 4 and 6?"}}
     assert copied_format_example(about, draft) is None
     assert copied_format_example({"type": "dyck", "tasks": [{"text": "Input: [ ("}]}, draft)
+
+
+def test_the_reply_formats_example_property_is_dropped(sb: Sandbox) -> None:
+    # the real 1.5B copied the example's `prop_divides` into its Boolean-expression tools
+    # (`evaluate_expression(f"gcd({a}, {b})")`) and range tools; its failures crowded the
+    # repair feedback
+    from maker.make.steps import without_format_properties
+    from maker.text.drafts import parse_reply
+
+    copied = (
+        "\n\n```python tests\ndef prop_divides(a: int, b: int):\n    g = divisor_sum(a)\n"
+        "    if g:\n        assert a % g == 0 and b % g == 0\n\n\n"
+        "def prop_positive(n: int):\n    if n > 0:\n        assert divisor_sum(n) >= n\n```\n"
+    )
+    draft = parse_reply(DIVISOR_SUM + copied, policy=sb.policy)
+    assert {p.name for p in draft.properties} >= {"prop_divides", "prop_positive"}
+    kept = without_format_properties({"type": "divisor_sum"}, draft)
+    assert "prop_divides" not in {p.name for p in kept.properties}
+    assert "prop_positive" in {p.name for p in kept.properties}
+    assert "dropped prop_divides: the reply format example's property" in kept.notes
+    # a task about what the example computes keeps it
+    about = {"task": {"type": "x", "text": "What is the greatest common divisor of 4 and 6?"}}
+    assert without_format_properties(about, draft) is draft
