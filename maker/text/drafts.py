@@ -584,11 +584,21 @@ def _classify(blocks: tuple[CodeBlock, ...], notes: list[str]) -> tuple[list[Cod
     return tools, tests, props, usage
 
 
+_TYPED_DEF = re.compile(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\([^\n]*\)\s*->", re.MULTILINE)
+
+
+def _typed_returns(block: CodeBlock) -> set[str]:
+    """The top-level functions of `block` with a return type hint (the tool's entry has one),
+    read by their ``def`` lines."""
+    return set(_TYPED_DEF.findall(block.text))
+
+
 def _mostly_tests(
     tools: list[CodeBlock], tests: list[CodeBlock], notes: list[str]
 ) -> tuple[list[CodeBlock], list[CodeBlock]]:
     """Unlabelled blocks taken for the tool that mostly define tests (more test_* / prop_*
-    functions than others, none of the others a function of the tool's blocks) are the tests,
+    functions than others, none of the others a function of the tool's blocks or one with a
+    return type hint, as the tool's entry has) are the tests,
     when another block holds the tool without tests: the real 1.5B's CREATOR repairs put a
     helper ``held_out(...)`` among eight properties in an unlabelled tests block, which was
     then read as part of the tool (and refused: the helper had no type hints), three replies
@@ -600,7 +610,12 @@ def _mostly_tests(
     defined = {
         f for b, n, p in zip(tools, names, plain, strict=True) if p for f in _def_names(b)[0]
     }
-    moved = [n is not None and len(n[1]) > len(n[0]) and not defined & set(n[0]) for n in names]
+    moved = [
+        n is not None
+        and len(n[1]) > len(n[0])
+        and not (defined | _typed_returns(b)) & set(n[0])  # no other tool function in it
+        for b, n in zip(tools, names, strict=True)
+    ]
     if not any(plain) or not any(moved):
         return tools, tests
     notes.append(f"read {sum(moved)} block(s) of mostly tests as the tests")

@@ -577,3 +577,13 @@ def test_a_cut_off_tests_block_of_mostly_tests_is_read_as_the_tests() -> None:
     )
     redefined = parse_reply(later)
     assert isinstance(redefined, ToolDraft) and "safe_eval(expression)" in redefined.source
+    # a block with the entry function (typed) among its tests stays the tool
+    entry_later = (
+        "```python\ndef words_of(text):\n    return text.split()\n```\n\n"
+        "```python\ndef count_words(text: str) -> int:\n"
+        '    """How many words the text has."""\n    return len(words_of(text))\n\n\n'
+        "def test_a():\n    assert count_words('a b') == 2\n\n\n"
+        "def test_b():\n    assert count_words('') == 0\n```\n"
+    )
+    counted = parse_reply(entry_later)
+    assert isinstance(counted, ToolDraft) and counted.name == "count_words", counted
