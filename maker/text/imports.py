@@ -168,13 +168,14 @@ def eval_as_safe_eval(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str
 
 
 def _drop_eval_wrappers(source: str, tree: ast.Module) -> tuple[str, ast.Module, list[str]]:
-    """A top-level ``def safe_eval(...)`` of the code's own whose body calls ``eval`` is dropped,
-    so the sandbox's `safe_eval` is the one called: the real 1.5B, told that ``safe_eval(text)``
-    computes an expression given as text, wrote its own ``safe_eval`` around ``eval`` (refused:
-    the sandbox has no ``eval``) three proposals running. A ``safe_eval`` of its own that does
-    not call ``eval`` (a parser, say) is kept. Returns the source, its tree and the notes."""
-    spans = []
-    for node in tree.body:
+    """A ``def safe_eval(...)`` of the code's own (top-level or nested) whose body calls ``eval``
+    is dropped, so the sandbox's `safe_eval` is the one called: the real 1.5B, told that
+    ``safe_eval(text)`` computes an expression given as text, wrote its own ``safe_eval`` around
+    ``eval`` (refused: the sandbox has no ``eval``) three LATM proposals running, and nested in
+    its tool in CREATOR repairs. A ``safe_eval`` of its own that does not call ``eval`` (a
+    parser, say) is kept. Returns the source, its tree and the notes."""
+    spans: list[tuple[int, int]] = []
+    for node in walk(tree):  # top-level or nested in the tool (the real 1.5B wrote both)
         if isinstance(node, ast.FunctionDef) and node.name == "safe_eval":
             calls_eval = any(
                 isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "eval"
@@ -185,8 +186,14 @@ def _drop_eval_wrappers(source: str, tree: ast.Module) -> tuple[str, ast.Module,
                 spans.append((first, node.end_lineno))
     if not spans:
         return source, tree, []
+    spans.sort()
+    outer = [
+        span
+        for i, span in enumerate(spans)
+        if not any(o[0] <= span[0] and span[1] <= o[1] for o in spans[:i])
+    ]
     lines = source.splitlines(keepends=True)
-    for first, last in reversed(spans):
+    for first, last in reversed(outer):
         del lines[first - 1 : last]
     new = "".join(lines)
     try:

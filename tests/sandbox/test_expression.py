@@ -179,3 +179,21 @@ def test_is_expression_reads_syntax_only(text: object, expected: bool) -> None:
     from sandbox.expression import is_expression
 
     assert is_expression(text) is expected
+
+
+def test_a_nested_own_safe_eval_around_eval_gives_way_too(sb: Sandbox) -> None:
+    # the real 1.5B's CREATOR repair (bench of 2026-12-03): its safe_eval nested in the tool
+    reply = (
+        "```python\ndef evaluate_expression(expression: str) -> bool:\n"
+        '    """Evaluate a Boolean expression."""\n'
+        "    def safe_eval(expr):\n        try:\n            return eval(expr)\n"
+        "        except Exception as e:\n"
+        '            raise ValueError(f"Error evaluating {expr}: {e}")\n\n'
+        "    return safe_eval(expression)\n```\n"
+    )
+    draft = parse_reply(reply)
+    assert isinstance(draft, ToolDraft), draft
+    assert "eval(expr)" not in draft.source
+    assert any("dropped the code's own `safe_eval`" in n for n in draft.notes)
+    result = sb.run(draft.source, draft.name, kwargs={"expression": "True and not False"})
+    assert result.ok and result.value is True
