@@ -49,7 +49,7 @@ from maker.text.drafts import ToolDraft
 from maker.text.grounding import (
     ground_arguments,
     ground_text,
-    number_text,
+    listed_numbers,
     problem_numbers,
     unread_call,
 )
@@ -346,9 +346,9 @@ def read_their_numbers(
         if not unread:
             kept[i] = dict(kwargs)
             continue
-        stated = ", ".join(number_text(n) for n in problem_numbers(tasks[i].text)[:24])
+        stated = listed_numbers(problem_numbers(tasks[i].text))
         problems.append(
-            f"question {i + 1}: the call passes {', '.join(number_text(n) for n in unread[:8])}, "
+            f"question {i + 1}: the call passes {listed_numbers(unread, 8)}, "
             f"which question {i + 1} does not state (its numbers: {stated or 'none'}); take "
             "each argument from the question's own text"
         )

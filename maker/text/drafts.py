@@ -603,18 +603,15 @@ def _mostly_tests(
     helper ``held_out(...)`` among eight properties in an unlabelled tests block, which was
     then read as part of the tool (and refused: the helper had no type hints), three replies
     running."""
-    names = [
-        None if any(w in b.label.split() for w in _TOOL_LABELS) else _def_names(b) for b in tools
-    ]
-    plain = [n is None or (n[0] and not n[1]) for n in names]
-    defined = {
-        f for b, n, p in zip(tools, names, plain, strict=True) if p for f in _def_names(b)[0]
-    }
+    names = [_def_names(b) for b in tools]
+    labelled = [any(w in b.label.split() for w in _TOOL_LABELS) for b in tools]
+    plain = [lab or (n[0] and not n[1]) for n, lab in zip(names, labelled, strict=True)]
+    defined = {f for n, p in zip(names, plain, strict=True) if p for f in n[0]}
     moved = [
-        n is not None
+        not lab
         and len(n[1]) > len(n[0])
         and not (defined | _typed_returns(b)) & set(n[0])  # no other tool function in it
-        for b, n in zip(tools, names, strict=True)
+        for b, n, lab in zip(tools, names, labelled, strict=True)
     ]
     if not any(plain) or not any(moved):
         return tools, tests
@@ -969,8 +966,8 @@ MAX_HEAD_TRIES = 12
 
 def _parsable_head(text: str) -> tuple[str, ast.Module, int] | None:
     """The longest part of `text` ending before a top-level statement that parses and defines
-    a function, with its tree and the line it ends before; None when no such part is found within `MAX_HEAD_TRIES` cuts.
-    The real 1.5B's CREATOR replies ran into their token limit in the middle of a tests block,
+    a function, with its tree and the line it ends before; None when no such part is found
+    within `MAX_HEAD_TRIES` cuts. The real 1.5B's CREATOR replies ran into their token limit in the middle of a tests block,
     after several complete tests."""
     lines = text.split("\n")
     cuts = [i for i, line in enumerate(lines) if i and line[:1].strip() and line[:1] not in ")]}#"]

@@ -494,6 +494,15 @@ def number_text(n: float) -> str:
     return str(int(n)) if float(n).is_integer() and abs(n) < 1e15 else repr(n)
 
 
+MAX_LISTED_NUMBERS = 24
+"""The most of a problem's numbers a correction lists."""
+
+
+def listed_numbers(numbers: Sequence[float], limit: int = MAX_LISTED_NUMBERS) -> str:
+    """The first `limit` numbers as a problem would write them, comma-separated."""
+    return ", ".join(number_text(n) for n in numbers[:limit])
+
+
 def unread_call(arguments: Mapping[str, Any], text: str) -> list[int | float]:
     """The numbers of a call that reads none of `text`'s numbers: when every number in its
     arguments (0 and 1 aside) is one `text` does not state (`unread_numbers`), those numbers;
@@ -518,6 +527,7 @@ __all__ = [
     "CUTOFF",
     "FREE_NUMBERS",
     "MAX_DROPPED_SHARE",
+    "MAX_LISTED_NUMBERS",
     "MIN_CHARS",
     "MIN_WORDS",
     "complete_text",
@@ -526,6 +536,7 @@ __all__ = [
     "ground_arguments",
     "ground_text",
     "in_text",
+    "listed_numbers",
     "number_text",
     "problem_numbers",
     "segments",

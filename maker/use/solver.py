@@ -27,11 +27,12 @@ from maker.llm.ledger import price_call
 from maker.tasks import Task
 from maker.text.astutil import code_strings
 from maker.text.grounding import (
+    MAX_LISTED_NUMBERS,
     copied_from_examples,
     copyable,
     ground_arguments,
     in_text,
-    number_text,
+    listed_numbers,
     problem_numbers,
     string_leaves,
     transferred_arguments,
@@ -402,10 +403,6 @@ def copied_problem(copied: Sequence[str]) -> Problem | None:
     )
 
 
-MAX_LISTED_NUMBERS = 24
-"""The most of a problem's numbers a correction lists."""
-
-
 def unread_problem(decision: Decision, question: str) -> Problem | None:
     """A call whose numbers are not the problem's (`maker.text.grounding.unread_numbers`), with
     the problem's numbers listed: asked for the remainders and divisors of a problem, the real
@@ -416,13 +413,13 @@ def unread_problem(decision: Decision, question: str) -> Problem | None:
     if not unread:
         return None
     stated = problem_numbers(question)
-    listed = ", ".join(number_text(n) for n in stated[:MAX_LISTED_NUMBERS])
+    listed = listed_numbers(stated)
     more = " ..." if len(stated) > MAX_LISTED_NUMBERS else ""
     where = f"Its numbers are: {listed}{more}." if stated else "It states no numbers."
     return Problem(
         "args_valid",
         "unread_numbers",
-        f"The number(s) {', '.join(number_text(n) for n in unread[:8])} in the arguments are not "
+        f"The number(s) {listed_numbers(unread, 8)} in the arguments are not "
         f"in this problem. {where} Read each argument from the problem's text; keep a number "
         "only if you worked it out from the problem.",
     )
