@@ -63,7 +63,10 @@ def safe_eval(expression: Any, globals: Any = None, locals: Any = None) -> Any:
     """
     for names in (globals, locals):
         if names is not None and (not isinstance(names, dict) or set(names) - {"__builtins__"}):
-            raise ValueError("safe_eval takes no names: the expression may hold literals only")
+            raise ValueError(  # the real 1.5B passed a dict of "variables" True/False
+                "safe_eval takes no names: call it with the text alone, safe_eval(text); "
+                "True, False, None, numbers and strings are literals in the text"
+            )
     if not isinstance(expression, str):
         raise ValueError(f"safe_eval needs a str expression, not {type(expression).__name__}")
     text = expression.strip()

@@ -30,7 +30,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from library.verdict import Failure, Verdict, verdict_from
@@ -44,7 +44,8 @@ from maker.check.generality import (
 from maker.check.wrongtests import overrule, wrong_tests_feedback
 from maker.text.drafts import ToolDraft, check_key, check_source
 from sandbox import ExampleCase, Policy, PropertySpec, Sandbox, TestOutcome, TestSuite
-from sandbox.expression import is_expression
+from sandbox.expression import is_expression, safe_eval
+from sandbox.values import values_equal
 from sandbox.strategies import StrategyError, from_hint, from_spec, parse_hint
 from sandbox.suite_runner import PropertyMemo
 
@@ -349,18 +350,86 @@ the real 1.5B, asked for a tool that computes Boolean expressions given as text,
 stack evaluators for infix text through every repair of three benches, never `safe_eval`,
 which the reply format names once among many rules."""
 
+MAX_SHOWN_EXPRESSION = 200  # longer expression inputs are not computed for the note
 
-def expression_note(inputs: Iterable[Any], source: str | None = None) -> str:
-    """`EXPRESSION_NOTE` when one of ``inputs`` (keyword-argument dicts, or values) passes a
-    string `safe_eval` computes and that has an operator, and the tool's ``source`` (if given)
-    does not call `safe_eval` already; else ""."""
-    if source is not None and "safe_eval" in source:
+
+def expression_note(cases: Iterable[Any], source: str | None = None) -> str:
+    """A note on `safe_eval` when one of ``cases`` (`ExampleCase` with the expected value,
+    keyword-argument dicts, `Hidden` held-out inputs, or values) passes a string `safe_eval`
+    computes that has an operator; else "". With a keyword name it is concrete: the line the
+    tool needs (``return safe_eval(expression)``) and what ``safe_eval`` returns for the first
+    shown such input: the real 1.5B, told only that safe_eval exists, sent its hand-made parser
+    back unchanged. When ``safe_eval`` of that argument gives the expected value of every case
+    that has one, the note says so even for a ``source`` that calls `safe_eval` already
+    (wrongly: the 1.5B passed it a dict of "variables"); otherwise such a source gets no note.
+    A `Hidden` input is never shown nor computed."""
+    found: list[tuple[str | None, str, Any, bool]] = []  # keyword, text, expected, hidden
+    for case in cases:
+        expected, hidden = _UNKNOWN, isinstance(case, Hidden)
+        if isinstance(case, Hidden):
+            case = case.input
+        if isinstance(case, ExampleCase):
+            case, expected = case.input, case.expected
+        items = case.items() if isinstance(case, Mapping) else [(None, case)]
+        found.extend((k, v, expected, hidden) for k, v in items if is_expression(v))
+    if not found:
         return ""
-    for value in inputs:
-        values = value.values() if isinstance(value, Mapping) else (value,)
-        if any(is_expression(v) for v in values):
-            return EXPRESSION_NOTE
-    return ""
+    keyword = found[0][0]
+    judged = [(v, e) for k, v, e, _ in found if k == keyword and e is not _UNKNOWN]
+    fits = keyword is not None and bool(judged) and all(_safe_eval_gives(v, e) for v, e in judged)
+    if source is not None and "safe_eval" in source and not fits:
+        return ""
+    if keyword is None:
+        return EXPRESSION_NOTE
+    shown = next(
+        (
+            f"safe_eval({json.dumps(v)}) returns {_clip(repr(value), 100)}"
+            for k, v, _, hidden in found
+            if k == keyword and not hidden
+            and (value := _safe_eval_or_none(v)) is not _UNKNOWN
+        ),
+        "",
+    )
+    if fits:
+        where = "every failing example" if len(judged) > 1 else "the failing example"
+        return (
+            f"Note: {keyword} is a Python expression written as text, and safe_eval({keyword}) "
+            f"gives the expected value on {where} ({shown}). In the sandbox, safe_eval(text) "
+            "computes such a string (literals and operators only; eval itself is not "
+            f"available): the tool can simply `return safe_eval({keyword})` instead of "
+            "parsing the text by hand."
+        )
+    example = f" For example {shown}." if shown else ""
+    return (
+        f"{EXPRESSION_NOTE}{example} To compute {keyword} as Python would, the tool can "
+        f"`return safe_eval({keyword})`."
+    )
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """A held-out case's keyword arguments: their names may be said, their values not."""
+
+    input: Any
+
+
+_UNKNOWN = object()
+
+
+def _safe_eval_or_none(text: str) -> Any:
+    """`safe_eval` of a shown input on the host (it builds no code and its sizes are bounded),
+    or `_UNKNOWN` when it refuses the text or the text is long."""
+    if len(text) > MAX_SHOWN_EXPRESSION:
+        return _UNKNOWN
+    try:
+        return safe_eval(text)
+    except (ValueError, ArithmeticError, TypeError):
+        return _UNKNOWN
+
+
+def _safe_eval_gives(text: str, expected: Any) -> bool:
+    value = _safe_eval_or_none(text)
+    return value is not _UNKNOWN and values_equal(value, expected)
 
 
 def _reply_notes(verdict: Verdict, source: str | None = None) -> str:
@@ -368,7 +437,7 @@ def _reply_notes(verdict: Verdict, source: str | None = None) -> str:
     when a failing input is an expression string, for the model."""
     parts = [
         wrong_tests_feedback(verdict),
-        expression_note((f.minimal_input for f in verdict.failures), source),
+        expression_note(map(_shown_case, verdict.failures), source),
     ]
     dropped = [n.removeprefix("reply: ") for n in verdict.notes if n.startswith("reply: ")]
     if dropped:
@@ -378,6 +447,16 @@ def _reply_notes(verdict: Verdict, source: str | None = None) -> str:
         )
     text = "\n\n".join(p for p in parts if p)
     return "\n\n" + text if text else ""
+
+
+def _shown_case(failure: Failure) -> Any:
+    """A failure's input as the repair prompt shows it: with its expected value for a known
+    example (held-out values stay hidden; a model-written test's expectation is no evidence)."""
+    if failure.kind == "example" and isinstance(failure.minimal_input, dict):
+        return ExampleCase(failure.minimal_input, failure.expected)
+    if failure.kind == "held_out":
+        return Hidden(failure.minimal_input)
+    return failure.minimal_input
 
 
 def _failures_text(

@@ -50,7 +50,7 @@ from maker.prompts import render
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
-from sandbox import RunResult
+from sandbox import ExampleCase, RunResult
 from sandbox.values import type_note, values_equal
 
 NAME = "creator"
@@ -263,7 +263,9 @@ def execute(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     update: dict[str, Any] = {"run": result.to_json()}
     if result.ok and not (task.has_gold and not values_equal(result.value, task.answer)):
         return update | {"feedback": "", "next": "validate"}
-    note = expression_note([state["call"]["kwargs"]], draft.source)
+    kwargs = state["call"]["kwargs"]
+    case = ExampleCase(kwargs, task.answer) if task.has_gold and isinstance(kwargs, dict) else kwargs
+    note = expression_note([case], draft.source)
     note = f" {note}" if note else ""
     if not result.ok:
         return update | {"feedback": f"The call failed: {result.error}.{note}", "next": "rectify"}

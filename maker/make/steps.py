@@ -107,7 +107,10 @@ def arguments_line(tasks: Sequence[Task]) -> str:
                 shapes.setdefault(name, {})[shape(value)] = None
     if not shapes:
         return ""
-    args = ", ".join(f"{n} ({' or '.join(list(k)[:3])})" for n, k in shapes.items())
+    args = ", ".join(
+        f"{n} ({' or '.join(list(k)[:3]).replace('safe_eval(text)', f'safe_eval({n})')})"
+        for n, k in shapes.items()
+    )
     return f"called with the keyword arguments: {args}"
 
 

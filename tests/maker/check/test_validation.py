@@ -267,6 +267,25 @@ def test_repair_feedback_is_bounded_and_varied() -> None:
     assert repair_feedback(Verdict(True, False)) == "All checks passed."
 
 
+def test_repair_feedback_shows_safe_eval_on_shown_inputs_never_on_held_out_ones() -> None:
+    # the real 1.5B's LATM Boolean tool parsed digits only (bench of 2026-12-03); told that
+    # safe_eval exists, its repairs sent the same parser back: the note now gives the line
+    held_out = "( True and not True ) or not False"
+    failures = (
+        Failure("example", "example[0]", "ValueError: Invalid character: T",
+                {"expression": "True and not False"}, True, None, 27, "ValueError"),
+        Failure("held_out", "held_out[0]", "ValueError: Invalid character: (",
+                {"expression": held_out}, True, None, 27, "ValueError"),
+    )
+    text = repair_feedback(Verdict(False, True, failures))
+    assert "safe_eval(expression) gives the expected value on the failing example" in text
+    assert "`return safe_eval(expression)`" in text
+    assert held_out not in text
+    only_hidden = repair_feedback(Verdict(False, True, failures[1:]))
+    assert "`return safe_eval(expression)`" in only_hidden and held_out not in only_hidden
+    assert "For example" not in only_hidden
+
+
 # -- the generality checks alone (no sandbox) ------------------------------------------------
 def test_constants_in_docstring_or_signature_are_allowed() -> None:
     source = (

@@ -14,7 +14,7 @@ from maker.llm import ChatClient, RoleConfig, ScriptedModel
 from maker.make import Context, Options
 from maker.make import creator as cr
 from maker.tasks import Task
-from sandbox import Sandbox
+from sandbox import ExampleCase, Sandbox
 
 TASK = Task.from_json(
     {
@@ -194,7 +194,7 @@ def test_the_problem_names_the_argument_shapes_and_safe_eval_for_expression_inpu
     assert (
         "keyword arguments: expression (an expression of literals and operators as text, " in text
     )
-    assert "which safe_eval(text) computes)" in text
+    assert "which safe_eval(expression) computes)" in text
     assert "True and not False" not in text  # the examples' values stay hidden
     assert "keyword arguments: n (a number)." in cr.problem_text(TASK)
 
@@ -203,9 +203,36 @@ def test_no_safe_eval_note_for_other_inputs_or_a_tool_that_calls_it(sb: Sandbox)
     from maker.check.validation import EXPRESSION_NOTE, expression_note
 
     assert expression_note([{"n": 36}, {"words": "apple banana"}, {"x": "-5"}]) == ""
-    assert expression_note([{"expression": "3 * (4 + 5)"}]) == EXPRESSION_NOTE
+    note = expression_note([{"expression": "3 * (4 + 5)"}])
+    assert note.startswith(EXPRESSION_NOTE)
+    assert 'For example safe_eval("3 * (4 + 5)") returns 27.' in note
+    assert "the tool can `return safe_eval(expression)`." in note
     assert expression_note([{"e": "True and False"}], "return safe_eval(e)") == ""
     assert expression_note([None, "not True"]) == EXPRESSION_NOTE
+
+
+def test_the_safe_eval_note_says_when_safe_eval_gives_the_expected_values() -> None:
+    from maker.check.validation import Hidden, expression_note
+
+    # the real 1.5B's LATM Boolean tool (bench of 2026-12-03) called safe_eval(expression,
+    # values) with a dict of "variables": a tool calling safe_eval still hears that
+    # safe_eval(expression) alone gives every failing example's expected value
+    cases = [
+        ExampleCase({"expression": "True and not False"}, True),
+        ExampleCase({"expression": "not True or False"}, False),
+    ]
+    note = expression_note(cases, "result = simplify(safe_eval(expression, values))")
+    assert "safe_eval(expression) gives the expected value on every failing example" in note
+    assert 'safe_eval("True and not False") returns True' in note
+    assert "the tool can simply `return safe_eval(expression)`" in note
+    # when safe_eval does not give an expected value, it is not claimed
+    wrong = [ExampleCase({"expression": "True and not False"}, "yes")]
+    assert "gives the expected value" not in expression_note(wrong)
+    assert expression_note(wrong, "safe_eval(expression)") == ""
+    # held-out inputs: the keyword is said, the value never shown nor computed
+    hidden = expression_note([Hidden({"expression": "False or not ( True )"})])
+    assert "return safe_eval(expression)" in hidden and "not ( True )" not in hidden
+    assert "For example" not in hidden
 
 
 def test_repair_after_a_failing_held_out_test(tmp_path: Path, sb: Sandbox) -> None:
