@@ -227,6 +227,18 @@ def guarded_getitem(obj: Any, key: Any) -> Any:
     return value
 
 
+def guarded_itemgetter(item: Any, *items: Any) -> Any:
+    """operator.itemgetter reading through `guarded_getitem` (the C one reads items around it)."""
+    keys = (item, *items)
+
+    def get(obj: Any) -> Any:
+        if len(keys) == 1:
+            return guarded_getitem(obj, keys[0])
+        return tuple(guarded_getitem(obj, k) for k in keys)
+
+    return get
+
+
 class _ReadOnly:
     __slots__ = ("_target",)
 
@@ -377,6 +389,8 @@ def _module_items(name: str, spec: Any) -> dict[str, Any]:
         items[n] = value
     if name == "collections" and "namedtuple" in items:
         items["namedtuple"] = _namedtuple
+    if name == "operator" and "itemgetter" in items:
+        items["itemgetter"] = guarded_itemgetter
     return items
 
 

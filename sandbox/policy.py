@@ -416,6 +416,47 @@ TYPING_NAMES: tuple[str, ...] = (
     "cast",
 )
 
+# `operator`: the functions of Python's operators (`functools.reduce(operator.mul, xs)`, a dict
+# of operator names to functions), which real models import as often as `typing`. Left out:
+# `attrgetter` and `methodcaller`, which read attributes from C and so around the guards
+# (``attrgetter("__class__")``), and the in-place forms. `itemgetter` is the sandbox's own,
+# reading items through the item guard (`sandbox._guards.guarded_itemgetter`).
+OPERATOR_NAMES: tuple[str, ...] = (
+    "abs",
+    "add",
+    "and_",
+    "concat",
+    "contains",
+    "countOf",
+    "eq",
+    "floordiv",
+    "ge",
+    "gt",
+    "index",
+    "indexOf",
+    "inv",
+    "invert",
+    "is_",
+    "is_not",
+    "itemgetter",
+    "le",
+    "lshift",
+    "lt",
+    "mod",
+    "mul",
+    "ne",
+    "neg",
+    "not_",
+    "or_",
+    "pos",
+    "pow",
+    "rshift",
+    "sub",
+    "truediv",
+    "truth",
+    "xor",
+)
+
 DEFAULT_MODULES: dict[str, Any] = {
     "math": ALL_PUBLIC,
     "cmath": ALL_PUBLIC,
@@ -505,6 +546,7 @@ DEFAULT_MODULES: dict[str, Any] = {
     "numpy": NUMPY_NAMES,
     "numpy.linalg": NUMPY_LINALG_NAMES,
     "typing": TYPING_NAMES,
+    "operator": OPERATOR_NAMES,
 }
 
 

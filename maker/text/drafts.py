@@ -227,7 +227,6 @@ IMPORT_ADVICE = {
     "dataclasses": "use a dict or a tuple instead of a dataclass",
     "abc": "use plain functions",
     "enum": "use string or integer constants",
-    "operator": "use a lambda or a small function",
     "copy": "copy lists with list(x) or x[:], dicts with dict(x)",
     "time": "tools are pure functions; do not measure or wait",
     "collections.abc": "annotate with list, dict or typing names (List, Sequence...)",

@@ -80,7 +80,6 @@ FORBIDDEN_MODULES = [
     "code",
     "runpy",
     "types",
-    "operator",
     "weakref",
     "time",
     "sandbox",

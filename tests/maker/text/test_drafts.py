@@ -274,8 +274,8 @@ def test_policy_is_data_a_narrower_policy_rejects_more() -> None:
     code = fenced("import math\n" + TOOL)
     assert isinstance(parse_reply(code), ToolDraft)
     assert rejected(code, policy=DEFAULT_POLICY.deny("math")).reason == "unavailable_import"
-    wider = DEFAULT_POLICY.allow("operator")
-    assert isinstance(parse_reply(fenced("import operator\n" + TOOL), policy=wider), ToolDraft)
+    wider = DEFAULT_POLICY.allow("copy")
+    assert isinstance(parse_reply(fenced("import copy\n" + TOOL), policy=wider), ToolDraft)
 
 
 def test_recoverable_follows_the_reason_table() -> None:
