@@ -406,6 +406,22 @@ def expression_note(cases: Iterable[Any], source: str | None = None) -> str:
     )
 
 
+def safe_eval_solves(cases: Iterable[ExampleCase]) -> str | None:
+    """The keyword whose value `safe_eval` computes to the expected value of every case (each
+    passing it an expression string with an operator), or None. Said to the maker with the
+    examples it is shown (LATM), before it writes anything: the real 1.5B, told the same only
+    in repair feedback, kept the hand-made parser it had started with."""
+    cases = list(cases)
+    keys = set(cases[0].input) if cases else set()
+    for key in sorted(keys):
+        if all(
+            is_expression(c.input.get(key)) and _safe_eval_gives(c.input[key], c.expected)
+            for c in cases
+        ):
+            return key
+    return None
+
+
 @dataclass(frozen=True)
 class Hidden:
     """A held-out case's keyword arguments: their names may be said, their values not."""

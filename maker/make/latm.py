@@ -55,7 +55,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
 from library.calls import NotLiteral, literal_value, parse_literal_call
-from maker.check.validation import validate
+from maker.check.validation import safe_eval_solves, validate
 from maker.make import Context
 from maker.make import latm_text as text_mode
 from maker.make.steps import (
@@ -74,7 +74,7 @@ from maker.make.steps import (
     type_text,
     with_retry_feedback,
 )
-from maker.prompts import render
+from maker.prompts import format_examples, render
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import ToolDraft
@@ -270,11 +270,20 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
             ],
         }
     sample = (state.get("retries") or {}).get("propose", 0)
+    shown = cases(state["shown"])
+    examples = format_examples(shown)
+    key = safe_eval_solves(shown)
+    if key:
+        examples += (
+            f"\n\n(For every example above, safe_eval({key}) returns the expected output: in "
+            "the sandbox, safe_eval(text) computes an expression of literals and operators "
+            "given as text.)"
+        )
     messages = render(
         "latm_propose",
         policy=ctx.sandbox.policy,
         task=type_text(state["type"], tasks_of(state)),
-        examples=cases(state["shown"]),
+        examples=examples,
     )
     messages = with_retry_feedback(messages, state, "propose")
     text, usage = ask(ctx, state.get("usage"), messages, "propose", sample)

@@ -168,6 +168,37 @@ def test_propose_node_parses_and_verify_node_routes(sb: Sandbox) -> None:
     assert update["next"] == "wrap" and update["verdict"]["passed"]
 
 
+def test_the_propose_prompt_says_when_safe_eval_gives_every_shown_answer(sb: Sandbox) -> None:
+    # the real 1.5B, asked for a Boolean-expression tool, wrote parsers of its own, and the
+    # repair feedback naming safe_eval came too late to move it off them
+    boolean = [
+        Task(
+            f"bool-{i}",
+            "Evaluate the result of a random Boolean expression.",
+            "boolean_expressions",
+            split=split,
+            examples=(ExampleCase({"expression": text}, value),),
+        )
+        for i, (split, text, value) in enumerate(
+            [
+                ("train", "True and not False", True),
+                ("train", "not True or False", False),
+                ("validation", "( False or True ) and not ( True and True )", False),
+            ]
+        )
+    ]
+    for tasks, said in ((boolean, True), (_tasks(), False)):
+        ctx, model = _ctx(sb, [GOOD])
+        propose(initial_state(tasks[0].type, tasks), ctx)
+        prompt = model.calls[0].messages[-1]["content"]
+        note = "For every example above, safe_eval(expression) returns the expected output"
+        assert (note in prompt) is said
+    wrong = [Task("b", "Evaluate.", "b", examples=(ExampleCase({"e": "1 + 1"}, 3),))]
+    ctx, model = _ctx(sb, [GOOD])
+    propose(initial_state("b", wrong), ctx)
+    assert "returns the expected output" not in model.calls[0].messages[-1]["content"]
+
+
 def test_wrap_falls_back_to_shown_examples_on_unusable_reply(sb: Sandbox) -> None:
     ctx, _ = _ctx(sb, ["I cannot help with that."])
     state = {**initial_state("gcd", _tasks()), "draft": parse_reply(GOOD).to_json()}
