@@ -361,7 +361,8 @@ def expression_note(cases: Iterable[Any], source: str | None = None) -> str:
     shown such input: the real 1.5B, told only that safe_eval exists, sent its hand-made parser
     back unchanged. When ``safe_eval`` of that argument gives the expected value of every case
     that has one, the note says so even for a ``source`` that calls `safe_eval` already
-    (wrongly: the 1.5B passed it a dict of "variables"); otherwise such a source gets no note.
+    (wrongly: the 1.5B passed it a dict of "variables"); otherwise a source that calls
+    ``safe_eval`` on that argument gets no note.
     A `Hidden` input is never shown nor computed."""
     found: list[tuple[str | None, str, Any, bool]] = []  # keyword, text, expected, hidden
     for case in cases:
@@ -377,7 +378,7 @@ def expression_note(cases: Iterable[Any], source: str | None = None) -> str:
     keyword = found[0][0]
     judged = [(v, e) for k, v, e, _ in found if k == keyword and e is not _UNKNOWN]
     fits = keyword is not None and bool(judged) and all(_safe_eval_gives(v, e) for v, e in judged)
-    if source is not None and "safe_eval" in source and not fits:
+    if source is not None and not fits and _calls_safe_eval(source, keyword):
         return ""
     if keyword is None:
         return EXPRESSION_NOTE
@@ -420,6 +421,14 @@ def safe_eval_solves(cases: Iterable[ExampleCase]) -> str | None:
         ):
             return key
     return None
+
+
+def _calls_safe_eval(source: str, keyword: str | None) -> bool:
+    """Whether ``source`` calls `safe_eval` (on the argument ``keyword``, when one is named): the
+    real 1.5B's CREATOR Boolean tool called it on a random expression of its own making."""
+    if keyword is None:
+        return "safe_eval" in source
+    return re.search(rf"\bsafe_eval\(\s*{re.escape(keyword)}\b", source) is not None
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,10 @@ def test_the_safe_eval_note_says_when_safe_eval_gives_the_expected_values() -> N
     wrong = [ExampleCase({"expression": "True and not False"}, "yes")]
     assert "gives the expected value" not in expression_note(wrong)
     assert expression_note(wrong, "safe_eval(expression)") == ""
+    # a tool that calls safe_eval on text of its own (the real 1.5B's CREATOR Boolean tool
+    # built a random expression and never read its parameter) still hears the line
+    own = "expr = generate_expression()\n    return safe_eval(expr)"
+    assert "`return safe_eval(expression)`" in expression_note([{"expression": "not True"}], own)
     # held-out inputs: the keyword is said, the value never shown nor computed
     hidden = expression_note([Hidden({"expression": "False or not ( True )"})])
     assert "return safe_eval(expression)" in hidden and "not ( True )" not in hidden
