@@ -95,6 +95,7 @@ ReasonCode = Literal[
     "unsupported_code",
     "private_name",
     "top_level_code",
+    "unimplemented",
     "bad_tests",
     "bad_properties",
 ]
@@ -130,6 +131,10 @@ REASONS: dict[str, tuple[bool, str]] = {
     ),
     "private_name": (True, "the code uses a name starting with '_' (the sandbox refuses them)"),
     "top_level_code": (True, "the tool block runs statements at import time"),
+    "unimplemented": (
+        True,
+        "a function of the tool has no body (only pass, ... or raise NotImplementedError)",
+    ),
     "bad_tests": (True, "the tests block does not parse or defines no tests"),
     "bad_properties": (True, "a property spec is malformed"),
     "unchanged_fix": (True, "a repair sent back the tool that failed, unchanged"),
@@ -395,6 +400,7 @@ def _check_source(source: str, entry: str, policy: Policy) -> Rejection | None:
         fn = _find_entry(tree, entry)
         _check_entry(fn)
         _check_code(tree, policy, "tool")
+        _check_stubs(tree, fn.name)
         if len(source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
             raise _Reject(
                 "oversized",
@@ -457,6 +463,7 @@ def _parse(
     _check_entry(fn, program=program)
     tool_nodes = walk(tool_tree)
     _check_code(tool_tree, policy, "tool", tool_nodes)
+    _check_stubs(tool_tree, fn.name, tool_nodes)
     if len(tool_source.encode("utf-8", "replace")) > policy.limits.max_source_bytes:
         raise _Reject(
             "oversized", f"the tool's source is larger than {policy.limits.max_source_bytes} bytes"
@@ -794,6 +801,50 @@ def _check_entry(fn: ast.FunctionDef, *, program: bool = False) -> None:
         raise _Reject("missing_type_hints", f"'{fn.name}' has no return type hint", fn.lineno)
     if not (ast.get_docstring(fn) or "").strip():
         raise _Reject("missing_docstring", f"'{fn.name}' has no docstring", fn.lineno)
+
+
+def _is_stub(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A body of nothing but a docstring, ``pass``, ``...`` or ``raise NotImplementedError``."""
+    body = fn.body[1:] if ast.get_docstring(fn) is not None else fn.body
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            if stmt.value.value is Ellipsis:
+                continue
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                continue
+        return False
+    return True
+
+
+def _check_stubs(tree: ast.Module, entry: str, nodes: list[ast.AST] | None = None) -> None:
+    """Refuse a tool whose entry, or a function it uses, is left to write (``# Implement
+    parsing logic here``, ``pass``): the real 1.5B's CREATOR Boolean tool called two such
+    helpers, and the only failure it heard was that the tool returned None for every input.
+    A stub nothing uses (a stray ``def held_out(): pass`` beside the tool) and methods of a
+    class (an empty ``__init__``) are left alone."""
+    nodes = nodes if nodes is not None else walk(tree)
+    methods = {id(m) for c in nodes if isinstance(c, ast.ClassDef) for m in c.body}
+    used = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    stubs = [
+        n
+        for n in nodes
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        and id(n) not in methods
+        and (n.name == entry or n.name in used)
+        and _is_stub(n)
+    ]
+    if stubs:
+        names = ", ".join(f"'{n.name}' (line {n.lineno})" for n in stubs[:4])
+        raise _Reject(
+            "unimplemented",
+            f"the tool leaves {names} unwritten (only pass, ... or raise "
+            "NotImplementedError): write out what each computes",
+            stubs[0].lineno,
+        )
 
 
 def _check_code(

@@ -142,6 +142,14 @@ def test_later_block_replaces_an_earlier_version() -> None:
     assert any("redefines" in n for n in d.notes)
 
 
+def test_empty_methods_and_partly_written_functions_are_not_stubs() -> None:
+    code = (
+        "class Box:\n    def __init__(self):\n        pass\n\n"
+        + TOOL.replace("return abs(a)", "if a < 0:\n        pass\n    return abs(a)")
+    )
+    assert isinstance(parse_reply(fenced(code)), ToolDraft)
+
+
 @pytest.mark.parametrize(
     ("text", "reason", "says"),
     [
@@ -224,6 +232,29 @@ def test_later_block_replaces_an_earlier_version() -> None:
         ),
         (fenced(TOOL.replace("return abs(a)", "_x = a\n    return _x")), "private_name", "'_x'"),
         (fenced(TOOL + "\nfor i in range(3):\n    pass\n"), "top_level_code", "For"),
+        # the real 1.5B's CREATOR Boolean tool (bench of 2026-12-03): helpers left to write
+        (
+            fenced(
+                TOOL.replace("return abs(a)", "return parse(a)")
+                + '\n\ndef parse(x):\n    """Parse."""\n    # Implement parsing logic here\n'
+                "    pass\n"
+            ),
+            "unimplemented",
+            "'parse' (line",
+        ),
+        (
+            fenced('def gcd(a: int, b: int) -> int:\n    """Greatest common divisor."""\n    ...\n'),
+            "unimplemented",
+            "'gcd' (line 1) unwritten",
+        ),
+        (
+            fenced(
+                'def gcd(a: int, b: int) -> int:\n    """Greatest common divisor."""\n'
+                "    raise NotImplementedError('todo')\n"
+            ),
+            "unimplemented",
+            "NotImplementedError",
+        ),
         (fenced(TOOL) + "```python tests\nx = 1\n```\n", "bad_tests", "test_"),
         (
             fenced(TOOL) + "```python tests\nimport socket\ndef test_x():\n    pass\n```\n",
