@@ -335,7 +335,7 @@ def choose_entry(
     public top-level functions (not starting with `NOT_ENTRY_PREFIXES`): the only one, or
     else the only one that none of the others calls (a tool with public helpers); when that
     leaves several, the one named `prefer` if there is one (a repair of a known tool that
-    kept its name beside stray functions).
+    kept its name beside stray functions), else the only one named ``*_<prefer>``.
 
     >>> tree = parse_source("def half(n: int) -> int:\\n    return n // 2\\n"
     ...                     "def solve(n: int) -> int:\\n    return half(n) + 1\\n")
@@ -364,6 +364,11 @@ def choose_entry(
     preferred = [f for f in public if f.name == prefer]
     if preferred:
         return preferred[-1]
+    # the name with a prefix of the model's own (`bbh_dyck_languages` for `dyck_languages`,
+    # the real 1.5B's LATM tool beside a stray helper), when only one function has it
+    suffixed = {f.name for f in public if prefer and f.name.endswith(f"_{prefer}")}
+    if len(suffixed) == 1:
+        return [f for f in public if f.name in suffixed][-1]
     return NoEntry("ambiguous", tuple(f.name for f in (roots or public)))
 
 

@@ -497,6 +497,24 @@ def test_a_repair_that_keeps_the_tools_name_beside_stray_functions_keeps_that_en
     )
 
 
+# The local 1.5B's LATM proposal for dyck_languages (2026-12-03, shortened): two roots, the
+# tool named after the task type with a prefix of its own
+PREFIXED_REPLY = (
+    "```python tool\ndef complete_parentheses(s: str) -> str:\n"
+    '    """Complete a string of parentheses."""\n    return s + ")"\n\n'
+    "def bbh_dyck_languages(s: str) -> str:\n"
+    '    """Complete a sequence of brackets."""\n    return s[::-1]\n```\n'
+)
+
+
+def test_a_first_draft_prefers_the_one_function_named_after_the_type_with_a_prefix() -> None:
+    got = parse_reply(PREFIXED_REPLY, prefer="dyck_languages")
+    assert isinstance(got, ToolDraft) and got.name == "bbh_dyck_languages"
+    two = PREFIXED_REPLY.replace("complete_parentheses", "my_dyck_languages")
+    assert rejected(two).reason == "multiple_entry_functions"
+    assert parse_reply(two, prefer="dyck_languages").reason == "multiple_entry_functions"
+
+
 # The local 1.5B's CRAFT solutions (example tasks): right answers, rejected for a missing
 # return type hint (3 times in a row) and for `math` used without its import.
 RANGE_SOLUTION = (
