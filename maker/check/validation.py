@@ -45,9 +45,9 @@ from maker.check.wrongtests import overrule, wrong_tests_feedback
 from maker.text.drafts import ToolDraft, check_key, check_source
 from sandbox import ExampleCase, Policy, PropertySpec, Sandbox, TestOutcome, TestSuite
 from sandbox.expression import is_expression, safe_eval
-from sandbox.values import values_equal
 from sandbox.strategies import StrategyError, from_hint, from_spec, parse_hint
 from sandbox.suite_runner import PropertyMemo
+from sandbox.values import values_equal
 
 ROBUSTNESS_PROPERTY = "prop_auto_robust"
 # Exceptions a tool may raise on purpose for inputs outside its domain.
@@ -386,8 +386,7 @@ def expression_note(cases: Iterable[Any], source: str | None = None) -> str:
         (
             f"safe_eval({json.dumps(v)}) returns {_clip(repr(value), 100)}"
             for k, v, _, hidden in found
-            if k == keyword and not hidden
-            and (value := _safe_eval_or_none(v)) is not _UNKNOWN
+            if k == keyword and not hidden and (value := _safe_eval_or_none(v)) is not _UNKNOWN
         ),
         "",
     )

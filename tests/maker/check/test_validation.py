@@ -272,10 +272,26 @@ def test_repair_feedback_shows_safe_eval_on_shown_inputs_never_on_held_out_ones(
     # safe_eval exists, its repairs sent the same parser back: the note now gives the line
     held_out = "( True and not True ) or not False"
     failures = (
-        Failure("example", "example[0]", "ValueError: Invalid character: T",
-                {"expression": "True and not False"}, True, None, 27, "ValueError"),
-        Failure("held_out", "held_out[0]", "ValueError: Invalid character: (",
-                {"expression": held_out}, True, None, 27, "ValueError"),
+        Failure(
+            "example",
+            "example[0]",
+            "ValueError: Invalid character: T",
+            {"expression": "True and not False"},
+            True,
+            None,
+            27,
+            "ValueError",
+        ),
+        Failure(
+            "held_out",
+            "held_out[0]",
+            "ValueError: Invalid character: (",
+            {"expression": held_out},
+            True,
+            None,
+            27,
+            "ValueError",
+        ),
     )
     text = repair_feedback(Verdict(False, True, failures))
     assert "safe_eval(expression) gives the expected value on the failing example" in text

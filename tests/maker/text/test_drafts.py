@@ -143,9 +143,8 @@ def test_later_block_replaces_an_earlier_version() -> None:
 
 
 def test_empty_methods_and_partly_written_functions_are_not_stubs() -> None:
-    code = (
-        "class Box:\n    def __init__(self):\n        pass\n\n"
-        + TOOL.replace("return abs(a)", "if a < 0:\n        pass\n    return abs(a)")
+    code = "class Box:\n    def __init__(self):\n        pass\n\n" + TOOL.replace(
+        "return abs(a)", "if a < 0:\n        pass\n    return abs(a)"
     )
     assert isinstance(parse_reply(fenced(code)), ToolDraft)
 
@@ -243,7 +242,9 @@ def test_empty_methods_and_partly_written_functions_are_not_stubs() -> None:
             "'parse' (line",
         ),
         (
-            fenced('def gcd(a: int, b: int) -> int:\n    """Greatest common divisor."""\n    ...\n'),
+            fenced(
+                'def gcd(a: int, b: int) -> int:\n    """Greatest common divisor."""\n    ...\n'
+            ),
             "unimplemented",
             "'gcd' (line 1) unwritten",
         ),
