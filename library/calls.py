@@ -114,13 +114,18 @@ def call_arguments(
     required: Collection[str] = (),
     names: Mapping[str, Any] | None = None,
     as_json: bool = False,
+    pack: str | None = None,
 ) -> dict[str, Any] | str:
     """The arguments of a parsed call by parameter name, or a one-line problem.
 
     Positional arguments map to ``params`` in order; keywords must name a parameter, once;
     every value must be a literal (or a name bound in ``names``); every name in ``required``
-    must be given.
+    must be given. ``pack``, the one parameter of a tool that takes a list: several positional
+    arguments and no keyword are that list (``f("a", "b")`` -> ``{pack: ["a", "b"]}``).
     """
+    if pack is not None and list(params) == [pack] and len(node.args) > 1 and not node.keywords:
+        packed = ast.List(elts=list(node.args), ctx=ast.Load())
+        node = ast.Call(func=node.func, args=[packed], keywords=[])
     if any(isinstance(a, ast.Starred) for a in node.args) or any(
         k.arg is None for k in node.keywords
     ):
@@ -153,9 +158,11 @@ def parse_literal_call(
     required: Collection[str] = (),
     names: Mapping[str, Any] | None = None,
     as_json: bool = False,
+    pack: str | None = None,
 ) -> dict[str, Any] | str | None:
     """The arguments of ``text`` when it is one call ``name(...)``: a dict, or a one-line problem
-    with its arguments (see `call_arguments`); None when ``text`` is not a call of ``name``."""
+    with its arguments (see `call_arguments`, and ``pack`` there); None when ``text`` is not a
+    call of ``name``."""
     try:
         node = parse_source(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -164,7 +171,7 @@ def parse_literal_call(
         isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
     ):
         return None
-    return call_arguments(node, params, required=required, names=names, as_json=as_json)
+    return call_arguments(node, params, required=required, names=names, as_json=as_json, pack=pack)
 
 
 # ---------------------------------------------------------------- JSON arguments

@@ -248,6 +248,7 @@ def _read_calls(
     string_param: str | None,
     *,
     uncomment: bool = False,
+    list_param: str | None = None,
 ) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
     """One reading of a reply for `parse_calls`: the calls by question index and the problem
     of each question whose call is unusable."""
@@ -266,7 +267,9 @@ def _read_calls(
                 continue
             marker, carried = (marker if marker is not None else carried), None
             code = _call_code(statement)
-            kwargs = parse_literal_call(code, name, params, as_json=True, names=bound)
+            kwargs = parse_literal_call(
+                code, name, params, as_json=True, names=bound, pack=list_param
+            )
             of_tool = kwargs is not None or bool(own_call.match(code))
             if not (of_tool or (strict and _CALL_LIKE.match(code))):
                 continue  # prose, other code, or (outside a calls block) another call
@@ -289,6 +292,17 @@ def _read_calls(
     return calls, problems
 
 
+LIST_HINT = re.compile(r"(list|List|Sequence|tuple|Tuple)\b")
+
+
+def list_param(draft: ToolDraft) -> str | None:
+    """The one parameter of a tool that takes a list (its type hint a list, sequence or
+    tuple), or None."""
+    if len(draft.params) == 1 and LIST_HINT.match(draft.params[0][1] or ""):
+        return draft.params[0][0]
+    return None
+
+
 def parse_calls(
     text: str,
     name: str,
@@ -297,6 +311,7 @@ def parse_calls(
     *,
     questions: Sequence[str] = (),
     string_param: str | None = None,
+    list_param: str | None = None,
 ) -> tuple[dict[int, dict[str, Any]], list[str]]:
     """The calls of tool `name` in a reply, by question index (0-based, below `count`), and a
     one-line problem for each question without a usable call.
@@ -308,12 +323,23 @@ def parse_calls(
     `params` in order. Nothing is evaluated. Read tolerantly: calls written as comments
     (``# name(...)``, ``# Question N: name(...)``, the name's case aside) when the reply has
     no other call, and, for a tool whose one parameter `string_param` is a ``str``, an
-    unquoted argument that stands in the question (``questions[i]``) verbatim or nearly.
+    unquoted argument that stands in the question (``questions[i]``) verbatim or nearly; for a
+    tool whose one parameter `list_param` is a list, positional arguments are that list (the
+    real 1.5B called a tool it wrote with ``*args`` as ``f("quail", "owl", ...)``).
     """
-    calls, problems = _read_calls(text, name, params, count, questions, string_param)
+    calls, problems = _read_calls(
+        text, name, params, count, questions, string_param, list_param=list_param
+    )
     if not calls:  # commented-out calls are read only from a reply with no other call
         calls, later = _read_calls(
-            text, name, params, count, questions, string_param, uncomment=True
+            text,
+            name,
+            params,
+            count,
+            questions,
+            string_param,
+            uncomment=True,
+            list_param=list_param,
         )
         problems = {i: p for i, p in {**later, **problems}.items() if i not in calls}
     out = [
@@ -458,6 +484,7 @@ def take_calls(
         len(tasks),
         questions=[t.text for t in tasks],
         string_param=string_param,
+        list_param=list_param(draft),
     )
     calls = copied_right(calls, tasks)
     calls, unread = read_their_numbers(calls, tasks)
@@ -556,7 +583,9 @@ def repair(state: dict[str, Any], ctx: Context, task: str) -> dict[str, Any]:
     if signature(draft) != state.get("call_sig"):
         return update | {"next": "calls", "calls": {}, "call_sig": signature(draft)}
     shown = tasks_by_ids(state, state["shown_ids"])
-    fixed, _ = parse_calls(text, draft.name, [n for n, _ in draft.params], len(shown))
+    fixed, _ = parse_calls(
+        text, draft.name, [n for n, _ in draft.params], len(shown), list_param=list_param(draft)
+    )
     fixed = copied_right(fixed, shown)
     if not fixed and unchanged_fix(state, draft):  # neither the tool nor a call changed
         kept = {k: update[k] for k in ("usage", "repairs")}  # not the draft: it failed

@@ -459,6 +459,13 @@ def _parse(
         notes.extend(rewrites)
         tool_tree = _parse_python(tool_source, "tool")
     fn = _find_entry(tool_tree, entry, prefer)
+    if not program:
+        named = _varargs_as_list(tool_source, fn)
+        if named is not None:
+            tool_source, note = named
+            notes.append(note)
+            tool_tree = _parse_python(tool_source, "tool")
+            fn = _find_entry(tool_tree, fn.name)
     _check_name(fn.name)
     _check_entry(fn, program=program)
     tool_nodes = walk(tool_tree)
@@ -770,6 +777,32 @@ def _named_signature(args: ast.arguments) -> str:
     if args.kwarg is not None:
         parts.append(one(args.kwarg, "dict[str, {}]"))
     return ", ".join(parts)
+
+
+def _varargs_as_list(source: str, fn: ast.FunctionDef) -> tuple[str, str] | None:
+    """An entry taking only ``*args`` (``def f(*args: str)``) rewritten to take them as one
+    named list (``def f(args: list[str])``), with a note; None for any other signature. The
+    body reads a list as it read the tuple (indexing, slicing, iterating). The real 1.5B wrote
+    ``*args`` in every LATM proposal for logical_deduction and chinese_remainder_theorem (two
+    making runs), and told the named signature to write, wrote ``*args`` again."""
+    a = fn.args
+    if a.vararg is None or a.kwarg or a.posonlyargs or a.args or a.kwonlyargs:
+        return None
+    var = a.vararg
+    lines = source.split("\n")
+    raw = lines[var.lineno - 1].encode("utf-8")
+    star = raw.rfind(b"*", 0, var.col_offset)
+    if star < 0 or var.end_lineno != var.lineno or var.end_col_offset is None:
+        return None
+    inner = ast.unparse(var.annotation) if var.annotation is not None else ""
+    hint = f"list[{inner}]" if inner else "list"
+    new = f"{var.arg}: {hint}".encode()
+    lines[var.lineno - 1] = (raw[:star] + new + raw[var.end_col_offset :]).decode("utf-8")
+    note = (
+        f"took `*{var.arg}` as one list parameter: `def {fn.name}({var.arg}: {hint})`; "
+        f"call it as {fn.name}({var.arg}=[...])"
+    )
+    return "\n".join(lines), note
 
 
 def _check_entry(fn: ast.FunctionDef, *, program: bool = False) -> None:

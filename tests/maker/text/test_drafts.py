@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import REASONS, Rejection, ToolDraft, check_source, parse_reply
-from sandbox import DEFAULT_POLICY
+from sandbox import DEFAULT_POLICY, Sandbox
 
 TOOL = '''def gcd(a: int, b: int) -> int:
     """Greatest common divisor."""
@@ -177,7 +177,12 @@ def test_empty_methods_and_partly_written_functions_are_not_stubs() -> None:
             "f, g",
         ),
         (fenced("def max(a: int) -> int:\n    '''d'''\n    return a\n"), "invalid_name", "builtin"),
-        (fenced("def f(*xs: int) -> int:\n    '''d'''\n    return 0\n"), "bad_signature", "*args"),
+        (
+            fenced("def f(n: int, *xs: int) -> int:\n    '''d'''\n    return 0\n"),
+            "bad_signature",
+            "*args",
+        ),
+        (fenced("def f(**kw: int) -> int:\n    '''d'''\n    return 0\n"), "bad_signature", "*args"),
         # the real 1.5B kept writing *args / **kwargs after "name every parameter": the
         # rejection now spells out the named signature to write instead
         (
@@ -496,6 +501,34 @@ def test_a_repair_that_keeps_the_tools_name_beside_stray_functions_keeps_that_en
     assert parse_reply(STRAY_FUNCTIONS_REPLY, prefer="missing").reason == (
         "multiple_entry_functions"
     )
+
+
+# The local 1.5B's LATM proposals for logical_deduction_five_objects (2026-12-03, shortened):
+# `*args` in all three, called with the five names positionally
+VARARGS_REPLY = (
+    "```python tool\nfrom typing import *\nimport random\n\n"
+    "def logical_deduction_five_objects(*args: str) -> str:\n"
+    '    """\n    Solves a logical deduction problem with five objects.\n\n'
+    "    Parameters:\n    args (list[str]): the objects, leftmost first.\n"
+    '    """\n    leftmost = args[0]\n    relationships = args[1:-1]\n'
+    "    return leftmost if relationships else args[-1]\n```\n\n"
+    "```python calls\n# Question 1\n"
+    'print(logical_deduction_five_objects("quail", "owl", "raven", "falcon", "robin"))  # (A)\n'
+    "```\n"
+)
+
+
+def test_an_entry_taking_only_star_args_takes_them_as_one_named_list(sb: Sandbox) -> None:
+    from maker.make.latm_text import list_param, parse_calls
+
+    got = draft(VARARGS_REPLY)
+    assert got.signature == "def logical_deduction_five_objects(args: list[str]) -> str"
+    assert any("took `*args` as one list parameter" in n for n in got.notes)
+    run = sb.run(got.source, got.name, kwargs={"args": ["quail", "owl", "raven"]})
+    assert run.ok and run.value == "quail", run
+    # its calls, written positionally, are that list
+    calls, problems = parse_calls(VARARGS_REPLY, got.name, ["args"], 1, list_param=list_param(got))
+    assert calls == {0: {"args": ["quail", "owl", "raven", "falcon", "robin"]}} and not problems
 
 
 # The local 1.5B's LATM proposal for dyck_languages (2026-12-03, shortened): two roots, the
