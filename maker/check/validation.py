@@ -367,7 +367,7 @@ def expression_note(cases: Iterable[Any], source: str | None = None) -> str:
     found: list[tuple[str | None, str, Any, bool]] = []  # keyword, text, expected, hidden
     for case in cases:
         expected, hidden = _UNKNOWN, isinstance(case, Hidden)
-        if isinstance(case, Hidden):
+        if hidden:
             case = case.input
         if isinstance(case, ExampleCase):
             case, expected = case.input, case.expected

@@ -264,10 +264,9 @@ def execute(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if result.ok and not (task.has_gold and not values_equal(result.value, task.answer)):
         return update | {"feedback": "", "next": "validate"}
     kwargs = state["call"]["kwargs"]
-    case = (
-        ExampleCase(kwargs, task.answer) if task.has_gold and isinstance(kwargs, dict) else kwargs
+    note = expression_note(
+        [ExampleCase(kwargs, task.answer) if task.has_gold else kwargs], draft.source
     )
-    note = expression_note([case], draft.source)
     note = f" {note}" if note else ""
     if not result.ok:
         return update | {"feedback": f"The call failed: {result.error}.{note}", "next": "rectify"}

@@ -104,25 +104,24 @@ def arguments_line(tasks: Sequence[Task]) -> str:
     for t in tasks:
         for ex in t.examples:
             for name, value in ex.input.items():
-                shapes.setdefault(name, {})[shape(value)] = None
+                shapes.setdefault(name, {})[shape(value, name=name)] = None
     if not shapes:
         return ""
-    args = ", ".join(
-        f"{n} ({' or '.join(list(k)[:3]).replace('safe_eval(text)', f'safe_eval({n})')})"
-        for n, k in shapes.items()
-    )
+    args = ", ".join(f"{n} ({' or '.join(list(k)[:3])})" for n, k in shapes.items())
     return f"called with the keyword arguments: {args}"
 
 
-EXPRESSION_SHAPE = "an expression of literals and operators as text, which safe_eval(text) computes"
+EXPRESSION_SHAPE = (
+    "an expression of literals and operators as text, which safe_eval({name}) computes"
+)
 """The shape of an expression string (`sandbox.expression.is_expression`): the real 1.5B,
 asked for a tool that computes Boolean expressions given as text, wrote hand-made stack
 evaluators through every repair and never reached for `safe_eval` unprompted."""
 
 
-def shape(value: Any, depth: int = 0) -> str:
+def shape(value: Any, depth: int = 0, *, name: str = "text") -> str:
     """What kind of value an argument is, without the value: ``a list of numbers``, ``a
-    string``, ``a dict``. The real 1.5B, told only the keyword name ``values``, abstracted a
+    string``, ``a dict``; an expression string names `safe_eval` on the argument ``name``. The real 1.5B, told only the keyword name ``values``, abstracted a
     tool that read ``row["books"]`` where the cases pass a list of numbers.
 
     >>> shape([3, 9.5]), shape("a b"), shape([["x", 1]]), shape({"k": 1}), shape([])
@@ -133,7 +132,9 @@ def shape(value: Any, depth: int = 0) -> str:
     if isinstance(value, int | float):
         return "a number"
     if isinstance(value, str):
-        return EXPRESSION_SHAPE if not depth and is_expression(value) else "a string"
+        if not depth and is_expression(value):
+            return EXPRESSION_SHAPE.format(name=name)
+        return "a string"
     if isinstance(value, dict):
         return "a dict"
     if isinstance(value, list | tuple):

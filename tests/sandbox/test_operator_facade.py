@@ -8,7 +8,6 @@ import, reached ``operator.__dict__`` instead.
 
 from __future__ import annotations
 
-import math
 import operator
 import sys
 
@@ -59,4 +58,3 @@ def test_itemgetter_reads_through_the_item_guard() -> None:
 def test_the_table_is_the_policys_and_names_real_functions() -> None:
     assert DEFAULT_POLICY.modules["operator"] == OPERATOR_NAMES
     assert set(OPERATOR_NAMES) <= set(dir(operator))
-    assert operator.mul(3, math.pi) == 3 * math.pi  # the host module is untouched
