@@ -30,6 +30,41 @@ WORKER_ENV = {
     "MKL_NUM_THREADS": "1",
 }
 MAX_REPLY_BYTES = 8 * 1024 * 1024
+SCRATCH_PREFIX = "sandbox-scratch-"
+
+
+def sweep_stale_scratch(root: str | None = None) -> list[str]:
+    """Remove this user's scratch directories left by hosts that died without closing.
+
+    A scratch directory is named ``sandbox-scratch-<host pid>-<random>``; a host killed with
+    SIGKILL never removes its own, so the next sandbox to start removes those whose host is gone.
+    Directories of other users or of a live host are left alone. Returns the paths removed.
+    """
+    import shutil
+
+    root = root or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return removed
+    for name in names:
+        pid, sep, _ = name[len(SCRATCH_PREFIX) :].partition("-")
+        if not name.startswith(SCRATCH_PREFIX) or not sep or not pid.isdigit():
+            continue
+        path = os.path.join(root, name)
+        try:
+            if os.lstat(path).st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+            continue  # its host is alive
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 class WorkerLost(SandboxError):
@@ -155,7 +190,8 @@ class Zygote:
         self.scratch_base = ""
 
     def start(self) -> None:
-        self.scratch_base = tempfile.mkdtemp(prefix="sandbox-scratch-")
+        sweep_stale_scratch()
+        self.scratch_base = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         os.chmod(self.scratch_base, 0o711)
         config = dict(self.config, scratch_base=self.scratch_base, read_roots=read_roots())
         host_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

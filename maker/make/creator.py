@@ -16,6 +16,7 @@ answer only on the train split; examples in the task are held out (never shown t
 
 from __future__ import annotations
 
+import ast
 import json
 import operator
 from collections.abc import Sequence
@@ -41,9 +42,11 @@ from maker.make.steps import (
     rejection,
     retry_or_give_up,
     stored_suite,
+    stuck_on_code,
     unchanged_fix,
     unchanged_retry,
     with_retry_feedback,
+    without_body,
     without_format_properties,
 )
 from maker.prompts import render
@@ -145,19 +148,38 @@ def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
 
 
 def _call_snippets(line: str, name: str) -> list[str]:
-    """Every ``name(...)`` in a line, up to its matching parenthesis."""
+    """Every ``name(...)`` in a line, up to its closing parenthesis.
+
+    The closing parenthesis is the first ``)`` after which the snippet parses as one expression,
+    so brackets inside string arguments (``f("a) or b")``) do not end it early; when no prefix
+    parses, the bracket-counting end is taken, so the parser can say what is wrong with it."""
     out = []
     start = line.find(name + "(")
     while start != -1:
         if start == 0 or not (line[start - 1].isalnum() or line[start - 1] in "_."):
-            depth = 0
-            for i in range(start + len(name), len(line)):
-                depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(line[i], 0)
-                if depth == 0:
-                    out.append(line[start : i + 1])
-                    break
+            out.extend(_parsing_call(line, start) or _bracket_call(line, start, len(name)))
         start = line.find(name + "(", start + 1)
     return out
+
+
+def _parsing_call(line: str, start: int) -> list[str]:
+    end = line.find(")", start)
+    while end != -1:
+        try:
+            ast.parse(line[start : end + 1], mode="eval")
+            return [line[start : end + 1]]
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            end = line.find(")", end + 1)
+    return []
+
+
+def _bracket_call(line: str, start: int, skip: int) -> list[str]:
+    depth = 0
+    for i in range(start + skip, len(line)):
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(line[i], 0)
+        if depth == 0:
+            return [line[start : i + 1]]
+    return []
 
 
 def _literal_names(source: str) -> dict[str, Any]:
@@ -300,16 +322,18 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
             f"{state.get('feedback')}",
         }
     run = RunResult.from_json(state["run"])
+    blind = stuck_on_code(state, rejected)
     messages = render(
         "creator_rectify",
         policy=ctx.sandbox.policy,
         problem=state["problem"],
-        source=draft.source,
+        source=without_body(draft) if blind else draft.source,
         call=state["call"]["text"],
         observation=run,
         feedback=state.get("feedback", ""),
     )
-    messages = with_retry_feedback(messages, state, "rectify")
+    if not blind:  # a re-ask shows the last reply, which holds the code
+        messages = with_retry_feedback(messages, state, "rectify")
     text, usage = ask(ctx, state.get("usage"), messages, "rectify", repairs)
     fix = _take_fix(state, text, ctx, "rectify")
     return fix | {

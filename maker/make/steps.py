@@ -551,18 +551,59 @@ def overruled_tests(
 
 def ask_repair(state: Mapping[str, Any], ctx: Context, task: str) -> tuple[str, dict[str, Any]]:
     """Send the failing checks of the state's verdict (held-out inputs hidden) with the tool's
-    source; the reply and the usage so far."""
+    source, or only its signature and docstring when the model is stuck on that code
+    (`stuck_on_code`); the reply and the usage so far."""
     draft = ToolDraft.from_json(state["draft"])
     verdict = Verdict.from_json(state["verdict"])
+    blind = stuck_on_code(state)
     messages = render(
         "repair",
         policy=ctx.sandbox.policy,
         task=task,
-        source=draft.source,
+        source=without_body(draft) if blind else draft.source,
         feedback=repair_feedback(verdict, source=draft.source),
     )
-    messages = with_retry_feedback(messages, state, "repair")
+    if not blind:  # a re-ask shows the last reply, which holds the code
+        messages = with_retry_feedback(messages, state, "repair")
     return ask(ctx, state.get("usage"), messages, "repair", state.get("repairs", 0))
+
+
+def stuck_on_code(state: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> bool:
+    """Whether the next repair should not show the failing code: the last repair sent it back
+    unchanged, or the draft after the last repair failed exactly as the one before it did (the
+    same failing checks, or the same run error). ``current``: the record of the failure being
+    repaired, when it is not in the state's rejections yet.
+
+    Shown its own failing code, the real 1.5B sent it back (or the same parser with a new bug)
+    in 6 of 6 warm samples whatever the feedback said; shown only the signature, the docstring
+    and the same feedback, it wrote a new body in 2 of 2."""
+    records = [*(state.get("rejections") or []), *([current] if current else [])]
+    if records and records[-1].get("reason") == "unchanged_fix":
+        return True
+    failed = [r for r in records if r.get("failures") or r.get("stage") == "execute"]
+    if len(failed) < 2 or failed[-1].get("repairs", 0) <= failed[-2].get("repairs", 0):
+        return False
+    return _failure_key(failed[-1]) == _failure_key(failed[-2])
+
+
+def _failure_key(record: Mapping[str, Any]) -> Any:
+    """What failed: the failing checks, or a failed run's error without its line number."""
+    if not record.get("failures"):
+        return record.get("reason"), re.sub(r" ?\(line \d+\)", "", record.get("message", ""))[:160]
+    return sorted(
+        (str(f.get("kind")), str(f.get("name")), str(f.get("error_type")), repr(f.get("actual")))
+        for f in record["failures"]
+    )
+
+
+def without_body(draft: ToolDraft) -> str:
+    """The draft's entry signature and docstring, its body (and helpers) left out."""
+    doc = "\n    ".join(draft.docstring.strip().replace('"""', "'''").splitlines())
+    return (
+        f"{draft.signature}:\n"
+        f'    """{doc}"""\n'
+        "    ...  # the body that failed is not shown: write it anew\n"
+    )
 
 
 def repair_step(

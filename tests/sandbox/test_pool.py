@@ -149,3 +149,47 @@ def test_close_refuses_new_calls() -> None:
 def test_capabilities_are_reported(sb: Sandbox) -> None:
     caps = sb.capabilities
     assert {"root", "netns", "scratch_tmpfs", "worker_uid"} <= set(caps)
+
+
+def test_scratch_left_by_a_killed_host_is_removed_by_the_next_start(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from sandbox._process import sweep_stale_scratch
+
+    # A host killed with SIGKILL cannot remove its scratch directory.
+    host = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from sandbox import Sandbox; b = Sandbox().start(); "
+            "print(b._zygote.scratch_base, flush=True); import time; time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    left = host.stdout.readline().strip()
+    os.kill(host.pid, signal.SIGKILL)
+    host.wait()
+    assert os.path.isdir(left) and os.path.basename(left).startswith(f"sandbox-scratch-{host.pid}-")
+    with Sandbox(workers=1) as box:
+        assert box.run(ONE, "f").value == 1
+        assert not os.path.exists(left)
+        assert os.path.isdir(box._zygote.scratch_base)  # its own is kept
+
+    # Only this user's directories named by a host pid that is gone are removed.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    names = [
+        f"sandbox-scratch-{dead.pid}-ab",
+        f"sandbox-scratch-{os.getpid()}-cd",
+        "sandbox-scratch-12345678",
+        f"other-{dead.pid}-ef",
+    ]
+    for name in names:
+        (tmp_path / name).mkdir()
+    (tmp_path / names[0] / ".hypothesis").mkdir()
+    assert sweep_stale_scratch(str(tmp_path)) == [str(tmp_path / names[0])]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])

@@ -121,9 +121,12 @@ def test_finished_job_rerun_does_nothing(tmp_path: Path, sb: Sandbox) -> None:
             progress=False,
         )
         run_job(TASKS, "creator", client=wire_client(server), **kw)
+        first = server.stats().requests
         client = wire_client(server)
         again = run_job(TASKS, "creator", client=client, **kw)
-        assert server.stats().requests == 12
+        # the first run asks create + decide per task (a request retried under load is counted
+        # by the server too); the rerun asks nothing
+        assert first >= 12 and server.stats().requests == first
     assert again.resumed == 6 and again.accepted == 6 and client.ledger.total().calls == 0
 
 

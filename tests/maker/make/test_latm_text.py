@@ -338,7 +338,7 @@ def test_a_repair_that_changes_neither_the_tool_nor_a_call_starts_over(sb: Sandb
     assert "unchanged_fix" in [r["reason"] for r in state["rejections"]]
 
 
-def test_a_second_unchanged_repair_is_asked_again(sb: Sandbox) -> None:
+def test_a_second_unchanged_repair_is_asked_without_the_code(sb: Sandbox) -> None:
     typo = _calls(["pear", "apple"], ["kiwi", "banana"], ["cherry", "date"])
     fixed = "```python calls\n# Question 2\nsort_words(words=['kiwi', 'fig', 'banana'])\n```"
     script = [TOOL + typo, HELD_CALLS, TOOL, TOOL + typo, HELD_CALLS, TOOL, TOOL + fixed]
@@ -347,7 +347,12 @@ def test_a_second_unchanged_repair_is_asked_again(sb: Sandbox) -> None:
     model.assert_consumed()
     phases = [c.phase for c in model.calls]
     assert phases == ["propose", "calls", "repair", "propose", "calls", "repair", "repair"]
-    assert "is the same code as the tool that failed" in model.calls[6].messages[-1]["content"]
+    # the first repair is shown the code; once the model is stuck on it (the fresh proposal
+    # failed the same checks, then the repair sent it back), only its signature
+    assert "join(sorted(words))" in model.calls[2].messages[-1]["content"]
+    for call in model.calls[5:]:
+        assert "the body that failed is not shown" in call.messages[-1]["content"]
+        assert not any("join(sorted(words))" in m["content"] for m in call.messages)
     assert state["status"] == "accepted", state["reason"]
 
 

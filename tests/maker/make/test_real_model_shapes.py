@@ -319,6 +319,25 @@ def test_loose_call_decisions_are_read(reply: str) -> None:
     assert cr.parse_call(reply, draft)["kwargs"] == {"values": [14, 9, 21, 11]}
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [  # the real 1.5B's decisions for a Boolean-expression tool (session 11, CREATOR decide)
+        'evaluate_expression(expression="False or not False) and not True")',
+        '```python\nevaluate_expression("False or not False) and not True")\n```',
+        'print(evaluate_expression("False or not False) and not True"))',
+    ],
+)
+def test_a_bracket_inside_a_string_argument_does_not_end_the_call(reply: str) -> None:
+    draft = parse_reply(
+        "```python\ndef evaluate_expression(expression: str) -> bool:\n"
+        '    """The value of a Boolean expression."""\n    return safe_eval(expression)\n```'
+    )
+    assert isinstance(draft, ToolDraft)
+    assert cr.parse_call(reply, draft)["kwargs"] == {
+        "expression": "False or not False) and not True"
+    }
+
+
 def test_unreadable_call_is_asked_again_strictly_then_rejected(tmp_path: Path, sb: Sandbox) -> None:
     vague = "You should call the tool with the list of book counts."
     model = ScriptedModel([TYPING_TOOL, vague, vague, CALL])
@@ -501,3 +520,110 @@ def test_builtin_names_imported_from_typing_are_dropped() -> None:
     assert "dropped `float` from `from typing import` (a builtin)" in draft.notes
     only = parse_reply(reply.replace("from typing import List, float", "from typing import int"))
     assert isinstance(only, ToolDraft) and "from typing" not in only.source.split("def")[0]
+
+
+# -- shape: a model stuck on its own failing code --------------------------------------------
+# The real 1.5B's LATM Boolean tool (session 11): a hand parser that cannot read a "not" or a
+# bracket; shown this code with the failures, it sent it back in 6 of 6 warm samples.
+STUCK_PARSER = '''```python tool
+def evaluate_expression(expression: str) -> bool:
+    """Evaluate the result of a random Boolean expression."""
+    def parse(expr):
+        if expr == "True":
+            return True
+        if expr == "False":
+            return False
+        left, op, right = expr.split()
+        if op == "and":
+            return parse(left) and parse(right)
+        return parse(left) or parse(right)
+    return parse(expression)
+```
+'''
+# Shown only the signature, the docstring and the failures, it wrote this (eval runs as
+# safe_eval in the sandbox).
+REWRITTEN = '''```python tool
+def evaluate_expression(expression: str) -> bool:
+    """Evaluate the result of a random Boolean expression."""
+    return eval(expression)
+```
+'''
+
+
+def test_a_model_stuck_on_its_code_is_asked_without_it(sb: Sandbox) -> None:
+    def task(i: int, text: str, answer: bool, split: str = "train") -> Task:
+        return Task(
+            f"b-{i}",
+            f"Evaluate the result of a random Boolean expression.\n\n{text}",
+            "boolean_expressions",
+            split=split,
+            examples=(ExampleCase({"expression": text}, answer),),
+        )
+
+    tasks = [
+        task(1, "True and not False", True),
+        task(2, "not True or False", False),
+        task(3, "( False or True ) and not ( True and True )", False, "validation"),
+    ]
+    # propose -> fails; repair sends it back -> starts over; the fresh proposal fails the same
+    # checks; the next repair is not shown the code and rewrites the body
+    wrap = "```python usage\nevaluate_expression(expression='not True')  # -> False\n```"
+    model = ScriptedModel([STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, REWRITTEN, wrap])
+    ctx = Context(client_for(model), sb, Library(MemoryStore()), None, Options(max_examples=10))
+    graph = LATM.build(ctx).compile()
+    [state] = [graph.invoke(u.state, {"recursion_limit": 50}) for u in LATM.units(tasks)]
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "repair", "propose", "repair", "wrap"]
+    first, blind = model.calls[1].messages, model.calls[3].messages
+    assert "left, op, right = expr.split()" in first[-1]["content"]
+    assert not any("expr.split()" in m["content"] for m in blind)
+    assert "def evaluate_expression(expression: str) -> bool:" in blind[-1]["content"]
+    assert "the body that failed is not shown" in blind[-1]["content"]
+    assert "safe_eval(expression)" in blind[-1]["content"]  # the failures' note is still there
+    assert state["status"] == "accepted", state["rejections"]
+
+
+# The real 1.5B's CREATOR Boolean tool (session 11): a parser that recursed on its own input.
+RECURSING = '''```python tool
+def evaluate_expression(expression: str) -> bool:
+    """Evaluate the result of a random Boolean expression."""
+    text = expression.strip()
+    if text == "True":
+        return True
+    if text == "False":
+        return False
+    return evaluate_expression(text)
+```
+'''
+
+
+def test_creator_rectify_stuck_on_the_same_error_is_asked_without_the_code(
+    tmp_path: Path, sb: Sandbox
+) -> None:
+    task = Task.from_json(
+        {
+            "id": "bbh-boolean-1",
+            "type": "boolean_expressions",
+            "split": "train",
+            "answer": True,
+            "text": "Evaluate the result of a random Boolean expression.\n\n"
+            "not ( True and False ) or False",
+            "examples": [
+                {"input": {"expression": "True and not False"}, "expected": True},
+                {"input": {"expression": "not True or False"}, "expected": False},
+            ],
+        }
+    )
+    call = '```python call\nevaluate_expression(expression="not ( True and False ) or False")\n```'
+    # create -> RecursionError; rectify sends it back -> starts over; the fresh tool fails the
+    # same way; the next rectify is not shown the code and rewrites the body
+    model = ScriptedModel([RECURSING, call, RECURSING, RECURSING, call, REWRITTEN])
+    report = run(tmp_path, sb, model, [task])
+    phases = [c.phase for c in model.calls]
+    assert phases == ["create", "decide", "rectify", "create", "decide", "rectify"], phases
+    model.assert_consumed()
+    first, blind = model.calls[2].messages, model.calls[5].messages
+    assert "return evaluate_expression(text)" in first[-1]["content"]
+    assert not any("evaluate_expression(text)" in m["content"] for m in blind)
+    assert "the body that failed is not shown" in blind[-1]["content"]
+    assert report.accepted == 1
