@@ -34,7 +34,7 @@ from maker.check.wrongtests import without_wrong_tests
 from maker.improve.classify import RERUN_TAG, Observation
 from maker.improve.evidence import Rerun, evidence_text, grade, rerun, task_text
 from maker.make import Context
-from maker.make.steps import MAX_REPLY_SHOWN, ask, empty_usage, stored_suite
+from maker.make.steps import MAX_REPLY_SHOWN, ask, empty_usage, stored_suite, without_body
 from maker.prompts import render, template_hash
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 
@@ -223,12 +223,14 @@ def repair_round(
             messages = _retry_messages(base, text, str(parsed))
             continue
         if ast_hash(parsed.source) == rec.ast_hash:
+            # stuck on its code: asked again without it (`maker.make.steps.stuck_on_code`)
             last_problem = "the reply gave the tool back unchanged"
-            messages = _retry_messages(
-                base,
-                text,
-                "The tool you sent is the same code as the "
-                "failing one: change what makes the uses above fail.",
+            messages = render(
+                "repair",
+                policy=policy,
+                task=task_text(rec),
+                source=without_body(parsed),
+                feedback=evidence_text(observations),
             )
             continue
         verdict = validate(

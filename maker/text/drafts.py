@@ -878,7 +878,8 @@ def _check_stubs(tree: ast.Module, entry: str, nodes: list[ast.AST] | None = Non
         raise _Reject(
             "unimplemented",
             f"the tool leaves {names} unwritten (only pass, ... or raise "
-            "NotImplementedError): write out what each computes",
+            "NotImplementedError): give the whole tool again, in its code block, with the "
+            "Python code of each written out (or without the ones it does not need)",
             stubs[0].lineno,
         )
 

@@ -151,6 +151,19 @@ def test_after_two_failed_rounds_the_tool_is_retired(sb: Sandbox) -> None:
     assert lib.search("absolute difference").refs == []
 
 
+def test_a_tool_sent_back_unchanged_is_asked_for_again_without_its_code(sb: Sandbox) -> None:
+    lib = new_lib()
+    wrong_uses(lib)
+    report, model = run(lib, sb, [tool_reply(BUGGY), tool_reply(FIXED)])
+    assert report.tools[0].action == "repaired" and report.tools[0].repair.attempts == 2
+    assert "return a - b" in model.calls[0].messages[-1]["content"]
+    blind = model.calls[1].messages
+    assert "the body that failed is not shown" in blind[-1]["content"]
+    assert "def abs_diff(a: int, b: int) -> int:" in blind[-1]["content"]
+    assert '"a": 3, "b": 5' in blind[-1]["content"]  # the evidence is still there
+    assert not any("return a - b" in m["content"] for m in blind)
+
+
 def test_malformed_maker_replies_are_retried_then_given_up(sb: Sandbox) -> None:
     lib = new_lib()
     wrong_uses(lib)
