@@ -600,20 +600,8 @@ def evaluate_expression(expression: str) -> bool:
 def test_creator_rectify_stuck_on_the_same_error_is_asked_without_the_code(
     tmp_path: Path, sb: Sandbox
 ) -> None:
-    task = Task.from_json(
-        {
-            "id": "bbh-boolean-1",
-            "type": "boolean_expressions",
-            "split": "train",
-            "answer": True,
-            "text": "Evaluate the result of a random Boolean expression.\n\n"
-            "not ( True and False ) or False",
-            "examples": [
-                {"input": {"expression": "True and not False"}, "expected": True},
-                {"input": {"expression": "not True or False"}, "expected": False},
-            ],
-        }
-    )
+    from tests.maker.make.test_creator import BOOLEAN_TASK as task
+
     call = '```python call\nevaluate_expression(expression="not ( True and False ) or False")\n```'
     # create -> RecursionError; rectify sends it back -> starts over; the fresh tool fails the
     # same way; the next rectify is not shown the code and rewrites the body
