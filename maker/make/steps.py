@@ -602,7 +602,8 @@ def without_body(draft: ToolDraft) -> str:
     return (
         f"{draft.signature}:\n"
         f'    """{doc}"""\n'
-        "    ...  # the body that failed is not shown: write it anew\n"
+        "    ...  # the body that failed is not shown: write it anew, computing the result\n"
+        "    ...  # from the parameters' values (no made-up or random inputs)\n"
     )
 
 
