@@ -16,7 +16,6 @@ answer only on the train split; examples in the task are held out (never shown t
 
 from __future__ import annotations
 
-import ast
 import json
 import operator
 from collections.abc import Sequence
@@ -54,6 +53,7 @@ from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 from sandbox import ExampleCase, RunResult
+from sandbox.parsing import parse_source
 from sandbox.values import type_note, values_equal
 
 NAME = "creator"
@@ -166,7 +166,7 @@ def _parsing_call(line: str, start: int) -> list[str]:
     end = line.find(")", start)
     while end != -1:
         try:
-            ast.parse(line[start : end + 1], mode="eval")
+            parse_source(line[start : end + 1], mode="eval")
             return [line[start : end + 1]]
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             end = line.find(")", end + 1)
