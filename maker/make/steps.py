@@ -569,21 +569,25 @@ def ask_repair(state: Mapping[str, Any], ctx: Context, task: str) -> tuple[str, 
 
 
 def stuck_on_code(state: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> bool:
-    """Whether the next repair should not show the failing code: the last repair sent it back
-    unchanged, or the draft after the last repair failed exactly as the one before it did (the
-    same failing checks, or the same run error). ``current``: the record of the failure being
+    """Whether the next repair should not show the failing code: a repair of this unit sent its
+    code back unchanged, or a repaired draft failed exactly as the one before it did (the same
+    failing checks, or the same run error). Once stuck, always: after starting over, the real
+    1.5B shown its new code kept that too. ``current``: the record of the failure being
     repaired, when it is not in the state's rejections yet.
 
     Shown its own failing code, the real 1.5B sent it back (or the same parser with a new bug)
-    in 6 of 6 warm samples whatever the feedback said; shown only the signature, the docstring
-    and the same feedback, it wrote a new body in 2 of 2."""
+    in 6 of 6 warm samples whatever the feedback said; shown only the signature and docstring
+    (with the stub's comment: compute from the parameters, no made-up inputs) and the same
+    feedback, it wrote a new body that evaluates the expression in 5 of 6."""
     records = [*(state.get("rejections") or []), *([current] if current else [])]
-    if records and records[-1].get("reason") == "unchanged_fix":
+    if any(r.get("reason") == "unchanged_fix" for r in records):
         return True
     failed = [r for r in records if r.get("failures") or r.get("stage") == "execute"]
-    if len(failed) < 2 or failed[-1].get("repairs", 0) <= failed[-2].get("repairs", 0):
-        return False
-    return _failure_key(failed[-1]) == _failure_key(failed[-2])
+    return any(
+        later.get("repairs", 0) > earlier.get("repairs", 0)
+        and _failure_key(later) == _failure_key(earlier)
+        for earlier, later in zip(failed, failed[1:], strict=False)
+    )
 
 
 def _failure_key(record: Mapping[str, Any]) -> Any:
