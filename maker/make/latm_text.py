@@ -452,7 +452,9 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if update.get("next") != "calls":
         return update
     draft = ToolDraft.from_json(update["draft"])
-    return update | take_calls(state, ctx, draft, text, shown, "propose", on_ok="calls", known={})
+    return update | take_calls(
+        state, ctx, draft, text, shown, "propose", on_ok="calls", known={}, on_none="calls"
+    )
 
 
 CALLS_INSTRUCTION = (
@@ -472,9 +474,15 @@ def take_calls(
     *,
     on_ok: str,
     known: dict[str, Any],
+    on_none: str | None = None,
 ) -> dict[str, Any]:
     """Read the calls for `tasks` from a reply into the state (added to `known`); with none
-    usable, retry `phase` (bounded) or reject the unit. Unusable ones are recorded."""
+    usable, retry `phase` (bounded) or reject the unit. Unusable ones are recorded.
+
+    ``on_none``: the step to go on to when the reply writes no call at all (rather than calls
+    that cannot be used), such as a tool reply cut off by the token limit before its calls (the
+    real 1.5B's dyck proposals ran to 1,024 tokens three times): asking for the whole reply
+    again would be cut off again; the calls step asks for the calls alone."""
     names = [n for n, _ in draft.params]
     string_param = names[0] if len(draft.params) == 1 and draft.params[0][1] == "str" else None
     calls, problems = parse_calls(
@@ -489,6 +497,15 @@ def take_calls(
     calls = copied_right(calls, tasks)
     calls, unread = read_their_numbers(calls, tasks)
     problems = sorted(problems + unread, key=_question_order)
+    if not calls and on_none and all(p.endswith(": no call given") for p in problems):
+        message = "; ".join(problems)[:1_000] + "; asking for the calls alone"
+        return {
+            "calls": dict(known),
+            "call_sig": signature(draft),
+            "next": on_none,
+            "last_reply": None,
+            "rejections": [rejection(state, phase, "no_call", message, source=draft.source)],
+        }
     if not calls:
         return retry_or_give_up(
             state,

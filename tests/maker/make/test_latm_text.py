@@ -284,13 +284,37 @@ def test_malformed_calls_get_a_reason_and_a_bounded_retry(sb: Sandbox) -> None:
 
 
 def test_calls_that_never_parse_reject_the_unit(sb: Sandbox) -> None:
-    ctx, model = _ctx(sb, [TOOL, TOOL, TOOL], max_retries=2)
+    # a proposal with no calls at all goes on to the calls step, whose replies hold none either
+    ctx, model = _ctx(sb, [TOOL, TOOL, TOOL, TOOL], max_retries=2)
     state = _run(ctx, _tasks())
     model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls", "calls", "calls"]
     assert state["status"] == "rejected"
-    assert state["reason"].startswith("propose:no_call: question 1")
+    assert state["reason"].startswith("calls:no_call: question 1")
     assert "after 2 more attempt(s)" in state["reason"]
     assert ctx.library.store.list() == []
+
+
+def test_a_proposal_cut_off_before_its_calls_gets_them_from_the_calls_step(sb: Sandbox) -> None:
+    # the real 1.5B's dyck proposals ran to the 1,024-token limit before writing any call, three
+    # times running; asked for the whole reply again, it was cut off again
+    cut = TOOL + "```python tests\ndef test_more():\n    assert sort_words(['b', 'a'"
+    ctx, model = _ctx(
+        sb,
+        [
+            cut,
+            SHOWN_CALLS
+            + HELD_CALLS.replace("Question 1", "Question 4").replace("Question 2", "Question 5"),
+        ],
+    )
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls"]
+    assert state["status"] == "accepted", state["reason"]
+    asked = model.calls[1].messages[-1]["content"]
+    assert "pear apple" in asked and "plum lime" in asked  # shown and held-out questions
+    assert "pear\napple" not in asked and "apple pear" not in asked  # no answer is shown
+    assert [(r["stage"], r["reason"]) for r in state["rejections"]] == [("propose", "no_call")]
 
 
 def test_a_misspelt_word_in_a_call_is_copied_from_the_question(sb: Sandbox) -> None:
