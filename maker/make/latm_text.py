@@ -234,9 +234,28 @@ def _raw_string(code: str, name: str, param: str, question: str) -> dict[str, An
     bracket sequences, once with a closer added): ``{param: text}``, else None."""
     m = re.fullmatch(rf"{re.escape(name)}\s*\(\s*(?:{re.escape(param)}\s*=\s*)?(.*)\)", code, re.S)
     raw = m[1].strip() if m else ""
-    if not raw or raw[0] in "'\"" or raw[-1] in "'\"" or "\n" in raw:
+    if not raw or "\n" in raw:
         return None
+    if raw[0] in "'\"" or raw[-1] in "'\"":
+        return _half_quoted(raw, param, question)
     return {param: raw} if raw in question or ground_text(raw, question) else None
+
+
+def _half_quoted(raw: str, param: str, question: str) -> dict[str, Any] | None:
+    """A string argument with only one of its quotes, whose text (spaces aside) stands in
+    `question`: the real 1.5B wrote ``f("<((([{}])`` and ``f([[{}]>")`` for bracket sequences.
+    Without its closing quote, the call's own ``)`` may be the string's last character: the
+    longer reading is taken when it stands in the question."""
+    quote = raw[0] if raw[0] in "'\"" else raw[-1]
+    if raw.count(quote) != 1:
+        return None
+    body = raw[1:] if raw[0] == quote else raw[:-1]
+    squeezed = "".join(question.split())
+    readings = (body + ")", body) if raw[0] == quote else (body,)
+    for text in readings:
+        if text.strip() and "".join(text.split()) in squeezed:
+            return {param: text}
+    return None
 
 
 def _read_calls(

@@ -536,3 +536,25 @@ def test_a_call_with_numbers_its_question_never_states_is_asked_again(sb: Sandbo
     model.assert_consumed()
     assert state["status"] == "accepted", state["reason"]
     assert "which question 1 does not state" in model.calls[1].messages[-1]["content"]
+
+
+def test_a_string_argument_missing_one_quote_is_read_from_its_question() -> None:
+    # the real 1.5B's calls step for dyck_languages: three of ten calls had one quote only
+    q1 = "Complete the rest of the sequence. Input: < ( ( ( [ { } ] )"
+    q2 = "Complete the rest of the sequence. Input: [ [ [ { } ] ] { < [ < [ { } ] > ] >"
+    q3 = "Complete the rest of the sequence. Input: ( ( ) ("
+    reply = (
+        '```python calls\n# Question 1\nbbh_dyck_languages("<((([{}])\n'
+        '# Question 2\nbbh_dyck_languages([[[{}]]{<[<[{}]>]>")\n'
+        '# Question 3\nbbh_dyck_languages("<<<>")\n```'
+    )
+    calls, problems = parse_calls(
+        reply, "bbh_dyck_languages", ["s"], 3, questions=[q1, q2, q3], string_param="s"
+    )
+    assert calls == {0: {"s": "<((([{}])"}, 1: {"s": "[[[{}]]{<[<[{}]>]>"}, 2: {"s": "<<<>"}}
+    # one quote and text that is not in its question: not read
+    bad = '```python calls\n# Question 1\nbbh_dyck_languages("{{{)\n```'
+    calls, problems = parse_calls(
+        bad, "bbh_dyck_languages", ["s"], 1, questions=[q1], string_param="s"
+    )
+    assert calls == {} and "is not a call of bbh_dyck_languages" in problems[0]
