@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import site
 import socket
@@ -40,8 +41,6 @@ def sweep_stale_scratch(root: str | None = None) -> list[str]:
     SIGKILL never removes its own, so the next sandbox to start removes those whose host is gone.
     Directories of other users or of a live host are left alone. Returns the paths removed.
     """
-    import shutil
-
     root = root or tempfile.gettempdir()
     removed = []
     try:
@@ -286,6 +285,4 @@ class Zygote:
                 pass
             self.proc = None
         if self.scratch_base:
-            import shutil
-
             shutil.rmtree(self.scratch_base, ignore_errors=True)

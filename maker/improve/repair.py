@@ -200,13 +200,12 @@ def repair_round(
     Raises the client's `ModelCallError` when the maker cannot be reached."""
     policy = ctx.sandbox.policy
     triggers = [o.episode for o in observations]
-    base = render(
-        "repair",
-        policy=policy,
-        task=task_text(rec),
-        source=rec.source,
-        feedback=evidence_text(observations),
-    )
+    task, evidence = task_text(rec), evidence_text(observations)
+
+    def prompt(source: str) -> list[dict[str, str]]:
+        return render("repair", policy=policy, task=task, source=source, feedback=evidence)
+
+    base = prompt(rec.source)
     messages = base
     usage = empty_usage()
     candidate: _Candidate | None = None
@@ -225,13 +224,7 @@ def repair_round(
         if ast_hash(parsed.source) == rec.ast_hash:
             # stuck on its code: asked again without it (`maker.make.steps.stuck_on_code`)
             last_problem = "the reply gave the tool back unchanged"
-            messages = render(
-                "repair",
-                policy=policy,
-                task=task_text(rec),
-                source=without_body(parsed),
-                feedback=evidence_text(observations),
-            )
+            messages = prompt(without_body(parsed))
             continue
         verdict = validate(
             ctx.sandbox,

@@ -121,8 +121,9 @@ evaluators through every repair and never reached for `safe_eval` unprompted."""
 
 def shape(value: Any, depth: int = 0, *, name: str = "text") -> str:
     """What kind of value an argument is, without the value: ``a list of numbers``, ``a
-    string``, ``a dict``; an expression string names `safe_eval` on the argument ``name``. The real 1.5B, told only the keyword name ``values``, abstracted a
-    tool that read ``row["books"]`` where the cases pass a list of numbers.
+    string``, ``a dict``; an expression string names `safe_eval` on the argument ``name``. The
+    real 1.5B, told only the keyword name ``values``, abstracted a tool that read
+    ``row["books"]`` where the cases pass a list of numbers.
 
     >>> shape([3, 9.5]), shape("a b"), shape([["x", 1]]), shape({"k": 1}), shape([])
     ('a list of numbers', 'a string', 'a list of lists', 'a dict', 'an empty list')
