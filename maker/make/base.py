@@ -89,13 +89,16 @@ class Options:
     ``retry_temperature``: a later sample (a repair, a re-ask, another solution) is drawn at
     least this warm, with the seed moved by the sample index, so that a role running at
     temperature 0 (the local default) does not send the same reply again; still reproducible.
-    None keeps the role's own sampling for every call."""
+    None keeps the role's own sampling for every call. ``blind_redraws``: how many more times
+    a blind repair (`maker.make.steps.ask_blind`) is drawn when its draft ignores its input.
+    """
 
     max_repairs: int = 3
     max_retries: int = 2
     max_examples: int = 50
     solve_samples: int = 3
     retry_temperature: float | None = 0.7
+    blind_redraws: int = 2
 
 
 class DedupHooks:

@@ -31,6 +31,7 @@ from maker.make.steps import (
     ACCEPTED_OUTCOMES,
     arguments_line,
     ask,
+    ask_blind,
     ask_repair,
     copied_format_example,
     draft_name,
@@ -44,6 +45,7 @@ from maker.make.steps import (
     stuck_on_code,
     unchanged_fix,
     unchanged_retry,
+    with_records,
     with_retry_feedback,
     without_body,
     without_format_properties,
@@ -332,14 +334,17 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         observation=run,
         feedback=state.get("feedback", ""),
     )
-    if not blind:  # a re-ask shows the last reply, which holds the code
+    if blind:
+        text, usage, set_aside = ask_blind(state, ctx, messages, "rectify", repairs)
+    else:  # a re-ask shows the last reply, which holds the code
         messages = with_retry_feedback(messages, state, "rectify")
-    text, usage = ask(ctx, state.get("usage"), messages, "rectify", repairs)
+        text, usage = ask(ctx, state.get("usage"), messages, "rectify", repairs)
+        set_aside = []
     fix = _take_fix(state, text, ctx, "rectify")
     return fix | {
         "usage": usage,
         "repairs": repairs + 1,
-        "rejections": [rejected, *fix.get("rejections", [])],
+        "rejections": [rejected, *set_aside, *fix.get("rejections", [])],
     }
 
 
@@ -365,9 +370,10 @@ def check(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Send the failing checks (minimal failing inputs, held-out inputs hidden) for a fix."""
-    text, usage = ask_repair(state, ctx, state["problem"])
+    text, usage, set_aside = ask_repair(state, ctx, state["problem"])
     repairs = state.get("repairs", 0) + 1
-    return {"usage": usage, "repairs": repairs, **_take_fix(state, text, ctx, "repair")}
+    fix = {"usage": usage, "repairs": repairs, **_take_fix(state, text, ctx, "repair")}
+    return with_records(fix, set_aside)
 
 
 def _take_fix(state: dict[str, Any], text: str, ctx: Context, phase: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from maker.make.steps import (
     tasks_of,
     unchanged_fix,
     unchanged_retry,
+    with_records,
     with_retry_feedback,
 )
 from maker.prompts import render
@@ -602,16 +603,19 @@ def repair(state: dict[str, Any], ctx: Context, task: str) -> dict[str, Any]:
     """Text mode's repair: the failing checks and the shown questions with their calls go back
     with the tool; the reply's corrected calls (if any) replace the shown ones. A draft whose
     name or parameters changed gets every call written again (node ``calls``)."""
-    text, usage = ask_repair(state, ctx, task + repair_note(state))
-    update = take_draft(
-        state,
-        ctx,
-        text,
-        "repair",
-        on_ok="verify",
-        usage=usage,
-        count_repair=True,
-        refuse_unchanged=False,
+    text, usage, set_aside = ask_repair(state, ctx, task + repair_note(state))
+    update = with_records(
+        take_draft(
+            state,
+            ctx,
+            text,
+            "repair",
+            on_ok="verify",
+            usage=usage,
+            count_repair=True,
+            refuse_unchanged=False,
+        ),
+        set_aside,
     )
     if update.get("next") != "verify":
         return update

@@ -550,10 +550,13 @@ def overruled_tests(
     return {"draft": draft.to_json(), "rejections": records}
 
 
-def ask_repair(state: Mapping[str, Any], ctx: Context, task: str) -> tuple[str, dict[str, Any]]:
+def ask_repair(
+    state: Mapping[str, Any], ctx: Context, task: str
+) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
     """Send the failing checks of the state's verdict (held-out inputs hidden) with the tool's
     source, or only its signature and docstring when the model is stuck on that code
-    (`stuck_on_code`); the reply and the usage so far."""
+    (`stuck_on_code`, then drawn by `ask_blind`); the reply, the usage so far and the records
+    of blind drafts turned down."""
     draft = ToolDraft.from_json(state["draft"])
     verdict = Verdict.from_json(state["verdict"])
     blind = stuck_on_code(state)
@@ -564,9 +567,55 @@ def ask_repair(state: Mapping[str, Any], ctx: Context, task: str) -> tuple[str, 
         source=without_body(draft) if blind else draft.source,
         feedback=repair_feedback(verdict, source=draft.source),
     )
-    if not blind:  # a re-ask shows the last reply, which holds the code
-        messages = with_retry_feedback(messages, state, "repair")
-    return ask(ctx, state.get("usage"), messages, "repair", state.get("repairs", 0))
+    if blind:
+        return ask_blind(state, ctx, messages, "repair", state.get("repairs", 0))
+    messages = with_retry_feedback(messages, state, "repair")  # shows the last reply's code
+    return (*ask(ctx, state.get("usage"), messages, "repair", state.get("repairs", 0)), [])
+
+
+BLIND_SAMPLE_STRIDE = 100  # redraws of repair k are samples k+100, k+200...: never another k's
+
+
+def ask_blind(
+    state: Mapping[str, Any],
+    ctx: Context,
+    messages: list[dict[str, str]],
+    phase: str,
+    sample: int,
+) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """A blind repair's reply (`without_body` shown): a draft that reads none of its parameters
+    (`maker.check.generality.ignored_inputs`) is set aside and the same prompt drawn again,
+    warm with the seed moved, at most `Options.blind_redraws` more times, without using up a
+    repair; the last reply is taken when every draw ignores its input. Returns the reply, the
+    usage and an ``ignored_input`` record per draft set aside.
+
+    Blind, the real 1.5B either wrote a body that computes from the input or returned the
+    value of the task's example expression as a constant (``return not (True and False) or
+    False``); in the engine's LATM runs both blind repairs of a unit were such constants, and
+    the unit ran out of repairs on them. A constant is caught before it is run, and another
+    draw of the same prompt is as likely as the first to compute."""
+    from maker.check.generality import ignored_inputs
+
+    usage = state.get("usage")
+    records: list[dict[str, Any]] = []
+    for redraw in range(ctx.options.blind_redraws + 1):
+        text, usage = ask(ctx, usage, messages, phase, sample + BLIND_SAMPLE_STRIDE * redraw)
+        parsed = parse_reply(text, policy=ctx.sandbox.policy, prefer=draft_name(state))
+        ignored = (
+            ignored_inputs(parsed.source, parsed.name) if isinstance(parsed, ToolDraft) else None
+        )
+        if ignored is None or redraw == ctx.options.blind_redraws:
+            return text, usage, records
+        records.append(
+            rejection(
+                state,
+                phase,
+                "ignored_input",
+                f"{ignored.message} (a blind draft, set aside and drawn again)",
+                source=parsed.source,
+            )
+        )
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def stuck_on_code(state: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> bool:
@@ -622,10 +671,18 @@ def repair_step(
 ) -> dict[str, Any]:
     """Send the failing checks (held-out inputs hidden) with the tool; take the fixed draft
     (an unchanged one starts over at step `restart`, see `unchanged_retry`)."""
-    text, usage = ask_repair(state, ctx, task)
-    return take_draft(
+    text, usage, set_aside = ask_repair(state, ctx, task)
+    update = take_draft(
         state, ctx, text, "repair", on_ok=on_ok, usage=usage, count_repair=True, restart=restart
     )
+    return with_records(update, set_aside)
+
+
+def with_records(update: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """`update` with `records` recorded before its own rejections."""
+    if not records:
+        return update
+    return update | {"rejections": [*records, *update.get("rejections", [])]}
 
 
 # -- publishing ------------------------------------------------------------------------------

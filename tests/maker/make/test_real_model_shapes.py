@@ -583,6 +583,68 @@ def test_a_model_stuck_on_its_code_is_asked_without_it(sb: Sandbox) -> None:
     assert state["status"] == "accepted", state["rejections"]
 
 
+# The real 1.5B's blind repairs of the Boolean LATM unit (session 12, twice in one run): the
+# value of the task's example expression, as a constant.
+CONSTANT = '''```python tool
+def evaluate_expression(expression: str) -> bool:
+    """Evaluate the result of a random Boolean expression."""
+    return not (True and False) or False
+```
+'''
+
+
+def _boolean_tasks() -> list[Task]:
+    def task(i: int, text: str, answer: bool, split: str = "train") -> Task:
+        return Task(
+            f"b-{i}",
+            f"Evaluate the result of a random Boolean expression.\n\n{text}",
+            "boolean_expressions",
+            split=split,
+            examples=(ExampleCase({"expression": text}, answer),),
+        )
+
+    return [
+        task(1, "True and not False", True),
+        task(2, "not True or False", False),
+        task(3, "( False or True ) and not ( True and True )", False, "validation"),
+    ]
+
+
+def test_a_blind_repair_that_ignores_its_input_is_drawn_again(sb: Sandbox) -> None:
+    wrap = "```python usage\nevaluate_expression(expression='not True')  # -> False\n```"
+    replies = [STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, CONSTANT, REWRITTEN, wrap]
+    model = ScriptedModel(replies)
+    ctx = Context(client_for(model), sb, Library(MemoryStore()), None, Options(max_examples=10))
+    graph = LATM.build(ctx).compile()
+    [state] = [graph.invoke(u.state, {"recursion_limit": 50}) for u in LATM.units(_boolean_tasks())]
+    model.assert_consumed()
+    phases = [c.phase for c in model.calls]
+    assert phases == ["propose", "repair", "propose", "repair", "repair", "wrap"], phases
+    assert model.calls[4].messages == model.calls[3].messages  # the same blind prompt, again
+    assert state["status"] == "accepted", state["rejections"]
+    assert state["repairs"] == 2  # the draft set aside did not use up a repair
+    [aside] = [r for r in state["rejections"] if r["reason"] == "ignored_input"]
+    assert "never uses its input" in aside["message"]
+    assert "return not (True and False) or False" in aside["source"]
+
+
+def test_blind_redraws_are_bounded_and_the_last_draw_is_verified(sb: Sandbox) -> None:
+    # every draw is a constant: the last one goes on to verify, which says why it fails
+    replies = [STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, CONSTANT, CONSTANT]
+    model = ScriptedModel(replies)
+    options = Options(max_examples=10, max_repairs=2, blind_redraws=1)
+    ctx = Context(client_for(model), sb, Library(MemoryStore()), None, options)
+    graph = LATM.build(ctx).compile()
+    [state] = [graph.invoke(u.state, {"recursion_limit": 50}) for u in LATM.units(_boolean_tasks())]
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "repair", "propose", "repair", "repair"]
+    assert state["status"] == "rejected"
+    reasons = [r["reason"] for r in state["rejections"]]
+    assert reasons.count("ignored_input") == 1
+    assert "repairs exhausted" in state["reason"]
+    assert "never uses its input" in state["rejections"][-1]["message"]
+
+
 # The real 1.5B's CREATOR Boolean tool (session 11): a parser that recursed on its own input.
 RECURSING = '''```python tool
 def evaluate_expression(expression: str) -> bool:
@@ -614,4 +676,19 @@ def test_creator_rectify_stuck_on_the_same_error_is_asked_without_the_code(
     assert "return evaluate_expression(text)" in first[-1]["content"]
     assert not any("evaluate_expression(text)" in m["content"] for m in blind)
     assert "the body that failed is not shown" in blind[-1]["content"]
+    assert report.accepted == 1
+
+
+def test_a_blind_rectify_that_ignores_its_input_is_drawn_again(
+    tmp_path: Path, sb: Sandbox
+) -> None:
+    from tests.maker.make.test_creator import BOOLEAN_TASK as task
+
+    call = '```python call\nevaluate_expression(expression="not ( True and False ) or False")\n```'
+    model = ScriptedModel([RECURSING, call, RECURSING, RECURSING, call, CONSTANT, REWRITTEN])
+    report = run(tmp_path, sb, model, [task])
+    phases = [c.phase for c in model.calls]
+    assert phases == ["create", "decide", "rectify", "create", "decide", "rectify", "rectify"]
+    model.assert_consumed()
+    assert model.calls[6].messages == model.calls[5].messages
     assert report.accepted == 1
