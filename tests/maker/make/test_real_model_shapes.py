@@ -679,9 +679,7 @@ def test_creator_rectify_stuck_on_the_same_error_is_asked_without_the_code(
     assert report.accepted == 1
 
 
-def test_a_blind_rectify_that_ignores_its_input_is_drawn_again(
-    tmp_path: Path, sb: Sandbox
-) -> None:
+def test_a_blind_rectify_that_ignores_its_input_is_drawn_again(tmp_path: Path, sb: Sandbox) -> None:
     from tests.maker.make.test_creator import BOOLEAN_TASK as task
 
     call = '```python call\nevaluate_expression(expression="not ( True and False ) or False")\n```'
