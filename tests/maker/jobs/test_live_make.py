@@ -32,6 +32,7 @@ from sandbox import Sandbox
 
 
 @pytest.mark.live
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("strategy", ["creator", "latm"])
 def test_live_make_on_the_example_tasks(tmp_path: Path, sb: Sandbox, strategy: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKER_MAKER_")}
@@ -42,6 +43,7 @@ def test_live_make_on_the_example_tasks(tmp_path: Path, sb: Sandbox, strategy: s
 
 @pytest.mark.local_models
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("strategy", ["creator", "latm"])
 def test_local_make_on_the_example_tasks(
     tmp_path: Path, sb: Sandbox, strategy: str, request: pytest.FixtureRequest
