@@ -550,39 +550,6 @@ def evaluate_expression(expression: str) -> bool:
 '''
 
 
-def test_a_model_stuck_on_its_code_is_asked_without_it(sb: Sandbox) -> None:
-    def task(i: int, text: str, answer: bool, split: str = "train") -> Task:
-        return Task(
-            f"b-{i}",
-            f"Evaluate the result of a random Boolean expression.\n\n{text}",
-            "boolean_expressions",
-            split=split,
-            examples=(ExampleCase({"expression": text}, answer),),
-        )
-
-    tasks = [
-        task(1, "True and not False", True),
-        task(2, "not True or False", False),
-        task(3, "( False or True ) and not ( True and True )", False, "validation"),
-    ]
-    # propose -> fails; repair sends it back -> starts over; the fresh proposal fails the same
-    # checks; the next repair is not shown the code and rewrites the body
-    wrap = "```python usage\nevaluate_expression(expression='not True')  # -> False\n```"
-    model = ScriptedModel([STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, REWRITTEN, wrap])
-    ctx = Context(client_for(model), sb, Library(MemoryStore()), None, Options(max_examples=10))
-    graph = LATM.build(ctx).compile()
-    [state] = [graph.invoke(u.state, {"recursion_limit": 50}) for u in LATM.units(tasks)]
-    model.assert_consumed()
-    assert [c.phase for c in model.calls] == ["propose", "repair", "propose", "repair", "wrap"]
-    first, blind = model.calls[1].messages, model.calls[3].messages
-    assert "left, op, right = expr.split()" in first[-1]["content"]
-    assert not any("expr.split()" in m["content"] for m in blind)
-    assert "def evaluate_expression(expression: str) -> bool:" in blind[-1]["content"]
-    assert "the body that failed is not shown" in blind[-1]["content"]
-    assert "safe_eval(expression)" in blind[-1]["content"]  # the failures' note is still there
-    assert state["status"] == "accepted", state["rejections"]
-
-
 # The real 1.5B's blind repairs of the Boolean LATM unit (session 12, twice in one run): the
 # value of the task's example expression, as a constant.
 CONSTANT = '''```python tool
@@ -610,13 +577,36 @@ def _boolean_tasks() -> list[Task]:
     ]
 
 
+def _latm_unit(sb: Sandbox, model: ScriptedModel, options: Options) -> dict[str, Any]:
+    """The Boolean tasks' LATM unit run to its end with `model`."""
+    ctx = Context(client_for(model), sb, Library(MemoryStore()), None, options)
+    graph = LATM.build(ctx).compile()
+    [state] = [graph.invoke(u.state, {"recursion_limit": 50}) for u in LATM.units(_boolean_tasks())]
+    return state
+
+
+def test_a_model_stuck_on_its_code_is_asked_without_it(sb: Sandbox) -> None:
+    # propose -> fails; repair sends it back -> starts over; the fresh proposal fails the same
+    # checks; the next repair is not shown the code and rewrites the body
+    wrap = "```python usage\nevaluate_expression(expression='not True')  # -> False\n```"
+    model = ScriptedModel([STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, REWRITTEN, wrap])
+    state = _latm_unit(sb, model, Options(max_examples=10))
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "repair", "propose", "repair", "wrap"]
+    first, blind = model.calls[1].messages, model.calls[3].messages
+    assert "left, op, right = expr.split()" in first[-1]["content"]
+    assert not any("expr.split()" in m["content"] for m in blind)
+    assert "def evaluate_expression(expression: str) -> bool:" in blind[-1]["content"]
+    assert "the body that failed is not shown" in blind[-1]["content"]
+    assert "safe_eval(expression)" in blind[-1]["content"]  # the failures' note is still there
+    assert state["status"] == "accepted", state["rejections"]
+
+
 def test_a_blind_repair_that_ignores_its_input_is_drawn_again(sb: Sandbox) -> None:
     wrap = "```python usage\nevaluate_expression(expression='not True')  # -> False\n```"
     replies = [STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, CONSTANT, REWRITTEN, wrap]
     model = ScriptedModel(replies)
-    ctx = Context(client_for(model), sb, Library(MemoryStore()), None, Options(max_examples=10))
-    graph = LATM.build(ctx).compile()
-    [state] = [graph.invoke(u.state, {"recursion_limit": 50}) for u in LATM.units(_boolean_tasks())]
+    state = _latm_unit(sb, model, Options(max_examples=10))
     model.assert_consumed()
     phases = [c.phase for c in model.calls]
     assert phases == ["propose", "repair", "propose", "repair", "repair", "wrap"], phases
@@ -632,10 +622,7 @@ def test_blind_redraws_are_bounded_and_the_last_draw_is_verified(sb: Sandbox) ->
     # every draw is a constant: the last one goes on to verify, which says why it fails
     replies = [STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, CONSTANT, CONSTANT]
     model = ScriptedModel(replies)
-    options = Options(max_examples=10, max_repairs=2, blind_redraws=1)
-    ctx = Context(client_for(model), sb, Library(MemoryStore()), None, options)
-    graph = LATM.build(ctx).compile()
-    [state] = [graph.invoke(u.state, {"recursion_limit": 50}) for u in LATM.units(_boolean_tasks())]
+    state = _latm_unit(sb, model, Options(max_examples=10, max_repairs=2, blind_redraws=1))
     model.assert_consumed()
     assert [c.phase for c in model.calls] == ["propose", "repair", "propose", "repair", "repair"]
     assert state["status"] == "rejected"
