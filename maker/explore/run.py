@@ -192,15 +192,14 @@ def explore_library(
     ledgers = list({id(c.ledger): c.ledger for c in (user_client, judge_client)}.values())
     marks = [len(ledger.entries) for ledger in ledgers]
     chosen, skipped = select_tools(library, s)
-    # a trial is the explorer's own attempt, judged afterwards: its wrong numbers or words are
-    # failure memory to keep, so the solver's own checks of them stay off here
+    # a trial is the explorer's own attempt, judged afterwards: its wrong numbers are failure
+    # memory to keep, so the solver's own check of them stays off here
     solve_settings = SolveSettings(
         top_k=1,
         max_retries=s.max_retries,
         timeout_s=s.timeout_s,
         record=False,
         check_numbers=False,
-        check_words=False,
     )
     ctx = TrialContext(
         SolveContext(PhasedClient(user_client, "explore_"), sandbox, library, solve_settings),

@@ -489,37 +489,6 @@ def unread_numbers(arguments: Mapping[str, Any], text: str) -> list[int | float]
     return list(out)
 
 
-MIN_UNREAD_WORDS = 2
-"""The fewest words a string argument must have from nowhere in the problem to be asked about."""
-
-
-def unread_words(arguments: Mapping[str, Any], text: str) -> list[str]:
-    """The words of the call's string arguments that `text` does not hold (case and the
-    punctuation around words aside; a word of 4 letters or more may be a near spelling of one
-    of `text`'s), in order and without repeats, from each argument whose strings (those with no
-    digits and not themselves in `text`) have at least `MIN_UNREAD_WORDS` of them. Asked to sort the
-    words of a problem, the real 0.5B passed ``"alligator cat dog elephant ..."``, none of
-    which the problem holds, and ``"anarchian announce carp ... coconut ..."``.
-
-    >>> unread_words({"words": "alligator cat dog"}, "Sort: boldface darkle fungi")
-    ['alligator', 'cat', 'dog']
-    >>> unread_words({"words": ["alligator", "cat", "fungi"]}, "Sort: boldface darkle fungi")
-    ['alligator', 'cat']
-    >>> unread_words({"words": "fungi boldface darkel", "order": "ascending"}, "Sort: darkle fungi")
-    []
-    """
-    known = set(_words(text))
-    out: dict[str, None] = {}
-    for argument in arguments.values():
-        unread: dict[str, None] = {}
-        for value in string_leaves(argument):
-            if copyable(value) and not in_text(value, text):
-                unread.update((w, None) for w in _words(value) if w and not _matches(w, known))
-        if len(unread) >= MIN_UNREAD_WORDS:
-            out.update(unread)
-    return list(out)
-
-
 def number_text(n: float) -> str:
     """A number as a problem would write it: ``3`` for 3.0, else its repr."""
     return str(int(n)) if float(n).is_integer() and abs(n) < 1e15 else repr(n)

@@ -37,7 +37,6 @@ from maker.text.grounding import (
     string_leaves,
     transferred_arguments,
     unread_numbers,
-    unread_words,
     word_share,
 )
 from maker.use import answer as answers
@@ -82,8 +81,6 @@ class SolveSettings:
     # a call passing numbers the problem never states is asked again once, with the problem's
     # numbers listed; the second reply runs as it is (see `unread_problem`)
     check_numbers: bool = True
-    # likewise a call whose string arguments hold words the problem does not (`unread_text`)
-    check_words: bool = True
     # a call passing a shown example's values is given this problem's values from where the
     # example took its own (see `maker.text.grounding.transferred_arguments`), no retry
     transfer_copies: bool = True
@@ -428,27 +425,6 @@ def unread_problem(decision: Decision, question: str) -> Problem | None:
     )
 
 
-MAX_LISTED_WORDS = 8
-
-
-def unread_text(decision: Decision, question: str) -> Problem | None:
-    """A call whose string arguments hold words the problem does not
-    (`maker.text.grounding.unread_words`): the real 0.5B, asked to sort a problem's words,
-    passed words of its own (``alligator cat dog ...``) and the tool sorted those. Asked once,
-    never blocking a call, like `unread_problem`."""
-    unread = unread_words(decision.arguments, question)
-    if not unread:
-        return None
-    shown = ", ".join(repr(w) for w in unread[:MAX_LISTED_WORDS])
-    more = " ..." if len(unread) > MAX_LISTED_WORDS else ""
-    return Problem(
-        "args_valid",
-        "unread_words",
-        f"The word(s) {shown}{more} in the arguments are not in this problem. Copy each "
-        "argument's text from the problem itself, every word of it.",
-    )
-
-
 def grounded(decision: Decision, question: str) -> Decision:
     """A call whose string arguments nearly copy spans of the question, with the question's
     exact spans in their place (`maker.text.grounding`); each change is noted in `repairs`."""
@@ -511,15 +487,6 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
         and len(asked) < ctx.settings.max_retries  # a retry is left: this never ends a problem
     ):
         problem = unread_problem(parsed, question)
-    if (
-        problem is None
-        and isinstance(parsed, Decision)
-        and parsed.kind == "call"
-        and ctx.settings.check_words
-        and "unread_words" not in asked
-        and len(asked) < ctx.settings.max_retries
-    ):
-        problem = unread_text(parsed, question)
     timing["parse_ms"] += _ms(t0)
     update["timing"] = timing
     update["decision"] = parsed.to_json() if isinstance(parsed, Decision) else None
