@@ -20,6 +20,7 @@ from library.normalize import ast_hash
 from library.store.base import Dedup
 from library.suites import from_sandbox_suite
 from library.verdict import Verdict
+from maker.check.generality import ignored_inputs
 from maker.check.validation import as_case, fit_keywords, repair_feedback
 from maker.check.wrongtests import without_wrong_tests
 from maker.llm.ledger import price_call
@@ -594,28 +595,19 @@ def ask_blind(
     False``); in the engine's LATM runs both blind repairs of a unit were such constants, and
     the unit ran out of repairs on them. A constant is caught before it is run, and another
     draw of the same prompt is as likely as the first to compute."""
-    from maker.check.generality import ignored_inputs
-
-    usage = state.get("usage")
     records: list[dict[str, Any]] = []
-    for redraw in range(ctx.options.blind_redraws + 1):
-        text, usage = ask(ctx, usage, messages, phase, sample + BLIND_SAMPLE_STRIDE * redraw)
+    text, usage = ask(ctx, state.get("usage"), messages, phase, sample)
+    for redraw in range(1, ctx.options.blind_redraws + 1):
         parsed = parse_reply(text, policy=ctx.sandbox.policy, prefer=draft_name(state))
         ignored = (
             ignored_inputs(parsed.source, parsed.name) if isinstance(parsed, ToolDraft) else None
         )
-        if ignored is None or redraw == ctx.options.blind_redraws:
-            return text, usage, records
-        records.append(
-            rejection(
-                state,
-                phase,
-                "ignored_input",
-                f"{ignored.message} (a blind draft, set aside and drawn again)",
-                source=parsed.source,
-            )
-        )
-    raise AssertionError("unreachable")  # pragma: no cover
+        if ignored is None:
+            break
+        message = f"{ignored.message} (a blind draft, set aside and drawn again)"
+        records.append(rejection(state, phase, "ignored_input", message, source=parsed.source))
+        text, usage = ask(ctx, usage, messages, phase, sample + BLIND_SAMPLE_STRIDE * redraw)
+    return text, usage, records
 
 
 def stuck_on_code(state: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> bool:
