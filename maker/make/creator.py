@@ -31,7 +31,7 @@ from maker.make.steps import (
     ACCEPTED_OUTCOMES,
     arguments_line,
     ask,
-    ask_blind,
+    ask_fix,
     ask_repair,
     copied_format_example,
     draft_name,
@@ -334,12 +334,7 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         observation=run,
         feedback=state.get("feedback", ""),
     )
-    if blind:
-        text, usage, set_aside = ask_blind(state, ctx, messages, "rectify", repairs)
-    else:  # a re-ask shows the last reply, which holds the code
-        messages = with_retry_feedback(messages, state, "rectify")
-        text, usage = ask(ctx, state.get("usage"), messages, "rectify", repairs)
-        set_aside = []
+    text, usage, set_aside = ask_fix(state, ctx, messages, "rectify", repairs, blind=blind)
     fix = _take_fix(state, text, ctx, "rectify")
     return fix | {
         "usage": usage,

@@ -568,10 +568,25 @@ def ask_repair(
         source=without_body(draft) if blind else draft.source,
         feedback=repair_feedback(verdict, source=draft.source),
     )
+    return ask_fix(state, ctx, messages, "repair", state.get("repairs", 0), blind=blind)
+
+
+def ask_fix(
+    state: Mapping[str, Any],
+    ctx: Context,
+    messages: list[dict[str, str]],
+    phase: str,
+    sample: int,
+    *,
+    blind: bool,
+) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """A repair's (or rectify's) reply: blind, drawn by `ask_blind`; else a re-ask shows the
+    last reply, which holds the code (`with_retry_feedback`). The reply, the usage so far and
+    the records of blind drafts set aside."""
     if blind:
-        return ask_blind(state, ctx, messages, "repair", state.get("repairs", 0))
-    messages = with_retry_feedback(messages, state, "repair")  # shows the last reply's code
-    return (*ask(ctx, state.get("usage"), messages, "repair", state.get("repairs", 0)), [])
+        return ask_blind(state, ctx, messages, phase, sample)
+    messages = with_retry_feedback(messages, state, phase)
+    return (*ask(ctx, state.get("usage"), messages, phase, sample), [])
 
 
 BLIND_SAMPLE_STRIDE = 100  # redraws of repair k are samples k+100, k+200...: never another k's

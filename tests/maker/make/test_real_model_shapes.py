@@ -560,6 +560,9 @@ def evaluate_expression(expression: str) -> bool:
 '''
 
 
+WRAP = "```python usage\nevaluate_expression(expression='not True')  # -> False\n```"
+
+
 def _boolean_tasks() -> list[Task]:
     def task(i: int, text: str, answer: bool, split: str = "train") -> Task:
         return Task(
@@ -588,8 +591,7 @@ def _latm_unit(sb: Sandbox, model: ScriptedModel, options: Options) -> dict[str,
 def test_a_model_stuck_on_its_code_is_asked_without_it(sb: Sandbox) -> None:
     # propose -> fails; repair sends it back -> starts over; the fresh proposal fails the same
     # checks; the next repair is not shown the code and rewrites the body
-    wrap = "```python usage\nevaluate_expression(expression='not True')  # -> False\n```"
-    model = ScriptedModel([STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, REWRITTEN, wrap])
+    model = ScriptedModel([STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, REWRITTEN, WRAP])
     state = _latm_unit(sb, model, Options(max_examples=10))
     model.assert_consumed()
     assert [c.phase for c in model.calls] == ["propose", "repair", "propose", "repair", "wrap"]
@@ -603,8 +605,7 @@ def test_a_model_stuck_on_its_code_is_asked_without_it(sb: Sandbox) -> None:
 
 
 def test_a_blind_repair_that_ignores_its_input_is_drawn_again(sb: Sandbox) -> None:
-    wrap = "```python usage\nevaluate_expression(expression='not True')  # -> False\n```"
-    replies = [STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, CONSTANT, REWRITTEN, wrap]
+    replies = [STUCK_PARSER, STUCK_PARSER, STUCK_PARSER, CONSTANT, REWRITTEN, WRAP]
     model = ScriptedModel(replies)
     state = _latm_unit(sb, model, Options(max_examples=10))
     model.assert_consumed()
@@ -632,6 +633,9 @@ def test_blind_redraws_are_bounded_and_the_last_draw_is_verified(sb: Sandbox) ->
     assert "never uses its input" in state["rejections"][-1]["message"]
 
 
+BOOLEAN_CALL = (
+    '```python call\nevaluate_expression(expression="not ( True and False ) or False")\n```'
+)
 # The real 1.5B's CREATOR Boolean tool (session 11): a parser that recursed on its own input.
 RECURSING = '''```python tool
 def evaluate_expression(expression: str) -> bool:
@@ -651,10 +655,9 @@ def test_creator_rectify_stuck_on_the_same_error_is_asked_without_the_code(
 ) -> None:
     from tests.maker.make.test_creator import BOOLEAN_TASK as task
 
-    call = '```python call\nevaluate_expression(expression="not ( True and False ) or False")\n```'
     # create -> RecursionError; rectify sends it back -> starts over; the fresh tool fails the
     # same way; the next rectify is not shown the code and rewrites the body
-    model = ScriptedModel([RECURSING, call, RECURSING, RECURSING, call, REWRITTEN])
+    model = ScriptedModel([RECURSING, BOOLEAN_CALL, RECURSING, RECURSING, BOOLEAN_CALL, REWRITTEN])
     report = run(tmp_path, sb, model, [task])
     phases = [c.phase for c in model.calls]
     assert phases == ["create", "decide", "rectify", "create", "decide", "rectify"], phases
@@ -669,8 +672,9 @@ def test_creator_rectify_stuck_on_the_same_error_is_asked_without_the_code(
 def test_a_blind_rectify_that_ignores_its_input_is_drawn_again(tmp_path: Path, sb: Sandbox) -> None:
     from tests.maker.make.test_creator import BOOLEAN_TASK as task
 
-    call = '```python call\nevaluate_expression(expression="not ( True and False ) or False")\n```'
-    model = ScriptedModel([RECURSING, call, RECURSING, RECURSING, call, CONSTANT, REWRITTEN])
+    model = ScriptedModel(
+        [RECURSING, BOOLEAN_CALL, RECURSING, RECURSING, BOOLEAN_CALL, CONSTANT, REWRITTEN]
+    )
     report = run(tmp_path, sb, model, [task])
     phases = [c.phase for c in model.calls]
     assert phases == ["create", "decide", "rectify", "create", "decide", "rectify", "rectify"]
