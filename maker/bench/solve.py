@@ -44,6 +44,7 @@ from maker.bench.oracle import TOOLS, Oracle, Solution, example_solutions, synth
 from maker.llm import ChatClient, ChatResponse, RoleConfig, Usage
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks
+from maker.use.prompt import PROBLEM_HEADING, REPLY_REMINDER
 from sandbox.parsing import parse_source
 
 SOLVE_SYSTEM_MARK = "You solve problems with the tools listed"
@@ -54,10 +55,11 @@ def is_solve_prompt(messages: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def problem_of(messages: Sequence[Mapping[str, Any]]) -> str:
-    """The problem text of a `use_solve` prompt (its first user message)."""
+    """The problem text of a `use_solve` prompt (its first user message, after the tools and
+    the replayed experience)."""
     user = next((str(m.get("content", "")) for m in messages if m.get("role") == "user"), "")
-    body = user.removeprefix("Problem:\n\n")
-    return body.split("\n\nTools", 1)[0].strip()
+    body = user.rpartition(PROBLEM_HEADING)[2]
+    return body.rpartition(REPLY_REMINDER)[0].strip()
 
 
 def call_json(call: str) -> dict[str, Any]:

@@ -178,7 +178,8 @@ def experience_text(
 ) -> tuple[str, list[int]]:
     """Replayed demonstrations, then pitfalls (each with its correction, if any), as long as
     they fit in `budget_chars`; room for the first pitfall is kept when it takes at most half
-    the budget. Returns the text and the ids of the episodes shown."""
+    the budget. The most relevant are chosen; they are shown in the order they were recorded.
+    Returns the text and the ids of the episodes shown."""
     fixes = corrections or {}
 
     def pitfall(ep: Episode) -> str:
@@ -196,20 +197,22 @@ def experience_text(
         (title_pit, pitfalls, pitfall, budget_chars),
     ):
         if _reply_of_any(eps):
-            body: list[str] = []
+            chosen: list[tuple[Episode, str]] = []
             for ep in eps:
                 if _reply_of(ep) is None:
                     continue
                 text = render_one(ep)
-                cost = len(text) + 2 + (0 if body else len(title) + 2)
+                cost = len(text) + 2 + (0 if chosen else len(title) + 2)
                 if used + cost > limit:
                     continue
-                body.append(text)
+                chosen.append((ep, text))
                 used += cost
-                if ep.id is not None:
-                    shown.append(ep.id)
-            if body:
-                parts.append(title + "\n\n" + "\n\n".join(body))
+            # chosen by relevance, shown in the order they were recorded: problems that replay
+            # the same episodes get the same prompt head (see `PROBLEM_HEADING`)
+            chosen.sort(key=lambda c: (c[0].id is None, c[0].id or 0))
+            shown.extend(ep.id for ep, _ in chosen if ep.id is not None)
+            if chosen:
+                parts.append(title + "\n\n" + "\n\n".join(text for _, text in chosen))
     return "\n\n".join(parts), shown
 
 
@@ -217,11 +220,19 @@ def _reply_of_any(eps: Sequence[Episode]) -> bool:
     return any(_reply_of(e) is not None for e in eps)
 
 
+PROBLEM_HEADING = "Problem to solve:\n\n"
+"""Where the problem starts in a `use_solve` prompt: last, after the tools and the experience,
+so consecutive problems share the prompt's whole head and a server's prefix cache skips it
+(the same tools and demonstrations are offered for most problems of a task)."""
+REPLY_REMINDER = "\n\nReply with the JSON object only."
+
+
 def solve_messages(
     problem: str, records: Sequence[ToolRecord], experience: str, *, examples: bool = True
 ) -> list[dict[str, str]]:
-    """The chat for one problem (template ``use_solve``); `examples` False leaves the tools'
-    example calls out (see `maker.use.solver.copied_problem`)."""
+    """The chat for one problem (template ``use_solve``: the tools, the experience, then the
+    problem under `PROBLEM_HEADING`); `examples` False leaves the tools' example calls out (see
+    `maker.use.solver.copied_problem`)."""
     return render(
         "use_solve",
         problem=problem,

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from library import Library, NewTool
 from maker.cli import main
 from maker.llm import FakeOpenAIServer
+from maker.use.prompt import PROBLEM_HEADING
 from tests.maker.use.conftest import GCD
 
 CLEAN_ENV = {
@@ -38,7 +39,12 @@ def make_library(path: Path) -> Path:
 
 
 def numbers(text: str) -> list[int]:
-    problem = text.split("Problem:", 1)[-1]
+    # a solve prompt ends with its problem (after the replayed demonstrations); the judge's and
+    # the program writer's prompts start with theirs
+    if PROBLEM_HEADING in text:
+        problem = text.rsplit(PROBLEM_HEADING, 1)[-1]
+    else:
+        problem = text.split("Problem:", 1)[-1]
     return [int(n) for n in re.findall(r"\b\d+\b", problem)][:2]
 
 

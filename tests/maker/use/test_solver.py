@@ -10,9 +10,10 @@ import pytest
 
 from library import Episode, Library
 from library.records import Call
+from maker.bench.solve import problem_of
 from maker.llm import ScriptedModel
 from maker.use import Solver, SolveSettings
-from maker.use.prompt import experience_text
+from maker.use.prompt import PROBLEM_HEADING, demo_text, experience_text
 from sandbox import Sandbox
 from tests.maker.use.conftest import client_for
 
@@ -217,6 +218,39 @@ def test_replayed_demonstrations_reach_the_prompt_within_budget(lib: Library, sb
     assert 1 <= small_shown < shown
     _, none = solve(lib, sb, [call("gcd", a=12, b=18)], replay_budget_chars=0)
     assert "Solved before" not in last_user(none, 0)
+
+
+def test_the_problem_comes_last_so_problems_share_the_prompts_head(
+    lib: Library, sb: Sandbox
+) -> None:
+    # a server's prefix cache skips a prompt's head when the previous prompt shares it: on the
+    # real 0.5B, prompt reading was most of a tool call's seconds (537 prompt tokens, 20 made)
+    _seed_experience(lib)
+    other = "Two ropes of 24 m and 36 m are cut into equal pieces; longest piece?"
+    _, first = solve(lib, sb, [call("gcd", a=12, b=18)], record=False)
+    _, second = solve(lib, sb, [call("gcd", a=24, b=36)], text=other, gold=12, record=False)
+    a, b = (m.calls[0].messages for m in (first, second))
+    assert a[0] == b[0]  # the system message
+    head_a, _, problem_a = a[1]["content"].partition(PROBLEM_HEADING)
+    head_b, _, problem_b = b[1]["content"].partition(PROBLEM_HEADING)
+    # the tools' cards come first: only what was replayed for each problem differs
+    tools_a, tools_b = (h.partition("Solved before")[0] for h in (head_a, head_b))
+    assert tools_a == tools_b and "gcd(a: int, b: int)" in tools_a
+    assert problem_a.startswith(GCD_Q) and problem_b.startswith(other)
+    assert problem_of(a) == GCD_Q and problem_of(b) == other
+
+
+def test_replayed_episodes_are_chosen_by_relevance_and_shown_in_recorded_order() -> None:
+    eps = {
+        i: Episode(
+            f"problem {i}", ("gcd@1",), Call("gcd@1", {"a": i}), {"ok": True}, str(i), True, id=i
+        )
+        for i in (1, 2, 3)
+    }
+    budget = len(demo_text(eps[3])) + len(demo_text(eps[1])) + 60
+    text, shown = experience_text([eps[3], eps[1], eps[2]], [], budget)  # by relevance
+    assert shown == [1, 3]  # the two most relevant, in the order they were recorded
+    assert text.index("problem 1") < text.index("problem 3") and "problem 2" not in text
 
 
 def test_experience_text_never_exceeds_its_budget() -> None:
