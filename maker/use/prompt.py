@@ -109,12 +109,17 @@ def tool_card(rec: ToolRecord, *, examples: bool = True) -> str:
 
 
 def tools_text(records: Sequence[ToolRecord], *, examples: bool = True) -> str:
+    """The offered tools' cards, `records` ranked most relevant first and shown in reverse: the
+    most relevant card is the last, nearest the problem (which comes after it). With the most
+    relevant first, the real 0.5B called the last card's tool, copying its example call, on 6
+    of 6 ordering puzzles (`solve_congruences` with the example's numbers, not `order_objects`)."""
     if not records:
         return (
             "Tools: none of the library's tools fits this problem; answer directly with "
             '{"tool": "none", "answer": ...}.'
         )
-    return "Tools:\n\n" + "\n\n".join(tool_card(r, examples=examples) for r in records)
+    cards = (tool_card(r, examples=examples) for r in reversed(records))
+    return "Tools:\n\n" + "\n\n".join(cards)
 
 
 def _short(text: str, limit: int) -> str:

@@ -13,7 +13,13 @@ from library.records import Call
 from maker.bench.solve import problem_of
 from maker.llm import ScriptedModel
 from maker.use import Solver, SolveSettings
-from maker.use.prompt import PROBLEM_HEADING, demo_text, experience_text
+from maker.use.prompt import (
+    PROBLEM_HEADING,
+    demo_text,
+    experience_text,
+    solve_messages,
+    tools_text,
+)
 from sandbox import Sandbox
 from tests.maker.use.conftest import client_for
 
@@ -238,6 +244,16 @@ def test_the_problem_comes_last_so_problems_share_the_prompts_head(
     assert tools_a == tools_b and "gcd(a: int, b: int)" in tools_a
     assert problem_a.startswith(GCD_Q) and problem_b.startswith(other)
     assert problem_of(a) == GCD_Q and problem_of(b) == other
+
+
+def test_the_most_relevant_tools_card_is_the_last_one_nearest_the_problem(lib: Library) -> None:
+    # ranked gcd first: its card comes last, right above the problem (the real 0.5B called the
+    # last card's tool on ordering puzzles when the best tool's card came first)
+    ranked = [lib.resolve("gcd@1"), lib.resolve("sort_words@1")]
+    text = tools_text(ranked)
+    assert text.index("sort_words(") < text.index("gcd(")
+    prompt = solve_messages("GCD of 4 and 6?", ranked, "")[1]["content"]
+    assert prompt.rindex("gcd(") < prompt.index(PROBLEM_HEADING) < prompt.index("GCD of 4 and 6?")
 
 
 def test_replayed_episodes_are_chosen_by_relevance_and_shown_in_recorded_order() -> None:
