@@ -12,9 +12,9 @@ from typing import Any
 from click.testing import CliRunner
 
 from library import Library, NewTool
+from maker.bench.solve import problem_of
 from maker.cli import main
 from maker.llm import FakeOpenAIServer
-from maker.use.prompt import PROBLEM_HEADING
 from tests.maker.use.conftest import GCD
 
 CLEAN_ENV = {
@@ -39,12 +39,7 @@ def make_library(path: Path) -> Path:
 
 
 def numbers(text: str) -> list[int]:
-    # a solve prompt ends with its problem (after the replayed demonstrations); the judge's and
-    # the program writer's prompts start with theirs
-    if PROBLEM_HEADING in text:
-        problem = text.rsplit(PROBLEM_HEADING, 1)[-1]
-    else:
-        problem = text.split("Problem:", 1)[-1]
+    problem = text.split("Problem:", 1)[-1]
     return [int(n) for n in re.findall(r"\b\d+\b", problem)][:2]
 
 
@@ -60,7 +55,7 @@ def fake_models() -> Any:
             asked["imagine"] += 1
             return json.dumps({"query": PROBLEMS[(asked["imagine"] - 1) % len(PROBLEMS)]})
         if system.startswith("You solve problems with the tools"):
-            a, b = numbers(messages[1]["content"])
+            a, b = numbers(problem_of(messages))
             return json.dumps({"kind": "call", "tool": "gcd", "arguments": {"a": a, "b": b}})
         if system.startswith("You check the work"):
             a, b = numbers(last)
