@@ -20,6 +20,26 @@ from maker.prompts import render
 MAX_QUERY_CHARS = 300
 MAX_VALUE_CHARS = 200
 
+PROBLEM_REF = "<problem>"
+"""What a reply writes for a string argument that is the problem's whole text: the host puts
+the problem in its place (`maker.use.solver.dereferenced`), so the model need not write the
+problem out again. Demonstrations show such arguments this way (`referenced`). The real 0.5B,
+asked for a puzzle's full text, spent most of its seconds per problem retyping it."""
+
+
+def same_text(a: str, b: str) -> bool:
+    """Whether two texts are the same but for whitespace (line breaks, runs of spaces)."""
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def referenced(args: Mapping[str, Any], problem: str) -> dict[str, Any]:
+    """`args` with each string argument that is the problem's whole text (whitespace aside)
+    written as `PROBLEM_REF`, as a demonstration shows it."""
+    return {
+        k: PROBLEM_REF if isinstance(v, str) and problem.strip() and same_text(v, problem) else v
+        for k, v in args.items()
+    }
+
 
 def signature(rec: ToolRecord) -> str:
     """``name(a: int, b: int = 1) -> int``, from the stored spec (defaults as JSON, the form the
@@ -56,7 +76,7 @@ def card_examples(
         args, question = ex.get("input"), ex.get("question")
         if not isinstance(args, dict) or not set(args) <= params or not isinstance(question, str):
             continue
-        if len(_reply(rec, args)) <= MAX_EXAMPLE_CHARS:
+        if len(_reply(rec, referenced(args, question))) <= MAX_EXAMPLE_CHARS:
             out.append((question, args))
         if len(out) >= limit:
             break
@@ -76,10 +96,12 @@ def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
     Never a bare call, nor an output: the real 0.5B copied them. Shown ``{"tool": "close_dyck",
     "arguments": {"sequence": "[ { ["}}`` it sent that call for 6 of 6 new problems (1 of 12
     BIG-Bench rows right with bare example calls, 3 of 12 without), and shown ``... -> 12`` it
-    answered 12 to every problem. Cases whose keys are not the tool's parameters, or too long
-    to show, are skipped."""
+    answered 12 to every problem. An argument that is the whole problem is shown as
+    `PROBLEM_REF`. Cases whose keys are not the tool's parameters, or too long to show, are
+    skipped."""
     return [
-        f"Problem: {_short(question, MAX_QUERY_CHARS)}\n      Reply: {_reply(rec, args)}"
+        f"Problem: {_short(question, MAX_QUERY_CHARS)}\n"
+        f"      Reply: {_reply(rec, referenced(args, question))}"
         for question, args in card_examples(rec, limit)
     ]
 
@@ -128,10 +150,12 @@ def _short(text: str, limit: int) -> str:
 
 
 def _reply_of(ep: Episode) -> str | None:
+    """The reply an episode ran, as the model would write it (the problem's whole text as
+    `PROBLEM_REF`)."""
     if ep.call.tool:
+        args = referenced(ep.call.arguments, ep.query)
         return json.dumps(
-            {"tool": ep.call.tool.partition("@")[0], "arguments": ep.call.arguments},
-            ensure_ascii=False,
+            {"tool": ep.call.tool.partition("@")[0], "arguments": args}, ensure_ascii=False
         )
     if ep.call.program:
         return json.dumps({"tool": "program", "program": ep.call.program}, ensure_ascii=False)

@@ -42,6 +42,7 @@ from maker.text.grounding import (
 from maker.use import answer as answers
 from maker.use.execute import execute
 from maker.use.prompt import (
+    PROBLEM_REF,
     card_examples,
     correction_message,
     experience_text,
@@ -425,6 +426,19 @@ def unread_problem(decision: Decision, question: str) -> Problem | None:
     )
 
 
+def dereferenced(decision: Decision, question: str) -> Decision:
+    """The call with the problem's text in each string argument written as `PROBLEM_REF`
+    (case and surrounding spaces aside): the episode records the arguments the tool ran with."""
+    if not question.strip():
+        return decision
+    ref = PROBLEM_REF.lower()
+    args = {
+        k: question if isinstance(v, str) and v.strip().lower() == ref else v
+        for k, v in decision.arguments.items()
+    }
+    return decision if args == decision.arguments else replace(decision, arguments=args)
+
+
 def grounded(decision: Decision, question: str) -> Decision:
     """A call whose string arguments nearly copy spans of the question, with the question's
     exact spans in their place (`maker.text.grounding`); each change is noted in `repairs`."""
@@ -466,7 +480,7 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     parsed = parse_decision(response.text)
     question = state["task"].get("text") or ""
     if isinstance(parsed, Decision) and parsed.kind == "call":
-        parsed = grounded(parsed, question)
+        parsed = grounded(dereferenced(parsed, question), question)
     problem = parsed if isinstance(parsed, Problem) else check(parsed, offered)
     if problem is None and isinstance(parsed, Decision) and parsed.kind == "call":
         values = update.get("example_values", state.get("example_values") or [])

@@ -13,7 +13,7 @@ def close_brackets(sequence: str) -> str:
 
     Problem: Complete the rest of the sequence, making sure that the parentheses are closed
     properly. Input: < [ [
-    >>> close_brackets("< [ [")
+    >>> close_brackets("Complete the rest of the sequence, making sure that the parentheses are closed properly. Input: < [ [")
     '] ] >'
     >>> close_brackets("Complete the rest of the sequence. Input: ( { } [ < > ]")
     ')'

@@ -22,6 +22,10 @@ def order_objects(puzzle: str) -> str:
     Args:
         puzzle: the problem's full text, from its first word to its last option.
 
+    Problem: On a shelf, there are three books: a red book, a gray book, and a white book. The
+    white book is to the left of the gray book. The red book is the second from the left.
+    Options: (A) The red book is the leftmost (B) The gray book is the leftmost (C) The white
+    book is the leftmost
     >>> order_objects("On a shelf, there are three books: a red book, a gray book, and a white book. The white book is to the left of the gray book. The red book is the second from the left.\\nOptions:\\n(A) The red book is the leftmost\\n(B) The gray book is the leftmost\\n(C) The white book is the leftmost")
     '(C)'
     >>> order_objects("In a golf tournament, there were three golfers: Ana, Joe, and Eli. Eli finished above Ana. Joe finished first.\\nOptions:\\n(A) Ana finished last\\n(B) Joe finished last\\n(C) Eli finished last")

@@ -5,7 +5,8 @@ def sort_words(words: str) -> str:
         words: the words to sort, separated by spaces, as one string (text up to a "List:"
             label is ignored).
 
-    >>> sort_words("oven costume counterpart")
+    Problem: Sort the following words alphabetically: List: oven costume counterpart
+    >>> sort_words("Sort the following words alphabetically: List: oven costume counterpart")
     'costume counterpart oven'
     >>> sort_words("Sort the following words alphabetically: List: syndrome therefrom")
     'syndrome therefrom'

@@ -12,6 +12,10 @@ def track_swaps(puzzle: str) -> str:
     Args:
         puzzle: the problem's full text, from its first word to its last option.
 
+    Problem: Alice, Bob, and Claire are playing a game. At the start of the game, they are each
+    holding a ball: Alice has a red ball, Bob has a blue ball, and Claire has a green ball.
+    First, Alice and Bob swap balls. Then, Bob and Claire swap balls. At the end of the game,
+    Claire has the Options: (A) red ball (B) blue ball (C) green ball
     >>> track_swaps("Alice, Bob, and Claire are playing a game. At the start of the game, they are each holding a ball: Alice has a red ball, Bob has a blue ball, and Claire has a green ball. First, Alice and Bob swap balls. Then, Bob and Claire swap balls. At the end of the game, Claire has the\\nOptions:\\n(A) red ball\\n(B) blue ball\\n(C) green ball")
     '(A)'
     >>> track_swaps("Alice, Bob, and Claire are dancers. At the start of a song, they each have a partner: Alice is dancing with Sam, Bob is dancing with Ann, and Claire is dancing with Lola. First, Claire and Alice switch partners. At the end of the dance, Alice is dancing with")

@@ -573,6 +573,36 @@ def test_a_call_that_failed_on_a_partial_copy_of_the_problem_runs_with_the_whole
     assert "Running it failed" in last_user(model, 1)
 
 
+def test_an_argument_that_is_the_whole_problem_is_written_as_a_reference(sb: Sandbox) -> None:
+    # asked for a puzzle's full text, the real 0.5B spent most of its seconds retyping it: the
+    # reply writes "<problem>" and the host puts the problem there; demonstrations show it so
+    from library import MemoryStore, NewTool, StoredSuite
+    from maker.use.reply import parse_decision
+    from maker.use.solver import dereferenced
+
+    shown = "Cy starts with the ball. Cy passes to Ann.\nAnn passes to Bo. Who has the ball?"
+    demo = {"input": {"puzzle": shown}, "expected": "Bo", "question": " ".join(shown.split())}
+    lib = Library(MemoryStore())
+    assert lib.publish(NewTool("last_holder", SWAPS, tests=StoredSuite(examples=(demo,)))).ok
+    sol, model = solve(lib, sb, [call("last_holder", puzzle=" <Problem> ")], PASSES, "Cy")
+    assert (sol.correct, sol.attempts) == (True, 1)
+    system, prompt = (m["content"] for m in model.calls[0].messages)
+    assert 'whole text is written "<problem>"' in system
+    assert '      Reply: {"tool": "last_holder", "arguments": {"puzzle": "<problem>"}}' in prompt
+    (ep,) = lib.store.episodes()
+    assert ep.call.arguments == {"puzzle": PASSES}  # the episode keeps what the tool ran with
+    assert '"arguments": {"puzzle": "<problem>"}' in demo_text(ep)  # and replays the reference
+    # only an argument that is the reference itself is replaced
+    mixed = parse_decision(call("last_holder", puzzle="<problem> and more", other="x"))
+    assert dereferenced(mixed, PASSES) == mixed
+    # a long problem whose call would be too long to show is shown with the reference
+    long_q = PASSES + " Nobody else plays." * 20
+    long_demo = {"input": {"puzzle": long_q}, "expected": "Cy", "question": long_q}
+    lib2 = Library(MemoryStore())
+    assert lib2.publish(NewTool("last_holder", SWAPS, tests=StoredSuite(examples=(long_demo,)))).ok
+    assert '{"puzzle": "<problem>"}' in tools_text([lib2.resolve("last_holder")])
+
+
 CRT = '''def smallest_with_remainders(remainders: list[int], moduli: list[int]) -> int:
     """How many things there are, when divided equally among groups of each size in `moduli`
     they leave `remainders` left: the smallest x >= 0 with x % moduli[i] == remainders[i]."""
