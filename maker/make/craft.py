@@ -39,6 +39,7 @@ import operator
 from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
+from library.calls import parse_literal_call
 from library.verdict import Failure, Verdict, verdict_from
 from maker.check.validation import validate
 from maker.make import Context
@@ -322,6 +323,74 @@ def _test_literals(source: str) -> list[Any] | None:
     return out
 
 
+def _asserted_calls(source: str, entry: str) -> list[tuple[ast.Call, Any]]:
+    """``(call, value)`` of each ``assert entry(...) == value`` (either side) in `source`, where
+    value is a literal."""
+    try:
+        tree = parse_source(source or "")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    out: list[tuple[ast.Call, Any]] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assert) and isinstance(node.test, ast.Compare)):
+            continue
+        test = node.test
+        if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+            continue
+        for call, other in ((test.left, test.comparators[0]), (test.comparators[0], test.left)):
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name)
+                and call.func.id == entry
+            ):
+                continue
+            try:
+                out.append((call, ast.literal_eval(other)))
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                pass
+    return out
+
+
+def usage_examples(
+    ctx: Context, draft: ToolDraft, solutions: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Problem -> call demonstrations from the unit tests that re-solve the source problems
+    (`source_failures` requires them): each ``assert tool(literals) == answer`` whose answer is
+    the verified answer of exactly one source problem, and whose call returns it when run in the
+    sandbox, becomes a worked example that keeps its problem (``"question"``): the tool user is
+    shown problem -> call pairs (`maker.use.prompt.example_calls`), as LATM's wrapped tools
+    carry their usage demonstrations. At most one per source problem."""
+    names = [p for p, _ in draft.params]
+    out: list[dict[str, Any]] = []
+    done: set[str] = set()
+    for call, value in _asserted_calls(draft.unit_tests, draft.name):
+        sources = [s for s in solutions if values_equal(value, s["answer"])]
+        if len(sources) != 1 or sources[0]["task_id"] in done:
+            continue
+        args = parse_literal_call(ast.unparse(call), draft.name, names, as_json=True)
+        if not isinstance(args, dict):
+            continue
+        result = ctx.sandbox.run(draft.source, draft.name, kwargs=args)
+        if not (result.ok and values_equal(result.value, value)):
+            continue
+        (source,) = sources
+        done.add(source["task_id"])
+        question = " ".join(source["problem"].split())
+        out.append(
+            {
+                "input": args,
+                "expected": result.value,
+                "name": f"usage: {question}"[:MAX_USAGE_NAME_CHARS],
+                "question": question[:MAX_USAGE_QUESTION_CHARS],
+            }
+        )
+    return out
+
+
+MAX_USAGE_NAME_CHARS = 300
+MAX_USAGE_QUESTION_CHARS = 1000
+
+
 def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Validate the tool on its source problems and on the type's held-out examples."""
     draft = ToolDraft.from_json(state["draft"])
@@ -368,7 +437,9 @@ def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     draft = ToolDraft.from_json(state["draft"])
     group = _group(state)
     task_ids = [s["task_id"] for s in group]
-    tests = stored_suite(draft, held_out=held_out_examples(state))
+    tests = stored_suite(
+        draft, examples=usage_examples(ctx, draft, group), held_out=held_out_examples(state)
+    )
     tool = publish_draft(
         state,
         ctx,
@@ -441,5 +512,6 @@ __all__ = [
     "run_solution",
     "solve",
     "source_failures",
+    "usage_examples",
     "verify",
 ]

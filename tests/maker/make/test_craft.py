@@ -20,6 +20,7 @@ from maker.make.craft import (
     run_solution,
     solve,
     source_failures,
+    usage_examples,
     verify,
 )
 from maker.tasks import Task
@@ -280,6 +281,38 @@ def test_happy_path_drops_wrong_solution_and_publishes(sb: Sandbox) -> None:
     assert rec.provenance[0].task_ids == ("gcd-1",)
     assert len(rec.tests.held_out) == 3
     assert {"solve", "abstract"} <= set(ctx.client.ledger.totals("phase"))
+    # the unit test that re-solves the source problem is its usage demonstration on the card
+    (usage,) = rec.tests.examples
+    assert usage["input"] == {"a": 84, "b": 36} and usage["expected"] == 12
+    assert usage["question"] == "What is the greatest common divisor of 84 and 36?"
+    from maker.use.prompt import tool_card
+
+    assert (
+        "Problem: What is the greatest common divisor of 84 and 36?\n"
+        '      Reply: {"tool": "gcd", "arguments": {"a": 84, "b": 36}}'
+    ) in tool_card(rec)
+
+
+def test_usage_examples_come_from_asserts_that_re_solve_one_source_problem(sb: Sandbox) -> None:
+    ctx, _ = _ctx(sb, [])
+    draft = parse_reply(
+        TOOL.replace(
+            "    assert gcd(45, 27) == 9\n",
+            "    assert 9 == gcd(b=27, a=45)\n    assert gcd(3, 6) == 3\n    assert gcd(1, 1) == 1\n",
+        )
+    )
+    solutions = [
+        {"task_id": "t1", "problem": "GCD of 84\nand 36?", "answer": 12},
+        {"task_id": "t2", "problem": "GCD of 45 and 27?", "answer": 9},
+        {"task_id": "t3", "problem": "GCD of 6 and 3?", "answer": 3},
+        {"task_id": "t4", "problem": "Another with answer 3?", "answer": 3},
+    ]
+    got = [(e["question"], e["input"]) for e in usage_examples(ctx, draft, solutions)]
+    # either side of ==, keywords or positions; an answer two problems share names neither
+    assert got == [
+        ("GCD of 84 and 36?", {"a": 84, "b": 36}),
+        ("GCD of 45 and 27?", {"a": 45, "b": 27}),
+    ]
 
 
 def test_repair_after_failing_held_out_and_source_checks(sb: Sandbox) -> None:
