@@ -297,15 +297,24 @@ def source_failures(draft: ToolDraft, solutions: Sequence[dict[str, Any]]) -> li
     missing = [s for s in solutions if not any(values_equal(v, s["answer"]) for v in literals)]
     if not missing:
         return []
-    which = "; ".join(f"{s['problem'][:80]!r} (answer {s['answer']!r:.40})" for s in missing[:3])
+    lines = "\n".join(
+        f"    assert {draft.name}(...) == {s['answer']!r:.40}  # {_clip(s['problem'], 100)}"
+        for s in missing[:3]
+    )
     return [
         Failure(
             "unit",
             "source_problems",
             f"the unit tests do not re-solve {len(missing)} source problem(s) by "
-            f"calling the tool and checking the verified answer: {which}",
+            "calling the tool and checking the verified answer; add a test with one line per "
+            "problem, the call with that problem's values in place of `...`:\n" + lines,
         )
     ]
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _test_literals(source: str) -> list[Any] | None:

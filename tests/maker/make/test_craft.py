@@ -174,6 +174,11 @@ def test_source_failures_require_each_gold_answer_in_the_tests() -> None:
     assert source_failures(draft, sols) == []
     failures = source_failures(parse_reply(NO_SOURCE_TESTS), sols)
     assert failures[0].name == "source_problems" and "2 source problem" in failures[0].message
+    # the line to write, per problem (the real 1.5B, told only which problems, wrote no such
+    # test in two repairs of a right Chinese-remainder tool)
+    assert "\n    assert gcd(...) == 12  # 84 and 36\n    assert gcd(...) == 9  # 45" in (
+        failures[0].message
+    )
 
 
 def test_solve_node_drops_a_wrong_solution(sb: Sandbox) -> None:
