@@ -368,7 +368,7 @@ def transfer(value: str, example: str, problem: str) -> str | None:
     return ours[k]
 
 
-def _transfer_value(value: Any, example: str, problem: str) -> Any:
+def transfer_value(value: Any, example: str, problem: str) -> Any:
     """`transfer` for a string; for a list of strings, the same for the words it lists (the
     new segment's words, punctuation around them aside); None when it does not transfer."""
     if isinstance(value, str):
@@ -403,7 +403,7 @@ def transferred_arguments(
                 part
                 for question, args in examples
                 if args.get(name) == value
-                and (part := _transfer_value(value, question, problem)) is not None
+                and (part := transfer_value(value, question, problem)) is not None
             ),
             None,
         )
@@ -541,6 +541,7 @@ __all__ = [
     "problem_numbers",
     "segments",
     "string_leaves",
+    "transfer_value",
     "unlabelled",
     "unread_call",
     "unread_numbers",

@@ -35,6 +35,7 @@ from maker.text.grounding import (
     listed_numbers,
     problem_numbers,
     string_leaves,
+    transfer_value,
     transferred_arguments,
     unread_numbers,
     word_share,
@@ -46,6 +47,7 @@ from maker.use.prompt import (
     card_examples,
     correction_message,
     experience_text,
+    same_text,
     solve_messages,
 )
 from maker.use.reply import (
@@ -426,17 +428,37 @@ def unread_problem(decision: Decision, question: str) -> Problem | None:
     )
 
 
-def dereferenced(decision: Decision, question: str) -> Decision:
-    """The call with the problem's text in each string argument written as `PROBLEM_REF`
-    (case and surrounding spaces aside): the episode records the arguments the tool ran with."""
+def dereferenced(
+    decision: Decision, question: str, examples: Sequence[tuple[str, Mapping[str, Any]]] = ()
+) -> Decision:
+    """The call with the problem's text in each argument written as `PROBLEM_REF` (case and
+    surrounding spaces aside): the episode records the arguments the tool ran with. Where the
+    tool's shown calls (`examples`: its card's problem -> call pairs) pass a part of their
+    problem in that argument and never the whole, the reference means that part: this
+    problem's text standing where each example's stood (`maker.text.grounding.transfer_value`;
+    a word list after its ``List:`` label), noted in `repairs`."""
     if not question.strip():
         return decision
     ref = PROBLEM_REF.lower()
-    args = {
-        k: question if isinstance(v, str) and v.strip().lower() == ref else v
-        for k, v in decision.arguments.items()
-    }
-    return decision if args == decision.arguments else replace(decision, arguments=args)
+    args = dict(decision.arguments)
+    notes: list[str] = []
+    for name, value in decision.arguments.items():
+        if not (isinstance(value, str) and value.strip().lower() == ref):
+            continue
+        shown = [(q, a[name]) for q, a in examples if name in a]
+        args[name] = question
+        if shown and not any(isinstance(v, str) and same_text(v, q) for q, v in shown):
+            part = next(
+                (p for q, v in shown if (p := transfer_value(v, q, question)) is not None), None
+            )
+            if part is not None:
+                args[name] = part
+                notes.append(
+                    f"{PROBLEM_REF} in {name!r}: the part of the problem its examples pass"
+                )
+    if args == decision.arguments:
+        return decision
+    return replace(decision, arguments=args, repairs=(*decision.repairs, *notes))
 
 
 def grounded(decision: Decision, question: str) -> Decision:
@@ -480,7 +502,9 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     parsed = parse_decision(response.text)
     question = state["task"].get("text") or ""
     if isinstance(parsed, Decision) and parsed.kind == "call":
-        parsed = grounded(dereferenced(parsed, question), question)
+        rec = offered.get(parsed.tool.partition("@")[0])
+        shown = card_examples(rec) if rec is not None else []
+        parsed = grounded(dereferenced(parsed, question, shown), question)
     problem = parsed if isinstance(parsed, Problem) else check(parsed, offered)
     if problem is None and isinstance(parsed, Decision) and parsed.kind == "call":
         values = update.get("example_values", state.get("example_values") or [])

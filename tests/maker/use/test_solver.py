@@ -595,6 +595,14 @@ def test_an_argument_that_is_the_whole_problem_is_written_as_a_reference(sb: San
     # only an argument that is the reference itself is replaced
     mixed = parse_decision(call("last_holder", puzzle="<problem> and more", other="x"))
     assert dereferenced(mixed, PASSES) == mixed
+    # a tool whose shown calls pass a part of their problem (the words after "List:") gets
+    # that part of this problem for the reference, not the whole text
+    q = "Sort the following words alphabetically: List: thrill barn kiwi"
+    sol, _ = solve(sort_words_with_a_demo(), sb, [call("sort_words", words="<problem>")], q, None)
+    assert sol.state["decision"]["arguments"] == {"words": ["thrill", "barn", "kiwi"]}
+    assert any(
+        "the part of the problem its examples pass" in r for r in sol.state["decision"]["repairs"]
+    )
     # a long problem whose call would be too long to show is shown with the reference
     long_q = PASSES + " Nobody else plays." * 20
     long_demo = {"input": {"puzzle": long_q}, "expected": "Cy", "question": long_q}
