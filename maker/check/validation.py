@@ -183,6 +183,25 @@ def validate(
     )
 
 
+_OPEN_HINT = re.compile(
+    r"^(?:list|dict|tuple|set|frozenset|List|Dict|Tuple|Set|FrozenSet|Sequence|Mapping|"
+    r"Iterable|Collection)$|\b(?:Any|object)\b"
+)
+
+
+def open_hint(hint: str) -> bool:
+    """Whether a type hint leaves the type of (some of) its values open: a bare container
+    (``list``, ``dict``) or one holding ``Any`` / ``object``. Values drawn for it can be of any
+    type, and a tool that raises TypeError on an element of a type it does not take does what
+    Python code does (the real 1.5B's right Chinese-remainder tool, ``args: list`` of
+    (remainder, modulus) pairs, was failed for a TypeError on ``[0]``).
+
+    >>> [open_hint(h) for h in ("list", "List[Any]", "dict[str, object]", "list[int]", "str")]
+    [True, True, True, False, False]
+    """
+    return bool(_OPEN_HINT.search(hint.replace(" ", "")))
+
+
 def robustness_property(
     draft: ToolDraft, examples: Sequence[ExampleCase], max_examples: int = 100
 ) -> tuple[PropertySpec | None, str]:
@@ -207,10 +226,13 @@ def robustness_property(
             return None, f"no inputs can be drawn for parameter '{name}: {hint}'"
     params = ", ".join(f"{n}: {h}" for n, h in draft.params)
     call = ", ".join(f"{n}={n}" for n in names)
+    allowed = ALLOWED_EXCEPTIONS
+    if any(open_hint(h) for n, h in draft.params if n not in specs):
+        allowed = (*allowed, "TypeError")
     source = (
         f"def {ROBUSTNESS_PROPERTY}({params}):\n"
         f"    try:\n        {draft.name}({call})\n"
-        f"    except ({', '.join(ALLOWED_EXCEPTIONS)}):\n        pass\n"
+        f"    except ({', '.join(allowed)}):\n        pass\n"
     )
     explicit = tuple(dict(c.input) for c in examples if set(c.input) == set(names))
     return PropertySpec(ROBUSTNESS_PROPERTY, source, strategies, explicit, max_examples), ""

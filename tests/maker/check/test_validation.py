@@ -115,6 +115,24 @@ def test_robustness_property_finds_crashes_on_hinted_inputs(sb: Sandbox) -> None
     assert validate(sb, ok, examples=[ExampleCase({"xs": [3, 1]}, 3)]).passed
 
 
+def test_a_type_error_on_values_an_open_hint_lets_in_is_no_robustness_failure(
+    sb: Sandbox,
+) -> None:
+    # the real 1.5B's right Chinese-remainder tool took `args: list` of (remainder, modulus)
+    # pairs and was failed for a TypeError on `[0]`: a bare `list` promises nothing about its
+    # items, and a TypeError for an item of the wrong type is what Python code raises
+    body = "    if not pairs:\n        raise ValueError('empty')\n    return sum(p[0] for p in pairs)\n"
+    cases = [ExampleCase({"pairs": [[1, 2], [3, 4]]}, 4)]
+    for hint, passed in (("list", True), ("list[Any]", True), ("list[int]", False)):
+        head = (
+            f'def firsts(pairs: {hint}) -> int:\n    """Sum of the first items of the pairs."""\n'
+        )
+        verdict = validate(sb, make(body, tests="", head=head), examples=cases)
+        assert verdict.passed is passed, (hint, verdict.failures)
+        if not passed:  # typed items: a TypeError on an int is a crash on valid input
+            assert verdict.by_kind("robustness")[0].error_type == "TypeError"
+
+
 def test_constant_output_is_caught(sb: Sandbox) -> None:
     verdict = check(sb, make("    return 6\n", tests=""))
     (const,) = verdict.by_kind("constant_output")
