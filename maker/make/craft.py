@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Annotated, Any, TypedDict
 
 from library.calls import parse_literal_call
@@ -63,13 +64,14 @@ from maker.make.steps import (
 )
 from maker.prompts import render
 from maker.tasks import Task
+from maker.text.blocks import extract_blocks
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 from maker.use.answer import final_answer, is_correct
 from sandbox.parsing import parse_source
 from sandbox.values import values_equal
 
 NAME = "craft"
-PROMPTS = ("craft_solve", "craft_abstract", "repair")
+PROMPTS = ("craft_solve", "craft_abstract", "repair", "craft_calls")
 SOLUTION_ENTRY = "solution"
 
 
@@ -97,6 +99,7 @@ class CraftState(TypedDict, total=False):
     rejections: Annotated[list[dict[str, Any]], operator.add]
     usage: dict[str, Any]
     last_reply: dict[str, Any] | None  # an unusable reply, shown when its phase asks again
+    calls_asked: str  # the draft's source whose source-problem calls were asked for
 
 
 def initial_state(kind: str, tasks: list[Task]) -> dict[str, Any]:
@@ -432,13 +435,61 @@ def _with_failures(verdict: Verdict, extra: list[Failure]) -> Verdict:
     )
 
 
+def only_source_failures(state: Mapping[str, Any]) -> bool:
+    """Whether the tool failed nothing but `source_failures`: it passes its checks, and only
+    its tests lack the calls that re-solve the source problems."""
+    failures = (state.get("verdict") or {}).get("failures") or []
+    return bool(failures) and all(f.get("name") == "source_problems" for f in failures)
+
+
+def source_calls(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Ask for the calls that re-solve the source problems (prompt ``craft_calls``, phase
+    ``repair``, using up a repair), and add them to the tool's tests as a new test. The real
+    1.5B wrote a right Chinese-remainder tool whose tests re-solved none of its problems;
+    asked for a whole repair twice, it sent the tool and its tests back unchanged. Without a
+    new draft (the reply held no such call) the usual repair follows."""
+    draft = ToolDraft.from_json(state["draft"])
+    group = _group(state)
+    literals = _test_literals(draft.unit_tests) or []
+    missing = [s for s in group if not any(values_equal(v, s["answer"]) for v in literals)]
+    problems = "\n\n".join(
+        f"Problem {i}: {' '.join(s['problem'].split())}\nAnswer: {s['answer']!r}"
+        for i, s in enumerate(missing, 1)
+    )
+    messages = render("craft_calls", source=draft.source, name=draft.name, problems=problems)
+    text, usage = ask(ctx, state.get("usage"), messages, "repair", state.get("repairs", 0))
+    lines: list[str] = []
+    for block in extract_blocks(text):
+        for call, value in _asserted_calls(block.text, draft.name):
+            if any(values_equal(value, s["answer"]) for s in missing):
+                lines.append(f"    assert {ast.unparse(call)} == {value!r}")
+    update: dict[str, Any] = {"usage": usage, "repairs": state.get("repairs", 0) + 1}
+    if not lines:
+        return update
+    name = "test_re_solves_source_problems"
+    head = draft.unit_tests.rstrip()
+    tests = (head + "\n\n\n" if head else "") + f"def {name}():\n" + "\n".join(lines) + "\n"
+    return update | {"draft": replace(draft, unit_tests=tests).to_json(), "next": "verify"}
+
+
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """Send the failing checks back with the tool; take the corrected draft."""
+    """Send the failing checks back with the tool; take the corrected draft. A tool that failed
+    only for tests that do not re-solve its source problems is asked for those calls alone,
+    once per draft (`source_calls`)."""
+    asked: dict[str, Any] = {}
+    source = (state.get("draft") or {}).get("source")
+    if only_source_failures(state) and state.get("calls_asked") != source:
+        asked = {"calls_asked": source}
+        update = source_calls(state, ctx)
+        if "draft" in update:
+            return _next_group(state, asked | update)
+        state = {**state, **update}
+        asked |= update
     task = (
         f"{type_text(state['type'], tasks_of(state))}\n\nVerified solutions the tool must "
         f"generalize:\n\n{format_solutions(_group(state))}"
     )
-    return _next_group(state, repair_step(state, ctx, task, restart="abstract"))
+    return _next_group(state, asked | repair_step(state, ctx, task, restart="abstract"))
 
 
 def publish(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -332,7 +332,8 @@ def test_repair_after_failing_held_out_and_source_checks(sb: Sandbox) -> None:
 
 def test_tool_without_source_tests_is_repaired_then_rejected(sb: Sandbox) -> None:
     changed = NO_SOURCE_TESTS.replace("while b:", "while b != 0:")  # still no tests
-    ctx, model = _ctx(sb, [SOL_1, SOL_2, NO_SOURCE_TESTS, changed], max_repairs=1)
+    no_calls = "```python tests\ndef test_source_problems():\n    assert gcd(1, 1) == 1\n```"
+    ctx, model = _ctx(sb, [SOL_1, SOL_2, NO_SOURCE_TESTS, no_calls, changed], max_repairs=1)
     [state] = _run(ctx, _tasks())
     model.assert_consumed()
     assert state["status"] == "rejected" and "repairs exhausted" in state["reason"]
@@ -342,6 +343,31 @@ def test_tool_without_source_tests_is_repaired_then_rejected(sb: Sandbox) -> Non
         if r["stage"] == "verify"
     )
     assert ctx.library.store.list() == []
+
+
+def test_a_tool_failing_only_for_missing_source_calls_is_asked_for_those_calls(
+    sb: Sandbox,
+) -> None:
+    # the real 1.5B's right Chinese-remainder tool had tests that re-solved none of its source
+    # problems; asked for a whole repair, it sent tool and tests back unchanged (twice)
+    calls = (
+        "```python tests\ndef test_source_problems():\n    assert gcd(84, 36) == 12\n"
+        "    assert gcd(a=45, b=27) == 9\n    assert gcd(2, 2) == 5\n```"
+    )
+    ctx, model = _ctx(sb, [SOL_1, SOL_2, NO_SOURCE_TESTS, calls])
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "accepted"
+    asked = model.calls[-1]
+    assert asked.phase == "repair"
+    prompt = asked.messages[-1]["content"]
+    assert "Problem 1: What is the greatest common divisor of 84 and 36?\nAnswer: 12" in prompt
+    assert "assert gcd(...) == ANSWER" in prompt
+    rec = ctx.library.resolve("gcd")
+    (tests,) = rec.tests.unit_tests
+    assert tests.startswith("def test_re_solves_source_problems():\n    assert gcd(84, 36) == 12")
+    assert "== 5" not in tests  # only calls stating a source problem's answer
+    assert [e["input"] for e in rec.tests.examples] == [{"a": 84, "b": 36}, {"a": 45, "b": 27}]
 
 
 def test_hostile_and_malformed_replies_rejected_with_reasons(sb: Sandbox) -> None:
@@ -399,7 +425,8 @@ def test_batch_job_with_checkpointer(sb: Sandbox, tmp_path: Any) -> None:
 
 
 def test_a_repair_that_sends_the_tool_back_unchanged_abstracts_again(sb: Sandbox) -> None:
-    ctx, model = _ctx(sb, [SOL_1, SOL_2, NO_SOURCE_TESTS, NO_SOURCE_TESTS, TOOL])
+    bad = WRONG_TOOL.split("```python tests")[0]  # fails held-out examples, not only sources
+    ctx, model = _ctx(sb, [SOL_1, SOL_2, bad, bad, TOOL])
     [state] = _run(ctx, _tasks())
     model.assert_consumed()
     assert [c.phase for c in model.calls][2:] == ["abstract", "repair", "abstract"]

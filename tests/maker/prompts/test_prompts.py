@@ -33,6 +33,7 @@ FIELDS = {
     "tool": "gcd(a: int, b: int) -> int\n    Greatest common divisor.",
     "explored": "Problems already written for this tool:\n- gcd of 4 and 6",
     "answer_type": "int",
+    "problems": "Problem 1: What is the gcd of 12 and 18?\nAnswer: 6",
 }
 FOLLOW_UPS = {"retry"}  # a message appended to an earlier conversation, not one of its own
 
@@ -46,6 +47,7 @@ def test_every_strategy_has_its_prompts() -> None:
         "creator_rectify",
         "craft_solve",
         "craft_abstract",
+        "craft_calls",
         "repair",
     }
 
