@@ -442,12 +442,18 @@ def only_source_failures(state: Mapping[str, Any]) -> bool:
     return bool(failures) and all(f.get("name") == "source_problems" for f in failures)
 
 
+SOURCE_CALL_ASKS = 2
+"""How many replies `source_calls` asks for (the second sees what each call of the first did)."""
+
+
 def source_calls(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask for the calls that re-solve the source problems (prompt ``craft_calls``, phase
-    ``repair``, using up a repair), and add them to the tool's tests as a new test. The real
-    1.5B wrote a right Chinese-remainder tool whose tests re-solved none of its problems;
-    asked for a whole repair twice, it sent the tool and its tests back unchanged. Without a
-    new draft (the reply held no such call) the usual repair follows."""
+    ``repair``, using up a repair), run each in the sandbox and add those that return their
+    problem's answer to the tool's tests as a new test. A second reply, in the same chat, sees
+    what each call of the first returned or raised. The real 1.5B wrote a right
+    Chinese-remainder tool whose tests re-solved none of its problems; asked for a whole
+    repair twice, it sent the tool and its tests back unchanged. Without a new draft (no call
+    returned its answer) the usual repair follows."""
     draft = ToolDraft.from_json(state["draft"])
     group = _group(state)
     literals = _test_literals(draft.unit_tests) or []
@@ -457,12 +463,24 @@ def source_calls(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         for i, s in enumerate(missing, 1)
     )
     messages = render("craft_calls", source=draft.source, name=draft.name, problems=problems)
-    text, usage = ask(ctx, state.get("usage"), messages, "repair", state.get("repairs", 0))
+    usage = state.get("usage")
     lines: list[str] = []
-    for block in extract_blocks(text):
-        for call, value in _asserted_calls(block.text, draft.name):
-            if any(values_equal(value, s["answer"]) for s in missing):
-                lines.append(f"    assert {ast.unparse(call)} == {value!r}")
+    for attempt in range(SOURCE_CALL_ASKS):
+        text, usage = ask(ctx, usage, messages, "repair", state.get("repairs", 0) + attempt)
+        lines, report = _right_calls(ctx, draft, text, missing)
+        if lines or not report:
+            break
+        messages = [
+            *messages,
+            {"role": "assistant", "content": text},
+            {
+                "role": "user",
+                "content": "None of these calls returns its answer:\n"
+                + "\n".join(report)
+                + f"\nCall `{draft.name}` as its signature and docstring say, with all of the "
+                "problem's values. Reply with the corrected tests block only.",
+            },
+        ]
     update: dict[str, Any] = {"usage": usage, "repairs": state.get("repairs", 0) + 1}
     if not lines:
         return update
@@ -470,6 +488,33 @@ def source_calls(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     head = draft.unit_tests.rstrip()
     tests = (head + "\n\n\n" if head else "") + f"def {name}():\n" + "\n".join(lines) + "\n"
     return update | {"draft": replace(draft, unit_tests=tests).to_json(), "next": "verify"}
+
+
+def _right_calls(
+    ctx: Context, draft: ToolDraft, text: str, missing: Sequence[dict[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """The assert lines of `text` whose call, run in the sandbox, returns one of the `missing`
+    answers it states; and, for the others, what each did (for the next ask)."""
+    names = [p for p, _ in draft.params]
+    right: list[str] = []
+    report: list[str] = []
+    for block in extract_blocks(text):
+        for call, value in _asserted_calls(block.text, draft.name):
+            if not any(values_equal(value, s["answer"]) for s in missing):
+                continue
+            shown = ast.unparse(call)
+            args = parse_literal_call(shown, draft.name, names, as_json=True)
+            if not isinstance(args, dict):
+                report.append(f"- {shown}: {args or 'not a call with literal arguments'}")
+                continue
+            result = ctx.sandbox.run(draft.source, draft.name, kwargs=args)
+            if result.ok and values_equal(result.value, value):
+                right.append(f"    assert {shown} == {value!r}")
+            elif result.ok:
+                report.append(f"- {shown} returned {result.value!r:.80}, not {value!r}")
+            else:
+                report.append(f"- {shown} raised {result.error}")
+    return right, report
 
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

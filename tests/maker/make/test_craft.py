@@ -370,6 +370,23 @@ def test_a_tool_failing_only_for_missing_source_calls_is_asked_for_those_calls(
     assert [e["input"] for e in rec.tests.examples] == [{"a": 84, "b": 36}, {"a": 45, "b": 27}]
 
 
+def test_source_calls_that_miss_are_shown_what_they_did_and_asked_once_more(
+    sb: Sandbox,
+) -> None:
+    # the real 1.5B's calls passed one (remainder, modulus) pair where the tool takes them all
+    wrong = "```python tests\ndef test_source_problems():\n    assert gcd(84, 35) == 12\n```"
+    right = "```python tests\ndef test_source_problems():\n    assert gcd(84, 36) == 12\n```"
+    ctx, model = _ctx(sb, [SOL_1, SOL_2_WRONG, NO_SOURCE_TESTS, wrong, right], solve_samples=1)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "accepted"
+    again = model.calls[-1].messages
+    assert again[-2] == {"role": "assistant", "content": wrong}
+    assert "- gcd(84, 35) returned 7, not 12" in again[-1]["content"]
+    (tests,) = ctx.library.resolve("gcd").tests.unit_tests
+    assert "gcd(84, 36) == 12" in tests and "gcd(84, 35)" not in tests
+
+
 def test_hostile_and_malformed_replies_rejected_with_reasons(sb: Sandbox) -> None:
     hostile_tool = TOOL.replace("def gcd", "import socket\n\ndef gcd")
     # gcd-1: a hostile program (terminal: dropped at once); gcd-2: a syntax error, re-asked,
