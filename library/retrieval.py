@@ -321,11 +321,7 @@ class Retriever:
             else:
                 why = f"no tool holds {needed} of the query's {words} words"
             return SearchResult(query, (), True, why)
-        # a tool that holds little of the query is not offered beside one that holds it: the
-        # real 0.5B, offered a word sorter (relevance 0.03-0.4) beside the remainder tool on
-        # remainder problems, called the sorter on 3 of 15
-        kept = [h for h in hits if h.relevance >= self.min_relevance]
-        return SearchResult(query, tuple(kept[:k]))
+        return SearchResult(query, tuple(hits[:k]))
 
 
 SEGMENT_BREAK = re.compile(r"\n+|(?<=[.?!:;])\s+")
