@@ -42,6 +42,7 @@ from maker.check.generality import (
     sample_inputs,
 )
 from maker.check.wrongtests import overrule, wrong_tests_feedback
+from maker.text.clip import clip
 from maker.text.drafts import ToolDraft, check_key, check_source
 from sandbox import ExampleCase, Policy, PropertySpec, Sandbox, TestOutcome, TestSuite
 from sandbox.expression import is_expression, safe_eval
@@ -406,7 +407,7 @@ def expression_note(cases: Iterable[Any], source: str | None = None) -> str:
         return EXPRESSION_NOTE
     shown = next(
         (
-            f"safe_eval({json.dumps(v)}) returns {_clip(repr(value), 100)}"
+            f"safe_eval({json.dumps(v)}) returns {clip(repr(value), 100)}"
             for k, v, _, hidden in found
             if k == keyword and not hidden and (value := _safe_eval_or_none(v)) is not _UNKNOWN
         ),
@@ -489,7 +490,7 @@ def _reply_notes(verdict: Verdict, source: str | None = None) -> str:
     if dropped:
         parts.append(
             "Parts of your last reply that were dropped:\n"
-            + "\n".join(f"- {_clip(n, 300)}" for n in dropped[:4])
+            + "\n".join(f"- {clip(n, 300)}" for n in dropped[:4])
         )
     text = "\n\n".join(p for p in parts if p)
     return "\n\n" + text if text else ""
@@ -561,7 +562,7 @@ def _entry(index: int, failure: Failure, reveal_held_out: bool) -> str:
         what = failure.error_type or "failed"
         if what == "TypeError" and _SIGNATURE_MISMATCH.search(failure.message):
             message = failure.message.removeprefix("TypeError: ")
-            what = f"TypeError: {_clip(message, 200)}"  # names only, never values
+            what = f"TypeError: {clip(message, 200)}"  # names only, never values
         hidden = "its input is not shown"
         if isinstance(failure.minimal_input, dict) and failure.minimal_input:
             # the keyword names are no secret (the problem says them); a tool whose parameters
@@ -572,7 +573,7 @@ def _entry(index: int, failure: Failure, reveal_held_out: bool) -> str:
                 f"it calls the tool with the keyword arguments {keys}; their values are not shown"
             )
         return f"{index}. [{name}] a held-out case failed ({what}); {hidden}"
-    parts = [f"{index}. [{name}] {_clip(failure.message, 400)}"]
+    parts = [f"{index}. [{name}] {clip(failure.message, 400)}"]
     if failure.minimal_input is not None:
         label = "minimal failing input" if failure.kind in ("property", "robustness") else "input"
         parts.append(f"   {label}: {_json(failure.minimal_input)}")
@@ -611,12 +612,7 @@ def difference_note(expected: Any, actual: Any) -> str:
 
 
 def _json(value: Any, limit: int = 300) -> str:
-    return _clip(json.dumps(value, ensure_ascii=False, default=str), limit)
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clip(json.dumps(value, ensure_ascii=False, default=str), limit)
 
 
 def _ms(since: float) -> float:

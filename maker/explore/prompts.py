@@ -12,15 +12,11 @@ from typing import Any
 
 from library.records import ToolRecord
 from maker.prompts import render
+from maker.text.clip import clip
 from maker.use.prompt import signature
 from sandbox import RunResult
 
 MAX_SHOWN_QUERY = 300
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def tool_text(rec: ToolRecord) -> str:
@@ -44,7 +40,7 @@ def examples_text(rec: ToolRecord, limit: int = 3) -> str:
         args = case.get("input")
         if isinstance(args, dict):
             expected = json.dumps(case.get("expected"), ensure_ascii=False)
-            lines.append(f"- {call_text(rec.name, args)} returns {_short(expected, 200)}")
+            lines.append(f"- {call_text(rec.name, args)} returns {clip(expected, 200)}")
     problems = [p for prov in rec.provenance for p in prov.problems][:2]
     parts = []
     if lines:
@@ -52,7 +48,7 @@ def examples_text(rec: ToolRecord, limit: int = 3) -> str:
     if problems:
         parts.append(
             "Problems it was made for:\n"
-            + "\n".join(f"- {_short(p, MAX_SHOWN_QUERY)}" for p in problems)
+            + "\n".join(f"- {clip(p, MAX_SHOWN_QUERY)}" for p in problems)
         )
     return "\n\n".join(parts)
 
@@ -63,7 +59,7 @@ def explored_text(queries: Sequence[str], limit: int = 12) -> str:
     if not queries:
         return "No problems have been written for this tool yet."
     shown = list(queries)[-limit:]
-    body = "\n".join(f"- {_short(q, MAX_SHOWN_QUERY)}" for q in shown)
+    body = "\n".join(f"- {clip(q, MAX_SHOWN_QUERY)}" for q in shown)
     return (
         "Problems already written for this tool (yours must be different: another situation, "
         f"other wording and other values):\n{body}"
@@ -127,7 +123,7 @@ def trial_feedback(kind: str, name: str, observation: str = "", reason: str = ""
             f"the problem. {again}"
         )
     if kind == "refuted":
-        why = f": {_short(reason, 300)}" if reason else "."
+        why = f": {clip(reason, 300)}" if reason else "."
         return (
             f"Your call ran and returned:\n{observation}\nA reviewer judged that this does not "
             f"answer the problem{why} Try again. {again}"

@@ -15,6 +15,7 @@ from typing import Any
 
 from library.records import Episode, ToolRecord
 from maker.improve.classify import Observation
+from maker.text.clip import clip
 from maker.use import answer as answers
 from sandbox import RunResult, Sandbox
 
@@ -22,13 +23,8 @@ MAX_EVIDENCE = 6
 """The most failing episodes shown to the maker in one repair prompt."""
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _json(value: Any, limit: int = 300) -> str:
-    return _clip(json.dumps(value, ensure_ascii=False, default=str), limit)
+    return clip(json.dumps(value, ensure_ascii=False, default=str), limit)
 
 
 def gold_values(expected: str) -> list[Any]:
@@ -90,7 +86,7 @@ def _expected_text(ep: Episode) -> str:
     label = ep.expected.strip().strip("()").upper()
     if label in opts:
         return f"{ep.expected} (the option {_json(opts[label], 200)})"
-    return _clip(ep.expected, 300)
+    return clip(ep.expected, 300)
 
 
 def _actual_text(ep: Episode) -> str:
@@ -98,7 +94,7 @@ def _actual_text(ep: Episode) -> str:
     if result.get("ok") is False:
         err = result.get("error") or {}
         line = f" (line {err['line']})" if err.get("line") else ""
-        return f"raised {err.get('type', 'Error')}: {_clip(err.get('message', ''), 300)}{line}"
+        return f"raised {err.get('type', 'Error')}: {clip(err.get('message', ''), 300)}{line}"
     value = result.get("value")
     text = f"returned {_json(value, 300)}"
     if ep.answer is not None and ep.answer != _json(value, 300):
@@ -117,7 +113,7 @@ def evidence_text(observations: Sequence[Observation], *, limit: int = MAX_EVIDE
     for i, o in enumerate(observations[:limit], 1):
         ep = o.episode
         lines += [
-            f"{i}. [use, episode {ep.id}] problem: {_clip(ep.query, 400)}",
+            f"{i}. [use, episode {ep.id}] problem: {clip(ep.query, 400)}",
             f"   input: {_json(ep.call.arguments)}",
             f"   expected: {_expected_text(ep)}",
             f"   actual: {_actual_text(ep)}",
@@ -134,10 +130,10 @@ def task_text(record: ToolRecord) -> str:
     from (a few)."""
     doc = record.spec.description or record.spec.summary or record.name
     problems = [p for prov in record.provenance for p in prov.problems][:2]
-    text = f"Repair the tool `{record.name}` ({record.ref}): {_clip(doc, 600)}"
+    text = f"Repair the tool `{record.name}` ({record.ref}): {clip(doc, 600)}"
     if problems:
         text += "\n\nIt was made for problems like:\n" + "\n".join(
-            f"- {_clip(p, 300)}" for p in problems
+            f"- {clip(p, 300)}" for p in problems
         )
     return (
         text + "\n\nIt is now used by another model on new problems, and some of those "

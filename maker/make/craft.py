@@ -44,6 +44,7 @@ from library.calls import parse_literal_call
 from library.verdict import Failure, Verdict, verdict_from
 from maker.check.validation import validate
 from maker.make import Context
+from maker.make.latm_text import MAX_NAME_CHARS, MAX_QUESTION_CHARS
 from maker.make.steps import (
     ACCEPTED_OUTCOMES,
     MAX_SHOWN,
@@ -65,8 +66,10 @@ from maker.make.steps import (
 from maker.prompts import render
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks
+from maker.text.clip import clip
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 from maker.use.answer import final_answer, is_correct
+from sandbox import RunResult
 from sandbox.parsing import parse_source
 from sandbox.values import values_equal
 
@@ -294,14 +297,11 @@ ONE_OFF_NAME = (
 
 def source_failures(draft: ToolDraft, solutions: Sequence[dict[str, Any]]) -> list[Failure]:
     """Source problems whose gold answer the unit tests never state (they must re-solve them)."""
-    literals = _test_literals(draft.unit_tests)
-    if literals is None:
-        literals = []
-    missing = [s for s in solutions if not any(values_equal(v, s["answer"]) for v in literals)]
+    missing = missing_sources(draft, solutions)
     if not missing:
         return []
     lines = "\n".join(
-        f"    assert {draft.name}(...) == {s['answer']!r:.40}  # {_clip(s['problem'], 100)}"
+        f"    assert {draft.name}(...) == {s['answer']!r:.40}  # {clip(s['problem'], 100)}"
         for s in missing[:3]
     )
     return [
@@ -315,9 +315,10 @@ def source_failures(draft: ToolDraft, solutions: Sequence[dict[str, Any]]) -> li
     ]
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def missing_sources(draft: ToolDraft, solutions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The source problems whose verified answer the draft's unit tests never state."""
+    literals = _test_literals(draft.unit_tests) or []
+    return [s for s in solutions if not any(values_equal(v, s["answer"]) for v in literals)]
 
 
 def _test_literals(source: str) -> list[Any] | None:
@@ -363,6 +364,16 @@ def _asserted_calls(source: str, entry: str) -> list[tuple[ast.Call, Any]]:
     return out
 
 
+def _run_asserted(ctx: Context, draft: ToolDraft, call: ast.Call) -> tuple[Any, RunResult | None]:
+    """The arguments of an asserted call of the tool (a dict, or why it is none) and its result
+    when run in the sandbox (None when it has no literal arguments)."""
+    names = [p for p, _ in draft.params]
+    args = parse_literal_call(ast.unparse(call), draft.name, names, as_json=True)
+    if not isinstance(args, dict):
+        return args, None
+    return args, ctx.sandbox.run(draft.source, draft.name, kwargs=args)
+
+
 def usage_examples(
     ctx: Context, draft: ToolDraft, solutions: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -372,18 +383,14 @@ def usage_examples(
     sandbox, becomes a worked example that keeps its problem (``"question"``): the tool user is
     shown problem -> call pairs (`maker.use.prompt.example_calls`), as LATM's wrapped tools
     carry their usage demonstrations. At most one per source problem."""
-    names = [p for p, _ in draft.params]
     out: list[dict[str, Any]] = []
     done: set[str] = set()
     for call, value in _asserted_calls(draft.unit_tests, draft.name):
         sources = [s for s in solutions if values_equal(value, s["answer"])]
         if len(sources) != 1 or sources[0]["task_id"] in done:
             continue
-        args = parse_literal_call(ast.unparse(call), draft.name, names, as_json=True)
-        if not isinstance(args, dict):
-            continue
-        result = ctx.sandbox.run(draft.source, draft.name, kwargs=args)
-        if not (result.ok and values_equal(result.value, value)):
+        args, result = _run_asserted(ctx, draft, call)
+        if result is None or not (result.ok and values_equal(result.value, value)):
             continue
         (source,) = sources
         done.add(source["task_id"])
@@ -392,15 +399,11 @@ def usage_examples(
             {
                 "input": args,
                 "expected": result.value,
-                "name": f"usage: {question}"[:MAX_USAGE_NAME_CHARS],
-                "question": question[:MAX_USAGE_QUESTION_CHARS],
+                "name": f"usage: {question}"[:MAX_NAME_CHARS],
+                "question": question[:MAX_QUESTION_CHARS],
             }
         )
     return out
-
-
-MAX_USAGE_NAME_CHARS = 300
-MAX_USAGE_QUESTION_CHARS = 1000
 
 
 def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -455,9 +458,7 @@ def source_calls(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     repair twice, it sent the tool and its tests back unchanged. Without a new draft (no call
     returned its answer) the usual repair follows."""
     draft = ToolDraft.from_json(state["draft"])
-    group = _group(state)
-    literals = _test_literals(draft.unit_tests) or []
-    missing = [s for s in group if not any(values_equal(v, s["answer"]) for v in literals)]
+    missing = missing_sources(draft, _group(state))
     problems = "\n\n".join(
         f"Problem {i}: {' '.join(s['problem'].split())}\nAnswer: {s['answer']!r}"
         for i, s in enumerate(missing, 1)
@@ -495,7 +496,6 @@ def _right_calls(
 ) -> tuple[list[str], list[str]]:
     """The assert lines of `text` whose call, run in the sandbox, returns one of the `missing`
     answers it states; and, for the others, what each did (for the next ask)."""
-    names = [p for p, _ in draft.params]
     right: list[str] = []
     report: list[str] = []
     for block in extract_blocks(text):
@@ -503,12 +503,10 @@ def _right_calls(
             if not any(values_equal(value, s["answer"]) for s in missing):
                 continue
             shown = ast.unparse(call)
-            args = parse_literal_call(shown, draft.name, names, as_json=True)
-            if not isinstance(args, dict):
+            args, result = _run_asserted(ctx, draft, call)
+            if result is None:
                 report.append(f"- {shown}: {args or 'not a call with literal arguments'}")
-                continue
-            result = ctx.sandbox.run(draft.source, draft.name, kwargs=args)
-            if result.ok and values_equal(result.value, value):
+            elif result.ok and values_equal(result.value, value):
                 right.append(f"    assert {shown} == {value!r}")
             elif result.ok:
                 report.append(f"- {shown} returned {result.value!r:.80}, not {value!r}")
@@ -524,12 +522,10 @@ def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     asked: dict[str, Any] = {}
     source = (state.get("draft") or {}).get("source")
     if only_source_failures(state) and state.get("calls_asked") != source:
-        asked = {"calls_asked": source}
-        update = source_calls(state, ctx)
-        if "draft" in update:
-            return _next_group(state, asked | update)
-        state = {**state, **update}
-        asked |= update
+        asked = {"calls_asked": source} | source_calls(state, ctx)
+        if "draft" in asked:
+            return _next_group(state, asked)
+        state = {**state, **asked}
     task = (
         f"{type_text(state['type'], tasks_of(state))}\n\nVerified solutions the tool must "
         f"generalize:\n\n{format_solutions(_group(state))}"

@@ -16,6 +16,7 @@ from typing import Any
 from library.records import Episode, ToolRecord
 from library.spec import call_signature
 from maker.prompts import render
+from maker.text.clip import clip, same_text
 
 MAX_QUERY_CHARS = 300
 MAX_VALUE_CHARS = 200
@@ -25,11 +26,6 @@ PROBLEM_REF = "<problem>"
 the problem in its place (`maker.use.solver.dereferenced`), so the model need not write the
 problem out again. Demonstrations show such arguments this way (`referenced`). The real 0.5B,
 asked for a puzzle's full text, spent most of its seconds per problem retyping it."""
-
-
-def same_text(a: str, b: str) -> bool:
-    """Whether two texts are the same but for whitespace (line breaks, runs of spaces)."""
-    return " ".join(a.split()) == " ".join(b.split())
 
 
 def referenced(args: Mapping[str, Any], problem: str) -> dict[str, Any]:
@@ -100,7 +96,7 @@ def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
     `PROBLEM_REF`. Cases whose keys are not the tool's parameters, or too long to show, are
     skipped."""
     return [
-        f"Problem: {_short(question, MAX_QUERY_CHARS)}\n"
+        f"Problem: {clip(question, MAX_QUERY_CHARS)}\n"
         f"      Reply: {_reply(rec, referenced(args, question))}"
         for question, args in card_examples(rec, limit)
     ]
@@ -113,12 +109,12 @@ def tool_card(rec: ToolRecord, *, examples: bool = True) -> str:
     paragraph = rec.spec.description.strip().split("\n\n")[0]
     if not summary or " ".join(paragraph.split()).startswith(" ".join(summary.split())):
         summary = paragraph  # a summary wrapped over lines: its whole first paragraph
-    first = _short(summary, MAX_SUMMARY_CHARS) if summary.strip() else "(no description)"
+    first = clip(summary, MAX_SUMMARY_CHARS) if summary.strip() else "(no description)"
     lines = [signature(rec), f"    {first}"]
     # what each argument is, from the docstring's Args section: shown only the signature
     # `order_objects(puzzle: str)`, the real 0.5B passed the objects' names (10 of 10)
     lines += [
-        f"    {p.name}: {_short(p.description, MAX_PARAM_CHARS)}"
+        f"    {p.name}: {clip(p.description, MAX_PARAM_CHARS)}"
         for p in rec.spec.params
         if p.description.strip()
     ]
@@ -144,11 +140,6 @@ def tools_text(records: Sequence[ToolRecord], *, examples: bool = True) -> str:
     return "Tools:\n\n" + "\n\n".join(cards)
 
 
-def _short(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _reply_of(ep: Episode) -> str | None:
     """The reply an episode ran, as the model would write it (the problem's whole text as
     `PROBLEM_REF`)."""
@@ -164,38 +155,38 @@ def _reply_of(ep: Episode) -> str | None:
 
 def demo_text(ep: Episode) -> str:
     """A solved problem: the reply that solved it and the tool's real output."""
-    lines = [f"Problem: {_short(ep.query, MAX_QUERY_CHARS)}", f"Reply: {_reply_of(ep)}"]
+    lines = [f"Problem: {clip(ep.query, MAX_QUERY_CHARS)}", f"Reply: {_reply_of(ep)}"]
     if ep.result.get("ok", True) and "value" in ep.result:
         value = json.dumps(ep.result.get("value"), ensure_ascii=False)
-        lines.append(f"Tool output: {_short(value, MAX_VALUE_CHARS)}")
+        lines.append(f"Tool output: {clip(value, MAX_VALUE_CHARS)}")
     if ep.answer is not None:
-        lines.append(f"Answer: {_short(ep.answer, MAX_VALUE_CHARS)}")
+        lines.append(f"Answer: {clip(ep.answer, MAX_VALUE_CHARS)}")
     return "\n".join(lines)
 
 
 def pitfall_text(ep: Episode, correction: Episode | None = None) -> str:
     """A recorded failure: the reply, what went wrong (the error, or the expected answer) and,
     when the same problem was solved later with the tool, the reply that solved it."""
-    lines = [f"Problem: {_short(ep.query, MAX_QUERY_CHARS)}", f"Reply: {_reply_of(ep)}"]
+    lines = [f"Problem: {clip(ep.query, MAX_QUERY_CHARS)}", f"Reply: {_reply_of(ep)}"]
     if ep.result.get("ok") is False:
         err: dict[str, Any] = ep.result.get("error") or {}
         lines.append(
             f"Went wrong: {err.get('type', 'Error')}: "
-            f"{_short(err.get('message', ''), MAX_VALUE_CHARS)}"
+            f"{clip(err.get('message', ''), MAX_VALUE_CHARS)}"
         )
     elif ep.expected is not None:
         lines.append(
-            f"Went wrong: answered {_short(ep.answer, 80)}, the right answer was "
-            f"{_short(ep.expected, 80)}"
+            f"Went wrong: answered {clip(ep.answer, 80)}, the right answer was "
+            f"{clip(ep.expected, 80)}"
         )
     if ep.feedback:
-        lines.append(f"Note: {_short(ep.feedback, MAX_VALUE_CHARS)}")
+        lines.append(f"Note: {clip(ep.feedback, MAX_VALUE_CHARS)}")
     fixed = _reply_of(correction) if correction is not None else None
     if correction is not None and fixed is not None:
         lines.append(f"Corrected reply: {fixed}")
         if correction.result.get("ok", True) and "value" in correction.result:
             value = json.dumps(correction.result.get("value"), ensure_ascii=False)
-            lines.append(f"Tool output: {_short(value, MAX_VALUE_CHARS)}")
+            lines.append(f"Tool output: {clip(value, MAX_VALUE_CHARS)}")
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ from maker.llm import ChatClient
 from maker.llm.ledger import price_call
 from maker.tasks import Task
 from maker.text.astutil import code_strings
+from maker.text.clip import same_text
 from maker.text.grounding import (
     MAX_LISTED_NUMBERS,
     copied_from_examples,
@@ -47,7 +48,6 @@ from maker.use.prompt import (
     card_examples,
     correction_message,
     experience_text,
-    same_text,
     solve_messages,
 )
 from maker.use.reply import (
