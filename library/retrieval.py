@@ -11,6 +11,12 @@ single word in many views. A search abstains unless some hit is relevant enough 
 enough of the query's words: two, or half of them for a shorter query (one shared word such as
 "common" is no evidence that `gcd` answers "least common multiple"). A dense match above its
 similarity threshold counts as evidence on its own.
+
+A long query's segment (a sentence, a line) can speak for it, so that a long payload (a list of
+words, a table) does not drown the instruction beside it, but only for the tool that holds the
+segment better than every other tool does. A hit whose relevance is under
+`min_relative_relevance` of the best hit's is not offered beside it: the real 0.5B called a
+word sorter offered at relevance 0.06 beside a remainder solver at 1.0 on remainder problems.
 """
 
 from __future__ import annotations
@@ -104,6 +110,7 @@ class Retriever:
         min_dense_similarity: float = 0.5,
         success_weight: float = 0.5,
         max_examples: int = 20,
+        min_relative_relevance: float = 0.25,
     ) -> None:
         self.views = tuple(v for v in views if v != DENSE)
         unknown = set(self.views) - set(VIEWS)
@@ -116,6 +123,7 @@ class Retriever:
         self.min_dense_similarity = min_dense_similarity
         self.success_weight = success_weight
         self.max_examples = max_examples
+        self.min_relative_relevance = min_relative_relevance
         self._index = {v: LexicalIndex() for v in self.views}
         self._all = LexicalIndex()  # union of a tool's views: statistics for relevance only
         self._versions: dict[str, int] = {}
@@ -277,7 +285,8 @@ class Retriever:
         self, query: str, k: int = 5, *, experience: ExperienceMemory | None = None
     ) -> SearchResult:
         """Top `k` tools for `query`, fused over views and re-ranked by past success on similar
-        queries; abstains when the best hit's relevance is below `min_relevance`."""
+        queries; abstains when the best hit's relevance is below `min_relevance`, and leaves
+        out hits under `min_relative_relevance` times the best hit's relevance."""
         toks = tokenize(query)
         fused: dict[str, float] = {}
         ranks: dict[str, dict[str, int]] = {}
@@ -297,12 +306,11 @@ class Retriever:
         weights = self._query_weights(toks)  # once per query, not per hit
         words = len(set(toks))
         needed = min(self.min_words, math.ceil(words / 2))
-        parts = [self._query_weights(t) for t in query_segments(query)]
+        held_parts = self._segment_matches(query, pool)
         hits, evidence = [], False
         for name in pool:
             rel, held = self._match(weights, name)
-            for part in parts:  # a segment that holds enough of its words speaks for the query
-                r, h = self._match(part, name)
+            for r, h in held_parts.get(name, ()):  # a segment this tool alone holds best
                 if h >= self.min_words and r > rel:
                     rel, held = r, max(held, h)
             semantic = dense.get(name, -1.0) >= self.min_dense_similarity
@@ -321,7 +329,27 @@ class Retriever:
             else:
                 why = f"no tool holds {needed} of the query's {words} words"
             return SearchResult(query, (), True, why)
-        return SearchResult(query, tuple(hits[:k]))
+        top = max(h.relevance for h in hits)
+        kept = [h for h in hits if h.relevance >= self.min_relative_relevance * top]
+        return SearchResult(query, tuple(kept[:k]))
+
+    def _segment_matches(
+        self, query: str, pool: Sequence[str]
+    ) -> dict[str, list[tuple[float, int]]]:
+        """Per tool of `pool`, (relevance, words held) on each segment of `query` that it holds
+        better than every other tool of the pool does. A segment another tool holds as well
+        (a preamble such as "There is a basket of no more than 500 bananas.") says nothing
+        about which tool the query wants."""
+        out: dict[str, list[tuple[float, int]]] = {}
+        for part in (self._query_weights(t) for t in query_segments(query)):
+            matches = {name: self._match(part, name) for name in pool}
+            ranked = sorted(matches.items(), key=lambda kv: -kv[1][0])
+            if not ranked or ranked[0][1][0] <= 0.0:
+                continue
+            if len(ranked) > 1 and ranked[1][1][0] >= ranked[0][1][0]:
+                continue
+            out.setdefault(ranked[0][0], []).append(ranked[0][1])
+        return out
 
 
 SEGMENT_BREAK = re.compile(r"\n+|(?<=[.?!:;])\s+")

@@ -345,3 +345,51 @@ def test_a_long_payload_does_not_drown_the_instruction_beside_it(retriever: Retr
     assert lone.abstained
     whole = retriever.search("how many vowels in 'banana'", k=3)
     assert whole.hits[0].name == "count_vowels"
+
+
+def _remainder_and_sorter(**options: float) -> Retriever:
+    """The shapes of the 1.5B's two BIG-Bench tools after `maker explore`: a remainder solver made
+    from remainder puzzles, and a word sorter with an explored query about fruit words."""
+    store = MemoryStore()
+    puzzle = (
+        "There is a basket of no more than 9000 pears. If we divide them equally among 7 "
+        "horses, we have 3 left; if we divide them equally among 11 bears, we have 5 left. "
+        "How many pears are in the basket?"
+    )
+    for name, doc, problem in [
+        ("chinese_remainder_theorem", "Solve a system of congruences.", puzzle),
+        ("word_sorter", "Sort words alphabetically.", "Sort the following words: List: oak elm"),
+    ]:
+        store.publish(
+            NewTool(
+                name,
+                _source(name, "text: str", "str", doc),
+                provenance=Provenance(task_ids=(name,), problems=(problem,)),
+            )
+        )
+    r = Retriever(**options)  # type: ignore[arg-type]
+    r.add_many(store.list())
+    r.add_example("word_sorter", "Sort these words: List: apple banana cherry more")
+    return r
+
+
+def test_a_segment_another_tool_holds_as_well_does_not_speak_for_the_query() -> None:
+    # real: after `maker explore` gave word_sorter a query about fruit words, the preamble
+    # "There is a basket of no more than 15599809 bananas." (held as well by the remainder
+    # solver) ranked word_sorter first on remainder problems, and the 0.5B called it
+    r = _remainder_and_sorter()
+    query = (
+        "There is a basket of no more than 15599809 bananas. If we divide them equally among "
+        "199 horses, we have 119 left; if we divide them equally among 277 racoons, we have "
+        "121 left. How many bananas are in the basket?"
+    )
+    ranked = _remainder_and_sorter(min_relative_relevance=0.0).search(query, k=3)
+    assert [h.name for h in ranked.hits] == ["chinese_remainder_theorem", "word_sorter"], ranked
+    assert ranked.hits[1].relevance < 0.25 * ranked.hits[0].relevance, ranked
+    # and a tool under a quarter of the best hit's relevance is not offered beside it
+    res = r.search(query, k=3)
+    assert [h.name for h in res.hits] == ["chinese_remainder_theorem"], res
+    # the word sorter is still found for its own problems, the instruction beside a payload
+    words = "zeal quartz nimbus fjord glyph crwth vex jinx pyx sphinx waltz nymph"
+    sort = r.search(f"Sort the following words alphabetically: List: {words}", k=3)
+    assert sort.hits[0].name == "word_sorter", sort
