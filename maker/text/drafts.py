@@ -650,6 +650,10 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
                 if node.name.startswith(("test_", "prop_")):
                     tests.append(segment)
                     continue
+                if _is_check_function(node):
+                    tests.append(_renamed_def(segment, node.name, f"test_{node.name}"))
+                    notes.append(f"took '{node.name}' (asserts, no parameters) as a test")
+                    continue
                 if node.name in kept:
                     notes.append(f"a later block redefines '{node.name}'; the later one is used")
                 kept[node.name] = segment
@@ -682,6 +686,30 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
     if moved:
         notes.append(f"moved {moved} test function(s) from the tool block to the tests")
     return _parse_python(source, "tool"), source, "\n\n\n".join(tests)
+
+
+def _is_check_function(node: ast.stmt) -> bool:
+    """A function of no parameters whose body is asserts (beside assignments and bare calls):
+    a test under another name. The real 1.5B wrote ``def check_solution():`` with an assert on
+    the tool beside it in the tool block, and, since nothing calls it, it was taken for the
+    tool's entry and refused for its missing type hints (three repairs running)."""
+    if not isinstance(node, ast.FunctionDef):
+        return False
+    a = node.args
+    if a.posonlyargs or a.args or a.kwonlyargs or a.vararg or a.kwarg or node.decorator_list:
+        return False
+    body = node.body[1:] if node.body and _is_docstring(node.body[0]) else node.body
+    allowed = ast.Assert | ast.Assign | ast.AnnAssign | ast.Expr
+    return (
+        bool(body)
+        and all(isinstance(n, allowed) for n in body)
+        and any(isinstance(n, ast.Assert) for n in body)
+    )
+
+
+def _renamed_def(segment: str, old: str, new: str) -> str:
+    """`segment` with its ``def old(`` written ``def new(``."""
+    return re.sub(rf"\bdef\s+{re.escape(old)}\s*\(", f"def {new}(", segment, count=1)
 
 
 def _is_main_guard(node: ast.stmt) -> bool:

@@ -670,3 +670,31 @@ def test_a_cut_off_tests_block_of_mostly_tests_is_read_as_the_tests() -> None:
     )
     counted = parse_reply(entry_later)
     assert isinstance(counted, ToolDraft) and counted.name == "count_words", counted
+
+
+# The local 1.5B's CRAFT repairs on tracking_shuffled_objects_five_objects (2026-12-04), verbatim:
+# the same reply three times, each refused because `check_solution` was taken for the entry
+CHECK_FUNCTION_REPLY = (
+    "```python tool\nimport random\n\n"
+    "def shuffle_objects(objects: List[str]) -> List[str]:\n"
+    '    """Shuffles a list of objects."""\n'
+    "    random.shuffle(objects)\n    return objects\n\n\n"
+    "def check_solution():\n"
+    '    assert shuffle_objects(["Alice", "Bob", "Claire", "Dave", "Eve"]) == "Alice" or '
+    '"Bob" or "Claire" or "Dave" or "Eve"\n```'
+)
+
+
+def test_a_function_of_asserts_and_no_parameters_is_a_test_not_the_entry() -> None:
+    draft = parse_reply(CHECK_FUNCTION_REPLY, prefer="shuffle_objects")
+    assert isinstance(draft, ToolDraft), draft
+    assert draft.name == "shuffle_objects" and "check_solution" not in draft.source
+    assert "def test_check_solution():" in draft.unit_tests
+    assert any("check_solution" in n and "as a test" in n for n in draft.notes)
+    # a function with parameters, or one that returns, is still code, never a test
+    helper = (
+        '```python\ndef check(x: int) -> bool:\n    """Positive."""\n'
+        "    assert x is not None\n    return x > 0\n```"
+    )
+    got = parse_reply(helper)
+    assert isinstance(got, ToolDraft) and got.name == "check" and not got.unit_tests
