@@ -17,9 +17,10 @@ One unit per task type. The graph::
   ``Options.solve_samples`` > 1 a program that failed or missed is followed by a new sample
   that sees its program and what it returned (never the gold answer), up to that many programs
   per problem.
-- abstract: the verified solutions, in groups of at most `MAX_SHOWN`, go to the maker (prompt
-  ``craft_abstract``, phase ``abstract``) for one generic tool per group, with unit tests that
-  re-solve the group's problems.
+- abstract: the verified solutions, grouped by method (`group_solutions`: what their programs
+  call and compute, never their data; at most `MAX_SHOWN` per group and `MAX_GROUPS` groups),
+  go to the maker (prompt ``craft_abstract``, phase ``abstract``) for one generic tool per
+  group, with unit tests that re-solve the group's problems.
 - verify: `maker.check.validation.validate` in the sandbox: the unit tests, properties and generality
   checks (the source problems' text for hard-coded constants), the worked examples of every
   task of the type as held-out cases (never shown to the maker), and a source check: the unit
@@ -41,6 +42,7 @@ from dataclasses import replace
 from typing import Annotated, Any, TypedDict
 
 from library.calls import parse_literal_call
+from library.lexical import tokenize
 from library.verdict import Failure, Verdict, verdict_from
 from maker.check.validation import validate
 from maker.make import Context
@@ -126,9 +128,82 @@ def held_out_examples(state: dict[str, Any]) -> list[dict[str, Any]]:
     return [e.to_json() for t in tasks_of(state) if t.split != "test" for e in t.examples]
 
 
-def group_solutions(count: int, size: int = MAX_SHOWN) -> list[list[int]]:
-    """Solution indexes in groups of at most `size` (one abstraction per group)."""
-    return [list(range(i, min(i + size, count))) for i in range(0, count, size)]
+METHOD_SIMILARITY = 0.35
+"""The least share of method features (`method_features`) two verified solutions must share to
+be abstracted into one tool."""
+
+MAX_GROUPS = 5
+"""The most abstractions (tools tried) per task type; the largest groups go first."""
+
+
+SHAPES = (
+    ast.For,
+    ast.While,
+    ast.If,
+    ast.Try,
+    ast.comprehension,
+    ast.Compare,
+    ast.Subscript,
+    ast.Dict,
+    ast.List,
+    ast.Tuple,
+)
+"""The control flow and containers a method feature names (not statements every program has)."""
+
+
+def method_features(source: str) -> frozenset[str]:
+    """What a solution program does, with its data left out: the functions and methods it
+    calls, its operators, its control flow and containers, and the words of its names (never
+    its constants). Two programs that sort, or that take a median, share most of them whatever
+    the table or the words they work on."""
+    try:
+        tree = parse_source(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            fn = node.func
+            name = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", None)
+            if name:
+                out.add(f"call:{name}")
+        elif isinstance(node, ast.BinOp | ast.AugAssign):
+            out.add(f"op:{type(node.op).__name__}")
+        elif isinstance(node, ast.Name):
+            out.update(f"name:{t}" for t in tokenize(node.id))
+        elif isinstance(node, SHAPES):
+            out.add(f"node:{type(node).__name__}")
+    return frozenset(out)
+
+
+def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def group_solutions(
+    sources: Sequence[str],
+    size: int = MAX_SHOWN,
+    *,
+    min_similarity: float = METHOD_SIMILARITY,
+    max_groups: int = MAX_GROUPS,
+) -> list[list[int]]:
+    """Indexes of verified solutions grouped by method, one abstraction per group: each group
+    starts at the first solution not yet grouped and takes the (at most ``size - 1``) most
+    similar others that share `min_similarity` of its method features (`method_features`).
+    Largest groups first, at most `max_groups`. A task type is not always one task: TabMWP's
+    "integer answer" holds medians, differences and products, and one tool asked to re-solve
+    five of them at once solves none."""
+    feats = [method_features(s) for s in sources]
+    left = list(range(len(sources)))
+    groups: list[list[int]] = []
+    while left:
+        seed = left.pop(0)
+        near = sorted((-_similarity(feats[seed], feats[j]), j) for j in left)
+        members = [j for sim, j in near[: max(size - 1, 0)] if -sim >= min_similarity]
+        left = [j for j in left if j not in members]
+        groups.append([seed, *sorted(members)])
+    groups.sort(key=lambda g: (-len(g), g[0]))
+    return groups[:max_groups]
 
 
 def format_solutions(solutions: Sequence[dict[str, Any]]) -> str:
@@ -263,7 +338,8 @@ def _after_solving(
             "reason": "solve:no_verified_solutions: no train problem with a gold "
             "answer was solved by a program that reproduces it",
         }
-    return update | {"next": "abstract", "groups": group_solutions(len(solutions)), "group": 0}
+    groups = group_solutions([s["source"] for s in solutions])
+    return update | {"next": "abstract", "groups": groups, "group": 0}
 
 
 # -- abstraction, verification, repair, publishing -------------------------------------------

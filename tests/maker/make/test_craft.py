@@ -17,6 +17,7 @@ from maker.make.craft import (
     group_solutions,
     held_out_examples,
     initial_state,
+    method_features,
     run_solution,
     solve,
     source_failures,
@@ -139,7 +140,8 @@ def test_initial_state_queues_only_train_problems_with_gold() -> None:
 
 
 def test_group_and_format_solutions() -> None:
-    assert group_solutions(7, 5) == [[0, 1, 2, 3, 4], [5, 6]]
+    same = "def solution():\n    return gcd_of(12, 18)\n"
+    assert group_solutions([same] * 7, 5) == [[0, 1, 2, 3, 4], [5, 6]]
     text = format_solutions(
         [{"problem": "P?", "source": "def solution() -> int: ...", "answer": 12}]
     )
@@ -450,3 +452,35 @@ def test_a_repair_that_sends_the_tool_back_unchanged_abstracts_again(sb: Sandbox
     assert model.calls[4].messages == model.calls[2].messages  # afresh, sampled as a re-ask
     assert state["status"] == "accepted", state["reason"]
     assert "unchanged_fix" in [r["reason"] for r in state["rejections"]]
+
+
+SORTING = "def solution():\n    words = {words!r}\n    return ' '.join(sorted(words))\n"
+MEDIAN = (
+    "def solution():\n    counts = {counts!r}\n    ordered = sorted(counts)\n"
+    "    middle = len(ordered) // 2\n    return ordered[middle]\n"
+)
+COST = "def solution():\n    price = {price!r}\n    quantity = {n}\n    return price * quantity\n"
+
+
+def test_solutions_are_grouped_by_method_not_by_order() -> None:
+    # a task type is not always one task (TabMWP's integer answers: medians, products...); one
+    # tool asked to re-solve problems of different methods at once solves none of them
+    sources = [
+        MEDIAN.format(counts=[3, 9, 4]),
+        COST.format(price=2.5, n=3),
+        SORTING.format(words=["pear", "fig"]),
+        MEDIAN.format(counts=[7, 1, 5, 8, 2]),
+        COST.format(price=0.75, n=12),
+        SORTING.format(words=["oak", "elm", "ash"]),
+        MEDIAN.format(counts=[10, 30, 20]),
+    ]
+    groups = group_solutions(sources, 5)
+    assert groups == [[0, 3, 6], [1, 4], [2, 5]], groups
+    # largest groups first, each at most `size`, at most `max_groups` of them
+    assert group_solutions(sources, 2) == [[0, 3], [1, 4], [2, 5], [6]]
+    assert group_solutions(sources, 5, max_groups=2) == [[0, 3, 6], [1, 4]]
+    # constants and data never make two methods alike: a program that does not parse is alone
+    assert method_features(MEDIAN.format(counts=[1])) == method_features(
+        MEDIAN.format(counts=[5, 6, 7])
+    )
+    assert group_solutions(["def solution(:", "def solution(:"], 5) == [[0], [1]]
