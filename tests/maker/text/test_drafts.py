@@ -698,3 +698,26 @@ def test_a_function_of_asserts_and_no_parameters_is_a_test_not_the_entry() -> No
     )
     got = parse_reply(helper)
     assert isinstance(got, ToolDraft) and got.name == "check" and not got.unit_tests
+
+
+# The local 1.5B's CRAFT abstraction on tracking_shuffled_objects (2026-12-04), shortened: a
+# `main()` demo run by a `__main__` block, taken for the entry and refused for its type hints
+MAIN_DEMO_REPLY = (
+    "```python tool\nfrom typing import Dict\n\n"
+    "def final_partner(partners: Dict[str, str], who: str) -> str:\n"
+    '    """The partner `who` ends with."""\n    return partners[who]\n\n'
+    "def main():\n    initial = {'Alice': 'Patrick', 'Bob': 'Sam'}\n"
+    "    print(final_partner(initial, 'Alice'))\n\n"
+    "if __name__ == '__main__':\n    main()\n```"
+)
+
+
+def test_a_demo_function_that_prints_and_returns_nothing_is_dropped() -> None:
+    draft = parse_reply(MAIN_DEMO_REPLY)
+    assert isinstance(draft, ToolDraft), draft
+    assert draft.name == "final_partner" and "def main" not in draft.source
+    assert any("'main'" in n for n in draft.notes), draft.notes
+    # a one-off program (CRAFT's `solution()`) returns its value: it stays
+    program = "```python\ndef solution():\n    print('working')\n    return 42\n```"
+    kept = parse_reply(program, entry="solution", program=True)
+    assert isinstance(kept, ToolDraft) and kept.name == "solution"
