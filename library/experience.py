@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from library.lexical import LexicalIndex, tokenize
@@ -72,6 +72,11 @@ class Replay:
 
 RANK_DEPTH = 50
 """How deep a query's ranking of past episodes is kept for the next ask of the same query."""
+
+
+PITFALL_NEARNESS = 0.5
+"""A failure is replayed for a problem only when its own problem is at least this share as close
+to it (word overlap) as the nearest problem the tool was made for (see `ExperienceMemory.replay`)."""
 
 
 def _jaccard(a: set[int], b: set[int]) -> float:
@@ -258,13 +263,19 @@ class ExperienceMemory:
         limit: int = 3,
         budget_chars: int = 1000,
         query: str | None = None,
+        min_similarity: float = 0.0,
     ) -> list[Episode]:
         """Failures of `tool` (`name` or `name@N`), distinct calls, within the budget: newest
-        first or, given a `query`, those later corrected first, then the most similar."""
+        first or, given a `query`, those later corrected first, then the most similar, leaving
+        out those whose problem shares less than `min_similarity` of its words with it."""
         ids = list(reversed(self._failures.get(tool, [])))
         if query is not None:
             qtoks = set(tokenize(query))
             recent = [self._episodes[i] for i in ids[:SCAN]]
+            if min_similarity > 0:
+                recent = [
+                    e for e in recent if _jaccard(qtoks, set(tokenize(e.query))) >= min_similarity
+                ]
             recent.sort(
                 key=lambda e: (
                     self.correction(e) is None,
@@ -297,11 +308,18 @@ class ExperienceMemory:
         budget_chars: int = 3000,
         failures_per_tool: int = 1,
         offered_only: bool = False,
+        made_for: Mapping[str, Sequence[str]] | None = None,
     ) -> Replay:
         """Demonstrations (two thirds of the budget; with `tools`, at least one of each tool
         that has a success, and with `offered_only` none of other tools: see `demonstrations`)
         and, per offered tool, up to `failures_per_tool` failures (a corrected, similar one
-        first) with their corrections."""
+        first) with their corrections.
+
+        `made_for` gives a tool's own problems (those it was made for): a failure of that tool
+        is shown only when its problem is at least `PITFALL_NEARNESS` as close to `query` as
+        the nearest of them. A failure on a problem the tool is not for teaches nothing about
+        this one: the real 1.5B imagined "a room divided into 4 equal parts" problems for a
+        remainder solver, and the 0.5B, shown its failed call there, copied its shape."""
         if tools:
             examples = self.demonstrations(
                 query, tools, k=k, budget_chars=budget_chars * 2 // 3, offered_only=offered_only
@@ -309,8 +327,23 @@ class ExperienceMemory:
         else:
             examples = self.similar(query, k=k, budget_chars=budget_chars * 2 // 3)
         per_tool = (budget_chars // 3) // max(1, len(tools))
+        qtoks = set(tokenize(query))
+
+        def nearness(tool: str) -> float:
+            own = (made_for or {}).get(tool) or ()
+            best = max((_jaccard(qtoks, set(tokenize(p))) for p in own), default=0.0)
+            return PITFALL_NEARNESS * best
+
         fails = {
-            t: tuple(self.failures(t, limit=failures_per_tool, budget_chars=per_tool, query=query))
+            t: tuple(
+                self.failures(
+                    t,
+                    limit=failures_per_tool,
+                    budget_chars=per_tool,
+                    query=query,
+                    min_similarity=nearness(t),
+                )
+            )
             for t in tools
         }
         fixes = {

@@ -166,10 +166,23 @@ class Library:
         budget_chars: int = 3000,
         offered_only: bool = False,
     ) -> Replay:
-        """Few-shot material for `query` (see `ExperienceMemory.replay`)."""
+        """Few-shot material for `query` (see `ExperienceMemory.replay`; a tool's failures are
+        weighed against the problems it was made for)."""
         self.sync()
+        made_for: dict[str, tuple[str, ...]] = {}
+        for t in tools:
+            try:
+                rec = self.resolve(t)
+            except UnknownToolError:
+                continue
+            made_for[t] = tuple(q for p in rec.provenance for q in p.problems)
         return self.experience.replay(
-            query, tools, k=k, budget_chars=budget_chars, offered_only=offered_only
+            query,
+            tools,
+            k=k,
+            budget_chars=budget_chars,
+            offered_only=offered_only,
+            made_for=made_for,
         )
 
     def openai_tools(self, refs: Sequence[str]) -> list[dict[str, object]]:

@@ -83,3 +83,37 @@ def test_tool_evidence_weights_similar_outcomes(store: Store) -> None:
     store.add_episode(_ep("divide the pie evenly again", "div@1", True))
     mem.refresh()
     assert mem.tool_evidence("divide the pie")["div"][0] > 0
+
+
+def test_a_failure_on_a_problem_the_tool_is_not_for_is_not_replayed(store: Store) -> None:
+    # real: the 1.5B imagined "a room divided into equal parts" problems for a remainder solver;
+    # the 0.5B's failed call there, replayed as a pitfall on remainder problems, was copied
+    made_for = [
+        "There is a ship of no more than 95765 apricots. If we divide them equally among 5 "
+        "penguins, we have 2 left; if we divide them equally among 107 monkeys, we have 28 left."
+    ]
+    off_task = (
+        "There is a large rectangular room that needs to be divided into 4 equal parts for "
+        "painting. The length of the room is 30 meters. If we divide it equally among 6 "
+        "different sections, what will be the size of each section?"
+    )
+    on_task = (
+        "There is a crate of no more than 9000 plums. If we divide them equally among 7 goats, "
+        "we have 3 left; if we divide them equally among 11 bears, we have 5 left."
+    )
+    store.add_episode(_ep(off_task, "crt@1", False, a=30))
+    mem = ExperienceMemory(store)
+    mem.refresh()
+    query = (
+        "There is a basket of no more than 15599809 bananas. If we divide them equally among "
+        "199 horses, we have 119 left; if we divide them equally among 277 racoons, we have "
+        "121 left. How many bananas are in the basket?"
+    )
+    # without the tool's own problems to weigh it against, the failure is shown as before
+    assert mem.replay(query, tools=["crt"]).failures.get("crt")
+    assert not mem.replay(query, tools=["crt"], made_for={"crt": made_for}).failures
+    # a failure on a problem of the tool's kind is still a pitfall
+    store.add_episode(_ep(on_task, "crt@1", False, a=7))
+    mem.refresh()
+    (shown,) = mem.replay(query, tools=["crt"], made_for={"crt": made_for}).failures["crt"]
+    assert shown.query == on_task
