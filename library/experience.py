@@ -256,6 +256,10 @@ class ExperienceMemory:
                 return ep
         return None
 
+    def has_failures(self, tool: str) -> bool:
+        """Whether any failure of `tool` (`name` or `name@N`) is recorded."""
+        return bool(self._failures.get(tool))
+
     def failures(
         self,
         tool: str,

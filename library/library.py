@@ -171,6 +171,8 @@ class Library:
         self.sync()
         made_for: dict[str, tuple[str, ...]] = {}
         for t in tools:
+            if not self.experience.has_failures(t):
+                continue  # nothing to weigh: no store lookup on the solver's path
             try:
                 rec = self.resolve(t)
             except UnknownToolError:

@@ -691,15 +691,20 @@ def _assemble_tool(blocks: list[CodeBlock], notes: list[str]) -> tuple[ast.Modul
     return _parse_python(source, "tool"), source, "\n\n\n".join(tests)
 
 
+def _takes_nothing(node: ast.stmt) -> bool:
+    """A plain (undecorated, sync) function of no parameters: never a tool."""
+    if not isinstance(node, ast.FunctionDef) or node.decorator_list:
+        return False
+    a = node.args
+    return not (a.posonlyargs or a.args or a.kwonlyargs or a.vararg or a.kwarg)
+
+
 def _is_check_function(node: ast.stmt) -> bool:
     """A function of no parameters whose body is asserts (beside assignments and bare calls):
     a test under another name. The real 1.5B wrote ``def check_solution():`` with an assert on
     the tool beside it in the tool block, and, since nothing calls it, it was taken for the
     tool's entry and refused for its missing type hints (three repairs running)."""
-    if not isinstance(node, ast.FunctionDef):
-        return False
-    a = node.args
-    if a.posonlyargs or a.args or a.kwonlyargs or a.vararg or a.kwarg or node.decorator_list:
+    if not _takes_nothing(node):
         return False
     body = node.body[1:] if node.body and _is_docstring(node.body[0]) else node.body
     allowed = ast.Assert | ast.Assign | ast.AnnAssign | ast.Expr
@@ -715,10 +720,7 @@ def _is_demo_function(node: ast.stmt) -> bool:
     the tool. The real 1.5B's CRAFT abstraction for tracking_shuffled_objects ended in
     ``def main():`` (build an example, print the tool's result) run by a ``__main__`` block;
     nothing calls it, so it was taken for the entry and refused for its missing type hints."""
-    if not isinstance(node, ast.FunctionDef) or node.decorator_list:
-        return False
-    a = node.args
-    if a.posonlyargs or a.args or a.kwonlyargs or a.vararg or a.kwarg:
+    if not _takes_nothing(node):
         return False
     own = list(_walk_own(node))
     prints = any(
