@@ -34,6 +34,15 @@ def item_key(row: dict[str, Any]) -> tuple[str, ...]:
     return ("item", str(row["method"]), str(row["seed"]), str(row["dataset"]), str(row["id"]))
 
 
+def _extends(new: dict[str, Any] | None, old: dict[str, Any]) -> bool:
+    """Whether method spec `new` is `old`, or `old` with seeds added."""
+    if new is None:
+        return False
+    rest = {k: v for k, v in new.items() if k != "seeds"}
+    old_rest = {k: v for k, v in old.items() if k != "seeds"}
+    return rest == old_rest and set(old.get("seeds") or []) <= set(new.get("seeds") or [])
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (a kill never leaves half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,9 +86,10 @@ class RunDir:
     def init(self, config: dict[str, Any]) -> None:
         """Create the dir, or check that an existing one ran the same config (then resume).
 
-        A config may add methods to a run (an arm whose library is made later): the data, the
-        seed and every method the run already has must be the same; a method changed or
-        dropped is a different config.
+        A config may add methods to a run (an arm whose library is made later) and seeds to a
+        method (more seeds of a sampled method, run later): the data, the seed and every method
+        the run already has must otherwise be the same; a method changed or dropped, or a seed
+        dropped, is a different config.
         """
         if self.path.exists() and not self.path.is_dir():
             raise RunDirError(f"{self.path}: exists and is not a directory")
@@ -88,7 +98,7 @@ class RunDir:
             same = {k: old.get(k) for k in ("data", "seed")}
             new = {k: config.get(k) for k in ("data", "seed")}
             methods = {m.get("name"): m for m in config.get("methods") or []}
-            kept = all(methods.get(m.get("name")) == m for m in old.get("methods") or [])
+            kept = all(_extends(methods.get(m.get("name")), m) for m in old.get("methods") or [])
             if same != new or not kept:
                 raise RunDirError(
                     f"{self.path}: holds a run of a different config (data, seed or one of its "

@@ -3,6 +3,8 @@ asked twice; a run dir of another config is refused."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from experiments.runs import RunDir, RunDirError, parse_config, run_experiment
@@ -150,3 +152,20 @@ def test_a_resumed_tool_arm_must_find_the_library_it_began_with(sb, tmp_path):
     with pytest.raises(RunDirError, match="'curated'.* is not the one this run began with"):
         run_experiment(cfg, tmp_path / "run", clients=idle, sandbox=sb)
     assert (tmp_path / "run" / "locks" / "curated.json").read_text() == lock
+
+
+def test_seeds_may_be_added_to_a_method_but_not_dropped(tmp_path):
+    def config(seeds):
+        method = {"name": "cheap_pot_sc", "kind": "pot_sc", "match": ["tools"], "seeds": seeds}
+        return {"data": {"bbh": {"path": "d"}}, "seed": 0, "methods": [method]}
+
+    run = RunDir(tmp_path / "run")
+    run.init(config([0]))
+    run.init(config([0, 1, 2]))  # more seeds of the same method, run later: resumes
+    assert json.loads(run.config_file.read_text())["methods"][0]["seeds"] == [0, 1, 2]
+    with pytest.raises(RunDirError, match="different config"):
+        run.init(config([1, 2]))  # seed 0's rows would be orphaned
+    changed = config([0, 1, 2])
+    changed["methods"][0]["match"] = ["other"]
+    with pytest.raises(RunDirError, match="different config"):
+        run.init(changed)
