@@ -76,6 +76,14 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
     help="craft: programs tried per train problem until one reproduces the gold "
     "answer (each new one sees the last one's result, never the answer).",
 )
+@click.option(
+    "--fresh-starts",
+    type=click.IntRange(min=0),
+    default=Options.fresh_starts,
+    show_default=True,
+    help="latm/craft: times a tool that still fails with no repair left is drafted afresh "
+    "(a new sample, its own repairs; the best of several drafts, for a weak maker).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def make_command(
     tasks_file: Path,
@@ -87,6 +95,7 @@ def make_command(
     models: ModelFlags,
     max_repairs: int,
     solve_samples: int,
+    fresh_starts: int,
     no_progress: bool,
 ) -> None:
     """Make tools for the tasks in TASKS.jsonl with a strong model and publish them.
@@ -166,7 +175,11 @@ def make_command(
                 concurrency=units_in_flight or default_units(maker_role.concurrency),
                 progress=not no_progress,
                 task_errors=errors,
-                options=Options(max_repairs=max_repairs, solve_samples=solve_samples),
+                options=Options(
+                    max_repairs=max_repairs,
+                    solve_samples=solve_samples,
+                    fresh_starts=fresh_starts,
+                ),
             )
     except JobBusy as exc:
         click.echo(f"Error: {exc}", err=True)

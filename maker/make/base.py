@@ -91,6 +91,9 @@ class Options:
     temperature 0 (the local default) does not send the same reply again; still reproducible.
     None keeps the role's own sampling for every call. ``blind_redraws``: how many more times
     a blind repair (`maker.make.steps.ask_blind`) is drawn when its draft ignores its input.
+    ``fresh_starts``: how many times a unit whose draft failed with no repair left starts over
+    from its first drafting step with a new sample (LATM's propose, CRAFT's abstract), each
+    time with ``max_repairs`` repairs again (`maker.make.steps.judge`).
     """
 
     max_repairs: int = 3
@@ -99,6 +102,7 @@ class Options:
     solve_samples: int = 3
     retry_temperature: float | None = 0.7
     blind_redraws: int = 2
+    fresh_starts: int = 0
 
 
 class DedupHooks:

@@ -59,6 +59,7 @@ from maker.make.steps import (
     rejection,
     repair_step,
     retry_or_give_up,
+    step_sample,
     stored_suite,
     take_draft,
     tasks_of,
@@ -99,6 +100,7 @@ class CraftState(TypedDict, total=False):
     verdict: dict[str, Any] | None
     retries: dict[str, int]
     restarts: int  # 1 once a repair that sent the tool back unchanged started over
+    fresh: int  # fresh starts of the current group so far (Options.fresh_starts)
     repairs: int
     tools: list[dict[str, Any]]
     rejections: Annotated[list[dict[str, Any]], operator.add]
@@ -345,8 +347,7 @@ def _after_solving(
 # -- abstraction, verification, repair, publishing -------------------------------------------
 def abstract(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask for one generic tool that solves the current group of verified solutions."""
-    retries = state.get("retries") or {}
-    sample = retries.get("abstract", 0) + 10 * state.get("group", 0)
+    sample = step_sample(state, "abstract") + 10 * state.get("group", 0)
     messages = render(
         "craft_abstract",
         policy=ctx.sandbox.policy,
@@ -498,7 +499,7 @@ def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     extra = source_failures(draft, group)
     if extra:
         verdict = _with_failures(verdict, extra)
-    return _next_group(state, judge(state, ctx, verdict, on_pass="publish"))
+    return _next_group(state, judge(state, ctx, verdict, on_pass="publish", start_over="abstract"))
 
 
 def _with_failures(verdict: Verdict, extra: list[Failure]) -> Verdict:
@@ -649,6 +650,8 @@ def _next_group(state: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]
             "next": "abstract",
             "group": idx,
             "repairs": 0,
+            "restarts": 0,
+            "fresh": 0,
             "retries": {},
             "draft": None,
             "verdict": None,

@@ -68,6 +68,7 @@ from maker.make.steps import (
     publish_draft,
     rejection,
     repair_step,
+    step_sample,
     stored_suite,
     take_draft,
     tasks_of,
@@ -102,6 +103,7 @@ class LatmState(TypedDict, total=False):
     verdict: dict[str, Any] | None
     retries: dict[str, int]
     restarts: int  # 1 once a repair that sent the tool back unchanged started over
+    fresh: int  # fresh starts so far (Options.fresh_starts)
     repairs: int
     demos: list[dict[str, Any]]
     tools: list[dict[str, Any]]
@@ -269,7 +271,7 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                 )
             ],
         }
-    sample = (state.get("retries") or {}).get("propose", 0)
+    sample = step_sample(state, "propose")
     shown = cases(state["shown"])
     examples = format_examples(shown)
     key = safe_eval_solves(shown)
@@ -315,7 +317,8 @@ def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         max_examples=ctx.options.max_examples,
         memo=ctx.memo,
     )
-    return update | judge(state, ctx, verdict, on_pass="wrap")
+    reset = {"calls": {}, "call_sig": []} if _text_mode(state) else {}
+    return update | judge(state, ctx, verdict, on_pass="wrap", start_over="propose", reset=reset)
 
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

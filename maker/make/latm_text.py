@@ -36,6 +36,7 @@ from maker.make.steps import (
     ask_repair,
     rejection,
     retry_or_give_up,
+    step_sample,
     take_draft,
     tasks_of,
     unchanged_fix,
@@ -459,7 +460,7 @@ def signature(draft: ToolDraft) -> list[Any]:
 def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Text mode: ask for the tool and the call that answers each shown question."""
     shown = tasks_by_ids(state, state["shown_ids"])
-    sample = (state.get("retries") or {}).get("propose", 0)
+    sample = step_sample(state, "propose")
     messages = render(
         "latm_propose_text",
         policy=ctx.sandbox.policy,

@@ -160,6 +160,18 @@ def sample_params(ctx: Context, sample: int) -> dict[str, Any]:
     return ctx.client.config.sampling.for_sample(sample, ctx.options.retry_temperature)
 
 
+FRESH_SAMPLE_STRIDE = 1000
+"""A fresh start's first step is sample 1000, 2000...: never one of the step's re-asks."""
+
+
+def step_sample(state: Mapping[str, Any], phase: str) -> int:
+    """The sample index of `phase`'s next call: its re-asks so far (``retries``), moved by the
+    unit's fresh starts (`judge`), so that starting over draws a new reply, not the first one
+    again (and the response cache keeps each)."""
+    retries = (state.get("retries") or {}).get(phase, 0)
+    return retries + FRESH_SAMPLE_STRIDE * int(state.get("fresh") or 0)
+
+
 def ask(
     ctx: Context,
     usage: Mapping[str, Any] | None,
@@ -507,10 +519,17 @@ def judge(
     on_pass: str,
     on_fail_end: str = "end",
     stage: str = "verify",
+    start_over: str | None = None,
+    reset: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Route on a verdict: pass -> `on_pass`; recoverable with repairs left -> ``repair``;
-    else reject the draft (and give up, or go to `on_fail_end`). Rejections are recorded
-    under ``stage``."""
+    with no repair left (or a terminal failure) and a fresh start left
+    (``Options.fresh_starts``), start over at step `start_over` with a new sample, no repair
+    used and the state's `reset` values (the draft's own, such as its calls); else reject the
+    draft (and give up, or go to `on_fail_end`). Rejections are recorded under ``stage``.
+
+    A weak maker that cannot repair a wrong first idea may still draw a right one: best of
+    several drafts, each with its own repairs, every one held to the same checks."""
     update: dict[str, Any] = {"verdict": verdict.to_json()}
     if verdict.passed:
         return update | {"next": on_pass, **overruled_tests(state, verdict, stage)}
@@ -527,6 +546,23 @@ def judge(
     if verdict.recoverable and state.get("repairs", 0) < ctx.options.max_repairs:
         return update | {"next": "repair", "rejections": [record]}
     why = "terminal failure" if not verdict.recoverable else "repairs exhausted"
+    fresh = int(state.get("fresh") or 0)
+    if start_over and fresh < ctx.options.fresh_starts:
+        note = (
+            f"{reason} ({why}): fresh start {fresh + 1} of {ctx.options.fresh_starts}, a new "
+            f"draft from the {start_over} step"
+        )
+        return update | {
+            "next": start_over,
+            "fresh": fresh + 1,
+            "repairs": 0,
+            "restarts": 0,
+            "retries": {},
+            "draft": None,
+            "last_reply": None,
+            "rejections": [record, rejection(state, stage, "fresh_start", note, source=None)],
+            **(reset or {}),
+        }
     message = f"{reason} ({why}): {first.message if first else ''}"[:500]
     out = update | {"next": on_fail_end, "rejections": [record], "reason": message}
     if on_fail_end == "end":

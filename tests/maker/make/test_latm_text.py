@@ -558,3 +558,41 @@ def test_a_string_argument_missing_one_quote_is_read_from_its_question() -> None
         bad, "bbh_dyck_languages", ["s"], 1, questions=[q1], string_param="s"
     )
     assert calls == {} and "is not a call of bbh_dyck_languages" in problems[0]
+
+
+def test_a_fresh_start_drafts_the_tool_again_when_no_repair_is_left(sb: Sandbox) -> None:
+    # a weak maker's first idea fails its checks; with no repair left the unit is rejected,
+    # unless a fresh start draws a new draft (warm, with a new seed) with its own repairs
+    script = [OVERFIT + SHOWN_CALLS, HELD_CALLS, TOOL + SHOWN_CALLS, HELD_CALLS]
+    ctx, model = _ctx(sb, script[:2], max_repairs=0)
+    state = _run(ctx, _tasks())
+    assert state["status"] == "rejected" and "repairs exhausted" in state["reason"]
+
+    from maker.llm.config import Sampling
+
+    model = ScriptedModel(script)
+    cold = RoleConfig("maker", model="scripted", sampling=Sampling(temperature=0.0, seed=5))
+    opts = Options(max_examples=10, max_repairs=0, fresh_starts=1)
+    ctx = Context(ChatClient(model, cold, local=True), sb, Library(MemoryStore()), None, opts)
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "accepted", state["reason"]
+    assert [c.phase for c in model.calls] == ["propose", "calls", "propose", "calls"]
+    assert model.calls[0].params["temperature"] == 0.0
+    assert model.calls[2].params["temperature"] == 0.7  # a new sample, not the first again
+    assert model.calls[2].params.get("seed") != model.calls[0].params.get("seed")
+    assert [r["reason"] for r in state["rejections"]] == ["validation:example", "fresh_start"]
+    assert "fresh start 1 of 1" in state["rejections"][1]["message"]
+    # the calls were written again for the new draft
+    asked = model.calls[3].messages[-1]["content"]
+    assert "sort_words(words=['pear', 'apple'])" in asked
+    assert ctx.library.resolve("sort_words").source.count("sorted(") == 1
+
+
+def test_fresh_starts_are_bounded(sb: Sandbox) -> None:
+    script = [OVERFIT + SHOWN_CALLS, HELD_CALLS] * 3
+    ctx, model = _ctx(sb, script, max_repairs=0, fresh_starts=2)
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "rejected"
+    assert [r["reason"] for r in state["rejections"]].count("fresh_start") == 2
