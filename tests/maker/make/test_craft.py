@@ -484,3 +484,13 @@ def test_solutions_are_grouped_by_method_not_by_order() -> None:
         MEDIAN.format(counts=[5, 6, 7])
     )
     assert group_solutions(["def solution(:", "def solution(:"], 5) == [[0], [1]]
+
+
+def test_a_fresh_start_abstracts_the_group_again_when_no_repair_is_left(sb: Sandbox) -> None:
+    ctx, model = _ctx(sb, [SOL_1, SOL_2, WRONG_TOOL, TOOL], max_repairs=0, fresh_starts=1)
+    [state] = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["solve", "solve", "abstract", "abstract"]
+    assert state["status"] == "accepted" and state["fresh"] == 1
+    assert model.calls[3].messages == model.calls[2].messages  # same prompt, a new sample
+    assert [r["reason"] for r in state["rejections"]][-1] == "fresh_start"
