@@ -304,13 +304,24 @@ def _read_calls(
                 calls[index] = kwargs
                 problems.pop(index, None)
             elif kwargs is None:
+                usage = f"{name}({', '.join(f'{p}=...' for p in params)})"
                 problems[index] = (
-                    f"`{_clip(code, 80)}` is not a call of {name}; call it as "
-                    f"{name}({', '.join(f'{p}=...' for p in params)})"
+                    f"`{_clip(code, 80)}` is not a call of {name}; call it as {usage}"
+                    if _parses(code)
+                    else f"`{_clip(code, 80)}` is not valid Python; call it as {usage}, each "
+                    "value a literal (text in quotes)"
                 )
             else:
                 problems[index] = f"`{_clip(code, 80)}`: {kwargs}"
     return calls, problems
+
+
+def _parses(code: str) -> bool:
+    try:
+        parse_source(code.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 LIST_HINT = re.compile(r"(list|List|Sequence|tuple|Tuple)\b")

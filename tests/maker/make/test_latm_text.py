@@ -108,6 +108,12 @@ def test_parse_calls_by_question_number_and_order_never_evaluated() -> None:
     assert calls == {} and problems == ["question 1: no call given"]
     calls, problems = parse_calls("```python calls\ng(x='a # b')\n```", "f", ["x"], 1)
     assert calls == {} and "not a call of f; call it as f(x=...)" in problems[0]
+    # the real 1.5B's dyck call, its brackets unquoted: says what is wrong with it
+    calls, problems = parse_calls("```python calls\n# Question 1\nf(x=({{}))\n```", "f", ["x"], 1)
+    assert problems == [
+        "question 1: `f(x=({{}))` is not valid Python; call it as f(x=...), each value a "
+        "literal (text in quotes)"
+    ]
 
 
 def test_calls_appended_to_the_tool_block_are_read() -> None:
@@ -434,8 +440,8 @@ def test_an_unquoted_string_argument_copied_from_the_question_is_read() -> None:
     assert calls == {0: {"sequence": "([[[{}]]{<[<[{}]>]>}"}, 1: {"sequence": "({{})"}}
     # not in its question: not read, and said so
     assert problems == [
-        "question 3: `bbh_dyck(sequence=<(((x)` is not a call of bbh_dyck; "
-        "call it as bbh_dyck(sequence=...)"
+        "question 3: `bbh_dyck(sequence=<(((x)` is not valid Python; "
+        "call it as bbh_dyck(sequence=...), each value a literal (text in quotes)"
     ]
     # only for a tool whose one parameter is a str
     calls, _ = parse_calls(reply, "bbh_dyck", ["sequence"], 3, questions=questions)
@@ -557,7 +563,7 @@ def test_a_string_argument_missing_one_quote_is_read_from_its_question() -> None
     calls, problems = parse_calls(
         bad, "bbh_dyck_languages", ["s"], 1, questions=[q1], string_param="s"
     )
-    assert calls == {} and "is not a call of bbh_dyck_languages" in problems[0]
+    assert calls == {} and "is not valid Python" in problems[0]
 
 
 def test_a_fresh_start_drafts_the_tool_again_when_no_repair_is_left(sb: Sandbox) -> None:
