@@ -69,6 +69,7 @@ class JobReport:
     stopped: str = ""  # why the run started no more units (empty: it ran them all)
     not_started: int = 0  # units left for the next run
     rerun_missing: int = 0  # finished before, run again: their tools were not in the library
+    fresh_starts: int = 0  # units begun again from a new first draft (`--fresh-starts`)
 
     @property
     def finished(self) -> int:
@@ -110,6 +111,11 @@ def render_report(report: JobReport, console: Console | None = None) -> None:
         ("already finished before this run", report.resumed),
         ("run again (their tools were gone from the library)", report.rerun_missing),
         ("malformed task lines", len(report.task_errors)),
+        *(
+            (("fresh starts (a new first draft)", report.fresh_starts),)
+            if report.fresh_starts
+            else ()
+        ),
         ("wall time (this run)", f"{report.wall_s:.2f} s"),
         ("job dir", report.job_dir),
         ("library", report.library_dir),

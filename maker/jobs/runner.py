@@ -709,6 +709,7 @@ def _report(
         tools=tuple({"unit_id": o.unit_id, **t} for o in ordered for t in o.tools),
         rejection_reasons=count_reasons(o.reason for o in ordered if o.status == "rejected"),
         draft_rejections=count_reasons(str(r.get("reason", "")) for r in rejections),
+        fresh_starts=sum(1 for r in rejections if r.get("fresh_start")),
         error_details=tuple(errors[u.id] for u in units if u.id in errors),
         task_errors=tuple(e.to_json() for e in task_errors),
         phases=phase_table(client.ledger),

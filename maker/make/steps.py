@@ -548,10 +548,7 @@ def judge(
     why = "terminal failure" if not verdict.recoverable else "repairs exhausted"
     fresh = int(state.get("fresh") or 0)
     if start_over and fresh < ctx.options.fresh_starts:
-        note = (
-            f"{reason} ({why}): fresh start {fresh + 1} of {ctx.options.fresh_starts}, a new "
-            f"draft from the {start_over} step"
-        )
+        record["fresh_start"] = fresh + 1  # the draft is given up; the unit starts over
         return update | {
             "next": start_over,
             "fresh": fresh + 1,
@@ -560,7 +557,7 @@ def judge(
             "retries": {},
             "draft": None,
             "last_reply": None,
-            "rejections": [record, rejection(state, stage, "fresh_start", note, source=None)],
+            "rejections": [record],
             **(reset or {}),
         }
     message = f"{reason} ({why}): {first.message if first else ''}"[:500]

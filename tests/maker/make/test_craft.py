@@ -493,4 +493,4 @@ def test_a_fresh_start_abstracts_the_group_again_when_no_repair_is_left(sb: Sand
     assert [c.phase for c in model.calls] == ["solve", "solve", "abstract", "abstract"]
     assert state["status"] == "accepted" and state["fresh"] == 1
     assert model.calls[3].messages == model.calls[2].messages  # same prompt, a new sample
-    assert [r["reason"] for r in state["rejections"]][-1] == "fresh_start"
+    assert state["rejections"][-1]["fresh_start"] == 1

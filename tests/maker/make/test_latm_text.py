@@ -3,6 +3,7 @@ the maker writes the calls, the sandbox runs them, the answers check them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from library import Library, MemoryStore
@@ -587,8 +588,9 @@ def test_a_fresh_start_drafts_the_tool_again_when_no_repair_is_left(sb: Sandbox)
     assert model.calls[0].params["temperature"] == 0.0
     assert model.calls[2].params["temperature"] == 0.7  # a new sample, not the first again
     assert model.calls[2].params.get("seed") != model.calls[0].params.get("seed")
-    assert [r["reason"] for r in state["rejections"]] == ["validation:example", "fresh_start"]
-    assert "fresh start 1 of 1" in state["rejections"][1]["message"]
+    assert [(r["reason"], r.get("fresh_start")) for r in state["rejections"]] == [
+        ("validation:example", 1)  # the first draft, given up for a fresh start
+    ]
     # the calls were written again for the new draft
     asked = model.calls[3].messages[-1]["content"]
     assert "sort_words(words=['pear', 'apple'])" in asked
@@ -601,4 +603,29 @@ def test_fresh_starts_are_bounded(sb: Sandbox) -> None:
     state = _run(ctx, _tasks())
     model.assert_consumed()
     assert state["status"] == "rejected"
-    assert [r["reason"] for r in state["rejections"]].count("fresh_start") == 2
+    assert [r.get("fresh_start") for r in state["rejections"]] == [1, 2, None]
+
+
+def test_a_jobs_report_counts_its_fresh_starts(sb: Sandbox, tmp_path: Any) -> None:
+    import io
+
+    from rich.console import Console
+
+    from maker.jobs import run_job
+    from maker.jobs.report import render_report
+
+    model = ScriptedModel([OVERFIT + SHOWN_CALLS, HELD_CALLS, TOOL + SHOWN_CALLS, HELD_CALLS])
+    report = run_job(
+        _tasks(),
+        "latm",
+        library_dir=tmp_path / "lib",
+        job_dir=tmp_path / "job",
+        client=ChatClient(model, RoleConfig("maker", model="scripted"), local=True),
+        sandbox=sb,
+        progress=False,
+        options=Options(max_examples=10, max_repairs=0, fresh_starts=1),
+    )
+    assert (report.accepted, report.fresh_starts) == (1, 1)
+    out = io.StringIO()
+    render_report(report, Console(file=out, width=120))
+    assert re.search(r"fresh starts \(a new first draft\) +│ 1 ", out.getvalue())
