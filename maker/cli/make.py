@@ -81,7 +81,7 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
     type=click.IntRange(min=0),
     default=Options.fresh_starts,
     show_default=True,
-    help="latm/craft: times a tool that still fails with no repair left is drafted afresh "
+    help="Times a tool that still fails with no repair left is drafted afresh "
     "(a new sample, its own repairs; the best of several drafts, for a weak maker).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")

@@ -92,8 +92,9 @@ class Options:
     None keeps the role's own sampling for every call. ``blind_redraws``: how many more times
     a blind repair (`maker.make.steps.ask_blind`) is drawn when its draft ignores its input.
     ``fresh_starts``: how many times a unit whose draft failed with no repair left starts over
-    from its first drafting step with a new sample (LATM's propose, CRAFT's abstract), each
-    time with ``max_repairs`` repairs again (`maker.make.steps.judge`).
+    from its first drafting step with a new sample (LATM's propose, CRAFT's abstract,
+    CREATOR's create), each time with ``max_repairs`` repairs again
+    (`maker.make.steps.fresh_start`).
     """
 
     max_repairs: int = 3

@@ -36,11 +36,13 @@ from maker.make.steps import (
     copied_format_example,
     draft_name,
     empty_usage,
+    fresh_start,
     judge,
     last_reply,
     publish_draft,
     rejection,
     retry_or_give_up,
+    step_sample,
     stored_suite,
     stuck_on_code,
     unchanged_fix,
@@ -82,6 +84,7 @@ class CreatorState(TypedDict, total=False):
     usage: dict[str, Any]
     last_reply: dict[str, Any] | None  # an unusable reply, shown when its phase asks again
     restarts: int  # 1 once a fix that sent the tool back unchanged started over
+    fresh: int  # fresh starts so far (Options.fresh_starts)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -212,9 +215,13 @@ def _same_signature(old: dict[str, Any] | None, new: ToolDraft) -> bool:
 
 
 # -- nodes -----------------------------------------------------------------------------------
+FRESH_RESET = {"call": None, "run": None, "feedback": "", "verdict": None}
+"""What a fresh start clears besides the draft: the call and run of the draft given up."""
+
+
 def create(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Ask for a tool (docstring + code) for the problem; parse it into a draft."""
-    sample = (state.get("retries") or {}).get("create", 0)
+    sample = step_sample(state, "create")
     problem = state["problem"]
     task = Task.from_json(state["task"])
     if state.get("restarts") and task.has_gold:  # started over: shown the answer, not the code
@@ -316,6 +323,9 @@ def rectify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         source=draft.source,
     )
     if repairs >= ctx.options.max_repairs:
+        again = fresh_start(state, ctx, "create", rejected, FRESH_RESET)
+        if again is not None:
+            return again
         return {
             "next": "end",
             "status": "rejected",
@@ -360,7 +370,15 @@ def check(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         max_examples=ctx.options.max_examples,
         memo=ctx.memo,
     )
-    return judge(state, ctx, verdict, on_pass="publish", stage="validate")
+    return judge(
+        state,
+        ctx,
+        verdict,
+        on_pass="publish",
+        stage="validate",
+        start_over="create",
+        reset=FRESH_RESET,
+    )
 
 
 def repair(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

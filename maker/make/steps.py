@@ -546,25 +546,40 @@ def judge(
     if verdict.recoverable and state.get("repairs", 0) < ctx.options.max_repairs:
         return update | {"next": "repair", "rejections": [record]}
     why = "terminal failure" if not verdict.recoverable else "repairs exhausted"
-    fresh = int(state.get("fresh") or 0)
-    if start_over and fresh < ctx.options.fresh_starts:
-        record["fresh_start"] = fresh + 1  # the draft is given up; the unit starts over
-        return update | {
-            "next": start_over,
-            "fresh": fresh + 1,
-            "repairs": 0,
-            "restarts": 0,
-            "retries": {},
-            "draft": None,
-            "last_reply": None,
-            "rejections": [record],
-            **(reset or {}),
-        }
+    again = fresh_start(state, ctx, start_over, record, reset) if start_over else None
+    if again is not None:
+        return update | again
     message = f"{reason} ({why}): {first.message if first else ''}"[:500]
     out = update | {"next": on_fail_end, "rejections": [record], "reason": message}
     if on_fail_end == "end":
         out["status"] = "rejected"
     return out
+
+
+def fresh_start(
+    state: Mapping[str, Any],
+    ctx: Context,
+    step: str,
+    record: dict[str, Any],
+    reset: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The update that gives up the failing draft (its `record`, marked ``fresh_start``) and
+    starts the unit over at `step` with a new sample, no repair used and the `reset` values;
+    None when ``Options.fresh_starts`` are used up."""
+    fresh = int(state.get("fresh") or 0)
+    if fresh >= ctx.options.fresh_starts:
+        return None
+    return {
+        "next": step,
+        "fresh": fresh + 1,
+        "repairs": 0,
+        "restarts": 0,
+        "retries": {},
+        "draft": None,
+        "last_reply": None,
+        "rejections": [{**record, "fresh_start": fresh + 1}],
+        **(reset or {}),
+    }
 
 
 def overruled_tests(

@@ -541,3 +541,18 @@ def test_the_reply_formats_example_property_is_dropped(sb: Sandbox) -> None:
     # a task about what the example computes keeps it
     about = {"task": {"type": "x", "text": "What is the greatest common divisor of 4 and 6?"}}
     assert without_format_properties(about, draft) is draft
+
+
+def test_a_fresh_start_creates_the_tool_again_when_no_repair_is_left(
+    tmp_path: Path, sb: Sandbox
+) -> None:
+    # the wrong tool's run has no repair left: without a fresh start the task is given up
+    model = ScriptedModel([DIVISOR_SUM_BUGGY, CALL])
+    assert run(tmp_path / "a", sb, model, [TASK], max_repairs=0).rejected == 1
+    model = ScriptedModel([DIVISOR_SUM_BUGGY, CALL, DIVISOR_SUM, CALL])
+    report = run(tmp_path / "b", sb, model, [TASK], max_repairs=0, fresh_starts=1)
+    model.assert_consumed()
+    assert report.accepted == 1 and report.fresh_starts == 1
+    assert [c.phase for c in model.calls] == ["create", "decide", "create", "decide"]
+    assert "range(1, n)" not in model.calls[2].messages[-1]["content"]  # a new draft
+    assert report.draft_rejections == {"wrong_answer": 1}
