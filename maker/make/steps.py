@@ -464,6 +464,10 @@ def take_draft(
     return update | retry_or_give_up(state, ctx, phase, parsed, text)
 
 
+DRAFTING_STEPS = ("propose", "abstract", "create")
+"""The steps that write a unit's first draft (LATM, CRAFT, CREATOR): where a fresh start begins."""
+
+
 def retry_or_give_up(
     state: Mapping[str, Any],
     ctx: Context,
@@ -476,7 +480,8 @@ def retry_or_give_up(
     source: str | None = None,
 ) -> dict[str, Any]:
     """After an unusable reply: ask again if allowed, showing the model its reply and what was
-    wrong with it (`with_retry_feedback`), else reject the unit.
+    wrong with it (`with_retry_feedback`); else, at a first drafting step (`DRAFTING_STEPS`)
+    with a fresh start left, start over there (`fresh_start`); else reject the unit.
 
     ``rej`` is a draft's `Rejection`, or the problem with another reply (an unreadable call)
     as text, always recoverable, recorded under ``reason``; ``instruction`` replaces the
@@ -500,6 +505,10 @@ def retry_or_give_up(
         }
     if used:
         message = f"{message} (after {used} more attempt(s) with feedback)"
+    if phase in DRAFTING_STEPS:  # the real 1.5B's fresh tracking draft: 3 syntax errors
+        again = fresh_start(state, ctx, phase, {**record, "message": message[:2000]})
+        if again is not None:
+            return again
     why = message if isinstance(rej, Rejection) else f"{reason}: {message}"
     return {
         "retries": retries,

@@ -629,3 +629,16 @@ def test_a_jobs_report_counts_its_fresh_starts(sb: Sandbox, tmp_path: Any) -> No
     out = io.StringIO()
     render_report(report, Console(file=out, width=120))
     assert re.search(r"fresh starts \(a new first draft\) +│ 1 ", out.getvalue())
+
+
+def test_a_first_draft_that_never_parses_also_starts_over_fresh(sb: Sandbox) -> None:
+    broken = "```python tool\ndef sort_words(words: list[str]) -> str:\n    return )\n```\n"
+    ctx, model = _ctx(sb, [broken, TOOL + SHOWN_CALLS, HELD_CALLS], max_retries=0, fresh_starts=1)
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "accepted", state["reason"]
+    assert [(r["reason"], r.get("fresh_start")) for r in state["rejections"]] == [
+        ("syntax_error", 1)
+    ]
+    ctx, model = _ctx(sb, [broken], max_retries=0)
+    assert _run(ctx, _tasks())["status"] == "rejected"  # no fresh start: given up
