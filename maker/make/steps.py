@@ -166,8 +166,8 @@ FRESH_SAMPLE_STRIDE = 1000
 
 def step_sample(state: Mapping[str, Any], phase: str) -> int:
     """The sample index of `phase`'s next call: its re-asks so far (``retries``), moved by the
-    unit's fresh starts (`judge`), so that starting over draws a new reply, not the first one
-    again (and the response cache keeps each)."""
+    unit's fresh starts (`fresh_start`), so that starting over draws a new reply, not the first
+    one again (and the response cache keeps each)."""
     retries = (state.get("retries") or {}).get(phase, 0)
     return retries + FRESH_SAMPLE_STRIDE * int(state.get("fresh") or 0)
 
