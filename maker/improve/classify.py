@@ -21,7 +21,13 @@ misuse (becomes a pitfall the replay shows; never a new version)
        refused them on purpose (the error comes from one of its own ``raise`` statements:
        its check of its inputs);
     5. the answer was wrong, but the same arguments gave an answer judged correct on another
-       problem with this version: the tool did its job; these arguments did not fit the query.
+       problem with this version: the tool did its job; these arguments did not fit the query;
+    5b. the problem is not one the tool is for (`off_task`): its word overlap with the nearest
+       problem the tool was made for is under `library.experience.PITFALL_NEARNESS` of how
+       close those problems are to one another. A wrong answer there says nothing of the tool's
+       code, and a repair would teach it another task (the real 1.5B, imagining problems for a
+       Chinese remainder tool, drifted to dividing a room into parts; both failed trials there
+       were classified as bugs and sent for repair).
 bug (goes to the maker for repair)
     6. with arguments valid for the spec, the tool raised inside its own code (any other error,
        including ``recursion``, ``output``, ``result_size`` and ``policy`` limits);
@@ -40,6 +46,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from library.experience import PITFALL_NEARNESS
+from library.lexical import tokenize
 from library.records import Episode, ToolRecord, dumps
 from maker.use.reply import Decision, check_call
 
@@ -164,6 +172,9 @@ def classify(
     # 5. the same arguments answered another problem correctly
     if gold and dumps(ep.call.arguments) in set(good_arguments):
         return obs("misuse", "arguments answer another problem correctly", gold=True)
+    # 5b. a problem the tool is not for
+    if off_task(ep.query, record):
+        return obs("misuse", "off-task: the problem is far from those the tool was made for")
     # 6./7. the tool's own fault
     if ok is False:
         where = f" (line {err['line']})" if err.get("line") else ""
@@ -172,6 +183,27 @@ def classify(
     if gold:
         return obs("bug", "wrong answer", gold=True)
     return None
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def off_task(query: str, record: ToolRecord) -> bool:
+    """Whether `query` is far from the problems `record` was made for (rule 5b): its word
+    overlap (Jaccard) with the nearest of them is under `PITFALL_NEARNESS` times the median
+    overlap of each of them with its own nearest other one. A tool made from fewer than two
+    problems, or from none, gives no measure: never off-task."""
+    own = [set(tokenize(p)) for prov in record.provenance for p in prov.problems]
+    own = [t for t in own if t]
+    if len(own) < 2:
+        return False
+    mutual = sorted(
+        max(_jaccard(a, b) for j, b in enumerate(own) if j != i) for i, a in enumerate(own)
+    )
+    typical = mutual[len(mutual) // 2]
+    mine = set(tokenize(query))
+    return max(_jaccard(mine, t) for t in own) < PITFALL_NEARNESS * typical
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,44 @@ def test_thresholds(lib: Library) -> None:
     use(mis, {"a": "4", "b": 5}, value=1, gold="1", success=False)
     m = findings(mis.resolve("abs_diff"), mis.store.episodes(), min_failures=2)
     assert (m.examined, m.repair, m.counts()["misuse"]) == (True, False, 2)
+
+
+# the real 1.5B's problems for its Chinese remainder tool, and two it imagined when exploring
+MADE_FOR = (
+    "There is a room of no more than 2696017 peaches. If we divide them equally among 61 "
+    "monkeys, we have 44 left; if we divide them equally among 193 racoons, we have 185 left; "
+    "if we divide them equally among 229 lemurs, we have 164 left. How many peaches are in the "
+    "room?",
+    "There is a truck of no more than 1409623 strawberries. If we divide them equally among 17 "
+    "hippos, we have 13 left; if we divide them equally among 283 penguins, we have 226 left; "
+    "if we divide them equally among 293 monkeys, we have 201 left. How many strawberries are "
+    "in the truck?",
+)
+ON_TASK = "How many peaches are in the room of no more than 2696017 peaches?"
+OFF_TASK = (
+    "There is a large rectangular room that needs to be divided into 4 equal parts for "
+    "painting. The length of the room is 30 meters, and the width is 20 meters. If we divide "
+    "it equally among 6 different sections, what will be the size of each section?"
+)
+
+
+def test_a_wrong_answer_on_a_problem_the_tool_is_not_for_is_no_bug() -> None:
+    from library import NewTool
+    from library.records import Provenance
+    from maker.improve.classify import off_task
+    from tests.maker.improve.conftest import BUGGY, TESTS
+
+    lib = Library(MemoryStore())
+    made = NewTool("abs_diff", BUGGY, tests=TESTS, provenance=Provenance(problems=MADE_FOR))
+    assert lib.publish(made).ok
+    rec = lib.resolve("abs_diff@1")
+    assert not off_task(ON_TASK, rec) and off_task(OFF_TASK, rec)
+    wrong = use(lib, {"a": 3, "b": 5}, value=-2, gold="2", success=False, query=OFF_TASK)
+    assert kind_of(lib, wrong)[0] == "misuse" and "off-task" in kind_of(lib, wrong)[1]
+    here = use(lib, {"a": 3, "b": 5}, value=-2, gold="2", success=False, query=ON_TASK)
+    assert kind_of(lib, here) == ("bug", "wrong answer")
+    # a tool made from one problem (or none) gives no measure of nearness
+    from dataclasses import replace
+
+    one = replace(rec, provenance=(Provenance(problems=MADE_FOR[:1]),))
+    assert not off_task(OFF_TASK, one) and not off_task(OFF_TASK, replace(rec, provenance=()))
