@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from library.lexical import LexicalIndex, tokenize
+from library.lexical import LexicalIndex, jaccard, tokenize
 from library.records import Episode
 from library.store.base import Store
 
@@ -77,10 +77,6 @@ RANK_DEPTH = 50
 PITFALL_NEARNESS = 0.5
 """A failure is replayed for a problem only when its own problem is at least this share as close
 to it (word overlap) as the nearest problem the tool was made for (see `ExperienceMemory.replay`)."""
-
-
-def _jaccard(a: set[int], b: set[int]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
 
 
 def _name(ref: str) -> str:
@@ -175,7 +171,7 @@ class ExperienceMemory:
             if per_tool[tool] >= self.max_per_tool:
                 continue
             toks = self._token_set(ep)
-            if any(_jaccard(toks, s) >= self.near_duplicate for s in seen_tokens):
+            if any(jaccard(toks, s) >= self.near_duplicate for s in seen_tokens):
                 continue
             size = len(render_episode(ep))
             if used + size > budget_chars:
@@ -218,10 +214,10 @@ class ExperienceMemory:
                 recent = [e for e in recent if e.call.tool]
                 if recent:
                     best = max(
-                        reversed(recent), key=lambda e: _jaccard(qtoks, set(tokenize(e.query)))
+                        reversed(recent), key=lambda e: jaccard(qtoks, set(tokenize(e.query)))
                     )
             if best is not None:
-                quota.append((_jaccard(qtoks, set(tokenize(best.query))), best))
+                quota.append((jaccard(qtoks, set(tokenize(best.query))), best))
         quota.sort(key=lambda item: -item[0])
         chosen: list[Episode] = []
         seen_tokens: list[set[str]] = []
@@ -234,7 +230,7 @@ class ExperienceMemory:
             if ep in chosen or per_tool[tool] >= self.max_per_tool:
                 continue
             toks = set(tokenize(ep.query))
-            if any(_jaccard(toks, s) >= self.near_duplicate for s in seen_tokens):
+            if any(jaccard(toks, s) >= self.near_duplicate for s in seen_tokens):
                 continue
             size = len(render_episode(ep))
             if used + size > budget_chars:
@@ -278,12 +274,12 @@ class ExperienceMemory:
             recent = [self._episodes[i] for i in ids[:SCAN]]
             if min_similarity > 0:
                 recent = [
-                    e for e in recent if _jaccard(qtoks, set(tokenize(e.query))) >= min_similarity
+                    e for e in recent if jaccard(qtoks, set(tokenize(e.query))) >= min_similarity
                 ]
             recent.sort(
                 key=lambda e: (
                     self.correction(e) is None,
-                    -_jaccard(qtoks, set(tokenize(e.query))),
+                    -jaccard(qtoks, set(tokenize(e.query))),
                 )
             )  # stable: newest first among equals
             ids = [e.id for e in recent if e.id is not None]
@@ -335,7 +331,7 @@ class ExperienceMemory:
 
         def nearness(tool: str) -> float:
             own = (made_for or {}).get(tool) or ()
-            best = max((_jaccard(qtoks, set(tokenize(p))) for p in own), default=0.0)
+            best = max((jaccard(qtoks, set(tokenize(p))) for p in own), default=0.0)
             return PITFALL_NEARNESS * best
 
         fails = {

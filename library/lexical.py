@@ -37,6 +37,11 @@ def _stem(tok: str) -> str:
     return tok
 
 
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Word-set overlap: shared over all (1.0 for two empty sets)."""
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercased word tokens, snake_case and camelCase split, stopwords and numbers dropped.
 

@@ -177,7 +177,7 @@ class Library:
                 rec = self.resolve(t)
             except UnknownToolError:
                 continue
-            made_for[t] = tuple(q for p in rec.provenance for q in p.problems)
+            made_for[t] = rec.problems
         return self.experience.replay(
             query,
             tools,

@@ -332,6 +332,11 @@ class ToolRecord:
     created: float = 0.0
 
     @property
+    def problems(self) -> tuple[str, ...]:
+        """The problems it was made for, over all its provenance records."""
+        return tuple(q for p in self.provenance for q in p.problems)
+
+    @property
     def ref(self) -> str:
         """`name@version`, the pinned reference to this record."""
         return f"{self.name}@{self.version}"

@@ -49,7 +49,7 @@ def tool_views(rec: ToolRecord) -> dict[str, str]:
     """The text of each lexical view of a tool record (usage examples are added separately)."""
     spec = rec.spec
     params = " ".join(f"{p.name} {p.description}" for p in spec.params)
-    problems = " ".join(q for p in rec.provenance for q in p.problems)
+    problems = " ".join(rec.problems)
     examples = " ".join(str(e.get("description", "")) for e in rec.tests.examples)
     return {
         "name": f"{rec.name} {spec.entry}",

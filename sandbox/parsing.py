@@ -21,6 +21,15 @@ _LOCK = threading.Lock()
 _NEEDS_LOCK = sys.version_info < (3, 13)
 
 
+def parses(source: str, mode: str = "exec") -> bool:
+    """Whether `source` is valid Python (a module, or with ``mode="eval"`` one expression)."""
+    try:
+        parse_source(source, mode=mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 def parse_source(
     source: str | bytes, filename: str = "<unknown>", mode: str = "exec", **kwargs: Any
 ) -> Any:

@@ -41,7 +41,7 @@ def examples_text(rec: ToolRecord, limit: int = 3) -> str:
         if isinstance(args, dict):
             expected = json.dumps(case.get("expected"), ensure_ascii=False)
             lines.append(f"- {call_text(rec.name, args)} returns {clip(expected, 200)}")
-    problems = [p for prov in rec.provenance for p in prov.problems][:2]
+    problems = list(rec.problems[:2])
     parts = []
     if lines:
         parts.append("Worked examples of the tool:\n" + "\n".join(lines))

@@ -138,7 +138,7 @@ def explore_tool(
 ) -> ToolSummary:
     """Imagine and try `settings.queries_per_tool` problems for one tool."""
     explored = explored_queries(ctx.library, rec.name)
-    sources = [p for prov in rec.provenance for p in prov.problems]
+    sources = list(rec.problems)
     summary = ToolSummary(rec.ref, judged_before=judged(rec))
     for nth in range(settings.queries_per_tool):
         try:

@@ -41,13 +41,14 @@ same terms: at least ``min_failures`` bug observations, or one that disagrees wi
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from library.experience import PITFALL_NEARNESS
-from library.lexical import tokenize
+from library.lexical import jaccard, tokenize
 from library.records import Episode, ToolRecord, dumps
 from maker.use.reply import Decision, check_call
 
@@ -185,8 +186,17 @@ def classify(
     return None
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
+@functools.lru_cache(maxsize=1024)
+def _own_words(problems: tuple[str, ...]) -> tuple[tuple[frozenset[str], ...], float]:
+    """The word sets of a tool's own problems and the median overlap of each with its nearest
+    other one (computed once per tool, not once per episode)."""
+    own = tuple(w for w in (frozenset(tokenize(p)) for p in problems) if w)
+    if len(own) < 2:
+        return own, 0.0
+    mutual = sorted(
+        max(jaccard(a, b) for j, b in enumerate(own) if j != i) for i, a in enumerate(own)
+    )
+    return own, mutual[len(mutual) // 2]
 
 
 def off_task(query: str, record: ToolRecord) -> bool:
@@ -194,16 +204,11 @@ def off_task(query: str, record: ToolRecord) -> bool:
     overlap (Jaccard) with the nearest of them is under `PITFALL_NEARNESS` times the median
     overlap of each of them with its own nearest other one. A tool made from fewer than two
     problems, or from none, gives no measure: never off-task."""
-    own = [set(tokenize(p)) for prov in record.provenance for p in prov.problems]
-    own = [t for t in own if t]
+    own, typical = _own_words(record.problems)
     if len(own) < 2:
         return False
-    mutual = sorted(
-        max(_jaccard(a, b) for j, b in enumerate(own) if j != i) for i, a in enumerate(own)
-    )
-    typical = mutual[len(mutual) // 2]
     mine = set(tokenize(query))
-    return max(_jaccard(mine, t) for t in own) < PITFALL_NEARNESS * typical
+    return max(jaccard(mine, t) for t in own) < PITFALL_NEARNESS * typical
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,7 @@ def task_text(record: ToolRecord) -> str:
     """What the tool is for, as the maker sees it: its summary and the problems it was made
     from (a few)."""
     doc = record.spec.description or record.spec.summary or record.name
-    problems = [p for prov in record.provenance for p in prov.problems][:2]
+    problems = list(record.problems[:2])
     text = f"Repair the tool `{record.name}` ({record.ref}): {clip(doc, 600)}"
     if problems:
         text += "\n\nIt was made for problems like:\n" + "\n".join(

@@ -56,7 +56,7 @@ from maker.text.grounding import (
     unread_call,
 )
 from maker.use.answer import final_answer, is_correct
-from sandbox.parsing import parse_source
+from sandbox.parsing import parse_source, parses
 
 MAX_HELD_OUT = MAX_SHOWN
 """The most held-out questions the maker writes calls for (one prompt)."""
@@ -307,21 +307,13 @@ def _read_calls(
                 usage = f"{name}({', '.join(f'{p}=...' for p in params)})"
                 problems[index] = (
                     f"`{_clip(code, 80)}` is not a call of {name}; call it as {usage}"
-                    if _parses(code)
+                    if parses(code.strip(), mode="eval")
                     else f"`{_clip(code, 80)}` is not valid Python; call it as {usage}, each "
                     "value a literal (text in quotes)"
                 )
             else:
                 problems[index] = f"`{_clip(code, 80)}`: {kwargs}"
     return calls, problems
-
-
-def _parses(code: str) -> bool:
-    try:
-        parse_source(code.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 LIST_HINT = re.compile(r"(list|List|Sequence|tuple|Tuple)\b")

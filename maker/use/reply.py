@@ -26,7 +26,7 @@ from typing import Any, Literal
 from library.calls import argument_problems
 from library.records import ToolRecord
 from maker.text.blocks import extract_blocks, normalize_newlines
-from sandbox.parsing import parse_source
+from sandbox.parsing import parse_source, parses
 
 Kind = Literal["call", "program", "answer"]
 KINDS: tuple[str, ...] = ("call", "program", "answer")
@@ -279,14 +279,6 @@ _CLOSERS = ")]}"
 _MAX_DROPPED = 3
 
 
-def _parses(program: str) -> bool:
-    try:
-        parse_source(program)
-    except SyntaxError:
-        return False
-    return True
-
-
 def _fenced_code(program: str) -> str | None:
     """The code inside a Markdown fence that wraps the program string, if one does."""
     blocks = [b for b in extract_blocks(program) if not b.is_json]
@@ -309,7 +301,7 @@ def tidy_program(program: str) -> tuple[str, tuple[str, ...]]:
     >>> tidy_program("def solve():\n    return {1: 2}")
     ('def solve():\n    return {1: 2}', ())
     """
-    if _parses(program):
+    if parses(program):
         return program, ()
     original = program
     notes: list[str] = []
@@ -317,18 +309,18 @@ def tidy_program(program: str) -> tuple[str, tuple[str, ...]]:
     if fenced is not None and fenced.strip():
         program = fenced
         notes.append("took the code out of its Markdown fence")
-        if _parses(program):
+        if parses(program):
             return program, tuple(notes)
     if "\\n" in program and "\n" not in program:
         unescaped = program.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"')
-        if _parses(unescaped):
+        if parses(unescaped):
             return unescaped, (*notes, "unescaped newlines sent as a literal backslash-n")
     text = program.rstrip()
     dropped = ""
     while text and text[-1] in _CLOSERS and len(dropped) < _MAX_DROPPED:
         dropped = text[-1] + dropped
         text = text[:-1].rstrip()
-        if _parses(text):
+        if parses(text):
             return text, (
                 *notes,
                 f"dropped {len(dropped)} unmatched closing bracket(s) {dropped!r} at the end",
