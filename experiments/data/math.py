@@ -55,6 +55,7 @@ def _item(unique_id: str, row: dict, answer: str, split: Split, source: str) -> 
             "subject": subject,
             "level": _level(row["level"]),
             "family": f"math:{subject}",
+            "answer_check": "math",  # tool making checks answers with the MATH grader
             "source": source,
             "solution": str(row["solution"]),
         },

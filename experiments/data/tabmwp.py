@@ -54,6 +54,7 @@ def _item(pid: str, row: dict[str, Any], split: Split, where: str) -> Item:
             "grade": row.get("grade"),
             "table_for_pd": row.get("table_for_pd"),
             "family": f"tabmwp:{row['ans_type']}",
+            "answer_check": "tabmwp",  # tool making checks answers with the TabMWP grader
             "source_split": row.get("split"),
         },
     )

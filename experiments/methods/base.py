@@ -218,9 +218,10 @@ class Method(Protocol):
     def solve(self, item: Item, ctx: SolveContext) -> Attempt: ...
 
 
-def answer_text(value: Any) -> str | None:
+def answer_text(value: Any, dataset: str = "") -> str | None:
     """A program's result as answer text: integral floats lose their ``.0``, lists are joined
-    by spaces (BIG-Bench word lists), None stays None."""
+    by spaces (BIG-Bench word lists; on MATH, lists and tuples are written ``(a, b)``, as its
+    ordered pairs are), None stays None."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -232,5 +233,6 @@ def answer_text(value: Any) -> str | None:
             return str(int(value))
         return f"{value:.10g}"
     if isinstance(value, list | tuple):
-        return " ".join(answer_text(v) or "" for v in value).strip()
+        parts = [answer_text(v, dataset) or "" for v in value]
+        return "(" + ", ".join(parts) + ")" if dataset == "math" else " ".join(parts).strip()
     return str(value).strip()

@@ -38,10 +38,10 @@ def _defines_entry(source: str) -> bool:
 
 
 def run_program(
-    sandbox: Sandbox, source: str, timeout: float | None = None
+    sandbox: Sandbox, source: str, timeout: float | None = None, dataset: str = ""
 ) -> tuple[str | None, str | None, dict[str, Any]]:
     """Run ``source`` in the sandbox (``timeout`` seconds, default: the sandbox policy's):
-    (answer, error, facts about the run)."""
+    (answer, error, facts about the run); ``dataset`` says how a list is written (`answer_text`)."""
     entry = ENTRY if _defines_entry(source) else None
     result = sandbox.run(source, entry, kwargs={} if entry else None, timeout=timeout)
     facts: dict[str, Any] = {"ok": result.ok, "elapsed_ms": round(result.elapsed_ms, 2)}
@@ -51,7 +51,7 @@ def run_program(
         err = result.error
         text = f"{err.type}: {err.message}" if err is not None else "the program failed"
         return None, f"program failed: {text}"[:300], facts
-    answer = answer_text(result.value) if entry else None
+    answer = answer_text(result.value, dataset) if entry else None
     if answer is None:
         printed = [ln.strip() for ln in result.stdout.splitlines() if ln.strip()]
         answer = printed[-1] if printed else None
@@ -100,7 +100,7 @@ class ProgramMethod:
         source = program_of(reply.text)
         if source is None:
             return Attempt(pred=None, output=reply.text, error="no code block in the reply")
-        answer, error, facts = run_program(ctx.sandbox, source, self.timeout_s)
+        answer, error, facts = run_program(ctx.sandbox, source, self.timeout_s, item.dataset)
         return Attempt(pred=answer, output=reply.text, error=error, detail={"run": facts})
 
     def solve(self, item: Item, ctx: SolveContext) -> Attempt:

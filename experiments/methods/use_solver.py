@@ -9,10 +9,12 @@ solver gets the task without it. Tool calls are the ones that ran in the sandbox
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from typing import Any
 
 from experiments.data import Item
+from experiments.methods.base import answer_text
 from experiments.methods.tools import ToolAnswer
 from library import Library
 from maker.llm import ChatClient
@@ -47,6 +49,11 @@ def solve_with_maker_use(
     solver = Solver(_library(library_dir), client, sandbox=sandbox, settings=settings)
     solution = solver.solve(task)
     answer: Any = solution.answer
+    if item.dataset == "math" and isinstance(answer, str) and answer.startswith("["):
+        try:  # the solver stores a list as JSON; MATH writes ordered pairs as (a, b)
+            answer = answer_text(json.loads(answer), "math")
+        except ValueError:
+            pass
     return ToolAnswer(
         answer=None if answer is None else str(answer),
         tool_calls=tuple({"tool": ref} for ref in solution.tools_used),

@@ -312,7 +312,7 @@ def run_solution(ctx: Context, draft: ToolDraft, task: Task) -> tuple[Any, dict[
             "observation": f"The program failed:\n{result.as_observation()}",
         }
     answer = final_answer(result.value, task.text, task.metadata)
-    if not is_correct(answer, task.answer):
+    if not is_correct(answer, task.answer, task.metadata):
         return None, {
             "reason": "solve:wrong_answer",
             "message": f"returned {result.value!r:.200}, the gold answer is {task.answer!r:.200}",

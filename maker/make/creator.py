@@ -56,9 +56,10 @@ from maker.prompts import render
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
+from maker.use.answer import answers_right
 from sandbox import ExampleCase, RunResult
 from sandbox.parsing import parse_source
-from sandbox.values import type_note, values_equal
+from sandbox.values import type_note
 
 NAME = "creator"
 PROMPTS = ("creator_create", "creator_decide", "creator_rectify", "repair")
@@ -292,7 +293,7 @@ def execute(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     task = Task.from_json(state["task"])
     result = ctx.sandbox.run(draft.source, draft.name, kwargs=state["call"]["kwargs"])
     update: dict[str, Any] = {"run": result.to_json()}
-    if result.ok and not (task.has_gold and not values_equal(result.value, task.answer)):
+    if result.ok and not (task.has_gold and not answers_right(result.value, task)):
         return update | {"feedback": "", "next": "validate"}
     kwargs = state["call"]["kwargs"]
     note = expression_note(

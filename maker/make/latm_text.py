@@ -55,7 +55,7 @@ from maker.text.grounding import (
     problem_numbers,
     unread_call,
 )
-from maker.use.answer import final_answer, is_correct
+from maker.use.answer import answers_right
 from sandbox.parsing import parse_source, parses
 
 MAX_HELD_OUT = MAX_SHOWN
@@ -411,12 +411,6 @@ def _question_order(problem: str) -> int:
 
 
 # -- grounding: the calls run in the sandbox, matched to the gold answers ----------------------
-def answers_right(value: Any, task: Task) -> bool:
-    """Whether a tool's value answers `task` under its answer checking (options mapped to their
-    labels, normalized text and numbers)."""
-    return is_correct(final_answer(value, task.text, task.metadata), task.answer)
-
-
 def ground(
     ctx: Context,
     draft: ToolDraft,

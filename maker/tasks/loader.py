@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from maker.tasks.checks import CHECK_KEY, UnknownCheckError, answer_check
 from sandbox import ExampleCase
 
 Split = Literal["train", "validation", "test"]
@@ -69,8 +70,24 @@ class TaskModel(BaseModel):
         "never shown to the maker.",
     )
     metadata: dict[str, Any] = Field(
-        default_factory=dict, description="Free-form data carried along (source, level)."
+        default_factory=dict,
+        description="Free-form data carried along (source, level). `answer_check` names an "
+        "installed answer check (entry point group maker.answer_checks) that grades answers "
+        "to this task beside plain value and text comparison (e.g. `math`).",
     )
+
+    @field_validator("metadata")
+    @classmethod
+    def _known_check(cls, value: dict[str, Any]) -> dict[str, Any]:
+        name = value.get(CHECK_KEY)
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"{CHECK_KEY} must be the name of an answer check")
+            try:
+                answer_check(name)
+            except UnknownCheckError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("text")
     @classmethod

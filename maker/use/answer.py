@@ -5,7 +5,11 @@ Answer formats (``task.metadata["answer_format"]``, else guessed from the task):
 mapped to its option label), and ``value`` (the value itself). Grading is the sandbox's value
 comparison (`values_equal`: numbers within a tolerance, lists and tuples alike), then a
 normalized text comparison (case, spacing, a trailing period, ``"12"`` vs ``12``, a list of words
-vs the words joined by spaces). Dataset-specific graders live with the experiments.
+vs the words joined by spaces). A task may name a further check in
+``metadata["answer_check"]``: an installed entry point of the group ``maker.answer_checks``, a
+function ``(answer, gold, metadata) -> bool`` tried when the two above say no. The engine never imports it
+by name; ``experiments`` registers ``math`` (MATH's strict grader, so a tool returning ``0.5``
+answers a gold ``\\frac{1}{2}``) and ``tabmwp``, and a user registers their own the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from maker.tasks.checks import CHECK_KEY, UnknownCheckError, answer_check
 from sandbox.values import values_equal
 
 _OPTION = re.compile(r"^\s*\(([A-Z])\)\s*(.+?)\s*$", re.MULTILINE)
@@ -86,8 +91,23 @@ def answer_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def is_correct(answer: Any, gold: Any) -> bool:
-    """Whether `answer` matches the gold answer (see the module docstring)."""
-    if values_equal(answer, gold):
+def is_correct(answer: Any, gold: Any, metadata: Mapping[str, Any] | None = None) -> bool:
+    """Whether `answer` matches the gold answer (see the module docstring): equal values, equal
+    normalized text, or the task's own check (``metadata["answer_check"]``) says so."""
+    if values_equal(answer, gold) or normalize(answer) == normalize(gold):
         return True
-    return normalize(answer) == normalize(gold)
+    name = (metadata or {}).get(CHECK_KEY)
+    if not name:
+        return False
+    try:
+        return bool(answer_check(str(name))(answer, gold, metadata or {}))
+    except UnknownCheckError:
+        raise
+    except Exception:  # a check that fails on odd input: not shown to be correct
+        return False
+
+
+def answers_right(value: Any, task: Any) -> bool:
+    """Whether a tool's value answers `task` (a `maker.tasks.Task`) under its answer checking:
+    options mapped to their labels, normalized text and numbers, the task's own check."""
+    return is_correct(final_answer(value, task.text, task.metadata), task.answer, task.metadata)

@@ -649,7 +649,7 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
             update = retried
     answer = answers.final_answer(value, task.text, task.metadata) if has_value else None
     correct = (
-        (answers.is_correct(answer, task.answer) if has_value else False)
+        (answers.is_correct(answer, task.answer, task.metadata) if has_value else False)
         if task.answer is not None
         else None
     )

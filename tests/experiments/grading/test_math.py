@@ -10,6 +10,7 @@ import time
 import pytest
 
 from experiments.grading import SymbolicChecker, extract_answer, grade_math_both, last_boxed
+from experiments.grading.checks import math_answer, value_text
 
 # (prediction, gold, strict verdict, math-verify verdict)
 PAIRS = [
@@ -145,3 +146,11 @@ def test_attacks_are_just_wrong_answers(checker, tmp_path):
     for attack in ATTACKS:
         graded = grade_math_both(attack, "1", checker=checker)
         assert not graded.strict.correct and graded.math_verify is not True
+
+
+def test_the_math_answer_check_grades_a_tools_value() -> None:
+    # registered as the "math" answer check: tool making verifies values against LaTeX golds
+    assert value_text(5.5) == "5.5" and value_text(6.0) == "6" and value_text((-1, 6)) == "(-1, 6)"
+    assert math_answer(5.5, r"\frac{11}{2}", {}) and math_answer((-1, 6), "(-1,6)", {})
+    assert math_answer(r"\frac{3}{2}", r"\dfrac32", {}) and math_answer("3/2", r"\frac{3}{2}", {})
+    assert not math_answer(1.5000001, r"\frac{3}{2}", {}) and not math_answer([6, -1], "(-1,6)", {})

@@ -53,6 +53,8 @@ def test_answer_text():
         "True",
         "x",
     ]
+    # MATH writes ordered pairs as (a, b): a program returning (-1, 6) answers "(-1,6)"
+    assert answer_text((-1, 6.0), "math") == "(-1, 6)" and answer_text([], "math") == "()"
 
 
 def test_program_of_takes_the_last_python_block_even_unclosed():

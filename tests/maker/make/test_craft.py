@@ -4,6 +4,7 @@ type's held-out examples, de-duplicate against the library, publish."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from library import Library, MemoryStore, NewTool
@@ -168,6 +169,22 @@ def test_solutions_are_checked_with_the_task_answer_checking(sb: Sandbox) -> Non
     wrong = Task("w", "What is gcd(84, 36)?\nOptions:\n(A) 12\n(B) 6", "gcd", answer="(B)")
     value, why = run_solution(ctx, parse_reply(SOL_1, entry="solution"), wrong)
     assert value is None and why is not None and why["reason"] == "solve:wrong_answer"
+
+
+def test_a_task_may_name_its_answer_check(sb: Sandbox) -> None:
+    # MATH's gold answers are LaTeX: 5.5 answers "\\frac{11}{2}" under the installed "math"
+    # check (experiments' strict grader), not under plain value or text comparison
+    half = parse_reply(
+        '```python solution\ndef solution() -> float:\n    """Eleven halves."""\n'
+        "    return 11 / 2\n```",
+        entry="solution",
+    )
+    plain = Task("p", "What is 11/2?", "math:Algebra", answer=r"\frac{11}{2}")
+    assert run_solution(ctx := _ctx(sb, [])[0], half, plain)[0] is None
+    checked = replace(plain, metadata={"answer_check": "math"})
+    assert run_solution(ctx, half, checked) == (5.5, None)
+    wrong = replace(checked, answer=r"\frac{11}{3}")
+    assert run_solution(ctx, half, wrong)[1]["reason"] == "solve:wrong_answer"  # type: ignore[index]
 
 
 def test_source_failures_require_each_gold_answer_in_the_tests() -> None:

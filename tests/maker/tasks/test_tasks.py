@@ -66,3 +66,17 @@ def test_task_round_trips_and_gold_only_on_train() -> None:
     assert Task.from_json(task.to_json()) == task
     assert task.has_gold and task.arg_names() == ("a", "b")
     assert not Task.from_json({**GOOD, "split": "test"}).has_gold
+
+
+def test_a_task_naming_an_answer_check_that_is_not_installed_is_a_bad_line(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        json.dumps({**GOOD, "metadata": {"answer_check": "math"}}),  # installed by this package
+        json.dumps({**GOOD, "id": "t2", "metadata": {"answer_check": "unit"}}),
+        json.dumps({**GOOD, "id": "t3", "metadata": {"answer_check": 3}}),
+    ]
+    tasks, errors = load_tasks(write(tmp_path, lines))
+    assert [t.id for t in tasks] == ["t1"] and tasks[0].metadata == {"answer_check": "math"}
+    assert [(e.line, e.field) for e in errors] == [(2, "metadata"), (3, "metadata")]
+    assert "answer check 'unit' is not installed (installed: math, tabmwp)" in str(errors[0])

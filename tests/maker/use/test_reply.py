@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from library import Library
+from maker.tasks.checks import UnknownCheckError
 from maker.use.answer import answer_format, final_answer, is_correct, options, to_choice
 from maker.use.reply import (
     Decision,
@@ -145,3 +146,15 @@ def test_answers_are_compared_after_normalizing() -> None:
     assert is_correct(True, "True") and not is_correct(True, 1)
     assert is_correct("(B)", "(B)") and not is_correct("(A)", "(B)")
     assert is_correct("1,000", 1000) and not is_correct("10", 1)
+
+
+def test_a_task_names_a_further_answer_check() -> None:
+    math = {"answer_check": "math"}  # installed by this package (experiments' MATH grader)
+    assert is_correct(5.5, r"\frac{11}{2}", math) and not is_correct(5.5, r"\frac{11}{2}")
+    assert is_correct((-1, 6), "(-1,6)", math) and not is_correct((6, -1), "(-1,6)", math)
+    assert not is_correct(0.3333, r"\frac{1}{3}", math)  # strict: no rounding
+    tab = {"answer_check": "tabmwp", "choices": ["shortage", "surplus"], "unit": None}
+    assert is_correct("(B)", "surplus", tab) and not is_correct("(A)", "surplus", tab)
+    assert is_correct("$1,000", "1000", {"answer_check": "tabmwp"})
+    with pytest.raises(UnknownCheckError, match="'nope' is not installed"):
+        is_correct(1, 2, {"answer_check": "nope"})
