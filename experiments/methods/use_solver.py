@@ -31,6 +31,17 @@ def _library(path: str) -> Library:
     return libraries[path]
 
 
+def pred_text(answer: Any, dataset: str) -> Any:
+    """The solver's answer as the dataset writes it: the solver stores a list as JSON text, and
+    MATH writes an ordered pair ``(a, b)`` (`answer_text`)."""
+    if dataset == "math" and isinstance(answer, str) and answer.startswith("["):
+        try:
+            return answer_text(json.loads(answer), "math")
+        except ValueError:
+            return answer
+    return answer
+
+
 def solve_with_maker_use(
     item: Item,
     *,
@@ -48,12 +59,7 @@ def solve_with_maker_use(
     settings = SolveSettings(record=False, answer_without_tools=direct)
     solver = Solver(_library(library_dir), client, sandbox=sandbox, settings=settings)
     solution = solver.solve(task)
-    answer: Any = solution.answer
-    if item.dataset == "math" and isinstance(answer, str) and answer.startswith("["):
-        try:  # the solver stores a list as JSON; MATH writes ordered pairs as (a, b)
-            answer = answer_text(json.loads(answer), "math")
-        except ValueError:
-            pass
+    answer: Any = pred_text(solution.answer, item.dataset)
     return ToolAnswer(
         answer=None if answer is None else str(answer),
         tool_calls=tuple({"tool": ref} for ref in solution.tools_used),

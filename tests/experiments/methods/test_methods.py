@@ -55,6 +55,11 @@ def test_answer_text():
     ]
     # MATH writes ordered pairs as (a, b): a program returning (-1, 6) answers "(-1,6)"
     assert answer_text((-1, 6.0), "math") == "(-1, 6)" and answer_text([], "math") == "()"
+    # the tool user stores a list as JSON text
+    from experiments.methods.use_solver import pred_text
+
+    assert pred_text("[-1, 6]", "math") == "(-1, 6)" and pred_text("[-1, 6]", "bbh") == "[-1, 6]"
+    assert pred_text("[1, 2", "math") == "[1, 2" and pred_text(None, "math") is None
 
 
 def test_program_of_takes_the_last_python_block_even_unclosed():
