@@ -411,7 +411,9 @@ class Episode:
     """One use of the library: the query, what was offered, the call, its result and outcome.
 
     `success` is None when nobody judged the answer. `result` is the sandbox result as JSON
-    (`{"ok": ..., "value": ..., "error": {...}}`); `expected` is the gold answer when known.
+    (`{"ok": ..., "value": ..., "error": {...}}`); `expected` is the gold answer when known, and
+    `answer_check` the name of the answer check it was graded with (the task's
+    ``metadata["answer_check"]``, e.g. ``math``), so a later re-run is graded alike.
     """
 
     query: str
@@ -425,6 +427,7 @@ class Episode:
     time: float = 0.0
     expected: str | None = None
     id: int | None = None
+    answer_check: str | None = None
 
     def tool_ref(self) -> tuple[str, int] | None:
         """The (name, version) the call used, or None for a program or an unpinned call."""
@@ -446,6 +449,7 @@ class Episode:
             "origin": self.origin,
             "time": self.time,
             "expected": self.expected,
+            "answer_check": self.answer_check,
         }
 
     @classmethod
@@ -462,6 +466,7 @@ class Episode:
             time=d.get("time", 0.0),
             expected=d.get("expected"),
             id=d.get("id"),
+            answer_check=d.get("answer_check"),
         )
 
 

@@ -120,6 +120,10 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     # 5: one Verdict record for maker and library: stored verdicts get typed failures (`Failure`
     # JSON; `maker library add` wrote ``error`` for ``message``), counts, notes, wrong tests
     upgrade_verdicts,
+    # 6: the answer check an episode's gold answer was graded with
+    """
+    ALTER TABLE episodes ADD COLUMN answer_check TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -546,7 +550,8 @@ class SqliteStore(StoreBase):
         ref = ep.tool_ref()
         cur = self._conn.execute(
             "INSERT INTO episodes (time, query, offered, call, tool_name, tool_version, result,"
-            " answer, success, feedback, origin, expected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " answer, success, feedback, origin, expected, answer_check)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ep.time,
                 ep.query,
@@ -560,6 +565,7 @@ class SqliteStore(StoreBase):
                 ep.feedback,
                 ep.origin,
                 ep.expected,
+                ep.answer_check,
             ),
         )
         assert cur.lastrowid is not None
@@ -587,8 +593,8 @@ class SqliteStore(StoreBase):
             where.append("success = ?")
             params.append(int(success))
         rows = self._conn.execute(
-            "SELECT id, time, query, offered, call, result, answer, success, feedback, origin, expected"
-            f" FROM episodes WHERE {' AND '.join(where)} ORDER BY id",
+            "SELECT id, time, query, offered, call, result, answer, success, feedback, origin,"
+            f" expected, answer_check FROM episodes WHERE {' AND '.join(where)} ORDER BY id",
             params,
         ).fetchall()
         return [
@@ -604,8 +610,9 @@ class SqliteStore(StoreBase):
                 feedback=f,
                 origin=og,
                 expected=e,
+                answer_check=ck,
             )
-            for i, t, q, o, c, r, a, s, f, og, e in rows
+            for i, t, q, o, c, r, a, s, f, og, e, ck in rows
         ]
 
     def _usage(self, name: str, version: int) -> UsageStats:

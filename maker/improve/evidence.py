@@ -15,6 +15,7 @@ from typing import Any
 
 from library.records import Episode, ToolRecord
 from maker.improve.classify import Observation
+from maker.tasks.checks import CHECK_KEY
 from maker.text.clip import clip
 from maker.use import answer as answers
 from sandbox import RunResult, Sandbox
@@ -44,7 +45,8 @@ def grade(ep: Episode, result: RunResult) -> tuple[bool | None, Any]:
     answer = answers.final_answer(result.value, ep.query)
     if ep.expected is None:
         return None, answer
-    return any(answers.is_correct(answer, g) for g in gold_values(ep.expected)), answer
+    check = {CHECK_KEY: ep.answer_check} if ep.answer_check else None
+    return any(answers.is_correct(answer, g, check) for g in gold_values(ep.expected)), answer
 
 
 def fixed(ep: Episode, result: RunResult) -> bool:

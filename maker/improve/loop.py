@@ -166,6 +166,7 @@ def _pitfall(rec: ToolRecord, obs: Observation) -> Episode:
         feedback=f"{PITFALL_TAG} of episode {ep.id}",
         origin="use",
         expected=ep.expected,
+        answer_check=ep.answer_check,
     )
 
 

@@ -177,6 +177,7 @@ def record_reruns(ctx: Context, new: ToolRecord, reruns: Sequence[Rerun]) -> Non
                 feedback=f"{RERUN_TAG} of episode {ep.id}",
                 origin="use",
                 expected=ep.expected,
+                answer_check=ep.answer_check,
             )
         )
 

@@ -25,6 +25,7 @@ from library.records import Call, Episode, ToolRecord
 from maker.llm import ChatClient
 from maker.llm.ledger import price_call
 from maker.tasks import Task
+from maker.tasks.checks import CHECK_KEY
 from maker.text.astutil import code_strings
 from maker.text.clip import same_text
 from maker.text.grounding import (
@@ -730,6 +731,7 @@ def _episode(
         feedback=feedback,
         origin="use",
         expected=gold,
+        answer_check=task.metadata.get(CHECK_KEY) or None,
     )
 
 

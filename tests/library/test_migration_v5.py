@@ -198,7 +198,7 @@ def test_a_v4_library_is_upgraded_in_place_and_loses_nothing(tmp_path: Path) -> 
         assert reader.history("divisor_sum")[2].verdict.failures[0].message == "AssertionError: no"
     assert db_path(lib).read_bytes() == before  # and leaves the file as it was
     with SqliteStore.open(lib) as store:
-        assert schema_version(store._conn) == SCHEMA_VERSION == 5
+        assert schema_version(store._conn) == SCHEMA_VERSION == 6
         assert library_problems(store) == []
         v1, v2, v3 = store.history("divisor_sum")
         # the tests are untouched: same JSON, annotations kept, and they still convert to run

@@ -212,6 +212,8 @@ def test_episodes_and_usage(store: Store) -> None:
                 result={"ok": True, "value": 3},
                 answer="3",
                 success=ok,
+                expected="3",
+                answer_check="math" if ok is False else None,
             )
         )
         assert ep.id is not None and ep.time > 0
@@ -231,6 +233,8 @@ def test_episodes_and_usage(store: Store) -> None:
     assert first.call.arguments == {"a": 1, "b": 2} and first.result == {"ok": True, "value": 3}
     assert [e.id for e in store.episodes(after_id=first.id or 0)] == [2, 3, 4, 5]
     assert Episode.from_json(json.loads(json.dumps(first.to_json()))) == first
+    # the answer check a gold answer was graded with is kept, so a re-run is graded alike
+    assert [e.answer_check for e in store.episodes(tool="add")] == [None, None, "math", None]
 
 
 def test_every_stored_record_keeps_the_contract(store: Store) -> None:

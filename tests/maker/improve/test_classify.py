@@ -212,3 +212,18 @@ def test_a_wrong_answer_on_a_problem_the_tool_is_not_for_is_no_bug() -> None:
 
     one = replace(rec, provenance=(Provenance(problems=MADE_FOR[:1]),))
     assert not off_task(OFF_TASK, one) and not off_task(OFF_TASK, replace(rec, provenance=()))
+
+
+def test_a_rerun_is_graded_with_the_episodes_answer_check() -> None:
+    # a MATH gold answer is LaTeX: the repaired tool's 5.5 answers "\frac{11}{2}" only under the
+    # "math" check the episode was first graded with (kept in the episode)
+    from dataclasses import replace
+
+    from library.records import Episode
+    from maker.improve.evidence import grade
+    from sandbox import RunResult
+
+    ep = Episode(query="What is 11/2?", expected="\\frac{11}{2}")
+    assert grade(ep, RunResult(True, 5.5)) == (False, 5.5)
+    assert grade(replace(ep, answer_check="math"), RunResult(True, 5.5)) == (True, 5.5)
+    assert grade(replace(ep, answer_check="math"), RunResult(True, 5.4))[0] is False

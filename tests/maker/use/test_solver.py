@@ -709,3 +709,12 @@ def test_a_demonstration_in_a_hand_written_tools_docstring_is_an_example_to_not_
     )
     assert (sol.correct, sol.attempts) == (True, 2)
     assert sol.state["problems"][0]["code"] == "copied_example"
+
+
+def test_the_tasks_answer_check_grades_and_is_recorded(lib: Library, sb: Sandbox) -> None:
+    client, _ = client_for([call("gcd", a=12, b=18), call("gcd", a=12, b=18)])
+    with Solver(lib, client, sandbox=sb) as solver:
+        plain = solver.solve(GCD_Q, gold="\\boxed{6}")
+        checked = solver.solve(GCD_Q, gold="\\boxed{6}", metadata={"answer_check": "math"})
+    assert (plain.correct, checked.correct) == (False, True)
+    assert [e.answer_check for e in lib.store.episodes()] == [None, "math"]
