@@ -444,8 +444,18 @@ def _parse(
         raise _Reject("no_code_block", "the reply has no fenced ```python code block")
     notes: list[str] = []
     tool_blocks, test_blocks, prop_blocks, usage_blocks = _classify(blocks, notes)
+    if program and entry is not None:  # a script, helper functions and all, as `entry()`
+        scripts = tool_blocks or [b for b in usage_blocks if b.is_python][-1:]
+        wrapped = _script_as_program(scripts[0].text, entry) if len(scripts) == 1 else None
+        if wrapped is not None:
+            tool_blocks = [CodeBlock("python", "tool", wrapped, scripts[0].line)]
+            notes.append(SCRIPT_NOTE.format(entry=entry))
     if not tool_blocks:
-        raise _Reject("no_code_block", "the reply has no code block that defines a function")
+        raise _Reject(
+            "no_code_block",
+            "the reply has no code block that defines a function"
+            + (f": write `def {entry}():` returning the answer" if program and entry else ""),
+        )
 
     tool_tree, tool_source, inline_tests = _assemble_tool(tool_blocks, notes)
     tool_source, rewrites = expand_star_imports(tool_source, policy)
@@ -557,6 +567,55 @@ def _def_names(block: CodeBlock) -> tuple[list[str], list[str]]:
         defs = _TOP_DEF.findall(block.text)
     tests = [d for d in defs if d.startswith(("test_", "prop_"))]
     return [d for d in defs if d not in tests], tests
+
+
+SCRIPT_NOTE = (
+    "read a script as `{entry}()`: its top-level code is the body, and the value it printed "
+    "last is returned"
+)
+
+
+def _script_as_program(source: str, entry: str) -> str | None:
+    """A one-off program written as a script (top-level code that prints its answer, as small
+    models often write it) as a function `entry` of no parameters: its imports, functions and
+    classes stay at the top level, the other top-level code is the body, and a last
+    ``print(x)`` (or bare expression ``x``) becomes ``return x``; a ``return`` the script
+    already has stays. None when `source` does not parse or has no top-level code to run."""
+    try:
+        tree = parse_source(source)
+    except SyntaxError:
+        return None
+    kept = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    top = [n for n in tree.body if isinstance(n, kept)]
+    rest = [n for n in tree.body if not isinstance(n, kept)]
+    if rest and isinstance(rest[0], ast.Expr) and isinstance(rest[0].value, ast.Constant):
+        rest = rest[1:]  # a module docstring
+    if not rest or any(getattr(n, "name", "") == entry for n in top):
+        return None  # nothing to run, or `entry` is there (its top-level code is checked as is)
+    if all(isinstance(n, ast.Assign | ast.AnnAssign) and _is_constant_assign(n) for n in rest):
+        return None  # constants beside functions: a module, not a script
+    last = rest[-1]
+    if isinstance(last, ast.Expr):
+        value = last.value
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id == "print"
+            and len(value.args) == 1
+            and not value.keywords
+        ):
+            value = value.args[0]
+        rest[-1] = ast.copy_location(ast.Return(value=value), last)
+    fn = ast.FunctionDef(
+        name=entry,
+        args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=[ast.Expr(ast.Constant("The answer, computed as the script did.")), *rest],
+        decorator_list=[],
+        returns=None,
+        type_params=[],
+    )
+    module = ast.fix_missing_locations(ast.Module(body=[*top, fn], type_ignores=[]))
+    return ast.unparse(module) + "\n"
 
 
 def _classify(blocks: tuple[CodeBlock, ...], notes: list[str]) -> tuple[list[CodeBlock], ...]:

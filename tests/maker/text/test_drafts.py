@@ -574,6 +574,38 @@ def test_a_one_off_program_needs_no_type_hints() -> None:
     assert parse_reply(gen, entry="solution", program=True).reason == "bad_signature"
 
 
+def test_a_one_off_program_written_as_a_script_is_read_as_the_function(sb: Sandbox) -> None:
+    # the real 1.5B answered 19 of 107 MATH solve prompts with a script that prints its answer
+    script = (
+        "```python\nfrom sympy import symbols, solve\n\n# the asymptotes\nx = symbols('x')\n"
+        "a, b = solve(x**2 - 5*x - 14, x)\nresult = a + b + 1\nprint(result)\n```"
+    )
+    got = parse_reply(script, entry="solution", program=True)
+    assert isinstance(got, ToolDraft) and got.name == "solution"
+    assert got.source.startswith("from sympy import symbols, solve\n")
+    assert "    return result\n" in got.source and "read a script as `solution()`" in got.notes[0]
+    assert sb.run(got.source, "solution", kwargs={}).value == 6
+    # a bare last expression is returned too; a `return` the script has is kept
+    bare = parse_reply("```python\nn = 12\nn * 2\n```", entry="solution", program=True)
+    assert sb.run(bare.source, "solution", kwargs={}).value == 24  # type: ignore[union-attr]
+    early = "```python\nn = 7\nif n > 5:\n    return n\nprint(0)\n```"
+    kept = parse_reply(early, entry="solution", program=True)
+    assert sb.run(kept.source, "solution", kwargs={}).value == 7  # type: ignore[union-attr]
+    # helper functions stay; the top-level code that calls them is the body
+    helper = (
+        "```python\ndef roots(a, b, c):\n    d = (b * b - 4 * a * c) ** 0.5\n"
+        "    return (-b + d) / (2 * a), (-b - d) / (2 * a)\n\nr = roots(1, -5, -14)\n"
+        "print(sum(r))\n```"
+    )
+    called = parse_reply(helper, entry="solution", program=True)
+    assert isinstance(called, ToolDraft) and called.name == "solution"
+    assert sb.run(called.source, "solution", kwargs={}).value == 5
+    # a tool is not a script, and a script that does not parse is no program
+    assert rejected(script, entry="solution").reason == "no_code_block"
+    broken = parse_reply("```python\nx = (1,\nprint(x)\n```", entry="solution", program=True)
+    assert isinstance(broken, Rejection) and "write `def solution():`" in broken.message
+
+
 def test_a_module_used_without_its_import_is_imported() -> None:
     got = draft(DIVISOR_SOLUTION, entry="solution")
     assert got.source.startswith("import math\n")
