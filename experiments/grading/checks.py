@@ -9,28 +9,18 @@ experiments score with.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from experiments.grading.extract import answer_text
 from experiments.grading.math import grade_math
 from experiments.grading.tabmwp import grade_tabmwp
 
 
 def value_text(value: Any) -> str:
-    """A tool's value as an answer text: numbers as written (no ``.0``), tuples and lists as
-    ``(a, b)``, text as is."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:.12g}"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "(" + ", ".join(value_text(v) for v in value) + ")"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    """A tool's value as an answer text, as MATH writes it (`answer_text`): numbers as written
+    (no ``.0``), tuples and lists as ``(a, b)``, text as is."""
+    return answer_text(value, "math") or str(value)
 
 
 def math_answer(answer: Any, gold: Any, metadata: Mapping[str, Any]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 
@@ -51,3 +52,23 @@ def strip_boxed(text: str) -> str:
     """``text``'s last boxed content if it has one, else ``text`` itself (stripped)."""
     boxed = last_boxed(text)
     return boxed if boxed is not None else text.strip()
+
+
+def answer_text(value: Any, dataset: str = "") -> str | None:
+    """A program's result as answer text: integral floats lose their ``.0``, lists are joined
+    by spaces (BIG-Bench word lists; on MATH, lists and tuples are written ``(a, b)``, as its
+    ordered pairs are), None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.10g}"
+    if isinstance(value, list | tuple):
+        parts = [answer_text(v, dataset) or "" for v in value]
+        return "(" + ", ".join(parts) + ")" if dataset == "math" else " ".join(parts).strip()
+    return str(value).strip()

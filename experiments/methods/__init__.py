@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from experiments.grading.extract import answer_text
 from experiments.methods.base import (
     Attempt,
     Budget,
@@ -19,7 +20,6 @@ from experiments.methods.base import (
     Method,
     MethodError,
     SolveContext,
-    answer_text,
 )
 from experiments.methods.program import (
     ProgramMethod,

@@ -216,23 +216,3 @@ class Method(Protocol):
     library_dir: str | None
 
     def solve(self, item: Item, ctx: SolveContext) -> Attempt: ...
-
-
-def answer_text(value: Any, dataset: str = "") -> str | None:
-    """A program's result as answer text: integral floats lose their ``.0``, lists are joined
-    by spaces (BIG-Bench word lists; on MATH, lists and tuples are written ``(a, b)``, as its
-    ordered pairs are), None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        if value.is_integer():
-            return str(int(value))
-        return f"{value:.10g}"
-    if isinstance(value, list | tuple):
-        parts = [answer_text(v, dataset) or "" for v in value]
-        return "(" + ", ".join(parts) + ")" if dataset == "math" else " ".join(parts).strip()
-    return str(value).strip()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.data import Item
-from experiments.methods.base import Attempt, SolveContext, answer_text
+from experiments.grading.extract import answer_text
+from experiments.methods.base import Attempt, SolveContext
 from experiments.methods.prompts import pot_messages
 from maker.text.blocks import extract_blocks
 from sandbox import Sandbox

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from experiments.data import Item
-from experiments.methods.base import answer_text
+from experiments.grading.extract import answer_text
 from experiments.methods.tools import ToolAnswer
 from library import Library
 from maker.llm import ChatClient
@@ -32,14 +32,16 @@ def _library(path: str) -> Library:
 
 
 def pred_text(answer: Any, dataset: str) -> Any:
-    """The solver's answer as the dataset writes it: the solver stores a list as JSON text, and
-    MATH writes an ordered pair ``(a, b)`` (`answer_text`)."""
-    if dataset == "math" and isinstance(answer, str) and answer.startswith("["):
+    """The solver's answer as the dataset writes it: on MATH an ordered pair is ``(a, b)``
+    (`answer_text`), whether the tool returned a list or a list's JSON text."""
+    if dataset != "math":
+        return answer
+    if isinstance(answer, str) and answer.startswith("["):
         try:
-            return answer_text(json.loads(answer), "math")
+            answer = json.loads(answer)
         except ValueError:
             return answer
-    return answer
+    return answer_text(answer, "math") if isinstance(answer, list | tuple) else answer
 
 
 def solve_with_maker_use(

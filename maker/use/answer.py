@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from maker.tasks import Task
 from maker.tasks.checks import CHECK_KEY, UnknownCheckError, answer_check
 from sandbox.values import values_equal
 
@@ -107,7 +108,7 @@ def is_correct(answer: Any, gold: Any, metadata: Mapping[str, Any] | None = None
         return False
 
 
-def answers_right(value: Any, task: Any) -> bool:
-    """Whether a tool's value answers `task` (a `maker.tasks.Task`) under its answer checking:
+def answers_right(value: Any, task: Task) -> bool:
+    """Whether a tool's value answers `task` under its answer checking:
     options mapped to their labels, normalized text and numbers, the task's own check."""
     return is_correct(final_answer(value, task.text, task.metadata), task.answer, task.metadata)

@@ -60,6 +60,9 @@ def test_answer_text():
 
     assert pred_text("[-1, 6]", "math") == "(-1, 6)" and pred_text("[-1, 6]", "bbh") == "[-1, 6]"
     assert pred_text("[1, 2", "math") == "[1, 2" and pred_text(None, "math") is None
+    assert (
+        pred_text([-1, 6], "math") == "(-1, 6)"
+    )  # the tool's value itself, as the solver keeps it
 
 
 def test_program_of_takes_the_last_python_block_even_unclosed():
