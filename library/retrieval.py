@@ -30,7 +30,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from library.experience import ExperienceMemory
-from library.lexical import LexicalIndex, tokenize
+from library.lexical import LexicalIndex, prose, tokenize
 from library.records import Lock, Status, ToolRecord
 from library.store.base import Store
 
@@ -363,7 +363,7 @@ def query_segments(query: str) -> list[list[str]]:
     table) dilutes the instruction beside it: the real 0.5B's word-sorting problems with 20+
     words got relevance 0.17 from the sorting tool, and no tool was offered. A segment counts
     only when the tool holds `Retriever.min_words` of its words."""
-    pieces = [tokenize(p) for p in SEGMENT_BREAK.split(query) if p.strip()]
+    pieces = [tokenize(p) for p in SEGMENT_BREAK.split(prose(query)) if p.strip()]
     segments = [t for t in pieces if len(set(t)) >= MIN_SEGMENT_WORDS]
     return segments if len(pieces) > 1 else []
 

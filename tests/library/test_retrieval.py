@@ -393,3 +393,53 @@ def test_a_segment_another_tool_holds_as_well_does_not_speak_for_the_query() -> 
     words = "zeal quartz nimbus fjord glyph crwth vex jinx pyx sphinx waltz nymph"
     sort = r.search(f"Sort the following words alphabetically: List: {words}", k=3)
     assert sort.hits[0].name == "word_sorter", sort
+
+
+CYLINDER_PROBLEM = """The volume of the cylinder shown is $45\\pi$ cubic cm. What is the height in \
+centimeters of the cylinder? [asy]
+size(120);
+draw(shift(2.2,0)*yscale(0.3)*Circle((0,0), 1.2));
+draw((1,0)--(1,-2));
+label("$h$",midpoint((3.4,0)--(3.4,-2)),E);
+label("$r=3$",midpoint((2.2,0)--(3.4,0)),N);
+[/asy]"""
+
+
+def test_figure_markup_is_not_read_as_words_of_the_problem() -> None:
+    # real: the 1.5B's cylinder_height, made from a MATH problem with an Asymptote figure, was
+    # offered (at relevance 0.76) and called on 8 test problems with no cylinder: their figures'
+    # draw/label/dot lines matched the figure of the problem it was made for
+    store = MemoryStore()
+    for name, doc, problem in [
+        ("cylinder_height", "Height of a cylinder given its volume and radius.", CYLINDER_PROBLEM),
+        ("count_combinations", "Number of ways to choose k of n items.", "Compute 31 choose 28."),
+    ]:
+        store.publish(
+            NewTool(
+                name,
+                _source(name, "volume: float, radius: float", "float", doc),
+                provenance=Provenance(task_ids=(name,), problems=(problem,)),
+            )
+        )
+    r = Retriever()
+    r.add_many(store.list())
+    rotation = """Let $z = 2 + \\sqrt{2} - (3 + 3 \\sqrt{2})i$, and let $c = 2 - 3i$.  Let $w$ be \
+the result when $z$ is rotated around $c$ by $\\frac{\\pi}{4}$ counter-clockwise.
+
+[asy]
+unitsize(0.6 cm);
+pair C, W, Z;
+draw(Z--C--W);
+dot("$c$", C, N);
+label("$\\frac{\\pi}{4}$", C + (0.6,-1));
+[/asy]
+
+Find $w.$"""
+    assert r.search(rotation, k=3).abstained
+    assert tokenize("Area of the square. \\begin{tikzpicture}\\draw (0,0);\\end{tikzpicture}") == [
+        "area",
+        "square",
+    ]
+    # the tool is still found for its own kind of problem, figure or not
+    tank = "A cylinder of radius 2 m holds 12 cubic meters. What is its height? [asy]draw(c);[/asy]"
+    assert r.search(tank, k=3).hits[0].name == "cylinder_height"
