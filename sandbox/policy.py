@@ -247,6 +247,28 @@ SYMPY_NAMES: tuple[str, ...] = (
     "Lambda",
     "ln",
     "sign",
+    # names the real 1.5B imported on MATH problems and was refused (primefactors, 3 solutions)
+    "primefactors",
+    "divisor_sigma",
+    "mobius",
+    "primeomega",
+    "reduced_totient",
+    "npartitions",
+    "factor_list",
+    "expand_trig",
+    "nroots",
+    "minimal_polynomial",
+    "frac",
+    "deg",
+    "rad",
+    "reduce_inequalities",
+    "solve_univariate_inequality",
+    "Point",
+    "Line",
+    "Segment",
+    "Circle",
+    "Triangle",
+    "Polygon",
 )
 
 NUMPY_NAMES: tuple[str, ...] = (

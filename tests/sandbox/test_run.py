@@ -198,6 +198,20 @@ def test_sympy_algebra_works(sb: Sandbox) -> None:
     assert sb.run(src, "f").value == [["2", "3"], "(x - 1)*(x + 1)"]
 
 
+def test_sympy_number_theory_and_geometry_work(sb: Sandbox) -> None:
+    # the real 1.5B's MATH solutions imported primefactors and were refused
+    src = (
+        "from sympy import primefactors, divisor_sigma, Point, Triangle\n"
+        "def f(n: int):\n"
+        "    t = Triangle(Point(0, 0), Point(4, 0), Point(0, 3))\n"
+        "    return primefactors(n), int(divisor_sigma(n)), int(t.area)\n"
+    )
+    assert sb.run(src, "f", [360]).value == [[2, 3, 5], 1170, 6]
+    # nsolve compiles code through lambdify: left out
+    r = sb.run("from sympy import nsolve\ndef f():\n    return 1\n", "f")
+    assert not r.ok and "nsolve" in r.error.message
+
+
 def test_per_call_policy_override(sb: Sandbox) -> None:
     src = "import statistics\ndef f():\n    return statistics.mean([1, 2, 3])\n"
     assert sb.run(src, "f").value == 2
