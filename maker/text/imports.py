@@ -19,6 +19,15 @@ module and the code binds the name nowhere itself.
 
     >>> add_missing_imports("def f(n: int) -> float:\\n    return math.sqrt(n)\\n")[1]
     ['added `import math` (used, never imported)']
+
+So is a conventional alias (``sp.symbols`` with no ``import sympy as sp``), and a function the
+code calls but never imports: from the module the code already imports from (``from sympy import
+symbols, Eq, solve`` then ``sqrt(x)``: the 1.5B's MATH solutions failed so 8 times), or from the
+one module that offers that name (``Rational(1, 3)`` with no import at all). A name more than
+one module offers, the code importing from none of them or from several, is left alone.
+
+    >>> add_missing_imports("from sympy import symbols\\ndef f() -> str:\\n    return str(sqrt(8))\\n")[1]
+    ['added `from sympy import sqrt` (used, never imported)']
 """
 
 from __future__ import annotations
@@ -99,24 +108,48 @@ def expand_star_imports(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[s
     return "\n".join(lines).lstrip("\n"), notes
 
 
+ALIASES: dict[str, str] = {"sp": "sympy", "np": "numpy"}
+"""Conventional short names of modules: ``sp.sqrt`` means ``import sympy as sp``."""
+
+
 def add_missing_imports(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[str]]:
-    """``source`` with ``import X`` added on top for each module X the policy allows that the
-    code uses as ``X.name`` but never imports or binds, and a note per import; unchanged (and
-    no notes) when there is none or it cannot parse."""
+    """``source`` with the imports it uses but never wrote added on top, and a note per import:
+    ``import X`` for each module X the policy allows that the code uses as ``X.name`` (``import
+    sympy as sp`` for an alias in `ALIASES`), and ``from X import f`` for a function ``f`` it
+    calls that X offers, X being the one module the code imports that offers `f` or else the one
+    module of the policy that does. Unchanged (and no notes) when there is none or it cannot
+    parse."""
     try:
         tree = parse_source(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return source, []
     free = _free_names(tree)
+    if not free:
+        return source, []
+    nodes = walk(tree)
     used = {
         node.value.id
-        for node in walk(tree)
+        for node in nodes
         if isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
         and isinstance(node.value.ctx, ast.Load)
     }
-    missing = sorted(m for m in used & free if m in policy.modules)
-    if not missing:
+    added = [f"import {m}" for m in sorted(used & free) if m in policy.modules]
+    added += [
+        f"import {ALIASES[a]} as {a}"
+        for a in sorted(used & free)
+        if a in ALIASES and ALIASES[a] in policy.modules
+    ]
+    called = {
+        node.func.id
+        for node in nodes
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in free
+    } - used
+    if called:
+        added += [
+            f"from {m} import {n}" for n, m in sorted(_providers(tree, called, policy).items())
+        ]
+    if not added:
         return source, []
     lines = source.split("\n")
     # after a leading `from __future__` import, which must stay first
@@ -124,8 +157,39 @@ def add_missing_imports(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[s
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
             at = node.end_lineno or node.lineno
-    lines[at:at] = [f"import {m}" for m in missing]
-    return "\n".join(lines), [f"added `import {m}` (used, never imported)" for m in missing]
+    lines[at:at] = added
+    return "\n".join(lines), [f"added `{line}` (used, never imported)" for line in added]
+
+
+def _providers(tree: ast.Module, names: set[str], policy: Policy) -> dict[str, str]:
+    """The module each of `names` is imported from: the one module the code imports (``import
+    X`` or ``from X import ...``) that offers it, or else the one module of `policy` that does
+    (`typing` never). A module so found counts as imported for the names left (``Rational`` is
+    sympy's alone, so ``log`` beside it is sympy's too). A name no module or several modules
+    offer is left out."""
+    imported = {
+        str(node.module) if isinstance(node, ast.ImportFrom) else a.name
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom) and not getattr(node, "level", 0)
+        for a in node.names
+    } & set(policy.modules)
+    everywhere: dict[str, list[str]] = {}
+    for m in sorted(set(policy.modules) - {"typing"}):
+        for n in _exports(m, policy) & names:
+            everywhere.setdefault(n, []).append(m)
+    out: dict[str, str] = {}
+    while True:
+        found = {}
+        for name in sorted(names - set(out)):
+            mine = [m for m in everywhere.get(name, ()) if m in imported]
+            if not mine and len(name) > 1:
+                mine = everywhere.get(name, [])
+            if len(mine) == 1:
+                found[name] = mine[0]
+        if not found:
+            return out
+        out |= found
+        imported |= set(found.values())
 
 
 def eval_as_safe_eval(source: str, policy: Policy = DEFAULT_POLICY) -> tuple[str, list[str]]:

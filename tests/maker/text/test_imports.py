@@ -5,7 +5,7 @@ reply again when told to import the names it needs)."""
 from __future__ import annotations
 
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
-from maker.text.imports import expand_star_imports
+from maker.text.imports import add_missing_imports, expand_star_imports
 from sandbox import DEFAULT_POLICY, Sandbox
 
 REAL_REPLY = '''1. `python tool`
@@ -80,3 +80,53 @@ def test_local_names_and_disallowed_modules_are_left_alone() -> None:
         '```python\nfrom os import *\ndef f(x: int) -> int:\n    """X."""\n    return x\n```'
     )
     assert isinstance(bad, Rejection) and bad.reason == "forbidden_import"
+
+
+# The real 1.5B's MATH solution (geometry): it imported three sympy names and called a fourth
+SEMICIRCLE_SOLUTION = """```python
+from sympy import symbols, Eq, solve
+
+
+def solution():
+    R = 14
+    r = symbols('r')
+    distance_between_centers = sqrt(R**2 - (2*r)**2)
+    equation = Eq(distance_between_centers, r + r)
+    return solve(equation, r)[0]
+```"""
+
+
+def test_a_called_name_is_imported_from_the_module_that_offers_it(sb: Sandbox) -> None:
+    draft = parse_reply(SEMICIRCLE_SOLUTION, entry="solution", program=True)
+    assert isinstance(draft, ToolDraft), draft
+    assert draft.source.startswith("from sympy import sqrt\n")
+    assert "added `from sympy import sqrt` (used, never imported)" in draft.notes
+    assert str(sb.run(draft.source, "solution").value) == "7*sqrt(2)/2"
+    # with no import at all: the one module that offers the name, and a conventional alias
+    # (log is also math's, numpy's and cmath's: sympy's here, as Rational is sympy's alone)
+    src = "def f() -> str:\n    return str(Rational(1, 3) + sp.Integer(1) + log(1))\n"
+    new, notes = add_missing_imports(src)
+    assert new.splitlines()[:3] == [
+        "import sympy as sp",
+        "from sympy import Rational",
+        "from sympy import log",
+    ], new
+    assert sb.run(new, "f").value == "4/3"
+
+
+def test_a_name_several_modules_offer_is_left_alone() -> None:
+    # sqrt: math, cmath, numpy and sympy all have one; the code imports from none or from two
+    for src in (
+        "def f(x: float) -> float:\n    return sqrt(x)\n",
+        "import math\nfrom sympy import Rational\ndef f(x: float) -> float:\n    return sqrt(x)\n",
+    ):
+        assert add_missing_imports(src) == (src, [])
+    # a helper the code forgot to write is not guessed, nor a one-letter name from nowhere
+    for src in (
+        "def f() -> int:\n    return solve_part_one(3)\n",
+        "def f() -> int:\n    return N(3)\n",
+    ):
+        assert add_missing_imports(src) == (src, [])
+    # but from the module the code imports from, it is that module's
+    mine = "from sympy import symbols\ndef f() -> int:\n    return N(3)\n"
+    assert add_missing_imports(mine)[0].startswith("from sympy import N\n")
