@@ -1,11 +1,17 @@
-"""Check the curated BIG-Bench tools on every row of their tasks, run in the sandbox.
+"""Check the curated tools on every row they are for, run in the sandbox.
 
     maker library add experiments/curated/bbh/*.py --library libs/curated
-    python experiments/curated/check.py DATA/bbh libs/curated
+    python experiments/curated/check.py bbh DATA/bbh libs/curated
+    maker library add experiments/curated/tabmwp/*.py --library libs/curated-tabmwp
+    python experiments/curated/check.py tabmwp DATA/tabmwp_test1000.jsonl libs/curated-tabmwp
 
 Each tool is called with arguments read from the row by a fixed rule (the whole problem text,
-or for the Chinese remainder theorem the (modulus, remainder) pairs), not by a model: this
-checks the tools, not a model's use of them. Prints one line per task: right / rows.
+for the Chinese remainder theorem the (modulus, remainder) pairs, for TabMWP's table statistics
+the statistic the question names), not by a model: this checks the tools, not a model's use of
+them. A TabMWP row is for a tool when its table and question have that tool's layout (a
+stem-and-leaf plot, "rate of change", "the mean of the numbers", a price list with a "how much"
+question); the other rows are counted, not checked. Prints one line per task or tool: right /
+rows, graded with the dataset's grader.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from experiments.data.tabmwp import question_text
+from experiments.grading import grade_tabmwp
 from library import Library
 from library.authoring import call_tool
 from sandbox import Sandbox
@@ -35,7 +43,46 @@ TASKS = {
 }
 
 
-def main(data_dir: str, library_dir: str) -> int:
+def tabmwp_tool(row: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The curated TabMWP tool a row is for, and its arguments besides the problem (or None)."""
+    question, table = str(row["question"]).lower(), str(row["table"])
+    if table.startswith("Stem |"):
+        return "stem_and_leaf", {}
+    if "rate of change" in question:
+        return "rate_of_change", {}
+    for statistic in ("mean", "median", "mode", "range"):
+        if f"the {statistic} of the numbers" in question:
+            return "table_statistic", {"statistic": statistic}
+    prices = re.search(r"^[^|\n]+\| \$[\d,.]+(?:/| per |\n|$)", table, re.M)
+    if prices and re.search(r"how much (money|would|will|more does)", question):
+        return "shopping_cost", {}
+    return None
+
+
+def check_tabmwp(path: str, library_dir: str) -> int:
+    rows = [json.loads(x) for x in Path(path).open(encoding="utf-8") if x.strip()]
+    counts: dict[str, list[int]] = {}
+    with Library.open(library_dir, read_only=True) as lib, Sandbox(workers=1) as sb:
+        for row in rows:
+            routed = tabmwp_tool(row)
+            if routed is None:
+                continue
+            tool, extra = routed
+            ref = lib.resolve(tool).ref
+            result = call_tool(lib, ref, {"problem": question_text(row), **extra}, sb)
+            pred = str(result.value) if result.ok else ""
+            grade = grade_tabmwp(pred, str(row["answer"]), row.get("choices"), row.get("unit"))
+            right_rows = counts.setdefault(ref, [0, 0])
+            right_rows[0] += grade.correct
+            right_rows[1] += 1
+    for ref, (right, n) in sorted(counts.items()):
+        print(f"{ref} right on {right} / {n}")
+    checked = sum(n for _, n in counts.values())
+    print(f"{checked} of {len(rows)} rows are for a curated tool")
+    return 1 if any(right < n for right, n in counts.values()) else 0
+
+
+def check_bbh(data_dir: str, library_dir: str) -> int:
     wrong = 0
     with Library.open(library_dir, read_only=True) as lib, Sandbox(workers=1) as sb:
         for task, (tool, arguments) in TASKS.items():
@@ -51,6 +98,7 @@ def main(data_dir: str, library_dir: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4 or sys.argv[1] not in ("bbh", "tabmwp"):
         sys.exit(__doc__)
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    check = check_bbh if sys.argv[1] == "bbh" else check_tabmwp
+    sys.exit(check(sys.argv[2], sys.argv[3]))

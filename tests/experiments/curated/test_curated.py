@@ -50,6 +50,41 @@ CASES = [
         },
         "(C)",
     ),
+    # TabMWP, in the layout the experiments show a model (experiments.data.tabmwp.question_text)
+    (
+        "stem_and_leaf",
+        {
+            "problem": "Table: Laps run\nStem | Leaf \n2 | 1, 8\n3 | 0, 4, 4\n4 | 9\n\n"
+            "Question: How many runners ran at least 25 laps but fewer than 40? (Unit: runners)"
+        },
+        4,
+    ),
+    (
+        "rate_of_change",
+        {
+            "problem": "Table: Kites sold\nYear | Kites\n2019 | 12\n2020 | 7\n\n"
+            "Question: What was the rate of change between 2019 and 2020? (Unit: kites per year)"
+        },
+        -5,
+    ),
+    (
+        "shopping_cost",
+        {
+            "problem": "Table:\nred kite | $4.50\nbox of chalk | $1.25\n\nQuestion: Ann has "
+            "$20.00. How much money will Ann have left if she buys 2 red kites and 3 boxes of "
+            "chalk? (Unit: $)"
+        },
+        7.25,
+    ),
+    (
+        "table_statistic",
+        {
+            "problem": "Table: Shells\nName | Shells\nAmy | 3\nBo | 8\nCy | 4\n\n"
+            "Question: What is the median of the numbers?",
+            "statistic": "median",
+        },
+        4,
+    ),
 ]
 
 
@@ -57,7 +92,8 @@ CASES = [
 def curated(tmp_path_factory: pytest.TempPathFactory):
     sb = Sandbox(workers=1)
     lib = Library.open(tmp_path_factory.mktemp("curated") / "lib")
-    results = {p.stem: add_file(lib, p, sb) for p in sorted((CURATED / "bbh").glob("*.py"))}
+    files = sorted(CURATED.glob("*/*.py"))
+    results = {p.stem: add_file(lib, p, sb) for p in files}
     yield lib, sb, results
     sb.close()
     lib.close()
