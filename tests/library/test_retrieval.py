@@ -347,6 +347,18 @@ def test_a_long_payload_does_not_drown_the_instruction_beside_it(retriever: Retr
     assert whole.hits[0].name == "count_vowels"
 
 
+def _publish_made_for(store: Store, tools: list[tuple[str, str, str]]) -> None:
+    """Publish (name, docstring, the problem it was made for) as tools of one text parameter."""
+    for name, doc, problem in tools:
+        store.publish(
+            NewTool(
+                name,
+                _source(name, "text: str", "str", doc),
+                provenance=Provenance(task_ids=(name,), problems=(problem,)),
+            )
+        )
+
+
 def _remainder_and_sorter(**options: float) -> Retriever:
     """The shapes of the 1.5B's two BIG-Bench tools after `maker explore`: a remainder solver made
     from remainder puzzles, and a word sorter with an explored query about fruit words."""
@@ -356,17 +368,17 @@ def _remainder_and_sorter(**options: float) -> Retriever:
         "horses, we have 3 left; if we divide them equally among 11 bears, we have 5 left. "
         "How many pears are in the basket?"
     )
-    for name, doc, problem in [
-        ("chinese_remainder_theorem", "Solve a system of congruences.", puzzle),
-        ("word_sorter", "Sort words alphabetically.", "Sort the following words: List: oak elm"),
-    ]:
-        store.publish(
-            NewTool(
-                name,
-                _source(name, "text: str", "str", doc),
-                provenance=Provenance(task_ids=(name,), problems=(problem,)),
-            )
-        )
+    _publish_made_for(
+        store,
+        [
+            ("chinese_remainder_theorem", "Solve a system of congruences.", puzzle),
+            (
+                "word_sorter",
+                "Sort words alphabetically.",
+                "Sort the following words: List: oak elm",
+            ),
+        ],
+    )
     r = Retriever(**options)  # type: ignore[arg-type]
     r.add_many(store.list())
     r.add_example("word_sorter", "Sort these words: List: apple banana cherry more")
@@ -410,17 +422,21 @@ def test_figure_markup_is_not_read_as_words_of_the_problem() -> None:
     # offered (at relevance 0.76) and called on 8 test problems with no cylinder: their figures'
     # draw/label/dot lines matched the figure of the problem it was made for
     store = MemoryStore()
-    for name, doc, problem in [
-        ("cylinder_height", "Height of a cylinder given its volume and radius.", CYLINDER_PROBLEM),
-        ("count_combinations", "Number of ways to choose k of n items.", "Compute 31 choose 28."),
-    ]:
-        store.publish(
-            NewTool(
-                name,
-                _source(name, "volume: float, radius: float", "float", doc),
-                provenance=Provenance(task_ids=(name,), problems=(problem,)),
-            )
-        )
+    _publish_made_for(
+        store,
+        [
+            (
+                "cylinder_height",
+                "Height of a cylinder from its volume and radius.",
+                CYLINDER_PROBLEM,
+            ),
+            (
+                "count_combinations",
+                "Number of ways to choose k of n items.",
+                "Compute 31 choose 28.",
+            ),
+        ],
+    )
     r = Retriever()
     r.add_many(store.list())
     rotation = """Let $z = 2 + \\sqrt{2} - (3 + 3 \\sqrt{2})i$, and let $c = 2 - 3i$.  Let $w$ be \
