@@ -293,6 +293,15 @@ def _generality(
     counts: Counter[str],
 ) -> list[Failure]:
     failures: list[Failure] = []
+    if not draft.params:  # the real 1.5B's CRAFT "tool" `solution()` for one MATH problem
+        failures.append(
+            Failure(
+                "constant_output",
+                "no_parameters",
+                "the tool takes no parameters, so it returns one value whatever the problem; "
+                "take the problem's givens as parameters, so that it solves problems like it",
+            )
+        )
     failures += hardcoded_constants(
         draft.source,
         signature=draft.signature,

@@ -142,6 +142,39 @@ def test_constant_output_is_caught(sb: Sandbox) -> None:
     assert single.by_kind("constant_output") and not single.by_kind("example")
 
 
+def test_a_tool_without_parameters_is_no_tool(sb: Sandbox) -> None:
+    # the real 1.5B's CRAFT abstraction of one MATH solution, accepted before: it searches for
+    # one answer and takes nothing a problem like it could change
+    reply = """```python
+def least_multiple() -> int:
+    \"\"\"The least positive multiple of 30 written with only the digits 0 and 2.\"\"\"
+    num = 60
+    while True:
+        if all(digit in '02' for digit in str(num)):
+            return num
+        num += 60
+```
+
+```python
+def test_known():
+    assert least_multiple() == 2220
+```"""
+    draft = parse_reply(reply)
+    assert isinstance(draft, ToolDraft), draft
+    verdict = validate(
+        sb,
+        draft,
+        examples=[],
+        held_out=[ExampleCase({}, 2220)],
+        task_text="What is the least positive integer multiple of 30 that can be written with "
+        "only the digits 0 and 2?",
+    )
+    assert not verdict.passed
+    (none,) = verdict.by_kind("constant_output")
+    assert none.name == "no_parameters" and "takes no parameters" in none.message
+    assert "takes no parameters" in repair_feedback(verdict)
+
+
 def test_hardcoded_answer_is_caught(sb: Sandbox) -> None:
     head = 'def total(n: int) -> int:\n    """Sum of 1..n."""\n'
     draft = make("    if n > 0:\n        return 5050\n    return 0\n", tests="", head=head)
