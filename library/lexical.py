@@ -52,7 +52,10 @@ def jaccard(a: set[str], b: set[str]) -> float:
 
 
 def prose(text: str) -> str:
-    """`text` without its figure markup (`FIGURE`)."""
+    """`text` without its figure markup (`FIGURE`); `text` itself, unscanned, when it cannot
+    hold any (tokenize runs on every query and tool view)."""
+    if "[" not in text and "\\begin" not in text:
+        return text
     return FIGURE.sub(" ", text)
 
 

@@ -62,13 +62,14 @@ def tabmwp_tool(row: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 def check_tabmwp(path: str, library_dir: str) -> int:
     rows = [json.loads(x) for x in Path(path).open(encoding="utf-8") if x.strip()]
     counts: dict[str, list[int]] = {}
+    refs: dict[str, str] = {}
     with Library.open(library_dir, read_only=True) as lib, Sandbox(workers=1) as sb:
         for row in rows:
             routed = tabmwp_tool(row)
             if routed is None:
                 continue
             tool, extra = routed
-            ref = lib.resolve(tool).ref
+            ref = refs.get(tool) or refs.setdefault(tool, lib.resolve(tool).ref)
             result = call_tool(lib, ref, {"problem": question_text(row), **extra}, sb)
             pred = str(result.value) if result.ok else ""
             grade = grade_tabmwp(pred, str(row["answer"]), row.get("choices"), row.get("unit"))
