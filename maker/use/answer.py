@@ -2,7 +2,10 @@
 
 Answer formats (``task.metadata["answer_format"]``, else guessed from the task): ``choice``
 (multiple choice with ``(A) ...`` option lines, as LATM's BIG-Bench tasks: a tool's output is
-mapped to its option label), and ``value`` (the value itself). Grading is the sandbox's value
+mapped to its option label), and ``value`` (the value itself). A task whose
+``metadata["choices"]`` lists its options as bare texts (TabMWP's multiple-choice questions)
+is answered with the option text a value names. On either kind of multiple choice, a value that
+names no option answers nothing (`unnamed_options`; the solver then asks again). Grading is the sandbox's value
 comparison (`values_equal`: numbers within a tolerance, lists and tuples alike), then a
 normalized text comparison (case, spacing, a trailing period, ``"12"`` vs ``12``, a list of words
 vs the words joined by spaces). A task may name a further check in
@@ -78,13 +81,69 @@ def to_choice(value: Any, opts: Mapping[str, str]) -> str | None:
     return f"({inside[0]})" if len(inside) == 1 else None
 
 
+def choice_texts(metadata: Mapping[str, Any] | None) -> list[str]:
+    """A task's options as bare texts (``metadata["choices"]``, at least two strings), or []."""
+    raw = (metadata or {}).get("choices")
+    if isinstance(raw, list) and len(raw) >= 2 and all(isinstance(c, str) for c in raw):
+        return list(raw)
+    return []
+
+
+def _holds(text: str, part: str) -> bool:
+    """Whether `part` occurs in `text` as whole words."""
+    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", text) is not None
+
+
+def named_choice(value: Any, choices: list[str]) -> str | None:
+    """The option of `choices` (bare texts) that `value` names: equal after `normalize`, or the
+    one option holding it (or held by it) as whole words; None when it names none or several.
+    "surplus of 200" names "surplus"; 13000 names neither "shortage" nor "surplus"."""
+    text = normalize(value)
+    exact = [c for c in choices if normalize(c) == text]
+    if exact or not text:
+        return exact[0] if exact else None
+    inside = [c for c in choices if _holds(normalize(c), text) or _holds(text, normalize(c))]
+    return inside[0] if len(inside) == 1 else None
+
+
 def final_answer(value: Any, text: str, metadata: Mapping[str, Any] | None = None) -> Any:
-    """The answer in the task's format: an option label for multiple choice (the value
-    unchanged when it names no option), else the value."""
-    if answer_format(text, metadata) == "choice":
-        label = to_choice(value, options(text))
+    """The answer in the task's format: an option label for multiple choice, the option text
+    for bare-text options (``metadata["choices"]``), else the value; the value unchanged when
+    it names no option."""
+    fmt = answer_format(text, metadata)
+    opts = options(text)
+    if fmt == "choice" and opts:
+        label = to_choice(value, opts)
         return label if label is not None else value
-    return value
+    bare = choice_texts(metadata) if _declared(metadata) != "value" else []
+    named = named_choice(value, bare) if bare else None
+    return named if named is not None else value
+
+
+def _declared(metadata: Mapping[str, Any] | None) -> str:
+    return str((metadata or {}).get("answer_format") or "")
+
+
+def unnamed_options(value: Any, text: str, metadata: Mapping[str, Any] | None = None) -> list[str]:
+    """The options of a multiple-choice task when `value` names none of them, else [] (also
+    when the task has no options, or when the task's answer check takes the value for one of
+    them). A tool whose output is none of the options did not answer
+    this question: asked "At a price of $155, is there a shortage or a surplus?", the real 0.5B
+    called a table-statistics tool, whose median 13000 answers neither."""
+    if _declared(metadata) == "value":
+        return []
+    opts = options(text)
+    if len(opts) >= 2:
+        named = to_choice(value, opts) is not None
+        shown = [f"({k}) {t}" for k, t in opts.items()]
+        golds = [f"({k})" for k in opts]
+    else:
+        shown = golds = choice_texts(metadata)
+        named = bool(shown) and named_choice(value, shown) is not None
+    # the task's own check may read an option in the value (TabMWP's grader: "2:35 PM")
+    if not shown or named or any(is_correct(value, g, metadata) for g in golds):
+        return []
+    return shown
 
 
 def answer_text(value: Any) -> str:

@@ -14,6 +14,7 @@ problem (`Solver`) and a resumable batch as a LangGraph graph (`maker.use.strate
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ from maker.llm.ledger import price_call
 from maker.tasks import Task
 from maker.tasks.checks import CHECK_KEY
 from maker.text.astutil import code_strings
-from maker.text.clip import same_text
+from maker.text.clip import clip, same_text
 from maker.text.grounding import (
     MAX_LISTED_NUMBERS,
     copied_from_examples,
@@ -603,6 +604,22 @@ def whole_problem_call(
     )
 
 
+def no_option(value: Any, options: Sequence[str]) -> Problem:
+    """The problem with a run whose output names none of a multiple-choice task's `options`
+    (`maker.use.answer.unnamed_options`): the tool answered another question. The output is
+    not the answer; the model is asked again, and when no retry is left the problem has no
+    answer (an experiment arm's fallback answers it)."""
+    shown = "; ".join(clip(o, 60) for o in options[:8])
+    return Problem(
+        "executed",
+        "no_option",
+        f"The tool returned {clip(json.dumps(value, ensure_ascii=False, default=str), 80)}, which is none "
+        f"of the options ({shown}): this tool does not answer this question. Call a tool "
+        'that does, or, if no listed tool fits, answer directly with {"tool": "none", '
+        '"answer": ...}.',
+    )
+
+
 def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     """Step 2: run the decision (or take the direct answer), grade it and record the episode."""
     timing = dict(state["timing"])
@@ -629,7 +646,24 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
                     update["decision"] = whole.to_json()
         timing["run_ms"] += _ms(t0)
         update["execution"] = execution.to_json()
-        if execution.ok:
+        missed = (
+            answers.unnamed_options(execution.value, task.text, task.metadata)
+            if execution.ok
+            else []
+        )
+        if execution.ok and missed:
+            retried = _retry_or_act(
+                state,
+                update,
+                state["last_reply"],
+                no_option(execution.value, missed),
+                ctx.settings.max_retries,
+            )
+            if retried["next"] == "ask":
+                retried["timing"] = timing
+                return retried
+            update = retried
+        elif execution.ok:
             value, has_value = execution.value, True
         else:
             err = execution.result.error
@@ -654,7 +688,7 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
         if task.answer is not None
         else None
     )
-    calls = list(execution.calls) if execution is not None and execution.ok else []
+    calls = list(execution.calls) if execution is not None and has_value else []
     ran = execution.ok if execution is not None else None
     stages = stage_outcomes({**state, **update}, ran, correct)
     update |= {

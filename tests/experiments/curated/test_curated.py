@@ -111,3 +111,22 @@ def test_curated_tool_answers_in_the_sandbox(curated, tool, args, expected) -> N
     lib, sb, _ = curated
     result = call_tool(lib, lib.resolve(tool).ref, args, sb)
     assert result.ok and result.value == expected, (result.error, result.value)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Each desk has 5 yellow notepads. How many yellow notepads are on 5 desks?",
+        "What is the mean of the numbers?",  # asked for the median below
+        "",  # no question at all: the table alone cannot say what is asked
+    ],
+)
+def test_table_statistic_refuses_a_question_it_does_not_answer(curated, question) -> None:
+    # the real 0.5B called it on "Each desk has 5 yellow notepads..." and its median was taken
+    # for the answer; refused, the solver asks again (another tool, or none)
+    lib, sb, _ = curated
+    text = "Table:\nNumber of desks | Number of yellow notepads\n1 | 5\n2 | 10\n3 | ?"
+    problem = f"{text}\n\nQuestion: {question}" if question else text
+    args = {"problem": problem, "statistic": "median"}
+    result = call_tool(lib, lib.resolve("table_statistic").ref, args, sb)
+    assert not result.ok and "ValueError" in str(result.error)

@@ -9,7 +9,15 @@ import pytest
 
 from library import Library
 from maker.tasks.checks import UnknownCheckError
-from maker.use.answer import answer_format, final_answer, is_correct, options, to_choice
+from maker.use.answer import (
+    answer_format,
+    final_answer,
+    is_correct,
+    named_choice,
+    options,
+    to_choice,
+    unnamed_options,
+)
 from maker.use.reply import (
     Decision,
     Problem,
@@ -137,6 +145,46 @@ def test_multiple_choice_maps_a_tool_output_to_its_option_label() -> None:
     assert to_choice("rightmost", options(MC)) is None  # inside every option: no guess
     assert final_answer("quail", MC) == "(B)" and final_answer(7, "What is 3 + 4?") == 7
     assert final_answer("nothing like it", MC) == "nothing like it"
+
+
+SHORTAGE = (
+    "Table:\nPrice | Quantity demanded | Quantity supplied\n$155 | 22,600 | 5,800\n"
+    "$275 | 20,500 | 9,400\n\nQuestion: Look at the table. Then answer the question. At a "
+    "price of $155, is there a shortage or a surplus?\nOptions: shortage; surplus"
+)
+SHORTAGE_META = {"choices": ["shortage", "surplus"]}
+
+
+def test_bare_text_options_are_answered_with_the_option_a_value_names() -> None:
+    assert named_choice("Surplus.", ["shortage", "surplus"]) == "surplus"
+    assert named_choice("a surplus of 200", ["shortage", "surplus"]) == "surplus"
+    assert named_choice("no", ["yes", "no"]) == "no"
+    assert named_choice("none", ["yes", "no"]) is None  # not the word "no"
+    assert named_choice(13000, ["shortage", "surplus"]) is None
+    assert named_choice("shortage or surplus", ["shortage", "surplus"]) is None  # both
+    assert final_answer(" SHORTAGE ", SHORTAGE, SHORTAGE_META) == "shortage"
+    assert final_answer(13000, SHORTAGE, SHORTAGE_META) == 13000
+    assert final_answer("shortage", SHORTAGE, {**SHORTAGE_META, "answer_format": "value"}) == (
+        "shortage"
+    )
+
+
+def test_a_value_that_names_no_option_is_found_out() -> None:
+    # the real 0.5B called a table-statistics tool on this question: its median answers neither
+    assert unnamed_options(13000, SHORTAGE, SHORTAGE_META) == ["shortage", "surplus"]
+    assert unnamed_options("shortage", SHORTAGE, SHORTAGE_META) == []
+    assert unnamed_options(13000, SHORTAGE) == []  # no options known: nothing to say
+    assert unnamed_options(13000, SHORTAGE, {**SHORTAGE_META, "answer_format": "value"}) == []
+    assert unnamed_options("quail", MC) == [] and unnamed_options(12, MC) == [
+        "(A) The owl is the rightmost",
+        "(B) The quail is the rightmost",
+        "(C) The raven is the rightmost",
+    ]
+    # the task's own check may read an option in the value: TabMWP's grader takes "2:35 PM"
+    # for "2:35 P.M.", which the plain comparison does not
+    times = {"choices": ["2:25 P.M.", "2:35 P.M."], "answer_check": "tabmwp"}
+    assert unnamed_options("2:35 PM", "When?", times) == []
+    assert unnamed_options("2:35 PM", "When?", {"choices": times["choices"]}) != []
 
 
 def test_answers_are_compared_after_normalizing() -> None:

@@ -152,6 +152,35 @@ def test_no_tool_fits_so_the_model_answers_directly(lib: Library, sb: Sandbox) -
     assert "No tool is offered" in last_user(model, 1) and sol.correct is True
 
 
+def test_a_tool_output_that_is_none_of_the_options_is_no_answer(lib: Library, sb: Sandbox) -> None:
+    # the real 0.5B called a table-statistics tool on "is there a shortage or a surplus?"; its
+    # number answered neither option and was graded as the answer
+    text = "Is the greatest common divisor of 12 and 18 even or odd?\nOptions: even; odd"
+    meta = {"choices": ["even", "odd"]}
+    none = json.dumps({"kind": "answer", "answer": "even"})
+    client, model = client_for([call("gcd", a=12, b=18), none])
+    with Solver(lib, client, sandbox=sb) as solver:
+        sol = solver.solve(text, gold="even", metadata=meta)
+    correction = last_user(model, 1)
+    assert "returned 6, which is none of the options (even; odd)" in correction
+    assert '"tool": "none"' in correction
+    assert (sol.answer, sol.correct, sol.tools_used) == ("even", True, ())
+    assert sol.state["problems"][0]["code"] == "no_option"
+    # no retry left: no answer, and no tool counted as used (the arms' fallback answers)
+    client, _ = client_for([call("gcd", a=12, b=18)])
+    with Solver(lib, client, sandbox=sb, settings=SolveSettings(max_retries=0)) as solver:
+        sol = solver.solve(text, gold="even", metadata=meta)
+    assert (sol.answer, sol.correct, sol.tools_used) == (None, False, ())
+    assert sol.state["reason"] == "executed:no_option" and sol.stages["executed"] is True
+    # a value naming an option is the option's text
+    client, _ = client_for([call("gcd", a=12, b=18)])
+    with Solver(lib, client, sandbox=sb) as solver:
+        sol = solver.solve(
+            "What is the gcd of 12 and 18?", gold="6", metadata={"choices": ["6", "3"]}
+        )
+    assert (sol.answer, sol.correct, sol.tools_used) == ("6", True, ("gcd@1",))
+
+
 def test_tool_use_is_counted_from_the_code_that_ran(lib: Library, sb: Sandbox) -> None:
     claims = program("# uses gcd\ndef solve():\n    return 6")
     sol, _ = solve(lib, sb, [claims])
