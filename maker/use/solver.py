@@ -565,6 +565,10 @@ def stage_outcomes(
 MIN_COPIED_SHARE = 0.6
 """How much of a string argument's words must come from the problem for it to be taken as an
 attempt to copy (part of) the problem."""
+MIN_COPIED_WORDS = 4
+"""How many words a string argument needs to be taken as an attempt to copy the problem: a
+one-word argument beside it (a statistic's name such as ``"range"``, a name from the puzzle)
+is a value read off the problem, not a copy of it."""
 
 
 def whole_problem_call(
@@ -574,8 +578,10 @@ def whole_problem_call(
     copy it, or None. For a call that failed: asked for a puzzle's full text, the real 0.5B
     passed a few of its sentences (10 of 10 calls), or the objects' names, and the tool raised;
     a weak model copies a long text badly, the problem itself is at hand. Only a parameter
-    typed ``str``, only when exactly one argument qualifies (most of its words are the
-    problem's) and is shorter than the problem; noted in `repairs`."""
+    typed ``str``, only when exactly one argument qualifies (`MIN_COPIED_WORDS` or more words,
+    most of them the problem's) and is shorter than the problem; noted in `repairs`. The real
+    0.5B passed a table without its question beside ``statistic="range"``, a word of the
+    problem too: that one is not a copy."""
     if decision.kind != "call":
         return None
     rec = offered.get(decision.tool.partition("@")[0])
@@ -588,6 +594,7 @@ def whole_problem_call(
         if types.get(name) == "string"
         and isinstance(value, str)
         and len(value.strip()) < len(problem.strip())
+        and len(value.split()) >= MIN_COPIED_WORDS
         and word_share(value, problem) >= MIN_COPIED_SHARE
     ]
     if len(candidates) != 1:

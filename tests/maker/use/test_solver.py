@@ -602,6 +602,33 @@ def test_a_call_that_failed_on_a_partial_copy_of_the_problem_runs_with_the_whole
     assert "Running it failed" in last_user(model, 1)
 
 
+PASSES_OF = """def passes_of(puzzle: str, name: str) -> int:
+    \"\"\"How many times one player passes the ball in a passing puzzle.
+
+    Args:
+        puzzle: the problem's full text.
+        name: the player.
+    \"\"\"
+    import re
+    if "starts with the ball" not in puzzle:
+        raise ValueError("who starts is not given: pass the whole puzzle")
+    return len(re.findall(name + r" passes to", puzzle))
+"""
+
+
+def test_a_short_argument_beside_a_partial_copy_is_not_taken_for_the_copy(sb: Sandbox) -> None:
+    # the real 0.5B passed a table without its question and statistic="range", a word of the
+    # problem as well: the table is the partial copy, the one word is a value
+    from library import MemoryStore, NewTool
+
+    lib = Library(MemoryStore())
+    assert lib.publish(NewTool("passes_of", PASSES_OF)).ok
+    partial = call("passes_of", puzzle="Ann passes to Bo. Bo passes to Cy.", name="Bo")
+    sol, model = solve(lib, sb, [partial], text=PASSES, gold=1)
+    assert sol.correct is True and len(model.calls) == 1
+    assert sol.state["decision"]["arguments"] == {"puzzle": PASSES, "name": "Bo"}
+
+
 def test_an_argument_that_is_the_whole_problem_is_written_as_a_reference(sb: Sandbox) -> None:
     # asked for a puzzle's full text, the real 0.5B spent most of its seconds retyping it: the
     # reply writes "<problem>" and the host puts the problem there; demonstrations show it so
