@@ -13,7 +13,8 @@ def rate_of_change(problem: str) -> float:
     Year | Games won
     2009 | 39
     2010 | 46
-    Question: According to the table, what was the rate of change between 2009 and 2010?
+    2011 | 36
+    Question: According to the table, what was the rate of change between 2010 and 2011?
     >>> rate_of_change("Table:\\nYear | Games won\\n2009 | 39\\n2010 | 46\\n2011 | 36\\n\\nQuestion: According to the table, what was the rate of change between 2010 and 2011?")
     -10
     >>> rate_of_change("Table:\\nDay | Minutes\\nMonday | 25\\nTuesday | 27\\nWednesday | 18\\nThursday | 21\\n\\nQuestion: What was the rate of change between Wednesday and Thursday?")

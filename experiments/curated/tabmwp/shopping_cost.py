@@ -17,7 +17,7 @@ def shopping_cost(problem: str) -> float:
     teapot | $38
     cookbook | $19
     casserole dish | $20
-    Question: How much money does Philip need to buy 6 teapots and 2 casserole dishes?
+    Question: How much money does Philip need to buy 6 teapots and 2 casserole dishes? (Unit: $)
     >>> shopping_cost("Table:\\nteapot | $38\\ncookbook | $19\\ncasserole dish | $20\\n\\nQuestion: How much money does Philip need to buy 6 teapots and 2 casserole dishes? (Unit: $)")
     268
     >>> shopping_cost("Table:\\nboat show ticket | $10.39\\nbasketball ticket | $46.99\\norchestra ticket | $58.16\\n\\nQuestion: How much more does an orchestra ticket cost than a basketball ticket? (Unit: $)")

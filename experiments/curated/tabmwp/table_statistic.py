@@ -26,7 +26,7 @@ def table_statistic(problem: str, statistic: str) -> float:
     Camilla | 94
     Rick | 86
     Question: Some friends discussed the sizes of their coin collections. What is the mean of the numbers?
-    >>> table_statistic("Table: Coin collections\\nName | Number of coins\\nBraden | 76\\nCamilla | 94\\nRick | 86\\n\\nQuestion: What is the mean of the numbers?", "mean")
+    >>> table_statistic("Table: Coin collections\\nName | Number of coins\\nBraden | 76\\nCamilla | 94\\nRick | 86\\n\\nQuestion: Some friends discussed the sizes of their coin collections. What is the mean of the numbers?", "mean")
     85.33
     >>> table_statistic("Table:\\nDay | Balloons\\nMonday | 5\\nTuesday | 9\\nWednesday | 5\\n\\nQuestion: What is the mode of the numbers?", "mode")
     5

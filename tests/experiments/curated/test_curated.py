@@ -130,3 +130,18 @@ def test_table_statistic_refuses_a_question_it_does_not_answer(curated, question
     args = {"problem": problem, "statistic": "median"}
     result = call_tool(lib, lib.resolve("table_statistic").ref, args, sb)
     assert not result.ok and "ValueError" in str(result.error)
+
+
+def test_each_cards_example_passes_the_whole_problem_as_a_reference(curated) -> None:
+    # a docstring's "Problem:" that differs from its doctest's argument showed the 0.5B a
+    # copied table as the argument: it copied tables (most of its reply tokens) and dropped
+    # the question; the same text shows it the reference instead
+    from maker.use.prompt import PROBLEM_REF, example_calls
+
+    lib, _, _ = curated
+    for name, _, _ in CASES:
+        rec = lib.resolve(name)
+        whole = [p.name for p in rec.spec.params if "full text" in p.description]
+        for example in example_calls(rec):
+            reply = example.split("Reply: ", 1)[1]
+            assert all(f'"{p}": "{PROBLEM_REF}"' in reply for p in whole), (name, reply)
