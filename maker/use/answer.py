@@ -5,9 +5,9 @@ Answer formats (``task.metadata["answer_format"]``, else guessed from the task):
 mapped to its option label), and ``value`` (the value itself). A task whose
 ``metadata["choices"]`` lists its options as bare texts (TabMWP's multiple-choice questions)
 is answered with the option text a value names. On either kind of multiple choice, a value that
-names no option answers nothing (`unnamed_options`; the solver then asks again). Grading is the sandbox's value
-comparison (`values_equal`: numbers within a tolerance, lists and tuples alike), then a
-normalized text comparison (case, spacing, a trailing period, ``"12"`` vs ``12``, a list of words
+names no option answers nothing (`unnamed_options`; the solver then asks again). Grading is the
+sandbox's value comparison (`values_equal`: numbers within a tolerance, lists and tuples
+alike), then a normalized text comparison (case, spacing, a trailing period, ``"12"`` vs ``12``, a list of words
 vs the words joined by spaces). A task may name a further check in
 ``metadata["answer_check"]``: an installed entry point of the group ``maker.answer_checks``, a
 function ``(answer, gold, metadata) -> bool`` tried when the two above say no. The engine never imports it
@@ -127,8 +127,7 @@ def _declared(metadata: Mapping[str, Any] | None) -> str:
 def unnamed_options(value: Any, text: str, metadata: Mapping[str, Any] | None = None) -> list[str]:
     """The options of a multiple-choice task when `value` names none of them, else [] (also
     when the task has no options, or when the task's answer check takes the value for one of
-    them). A tool whose output is none of the options did not answer
-    this question: asked "At a price of $155, is there a shortage or a surplus?", the real 0.5B
+    them). A tool whose output is none of the options did not answer this question: asked "At a price of $155, is there a shortage or a surplus?", the real 0.5B
     called a table-statistics tool, whose median 13000 answers neither."""
     if _declared(metadata) == "value":
         return []

@@ -620,10 +620,10 @@ def no_option(value: Any, options: Sequence[str]) -> Problem:
     return Problem(
         "executed",
         "no_option",
-        f"The tool returned {clip(json.dumps(value, ensure_ascii=False, default=str), 80)}, which is none "
-        f"of the options ({shown}): this tool does not answer this question. Call a tool "
-        'that does, or, if no listed tool fits, answer directly with {"tool": "none", '
-        '"answer": ...}.',
+        f"The tool returned {clip(json.dumps(value, ensure_ascii=False, default=str), 80)}, "
+        f"which is none of the options ({shown}): this tool does not answer this question. "
+        "Call a tool that does, or, if no listed tool fits, answer directly with "
+        '{"tool": "none", "answer": ...}.',
     )
 
 
