@@ -7,8 +7,8 @@ mapped to its option label), and ``value`` (the value itself). A task whose
 is answered with the option text a value names. On either kind of multiple choice, a value that
 names no option answers nothing (`unnamed_options`; the solver then asks again). Grading is the
 sandbox's value comparison (`values_equal`: numbers within a tolerance, lists and tuples
-alike), then a normalized text comparison (case, spacing, a trailing period, ``"12"`` vs ``12``, a list of words
-vs the words joined by spaces). A task may name a further check in
+alike), then a normalized text comparison (case, spacing, a trailing period, ``"12"`` vs
+``12``, a list of words vs the words joined by spaces). A task may name a further check in
 ``metadata["answer_check"]``: an installed entry point of the group ``maker.answer_checks``, a
 function ``(answer, gold, metadata) -> bool`` tried when the two above say no. The engine never imports it
 by name; ``experiments`` registers ``math`` (MATH's strict grader, so a tool returning ``0.5``
@@ -24,6 +24,7 @@ from typing import Any
 
 from maker.tasks import Task
 from maker.tasks.checks import CHECK_KEY, UnknownCheckError, answer_check
+from maker.text.grounding import in_text
 from sandbox.values import values_equal
 
 _OPTION = re.compile(r"^\s*\(([A-Z])\)\s*(.+?)\s*$", re.MULTILINE)
@@ -89,11 +90,6 @@ def choice_texts(metadata: Mapping[str, Any] | None) -> list[str]:
     return []
 
 
-def _holds(text: str, part: str) -> bool:
-    """Whether `part` occurs in `text` as whole words."""
-    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", text) is not None
-
-
 def named_choice(value: Any, choices: list[str]) -> str | None:
     """The option of `choices` (bare texts) that `value` names: equal after `normalize`, or the
     one option holding it (or held by it) as whole words; None when it names none or several.
@@ -102,45 +98,45 @@ def named_choice(value: Any, choices: list[str]) -> str | None:
     exact = [c for c in choices if normalize(c) == text]
     if exact or not text:
         return exact[0] if exact else None
-    inside = [c for c in choices if _holds(normalize(c), text) or _holds(text, normalize(c))]
+    inside = [c for c in choices if in_text(text, normalize(c)) or in_text(normalize(c), text)]
     return inside[0] if len(inside) == 1 else None
+
+
+def _named_option(
+    value: Any, text: str, metadata: Mapping[str, Any] | None
+) -> tuple[str | None, list[str], list[str]]:
+    """The option `value` names (a label such as ``"(B)"``, or a bare option's text; None when
+    it names none), the task's options as shown to a model, and as answers. Labelled options
+    are the ``(A) ...`` lines of a multiple-choice task (`answer_format`), bare ones
+    ``metadata["choices"]``; a task declared ``"value"`` has none."""
+    declared = str((metadata or {}).get("answer_format") or "")
+    if declared == "value":
+        return None, [], []
+    opts = options(text)
+    if opts and answer_format(text, metadata) == "choice":
+        labels = [f"({k})" for k in opts]
+        return to_choice(value, opts), [f"({k}) {t}" for k, t in opts.items()], labels
+    bare = choice_texts(metadata)
+    return (named_choice(value, bare) if bare else None), bare, bare
 
 
 def final_answer(value: Any, text: str, metadata: Mapping[str, Any] | None = None) -> Any:
     """The answer in the task's format: an option label for multiple choice, the option text
     for bare-text options (``metadata["choices"]``), else the value; the value unchanged when
     it names no option."""
-    fmt = answer_format(text, metadata)
-    opts = options(text)
-    if fmt == "choice" and opts:
-        label = to_choice(value, opts)
-        return label if label is not None else value
-    bare = choice_texts(metadata) if _declared(metadata) != "value" else []
-    named = named_choice(value, bare) if bare else None
+    named, _, _ = _named_option(value, text, metadata)
     return named if named is not None else value
-
-
-def _declared(metadata: Mapping[str, Any] | None) -> str:
-    return str((metadata or {}).get("answer_format") or "")
 
 
 def unnamed_options(value: Any, text: str, metadata: Mapping[str, Any] | None = None) -> list[str]:
     """The options of a multiple-choice task when `value` names none of them, else [] (also
     when the task has no options, or when the task's answer check takes the value for one of
-    them). A tool whose output is none of the options did not answer this question: asked "At a price of $155, is there a shortage or a surplus?", the real 0.5B
-    called a table-statistics tool, whose median 13000 answers neither."""
-    if _declared(metadata) == "value":
-        return []
-    opts = options(text)
-    if len(opts) >= 2:
-        named = to_choice(value, opts) is not None
-        shown = [f"({k}) {t}" for k, t in opts.items()]
-        golds = [f"({k})" for k in opts]
-    else:
-        shown = golds = choice_texts(metadata)
-        named = bool(shown) and named_choice(value, shown) is not None
+    them). A tool whose output is none of the options did not answer this question: asked
+    "At a price of $155, is there a shortage or a surplus?", the real 0.5B called a
+    table-statistics tool, whose median 13000 answers neither."""
+    named, shown, golds = _named_option(value, text, metadata)
     # the task's own check may read an option in the value (TabMWP's grader: "2:35 PM")
-    if not shown or named or any(is_correct(value, g, metadata) for g in golds):
+    if not shown or named is not None or any(is_correct(value, g, metadata) for g in golds):
         return []
     return shown
 

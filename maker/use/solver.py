@@ -658,7 +658,7 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
             if execution.ok
             else []
         )
-        if execution.ok and missed:
+        if missed:
             retried = _retry_or_act(
                 state,
                 update,
