@@ -17,6 +17,15 @@ words, a table) does not drown the instruction beside it, but only for the tool 
 segment better than every other tool does. A hit whose relevance is under
 `min_relative_relevance` of the best hit's is not offered beside it: the real 0.5B called a
 word sorter offered at relevance 0.06 beside a remainder solver at 1.0 on remainder problems.
+
+A tool made for several problems is offered only on a query holding its *purpose words*: the
+words of its name found in every problem it was made for (`purpose_words`). Its name is what
+the maker said it does, and its problems agree on those words. The 1.5B's `mean(numbers)`, made
+from two "What is the mean of the numbers?" problems, was offered (and called by the real 0.5B)
+on "What is the mode of the numbers?" and "Each shelf has 2 cups. How many cups are on 4
+shelves?": 19 of its 21 uses were wrong, and a tool over bare numbers cannot refuse a question
+it never sees. A query a tool served well (a usage example) widens its purpose words to those
+that query holds too.
 """
 
 from __future__ import annotations
@@ -62,6 +71,34 @@ def tool_views(rec: ToolRecord) -> dict[str, str]:
 
 def dense_text(rec: ToolRecord) -> str:
     return f"{rec.name}: {rec.spec.description or rec.spec.summary}"
+
+
+MIN_PURPOSE_PROBLEMS = 2
+"""Fewest problems a tool must have been made for before its purpose words gate it: with one,
+a word of the name may be that problem's topic (`range_books`, made from one problem about
+books) rather than the tool's purpose."""
+
+
+def purpose_words(rec: ToolRecord, min_problems: int = MIN_PURPOSE_PROBLEMS) -> frozenset[str]:
+    r"""The words (tokens) of `rec`'s name found in every problem it was made for; none when it
+    was made for fewer than `min_problems`.
+
+    >>> from library.records import NewTool, Provenance
+    >>> from library.store import MemoryStore
+    >>> qs = ("Scores: 3, 5. What is the mean of the numbers?", "Hours: 7, 9. Find the mean.")
+    >>> src = "def mean(numbers: list) -> float:\n    'Mean.'\n    return 0.0\n"
+    >>> prov = Provenance(task_ids=("a", "b"), problems=qs)
+    >>> rec = MemoryStore().publish(NewTool("mean", src, provenance=prov)).record
+    >>> sorted(purpose_words(rec))
+    ['mean']
+    """
+    problems = rec.problems
+    if len(problems) < max(min_problems, 1):
+        return frozenset()
+    words = set(tokenize(rec.name))
+    for p in problems:
+        words &= set(tokenize(p))
+    return frozenset(words)
 
 
 @dataclass(frozen=True)
@@ -111,6 +148,7 @@ class Retriever:
         success_weight: float = 0.5,
         max_examples: int = 20,
         min_relative_relevance: float = 0.25,
+        min_purpose_problems: int | None = MIN_PURPOSE_PROBLEMS,
     ) -> None:
         self.views = tuple(v for v in views if v != DENSE)
         unknown = set(self.views) - set(VIEWS)
@@ -124,6 +162,9 @@ class Retriever:
         self.success_weight = success_weight
         self.max_examples = max_examples
         self.min_relative_relevance = min_relative_relevance
+        self.min_purpose_problems = min_purpose_problems  # None: no purpose gate
+        self._made_for: dict[str, frozenset[str]] = {}  # name -> its record's purpose words
+        self._purpose: dict[str, frozenset[str]] = {}  # ... left after its usage examples
         self._index = {v: LexicalIndex() for v in self.views}
         self._all = LexicalIndex()  # union of a tool's views: statistics for relevance only
         self._versions: dict[str, int] = {}
@@ -152,6 +193,9 @@ class Retriever:
             self._versions[rec.name] = rec.version
             texts = tool_views(rec)
             self._tokens[rec.name] = {v: tokenize(texts[v]) for v in self.views}
+            gate = self.min_purpose_problems
+            self._made_for[rec.name] = purpose_words(rec, gate) if gate is not None else frozenset()
+            self._widen_purpose(rec.name)
             self._reindex(rec.name, self.views)
         if self.embedder is not None and batch:
             self._add_dense([r.name for r in batch], [dense_text(r) for r in batch])
@@ -160,6 +204,8 @@ class Retriever:
         """Stop offering `name` (retired, deprecated or rejected)."""
         self._versions.pop(name, None)
         self._tokens.pop(name, None)
+        self._purpose.pop(name, None)
+        self._made_for.pop(name, None)
         for idx in (*self._index.values(), self._all):
             idx.remove(name)
 
@@ -182,7 +228,16 @@ class Retriever:
             touched[name] = None
         views = ("examples",) if "examples" in self.views else ()
         for name in touched:
+            self._widen_purpose(name)
             self._reindex(name, views)
+
+    def _widen_purpose(self, name: str) -> None:
+        """`name`'s purpose words less those a query it served well lacks: it answered that
+        query without them, so they are not what it is for."""
+        words = self._made_for.get(name, frozenset())
+        for q in self._examples.get(name, ()) if words else ():
+            words &= set(tokenize(q))
+        self._purpose[name] = words
 
     def _view_tokens(self, name: str) -> dict[str, list[str]]:
         """The tokens of each view of `name`: its record's, plus its usage examples'."""
@@ -302,7 +357,11 @@ class Retriever:
             for name, (s, f) in experience.tool_evidence(query).items():
                 if name in fused:
                     fused[name] *= 1.0 + self.success_weight * (s - f) / (s + f + 1.0)
-        pool = sorted(fused, key=lambda n: (-fused[n], n))[: max(k, 1) * 6]
+        qwords = set(toks)
+        missing = {n: self._purpose[n] - qwords for n in fused if self._purpose.get(n)}
+        missing = {n: m for n, m in missing.items() if m}
+        ranked = sorted((n for n in fused if n not in missing), key=lambda n: (-fused[n], n))
+        pool = ranked[: max(k, 1) * 6]
         weights = self._query_weights(toks)  # once per query, not per hit
         words = len(set(toks))
         needed = min(self.min_words, math.ceil(words / 2))
@@ -322,7 +381,13 @@ class Retriever:
         hits.sort(key=lambda h: (-h.score, h.name))
         if not evidence:
             best = max((h.relevance for h in hits), default=0.0)
-            if not hits:
+            if not hits and missing:
+                name = min(missing, key=lambda n: (-fused[n], n))
+                why = (
+                    f"the query lacks {', '.join(sorted(missing[name]))}, a purpose word of "
+                    f"{name} (of its name, and in every problem it was made for)"
+                )
+            elif not hits:
                 why = "no tool matches the query"
             elif best < self.min_relevance:
                 why = f"best relevance {best:.2f} < {self.min_relevance}"

@@ -459,3 +459,65 @@ Find $w.$"""
     # the tool is still found for its own kind of problem, figure or not
     tank = "A cylinder of radius 2 m holds 12 cubic meters. What is its height? [asy]draw(c);[/asy]"
     assert r.search(tank, k=3).hits[0].name == "cylinder_height"
+
+
+MEAN_PROBLEMS = (
+    "Table: Quiz show scores\nName | Score\nCarmen | 22\nEduardo | 21\nLorenzo | 21\n\n"
+    "Question: The players on a quiz show received the following scores. What is the mean of "
+    "the numbers?",
+    "Table: Hours slept\nDay | Hours\nSaturday | 10\nSunday | 11\nMonday | 12\n\n"
+    "Question: For a psychology assignment, Pam kept a sleep log for 5 days. What is the mean "
+    "of the numbers?",
+)
+
+
+def _mean_tool(problems: tuple[str, ...] = MEAN_PROBLEMS) -> ToolRecord:
+    """The 1.5B's CRAFT tool from TabMWP: a mean over bare numbers, made from two problems."""
+    store = MemoryStore()
+    res = store.publish(
+        NewTool(
+            "mean",
+            _source("mean", "numbers: list[float]", "float", "Calculate the mean of numbers."),
+            provenance=Provenance(task_ids=("2010", "18713"), problems=problems),
+        )
+    )
+    assert res.record is not None
+    return res.record
+
+
+def test_a_tool_is_offered_only_on_problems_with_its_purpose_words() -> None:
+    # real: the 0.5B called the 1.5B's mean(numbers) on 21 TabMWP test items and was right on
+    # 2, the two that ask for the mean; it took the mean for the mode, the range, and for "Each
+    # shelf has 2 cups. How many cups are on 4 shelves?" (mean([2, 4]))
+    r = Retriever()
+    r.add(_mean_tool())
+    table = "Table: Cups\nShelf | Cups\nA | 2\nB | 4\n\nQuestion: "
+    for question in (
+        "Look at the table. What is the mode of the numbers?",
+        "Each shelf has 2 cups. How many cups are on 4 shelves?",
+    ):
+        res = r.search(table + question, k=3)
+        assert res.abstained, res
+        assert "lacks mean, a purpose word of mean" in res.reason, res
+    found = r.search(table + "Ms. Lee counted cups on shelves. What is the mean of the numbers?")
+    assert [h.name for h in found.hits] == ["mean"], found
+    # without the gate the mode question gets the tool, as it did
+    ungated = Retriever(min_purpose_problems=None)
+    ungated.add(_mean_tool())
+    assert ungated.search(table + "What is the mode of the numbers?").hits, "gate not the cause"
+
+
+def test_purpose_words_need_several_problems_and_widen_with_use() -> None:
+    # made for one problem, a name's word may be that problem's topic, not the tool's purpose
+    one = Retriever()
+    one.add(_mean_tool(MEAN_PROBLEMS[:1]))
+    assert one.search("Quiz scores 3, 4 and 8. What is the mode of the numbers?").hits
+    # a query the tool served well without a purpose word lifts that word
+    r = Retriever()
+    r.add(_mean_tool())
+    average = "Quiz show scores: 22, 21 and 28. What is the average of the numbers?"
+    assert r.search(average).abstained
+    r.add_example("mean", "Hours slept: 10, 11 and 12. What is the average of the numbers?")
+    assert [h.name for h in r.search(average).hits] == ["mean"]
+    r.add(_mean_tool())  # a new version keeps what its usage examples showed
+    assert [h.name for h in r.search(average).hits] == ["mean"]
