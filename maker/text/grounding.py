@@ -324,7 +324,8 @@ def copied_from_examples(
 ) -> list[str]:
     """The argument strings that are not in `problem` but are values of the examples shown
     for other problems (``example_values``): the model copied an example's call instead of
-    reading its own problem (the real 0.5B sent an example's arguments for 6 problems of 6)."""
+    reading its own problem (the real 0.5B sent an example's arguments for 6 problems of 6).
+    Numbers are `copied_numbers`'s."""
     leaves = list(dict.fromkeys(string_leaves(dict(arguments))))
     copied = [v for v in leaves if v in example_values and copyable(v) and not in_text(v, problem)]
     # words of an example inside a longer string (the 0.5B appended an example's two words to
@@ -487,6 +488,40 @@ def unread_numbers(arguments: Mapping[str, Any], text: str) -> list[int | float]
         if not (math.isfinite(n) and (float(n) in FREE_NUMBERS or read(float(n)))):
             out[n] = None
     return list(out)
+
+
+def copyable_number(n: float) -> bool:
+    """Whether a number is distinctive enough to tell a copy: two digits or more, or a fraction
+    (a 2 or a 5 is as likely worked out as copied)."""
+    return math.isfinite(n) and (abs(n) >= 10 or not float(n).is_integer())
+
+
+def example_numbers(arguments: Mapping[str, Any], problem: str) -> list[str]:
+    """The distinctive numbers (`copyable_number`) of an example call's `arguments` that
+    `problem` does not state, as `number_text`."""
+    unread = unread_numbers(arguments, problem)
+    return [number_text(n) for n in dict.fromkeys(unread) if copyable_number(n)]
+
+
+def copied_numbers(
+    arguments: Mapping[str, Any], problem: str, example_values: frozenset[str]
+) -> list[str]:
+    """The numbers of a call that `problem` does not state but an example shown for another
+    problem passes (in ``example_values`` as `number_text`, see `example_numbers`). The real
+    0.5B, shown a remainder solver's example call beside a stem-and-leaf tool, called the
+    remainder solver on 4 TabMWP table problems with the example's divisors ``[5, 107, 179]``;
+    asked once about numbers the problem does not state, it sent them again, the tool
+    answered, and all 4 were wrong. Such a call is corrected as often as it comes back, and
+    never run (`maker.use.solver.ask`).
+
+    >>> copied_numbers({"moduli": [5, 107, 179]}, "Stem | Leaf: 5 | 0, 4", frozenset({"179"}))
+    ['179']
+    """
+    return [
+        number_text(n)
+        for n in unread_numbers(arguments, problem)
+        if copyable_number(n) and number_text(n) in example_values
+    ]
 
 
 def number_text(n: float) -> str:

@@ -32,7 +32,9 @@ from maker.text.clip import clip, same_text
 from maker.text.grounding import (
     MAX_LISTED_NUMBERS,
     copied_from_examples,
+    copied_numbers,
     copyable,
+    example_numbers,
     ground_arguments,
     in_text,
     listed_numbers,
@@ -259,13 +261,15 @@ def values_of(
 ) -> list[str]:
     """The argument strings of `pairs` that are neither in `problem` nor in a string of a
     tool's code (a mode such as ``"ascending"`` is not a copy; a docstring's demonstration is
-    an example like any other)."""
+    an example like any other), and their distinctive numbers `problem` does not state
+    (`maker.text.grounding.example_numbers`)."""
     sources = "\n".join(text for rec in records for text in code_strings(rec.source))
     out: dict[str, None] = {}
     for _question, args in pairs:
         for value in string_leaves(dict(args)):
             if copyable(value) and not in_text(value, problem) and value not in sources:
                 out[value] = None
+        out.update(dict.fromkeys(example_numbers(dict(args), problem)))
     return list(out)[:MAX_EXAMPLE_VALUES]
 
 
@@ -518,10 +522,16 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
             if mapped is not None and check(mapped, offered) is None:
                 parsed, problem = mapped, None
     asked = [p.get("code") for p in state["problems"]]
+    is_call = problem is None and isinstance(parsed, Decision) and parsed.kind == "call"
+    if is_call and ctx.settings.check_numbers:
+        values = update.get("example_values", state.get("example_values") or [])
+        if copied_numbers(parsed.arguments, question, frozenset(values)):
+            # an example's numbers: corrected each time, and never run (unlike numbers the
+            # model may have worked out, asked about once)
+            problem = unread_problem(parsed, question)
     if (
         problem is None
-        and isinstance(parsed, Decision)
-        and parsed.kind == "call"
+        and is_call
         and ctx.settings.check_numbers
         and "unread_numbers" not in asked
         and len(asked) < ctx.settings.max_retries  # a retry is left: this never ends a problem

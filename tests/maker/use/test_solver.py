@@ -550,6 +550,58 @@ def test_a_copied_example_call_is_mapped_to_this_problem(sb: Sandbox) -> None:
     assert (sol.attempts, sol.state["problems"][0]["code"]) == (2, "copied_example")
 
 
+CONGRUENCES = """def solve_congruences(remainders: list[int], moduli: list[int]) -> int:
+    \"\"\"Smallest number of things left over as given when shared out equally.\"\"\"
+    n = 0
+    while any(n % m != r for r, m in zip(remainders, moduli)):
+        n += 1
+    return n
+"""
+
+CONGRUENCE_DEMO = {
+    "input": {"remainders": [2, 28, 10], "moduli": [5, 107, 179]},
+    "expected": 12477,
+    "question": "If we share the pears equally among 5 horses, 2 are left; among 107 bears, "
+    "28 are left; among 179 racoons, 10 are left. How many pears are in the basket?",
+}
+
+
+def test_a_call_with_an_examples_numbers_is_never_run(sb: Sandbox) -> None:
+    # real: the 0.5B called a remainder solver on 4 TabMWP table problems with its card
+    # example's divisors [5, 107, 179], numbers those problems never state; asked about them
+    # once, it sent the same call again, the tool answered, and all 4 were wrong
+    from library import MemoryStore, NewTool, StoredSuite
+
+    lib = Library(MemoryStore())
+    suite = StoredSuite(examples=(CONGRUENCE_DEMO,))
+    assert lib.publish(NewTool("solve_congruences", CONGRUENCES, tests=suite)).ok
+    q = (
+        "If we share the plums equally among 3 horses, 2 are left; among 11 bears, 5 are "
+        "left. How many plums are in the basket?"
+    )
+    copied = call("solve_congruences", remainders=[2, 28, 10], moduli=[5, 107, 179])
+    fixed = call("solve_congruences", remainders=[2, 5], moduli=[3, 11])
+    sol, model = solve(lib, sb, [copied, copied, fixed], q, 5)
+    assert (sol.correct, sol.attempts) == (True, 3)
+    assert [p["code"] for p in sol.state["problems"]] == ["unread_numbers"] * 2
+    assert "The number(s) 28, 10, 107, 179 in the arguments are not in this problem" in (
+        last_user(model, 1)
+    )
+    # sent again with no retry left: no answer and no tool used, not the copy's answer
+    sol, _ = solve(lib, sb, [copied, copied], q, 5, max_retries=1)
+    assert (sol.answer, sol.tools_used) == (None, ())
+    # numbers the problem does not state but no example shows are asked about once, then run
+    made_up = call("solve_congruences", remainders=[2, 6], moduli=[3, 13])
+    sol, _ = solve(lib, sb, [made_up, made_up], q, 5, max_retries=1)
+    assert (sol.answer, sol.tools_used) == (32, ("solve_congruences@1",))
+    # the example's numbers where the problem states them too are no copy
+    own = q.replace("3 horses", "5 horses").replace("11 bears", "107 bears")
+    sol, _ = solve(
+        lib, sb, [call("solve_congruences", remainders=[2, 5], moduli=[5, 107])], own, 112
+    )
+    assert (sol.correct, sol.attempts) == (True, 1)
+
+
 SWAPS = """def last_holder(puzzle: str) -> str:
     \"\"\"Who holds the ball after the passes in a passing puzzle.
 
