@@ -141,6 +141,45 @@ def unnamed_options(value: Any, text: str, metadata: Mapping[str, Any] | None = 
     return shown
 
 
+def _schema_types(schema: Mapping[str, Any]) -> set[str]:
+    """The JSON types a return schema allows (its ``type``, or its ``anyOf`` branches'); empty
+    when it does not say (anything goes)."""
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {kind}
+    if isinstance(kind, list) and all(isinstance(k, str) for k in kind):
+        return set(kind)
+    branches = schema.get("anyOf")
+    if isinstance(branches, list) and all(isinstance(b, Mapping) for b in branches):
+        found = [_schema_types(b) for b in branches]
+        return set().union(*found) if all(found) else set()
+    return set()
+
+
+def can_name_an_option(
+    returns: Mapping[str, Any], text: str, metadata: Mapping[str, Any] | None = None
+) -> bool:
+    """Whether a tool whose return value has the JSON schema `returns` could answer a task with
+    options: False only when it returns numbers (or booleans) and no option holds a digit (or
+    reads true / false), so that its output could never name one (`unnamed_options`). True
+    for a task without options. On TabMWP the real 0.5B, offered price and statistics tools for
+    "Is there a shortage or a surplus?", spent two or three replies finding that out.
+
+    >>> can_name_an_option({"type": "number"}, "Q", {"choices": ["shortage", "surplus"]})
+    False
+    >>> can_name_an_option({"type": "number"}, "Q", {"choices": ["12", "15"]})
+    True
+    """
+    _, shown, _ = _named_option(None, text, metadata)
+    types = _schema_types(returns)
+    if not shown or not types or not types <= {"integer", "number", "boolean", "null"}:
+        return True
+    texts = [normalize(o) for o in shown]
+    numeric = {"integer", "number"} & types and any(ch.isdigit() for t in texts for ch in t)
+    boolean = "boolean" in types and any(t in ("true", "false") for t in texts)
+    return bool(numeric or boolean)
+
+
 def answer_text(value: Any) -> str:
     """How an answer is stored in an episode."""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

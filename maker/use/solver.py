@@ -119,6 +119,7 @@ def initial_state(task: Task) -> dict[str, Any]:
         "next": "ask",
         "status": "running",
         "offered": [],
+        "refused": [],  # offered tools that raised on the problem's whole text (`refusal`)
         "abstained": False,
         "abstain_reason": "",
         "shown": [],
@@ -154,6 +155,12 @@ def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+def callable_refs(state: Mapping[str, Any]) -> list[str]:
+    """The offered tools the model may still call: those that have not refused the problem."""
+    refused = set(state.get("refused") or ())
+    return [r for r in state["offered"] if r not in refused]
+
+
 def _offered(ctx: SolveContext, refs: list[str]) -> dict[str, ToolRecord]:
     """The offered records by name (a version's source and spec never change: cached)."""
     missing = [r for r in refs if r not in ctx.records]
@@ -175,8 +182,14 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
         hits = [h for h in found.hits if s.min_relevance is None or h.relevance >= s.min_relevance][
             : s.top_k
         ]
-        refs = [h.ref for h in hits]
-        records = [ctx.library.resolve(r) for r in refs]  # fresh: the card shows usage
+        records = [ctx.library.resolve(h.ref) for h in hits]  # fresh: the card shows usage
+        # a tool whose return type can name none of the task's options answers another question
+        records = [
+            r
+            for r in records
+            if answers.can_name_an_option(r.spec.returns, task.text, task.metadata)
+        ]
+        refs = [r.ref for r in records]
         ctx.records.update((r.ref, r) for r in records)
         names = [r.name for r in records]
         replay = (
@@ -202,7 +215,9 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     pairs = shown_example_calls(task.text, records, replayed_calls((*demos, *pitfalls), shown))
     values = values_of(task.text, records, pairs)
     timing["render_ms"] += _ms(t0)
-    reason = found.reason if found.abstained else ("" if refs else "below min_relevance")
+    reason = found.reason if found.abstained else ""
+    if not refs and not reason:
+        reason = "no tool's return type can name an option" if hits else "below min_relevance"
     return {
         "offered": refs,
         "abstained": not refs,
@@ -504,7 +519,7 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     update["usage"] = _add_usage(state["usage"], ctx.client, response)
     update["attempts"] = state["attempts"] + 1
     t0 = time.perf_counter()
-    offered = _offered(ctx, update.get("offered", state["offered"]))
+    offered = _offered(ctx, callable_refs({**state, **update}))
     parsed = parse_decision(response.text)
     question = state["task"].get("text") or ""
     if isinstance(parsed, Decision) and parsed.kind == "call":
@@ -621,6 +636,35 @@ def whole_problem_call(
     )
 
 
+def on_whole_problem(decision: Decision, problem: str) -> bool:
+    """Whether a call passed the problem's whole text (whitespace aside) as an argument."""
+    return (
+        decision.kind == "call"
+        and bool(problem.strip())
+        and any(isinstance(v, str) and same_text(v, problem) for v in decision.arguments.values())
+    )
+
+
+def refusal(tool: str, error: Any, others: bool) -> Problem:
+    """The problem with a tool that raised on the problem's own full text: it refused the
+    problem, as a tool that parses its problem does when the problem is not its kind. It is no
+    longer offered for this problem; with no other tool left, the model may answer directly
+    (or, where no direct answer is wanted, the problem has no answer). The real 0.5B, offered
+    a swap-tracking tool on TabMWP's "Does Krysta have enough money to buy ...?", called it
+    three times, 26 seconds, before the fallback answered."""
+    then = (
+        "Call another listed tool, or, if none fits, answer directly with "
+        if others
+        else "No tool is left for it: answer directly with "
+    )
+    return Problem(
+        "executed",
+        "refused",
+        f"{tool} raised {error} on this problem's full text: it does not answer this kind of "
+        f'problem and is no longer offered. {then}{{"tool": "none", "answer": ...}}.',
+    )
+
+
 def no_option(value: Any, options: Sequence[str]) -> Problem:
     """The problem with a run whose output names none of a multiple-choice task's `options`
     (`maker.use.answer.unnamed_options`): the tool answered another question. The output is
@@ -643,7 +687,7 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     task = Task.from_json(state["task"])
     decision = Decision.from_json(state["decision"]) if state["decision"] else None
     usable = state["ready"] and decision is not None
-    offered = _offered(ctx, state["offered"])
+    offered = _offered(ctx, callable_refs(state))
     update: dict[str, Any] = {}
     execution = None
     value: Any = None
@@ -653,14 +697,17 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     elif usable and decision is not None:
         t0 = time.perf_counter()
         execution = execute(ctx.sandbox, decision, offered, timeout=ctx.settings.timeout_s)
+        refused = not execution.ok and on_whole_problem(decision, task.text)
         # the tool raised (a limit hit, such as a timeout, is not run again)
         if not execution.ok and execution.result.limit is None and ctx.settings.whole_problem_retry:
             whole = whole_problem_call(decision, offered, task.text)
             if whole is not None:
                 again = execute(ctx.sandbox, whole, offered, timeout=ctx.settings.timeout_s)
+                refused = not again.ok
                 if again.ok:
                     decision, execution = whole, again
                     update["decision"] = whole.to_json()
+        refused = refused and execution.result.limit is None
         timing["run_ms"] += _ms(t0)
         update["execution"] = execution.to_json()
         missed = (
@@ -684,17 +731,25 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
             value, has_value = execution.value, True
         else:
             err = execution.result.error
-            where = f" at line {err.line}" if err is not None and err.line else ""
-            limit = f" [{execution.result.limit}]" if execution.result.limit else ""
-            message = (
-                f"Running it failed{where}: {err}{limit}. Check the arguments against "
-                "the signature and the problem; if this tool does not fit the problem, call "
-                "another one or answer directly."
-            )
-            problem = Problem("executed", "run_error", message)
-            retried = _retry_or_act(
-                state, update, state["last_reply"], problem, ctx.settings.max_retries
-            )
+            retries = ctx.settings.max_retries
+            if refused and decision is not None:
+                # the problem's own full text is the best argument there is: the tool refused it
+                name = decision.tool.partition("@")[0]
+                update["refused"] = [*state.get("refused", []), offered[name].ref]
+                rest = callable_refs({**state, **update})
+                problem = refusal(name, err, bool(rest))
+                if not rest and not ctx.settings.answer_without_tools:
+                    retries = 0  # nothing left to call, and no direct answer wanted
+            else:
+                where = f" at line {err.line}" if err is not None and err.line else ""
+                limit = f" [{execution.result.limit}]" if execution.result.limit else ""
+                message = (
+                    f"Running it failed{where}: {err}{limit}. Check the arguments against "
+                    "the signature and the problem; if this tool does not fit the problem, "
+                    "call another one or answer directly."
+                )
+                problem = Problem("executed", "run_error", message)
+            retried = _retry_or_act(state, update, state["last_reply"], problem, retries)
             if retried["next"] == "ask":
                 retried["timing"] = timing
                 return retried

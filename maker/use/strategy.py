@@ -35,11 +35,14 @@ class SolveState(TypedDict, total=False):
     next: str
     status: str
     offered: list[str]
+    refused: list[str]
     abstained: bool
     abstain_reason: str
     shown: list[int]
     messages: list[dict[str, str]]
     schema: dict[str, Any] | None
+    example_values: list[str]
+    example_calls: list[list[Any]]
     decision: dict[str, Any] | None
     ready: bool
     last_reply: str

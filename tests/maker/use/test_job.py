@@ -251,3 +251,13 @@ def test_the_progress_bar_of_a_solve_job_says_solving_and_answered() -> None:
     text = console.export_text()
     assert "solving" in text and "2 answered" in text and "1 no answer" in text
     assert "making" not in text and "accepted" not in text
+
+
+def test_the_graph_state_keeps_every_key_of_a_problem() -> None:
+    # a key missing from the graph's state schema is dropped between checkpointed steps
+    # (`step_nodes=True`): the example values a copied call is checked against, the tools
+    # that refused the problem
+    from maker.use.solver import initial_state
+    from maker.use.strategy import SolveState
+
+    assert set(initial_state(Task("t", "x"))) == set(SolveState.__annotations__)

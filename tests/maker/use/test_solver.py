@@ -152,9 +152,22 @@ def test_no_tool_fits_so_the_model_answers_directly(lib: Library, sb: Sandbox) -
     assert "No tool is offered" in last_user(model, 1) and sol.correct is True
 
 
-def test_a_tool_output_that_is_none_of_the_options_is_no_answer(lib: Library, sb: Sandbox) -> None:
+def gcd_as_text() -> Library:
+    """A library whose `gcd` returns its number as text: a return type that could name an
+    option, so the tool is offered on multiple choice."""
+    from library import MemoryStore, NewTool
+    from tests.maker.use.conftest import GCD
+
+    src = GCD.replace("b: int) -> int:", "b: int) -> str:").replace("abs(a)", "str(abs(a))")
+    lib = Library(MemoryStore())
+    assert lib.publish(NewTool("gcd", src)).ok
+    return lib
+
+
+def test_a_tool_output_that_is_none_of_the_options_is_no_answer(sb: Sandbox) -> None:
     # the real 0.5B called a table-statistics tool on "is there a shortage or a surplus?"; its
     # number answered neither option and was graded as the answer
+    lib = gcd_as_text()
     text = "Is the greatest common divisor of 12 and 18 even or odd?\nOptions: even; odd"
     meta = {"choices": ["even", "odd"]}
     none = json.dumps({"kind": "answer", "answer": "even"})
@@ -162,7 +175,7 @@ def test_a_tool_output_that_is_none_of_the_options_is_no_answer(lib: Library, sb
     with Solver(lib, client, sandbox=sb) as solver:
         sol = solver.solve(text, gold="even", metadata=meta)
     correction = last_user(model, 1)
-    assert "returned 6, which is none of the options (even; odd)" in correction
+    assert 'returned "6", which is none of the options (even; odd)' in correction
     assert '"tool": "none"' in correction
     assert (sol.answer, sol.correct, sol.tools_used) == ("even", True, ())
     assert sol.state["problems"][0]["code"] == "no_option"
@@ -179,6 +192,29 @@ def test_a_tool_output_that_is_none_of_the_options_is_no_answer(lib: Library, sb
             "What is the gcd of 12 and 18?", gold="6", metadata={"choices": ["6", "3"]}
         )
     assert (sol.answer, sol.correct, sol.tools_used) == ("6", True, ("gcd@1",))
+
+
+def test_a_tool_whose_return_type_names_no_option_is_not_offered(lib: Library, sb: Sandbox) -> None:
+    # the real 0.5B, offered price and statistics tools (numbers) for TabMWP's "Is there a
+    # shortage or a surplus?", spent two or three replies before answering "none"
+    text = "Is the greatest common divisor of 12 and 18 even or odd?\nOptions: even; odd"
+    client, model = client_for([json.dumps({"kind": "answer", "answer": "even"})])
+    with Solver(lib, client, sandbox=sb) as solver:
+        sol = solver.solve(text, gold="even", metadata={"choices": ["even", "odd"]})
+    assert (sol.offered, sol.correct, sol.attempts) == ((), True, 1)
+    assert sol.state["abstain_reason"] == "no tool's return type can name an option"
+    assert "none of the library's tools fits" in last_user(model, 0)
+    # options a number can name, or a tool returning text: offered
+    none = json.dumps({"kind": "answer", "answer": "even"})
+    for library, choices, script in (
+        (lib, ["6", "3"], [call("gcd", a=12, b=18)]),
+        (gcd_as_text(), ["even", "odd"], [call("gcd", a=12, b=18), none]),  # "6": no option
+    ):
+        client, model = client_for(script)
+        with Solver(library, client, sandbox=sb) as solver:
+            sol = solver.solve(text, gold=choices[0], metadata={"choices": choices})
+        assert sol.offered == ("gcd@1",), choices
+        assert "gcd(a: int, b: int)" in last_user(model, 0)
 
 
 def test_tool_use_is_counted_from_the_code_that_ran(lib: Library, sb: Sandbox) -> None:
@@ -652,6 +688,40 @@ def test_a_call_that_failed_on_a_partial_copy_of_the_problem_runs_with_the_whole
     )
     assert sol.correct is True and len(model.calls) == 2
     assert "Running it failed" in last_user(model, 1)
+
+
+def test_a_tool_that_raises_on_the_whole_problem_is_not_offered_again(sb: Sandbox) -> None:
+    # the real 0.5B, offered a swap-tracking tool on TabMWP's "Does Krysta have enough money
+    # to buy ...?", called it three times (26 s) though it raised on the problem's full text
+    from library import MemoryStore, NewTool
+
+    lib = Library(MemoryStore())
+    assert lib.publish(NewTool("last_holder", SWAPS)).ok
+    q = "Ann holds the ball and Bo holds the bat. Who holds the ball?"
+    ref = call("last_holder", puzzle="<problem>")
+    direct = json.dumps({"kind": "answer", "answer": "Ann"})
+    sol, model = solve(lib, sb, [ref, direct], text=q, gold="Ann")
+    assert (sol.correct, sol.attempts, sol.tools_used) == (True, 2, ())
+    assert sol.state["problems"][0]["code"] == "refused"
+    assert (sol.offered, sol.state["refused"]) == (("last_holder@1",), ["last_holder@1"])
+    retry = last_user(model, 1)
+    assert "last_holder raised ValueError: who starts is not given" in retry
+    assert "no longer offered" in retry and "No tool is left" in retry
+    # called again anyway: not offered any more
+    sol, model = solve(lib, sb, [ref, ref, direct], text=q, gold="Ann")
+    assert sol.correct is True and "No tool is offered" in last_user(model, 2)
+    # where no direct answer is wanted (an experiment arm's fallback answers), it ends there
+    sol, _ = solve(lib, sb, [ref], text=q, gold="Ann", answer_without_tools=False)
+    assert (sol.answer, sol.attempts, sol.state["reason"]) == (None, 1, "executed:refused")
+    # a tool that raised on arguments other than the whole problem is asked about as before
+    sol, model = solve(
+        lib,
+        sb,
+        [call("last_holder", puzzle="no names here at all"), direct],
+        text=q,
+        gold="Ann",
+    )
+    assert "Running it failed" in last_user(model, 1) and sol.state["refused"] == []
 
 
 PASSES_OF = """def passes_of(puzzle: str, name: str) -> int:
