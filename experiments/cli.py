@@ -262,16 +262,31 @@ def run_command(
 
 @experiment.command("report")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-def report_command(run_dir: Path) -> None:
+@click.option(
+    "--against",
+    "against",
+    multiple=True,
+    metavar="METHOD",
+    help="Also compare every method with METHOD item by item (wins, losses, sign test, model "
+    "seconds), besides report.baseline; repeatable. E.g. --against strong_pot: do the tools "
+    "beat the strong model, and at what share of its seconds?",
+)
+def report_command(run_dir: Path, against: tuple[str, ...]) -> None:
     """Write RUN_DIR/report.md, report.json and plots/*.png, and print report.md.
 
     Accuracy with 95% intervals (Wilson; a bootstrap over seeds and items for sampled
     methods), tokens / seconds / dollars by role and phase, amortized cost per solved problem
-    with the break-even point against report.baseline, tool use and reuse, library size.
+    with the break-even point against report.baseline, each method against report.baseline
+    (and each --against method) on the same items, tool use and reuse, library size.
+
+    \b
+    Examples:
+      maker experiment report runs/small
+      maker experiment report runs/small --against strong_pot
     """
     from experiments.report import write_report
 
-    write_report(run_dir)  # a RunDirError ends it in one line (the group)
+    write_report(run_dir, against)  # a RunDirError ends it in one line (the group)
     click.echo((run_dir / "report.md").read_text(encoding="utf-8"))
 
 

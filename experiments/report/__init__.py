@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,18 @@ from experiments.report.summary import dumps, summarize
 from experiments.runs.rundir import RunDir, RunDirError
 
 
-def write_report(run_dir: str | Path) -> dict[str, Any]:
+def write_report(run_dir: str | Path, against: Sequence[str] = ()) -> dict[str, Any]:
     """Write report.md, report.json and plots/*.png into ``run_dir``; returns the summary.
+    ``against``: methods of the run to compare every method with, item by item, besides the
+    config's ``report.baseline`` (say the strong model's programs).
 
-    Raises `RunDirError` when ``run_dir`` holds no run (no config.json or no results).
+    Raises `RunDirError` when ``run_dir`` holds no run (no config.json or no results), or when
+    a name of ``against`` is not one of its methods.
     """
     run = RunDir(run_dir)
     if not run.config_file.is_file():
         raise RunDirError(f"{run.path}: not a run directory (no config.json)")
-    summary = summarize(run)
+    summary = summarize(run, against)
     if not summary["methods"]:
         raise RunDirError(f"{run.path}: no results yet (results.jsonl is empty)")
     summary["plot_labels"] = plots(summary, run.path / "plots")

@@ -87,6 +87,8 @@ def markdown(s: Mapping[str, Any]) -> str:
             "",
         ]
     lines += _versus(s.get("versus") or {})
+    for v in s.get("versus_also") or []:
+        lines += _versus(v)
     lines += ["## Cost per item (as first bought; cache replays count the same)", ""]
     rows = [
         [
@@ -291,11 +293,21 @@ def verdict(row: Mapping[str, Any]) -> str:
     return "no significant difference"
 
 
+def seconds_versus(row: Mapping[str, Any]) -> str:
+    """A method's model seconds per item on the pairs, and as a multiple of the other side's."""
+    mine, theirs = row.get("seconds"), row.get("baseline_seconds")
+    if mine is None or theirs is None:
+        return "-"
+    ratio = f" ({mine / theirs:.2f}x)" if theirs > 0 else ""
+    return f"{num(mine)}{ratio}"
+
+
 def _versus(v: Mapping[str, Any]) -> list[str]:
     rows = v.get("rows") or []
     if not rows:
         return []
-    lines = [f"## Against the baseline ({v['baseline']}), per task family: paired, same items", ""]
+    head = "the baseline (" + v["baseline"] + ")" if v.get("is_baseline", True) else v["baseline"]
+    lines = [f"## Against {head}, per task family: paired, same items", ""]
     lines += _table(
         [
             "method",
@@ -307,6 +319,7 @@ def _versus(v: Mapping[str, Any]) -> list[str]:
             "losses",
             "sign test p",
             "with a tool",
+            "model s / item (x theirs)",
             "verdict",
         ],
         [
@@ -320,6 +333,7 @@ def _versus(v: Mapping[str, Any]) -> list[str]:
                 str(r["losses"]),
                 f"{r['p']:.3f}",
                 str(r["with_tool"]),
+                seconds_versus(r),
                 verdict(r),
             ]
             for r in rows

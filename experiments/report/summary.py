@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from experiments.report.stats import (
@@ -20,7 +20,7 @@ from experiments.report.stats import (
     sign_test,
     wilson,
 )
-from experiments.runs.rundir import RunDir, read_json
+from experiments.runs.rundir import RunDir, RunDirError, read_json
 from maker.llm import CostLedger
 
 ALL = "all"
@@ -149,19 +149,21 @@ def _versus(
     accuracy, wins and losses, and the exact sign test on them."""
     if baseline is None or baseline not in order:
         return []
-    base: dict[tuple[str, str], dict[int, bool]] = defaultdict(dict)
+    base: dict[tuple[str, str], dict[int, tuple[bool, float]]] = defaultdict(dict)
     for r in items:
         if r["method"] == baseline:
-            base[(r["dataset"], str(r["id"]))][int(r["seed"])] = bool(r["correct"])
-    by_method: dict[str, dict[str, list[tuple[bool, bool, bool]]]] = defaultdict(
+            seconds = float(r.get("model_seconds") or 0.0)
+            base[(r["dataset"], str(r["id"]))][int(r["seed"])] = (bool(r["correct"]), seconds)
+    by_method: dict[str, dict[str, list[tuple[bool, bool, bool, float, float]]]] = defaultdict(
         lambda: defaultdict(list)
     )
     for r in items:
         seeds = base.get((r["dataset"], str(r["id"])))
         if r["method"] == baseline or not seeds:
             continue
-        b = seeds.get(int(r["seed"]), seeds[min(seeds)])
-        pair = (bool(r["correct"]), b, bool(r["tool_calls"]))
+        b, b_seconds = seeds.get(int(r["seed"]), seeds[min(seeds)])
+        seconds = float(r.get("model_seconds") or 0.0)
+        pair = (bool(r["correct"]), b, bool(r["tool_calls"]), seconds, b_seconds)
         groups = by_method[r["method"]]
         groups[str(r.get("family") or r["dataset"])].append(pair)
         groups[ALL].append(pair)
@@ -170,19 +172,21 @@ def _versus(
         groups = by_method.get(m, {})
         for family in sorted(groups, key=lambda f: (f == ALL, f)):
             pairs = groups[family]
-            wins = sum(a and not b for a, b, _ in pairs)
-            losses = sum(b and not a for a, b, _ in pairs)
+            wins = sum(p[0] and not p[1] for p in pairs)
+            losses = sum(p[1] and not p[0] for p in pairs)
             out.append(
                 {
                     "method": m,
                     "family": family,
                     "pairs": len(pairs),
-                    "accuracy": sum(a for a, _, _ in pairs) / len(pairs),
-                    "baseline_accuracy": sum(b for _, b, _ in pairs) / len(pairs),
+                    "accuracy": sum(p[0] for p in pairs) / len(pairs),
+                    "baseline_accuracy": sum(p[1] for p in pairs) / len(pairs),
                     "wins": wins,
                     "losses": losses,
                     "p": sign_test(wins, losses),
-                    "with_tool": sum(t for _, _, t in pairs),
+                    "with_tool": sum(p[2] for p in pairs),
+                    "seconds": sum(p[3] for p in pairs) / len(pairs),
+                    "baseline_seconds": sum(p[4] for p in pairs) / len(pairs),
                 }
             )
     return out
@@ -205,8 +209,10 @@ def _billed(run: RunDir) -> dict[str, Any]:
     return out
 
 
-def summarize(run: RunDir) -> dict[str, Any]:
-    """Everything the report shows, as one JSON-ready dict (saved as ``report.json``)."""
+def summarize(run: RunDir, against: Sequence[str] = ()) -> dict[str, Any]:
+    """Everything the report shows, as one JSON-ready dict (saved as ``report.json``).
+    ``against``: further methods of the run to compare every method with, item by item, as
+    with ``report.baseline`` (``versus_also``); `RunDirError` for a name that is not one."""
     config = read_json(run.config_file, {})
     rows = list(run.rows())
     items = [r for r in rows if r["kind"] == "item"]
@@ -235,6 +241,13 @@ def summarize(run: RunDir) -> dict[str, Any]:
             tools[m] = _tools(mine, size)
     baseline = config.get("report", {}).get("baseline")
     amortized = _amortized(order, accuracy, costs, baseline)
+    unknown = [a for a in against if a not in order]
+    if unknown:
+        raise RunDirError(
+            f"--against {unknown[0]}: no such method in {run.path} (its methods: "
+            f"{', '.join(order)})"
+        )
+    also = [a for a in dict.fromkeys(against) if a != baseline]
     return {
         "config": {
             "name": config.get("name"),
@@ -255,6 +268,9 @@ def summarize(run: RunDir) -> dict[str, Any]:
         "tool_user": _tool_user(items, tools),
         "amortized": amortized,
         "versus": {"baseline": baseline, "rows": _versus(items, order, baseline)},
+        "versus_also": [
+            {"baseline": a, "is_baseline": False, "rows": _versus(items, order, a)} for a in also
+        ],
         "billed": _billed(run),
         "budgets": read_json(run.path / "budgets.json", {}),
         "samples": _samples(items),

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from experiments.report import wilson, write_report
+from experiments.report.render import seconds_versus
 from experiments.runs import RunDir, parse_config, run_experiment
+from experiments.runs.rundir import RunDirError
 from maker.llm import CostLedger, ResponseCache, ScriptedModel
 
 from . import world
@@ -199,7 +201,13 @@ def test_each_method_against_the_baseline_on_the_same_items(smoke):
     assert (ws["pairs"], ws["accuracy"], ws["baseline_accuracy"]) == (1, 1.0, 0.0)
     md = (smoke["tmp"] / "run" / "report.md").read_text()
     assert "## Against the baseline (cheap_pot), per task family" in md
-    assert "| sc | all | 21 | 57.1 | 90.5 | 9 | 2 | 0.065 | 0 | no significant difference |" in md
+    sc_line = next(x for x in md.splitlines() if x.startswith("| sc | all | "))
+    assert sc_line.startswith("| sc | all | 21 | 57.1 | 90.5 | 9 | 2 | 0.065 | 0 | ")
+    assert sc_line.endswith(" | no significant difference |")
+    # the model seconds per item on the pairs, and as a multiple of the baseline's (the
+    # scripted models take none)
+    assert (sc["seconds"], sc["baseline_seconds"]) == (0.0, 0.0) and "| 0 |" in sc_line
+    assert seconds_versus({"seconds": 16.21, "baseline_seconds": 11.17}) == "16.2 (1.45x)"
     families = {r["family"] for r in versus["rows"] if r["method"] == "curated"} - {"all"}
     line = next(x for x in md.splitlines() if x.startswith("- curated:"))
     assert line == (
@@ -208,3 +216,21 @@ def test_each_method_against_the_baseline_on_the_same_items(smoke):
     )
     line = next(x for x in md.splitlines() if x.startswith("- direct:"))
     assert "behind on " in line and "behind on 0" not in line  # cheap_pot wins TabMWP, MATH
+
+
+def test_a_report_compares_every_method_with_any_other_on_request(smoke):
+    run = smoke["tmp"] / "run"
+    again = write_report(run, against=["curated", "cheap_pot"])  # cheap_pot: the baseline
+    assert [v["baseline"] for v in again["versus_also"]] == ["curated"]
+    rows = {(r["method"], r["family"]): r for r in again["versus_also"][0]["rows"]}
+    cur = {(r["method"], r["family"]): r for r in smoke["report"]["versus"]["rows"]}
+    # cheap_pot against curated mirrors curated against cheap_pot
+    mirror, base = rows[("cheap_pot", "all")], cur[("curated", "all")]
+    assert (mirror["wins"], mirror["losses"]) == (base["losses"], base["wins"])
+    assert mirror["baseline_accuracy"] == base["accuracy"]
+    md = (run / "report.md").read_text()
+    assert "## Against curated, per task family: paired, same items" in md
+    assert "## Against the baseline (cheap_pot), per task family" in md
+    with pytest.raises(RunDirError, match="--against strong: no such method in"):
+        write_report(run, against=["strong"])
+    write_report(run)  # back to the plain report for the other tests

@@ -94,7 +94,7 @@ def test_experiment_errors_are_one_line_and_bugs_keep_their_traceback(
 
     import experiments.report
 
-    def bug(run_dir: Path) -> None:
+    def bug(run_dir: Path, against: object = ()) -> None:
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(experiments.report, "write_report", bug)
