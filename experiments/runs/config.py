@@ -92,6 +92,21 @@ class ExperimentConfig:
         }
 
 
+def _share_library(spec: dict[str, Any], name: str, earlier: list[Any], where: str) -> None:
+    """A tool arm whose ``library = "@NAME"`` uses the library of the tool arm NAME listed before
+    it (as given there or by ``--library NAME=...``), and its making ledger unless it names its
+    own: the same tools answered another way, such as with the strong model as the fallback."""
+    other = next((m for m in earlier if isinstance(m, dict) and m.get("name") == name), None)
+    if other is None or other.get("kind") != "tools":
+        raise ConfigError(
+            f"{where}: method {spec.get('name')!r}: library '@{name}' must name a tool arm "
+            "listed before it"
+        )
+    spec["library"] = other.get("library", "")
+    if not spec.get("make_ledger") and other.get("make_ledger"):
+        spec["make_ledger"] = list(other["make_ledger"])
+
+
 def _int(value: Any, where: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{where} must be an integer >= {minimum}, not {value!r}")
@@ -182,7 +197,10 @@ def parse_config(
                 raise ConfigError(f"--library {spec['name']}=...: not a tool arm (kind tools)")
             spec["library"] = libraries.pop(spec["name"])
         if spec.get("kind") == "tools":  # the run dir names them as they are, wherever it runs
-            if isinstance(spec.get("library"), str) and spec["library"]:
+            shared = spec.get("library")
+            if isinstance(shared, str) and shared.startswith("@"):
+                _share_library(spec, shared[1:], methods[:i], where)
+            elif isinstance(spec.get("library"), str) and spec["library"]:
                 spec["library"] = absolute(spec["library"])
             if isinstance(spec.get("make_ledger"), list):
                 spec["make_ledger"] = [

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from experiments.cli import experiment
 from experiments.runs import load_config, shipped_config
+from experiments.runs.config import ConfigError
 from maker.llm import FakeOpenAIServer
 
 from . import world
@@ -149,13 +150,22 @@ def test_shipped_configs_are_valid(tmp_path):
     paths = {"bbh": "b", "tabmwp": "t", "math": "m"}
     small = load_config(shipped_config("small"), paths)
     names = [m["name"] for m in small.methods]
-    assert names == ["cheap_pot", "strong_pot", "latm", "full_loop", "curated", "cheap_pot_sc"]
+    assert names == [
+        "cheap_pot",
+        "strong_pot",
+        "latm",
+        "latm_to_strong",
+        "full_loop",
+        "curated",
+        "cheap_pot_sc",
+    ]
     specs = {d.name: d for d in small.data}
     assert specs["bbh"].per_task == 30 and len(specs["bbh"].tasks) == 5
     assert specs["tabmwp"].limit == 100 and specs["math"].limit == 100
     assert small.method_seeds(small.methods[-1]) == (0, 1, 2)
     assert {m["name"]: m.get("fallback") for m in small.methods if m["kind"] == "tools"} == {
         "latm": "cheap_pot",
+        "latm_to_strong": "strong_pot",
         "full_loop": "cheap_pot",
         "curated": "cheap_pot",
     }
@@ -237,6 +247,28 @@ def test_datasets_without_a_path_are_left_out_with_a_note(tmp_path):
     assert "note: leaving out data.bbh (no path; give --data bbh=PATH)" in result.stderr
     tasks, _ = load_tasks(out)
     assert tasks and all(t.type.startswith("tabmwp") for t in tasks)
+
+
+def test_a_tool_arm_can_use_another_arms_library(tmp_path, monkeypatch):
+    # the shipped configs' latm_to_strong: the latm library, the strong model as the fallback
+    monkeypatch.chdir(tmp_path)
+    paths = {"bbh": "b", "tabmwp": "t", "math": "m"}
+    cfg = load_config(shipped_config("small"), paths, {"latm": "lib"})
+    by_name = {m["name"]: m for m in cfg.methods}
+    assert by_name["latm_to_strong"]["library"] == str(tmp_path / "lib")
+    assert by_name["latm_to_strong"]["fallback"] == "strong_pot"
+    # without the latm library both arms have none (--skip-unavailable leaves both out)
+    bare = {m["name"]: m for m in load_config(shipped_config("small"), paths).methods}
+    assert bare["latm_to_strong"]["library"] == ""
+    # its own --library wins; '@' must name a tool arm listed before it
+    own = load_config(shipped_config("small"), paths, {"latm": "a", "latm_to_strong": "b"})
+    assert {m["name"]: m["library"] for m in own.methods if m["kind"] == "tools"}[
+        "latm_to_strong"
+    ] == str(tmp_path / "b")
+    text = shipped_config("small").read_text().replace('"@latm"', '"@curated"')
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(ConfigError, match="library '@curated' must name a tool arm listed before"):
+        load_config(tmp_path / "bad.toml", paths)
 
 
 def test_paths_are_kept_absolute(tmp_path, monkeypatch):
