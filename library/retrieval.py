@@ -358,8 +358,8 @@ class Retriever:
                 if name in fused:
                     fused[name] *= 1.0 + self.success_weight * (s - f) / (s + f + 1.0)
         qwords = set(toks)
-        missing = {n: self._purpose[n] - qwords for n in fused if self._purpose.get(n)}
-        missing = {n: m for n, m in missing.items() if m}
+        # a tool whose purpose words the query lacks is not offered (`purpose_words`)
+        missing = {n: m for n in fused if (m := self._purpose.get(n, frozenset()) - qwords)}
         ranked = sorted((n for n in fused if n not in missing), key=lambda n: (-fused[n], n))
         pool = ranked[: max(k, 1) * 6]
         weights = self._query_weights(toks)  # once per query, not per hit

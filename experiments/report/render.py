@@ -88,7 +88,7 @@ def markdown(s: Mapping[str, Any]) -> str:
         ]
     lines += _versus(s.get("versus") or {})
     for v in s.get("versus_also") or []:
-        lines += _versus(v)
+        lines += _versus(v, named=v["baseline"])
     lines += ["## Cost per item (as first bought; cache replays count the same)", ""]
     rows = [
         [
@@ -302,11 +302,12 @@ def seconds_versus(row: Mapping[str, Any]) -> str:
     return f"{num(mine)}{ratio}"
 
 
-def _versus(v: Mapping[str, Any]) -> list[str]:
+def _versus(v: Mapping[str, Any], named: str | None = None) -> list[str]:
+    """The paired comparison with the config's baseline, or with the method `named`."""
     rows = v.get("rows") or []
     if not rows:
         return []
-    head = "the baseline (" + v["baseline"] + ")" if v.get("is_baseline", True) else v["baseline"]
+    head = named or f"the baseline ({v['baseline']})"
     lines = [f"## Against {head}, per task family: paired, same items", ""]
     lines += _table(
         [

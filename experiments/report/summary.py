@@ -11,7 +11,7 @@ import json
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from experiments.report.stats import (
     bootstrap_seeds,
@@ -141,12 +141,22 @@ def _tool_user(items: list[dict[str, Any]], methods: Iterable[str]) -> list[dict
     return out
 
 
+class _Pair(NamedTuple):
+    """One item (and seed) of a method against the reference method's answer to it."""
+
+    correct: bool
+    base_correct: bool
+    tool: bool
+    seconds: float
+    base_seconds: float
+
+
 def _versus(
     items: list[dict[str, Any]], order: list[str], baseline: str | None
 ) -> list[dict[str, Any]]:
     """Each method against the baseline on the same items, per task family and overall: pairs
     (a sampled method's every seed against the baseline's answer to that item), both sides'
-    accuracy, wins and losses, and the exact sign test on them."""
+    accuracy and model seconds per item, wins and losses, and the exact sign test on them."""
     if baseline is None or baseline not in order:
         return []
     base: dict[tuple[str, str], dict[int, tuple[bool, float]]] = defaultdict(dict)
@@ -154,16 +164,14 @@ def _versus(
         if r["method"] == baseline:
             seconds = float(r.get("model_seconds") or 0.0)
             base[(r["dataset"], str(r["id"]))][int(r["seed"])] = (bool(r["correct"]), seconds)
-    by_method: dict[str, dict[str, list[tuple[bool, bool, bool, float, float]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
+    by_method: dict[str, dict[str, list[_Pair]]] = defaultdict(lambda: defaultdict(list))
     for r in items:
         seeds = base.get((r["dataset"], str(r["id"])))
         if r["method"] == baseline or not seeds:
             continue
         b, b_seconds = seeds.get(int(r["seed"]), seeds[min(seeds)])
         seconds = float(r.get("model_seconds") or 0.0)
-        pair = (bool(r["correct"]), b, bool(r["tool_calls"]), seconds, b_seconds)
+        pair = _Pair(bool(r["correct"]), b, bool(r["tool_calls"]), seconds, b_seconds)
         groups = by_method[r["method"]]
         groups[str(r.get("family") or r["dataset"])].append(pair)
         groups[ALL].append(pair)
@@ -172,21 +180,22 @@ def _versus(
         groups = by_method.get(m, {})
         for family in sorted(groups, key=lambda f: (f == ALL, f)):
             pairs = groups[family]
-            wins = sum(p[0] and not p[1] for p in pairs)
-            losses = sum(p[1] and not p[0] for p in pairs)
+            n = len(pairs)
+            wins = sum(p.correct and not p.base_correct for p in pairs)
+            losses = sum(p.base_correct and not p.correct for p in pairs)
             out.append(
                 {
                     "method": m,
                     "family": family,
-                    "pairs": len(pairs),
-                    "accuracy": sum(p[0] for p in pairs) / len(pairs),
-                    "baseline_accuracy": sum(p[1] for p in pairs) / len(pairs),
+                    "pairs": n,
+                    "accuracy": sum(p.correct for p in pairs) / n,
+                    "baseline_accuracy": sum(p.base_correct for p in pairs) / n,
                     "wins": wins,
                     "losses": losses,
                     "p": sign_test(wins, losses),
-                    "with_tool": sum(p[2] for p in pairs),
-                    "seconds": sum(p[3] for p in pairs) / len(pairs),
-                    "baseline_seconds": sum(p[4] for p in pairs) / len(pairs),
+                    "with_tool": sum(p.tool for p in pairs),
+                    "seconds": sum(p.seconds for p in pairs) / n,
+                    "baseline_seconds": sum(p.base_seconds for p in pairs) / n,
                 }
             )
     return out
@@ -268,9 +277,7 @@ def summarize(run: RunDir, against: Sequence[str] = ()) -> dict[str, Any]:
         "tool_user": _tool_user(items, tools),
         "amortized": amortized,
         "versus": {"baseline": baseline, "rows": _versus(items, order, baseline)},
-        "versus_also": [
-            {"baseline": a, "is_baseline": False, "rows": _versus(items, order, a)} for a in also
-        ],
+        "versus_also": [{"baseline": a, "rows": _versus(items, order, a)} for a in also],
         "billed": _billed(run),
         "budgets": read_json(run.path / "budgets.json", {}),
         "samples": _samples(items),

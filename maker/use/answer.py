@@ -102,22 +102,31 @@ def named_choice(value: Any, choices: list[str]) -> str | None:
     return inside[0] if len(inside) == 1 else None
 
 
+def _task_options(
+    text: str, metadata: Mapping[str, Any] | None
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """A task's labelled options (label -> text; empty for bare ones), its options as shown to
+    a model, and as answers. Labelled options are the ``(A) ...`` lines of a multiple-choice
+    task (`answer_format`), bare ones ``metadata["choices"]``; a task declared ``"value"`` has
+    none."""
+    if str((metadata or {}).get("answer_format") or "") == "value":
+        return {}, [], []
+    opts = options(text)
+    if opts and answer_format(text, metadata) == "choice":
+        return opts, [f"({k}) {t}" for k, t in opts.items()], [f"({k})" for k in opts]
+    bare = choice_texts(metadata)
+    return {}, bare, bare
+
+
 def _named_option(
     value: Any, text: str, metadata: Mapping[str, Any] | None
 ) -> tuple[str | None, list[str], list[str]]:
     """The option `value` names (a label such as ``"(B)"``, or a bare option's text; None when
-    it names none), the task's options as shown to a model, and as answers. Labelled options
-    are the ``(A) ...`` lines of a multiple-choice task (`answer_format`), bare ones
-    ``metadata["choices"]``; a task declared ``"value"`` has none."""
-    declared = str((metadata or {}).get("answer_format") or "")
-    if declared == "value":
-        return None, [], []
-    opts = options(text)
-    if opts and answer_format(text, metadata) == "choice":
-        labels = [f"({k})" for k in opts]
-        return to_choice(value, opts), [f"({k}) {t}" for k, t in opts.items()], labels
-    bare = choice_texts(metadata)
-    return (named_choice(value, bare) if bare else None), bare, bare
+    it names none), and the task's options as shown and as answers (`_task_options`)."""
+    opts, shown, golds = _task_options(text, metadata)
+    if opts:
+        return to_choice(value, opts), shown, golds
+    return (named_choice(value, shown) if shown else None), shown, golds
 
 
 def final_answer(value: Any, text: str, metadata: Mapping[str, Any] | None = None) -> Any:
@@ -170,7 +179,7 @@ def can_name_an_option(
     >>> can_name_an_option({"type": "number"}, "Q", {"choices": ["12", "15"]})
     True
     """
-    _, shown, _ = _named_option(None, text, metadata)
+    _, shown, _ = _task_options(text, metadata)
     types = _schema_types(returns)
     if not shown or not types or not types <= {"integer", "number", "boolean", "null"}:
         return True

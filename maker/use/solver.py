@@ -527,9 +527,9 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
         shown = card_examples(rec) if rec is not None else []
         parsed = grounded(dereferenced(parsed, question, shown), question)
     problem = parsed if isinstance(parsed, Problem) else check(parsed, offered)
+    values = frozenset(update.get("example_values", state.get("example_values") or []))
     if problem is None and isinstance(parsed, Decision) and parsed.kind == "call":
-        values = update.get("example_values", state.get("example_values") or [])
-        copied = copied_from_examples(parsed.arguments, question, frozenset(values))
+        copied = copied_from_examples(parsed.arguments, question, values)
         problem = copied_problem(copied)
         if problem is not None and ctx.settings.transfer_copies:
             calls = update.get("example_calls", state.get("example_calls") or [])
@@ -538,12 +538,14 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
                 parsed, problem = mapped, None
     asked = [p.get("code") for p in state["problems"]]
     is_call = problem is None and isinstance(parsed, Decision) and parsed.kind == "call"
-    if is_call and ctx.settings.check_numbers:
-        values = update.get("example_values", state.get("example_values") or [])
-        if copied_numbers(parsed.arguments, question, frozenset(values)):
-            # an example's numbers: corrected each time, and never run (unlike numbers the
-            # model may have worked out, asked about once)
-            problem = unread_problem(parsed, question)
+    if (
+        is_call
+        and ctx.settings.check_numbers
+        and copied_numbers(parsed.arguments, question, values)
+    ):
+        # an example's numbers: corrected each time, and never run (unlike numbers the model
+        # may have worked out, asked about once)
+        problem = unread_problem(parsed, question)
     if (
         problem is None
         and is_call
@@ -697,17 +699,18 @@ def act(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     elif usable and decision is not None:
         t0 = time.perf_counter()
         execution = execute(ctx.sandbox, decision, offered, timeout=ctx.settings.timeout_s)
-        refused = not execution.ok and on_whole_problem(decision, task.text)
+        on_whole = on_whole_problem(decision, task.text)
         # the tool raised (a limit hit, such as a timeout, is not run again)
         if not execution.ok and execution.result.limit is None and ctx.settings.whole_problem_retry:
             whole = whole_problem_call(decision, offered, task.text)
             if whole is not None:
+                on_whole = True
                 again = execute(ctx.sandbox, whole, offered, timeout=ctx.settings.timeout_s)
-                refused = not again.ok
                 if again.ok:
                     decision, execution = whole, again
                     update["decision"] = whole.to_json()
-        refused = refused and execution.result.limit is None
+        # raised on the problem's whole text (not a limit hit): the tool refused the problem
+        refused = on_whole and not execution.ok and execution.result.limit is None
         timing["run_ms"] += _ms(t0)
         update["execution"] = execution.to_json()
         missed = (
