@@ -52,15 +52,20 @@ class ToolAnswer:
     offered: tuple[str, ...] = ()
     attempts: int | None = None
     stages: Mapping[str, bool | None] | None = None
+    # tools that raised on the problem before the model was asked, so were not offered
+    refused: tuple[str, ...] = ()
 
     def trace(self) -> dict[str, Any]:
-        """The `offered` / `attempts` / `stages` fields for a result row's ``detail``."""
+        """The `offered` / `attempts` / `stages` (and any `refused`) fields for a result row's
+        ``detail``."""
+        more = {"refused": list(self.refused)} if self.refused else {}
         if self.attempts is None and self.stages is None and not self.offered:
-            return {}
+            return more
         return {
             "offered": list(self.offered),
             "attempts": self.attempts,
             "stages": dict(self.stages or {}),
+            **more,
         }
 
 

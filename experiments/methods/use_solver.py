@@ -70,4 +70,5 @@ def solve_with_maker_use(
         offered=tuple(solution.offered),
         attempts=solution.attempts,
         stages={k: v for k, v in solution.stages.items() if k != "correct"},  # graded here
+        refused=tuple(r["ref"] for r in solution.state.get("refused_before") or ()),
     )

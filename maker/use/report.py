@@ -10,6 +10,8 @@ and the cost ledger, so a test can check every figure against numbers worked out
   (``n``); ``first_reply_well_formed`` looks at the first reply only.
 - accuracy_with_tool / accuracy_without_tool: accuracy over graded problems that did / did not
   use a tool.
+- refused_before: problems where a tool that takes the whole problem raised on it before the
+  model was asked (`maker.use.probe`), so was not offered (with none left: abstained).
 - reuse: per tool version, the problems it served and how many of those were correct.
 - cost: model calls, tokens, seconds and dollars by role and by phase (from the ledger); host
   milliseconds per problem (retrieve, replay, render, parse, sandbox run, record).
@@ -79,6 +81,9 @@ class SolveReport:
     give_up_reasons: dict[str, int]
     mean_attempts: float | None
     host_ms_median: float | None
+    # problems where a tool raised on the problem's whole text before the model was asked
+    # (`maker.use.probe`), so was not offered
+    refused_before: int = 0
     cost: dict[str, Any] = field(default_factory=dict)
     job: dict[str, Any] = field(default_factory=dict)
 
@@ -134,6 +139,7 @@ def summarize(
         give_up_reasons=dict(Counter(r["reason"] for r in records if r["reason"])),
         mean_attempts=_rate(sum(r["attempts"] for r in records), len(records)),
         host_ms_median=round(statistics.median(host), 3) if host else None,
+        refused_before=sum(bool(r.get("refused_before")) for r in records),
         cost=cost_tables(ledger) if ledger is not None else {},
         job=dict(job or {}),
     )
@@ -156,6 +162,7 @@ def render_solve_report(report: SolveReport, console: Console | None = None) -> 
         ("accuracy with a tool", _pct(report.accuracy_with_tool)),
         ("accuracy without a tool", _pct(report.accuracy_without_tool)),
         ("abstained (no tool relevant)", report.abstained),
+        ("a tool refused the problem before it was asked", report.refused_before),
         ("decisions", ", ".join(f"{k} {v}" for k, v in sorted(report.decisions.items()))),
         ("mean replies per problem", report.mean_attempts),
         ("host ms per problem (median)", report.host_ms_median),

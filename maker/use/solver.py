@@ -47,6 +47,7 @@ from maker.text.grounding import (
 )
 from maker.use import answer as answers
 from maker.use.execute import execute
+from maker.use.probe import refusal_error, whole_problem_probes
 from maker.use.prompt import (
     PROBLEM_REF,
     card_examples,
@@ -91,6 +92,9 @@ class SolveSettings:
     # a call passing a shown example's values is given this problem's values from where the
     # example took its own (see `maker.text.grounding.transferred_arguments`), no retry
     transfer_copies: bool = True
+    # a tool whose examples pass their whole problem is run on this one first, and not offered
+    # when it raises on it (see `maker.use.probe`)
+    probe_refusals: bool = True
     timeout_s: float | None = None
     record: bool = True
     answer_without_tools: bool = True  # False: no tool offered -> no answer, no model call
@@ -119,7 +123,8 @@ def initial_state(task: Task) -> dict[str, Any]:
         "next": "ask",
         "status": "running",
         "offered": [],
-        "refused": [],  # offered tools that raised on the problem's whole text (`refusal`)
+        "refused": [],  # tools that raised on the problem's whole text (`refusal`, `_probed`)
+        "refused_before": [],  # those found before the model was asked: {"ref", "error"}
         "abstained": False,
         "abstain_reason": "",
         "shown": [],
@@ -189,6 +194,12 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
             for r in records
             if answers.can_name_an_option(r.spec.returns, task.text, task.metadata)
         ]
+    timing["retrieve_ms"] += _ms(t0)
+    t0 = time.perf_counter()
+    records, refused = _probed(ctx, records, task.text)
+    timing["run_ms"] += _ms(t0)
+    t0 = time.perf_counter()
+    with ctx.lock:
         refs = [r.ref for r in records]
         ctx.records.update((r.ref, r) for r in records)
         names = [r.name for r in records]
@@ -216,10 +227,15 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
     values = values_of(task.text, records, pairs)
     timing["render_ms"] += _ms(t0)
     reason = found.reason if found.abstained else ""
-    if not refs and not reason:
+    if not refs and not reason and refused:
+        said = "; ".join(f"{r['ref']} raised {r['error']}" for r in refused)
+        reason = f"every tool refused the problem: {said}"
+    elif not refs and not reason:
         reason = "no tool's return type can name an option" if hits else "below min_relevance"
     return {
         "offered": refs,
+        "refused": [r["ref"] for r in refused],
+        "refused_before": refused,
         "abstained": not refs,
         "abstain_reason": reason,
         "shown": shown,
@@ -228,6 +244,29 @@ def _prepare(state: dict[str, Any], ctx: SolveContext, timing: dict[str, float])
         "example_values": values,
         "example_calls": [[q, a] for q, a in pairs[:MAX_EXAMPLE_CALLS]],
     }
+
+
+def _probed(
+    ctx: SolveContext, records: list[ToolRecord], problem: str
+) -> tuple[list[ToolRecord], list[dict[str, str]]]:
+    """The records that do not refuse `problem` when run on its whole text, and the refusals
+    ({"ref", "error"}) of the others (`maker.use.probe`; off with ``probe_refusals=False``)."""
+    if not ctx.settings.probe_refusals or not problem.strip():
+        return records, []
+    kept: list[ToolRecord] = []
+    refused: list[dict[str, str]] = []
+    for rec in records:
+        probes = whole_problem_probes(rec)
+        error = (
+            refusal_error(ctx.sandbox, rec, problem, probes, ctx.settings.timeout_s)
+            if probes is not None
+            else None
+        )
+        if error is None:
+            kept.append(rec)
+        else:
+            refused.append({"ref": rec.ref, "error": clip(error, 200)})
+    return kept, refused
 
 
 MAX_EXAMPLE_VALUES = 500

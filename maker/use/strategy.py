@@ -36,6 +36,7 @@ class SolveState(TypedDict, total=False):
     status: str
     offered: list[str]
     refused: list[str]
+    refused_before: list[dict[str, str]]
     abstained: bool
     abstain_reason: str
     shown: list[int]
@@ -85,6 +86,7 @@ def problem_record(state: dict[str, Any]) -> dict[str, Any]:
         "tools_used": list(state.get("tools_used", [])),
         "offered": list(state.get("offered", [])),
         "abstained": bool(state.get("abstained")),
+        "refused_before": [r["ref"] for r in state.get("refused_before") or ()],
         "stages": dict(state.get("stages", {})),
         "attempts": state.get("attempts", 0),
         "decision": (state.get("decision") or {}).get("kind") if state.get("ready") else None,

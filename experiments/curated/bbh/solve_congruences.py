@@ -2,7 +2,8 @@ def solve_congruences(remainders: list[int], moduli: list[int]) -> int:
     """The smallest non-negative x with x % moduli[i] == remainders[i] for every i
     (Chinese remainder theorem; the moduli need not be coprime).
 
-    Raises ValueError when no such x exists (as for remainders=[1, 2], moduli=[4, 6]).
+    Raises ValueError when no such x exists (as for remainders=[1, 2], moduli=[4, 6]), and
+    when a remainder is not less than its divisor (a remainder is what is left over).
 
     Args:
         remainders: the number left over for each divisor, in the problem's order.
@@ -25,7 +26,8 @@ def solve_congruences(remainders: list[int], moduli: list[int]) -> int:
     for r, n in zip(remainders, moduli, strict=True):
         if n <= 0:
             raise ValueError(f"modulus {n} is not positive")
-        r %= n
+        if not 0 <= r < n:
+            raise ValueError(f"remainder {r} is not from 0 to {n - 1}, as one left by {n} must be")
         g, inv = gcd_inverse(m % n, n)  # solve x + m*t == r (mod n) for t
         if (r - x) % g:
             raise ValueError("the congruences have no common solution")

@@ -147,3 +147,26 @@ def test_each_cards_example_passes_the_whole_problem_as_a_reference(curated) -> 
         for example in examples:
             reply = example.split("Reply: ", 1)[1]
             assert all(f'"{p}": "{PROBLEM_REF}"' in reply for p in whole), (name, reply)
+
+
+def test_solve_congruences_refuses_a_remainder_as_large_as_its_divisor(curated) -> None:
+    # the real 0.5B called it on TabMWP's "Each shelf has 2 cups. How many cups are on 4
+    # shelves?" with remainders [2, 4] and moduli [2, 4], and its 0 was taken for the answer
+    lib, sb, _ = curated
+    args = {"remainders": [2, 4], "moduli": [2, 4]}
+    result = call_tool(lib, lib.resolve("solve_congruences").ref, args, sb)
+    assert not result.ok and "remainder 2 is not from 0 to 1" in str(result.error)
+
+
+def test_the_whole_problem_tools_are_probed_with_every_value_their_examples_pass(curated) -> None:
+    # the solver runs a whole-problem tool on a problem before offering it; table_statistic's
+    # docstring shows one problem and then calls for the other statistics
+    from maker.use.probe import whole_problem_probes
+
+    lib, _, _ = curated
+    probes = whole_problem_probes(lib.resolve("table_statistic"))
+    assert probes is not None and probes[0] == "problem"
+    assert sorted(p["statistic"] for p in probes[1]) == ["mean", "median", "mode", "range"]
+    assert whole_problem_probes(lib.resolve("track_swaps")) == ("puzzle", [{}])
+    # its examples pass numbers read off the problem
+    assert whole_problem_probes(lib.resolve("solve_congruences")) is None

@@ -24,6 +24,7 @@ def rec(
     abstained: bool = False,
     decision: str | None = "call",
     reason: str = "",
+    refused_before: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     names = ("well_formed", "tool_chosen", "args_valid", "executed", "correct")
     return {
@@ -39,13 +40,22 @@ def rec(
         "abstained": abstained,
         "decision": decision,
         "reason": reason,
+        "refused_before": list(refused_before),
     }
 
 
 RECORDS = [
     rec("r1", correct=T, tools=["gcd@1"], stages=(T, T, T, T, T), host=2.0),
     rec("r2", correct=T, tools=["gcd@1"], stages=(T, T, T, T, T), first_ok=F, attempts=2, host=4.0),
-    rec("r3", correct=T, tools=[], stages=(T, N, N, N, T), abstained=T, decision="answer"),
+    rec(
+        "r3",
+        correct=T,
+        tools=[],
+        stages=(T, N, N, N, T),
+        abstained=T,
+        decision="answer",
+        refused_before=("track@1",),
+    ),
     rec(
         "r4",
         status="no_answer",
@@ -91,6 +101,7 @@ def test_report_figures_match_the_hand_computed_ones() -> None:
     assert r.abstained == 1 and r.mean_attempts == 1.6 and r.host_ms_median == 3.0
     assert r.decisions == {"call": 2, "answer": 1, "none": 1, "program": 1}
     assert r.give_up_reasons == {"well_formed:not_json": 1}
+    assert r.refused_before == 1  # r3: its one tool raised on it, so nothing was offered
 
 
 def test_cost_by_role_and_phase_comes_from_the_ledger() -> None:

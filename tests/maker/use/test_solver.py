@@ -724,6 +724,86 @@ def test_a_tool_that_raises_on_the_whole_problem_is_not_offered_again(sb: Sandbo
     assert "Running it failed" in last_user(model, 1) and sol.state["refused"] == []
 
 
+def test_a_tool_that_refuses_the_problem_is_found_before_the_model_is_asked(
+    sb: Sandbox,
+) -> None:
+    # the real 0.5B, offered whole-problem tools that raised on 42 of 100 TabMWP items, spent
+    # 2.7 calls (26 s) per item on them before the fallback answered; a run of the tool on
+    # the problem takes milliseconds
+    from library import MemoryStore, NewTool, StoredSuite
+
+    shown = "Cy starts with the ball. Cy passes to Ann. Who has the ball?"
+    demo = {"input": {"puzzle": shown}, "expected": "Ann", "question": shown}
+    lib = Library(MemoryStore())
+    assert lib.publish(NewTool("last_holder", SWAPS, tests=StoredSuite(examples=(demo,)))).ok
+    other = "Ann holds the ball and Bo holds the bat. Who holds the ball?"
+    direct = json.dumps({"tool": "none", "answer": "Ann"})
+    sol, model = solve(lib, sb, [direct], text=other, gold="Ann")
+    assert sol.offered == () and sol.state["refused"] == ["last_holder@1"]
+    (refusal,) = sol.state["refused_before"]
+    assert refusal == {"ref": "last_holder@1", "error": "ValueError: who starts is not given"}
+    assert "last_holder" not in model.calls[0].messages[-1]["content"]
+    assert sol.state["abstain_reason"].startswith("every tool refused the problem: last_holder@1")
+    # where no direct answer is wanted (an experiment arm's fallback), no model call at all
+    sol, _ = solve(lib, sb, [], text=other, gold="Ann", answer_without_tools=False)
+    assert (sol.answer, sol.attempts) == (None, 0)
+    # a problem of its kind: offered and called as before
+    sol, _ = solve(lib, sb, [call("last_holder", puzzle="<problem>")], text=PASSES, gold="Cy")
+    assert (sol.correct, sol.offered, sol.state["refused"]) == (True, ("last_holder@1",), [])
+    # off: offered, called, and refused after the call
+    ref = call("last_holder", puzzle="<problem>")
+    sol, _ = solve(lib, sb, [ref, direct], text=other, gold="Ann", probe_refusals=False)
+    assert sol.offered == ("last_holder@1",) and sol.state["problems"][0]["code"] == "refused"
+    # a tool whose examples pass a part of their problem is never probed (called on a whole
+    # problem it may raise and still fit a part of it)
+    part = {"input": {"puzzle": "Cy starts with the ball."}, "expected": "Cy", "question": shown}
+    lib2 = Library(MemoryStore())
+    assert lib2.publish(NewTool("last_holder", SWAPS, tests=StoredSuite(examples=(part,)))).ok
+    sol, _ = solve(lib2, sb, [direct], text=other, gold="Ann")
+    assert sol.offered == ("last_holder@1",) and sol.state["refused"] == []
+
+
+PASSES_BY = """def passes_by(puzzle: str, name: str) -> int:
+    \"\"\"How many times one player passes the ball in a passing puzzle.
+
+    Args:
+        puzzle: the problem's full text.
+        name: the player.
+    \"\"\"
+    import re
+    if name not in puzzle:
+        raise ValueError(name + " is not in the puzzle")
+    return len(re.findall(name + r" passes to", puzzle))
+"""
+
+
+def test_a_probe_tries_the_other_arguments_its_examples_pass(sb: Sandbox) -> None:
+    # a "statistic of the table" tool raises unless the question asks for the statistic it is
+    # given: it refuses a problem only when it raises with every value its examples pass there,
+    # those of examples shown without their problem too (a curated docstring's later calls)
+    from library import MemoryStore, NewTool, StoredSuite
+    from maker.use.probe import whole_problem_probes
+
+    q1 = "Ann passes to Bo. How often does Ann pass the ball?"
+    q2 = "Bo passes to Cy. How often does Bo pass the ball?"
+    with_problem = {"input": {"puzzle": q1, "name": "Ann"}, "expected": 1, "question": q1}
+    without = {"input": {"puzzle": q2, "name": "Bo"}, "expected": 1}
+    lib = Library(MemoryStore())
+    suite = StoredSuite(examples=(with_problem, without, with_problem))
+    assert lib.publish(NewTool("passes_by", PASSES_BY, tests=suite)).ok
+    assert whole_problem_probes(lib.resolve("passes_by")) == (
+        "puzzle",
+        [{"name": "Ann"}, {"name": "Bo"}],
+    )
+    odd = "Cy passes to Di, then Di passes to Ed. How often does Cy pass the ball?"
+    sol, _ = solve(lib, sb, [], text=odd, gold=None, answer_without_tools=False)
+    assert sol.state["refused"] == ["passes_by@1"] and sol.attempts == 0
+    # raises with name="Ann" but not with name="Bo": not refused
+    only_bo = "Bo passes to Cy, then Cy passes to Bo. How often does Bo pass the ball?"
+    sol, _ = solve(lib, sb, [call("passes_by", puzzle="<problem>", name="Bo")], only_bo, 1)
+    assert sol.correct is True and sol.state["refused"] == []
+
+
 PASSES_OF = """def passes_of(puzzle: str, name: str) -> int:
     \"\"\"How many times one player passes the ball in a passing puzzle.
 
