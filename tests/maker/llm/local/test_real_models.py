@@ -100,3 +100,38 @@ def test_the_real_small_model_calls_a_fitting_tool_it_is_offered() -> None:
         assert sol.correct is True
     finally:
         server.stop()
+
+
+@pytest.mark.local_models
+def test_the_servers_lazy_grammar_gives_the_same_greedy_reply_as_the_full_one() -> None:
+    """The server child checks a JSON schema's grammar on the picked token only
+    (`maker.llm.local.llama_child.LazyGrammar`): at temperature 0 the reply is the one
+    llama-cpp-python's own sampler (the grammar over every candidate) gives in-process."""
+    from llama_cpp import Llama, LlamaGrammar
+
+    from maker.llm.local.assemble import ensure_model
+    from maker.llm.structured import grammar_safe
+    from maker.use.reply import decision_schema
+
+    small = next(m for m in LOCAL_MODELS if m.role == "user")
+    schema = decision_schema({"sum_of_divisors": {"type": "object", "properties": {"n": {}}}})
+    messages = [
+        {
+            "role": "user",
+            "content": "Tool: sum_of_divisors(n: int) -> int. What is the sum of the divisors "
+            "of 36? Reply in JSON: a call of the tool.",
+        }
+    ]
+    llm = Llama(model_path=str(ensure_model(small).path), n_ctx=2048, verbose=False)
+    grammar = LlamaGrammar.from_json_schema(json.dumps(grammar_safe(schema)), verbose=False)
+    full = llm.create_chat_completion(messages, temperature=0, max_tokens=48, grammar=grammar)
+    del llm
+    server = LocalServer([small], ServerSettings(n_ctx=2048), progress=False)
+    try:
+        client = make_client(load_config(None, env={}), "user", server=server, ledger=CostLedger())
+        reply = client.complete(
+            messages, phase="check", schema=schema, max_tokens=48, use_cache=False, temperature=0
+        )
+    finally:
+        server.stop()
+    assert reply.text == full["choices"][0]["message"]["content"]
