@@ -178,17 +178,14 @@ def run_bench(
 ) -> dict[str, Any]:
     """Run both servers on the same requests (see the module docstring); print and return."""
     from maker.llm.local import LOCAL_MODELS, LocalServer
+    from maker.llm.local.server import llama_launch
 
     console = console or Console()
     model = next(m for m in LOCAL_MODELS if m.role == role)
     reqs = requests(problems_n)
     runs: dict[str, list[dict[str, Any]]] = {}
-    for side, launch in (("baseline", own_server_launch), ("engine", None)):
-        server = (
-            LocalServer([model], progress=False)
-            if launch is None
-            else LocalServer([model], launch=launch, progress=False)
-        )
+    for side, launch in (("baseline", own_server_launch), ("engine", llama_launch)):
+        server = LocalServer([model], launch=launch, progress=False)
         try:
             base_url = server.ensure_started()
             timed_replies(base_url, model.alias, reqs[:1])  # the model loaded, its pages warm

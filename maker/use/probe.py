@@ -71,7 +71,7 @@ def refusal_error(
     every set of other arguments, or None when one run returned, hit a limit, or none ran."""
     param, sets = probes
     error: str | None = None
-    for rest in sets or [{}]:
+    for rest in sets:
         result = sandbox.run(
             rec.source, rec.entry, kwargs={**rest, param: problem}, timeout=timeout
         )
