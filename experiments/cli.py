@@ -181,9 +181,10 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Items worked on at once (model requests are also limited per role).",
+    default=None,
+    help="Items worked on at once (model requests are also limited per role). Default: the "
+    "largest request limit of the roles used (4 on the local models, whose server decodes "
+    "that many requests together).",
 )
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def run_command(
@@ -194,7 +195,7 @@ def run_command(
     llm_config: Path | None,
     cache_dir: Path | None,
     skip_unavailable: bool,
-    jobs: int,
+    jobs: int | None,
     progress: bool,
 ) -> None:
     """Run CONFIG (a TOML file, or a shipped one: small, full) into the run dir --out.
@@ -243,7 +244,7 @@ def run_command(
             progress=progress,
             skip_unavailable=skip_unavailable,
             llm_info=info,
-            jobs=jobs,
+            jobs=jobs or max((c.config.concurrency for c in clients.values()), default=1),
         )
     except FileExistsError as exc:  # a bad config, data or run dir: one line, by the group
         fail(f"--out {out}: {exc.strerror}")

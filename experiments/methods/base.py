@@ -130,12 +130,12 @@ class Meter:
     ) -> None:
         request = {**client.config.sampling.as_params(), **params}
         model = str(request.pop("model", None) or client.config.model or "unknown")
-        seconds = response.latency_s
+        seconds = response.seconds
         if response.cache_hit and client.cache is not None:
-            # the latency of the call that bought the answer (the client reports lookup time)
+            # the seconds of the call that bought the answer (the client reports lookup time)
             first = client.cache.get(request_key(model, messages, request, sample=sample))
             if first is not None:
-                seconds = first.latency_s
+                seconds = first.seconds
         dollars, _ = price_call(
             client.prices, model, response.usage, local=client.local, cache_hit=False
         )

@@ -134,7 +134,7 @@ def making_calls(paths: Sequence[str | Path]) -> list[CallRecord]:
                     model=e.model,
                     prompt_tokens=e.prompt_tokens,
                     completion_tokens=e.completion_tokens,
-                    seconds=e.latency_s,
+                    seconds=e.seconds,
                     dollars=e.dollars,
                     cache_hit=False,
                 )

@@ -213,7 +213,7 @@ def _billed(run: RunDir) -> dict[str, Any]:
             "errors": t.errors,
             "tokens": t.prompt_tokens + t.completion_tokens,
             "dollars": t.dollars,
-            "seconds": t.latency_s,
+            "seconds": t.seconds,
         }
     return out
 

@@ -1,21 +1,22 @@
-"""`maker bench server`: the engine's server child against llama-cpp-python's own server, on the
-tool user's requests.
+"""`maker bench server`: the engine's local server against llama-cpp-python's own server, on
+the tool user's requests.
 
-Both serve the same local model with the same settings, one at a time (the other stopped), and
-get the same requests in the same order at temperature 0:
+Both serve the same local model with the same settings, one after the other (the other
+stopped), and get the same requests at temperature 0:
 
 - ``decision``: the tool user's JSON-schema constrained reply (`maker.use.reply.decision_schema`
   over three tools) to a problem; every problem differs, the system prompt and tool cards are
   shared, as in a solve run;
 - ``program``: a free-text program-of-thought reply (no schema), as the experiments' PoT arms.
 
-The engine's child (`maker.llm.local.llama_child`) differs from llama-cpp-python's server in
-three ways: its prompt cache counts every byte it holds, a saved state leaves out the score
-buffer nothing writes (`install_lean_states`), and a grammar is checked on the picked token
-(`LazyGrammar`). Reported per kind: seconds per request on each server, the ratio
-(llama-cpp-python's seconds over the engine's), and how many replies are the same text (at
-temperature 0 all should be). Figures are measurements of this machine; the last line printed
-is one JSON object with all of them.
+llama-cpp-python's server answers one request at a time; it gets them one at a time. The
+engine's server (`maker.llm.local.batched`) gets them one at a time, then ``in_flight`` at a
+time, as the engine sends them, and decodes those together. Reported: per kind, seconds per
+request one at a time on each server and the ratio (llama-cpp-python's over the engine's); for
+all requests, wall seconds per request with ``in_flight`` at a time and its ratio; and how many
+replies are the same text as llama-cpp-python's (at temperature 0 they should be, though a batch
+sums in another order than one sequence does, so a near tie can go the other way). Figures are
+measurements of this machine; the last line printed is one JSON object with all of them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -114,14 +116,15 @@ def requests(n: int) -> list[dict[str, Any]]:
 
 
 def timed_replies(
-    base_url: str, alias: str, reqs: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Each request's reply text and seconds, in order."""
+    base_url: str, alias: str, reqs: Sequence[dict[str, Any]], in_flight: int = 1
+) -> tuple[list[dict[str, Any]], float]:
+    """Each request's reply text and seconds, in order, sent `in_flight` at a time; and the
+    wall seconds of them all."""
     from openai import OpenAI
 
-    client = OpenAI(base_url=base_url, api_key="local", max_retries=0, timeout=600)
-    out = []
-    for req in reqs:
+    client = OpenAI(base_url=base_url, api_key="local", max_retries=0, timeout=900)
+
+    def one(req: dict[str, Any]) -> dict[str, Any]:
         extra = {"response_format": req["response_format"]} if "response_format" in req else {}
         t0 = time.perf_counter()
         resp = client.chat.completions.create(
@@ -134,15 +137,17 @@ def timed_replies(
         )
         seconds = time.perf_counter() - t0
         usage = resp.usage
-        out.append(
-            {
-                "kind": req["kind"],
-                "text": resp.choices[0].message.content or "",
-                "seconds": seconds,
-                "completion_tokens": usage.completion_tokens if usage else 0,
-            }
-        )
-    return out
+        return {
+            "kind": req["kind"],
+            "text": resp.choices[0].message.content or "",
+            "seconds": seconds,
+            "completion_tokens": usage.completion_tokens if usage else 0,
+        }
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=in_flight) as pool:
+        out = list(pool.map(one, reqs))
+    return out, time.perf_counter() - began
 
 
 def own_server_launch(config_file: Path, port: int) -> list[str]:
@@ -174,26 +179,40 @@ def compare(
 
 
 def run_bench(
-    *, problems_n: int = 8, role: str = "user", console: Console | None = None
+    *, problems_n: int = 8, role: str = "user", in_flight: int = 4, console: Console | None = None
 ) -> dict[str, Any]:
     """Run both servers on the same requests (see the module docstring); print and return."""
     from maker.llm.local import LOCAL_MODELS, LocalServer
-    from maker.llm.local.server import llama_launch
+    from maker.llm.local.server import ServerSettings, batched_launch
 
     console = console or Console()
     model = next(m for m in LOCAL_MODELS if m.role == role)
     reqs = requests(problems_n)
-    runs: dict[str, list[dict[str, Any]]] = {}
-    for side, launch in (("baseline", own_server_launch), ("engine", llama_launch)):
-        server = LocalServer([model], launch=launch, progress=False)
+    runs: dict[str, tuple[list[dict[str, Any]], float]] = {}
+    sides = (
+        ("baseline", own_server_launch, (1,)),
+        ("engine", batched_launch, (1, in_flight)),
+    )
+    for side, launch, flights in sides:
+        settings = ServerSettings(parallel=max(flights))
+        server = LocalServer([model], settings, launch=launch, progress=False)
         try:
             base_url = server.ensure_started()
             timed_replies(base_url, model.alias, reqs[:1])  # the model loaded, its pages warm
-            runs[side] = timed_replies(base_url, model.alias, reqs)
+            for flight in flights:
+                runs[f"{side}@{flight}"] = timed_replies(base_url, model.alias, reqs, flight)
         finally:
             server.stop()
-    rows = compare(runs["baseline"], runs["engine"])
-    table = Table(title=f"{model.alias}: llama-cpp-python's server against the engine's child")
+    (base, base_wall), (one, _) = runs["baseline@1"], runs["engine@1"]
+    many, many_wall = runs[f"engine@{in_flight}"]
+    rows = compare(base, one)
+    rows["all"]["in_flight"] = in_flight
+    rows["all"]["engine_wall_s_per_request_in_flight"] = round(many_wall / len(many), 3)
+    rows["all"]["speedup_in_flight"] = round(base_wall / many_wall, 3) if many_wall else 0.0
+    rows["all"]["same_replies_in_flight"] = sum(
+        b["text"] == e["text"] for b, e in zip(base, many, strict=True)
+    )
+    table = Table(title=f"{model.alias}: llama-cpp-python's server against the engine's")
     for col in (
         "requests",
         "kind",
@@ -206,12 +225,21 @@ def run_bench(
     for kind, row in rows.items():
         table.add_row(
             str(row["requests"]),
-            kind,
+            f"{kind}, one at a time",
             f"{row['baseline_s_per_request']:.2f}",
             f"{row['engine_s_per_request']:.2f}",
             f"{row['speedup']:.2f}x",
             f"{row['same_replies']} of {row['requests']}",
         )
+    every = rows["all"]
+    table.add_row(
+        str(every["requests"]),
+        f"all, engine {in_flight} in flight (wall)",
+        f"{base_wall / len(base):.2f}",
+        f"{every['engine_wall_s_per_request_in_flight']:.2f}",
+        f"{every['speedup_in_flight']:.2f}x",
+        f"{every['same_replies_in_flight']} of {every['requests']}",
+    )
     console.print(table)
     result = {"model": model.alias, "problems": problems_n, **rows}
     console.print(json.dumps(result), soft_wrap=True)

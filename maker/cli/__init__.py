@@ -186,19 +186,28 @@ def bench_local(strategies: str, skip_models: bool, max_tokens: int, workdir: Pa
     show_default=True,
     help="Whose local model to serve: user (the 0.5B) or maker (the 1.5B).",
 )
-def bench_server(problems: int, role: str) -> None:
-    """The engine's local server child against llama-cpp-python's own server, one after the
-    other, on the same tool-user requests at temperature 0: seconds per request on each, the
-    ratio, and how many replies are the same text. About 2 minutes with the 0.5B on 2 cores.
+@click.option(
+    "--in-flight",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Requests sent to the engine's server at once in the second pass (it decodes them "
+    "together).",
+)
+def bench_server(problems: int, role: str, in_flight: int) -> None:
+    """The engine's local server against llama-cpp-python's own server, one after the other,
+    on the same tool-user requests at temperature 0: seconds per request one at a time on
+    each, then wall seconds per request with --in-flight requests at once on the engine's; the
+    ratios, and how many replies are the same text. About 3 minutes with the 0.5B on 2 cores.
 
     \b
     Examples:
       maker bench server
-      maker bench server --role maker --problems 4
+      maker bench server --role maker --problems 4 --in-flight 4
     """
     from maker.bench.server import run_bench as run_server_bench
 
-    run_server_bench(problems_n=problems, role=role)
+    run_server_bench(problems_n=problems, role=role, in_flight=in_flight)
 
 
 # Command groups that live in their own modules register here, one line each.

@@ -249,7 +249,10 @@ def job_options(
     """
     limit = f"Model requests in flight at once: the {role} role's limit"
     if concurrency is None:
-        limit += f" (default: [llm.{role}] concurrency; 8, or 1 for a local model)"
+        limit += (
+            f" (default: [llm.{role}] concurrency; 8, or 4 for a local model: what its server "
+            "decodes together)"
+        )
     options = []
     if job_dir is not None:
         options.append(

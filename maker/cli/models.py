@@ -206,8 +206,20 @@ def path_command(name: str) -> None:
 @click.option(
     "--threads", type=click.IntRange(min=1), default=None, help="CPU threads (default: all cores)."
 )
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Requests per model decoded together (default: $MAKER_LOCAL_PARALLEL, else 4); "
+    "more wait their turn.",
+)
 def serve_command(
-    host: str, port: int, names: tuple[str, ...], n_ctx: int, threads: int | None
+    host: str,
+    port: int,
+    names: tuple[str, ...],
+    n_ctx: int,
+    threads: int | None,
+    parallel: int | None,
 ) -> None:
     """Serve the local models on one OpenAI-compatible endpoint until Ctrl-C.
 
@@ -225,6 +237,8 @@ def serve_command(
     settings: dict[str, Any] = {"host": host, "port": port, "n_ctx": n_ctx}
     if threads:
         settings["n_threads"] = threads
+    if parallel:
+        settings["parallel"] = parallel
     server = LocalServer(_pick(names), ServerSettings(**settings), log="inherit")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the child on `kill` too
     try:

@@ -91,7 +91,7 @@ def _row(t: Totals) -> dict[str, Any]:
         "cache_hits": t.cache_hits,
         "prompt_tokens": t.prompt_tokens,
         "completion_tokens": t.completion_tokens,
-        "seconds": round(t.latency_s, 3),
+        "seconds": round(t.seconds, 3),
         "dollars": round(t.dollars, 6),
         "errors": t.errors,
     }

@@ -193,7 +193,7 @@ def _maker_totals(client: ChatClient | None) -> dict[str, Any]:
         "calls": t.calls,
         "prompt_tokens": t.prompt_tokens,
         "completion_tokens": t.completion_tokens,
-        "seconds": t.latency_s,
+        "seconds": t.seconds,
         "dollars": t.dollars,
     }
 

@@ -112,7 +112,11 @@ class ChatClient:
             hit = self.cache.get(key)
             if hit is not None:
                 response = replace(
-                    hit, latency_s=time.monotonic() - started, cache_hit=True, attempts=0
+                    hit,
+                    latency_s=time.monotonic() - started,
+                    cache_hit=True,
+                    attempts=0,
+                    compute_s=None,
                 )
                 self._record(response, phase, model)
                 return response

@@ -41,6 +41,12 @@ class LedgerEntry:
     usage_reported: bool = True
     error: str | None = None
     timestamp: float = field(default_factory=time.time)
+    compute_s: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        """The call's cost in seconds (`ChatResponse.seconds`)."""
+        return self.compute_s if self.compute_s is not None else self.latency_s
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class Totals:
     unpriced: int = 0
     usage_missing: int = 0
     latency_s: float = 0.0
+    seconds: float = 0.0
+    """Sum of each call's cost in seconds: the server's compute where it reports it (calls in
+    flight together on the engine's local server), else latency (`LedgerEntry.seconds`)."""
 
     def add(self, e: LedgerEntry) -> Totals:
         return Totals(
@@ -72,6 +81,7 @@ class Totals:
             unpriced=self.unpriced + int(e.pricing == "unknown"),
             usage_missing=self.usage_missing + int(not e.usage_reported),
             latency_s=self.latency_s + e.latency_s,
+            seconds=self.seconds + e.seconds,
         )
 
 
@@ -87,7 +97,8 @@ def price_call(
 ) -> tuple[float, Pricing]:
     """Dollars for one call and how they were set (see `Pricing`).
 
-    A local call costs its wall time at the machine's `price_per_hour` (0 by default).
+    A local call costs `latency_s` (pass its `ChatResponse.seconds`) at the machine's
+    `price_per_hour` (0 by default).
     """
     if cache_hit:
         return 0.0, "cache"
@@ -142,7 +153,7 @@ class CostLedger:
             response.usage,
             local=local,
             cache_hit=response.cache_hit,
-            latency_s=response.latency_s,
+            latency_s=response.seconds,
             price_per_hour=price_per_hour,
         )
         if pricing == "unknown" and response.model and response.model != model:
@@ -165,6 +176,7 @@ class CostLedger:
                 dollars=dollars,
                 pricing=pricing,
                 usage_reported=usage.reported,
+                compute_s=None if response.cache_hit else response.compute_s,
             )
         )
 

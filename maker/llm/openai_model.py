@@ -108,7 +108,16 @@ def parse_completion(body: bytes, *, requested_model: str) -> ChatResponse:
         usage=_usage(data.get("usage")),
         model=str(data.get("model") or requested_model),
         texts=tuple(texts),
+        compute_s=_compute_s(data.get("maker_timing")),
     )
+
+
+def _compute_s(timing: Any) -> float | None:
+    """The compute seconds the engine's local server reports (``maker_timing.compute_s``)."""
+    value = timing.get("compute_s") if isinstance(timing, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None
 
 
 def _usage(raw: Any) -> Usage:

@@ -32,6 +32,10 @@ class ChatResponse:
     `latency_s` is wall time of the call including retries, from when its first request got a
     slot under the role's concurrency limit (lookup time on a cache hit);
     `attempts` is how many HTTP requests were sent (0 on a cache hit).
+    `compute_s` is the server's own compute for the call, where the server reports it (the
+    engine's local server, `maker.llm.local.batched`): with requests decoded together, a call's
+    wall time also counts the others' work. `seconds` is what the call cost in time: its
+    compute where reported, else its latency.
     """
 
     text: str
@@ -42,6 +46,12 @@ class ChatResponse:
     cache_hit: bool = False
     attempts: int = 1
     texts: tuple[str, ...] = ()
+    compute_s: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        """The call's cost in seconds: the server's compute where reported, else latency."""
+        return self.compute_s if self.compute_s is not None else self.latency_s
 
     def __post_init__(self) -> None:
         if not self.texts:
@@ -65,6 +75,7 @@ class ChatResponse:
             cache_hit=bool(data.get("cache_hit", False)),
             attempts=int(data.get("attempts", 1)),
             texts=tuple(data.get("texts") or ()),
+            compute_s=None if data.get("compute_s") is None else float(data["compute_s"]),
         )
 
 

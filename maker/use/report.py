@@ -44,7 +44,7 @@ def _totals(t: Totals) -> dict[str, Any]:
         "requests": t.attempts,
         "prompt_tokens": t.prompt_tokens,
         "completion_tokens": t.completion_tokens,
-        "seconds": round(t.latency_s, 3),
+        "seconds": round(t.seconds, 3),
         "dollars": round(t.dollars, 6),
         "errors": t.errors,
     }

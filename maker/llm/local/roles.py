@@ -11,8 +11,8 @@ Precedence, per role:
    llama-cpp-python are installed; else one line naming what is missing and both fixes.
 
 A local role is reproducible by default: temperature 0 and seed 0 unless configured, a bound on
-reply length, one request in flight (the server answers one at a time, so more would only
-queue and eat into each request's timeout) and a longer timeout.
+reply length, as many requests in flight as the local server decodes together
+(`ServerSettings.parallel`) and a longer timeout.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from maker.llm.local.models import (
     model_status,
     server_installed,
 )
-from maker.llm.local.server import LocalServer
+from maker.llm.local.server import LocalServer, default_parallel
 from maker.llm.openai_model import OpenAIChatModel
 from maker.llm.types import ChatResponse, Message
 
@@ -50,10 +50,12 @@ usable reply of the local 1.5B maker so far took at most 794 tokens (58 replies,
 the ones that reached the old cap of 2048 were greedy loops (``'[', '[', '[', ...``) that cost
 29 minutes on a loaded machine."""
 
-LOCAL_LIMITS: dict[str, Any] = {"timeout": 1800.0, "concurrency": 1}
+LOCAL_LIMITS: dict[str, Any] = {"timeout": 1800.0, "concurrency": None}
 """Role limits a local role uses unless the config sets them. ``timeout``: long enough for a
 whole `max_tokens` reply at ~1 token/s. The local server does not stop generating a request its
-client gave up on, so a timeout followed by a retry queues the same long generation again."""
+client gave up on, so a timeout followed by a retry queues the same long generation again.
+``concurrency`` (None here): the requests the local server decodes together,
+`default_parallel`."""
 
 
 def local_role(rc: RoleConfig, model: LocalModel) -> RoleConfig:
@@ -63,6 +65,8 @@ def local_role(rc: RoleConfig, model: LocalModel) -> RoleConfig:
         if getattr(sampling, name) is None:
             sampling = replace(sampling, **{name: value})
     limits = {k: v for k, v in LOCAL_LIMITS.items() if k not in rc.explicit}
+    if "concurrency" in limits:
+        limits["concurrency"] = default_parallel()
     return replace(
         rc,
         provider="local",

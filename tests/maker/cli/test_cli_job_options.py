@@ -16,6 +16,7 @@ from maker.cli import main
 from maker.cli.common import JobOption
 from maker.llm import RoleConfig
 from maker.llm.local.roles import LOCAL_LIMITS
+from maker.llm.local.server import default_parallel
 
 JOB_FLAGS = {
     "job_dir": "--job-dir",
@@ -26,7 +27,8 @@ HELP = {
     "--job-dir": r"Where progress is kept \(default: LIBRARY/jobs/\S.*\); re-run the same "
     r"command to resume\.",
     "--concurrency": r"Model requests in flight at once: the (maker|user) role's limit"
-    r"( \(default: \[llm\.\1\] concurrency; 8, or 1 for a local model\))?\.",
+    r"( \(default: \[llm\.\1\] concurrency; 8, or 4 for a local model: what its server "
+    r"decodes together\))?\.",
     "--units-in-flight": r"[A-Z].* worked on at once \(default: twice --concurrency, so the "
     r"sandbox work of some overlaps the model waits of others\)\.",
 }
@@ -86,7 +88,9 @@ def test_the_help_names_the_role_and_the_unit_of_each_command() -> None:
     assert "the user role's limit. [default: 16;" in bench_solve
     assert "Problems worked on at once" in bench_solve and "--job-dir" not in bench_solve
     # the defaults the help names: an endpoint role's, and a local model's
-    assert RoleConfig("maker").concurrency == 8 and LOCAL_LIMITS["concurrency"] == 1
+    assert "or 4 for a local model" in make and "or 4 for a local model" in solve
+    assert RoleConfig("maker").concurrency == 8 and LOCAL_LIMITS["concurrency"] is None
+    assert default_parallel() == 4  # what a local role's concurrency is set to
 
 
 def test_bench_solve_passes_units_in_flight_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,12 +103,13 @@ def test_bench_solve_passes_units_in_flight_on(monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 2 and "--units-in-flight" in result.output
 
 
-@pytest.mark.parametrize(("flags", "units"), [((), 2), (("--concurrency", "3"), 6)])
+@pytest.mark.parametrize(("flags", "units"), [((), 8), (("--concurrency", "3"), 6)])
 def test_solve_works_on_twice_the_resolved_limit_of_a_local_user(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], units: int
 ) -> None:
-    """A local user role has 1 request slot, not [llm.user]'s 8: the help's "twice
-    --concurrency" is twice the limit the role runs with (was 16 problems on one slot)."""
+    """A local user role has 4 request slots (what the local server decodes together), not
+    [llm.user]'s 8: the help's "twice --concurrency" is twice the limit the role runs with (was
+    16 problems on a local role's one slot before the server decoded requests together)."""
     from library import Library
     from maker.llm.local import LOCAL_MODELS, default_model
     from maker.llm.local.roles import local_role
@@ -130,6 +135,7 @@ def test_solve_works_on_twice_the_resolved_limit_of_a_local_user(
     problems = tmp_path / "p.jsonl"
     dump_tasks([Task("a", "What is 1 + 1?", answer=2)], problems)
     args = ["solve", str(problems), "--library", str(tmp_path / "lib"), *flags, "--no-progress"]
+    monkeypatch.delenv("MAKER_LOCAL_PARALLEL", raising=False)
     result = CliRunner().invoke(main, args, env=dict.fromkeys(ENV_KEYS))
     assert isinstance(result.exception, Stop), result.output
     assert seen["concurrency"] == units

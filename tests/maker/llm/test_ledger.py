@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from maker.llm import (
     FakeOpenAIServer,
     OpenAIChatModel,
     PriceTableError,
+    ResponseCache,
     RoleConfig,
     ScriptedModel,
     Usage,
@@ -22,6 +24,7 @@ from maker.llm import (
     load_price_table,
 )
 from maker.llm.ledger import price_call
+from maker.llm.openai_model import parse_completion
 
 
 def ask(text: str) -> list[dict[str, str]]:
@@ -163,3 +166,42 @@ def test_local_calls_cost_their_wall_time_at_the_machine_price() -> None:
     free = ChatClient(ScriptedModel([reply]), RoleConfig("maker", model="local-model"), local=True)
     free.complete([{"role": "user", "content": "x"}])
     assert free.ledger.entries[0].dollars == 0.0  # no machine price: free
+
+
+def test_a_server_reported_compute_is_the_calls_seconds_and_its_price(tmp_path: Path) -> None:
+    """The engine's local server decodes requests in flight together, so a call's wall time
+    counts the others' work; the compute it reports (``maker_timing.compute_s``) is what the
+    ledger counts as the call's seconds and prices. A cache hit costs none of it again."""
+    body = json.dumps(
+        {
+            "model": "local-model",
+            "choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+            "maker_timing": {"compute_s": 18.0, "queue_s": 0.5, "wall_s": 72.0},
+        }
+    ).encode()
+    parsed = parse_completion(body, requested_model="local-model")
+    assert parsed.compute_s == 18.0
+    reply = replace(parsed, latency_s=72.0)
+    assert reply.seconds == 18.0 and ChatResponse.from_json(reply.to_json()) == reply
+    cache = ResponseCache(tmp_path / "cache")
+    client = ChatClient(
+        ScriptedModel([reply]),
+        RoleConfig("maker", model="local-model"),
+        local=True,
+        price_per_hour=3.6,
+        cache=cache,
+    )
+    client.complete([{"role": "user", "content": "x"}], phase="p")
+    hit = client.complete([{"role": "user", "content": "x"}], phase="p")
+    first, second = client.ledger.entries
+    assert (first.latency_s, first.compute_s, first.seconds) == (72.0, 18.0, 18.0)
+    assert first.dollars == pytest.approx(18.0 / 3600 * 3.6)
+    assert hit.cache_hit and hit.compute_s is None and second.seconds < 1.0
+    assert client.ledger.total().seconds == pytest.approx(18.0 + second.latency_s)
+    assert client.ledger.total().latency_s == pytest.approx(72.0 + second.latency_s)
+    # a server that reports nothing (or nonsense): the call's latency, as before
+    for timing in (None, {"compute_s": -1}, {"compute_s": "fast"}, {"compute_s": True}):
+        data = json.loads(body)
+        data["maker_timing"] = timing
+        assert parse_completion(json.dumps(data).encode(), requested_model="m").compute_s is None

@@ -135,3 +135,70 @@ def test_the_servers_lazy_grammar_gives_the_same_greedy_reply_as_the_full_one() 
     finally:
         server.stop()
     assert reply.text == full["choices"][0]["message"]["content"]
+
+
+@pytest.mark.local_models
+def test_the_batched_server_decodes_requests_in_flight_together() -> None:
+    """Four tool decisions sent at once are decoded together (`maker.llm.local.batched`):
+    each is well-formed, each reports the compute it used, and the compute of all four is less
+    than the sum of their wall times (each one's wall time counts the others' work too)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    small = next(m for m in LOCAL_MODELS if m.role == "user")
+    server = LocalServer([small], ServerSettings(n_ctx=2048, parallel=4), progress=False)
+    try:
+        client = make_client(load_config(None, env={}), "user", server=server, ledger=CostLedger())
+        assert client.config.concurrency == 4
+
+        def ask(n: int):
+            question = f"What is {n} + {2 * n}? Answer in JSON."
+            return client.complete(
+                [{"role": "user", "content": question}],
+                phase="check",
+                schema=SCHEMA,
+                max_tokens=24,
+                use_cache=False,
+            )
+
+        ask(1)  # the model's pages warm
+        with ThreadPoolExecutor(4) as pool:
+            replies = list(pool.map(ask, [2, 3, 4, 5]))
+    finally:
+        server.stop()
+    for reply in replies:
+        jsonschema.validate(json.loads(reply.text), SCHEMA)
+        assert reply.compute_s is not None and 0 < reply.compute_s <= reply.latency_s
+    assert sum(r.compute_s or 0 for r in replies) < 0.9 * sum(r.latency_s for r in replies)
+    entries = client.ledger.entries[1:]
+    assert [e.seconds for e in entries] == [e.compute_s for e in entries]
+
+
+@pytest.mark.local_models
+def test_the_batched_server_makes_room_and_refuses_what_cannot_fit() -> None:
+    """With room for one prompt at a time (n_ctx 256, one request at a time), a second,
+    different prompt clears the first one's cached tokens; a prompt longer than the context is
+    refused with the reason, and the server goes on serving."""
+    from maker.llm import ModelCallError
+
+    small = next(m for m in LOCAL_MODELS if m.role == "user")
+    server = LocalServer([small], ServerSettings(n_ctx=256, parallel=1), progress=False)
+    try:
+        client = make_client(load_config(None, env={}), "user", server=server, ledger=CostLedger())
+        for topic in ("apples " * 60, "rivers " * 60, "apples " * 60):
+            reply = client.complete(
+                [{"role": "user", "content": f"{topic}\nSay OK."}],
+                phase="check",
+                max_tokens=8,
+                use_cache=False,
+            )
+            assert reply.text and reply.usage.prompt_tokens > 60
+        with pytest.raises(ModelCallError, match="tokens; the context holds 256"):
+            client.complete(
+                [{"role": "user", "content": "pears " * 400}], phase="check", use_cache=False
+            )
+        again = client.complete(
+            [{"role": "user", "content": "Say OK."}], phase="check", max_tokens=4, use_cache=False
+        )
+        assert again.text
+    finally:
+        server.stop()

@@ -9,21 +9,31 @@ from pathlib import Path
 import pytest
 
 from maker.llm import ConfigError, load_config
-from maker.llm.local import local_role, resolve_role
+from maker.llm.local import LocalModelError, local_role, resolve_role
+from maker.llm.local.server import ServerSettings
 
 ON = {"server_check": lambda: True}
 
 
-def test_nothing_configured_means_the_local_model_of_the_role(fake_models) -> None:
+def test_nothing_configured_means_the_local_model_of_the_role(fake_models, monkeypatch) -> None:
+    monkeypatch.delenv("MAKER_LOCAL_PARALLEL", raising=False)
     config = load_config(None, env={})
     maker = resolve_role(config, "maker", models=fake_models, **ON)
     user = resolve_role(config, "user", models=fake_models, **ON)
     assert (maker.provider, maker.model) == ("local", fake_models[0].alias)
     assert (user.provider, user.model) == ("local", fake_models[1].alias)
     assert maker.is_local and maker.base_url is None
-    # reproducible by default, one request in flight, room for slow generation
+    # reproducible by default, as many requests in flight as the server decodes together,
+    # room for slow generation
     assert maker.sampling.temperature == 0 and maker.sampling.seed == 0
-    assert maker.sampling.max_tokens and maker.concurrency == 1 and maker.timeout >= 300
+    assert maker.sampling.max_tokens and maker.concurrency == ServerSettings().parallel == 4
+    assert maker.timeout >= 300
+    monkeypatch.setenv("MAKER_LOCAL_PARALLEL", "2")
+    assert resolve_role(config, "user", models=fake_models, **ON).concurrency == 2
+    assert ServerSettings().parallel == 2
+    monkeypatch.setenv("MAKER_LOCAL_PARALLEL", "0")
+    with pytest.raises(LocalModelError, match="MAKER_LOCAL_PARALLEL='0': expected a whole number"):
+        ServerSettings()
 
 
 def test_configured_values_win_over_local_defaults(fake_models) -> None:

@@ -62,6 +62,25 @@ def test_server_config_serves_every_model_with_its_alias(
     assert ServerSettings().n_threads == os.cpu_count()
 
 
+def test_the_default_child_is_the_batched_server_told_how_many_requests_to_decode_together(
+    fake_models, tmp_path: Path
+) -> None:
+    from maker.llm.local.server import batched_config, batched_launch, llama_launch
+
+    server = LocalServer(fake_models, ServerSettings(parallel=3))
+    assert server.launch is batched_launch
+    assert batched_launch(tmp_path / "s.json", 1)[0] == "maker.llm.local.batched"
+    assert llama_launch(tmp_path / "s.json", 1)[0] == "maker.llm.local.llama_child"
+    files = [(m, tmp_path / m.filename) for m in fake_models]
+    config = batched_config(files, ServerSettings(parallel=3), 8123)
+    assert config["parallel"] == 3
+    assert {k: v for k, v in config.items() if k != "parallel"} == server_config(
+        files, ServerSettings(parallel=3), 8123
+    )
+    # llama-cpp-python's own server refuses keys it does not know: its config has none
+    assert "parallel" not in server_config(files, ServerSettings(), 8123)
+
+
 def test_threads_can_be_set_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("MAKER_LOCAL_THREADS", "1")
     assert ServerSettings().n_threads == 1
