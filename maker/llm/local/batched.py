@@ -65,7 +65,7 @@ import llama_cpp
 import numpy as np
 from llama_cpp import llama_chat_format
 
-from maker.llm.local.llama_child import allows, pick
+from maker.llm.local.llama_child import allows, grammar_sampler, pick
 
 DEFAULT_PARALLEL = 4
 """Requests decoded together per model, unless the config sets ``parallel``."""
@@ -96,6 +96,7 @@ SAMPLING = (
     "seed",
 )
 UNSUPPORTED = ("logprobs", "top_logprobs", "logit_bias", "logits_processor")
+KNOWN_FORMATS = ("text", "json_object")
 
 
 class RequestError(ValueError):
@@ -275,13 +276,7 @@ class Engine:
             frequency_penalty=s["frequency_penalty"],
             presence_penalty=s["presence_penalty"],
         )
-        rules = None
-        if job.grammar is not None:
-            rules = llama_cpp.llama_sampler_init_grammar(
-                self.vocab, job.grammar._grammar.encode(), job.grammar._root.encode()
-            )
-            if not rules:
-                raise RequestError("llama.cpp could not parse the reply's grammar")
+        rules = grammar_sampler(self.vocab, job.grammar) if job.grammar is not None else None
         return chain, rules
 
     def _release(self, slot: Slot) -> None:
@@ -302,29 +297,25 @@ class Engine:
             slot.cached = []
 
     def _step(self) -> None:
-        entries: list[tuple[Slot, int, bool]] = []  # (slot, token, wants logits)
-        for slot in self._active():
-            if slot.feed is not None:
-                entries.append((slot, slot.feed, True))
-        for slot in self._active():
+        active = self._active()
+        # (slot, token, wants logits): every generating sequence's next token, then prompt
+        # chunks; a failed decode fails every active job, so taking from `pending` now is safe
+        entries: list[tuple[Slot, int, bool]] = [
+            (s, s.feed, True) for s in active if s.feed is not None
+        ]
+        for slot in active:
             room = self.n_batch - len(entries)
             if slot.feed is None and slot.pending and room > 0:
-                chunk = slot.pending[:room]
-                last = len(chunk) == len(slot.pending)
-                entries += [(slot, t, last and i == len(chunk) - 1) for i, t in enumerate(chunk)]
+                chunk, slot.pending = slot.pending[:room], slot.pending[room:]
+                last = len(chunk) - 1 if not slot.pending else -1
+                entries += [(slot, t, i == last) for i, t in enumerate(chunk)]
         if not entries:
             return
-        seconds = self._decode(entries)
-        share = seconds / len(entries)
-        fed: dict[int, int] = {}
+        share = self._decode(entries) / len(entries)
         for slot, token, _ in entries:
             slot.cached.append(token)
-            fed[slot.seq] = fed.get(slot.seq, 0) + 1
             assert slot.job is not None
             slot.job.compute_s += share
-        for slot in self._active():
-            if slot.feed is None:
-                del slot.pending[: fed.get(slot.seq, 0)]
         for index, (slot, _, wants) in enumerate(entries):
             if wants:
                 self._sample(slot, index)
@@ -521,9 +512,6 @@ class Served:
             "wall_s": round(job.wall_s, 6),
         }
         return reply
-
-
-KNOWN_FORMATS = ("text", "json_object")
 
 
 def load(config: dict[str, Any]) -> dict[str, Served]:

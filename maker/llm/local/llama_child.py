@@ -81,6 +81,17 @@ def pick(chain: Any, logits: np.ndarray, grammar: Any = None) -> int:
     return int(data["id"][cur.selected])
 
 
+def grammar_sampler(vocab: Any, grammar: Any) -> Any:
+    """A llama.cpp sampler of its own for `grammar` (a ``llama_cpp.LlamaGrammar``) over
+    `vocab`; the caller frees it with ``llama_sampler_free``."""
+    rules = llama_cpp.llama_sampler_init_grammar(
+        vocab, grammar._grammar.encode(), grammar._root.encode()
+    )
+    if not rules:
+        raise ValueError("llama.cpp could not parse the reply's grammar")
+    return rules
+
+
 def allows(grammar: Any, token: int, logit: float) -> bool:
     """Whether the llama.cpp grammar sampler `grammar`, in its current state, allows `token`."""
     one = (llama_cpp.llama_token_data * 1)(llama_cpp.llama_token_data(token, logit, 0.0))
@@ -109,11 +120,7 @@ class LazyGrammar:
         def _init_sampler(self: Any, *args: Any, grammar: Any = None, **kwargs: Any) -> Any:
             chain = init(self, *args, grammar=None, **kwargs)
             if grammar is not None:
-                rules = llama_cpp.llama_sampler_init_grammar(
-                    self._model.vocab, grammar._grammar.encode(), grammar._root.encode()
-                )
-                if not rules:
-                    raise ValueError("llama.cpp could not parse the reply's grammar")
+                rules = grammar_sampler(self._model.vocab, grammar)
                 chain._exit_stack.callback(llama_cpp.llama_sampler_free, rules)
                 setattr(chain, cls.ATTR, rules)
             return chain
