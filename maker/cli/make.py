@@ -84,6 +84,16 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
     help="Times a tool that still fails with no repair left is drafted afresh "
     "(a new sample, its own repairs; the best of several drafts, for a weak maker).",
 )
+@click.option(
+    "--drafts",
+    type=click.IntRange(min=1),
+    default=Options.drafts,
+    show_default=True,
+    help="latm: first drafts of each tool drawn at once (the first at the role's own "
+    "temperature, the rest warm); the one that does best on the examples the maker saw "
+    "goes on to the checks and repairs. Costs more tokens, little more wall time on a "
+    "server that decodes requests together (the local one does).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def make_command(
     tasks_file: Path,
@@ -96,6 +106,7 @@ def make_command(
     max_repairs: int,
     solve_samples: int,
     fresh_starts: int,
+    drafts: int,
     no_progress: bool,
 ) -> None:
     """Make tools for the tasks in TASKS.jsonl with a strong model and publish them.
@@ -179,6 +190,7 @@ def make_command(
                     max_repairs=max_repairs,
                     solve_samples=solve_samples,
                     fresh_starts=fresh_starts,
+                    drafts=drafts,
                 ),
             )
     except JobBusy as exc:

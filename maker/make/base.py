@@ -94,7 +94,9 @@ class Options:
     ``fresh_starts``: how many times a unit whose draft failed with no repair left starts over
     from its first drafting step with a new sample (LATM's propose, CRAFT's abstract,
     CREATOR's create), each time with ``max_repairs`` repairs again
-    (`maker.make.steps.fresh_start`).
+    (`maker.make.steps.fresh_start`). ``drafts``: how many first drafts a drafting step draws
+    at once (LATM's propose); the one that does best on the examples the maker
+    saw goes on (`maker.make.steps.best_of_drafts`).
     """
 
     max_repairs: int = 3
@@ -104,6 +106,7 @@ class Options:
     retry_temperature: float | None = 0.7
     blind_redraws: int = 2
     fresh_starts: int = 0
+    drafts: int = 1
 
 
 class DedupHooks:

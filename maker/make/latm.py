@@ -51,10 +51,11 @@ import io
 import json
 import operator
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, TypedDict
 
 from library.calls import NotLiteral, literal_value, parse_literal_call
+from library.verdict import Verdict
 from maker.check.validation import safe_eval_solves, validate
 from maker.make import Context
 from maker.make import latm_text as text_mode
@@ -64,11 +65,11 @@ from maker.make.steps import (
     TypeStrategy,
     ask,
     base_state,
+    best_of_drafts,
     judge,
     publish_draft,
     rejection,
     repair_step,
-    step_sample,
     stored_suite,
     take_draft,
     tasks_of,
@@ -271,7 +272,6 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
                 )
             ],
         }
-    sample = step_sample(state, "propose")
     shown = cases(state["shown"])
     examples = format_examples(shown)
     key = safe_eval_solves(shown)
@@ -288,8 +288,25 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         examples=examples,
     )
     messages = with_retry_feedback(messages, state, "propose")
-    text, usage = ask(ctx, state.get("usage"), messages, "propose", sample)
-    return take_draft(state, ctx, text, "propose", on_ok="verify", usage=usage)
+
+    def attempt(state: Mapping[str, Any], sample: int) -> dict[str, Any]:
+        text, usage = ask(ctx, state.get("usage"), messages, "propose", sample)
+        return take_draft(state, ctx, text, "propose", on_ok="verify", usage=usage)
+
+    def score(update: dict[str, Any]) -> Verdict:
+        draft = ToolDraft.from_json(update["draft"])
+        return validate(
+            ctx.sandbox,
+            draft,
+            examples=shown,
+            held_out=state.get("held_out") or [],
+            task_text=_train_texts(state),
+            max_examples=ctx.options.max_examples,
+            robustness=False,
+            memo=ctx.memo,
+        )
+
+    return best_of_drafts(state, ctx, "propose", attempt, score, on_ok="verify")
 
 
 def verify(state: dict[str, Any], ctx: Context) -> dict[str, Any]:

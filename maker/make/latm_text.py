@@ -24,19 +24,22 @@ The verified shown calls are the tool's usage demonstrations (named ``usage: <qu
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from library.calls import literal_assignment, parse_literal_call
+from library.verdict import Failure, Verdict
+from maker.check.validation import validate
 from maker.make import Context
 from maker.make.steps import (
     MAX_SHOWN,
     ask,
     ask_repair,
+    best_of_drafts,
     rejection,
     retry_or_give_up,
-    step_sample,
     take_draft,
     tasks_of,
     unchanged_fix,
@@ -457,7 +460,6 @@ def signature(draft: ToolDraft) -> list[Any]:
 def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Text mode: ask for the tool and the call that answers each shown question."""
     shown = tasks_by_ids(state, state["shown_ids"])
-    sample = step_sample(state, "propose")
     messages = render(
         "latm_propose_text",
         policy=ctx.sandbox.policy,
@@ -465,14 +467,48 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         examples=pairs_text(shown),
     )
     messages = with_retry_feedback(messages, state, "propose")
-    text, usage = ask(ctx, state.get("usage"), messages, "propose", sample)
-    update = take_draft(state, ctx, text, "propose", on_ok="calls", usage=usage)
-    if update.get("next") != "calls":
-        return update
-    draft = ToolDraft.from_json(update["draft"])
-    return update | take_calls(
-        state, ctx, draft, text, shown, "propose", on_ok="calls", known={}, on_none="calls"
-    )
+
+    def attempt(state: Mapping[str, Any], sample: int) -> dict[str, Any]:
+        text, usage = ask(ctx, state.get("usage"), messages, "propose", sample)
+        update = take_draft(state, ctx, text, "propose", on_ok="calls", usage=usage)
+        if update.get("next") != "calls":
+            return update
+        draft = ToolDraft.from_json(update["draft"])
+        return update | take_calls(
+            dict(state),
+            ctx,
+            draft,
+            text,
+            shown,
+            "propose",
+            on_ok="calls",
+            known={},
+            on_none="calls",
+        )
+
+    def score(update: dict[str, Any]) -> Verdict:
+        """The draft on the shown questions it wrote calls for (a question without one
+        counts as failed)."""
+        draft = ToolDraft.from_json(update["draft"])
+        examples = ground(ctx, draft, shown, update.get("calls") or {}, usage=False)
+        missing = [t for t in shown if t.id not in (update.get("calls") or {})]
+        verdict = validate(
+            ctx.sandbox,
+            draft,
+            examples=examples,
+            max_examples=ctx.options.max_examples,
+            robustness=False,
+            memo=ctx.memo,
+        )
+        lost = tuple(
+            Failure("example", f"task: {t.id}", "no call was written for this question")
+            for t in missing
+        )
+        return dataclasses.replace(
+            verdict, passed=verdict.passed and not lost, failures=verdict.failures + lost
+        )
+
+    return best_of_drafts(state, ctx, "propose", attempt, score, on_ok="calls")
 
 
 CALLS_INSTRUCTION = (

@@ -12,6 +12,7 @@ import dataclasses
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -170,6 +171,93 @@ def step_sample(state: Mapping[str, Any], phase: str) -> int:
     one again (and the response cache keeps each)."""
     retries = (state.get("retries") or {}).get(phase, 0)
     return retries + FRESH_SAMPLE_STRIDE * int(state.get("fresh") or 0)
+
+
+DRAFT_SAMPLE_STRIDE = 100
+"""Draft j of a drafting step (`Options.drafts`) is its sample + 100·j: never one of the step's
+re-asks (below 100) nor a fresh start's (1000·k)."""
+
+
+def add_usage(total: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:
+    """`total` with the calls, tokens and dollars of `more` added (the model: `more`'s)."""
+    out = dict(total or empty_usage())
+    for key in ("calls", "prompt_tokens", "completion_tokens"):
+        out[key] = out.get(key, 0) + more.get(key, 0)
+    out["dollars"] = round(out.get("dollars", 0.0) + more.get("dollars", 0.0), 8)
+    out["model"] = more.get("model") or out.get("model", "")
+    return out
+
+
+def draft_score(verdict: Verdict) -> tuple[int, int, int]:
+    """How good a draft looks (higher is better): passed, then the fewest shown examples
+    failed, then the fewest failed checks."""
+    shown = sum(1 for f in verdict.failures if f.kind == "example")
+    return (int(verdict.passed), -shown, -len(verdict.failures))
+
+
+def best_of_drafts(
+    state: Mapping[str, Any],
+    ctx: Context,
+    phase: str,
+    attempt: Callable[[Mapping[str, Any], int], dict[str, Any]],
+    score: Callable[[dict[str, Any]], Verdict],
+    on_ok: str,
+) -> dict[str, Any]:
+    """The update of a first drafting step drawn ``Options.drafts`` times at once.
+
+    ``attempt(state, sample)`` is the step's one call and the update it makes; each update
+    whose draft was taken (its ``next`` is `on_ok`) is checked by ``score`` (the checks the
+    step's verify would run, so far as they are known: LATM text mode writes the held-out
+    calls after this step) and the best (`draft_score`; ties to the earlier draw) goes on, as
+    the only draft would: the first to pass is the one fresh starts would have stopped at. Draw 0 is the step's usual sample, so one
+    draft is exactly the step as before; draws 1, 2... are warm (`sample_params`). The others
+    are recorded as ``not_chosen`` rejections with what their checks said, and every call is
+    counted in the usage. A re-ask after an unusable reply is one call, as before.
+
+    A weak maker's first idea is often wrong in the same way every time it is repaired (the
+    real 1.5B's bracket closers handled round brackets only); several ideas drawn together cost
+    little more wall time on a server that decodes requests in flight together."""
+    draws = max(1, ctx.options.drafts)
+    first = step_sample(state, phase)
+    if draws == 1 or (state.get("retries") or {}).get(phase):
+        return attempt(state, first)
+    alone = {**state, "usage": empty_usage()}
+    samples = [first + DRAFT_SAMPLE_STRIDE * j for j in range(draws)]
+    with ThreadPoolExecutor(max_workers=draws, thread_name_prefix=f"{phase}-draft") as pool:
+        updates = list(pool.map(lambda sample: attempt(alone, sample), samples))
+    verdicts = {
+        j: score(update)
+        for j, update in enumerate(updates)
+        if update.get("next") == on_ok and update.get("draft")
+    }
+    chosen = max(verdicts, key=lambda j: (draft_score(verdicts[j]), -j)) if verdicts else 0
+    usage = state.get("usage")
+    records: list[dict[str, Any]] = []
+    for j, update in enumerate(updates):
+        usage = add_usage(usage, update.get("usage") or {})
+        if j == chosen:
+            continue
+        records += update.get("rejections") or []
+        if j in verdicts:
+            verdict = verdicts[j]
+            first_failure = verdict.failures[0].message if verdict.failures else "passed"
+            records.append(
+                rejection(
+                    state,
+                    phase,
+                    "not_chosen",
+                    f"draft {j + 1} of {draws} (draft {chosen + 1} was taken): {first_failure}"[
+                        :1000
+                    ],
+                    source=(update.get("draft") or {}).get("source"),
+                    draft=j + 1,
+                    score=list(draft_score(verdict)),
+                )
+            )
+    out = dict(updates[chosen])
+    out["usage"] = usage
+    out["rejections"] = list(out.get("rejections") or []) + records
+    return out
 
 
 def ask(

@@ -116,3 +116,56 @@ def test_bench_make_prints_a_json_line_last() -> None:
     # the fake server runs in its own process; its counters come back over HTTP
     assert figures["requests"] == 12
     assert figures["units_in_flight"] == 8 and 1 <= figures["max_in_flight"] <= 4
+
+
+def test_make_drafts_sends_that_many_first_drafts_at_once(tmp_path: Path) -> None:
+    """`--drafts 3`: three propose requests (the first cold, the others warm with their own
+    seeds), the best draft goes on and the job report counts the others as turned down."""
+    from maker.tasks import dump_tasks
+    from tests.maker.make import test_latm_text as tx
+
+    def reply(body: dict) -> str:
+        last = body["messages"][-1]["content"]
+        if "Write one generic Python function" not in last:
+            return tx.HELD_CALLS
+        return (tx.TOOL if body.get("seed") == 9 + 100 else tx.OVERFIT) + tx.SHOWN_CALLS
+
+    tasks_file = tmp_path / "ws.jsonl"
+    dump_tasks(tx._tasks(), tasks_file)
+    with FakeOpenAIServer(reply) as server:
+        result = CliRunner().invoke(
+            main,
+            [
+                "make",
+                str(tasks_file),
+                "--strategy",
+                "latm",
+                "--library",
+                str(tmp_path / "lib"),
+                "--job-dir",
+                str(tmp_path / "job"),
+                "--maker-model",
+                server.model,
+                "--maker-base-url",
+                server.base_url,
+                "--max-repairs",
+                "0",
+                "--drafts",
+                "3",
+                "--no-progress",
+            ],
+            env={**CLEAN_ENV, "MAKER_MAKER_TEMPERATURE": "0", "MAKER_MAKER_SEED": "9"},
+        )
+        proposals = [
+            b for b in server.received if "Write one generic" in b["messages"][-1]["content"]
+        ]
+    assert result.exit_code == 0, result.output
+    assert sorted((b.get("temperature"), b.get("seed")) for b in proposals) == [
+        (0.0, 9),
+        (0.7, 109),
+        (0.7, 209),
+    ]
+    report = json.loads((tmp_path / "job" / "report.json").read_text())
+    assert report["accepted"] == 1
+    turned_down = (tmp_path / "job" / "rejections.jsonl").read_text().splitlines()
+    assert [json.loads(x)["reason"] for x in turned_down] == ["not_chosen", "not_chosen"]

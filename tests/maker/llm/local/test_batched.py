@@ -19,11 +19,14 @@ pytest.importorskip("llama_cpp")
 
 from maker.llm.local.batched import (  # noqa: E402
     REQUEST_DEFAULTS,
+    SHARED_PREFIX_WAIT,
     Handler,
     Job,
     RequestError,
     Served,
+    Slot,
     common_prefix,
+    waits_for_prefix,
 )
 
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -33,6 +36,25 @@ def test_common_prefix() -> None:
     assert common_prefix([1, 2, 3], [1, 2, 4, 5]) == 2
     assert common_prefix([], [1]) == 0
     assert common_prefix([7, 8], [7, 8]) == 2
+
+
+def test_a_prompt_waits_for_a_sequence_still_reading_the_beginning_it_shares() -> None:
+    prompt = list(range(300))
+    reading = Slot(
+        0, cached=prompt[:40], job=Job(prompt=prompt, max_tokens=9, stop=[], sampling={})
+    )
+    reading.pending = prompt[40:]
+    idle = Slot(1)
+    # the same prompt (a second draft): wait, and copy the beginning once it is read
+    assert waits_for_prefix(prompt, [reading, idle])
+    # another prompt sharing only a chat template's first tokens: start now
+    other = prompt[:10] + [999] * 290
+    assert not waits_for_prefix(other, [reading, idle])
+    # the beginning already held somewhere (or the reader done): nothing to wait for
+    done = Slot(2, cached=prompt[: 300 - SHARED_PREFIX_WAIT + 1])
+    assert not waits_for_prefix(prompt, [reading, done])
+    reading.pending = []
+    assert not waits_for_prefix(prompt, [reading, idle])
 
 
 def test_a_reply_is_cut_at_the_first_stop_string_even_across_pieces() -> None:
