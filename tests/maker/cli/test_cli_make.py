@@ -24,6 +24,26 @@ CLEAN_ENV = {
 }
 
 
+def _make_args(
+    tasks_file: Path, tmp_path: Path, server: FakeOpenAIServer, *extra: str
+) -> list[str]:
+    """`maker make` of `tasks_file` on the fake server, into tmp_path's lib and job."""
+    return [
+        "make",
+        str(tasks_file),
+        "--library",
+        str(tmp_path / "lib"),
+        "--job-dir",
+        str(tmp_path / "job"),
+        "--maker-model",
+        server.model,
+        "--maker-base-url",
+        server.base_url,
+        "--no-progress",
+        *extra,
+    ]
+
+
 def test_missing_endpoint_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main, ["make", str(example_tasks_path()), "--library", str(tmp_path / "lib")], env=CLEAN_ENV
@@ -55,23 +75,7 @@ def test_malformed_lines_are_reported_and_the_rest_runs(tmp_path: Path) -> None:
     tasks_file.write_text("\n".join(bad) + "\n")
     tasks, _ = load_tasks(example_tasks_path())
     with FakeOpenAIServer(Oracle(example_solutions(tasks)).server_reply) as server:
-        result = CliRunner().invoke(
-            main,
-            [
-                "make",
-                str(tasks_file),
-                "--library",
-                str(tmp_path / "lib"),
-                "--job-dir",
-                str(tmp_path / "job"),
-                "--maker-model",
-                server.model,
-                "--maker-base-url",
-                server.base_url,
-                "--no-progress",
-            ],
-            env=CLEAN_ENV,
-        )
+        result = CliRunner().invoke(main, _make_args(tasks_file, tmp_path, server), env=CLEAN_ENV)
     assert result.exit_code == 0, result.output
     assert f"{tasks_file}:2: (json)" in result.output
     assert f"{tasks_file}:4: split" in result.output
@@ -135,25 +139,8 @@ def test_make_drafts_sends_that_many_first_drafts_at_once(tmp_path: Path) -> Non
     with FakeOpenAIServer(reply) as server:
         result = CliRunner().invoke(
             main,
-            [
-                "make",
-                str(tasks_file),
-                "--strategy",
-                "latm",
-                "--library",
-                str(tmp_path / "lib"),
-                "--job-dir",
-                str(tmp_path / "job"),
-                "--maker-model",
-                server.model,
-                "--maker-base-url",
-                server.base_url,
-                "--max-repairs",
-                "0",
-                "--drafts",
-                "3",
-                "--no-progress",
-            ],
+            _make_args(tasks_file, tmp_path, server, "--strategy", "latm", "--max-repairs", "0")
+            + ["--drafts", "3"],
             env={**CLEAN_ENV, "MAKER_MAKER_TEMPERATURE": "0", "MAKER_MAKER_SEED": "9"},
         )
         proposals = [
