@@ -90,9 +90,9 @@ def _load(tasks_file: Path) -> tuple[list[Any], list[Any]]:
     default=Options.drafts,
     show_default=True,
     help="latm: first drafts of each tool drawn at once (the first at the role's own "
-    "temperature, the rest warm); the one that does best on the examples the maker saw "
-    "goes on to the checks and repairs. Costs more tokens, little more wall time on a "
-    "server that decodes requests together (the local one does).",
+    "temperature, the rest warm); the one that does best on the checks known at that "
+    "point goes on to the usual checks and repairs. N times the tokens; well under N "
+    "times the wall time on a server that decodes requests together (the local one does).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def make_command(
