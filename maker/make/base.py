@@ -95,8 +95,8 @@ class Options:
     from its first drafting step with a new sample (LATM's propose, CRAFT's abstract,
     CREATOR's create), each time with ``max_repairs`` repairs again
     (`maker.make.steps.fresh_start`). ``drafts``: how many first drafts a drafting step draws
-    at once (LATM's propose); the one that does best on the examples the maker
-    saw goes on (`maker.make.steps.best_of_drafts`).
+    at once (LATM's propose); the one that does best on the checks known at that point goes
+    on (`maker.make.steps.best_of_drafts`).
     """
 
     max_repairs: int = 3

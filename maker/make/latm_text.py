@@ -490,8 +490,9 @@ def propose(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         """The draft on the shown questions it wrote calls for (a question without one
         counts as failed)."""
         draft = ToolDraft.from_json(update["draft"])
-        examples = ground(ctx, draft, shown, update.get("calls") or {}, usage=False)
-        missing = [t for t in shown if t.id not in (update.get("calls") or {})]
+        calls = update.get("calls") or {}
+        examples = ground(ctx, draft, shown, calls, usage=False)
+        missing = [t for t in shown if t.id not in calls]
         verdict = validate(
             ctx.sandbox,
             draft,
