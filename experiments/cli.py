@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -125,15 +126,31 @@ def experiment() -> None:
     """Run MATH / TabMWP / BIG-Bench experiments and report them (see README, Experiments)."""
 
 
+def _first_per_type(tasks: list[Any], n: int) -> list[Any]:
+    """The first ``n`` tasks of each task type, in their order."""
+    kept: Counter[str] = Counter()
+    chosen = []
+    for task in tasks:
+        if kept[task.type] < n:
+            kept[task.type] += 1
+            chosen.append(task)
+    return chosen
+
+
 def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
-    paths: dict[str, str] = {}
+    return {name: paths[-1] for name, paths in _grouped(values, flag).items()}
+
+
+def _grouped(values: tuple[str, ...], flag: str) -> dict[str, list[str]]:
+    """NAME=PATH values by NAME, every PATH given for it in order."""
+    paths: dict[str, list[str]] = {}
     for value in values:
         name, sep, path = value.partition("=")
-        if not sep or not name or not path:
+        if not sep or not name.strip() or not path.strip():
             raise click.BadParameter(
                 f"{value!r} is not NAME=PATH (e.g. math=data/math500.jsonl)", param_hint=flag
             )
-        paths[name.strip()] = path.strip()
+        paths.setdefault(name.strip(), []).append(path.strip())
     return paths
 
 
@@ -159,6 +176,15 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
     multiple=True,
     metavar="ARM=DIR",
     help="The library of a tool arm (a method of kind tools). Repeatable.",
+)
+@click.option(
+    "--make-ledger",
+    "make_ledgers",
+    multiple=True,
+    metavar="ARM=PATH",
+    help="What building a tool arm's library cost: a job's ledger.jsonl, or a directory whose "
+    "ledgers all count (a make job dir; the library itself, for the solve, explore and improve "
+    "runs that wrote into it). Repeatable, also per arm; replaces the config's make_ledger.",
 )
 @click.option(
     "--llm-config",
@@ -192,6 +218,7 @@ def run_command(
     out: Path,
     data: tuple[str, ...],
     libraries: tuple[str, ...],
+    make_ledgers: tuple[str, ...],
     llm_config: Path | None,
     cache_dir: Path | None,
     skip_unavailable: bool,
@@ -219,7 +246,12 @@ def run_command(
     if not path.exists() and shipped_config(config).exists():
         path = shipped_config(config)
     try:
-        cfg = load_config(path, _pairs(data, "--data"), _pairs(libraries, "--library"))
+        cfg = load_config(
+            path,
+            _pairs(data, "--data"),
+            _pairs(libraries, "--library"),
+            _grouped(make_ledgers, "--make-ledger"),
+        )
         _say_left_out(cfg)
         methods, _ = usable_methods(cfg, skip_unavailable=skip_unavailable)
         llm = load_llm_config(llm_config or path)
@@ -313,7 +345,14 @@ def _say_left_out(cfg: Any) -> None:
     metavar="NAME=PATH",
     help="Where a dataset is (math, tabmwp, bbh); overrides the config. Repeatable.",
 )
-def tasks_command(config: str, out: Path, data: tuple[str, ...]) -> None:
+@click.option(
+    "--per-type",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most N making items of each task type (the first N, in the dataset's order): "
+    "a smaller set, e.g. the problems `maker solve` works through for the full loop's evidence.",
+)
+def tasks_command(config: str, out: Path, data: tuple[str, ...], per_type: int | None) -> None:
     """Write the making split of CONFIG's datasets as maker tasks, for a tool arm's library.
 
     Only making items (never test items) are written, without reference solutions.
@@ -322,7 +361,8 @@ def tasks_command(config: str, out: Path, data: tuple[str, ...]) -> None:
     Example:
       maker experiment tasks small --data bbh=data/bbh --out making.jsonl
       maker make making.jsonl --strategy latm --library libs/latm
-      maker experiment run small ... --library latm=libs/latm
+      maker experiment run small ... --library latm=libs/latm \\
+          --make-ledger latm=libs/latm
     """
     from experiments.runs import load_config, load_data
     from experiments.runs.config import shipped_config
@@ -336,7 +376,8 @@ def tasks_command(config: str, out: Path, data: tuple[str, ...]) -> None:
     tasks, counts = [], []
     for spec in cfg.data:
         dataset = load_data(spec)
-        tasks += dataset.tasks()
+        made = dataset.tasks()
+        tasks += made if per_type is None else _first_per_type(made, per_type)
         note = f" ({dataset.note})" if dataset.note else ""
         counts.append(f"{dataset.name}: {len(dataset.making)} making item(s){note}")
     if not tasks:

@@ -13,8 +13,10 @@ answer directly when nothing is offered (no model call is spent on it), and the 
 calls count in the arm's cost. Without one, the solver's own direct answer stands (a JSON
 answer with no reasoning: the real 0.5B did worse with it than with the plain direct prompt).
 
-The making cost is read from the make job's cost ledger (``make_ledger``: the ``ledger.jsonl``
-of the job dir ``maker make`` wrote), so the report can amortize it over the test problems.
+The making cost is read from the cost ledgers of the jobs that built the library (``make_ledger``:
+the ``ledger.jsonl`` of the job dir ``maker make`` wrote, or a directory such as the library
+itself, whose `maker solve` / `explore` / `improve` ledgers count too: the full loop's cost),
+so the report can amortize it over the test problems.
 """
 
 from __future__ import annotations
@@ -113,17 +115,42 @@ def get_solver(name: str, method: str) -> ToolSolver:
     raise MethodUnavailable(f"method {method!r}: unknown solver {name!r} (known: {known})")
 
 
+def ledger_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The cost ledgers ``paths`` name: a ledger file as it is; a directory (a make job's dir, or
+    a library whose jobs and `maker explore` / `improve` runs wrote into it) for every ledger
+    below it: each ``ledger.jsonl`` and each ``*.jsonl`` in a ``ledgers`` folder, in name order.
+    `MethodError` when a path is missing or a directory holds no ledger."""
+    files: list[Path] = []
+    for path in paths:
+        p = Path(path)
+        if p.is_file():
+            files.append(p)
+        elif p.is_dir():
+            found = sorted(
+                f
+                for f in p.rglob("*.jsonl")
+                if f.is_file() and (f.name == "ledger.jsonl" or f.parent.name == "ledgers")
+            )
+            if not found:
+                raise MethodError(
+                    f"make ledger {p}: a directory with no cost ledger in it (a job dir's "
+                    "ledger.jsonl, or a library's ledgers/*.jsonl)"
+                )
+            files += found
+        else:
+            raise MethodError(f"make ledger {p}: no such file (the job dir's ledger.jsonl)")
+    return list(dict.fromkeys(files))  # a ledger named twice (a file and its dir) counts once
+
+
 def making_calls(paths: Sequence[str | Path]) -> list[CallRecord]:
-    """The making phase's model calls, from make-job ledgers (JSONL); `MethodError` when missing.
+    """The making phase's model calls, from the ledgers of the jobs that built the library (see
+    `ledger_files`); `MethodError` when one is missing.
 
     Cache hits count as the answer first bought would have (a ledger entry for a hit has no
     tokens: a make job re-run from cache is not a cost, and is not counted twice).
     """
     calls: list[CallRecord] = []
-    for path in paths:
-        p = Path(path)
-        if not p.is_file():
-            raise MethodError(f"make ledger {p}: no such file (the job dir's ledger.jsonl)")
+    for p in ledger_files(paths):
         for e in CostLedger.load(p).entries:
             if e.cache_hit or e.error is not None:
                 continue
@@ -151,7 +178,8 @@ class ToolMethod:
         library_dir: the library the solver uses; its lock is saved with the run.
         solver: the registered solver's name.
         strategy: how the library was made (latm, creator, craft, loop, curated), for the report.
-        make_ledger: ledgers of the make job(s) that built the library (making cost).
+        make_ledger: ledgers of the jobs that built the library (making cost): files, or
+            directories holding them (`ledger_files`).
         role: the model the solver uses ("user", the cheap one, by default).
         sampled: whether the solver samples (then the arm runs once per seed, which it gets).
         fallback: the method answering items on which no tool ran (see the module docstring);
@@ -187,9 +215,10 @@ class ToolMethod:
                 f"method {self.name!r}: library {self.library_dir!r} is not a "
                 "directory (make one with `maker make` or `maker library add`)"
             )
-        for p in self.make_ledger:
-            if not Path(p).is_file():
-                raise MethodError(f"method {self.name!r}: make ledger {p} does not exist")
+        try:
+            ledger_files(self.make_ledger)
+        except MethodError as exc:
+            raise MethodError(f"method {self.name!r}: {exc}") from None
 
     def making(self) -> list[CallRecord]:
         return making_calls(self.make_ledger)

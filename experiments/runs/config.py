@@ -21,7 +21,7 @@ or another file given on the command line, then environment variables.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,11 +163,14 @@ def parse_config(
     where: str,
     paths: Mapping[str, str] | None = None,
     libraries: Mapping[str, str] | None = None,
+    ledgers: Mapping[str, Sequence[str]] | None = None,
 ) -> ExperimentConfig:
-    """An `ExperimentConfig` from a parsed TOML document; ``paths`` override data paths and
-    ``libraries`` the library dirs of tool arms (by method name)."""
+    """An `ExperimentConfig` from a parsed TOML document; ``paths`` override data paths,
+    ``libraries`` the library dirs of tool arms and ``ledgers`` their making ledgers (by method
+    name)."""
     paths = dict(paths or {})
     libraries = dict(libraries or {})
+    ledgers = {k: list(v) for k, v in (ledgers or {}).items()}
     unknown = set(data) - TOP_KEYS
     if unknown:
         raise ConfigError(f"{where}: unknown table(s) {', '.join(sorted(unknown))}")
@@ -196,6 +199,10 @@ def parse_config(
             if spec.get("kind") != "tools":
                 raise ConfigError(f"--library {spec['name']}=...: not a tool arm (kind tools)")
             spec["library"] = libraries.pop(spec["name"])
+        if spec.get("name") in ledgers:
+            if spec.get("kind") != "tools":
+                raise ConfigError(f"--make-ledger {spec['name']}=...: not a tool arm (kind tools)")
+            spec["make_ledger"] = ledgers.pop(spec["name"])
         if spec.get("kind") == "tools":  # the run dir names them as they are, wherever it runs
             shared = spec.get("library")
             if isinstance(shared, str) and shared.startswith("@"):
@@ -234,6 +241,8 @@ def parse_config(
         names.append(method.name)
     if libraries:
         raise ConfigError(f"--library {next(iter(libraries))}=...: no such method in {where}")
+    if ledgers:
+        raise ConfigError(f"--make-ledger {next(iter(ledgers))}=...: no such method in {where}")
     report = data.get("report") or {}
     baseline = report.get("baseline")
     if baseline is not None and baseline not in names:
@@ -253,6 +262,7 @@ def load_config(
     path: str | Path,
     paths: Mapping[str, str] | None = None,
     libraries: Mapping[str, str] | None = None,
+    ledgers: Mapping[str, Sequence[str]] | None = None,
 ) -> ExperimentConfig:
     """Read an experiment TOML file; `ConfigError` (naming file and setting) when unusable."""
     p = Path(path)
@@ -264,7 +274,7 @@ def load_config(
         raise ConfigError(f"{p}: cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
-    return parse_config(data, str(p), paths, libraries)
+    return parse_config(data, str(p), paths, libraries, ledgers)
 
 
 def shipped_config(name: str) -> Path:

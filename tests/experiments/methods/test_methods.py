@@ -296,3 +296,52 @@ def test_the_pot_prompt_ends_on_the_code_instruction() -> None:
         last = pot_messages(item)[-1]["content"].splitlines()[-1]
         assert last.startswith("Reply with one ```python block that defines `solution()`")
         assert "do not answer without the program" in last
+
+
+def _ledger(path, *tokens: int) -> None:
+    from maker.llm import CostLedger, LedgerEntry
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for n in tokens:
+        CostLedger(path).record(
+            LedgerEntry(
+                role="maker",
+                phase="propose",
+                model="strong",
+                prompt_tokens=n,
+                completion_tokens=1,
+                cached_tokens=0,
+                latency_s=1.0,
+                cache_hit=False,
+                attempts=1,
+                dollars=0.0,
+                pricing="table",
+            )
+        )
+
+
+def test_making_ledgers_may_be_a_directory_of_the_jobs_that_built_the_library(tmp_path):
+    # the full loop's library: the make job, then solve / explore / improve runs that wrote
+    # their ledgers into it; other JSONL files (rejections, episodes) are not ledgers
+    from experiments.methods.tools import ledger_files, making_calls
+
+    lib = tmp_path / "lib"
+    _ledger(lib / "jobs" / "latm-abc" / "ledger.jsonl", 100, 200)
+    _ledger(lib / "jobs" / "solve-def" / "ledger.jsonl", 10)
+    _ledger(lib / "ledgers" / "improve-20261206T000000.jsonl", 1000)
+    _ledger(lib / "jobs" / "latm-abc" / "rejections.jsonl", 5)
+    files = ledger_files([lib, lib / "ledgers" / "improve-20261206T000000.jsonl"])
+    assert [f.relative_to(lib).as_posix() for f in files] == [
+        "jobs/latm-abc/ledger.jsonl",
+        "jobs/solve-def/ledger.jsonl",
+        "ledgers/improve-20261206T000000.jsonl",
+    ]  # a ledger named twice counts once
+    assert sorted(c.prompt_tokens for c in making_calls([lib])) == [10, 100, 200, 1000]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MethodError, match="empty: a directory with no cost ledger in it"):
+        making_calls([tmp_path / "empty"])
+    arm = build_method(
+        {"name": "loop", "kind": "tools", "library": str(lib), "make_ledger": [str(lib / "x")]}
+    )
+    with pytest.raises(MethodError, match="method 'loop': make ledger .*x: no such file"):
+        arm.check()

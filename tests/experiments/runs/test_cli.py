@@ -280,3 +280,45 @@ def test_paths_are_kept_absolute(tmp_path, monkeypatch):
     assert {d.name: d.path for d in cfg.data}["bbh"] == str(tmp_path / "data" / "bbh")
     latm = next(m for m in cfg.methods if m["name"] == "latm")
     assert latm["library"] == str(tmp_path / "lib")
+
+
+def test_make_ledgers_are_given_per_arm_on_the_command_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    paths = {"bbh": "b", "tabmwp": "t", "math": "m"}
+    ledgers = {"latm": ["job-latm", "job-latm2/ledger.jsonl"], "full_loop": ["libs/loop"]}
+    cfg = load_config(shipped_config("small"), paths, {"latm": "lib"}, ledgers)
+    by_name = {m["name"]: m for m in cfg.methods}
+    assert by_name["latm"]["make_ledger"] == [
+        str(tmp_path / "job-latm"),
+        str(tmp_path / "job-latm2" / "ledger.jsonl"),
+    ]
+    assert by_name["latm_to_strong"]["make_ledger"] == by_name["latm"]["make_ledger"]  # "@latm"
+    assert by_name["full_loop"]["make_ledger"] == [str(tmp_path / "libs" / "loop")]
+    with pytest.raises(ConfigError, match="--make-ledger cheap_pot=...: not a tool arm"):
+        load_config(shipped_config("small"), paths, None, {"cheap_pot": ["x"]})
+    with pytest.raises(ConfigError, match="--make-ledger nope=...: no such method"):
+        load_config(shipped_config("small"), paths, None, {"nope": ["x"]})
+    bad = _invoke("run", _config(tmp_path), "--out", tmp_path / "r", "--make-ledger", "latm")
+    assert bad.exit_code == 2 and "'latm' is not NAME=PATH" in bad.output
+
+
+def test_tasks_can_keep_the_first_few_of_each_type(tmp_path):
+    from maker.tasks import load_tasks
+
+    cfg = _config(tmp_path).read_text()
+    (tmp_path / "t.toml").write_text(
+        cfg.replace(
+            '[data.tabmwp]\npath = ""\nlimit = 2', f'[data.bbh]\npath = "{world.FIXTURES / "bbh"}"'
+        )
+    )
+    out = tmp_path / "few.jsonl"
+    result = _invoke("tasks", tmp_path / "t.toml", "--per-type", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    every, _ = load_tasks(tmp_path / "few.jsonl")
+    full = _invoke("tasks", tmp_path / "t.toml", "--out", tmp_path / "all.jsonl")
+    assert full.exit_code == 0
+    everything, _ = load_tasks(tmp_path / "all.jsonl")
+    types = list(dict.fromkeys(t.type for t in everything))
+    first = [next(t.id for t in everything if t.type == ty) for ty in types]
+    assert [t.id for t in every] == first and len(everything) > len(every)
+    assert f"wrote {len(first)} making task(s)" in result.stdout
