@@ -32,6 +32,8 @@ What the server does:
 - Prompt reuse: a sequence keeps the KV of its last prompt and reply. A new request goes to the
   free sequence that shares the longest prefix with its prompt, or copies the prefix another
   sequence holds (a shared system prompt costs its tokens once); only the rest is evaluated.
+  The reply's ``usage.prompt_tokens_details.cached_tokens`` says how many were reused, as
+  OpenAI's prompt caching does (the ledger records them).
   When the KV cache is full, idle sequences are cleared, least recently used first.
 - Each reply carries ``maker_timing``: ``compute_s``, the decoding time the request used (each
   ``llama_decode`` shared among its sequences by tokens, plus its own sampling), ``queue_s``
@@ -120,6 +122,7 @@ class Job:
     error: str | None = None
     compute_s: float = 0.0
     wall_s: float = 0.0
+    reused: int = 0  # prompt tokens whose KV a sequence already held (not evaluated again)
     done: threading.Event = field(default_factory=threading.Event)
 
     def finished(self, reason: str | None = None, error: str | None = None) -> None:
@@ -281,6 +284,7 @@ class Engine:
         if not llama_cpp.llama_memory_seq_rm(self.memory, slot.seq, keep, -1):
             llama_cpp.llama_memory_seq_rm(self.memory, slot.seq, 0, -1)
             keep = 0
+        job.reused = max(keep, 0)
         del slot.cached[keep:]
         slot.pending = list(job.prompt[keep:])
         slot.chain, slot.rules = self._samplers(job)
@@ -508,6 +512,7 @@ class Served:
                 "prompt_tokens": len(job.prompt),
                 "completion_tokens": len(job.tokens),
                 "total_tokens": len(job.prompt) + len(job.tokens),
+                "prompt_tokens_details": {"cached_tokens": job.reused},
             },
         }
 

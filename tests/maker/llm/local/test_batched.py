@@ -131,7 +131,12 @@ def test_a_chat_request_runs_through_the_models_chat_handler_with_the_servers_de
     assert job.sampling["temperature"] == REQUEST_DEFAULTS["temperature"] == 0.8
     assert job.sampling["repeat_penalty"] == 1.1
     assert reply["choices"][0]["message"]["content"] == '{"answer": 5}'
-    assert reply["usage"] == {"prompt_tokens": 4, "completion_tokens": 3, "total_tokens": 7}
+    assert reply["usage"] == {
+        "prompt_tokens": 4,
+        "completion_tokens": 3,
+        "total_tokens": 7,
+        "prompt_tokens_details": {"cached_tokens": 0},
+    }
     assert reply["maker_timing"]["compute_s"] == 0.25
     served.chat({"messages": [{"role": "user", "content": "x"}], "temperature": 0, "seed": 3})
     again = served.engine.jobs[1]  # type: ignore[attr-defined]

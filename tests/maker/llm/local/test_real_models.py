@@ -140,8 +140,9 @@ def test_the_servers_lazy_grammar_gives_the_same_greedy_reply_as_the_full_one() 
 @pytest.mark.local_models
 def test_the_batched_server_decodes_requests_in_flight_together() -> None:
     """Four tool decisions sent at once are decoded together (`maker.llm.local.batched`):
-    each is well-formed, each reports the compute it used, and the compute of all four is less
-    than the sum of their wall times (each one's wall time counts the others' work too)."""
+    each is well-formed, each reports the compute it used and the prompt tokens it reused, and
+    the compute of all four is less than the sum of their wall times (each one's wall time
+    counts the others' work too)."""
     from concurrent.futures import ThreadPoolExecutor
 
     small = next(m for m in LOCAL_MODELS if m.role == "user")
@@ -168,6 +169,8 @@ def test_the_batched_server_decodes_requests_in_flight_together() -> None:
     for reply in replies:
         jsonschema.validate(json.loads(reply.text), SCHEMA)
         assert reply.compute_s is not None and 0 < reply.compute_s <= reply.latency_s
+        # the chat template and "What is " were held from the first question: not read again
+        assert 0 < reply.usage.cached_tokens < reply.usage.prompt_tokens
     assert sum(r.compute_s or 0 for r in replies) < 0.9 * sum(r.latency_s for r in replies)
     entries = client.ledger.entries[1:]
     assert [e.seconds for e in entries] == [e.compute_s for e in entries]
