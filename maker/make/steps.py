@@ -26,7 +26,7 @@ from maker.check.validation import as_case, fit_keywords, repair_feedback
 from maker.check.wrongtests import without_wrong_tests
 from maker.llm.ledger import price_call
 from maker.make import Context, Unit, UnitOutcome, routed_graph
-from maker.prompts import render, template_hash, template_text
+from maker.prompts import render, template_hash, template_text, without_format_examples
 from maker.tasks import Task
 from maker.text.drafts import Rejection, ToolDraft, parse_reply
 from sandbox import TestSuite
@@ -297,14 +297,22 @@ RETRY_INSTRUCTION = (
 MAX_REPLY_SHOWN = 4_000
 
 
-def last_reply(phase: str, text: str, message: str, instruction: str = "") -> dict[str, Any]:
+def last_reply(
+    phase: str, text: str, message: str, instruction: str = "", reason: str = ""
+) -> dict[str, Any]:
     """The state's record of an unusable reply, shown to the model when `phase` asks again."""
     return {
         "phase": phase,
         "reply": text[:MAX_REPLY_SHOWN],
         "message": message[:1_000],
         "instruction": instruction,
+        "reason": reason,
     }
+
+
+def copied_an_example(state: Mapping[str, Any]) -> bool:
+    """Whether the unit's model has sent back the reply format's example as its tool."""
+    return any(r.get("reason") == "copied_format_example" for r in state.get("rejections") or [])
 
 
 def with_retry_feedback(
@@ -312,9 +320,20 @@ def with_retry_feedback(
 ) -> list[dict[str, str]]:
     """``messages``, followed, when the last reply of `phase` was unusable, by that reply and
     what was wrong with it (prompt ``retry``): asking again at temperature 0 without it would
-    get the same reply."""
+    get the same reply.
+
+    Once the unit's model has sent back the reply format's example as its tool, its prompts
+    come without the format examples (`without_format_examples`), and that copy is not shown
+    again: the prompt without the example is the change. The real 1.5B, shown its copy of
+    `gcd` with the feedback and the example still there, sent `gcd` back three times in a row
+    for Dyck-language completion."""
+    copied = copied_an_example(state)
+    if copied:
+        messages = without_format_examples(messages)
     last = state.get("last_reply") or {}
     if last.get("phase") != phase or not last.get("reply"):
+        return messages
+    if copied and last.get("reason") == "copied_format_example":
         return messages
     follow = render(
         "retry", problem=last["message"], instruction=last.get("instruction") or RETRY_INSTRUCTION
@@ -590,7 +609,7 @@ def retry_or_give_up(
             "retries": retries,
             "next": phase,
             "rejections": [record],
-            "last_reply": last_reply(phase, reply, why, instruction),
+            "last_reply": last_reply(phase, reply, why, instruction, code),
         }
     if used:
         message = f"{message} (after {used} more attempt(s) with feedback)"

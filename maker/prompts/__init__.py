@@ -3,7 +3,9 @@
 A template is a markdown file in this package: ``<!-- system -->`` and ``<!-- user -->`` markers
 split it into messages, ``{{field}}`` is a field the caller must give, ``{{> part}}`` includes
 ``_part.md``. Values are inserted once, never re-expanded, so a field's text cannot pull in
-other fields.
+other fields. ``<!-- example -->...<!-- /example -->`` marks a format example (the reply
+format's ``gcd``): rendered as it is, and taken out again by `without_format_examples` for a
+model that sent the example back as its answer.
 
 Values: strings as they are; a sandbox `RunResult` through `RunResult.as_observation()` (tool
 output is quoted data, never instructions); sequences of `ExampleCase` as a numbered list;
@@ -29,6 +31,7 @@ from sandbox import DEFAULT_POLICY, ExampleCase, Policy, RunResult
 _FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _PARTIAL = re.compile(r"\{\{>\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _ROLE = re.compile(r"^<!--\s*(system|user|assistant)\s*-->[ \t]*$", re.MULTILINE)
+_EXAMPLE = re.compile(r"<!-- example -->(.*?)<!-- /example -->", re.S)
 
 # Fields filled in for every template unless the caller gives them.
 _DEFAULT_FIELDS = ("allowed_modules",)
@@ -101,8 +104,31 @@ def render(name: str, /, *, policy: Policy = DEFAULT_POLICY, **fields: Any) -> l
             "role": m["role"],
             "content": _FIELD.sub(lambda f: format_value(given[f[1]]), m["content"]),
         }
-        for m in _messages(name, template_text(name))
+        for m in _messages(name, _EXAMPLE.sub(lambda e: e[1], template_text(name)))
     ]
+
+
+@lru_cache(maxsize=1)
+def format_example_texts() -> tuple[str, ...]:
+    """Every format example the templates mark, as it appears in a rendered prompt (longest
+    first: one may hold another)."""
+    found = {e[1] for name in template_names() for e in _EXAMPLE.finditer(template_text(name))} | {
+        e[1] for e in _EXAMPLE.finditer(template_text("_reply_format"))
+    }
+    return tuple(sorted((t for t in found if t.strip()), key=len, reverse=True))
+
+
+def without_format_examples(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``messages`` with the templates' format examples taken out (the rest of each message
+    as rendered): for a model that copied an example instead of answering, which shown the
+    same example again tends to copy it again."""
+    out = []
+    for m in messages:
+        content = m["content"]
+        for text in format_example_texts():
+            content = content.replace(text, "")
+        out.append({**m, "content": content})
+    return out
 
 
 def format_value(value: Any) -> str:

@@ -505,8 +505,15 @@ def test_the_reply_formats_example_sent_as_the_tool_is_asked_again(
     report = run(tmp_path, sb, model, [TASK])
     model.assert_consumed()
     assert (report.accepted, report.rejected) == (1, 0)
-    retry = model.calls[1].messages[-1]["content"]
-    assert "the reply format's example" in retry
+    first, again = model.calls[0].messages, model.calls[1].messages
+    assert "def gcd" in first[-1]["content"]
+    # asked again without the format example, and without its copy: shown the example and
+    # the copy, the real 1.5B sent gcd back twice more
+    assert [m["role"] for m in again] == [m["role"] for m in first]
+    assert not any("gcd" in m["content"] for m in again)
+    assert "Reply format (follow it exactly" in again[-1]["content"]
+    # the rest of the unit's prompts (its call) come without it too
+    assert not any("gcd" in m["content"] for m in model.calls[2].messages)
     rejections = [json.loads(line) for line in (tmp_path / "job" / "rejections.jsonl").open()]
     assert [r["reason"] for r in rejections] == ["copied_format_example"]
     # a task named for the example may have it as its tool

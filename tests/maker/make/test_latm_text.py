@@ -642,3 +642,29 @@ def test_a_first_draft_that_never_parses_also_starts_over_fresh(sb: Sandbox) -> 
     ]
     ctx, model = _ctx(sb, [broken], max_retries=0)
     assert _run(ctx, _tasks())["status"] == "rejected"  # no fresh start: given up
+
+
+def test_a_proposal_that_copies_the_format_example_is_asked_again_without_it(
+    sb: Sandbox,
+) -> None:
+    # the real 1.5B sent the reply format's gcd back as its Dyck-language tool three times in a
+    # row, each time shown its copy and the example again; asked without the example, a
+    # model has no gcd to copy
+    gcd = (
+        '```python tool\ndef gcd(a: int, b: int) -> int:\n    """Greatest common divisor of two '
+        'integers (non-negative; gcd(0, 0) is 0)."""\n    while b:\n        a, b = b, a % b\n'
+        "    return abs(a)\n```\n\n```python calls\n# Question 1\ngcd(a=12, b=18)\n```\n"
+    )
+    ctx, model = _ctx(sb, [gcd, TOOL + SHOWN_CALLS, HELD_CALLS])
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert state["status"] == "accepted", state["reason"]
+    assert [c.phase for c in model.calls] == ["propose", "propose", "calls"]
+    first, again, calls = (c.messages for c in model.calls)
+    assert "gcd(a=12, b=18)" in first[-1]["content"] and "def gcd" in first[-1]["content"]
+    assert [m["role"] for m in again] == ["system", "user"]  # no copy shown back
+    assert not any("gcd" in m["content"] for m in again + calls)
+    # what the example showed is still asked for, in words
+    assert "one block tagged `python calls`" in " ".join(again[-1]["content"].split())
+    assert "Answer 1: apple pear" in again[-1]["content"]
+    assert [r["reason"] for r in state["rejections"]] == ["copied_format_example"]

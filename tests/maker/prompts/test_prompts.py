@@ -113,3 +113,23 @@ def test_the_reply_format_example_parses_as_a_draft() -> None:
     user = render("latm_propose", task="t", examples="e")[1]["content"]
     example = user[user.index("```python tool") :]
     assert isinstance(parse_reply(example), ToolDraft)
+
+
+def test_format_examples_are_rendered_and_can_be_taken_out() -> None:
+    from maker.prompts import format_example_texts, without_format_examples
+
+    for name in template_names():  # the markers never reach a model
+        fields = {f: FIELDS.get(f, "x") for f in template_fields(name)}
+        assert not any("<!--" in m["content"] for m in render(name, **fields))
+    messages = render("latm_propose_text", task="t", examples="EXAMPLES")
+    assert "def gcd" in messages[-1]["content"] and "gcd(a=12, b=18)" in messages[-1]["content"]
+    bare = without_format_examples(messages)
+    assert not any("gcd" in m["content"] for m in bare)
+    assert bare[0] == messages[0]  # the system message has none
+    text = bare[-1]["content"]
+    assert "EXAMPLES" in text and "Reply format (follow it exactly" in text
+    assert "(no variables, no other code).\n\nReply format" in text
+    assert "names starting with `_`.\n\nLast, the `python calls` block" in text
+    assert len(format_example_texts()) == 2
+    plain = [{"role": "user", "content": "no example here"}]
+    assert without_format_examples(plain) == plain
