@@ -322,19 +322,20 @@ def with_retry_feedback(
     what was wrong with it (prompt ``retry``): asking again at temperature 0 without it would
     get the same reply.
 
-    The format examples (`without_format_examples`) are left out of a re-ask that shows the
-    model its own reply with a tool block: that reply shows the format, and "reply again in
-    the format asked for above" sent the real 1.5B to the example: after a reply with a
-    missing type hint or two entry functions it sent the example's `gcd` back as its tool
-    for Dyck-language completion and for TabMWP's integer answers, twice more each. Once a
-    unit's model has sent the example back, its prompts come without the examples from then
-    on, and that copy is not shown again (the prompt without the example is the change)."""
+    Once the unit's model has sent back the reply format's example as its tool, its prompts
+    come without the format examples (`without_format_examples`), and that copy is not shown
+    again: the prompt without the example is the change. The real 1.5B, asked again after a
+    reply with two entry functions, sent the example's `gcd` back as its Dyck-language tool,
+    and shown its copy with the feedback and the example still there, sent it back again.
+    (Leaving the examples out of every re-ask that shows a reply with a tool block was tried:
+    the real 1.5B then echoed the reply format's description, no code.)"""
     copied = copied_an_example(state)
-    last = state.get("last_reply") or {}
-    again = last.get("phase") == phase and bool(last.get("reply"))
-    if copied or (again and "```python tool" in last["reply"]):
+    if copied:
         messages = without_format_examples(messages)
-    if not again or (copied and last.get("reason") == "copied_format_example"):
+    last = state.get("last_reply") or {}
+    if last.get("phase") != phase or not last.get("reply"):
+        return messages
+    if copied and last.get("reason") == "copied_format_example":
         return messages
     follow = render(
         "retry", problem=last["message"], instruction=last.get("instruction") or RETRY_INSTRUCTION
