@@ -377,9 +377,11 @@ def tasks_command(config: str, out: Path, data: tuple[str, ...], per_type: int |
     for spec in cfg.data:
         dataset = load_data(spec)
         made = dataset.tasks()
-        tasks += made if per_type is None else _first_per_type(made, per_type)
+        kept = made if per_type is None else _first_per_type(made, per_type)
+        tasks += kept
         note = f" ({dataset.note})" if dataset.note else ""
-        counts.append(f"{dataset.name}: {len(dataset.making)} making item(s){note}")
+        written = "" if per_type is None else f", {len(kept)} written (--per-type {per_type})"
+        counts.append(f"{dataset.name}: {len(dataset.making)} making item(s){written}{note}")
     if not tasks:
         fail(f"{path}: its datasets have no making items ({'; '.join(counts)})")
     for line in counts:  # per dataset: a total would hide one that gave none

@@ -322,3 +322,6 @@ def test_tasks_can_keep_the_first_few_of_each_type(tmp_path):
     first = [next(t.id for t in everything if t.type == ty) for ty in types]
     assert [t.id for t in every] == first and len(everything) > len(every)
     assert f"wrote {len(first)} making task(s)" in result.stdout
+    assert f"bbh: {len(everything)} making item(s), {len(first)} written (--per-type 1)" in (
+        result.stderr
+    )
