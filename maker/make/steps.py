@@ -236,9 +236,10 @@ def best_of_drafts(
     records: list[dict[str, Any]] = []
     for j, update in enumerate(updates):
         usage = add_usage(usage, update.get("usage") or {})
-        if j != chosen:
-            records += update.get("rejections") or []
-        if j != chosen and j in verdicts:
+        if j == chosen:
+            continue
+        records += update.get("rejections") or []
+        if j in verdicts:
             verdict = verdicts[j]
             first_failure = verdict.failures[0].message if verdict.failures else "passed"
             records.append(
@@ -335,7 +336,7 @@ def with_retry_feedback(
     last = state.get("last_reply") or {}
     if last.get("phase") != phase or not last.get("reply"):
         return messages
-    if copied and last.get("reason") == "copied_format_example":
+    if last.get("reason") == "copied_format_example":  # its record made `copied` true
         return messages
     follow = render(
         "retry", problem=last["message"], instruction=last.get("instruction") or RETRY_INSTRUCTION

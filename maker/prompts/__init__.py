@@ -110,11 +110,10 @@ def render(name: str, /, *, policy: Policy = DEFAULT_POLICY, **fields: Any) -> l
 
 @lru_cache(maxsize=1)
 def format_example_texts() -> tuple[str, ...]:
-    """Every format example the templates mark, as it appears in a rendered prompt (longest
-    first: one may hold another)."""
-    found = {e[1] for name in template_names() for e in _EXAMPLE.finditer(template_text(name))} | {
-        e[1] for e in _EXAMPLE.finditer(template_text("_reply_format"))
-    }
+    """Every format example the templates mark, as it appears in a rendered prompt (partials
+    such as the reply format are included in the templates' text); longest first, as one may
+    hold another."""
+    found = {e[1] for name in template_names() for e in _EXAMPLE.finditer(template_text(name))}
     return tuple(sorted((t for t in found if t.strip()), key=len, reverse=True))
 
 
