@@ -3,7 +3,9 @@
 Every door to a tool reads a call or its arguments here: doctest examples of a hand-written
 tool (`library.authoring`), the call a maker model decides on and the usage demonstrations it
 writes (`maker.make`), and the JSON arguments of the tool user, the CLI and the MCP server.
-Calls are read with `ast` only: nothing is evaluated but literals.
+Calls are read with `ast` only: nothing is evaluated but literals and, in a call's arguments,
+constant arithmetic on numbers (``f(a=21.73 - 18.27)``, ``f(45 * math.pi)``; computed from the
+syntax tree by `sandbox.expression.arithmetic_value`, never run).
 
 >>> parse_literal_call("gcd(12, b=18)", "gcd", ["a", "b"])
 {'a': 12, 'b': 18}
@@ -25,6 +27,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from library.records import JSON, ToolSpec
+from sandbox.expression import arithmetic_value
 from sandbox.parsing import parse_source
 
 _LITERAL_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
@@ -57,12 +60,21 @@ def as_plain_json(value: Any) -> JSON:
 
 
 def literal_value(
-    node: ast.expr | str, *, names: Mapping[str, Any] | None = None, as_json: bool = False
+    node: ast.expr | str,
+    *,
+    names: Mapping[str, Any] | None = None,
+    as_json: bool = False,
+    fold: bool = False,
 ) -> Any:
     """The value of a literal (an expression node or its text), or `NotLiteral` saying why.
 
     ``names`` binds bare names to values (``n = 36`` earlier in the same block); ``as_json``
-    returns the plain JSON form (`as_plain_json`).
+    returns the plain JSON form (`as_plain_json`); ``fold`` also takes constant arithmetic on
+    numbers (``21.73 - 18.27``, ``45 * math.pi``; `sandbox.expression.arithmetic_value`), as
+    models write a call's arguments.
+
+    >>> literal_value("45 * math.pi", fold=True), literal_value("a - 1", names={"a": 4}, fold=True)
+    (141.371669411541, 3)
     """
     if isinstance(node, ast.Name) and names is not None and node.id in names:
         value = names[node.id]
@@ -71,8 +83,19 @@ def literal_value(
             value = ast.literal_eval(node.strip() if isinstance(node, str) else node)
         except _LITERAL_ERRORS:
             text = node.strip() if isinstance(node, str) else ast.unparse(node)
-            raise NotLiteral(f"{text[:60]!r} is not a literal") from None
+            value = _folded(node, names) if fold else None
+            if value is None:
+                raise NotLiteral(f"{text[:60]!r} is not a literal") from None
     return as_plain_json(value) if as_json else value
+
+
+def _folded(node: ast.expr | str, names: Mapping[str, Any] | None) -> int | float | None:
+    """The number a constant arithmetic expression computes, or None when it is not one."""
+    try:
+        tree = parse_source(node.strip(), mode="eval").body if isinstance(node, str) else node
+        return arithmetic_value(tree, names)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def literal_assignment(
@@ -80,7 +103,7 @@ def literal_assignment(
 ) -> tuple[str, Any] | None:
     """``(name, value)`` when `code` is one statement ``name = <literal>`` (the value may use
     names bound in ``names``), else None. Models bind an argument before the call (``n = 36``
-    then ``f(n)``); nothing is evaluated but literals.
+    then ``f(n)``); nothing is evaluated but literals and constant arithmetic on numbers.
 
     >>> literal_assignment("words = 'b a'")
     ('words', 'b a')
@@ -102,7 +125,8 @@ def literal_assignment(
     ):
         return None
     try:
-        return body[0].targets[0].id, literal_value(body[0].value, names=names, as_json=as_json)
+        value = literal_value(body[0].value, names=names, as_json=as_json, fold=True)
+        return body[0].targets[0].id, value
     except NotLiteral:
         return None
 
@@ -119,7 +143,8 @@ def call_arguments(
     """The arguments of a parsed call by parameter name, or a one-line problem.
 
     Positional arguments map to ``params`` in order; keywords must name a parameter, once;
-    every value must be a literal (or a name bound in ``names``); every name in ``required``
+    every value must be a literal, a name bound in ``names``, or constant arithmetic on numbers
+    (and such names); every name in ``required``
     must be given. ``pack``, the one parameter of a tool that takes a list: several positional
     arguments and no keyword are that list (``f("a", "b")`` -> ``{pack: ["a", "b"]}``).
     """
@@ -141,7 +166,7 @@ def call_arguments(
         if name in out:
             return f"argument {name!r} is given twice"
         try:
-            out[name] = literal_value(value, names=names, as_json=as_json)
+            out[name] = literal_value(value, names=names, as_json=as_json, fold=True)
         except NotLiteral as exc:
             return f"argument {name!r}: {exc}"
     missing = [p for p in params if p in required and p not in out]

@@ -11,12 +11,18 @@ are bounded (text length, nesting, exponents, repeated strings and lists).
 
 Any other expression raises ``ValueError`` saying what is not allowed (a tool's way to signal a
 bad input). It runs on the host side of the guards, inside the sandbox worker.
+
+`arithmetic_value` is the engine's own, narrower reader: the number a call argument written as
+constant arithmetic stands for (``21.73 - 18.27``, ``45 * math.pi``), computed from the syntax
+tree in the host process when a model's call is read (`library.calls`).
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import operator
+from collections.abc import Mapping
 from typing import Any
 
 from sandbox.parsing import parse_source
@@ -180,3 +186,110 @@ def _check_size(op: ast.operator, left: Any, right: Any) -> None:
             if isinstance(seq, str | list | tuple) and isinstance(times, int):
                 if len(seq) * max(times, 0) > MAX_ITEMS:
                     raise ValueError("the repeated sequence would be too long")
+
+
+# ------------------------------------------------------------- constant arithmetic (host side)
+
+MAX_ARITHMETIC_NODES = 200
+MAX_ARITHMETIC_BITS = 13_000  # about 3,900 digits
+_MATH_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
+_MATH_FUNCTIONS: dict[str, Any] = {
+    name: getattr(math, name)
+    for name in (
+        "sqrt",
+        "pow",
+        "exp",
+        "log",
+        "log10",
+        "log2",
+        "sin",
+        "cos",
+        "tan",
+        "radians",
+        "degrees",
+        "floor",
+        "ceil",
+        "fabs",
+    )
+}
+_BUILTIN_FUNCTIONS: dict[str, Any] = {"abs": abs, "round": round}
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+
+
+def arithmetic_value(node: ast.expr, names: Mapping[str, Any] | None = None) -> int | float:
+    """The number a constant arithmetic expression stands for, or ``ValueError`` saying why not.
+
+    Models write a tool call's argument as the sum they mean (``f(a=21.73 - 18.27)``,
+    ``f(volume=45 * math.pi)``, ``f(math.pow(6, 3))``). This computes such a node from its
+    syntax tree alone, so it may run in the host process: numbers (not booleans), ``+ - * / //
+    % **`` and signs, ``math.pi``/``math.e``/``math.tau``, and the pure number functions
+    ``math.sqrt``, ``math.pow``, ``math.exp``, ``math.log`` (and ``log10``, ``log2``),
+    ``math.sin``/``cos``/``tan``, ``math.radians``/``degrees``, ``math.floor``/``ceil``/``fabs``,
+    ``abs`` and ``round``, with numbers as arguments, and the names in ``names`` bound to numbers
+    (``a = 21.73`` earlier in the same block). No other names, no strings, no other calls; sizes
+    are bounded (node count, exponents, integer digits). A float result is given to 15
+    significant digits, so ``21.73 - 18.27`` is 3.46, not 3.460000000000001.
+
+    >>> import ast
+    >>> arithmetic_value(ast.parse("21.73 - 18.27", mode="eval").body)
+    3.46
+    >>> arithmetic_value(ast.parse("1 * math.pow(6, 3)", mode="eval").body)
+    216.0
+    """
+    if sum(1 for _ in ast.walk(node)) > MAX_ARITHMETIC_NODES:
+        raise ValueError("the expression is too long to compute")
+    try:
+        value = _number(node, names or {})
+    except (ArithmeticError, ValueError, TypeError) as exc:  # 1 / 0, math.sqrt(-1), 10.0 ** 400
+        raise ValueError(f"the expression cannot be computed: {exc}") from None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("the expression is not a finite number")
+        value = float(f"{value:.15g}")
+    return value
+
+
+def _number(node: ast.AST, names: Mapping[str, Any]) -> int | float:
+    value = node.value if isinstance(node, ast.Constant) else None
+    if isinstance(node, ast.Name) and node.id in names:
+        value = names[node.id]
+    if isinstance(node, ast.Constant | ast.Name):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        raise ValueError(f"{ast.unparse(node)[:60]} is not a number")
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        return _UNARY[type(node.op)](_number(node.operand, names))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
+        left, right = _number(node.left, names), _number(node.right, names)
+        _check_size(node.op, left, right)
+        return _bounded(_BINARY[type(node.op)](left, right))
+    if _is_math(node) and node.attr in _MATH_CONSTANTS:
+        return _MATH_CONSTANTS[node.attr]
+    if isinstance(node, ast.Call) and not node.keywords:
+        func = node.func
+        if _is_math(func) and func.attr in _MATH_FUNCTIONS:
+            chosen = _MATH_FUNCTIONS[func.attr]
+        elif isinstance(func, ast.Name) and func.id in _BUILTIN_FUNCTIONS:
+            chosen = _BUILTIN_FUNCTIONS[func.id]
+        else:
+            raise ValueError(f"{ast.unparse(func)}() is not a number function")
+        args = [_number(a, names) for a in node.args]
+        if chosen is math.pow and len(args) == 2:
+            _check_size(ast.Pow(), *args)
+        return _bounded(chosen(*args))
+    raise ValueError(f"{ast.unparse(node)[:60]!r} is not constant arithmetic")
+
+
+def _bounded(value: Any) -> int | float:
+    """An integer result short enough to print (Python refuses over 4,300 digits)."""
+    if isinstance(value, int) and value.bit_length() > MAX_ARITHMETIC_BITS:
+        raise ValueError("the number is too large")
+    return value
+
+
+def _is_math(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "math"
+    )

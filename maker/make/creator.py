@@ -126,7 +126,8 @@ def parse_call(text: str, draft: ToolDraft) -> dict[str, Any] | str:
     Accepts one call of the tool with literal arguments (positional ones are mapped to the
     parameters in order), anywhere in a line (``print(f(3))``, ``The answer is f(n=3).``), with
     arguments that are names bound to literals in the same block (``n = 36`` then ``f(n)``), or
-    a JSON object of the arguments. Read with `ast` only; nothing is evaluated but literals.
+    a JSON object of the arguments. Read with `ast` only; nothing is evaluated but literals and
+    constant arithmetic on numbers.
     """
     blocks = [b for b in extract_blocks(text) if b.is_python or not b.lang]
     labelled = [b for b in blocks if "call" in b.label.split()]

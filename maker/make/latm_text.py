@@ -346,10 +346,11 @@ def parse_calls(
     A ``# Question N`` comment names the question of the call after it; calls without one
     take the next question in order. Calls are read from the blocks labelled ``calls`` (any
     other call there is a mistake), else from every Python block (only calls of `name`).
-    Values must be literals (JSON-plain: tuples become lists); positional arguments map to
-    `params` in order. Nothing is evaluated. Read tolerantly: calls written as comments
-    (``# name(...)``, ``# Question N: name(...)``, the name's case aside) when the reply has
-    no other call, and, for a tool whose one parameter `string_param` is a ``str``, an
+    Values must be literals (JSON-plain: tuples become lists) or constant arithmetic on numbers
+    (``a=21.73 - 18.27``, ``45 * math.pi``, computed from its syntax tree; nothing else is
+    evaluated); positional arguments map to `params` in order. Read tolerantly: calls written
+    as comments (``# name(...)``, ``# Question N: name(...)``, the name's case aside) when the
+    reply has no other call, and, for a tool whose one parameter `string_param` is a ``str``, an
     unquoted argument that stands in the question (``questions[i]``) verbatim or nearly; for a
     tool whose one parameter `list_param` is a list, positional arguments are that list (the
     real 1.5B called a tool it wrote with ``*args`` as ``f("quail", "owl", ...)``).

@@ -34,6 +34,12 @@ PARAMS = ["a", "b"]
         ("gcd(1, a=2)", "argument 'a' is given twice"),
         ("gcd(a=__import__('os').getpid())", "is not a literal"),
         ("gcd(a=x)", "argument 'a': 'x' is not a literal"),
+        # constant arithmetic is computed (the real 1.5B's calls); nothing else is
+        ("gcd(a=21.73 - 18.27, b=0.0)", {"a": 3.46, "b": 0.0}),
+        ("gcd(45 * math.pi, 3)", {"a": 141.371669411541, "b": 3}),
+        ("gcd(a=x + 1)", "argument 'a': 'x + 1' is not a literal"),
+        ("gcd(a=1 / 0)", "argument 'a': '1 / 0' is not a literal"),
+        ("gcd(a='ab' * 2)", "argument 'a': \"'ab' * 2\" is not a literal"),
     ],
 )
 def test_a_call_is_read_as_literals_or_refused_with_a_reason(text: str, want: object) -> None:
@@ -60,6 +66,11 @@ def test_names_required_and_json_form() -> None:
     assert literal_value(" [1, -2.5, None] ") == [1, -2.5, None]
     with pytest.raises(NotLiteral, match="is not a literal"):
         literal_value("open('x')")
+    # arithmetic is folded only where asked (a call's arguments and bindings), with bound names
+    with pytest.raises(NotLiteral, match="is not a literal"):
+        literal_value("2 * 3")
+    assert literal_value("2 * n", names={"n": 4}, fold=True) == 8
+    assert parse_literal_call("gcd(n - 1)", "gcd", PARAMS, names={"n": 36}) == {"a": 35}
 
 
 def test_json_arguments_against_the_spec() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import re
+
 import pytest
 
 from maker.text.drafts import ToolDraft, parse_reply
 from sandbox import Sandbox
-from sandbox.expression import safe_eval
+from sandbox.expression import arithmetic_value, safe_eval
 
 TOOL = '''def compute(text: str) -> object:
     """The value of an expression given as text."""
@@ -197,3 +200,52 @@ def test_a_nested_own_safe_eval_around_eval_gives_way_too(sb: Sandbox) -> None:
     assert any("dropped the code's own `safe_eval`" in n for n in draft.notes)
     result = sb.run(draft.source, draft.name, kwargs={"expression": "True and not False"})
     assert result.ok and result.value is True
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # the real 1.5B's call arguments (LATM make job, MATH geometry and TabMWP decimals)
+        ("21.73 - 18.27", 3.46),
+        ("42.30 * 7", 296.1),
+        ("45 * math.pi", 141.371669411541),
+        ("1 * math.pow(6.5, 2) / 6.5", 6.5),
+        ("4 + 1 / 10", 4.1),
+        ("2 ** 10 - -1", 1025),
+        ("round(2.567, 2) + abs(-1)", 3.57),
+        ("math.floor(2.5)", 2),
+        ("a - b", 3.46),  # names bound to numbers earlier in the block
+    ],
+)
+def test_constant_arithmetic_has_its_value(text: str, value: object) -> None:
+    node = ast.parse(text, mode="eval").body
+    got = arithmetic_value(node, {"a": 21.73, "b": 18.27})
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("x + 1", "x is not a number"),  # not bound
+        ("flag + 1", "flag is not a number"),  # bound, but not to a number
+        ("'a' * 3", "'a' is not a number"),
+        ("True + 1", "True is not a number"),
+        ("open('f')", "open() is not a number function"),
+        ("math.system(1)", "is not a number function"),
+        ("(1).__class__", "is not constant arithmetic"),
+        ("1 / 0", "division by zero"),
+        ("math.sqrt(-1)", "math domain error"),
+        ("10.0 ** 400", "cannot be computed"),
+        ("math.exp(1000)", "cannot be computed"),
+        ("10 ** 10000", "too large"),
+        ("2 ** 100000000", "too large"),
+        ("math.pow(10, 10 ** 9)", "too large"),
+        ("(2 ** 9000) * (2 ** 9000)", "too large"),
+        ("round(1.5, 'x')", "cannot be computed"),
+        (" + ".join(["1"] * 300), "too long"),
+    ],
+)
+def test_anything_else_is_refused_with_a_reason(text: str, why: str) -> None:
+    node = ast.parse(text, mode="eval").body
+    with pytest.raises(ValueError, match=re.escape(why)):
+        arithmetic_value(node, {"flag": True})

@@ -404,6 +404,40 @@ def test_a_call_of_names_bound_to_literals_before_it_is_read() -> None:
     assert calls == {}
 
 
+def test_calls_with_constant_arithmetic_are_read() -> None:
+    # the real 1.5B's calls reply for TabMWP decimal answers: the sums it means, not their values
+    reply = (
+        "```python\n# Question 1\n# Comment line: Cost of dill dip for Amy\n# Call:\n"
+        "tabmwp_decimal_number(a=3.8, b=4.0)\n\n# Question 2\n# Comment line: Difference in "
+        "cost between a blue sweater and a pair of sweat pants\n# Call:\n"
+        "tabmwp_decimal_number(a=21.73 - 18.27, b=0.0)\n\n# Question 3\n# Call:\n"
+        "tabmwp_decimal_number(a=42.30 * 7, b=0.0)\n\n# Question 4\n"
+        "price = 17.39\ntabmwp_decimal_number(a=price - 16.35, b=0.0)\n```"
+    )
+    calls, problems = parse_calls(reply, "tabmwp_decimal_number", ["a", "b"], 4)
+    assert calls == {
+        0: {"a": 3.8, "b": 4.0},
+        1: {"a": 3.46, "b": 0.0},
+        2: {"a": 296.1, "b": 0.0},
+        3: {"a": 1.04, "b": 0.0},
+    }
+    assert problems == []
+    # the MATH geometry reply: math's constants and number functions are computed too
+    reply = (
+        "```python tool\nimport math\n\ndef solve_geometry_problem(volume: float, radius: "
+        "float) -> float:\n    return volume\n\n# python calls\n# Question 1\n"
+        "solve_geometry_problem(45 * math.pi, 3)\n# Question 2\n"
+        "solve_geometry_problem(1 * math.pow(6.5, 2) / 6.5, 6.5)\n"
+        "# Question 3\nsolve_geometry_problem(math.system(1), 1)\n```"
+    )
+    calls, problems = parse_calls(reply, "solve_geometry_problem", ["volume", "radius"], 3)
+    assert calls == {
+        0: {"volume": 141.371669411541, "radius": 3},
+        1: {"volume": 6.5, "radius": 6.5},
+    }
+    assert len(problems) == 1 and "'math.system(1)' is not a literal" in problems[0]
+
+
 def test_calls_written_as_comments_are_read() -> None:
     # the real 1.5B's calls reply: every call commented out
     reply = (
