@@ -178,7 +178,7 @@ def _strip_comment(line: str) -> str:
 def _statements(source: str) -> list[tuple[int | None, str]]:
     """The code statements of a calls block with the ``# Question N`` marker before each (None
     when there is none): whole statements when the block parses (a call may span lines), else
-    line by line."""
+    line by line. See `_paired` for several markers in a row."""
     lines = source.splitlines()
     markers = {
         i: int(m[1]) - 1 for i, line in enumerate(lines, 1) if (m := _QUESTION.match(line.strip()))
@@ -187,23 +187,39 @@ def _statements(source: str) -> list[tuple[int | None, str]]:
         tree = parse_source(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         tree = None
+    out: list[tuple[list[int], str]] = []
     if tree is not None:
-        out: list[tuple[int | None, str]] = []
         last = 0
         for node in tree.body:
             before = [markers[i] for i in sorted(markers) if last < i < node.lineno]
             last = node.end_lineno or node.lineno
-            out.append((before[-1] if before else None, ast.get_source_segment(source, node) or ""))
-        return out
-    out = []
-    current: int | None = None
+            out.append((before, ast.get_source_segment(source, node) or ""))
+        return _paired(out)
+    current: list[int] = []
     for i, raw in enumerate(lines, 1):
         line = raw.strip()
         if i in markers:
-            current = markers[i]
+            current.append(markers[i])
         if line and not line.startswith("#"):
             out.append((current, _strip_comment(line)))
-            current = None
+            current = []
+    return _paired(out)
+
+
+def _paired(statements: list[tuple[list[int], str]]) -> list[tuple[int | None, str]]:
+    """Each statement with its question: the last marker above it, except that a run of k
+    markers (``# Question 1`` ... ``# Question 5`` with nothing between them) followed by k
+    statements without markers pairs them in order, as the real 1.5B wrote its calls. A run
+    followed by fewer or more statements keeps the last marker (the questions before it were
+    skipped)."""
+    out: list[tuple[int | None, str]] = [(m[-1] if m else None, s) for m, s in statements]
+    for start, (marks, _) in enumerate(statements):
+        run = 1
+        while start + run < len(statements) and not statements[start + run][0]:
+            run += 1
+        if len(marks) > 1 and run == len(marks):
+            for offset, marker in enumerate(marks):
+                out[start + offset] = (marker, statements[start + offset][1])
     return out
 
 

@@ -438,6 +438,24 @@ def test_calls_with_constant_arithmetic_are_read() -> None:
     assert len(problems) == 1 and "'math.system(1)' is not a literal" in problems[0]
 
 
+def test_a_run_of_question_markers_pairs_with_the_calls_after_it() -> None:
+    # the real 1.5B's calls reply (tracking_shuffled_objects): five markers, then five calls
+    people = [
+        ["Alice", "Bob", "Claire", "Dave", "Eve"],
+        ["Helga", "Jamie", "Ophelia", "Karl", "Rodrigo"],
+        ["Green present", "Purple present", "Blue present", "Black ball", "White present"],
+    ]
+    reply = "# Question 1\n# Question 2\n# Question 3\n\n" + "\n\n".join(
+        f"track_shuffled_objects_five_objects(partners={p!r})" for p in people
+    )
+    calls, problems = parse_calls(reply, "track_shuffled_objects_five_objects", ["partners"], 3)
+    assert calls == {i: {"partners": p} for i, p in enumerate(people)} and problems == []
+    # fewer calls than markers: the questions above the last marker were skipped
+    reply = "# Question 1\n# Question 2\nf(x=2)\n# Question 3\nf(x=3)\n"
+    calls, problems = parse_calls(reply, "f", ["x"], 3)
+    assert calls == {1: {"x": 2}, 2: {"x": 3}} and problems == ["question 1: no call given"]
+
+
 def test_calls_written_as_comments_are_read() -> None:
     # the real 1.5B's calls reply: every call commented out
     reply = (
