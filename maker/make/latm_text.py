@@ -27,7 +27,7 @@ import ast
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from library.calls import literal_assignment, parse_literal_call
 from library.verdict import Failure, Verdict
@@ -52,6 +52,7 @@ from maker.tasks import Task
 from maker.text.blocks import extract_blocks
 from maker.text.drafts import ToolDraft
 from maker.text.grounding import (
+    FREE_NUMBERS,
     ground_arguments,
     ground_text,
     listed_numbers,
@@ -289,20 +290,22 @@ def _read_calls(
     *,
     uncomment: bool = False,
     list_param: str | None = None,
-) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
-    """One reading of a reply for `parse_calls`: the calls by question index and the problem
-    of each question whose call is unusable."""
+) -> ReadCalls:
+    """One reading of a reply for `read_calls`."""
     calls: dict[int, dict[str, Any]] = {}
     problems: dict[int, str] = {}
+    written: dict[int, list[float]] = {}
     own_call = re.compile(rf"{re.escape(name)}\s*\(")
     nxt = 0
     for source, strict in _sources(text):
         bound: dict[str, Any] = {}  # `words = "a b"` before `f(words)` in the same block
+        bound_numbers: dict[str, list[float]] = {}  # the numbers written in each binding
         carried: int | None = None  # a `# Question N` above such a binding marks the call
         for marker, statement in _statements(_uncommented(source, name) if uncomment else source):
             binding = literal_assignment(statement, names=bound, as_json=True)
             if binding is not None:
                 bound[binding[0]] = binding[1]
+                bound_numbers[binding[0]] = _written_numbers(statement, bound_numbers)
                 carried = marker if marker is not None else carried
                 continue
             marker, carried = (marker if marker is not None else carried), None
@@ -321,6 +324,7 @@ def _read_calls(
                 kwargs = _raw_string(code, name, string_param, questions[index])
             if isinstance(kwargs, dict):
                 calls[index] = kwargs
+                written[index] = _written_numbers(code, bound_numbers)
                 problems.pop(index, None)
             elif kwargs is None:
                 usage = f"{name}({', '.join(f'{p}=...' for p in params)})"
@@ -332,7 +336,24 @@ def _read_calls(
                 )
             else:
                 problems[index] = f"`{_clip(code, 80)}`: {kwargs}"
-    return calls, problems
+    return ReadCalls(calls, problems, written)
+
+
+def _written_numbers(code: str, bound_numbers: Mapping[str, list[float]]) -> list[float]:
+    """The numbers written in a call or binding (its number literals, and those of the bindings
+    whose names it uses): ``f(a=21.73 - 18.27)`` writes 21.73 and 18.27, the question's own
+    numbers, though the tool is passed 3.46."""
+    try:
+        tree = parse_source(code.strip(), mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    out: list[float] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            out.append(float(node.value))
+        elif isinstance(node, ast.Name):
+            out.extend(bound_numbers.get(node.id, ()))
+    return out
 
 
 LIST_HINT = re.compile(r"(list|List|Sequence|tuple|Tuple)\b")
@@ -357,7 +378,42 @@ def parse_calls(
     list_param: str | None = None,
 ) -> tuple[dict[int, dict[str, Any]], list[str]]:
     """The calls of tool `name` in a reply, by question index (0-based, below `count`), and a
-    one-line problem for each question without a usable call.
+    one-line problem for each question without a usable call (`read_calls`, without the
+    numbers each call writes)."""
+    found = read_calls(
+        text,
+        name,
+        params,
+        count,
+        questions=questions,
+        string_param=string_param,
+        list_param=list_param,
+    )
+    return found.calls, found.problems
+
+
+class ReadCalls(NamedTuple):
+    """What `read_calls` found: the calls by question index, the problem of each question
+    without a usable call, and the numbers written in each call (`_written_numbers`)."""
+
+    calls: dict[int, dict[str, Any]]
+    problems: Any  # by question index while reading; one line per question in the result
+    written: dict[int, list[float]]
+
+
+def read_calls(
+    text: str,
+    name: str,
+    params: Sequence[str],
+    count: int,
+    *,
+    questions: Sequence[str] = (),
+    string_param: str | None = None,
+    list_param: str | None = None,
+) -> ReadCalls:
+    """The calls of tool `name` in a reply, by question index (0-based, below `count`), a
+    one-line problem for each question without a usable call, and the numbers each call
+    writes (so a call that computes its argument from the question's numbers reads them).
 
     A ``# Question N`` comment names the question of the call after it; calls without one
     take the next question in order. Calls are read from the blocks labelled ``calls`` (any
@@ -371,11 +427,11 @@ def parse_calls(
     tool whose one parameter `list_param` is a list, positional arguments are that list (the
     real 1.5B called a tool it wrote with ``*args`` as ``f("quail", "owl", ...)``).
     """
-    calls, problems = _read_calls(
+    calls, problems, written = _read_calls(
         text, name, params, count, questions, string_param, list_param=list_param
     )
     if not calls:  # commented-out calls are read only from a reply with no other call
-        calls, later = _read_calls(
+        calls, later, written = _read_calls(
             text,
             name,
             params,
@@ -391,7 +447,7 @@ def parse_calls(
         for i in range(count)
         if i not in calls
     ]
-    return calls, out
+    return ReadCalls(calls, out, written)
 
 
 def copied_right(
@@ -404,15 +460,22 @@ def copied_right(
 
 
 def read_their_numbers(
-    calls: Mapping[int, Mapping[str, Any]], tasks: Sequence[Task]
+    calls: Mapping[int, Mapping[str, Any]],
+    tasks: Sequence[Task],
+    written: Mapping[int, Sequence[float]] | None = None,
 ) -> tuple[dict[int, dict[str, Any]], list[str]]:
     """The calls (by question index) that read their question's numbers, and a problem line
     for each call that reads none of them (`maker.text.grounding.unread_call`): run on numbers
-    of its own making, a right tool would be judged wrong against the question's answer."""
+    of its own making, a right tool would be judged wrong against the question's answer. A
+    call also reads the numbers it writes (``written``, from `read_calls`): ``a=21.73 - 18.27``
+    passes 3.46 but reads the question's 21.73 and 18.27."""
     kept: dict[int, dict[str, Any]] = {}
     problems: list[str] = []
     for i, kwargs in calls.items():
         unread = unread_call(kwargs, tasks[i].text)
+        numbers = list((written or {}).get(i) or ())
+        if unread and any(n not in FREE_NUMBERS for n in numbers):
+            unread = unread_call({"written": numbers}, tasks[i].text)
         if not unread:
             kept[i] = dict(kwargs)
             continue
@@ -557,7 +620,7 @@ def take_calls(
     again would be cut off again; the calls step asks for the calls alone."""
     names = [n for n, _ in draft.params]
     string_param = names[0] if len(draft.params) == 1 and draft.params[0][1] == "str" else None
-    calls, problems = parse_calls(
+    calls, problems, written = read_calls(
         text,
         draft.name,
         names,
@@ -567,7 +630,7 @@ def take_calls(
         list_param=list_param(draft),
     )
     calls = copied_right(calls, tasks)
-    calls, unread = read_their_numbers(calls, tasks)
+    calls, unread = read_their_numbers(calls, tasks, written)
     problems = sorted(problems + unread, key=_question_order)
     if not calls and on_none and all(p.endswith(": no call given") for p in problems):
         message = "; ".join(problems)[:1_000] + "; asking for the calls alone"

@@ -10,7 +10,14 @@ from library import Library, MemoryStore
 from maker.llm import ChatClient, RoleConfig, ScriptedModel
 from maker.make import Context, Options
 from maker.make.latm import STRATEGY, initial_state
-from maker.make.latm_text import answers_right, copied_right, parse_calls, text_split
+from maker.make.latm_text import (
+    answers_right,
+    copied_right,
+    parse_calls,
+    read_calls,
+    read_their_numbers,
+    text_split,
+)
 from maker.tasks import Task
 from maker.tasks.loader import Split
 from sandbox import Sandbox
@@ -436,6 +443,41 @@ def test_calls_with_constant_arithmetic_are_read() -> None:
         1: {"volume": 6.5, "radius": 6.5},
     }
     assert len(problems) == 1 and "'math.system(1)' is not a literal" in problems[0]
+
+
+def test_a_call_computed_from_the_question_numbers_reads_them() -> None:
+    # the real 1.5B's TabMWP call `a=21.73 - 18.27`: the tool gets 3.46, which the question
+    # does not state, but the call is written from its numbers, so it is not set aside
+    questions = [
+        "Table: blue sweater | $21.73 / sweat pants | $18.27. How much more does a blue sweater "
+        "cost than a pair of sweat pants?",
+        "Table: coffee table | $42.30. How much would it cost to buy 7 coffee tables?",
+        "Table: lamp | $12.00. How much do 3 lamps cost?",
+    ]
+    reply = (
+        "```python\n# Question 1\nf(a=21.73 - 18.27, b=0.0)\n# Question 2\nprice = 42.30\n"
+        "f(a=price * 7, b=0.0)\n# Question 3\nf(a=99.5 * 2, b=0.0)\n```"
+    )
+    found = read_calls(reply, "f", ["a", "b"], 3, questions=questions)
+    assert found.calls == {
+        0: {"a": 3.46, "b": 0.0},
+        1: {"a": 296.1, "b": 0.0},
+        2: {"a": 199.0, "b": 0.0},
+    }
+    assert {i: sorted(n) for i, n in found.written.items()} == {
+        0: [0.0, 18.27, 21.73],
+        1: [0.0, 7.0, 42.3],
+        2: [0.0, 2.0, 99.5],
+    }
+    tasks = [Task(f"q{i}", q, "tabmwp", answer="1") for i, q in enumerate(questions)]
+    kept, problems = read_their_numbers(found.calls, tasks, found.written)
+    assert sorted(kept) == [0, 1]  # the third computes from numbers question 3 does not state
+    assert problems == [
+        "question 3: the call passes 99.5, 2, which question 3 does not state (its numbers: "
+        "12, 3); take each argument from the question's own text"
+    ]
+    # without the written numbers, the computed values are not the question's
+    assert read_their_numbers(found.calls, tasks)[0] == {}
 
 
 def test_a_run_of_question_markers_pairs_with_the_calls_after_it() -> None:
