@@ -14,6 +14,9 @@ ANSWER_FORMAT = {
     "tabmwp": "End with a line of the form `Answer: <answer>`.",
     "bbh": "End with a line of the form `Answer: <answer>`; for options give the label, like (A).",
 }
+FREE_ANSWER_FORMAT = {"bbh": "End with a line of the form `Answer: <answer>`."}
+"""A BIG-Bench question without options is not told about option labels: told 'For options
+return the label, like "(A)"', the real 0.5B returned "(A)" for 25 of 30 word-sorting items."""
 
 DIRECT_SYSTEM = "You answer questions. Give only the final answer, with no explanation."
 COT_SYSTEM = "You answer questions. Think step by step, then give the final answer."
@@ -38,6 +41,24 @@ POT_HINT = {
     "tabmwp": "Return the number or the option text exactly as the answer should read.",
     "bbh": 'For options return the label, like "(A)"; otherwise the exact answer text.',
 }
+FREE_POT_HINT = {"bbh": "Return the exact answer text."}
+
+
+def has_options(item: Item) -> bool:
+    """Whether the item is multiple choice: options given, or listed in its question."""
+    return bool(item.choices) or "Options:" in item.question
+
+
+def answer_format(item: Item) -> str:
+    """How a direct or chain-of-thought reply ends, for this item (`FREE_ANSWER_FORMAT`)."""
+    free = None if has_options(item) else FREE_ANSWER_FORMAT.get(item.dataset)
+    return free or ANSWER_FORMAT[item.dataset]
+
+
+def pot_hint(item: Item) -> str:
+    """What a program returns, for this item (`FREE_POT_HINT`)."""
+    free = None if has_options(item) else FREE_POT_HINT.get(item.dataset)
+    return free or POT_HINT[item.dataset]
 
 
 def question_text(item: Item) -> str:
@@ -51,7 +72,7 @@ def question_text(item: Item) -> str:
 def direct_messages(item: Item) -> list[Message]:
     return [
         {"role": "system", "content": DIRECT_SYSTEM},
-        {"role": "user", "content": f"{question_text(item)}\n\n{ANSWER_FORMAT[item.dataset]}"},
+        {"role": "user", "content": f"{question_text(item)}\n\n{answer_format(item)}"},
     ]
 
 
@@ -60,8 +81,7 @@ def cot_messages(item: Item) -> list[Message]:
         {"role": "system", "content": COT_SYSTEM},
         {
             "role": "user",
-            "content": f"{question_text(item)}\n\nLet's think step by step. "
-            f"{ANSWER_FORMAT[item.dataset]}",
+            "content": f"{question_text(item)}\n\nLet's think step by step. {answer_format(item)}",
         },
     ]
 
@@ -69,6 +89,6 @@ def cot_messages(item: Item) -> list[Message]:
 def pot_messages(item: Item) -> list[Message]:
     modules = ", ".join(sorted(m for m in DEFAULT_POLICY.modules if "." not in m))
     user = POT_USER.format(
-        question=question_text(item), modules=modules, answer_hint=POT_HINT[item.dataset]
+        question=question_text(item), modules=modules, answer_hint=pot_hint(item)
     )
     return [{"role": "system", "content": POT_SYSTEM}, {"role": "user", "content": user}]

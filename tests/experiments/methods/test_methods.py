@@ -298,6 +298,24 @@ def test_the_pot_prompt_ends_on_the_code_instruction() -> None:
         assert "do not answer without the program" in last
 
 
+def test_only_a_question_with_options_is_told_about_option_labels() -> None:
+    # told 'For options return the label, like "(A)"', the real 0.5B returned "(A)" for 25 of
+    # 30 word-sorting items, which have no options
+    from experiments.methods.prompts import cot_messages, direct_messages, pot_messages
+
+    free = Item("w", "bbh", "Sort the following words alphabetically: List: b a", "a b", "test")
+    choice = Item("c", "bbh", "Which is first?\nOptions:\n(A) b\n(B) a", "(B)", "test")
+    listed = Item("l", "bbh", "Which is first?", "(B)", "test", choices=("(A) b", "(B) a"))
+    for messages in (pot_messages, direct_messages, cot_messages):
+        assert "(A)" not in messages(free)[-1]["content"]
+        assert (
+            'like "(A)"' in messages(choice)[-1]["content"]
+            or "like (A)" in (messages(choice)[-1]["content"])
+        )
+        assert "(A)" in messages(listed)[-1]["content"]
+    assert "Return the exact answer text." in pot_messages(free)[-1]["content"]
+
+
 def _ledger(path, *tokens: int) -> None:
     from maker.llm import CostLedger, LedgerEntry
 
