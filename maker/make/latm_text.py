@@ -290,8 +290,9 @@ def _read_calls(
     *,
     uncomment: bool = False,
     list_param: str | None = None,
-) -> ReadCalls:
-    """One reading of a reply for `read_calls`."""
+) -> tuple[dict[int, dict[str, Any]], dict[int, str], dict[int, list[float]]]:
+    """One reading of a reply for `read_calls`: the calls by question index, the problem of
+    each question whose call is unusable, and the numbers each call writes."""
     calls: dict[int, dict[str, Any]] = {}
     problems: dict[int, str] = {}
     written: dict[int, list[float]] = {}
@@ -336,7 +337,7 @@ def _read_calls(
                 )
             else:
                 problems[index] = f"`{_clip(code, 80)}`: {kwargs}"
-    return ReadCalls(calls, problems, written)
+    return calls, problems, written
 
 
 def _written_numbers(code: str, bound_numbers: Mapping[str, list[float]]) -> list[float]:
@@ -397,7 +398,7 @@ class ReadCalls(NamedTuple):
     without a usable call, and the numbers written in each call (`_written_numbers`)."""
 
     calls: dict[int, dict[str, Any]]
-    problems: Any  # by question index while reading; one line per question in the result
+    problems: list[str]
     written: dict[int, list[float]]
 
 
