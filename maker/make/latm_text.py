@@ -369,27 +369,12 @@ def list_param(draft: ToolDraft) -> str | None:
 
 
 def parse_calls(
-    text: str,
-    name: str,
-    params: Sequence[str],
-    count: int,
-    *,
-    questions: Sequence[str] = (),
-    string_param: str | None = None,
-    list_param: str | None = None,
+    text: str, name: str, params: Sequence[str], count: int, **options: Any
 ) -> tuple[dict[int, dict[str, Any]], list[str]]:
     """The calls of tool `name` in a reply, by question index (0-based, below `count`), and a
-    one-line problem for each question without a usable call (`read_calls`, without the
-    numbers each call writes)."""
-    found = read_calls(
-        text,
-        name,
-        params,
-        count,
-        questions=questions,
-        string_param=string_param,
-        list_param=list_param,
-    )
+    one-line problem for each question without a usable call: `read_calls` (which takes the
+    same ``options``) without the numbers each call writes."""
+    found = read_calls(text, name, params, count, **options)
     return found.calls, found.problems
 
 
