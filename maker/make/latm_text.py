@@ -253,11 +253,18 @@ def _uncommented(source: str, name: str) -> str:
 def _raw_string(code: str, name: str, param: str, question: str) -> dict[str, Any] | None:
     """``name(param=<text>)`` whose text is not a literal but stands in `question` verbatim or
     nearly (`ground_text`: a string argument written without quotes, as the real 1.5B wrote
-    bracket sequences, once with a closer added): ``{param: text}``, else None."""
+    bracket sequences, once with a closer added), or a quoted one followed by one ``)`` too
+    many: ``{param: text}``, else None."""
     m = re.fullmatch(rf"{re.escape(name)}\s*\(\s*(?:{re.escape(param)}\s*=\s*)?(.*)\)", code, re.S)
     raw = m[1].strip() if m else ""
     if not raw or "\n" in raw:
         return None
+    closed = re.fullmatch(r"""(['"])([^'"]*)\1\s*\)+""", raw)
+    if closed:  # the real 1.5B closed the call twice: f(s='({{{}}'))
+        text = closed[2]
+        squeezed = "".join(text.split())
+        near = squeezed and squeezed in "".join(question.split()) or ground_text(text, question)
+        return {param: text} if near else None
     if raw[0] in "'\"" or raw[-1] in "'\"":
         return _half_quoted(raw, param, question)
     return {param: raw} if raw in question or ground_text(raw, question) else None

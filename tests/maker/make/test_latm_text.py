@@ -480,6 +480,35 @@ def test_a_call_computed_from_the_question_numbers_reads_them() -> None:
     assert read_their_numbers(found.calls, tasks)[0] == {}
 
 
+def test_a_string_call_closed_twice_is_read() -> None:
+    # the real 1.5B's dyck calls: `'({{{}}'))`, one `)` too many (and one `{` too many: the
+    # near copy is taken back to the question's own span)
+    question = "Complete the rest of the sequence. Input: ({{}}"
+    reply = "```python\n# Question 1\nbbh_dyck_languages(input_str='({{{}}'))\n```"
+    calls, problems = parse_calls(
+        reply,
+        "bbh_dyck_languages",
+        ["input_str"],
+        1,
+        questions=[question],
+        string_param="input_str",
+    )
+    assert calls == {0: {"input_str": "({{{}}"}} and problems == []
+    task = Task("d", question, "bbh:dyck_languages", answer=")")
+    assert copied_right(calls, [task]) == {0: {"input_str": "({{}}"}}
+    # a text the question does not hold stays refused
+    reply = "```python\nbbh_dyck_languages(input_str='<<[[]]>>'))\n```"
+    calls, problems = parse_calls(
+        reply,
+        "bbh_dyck_languages",
+        ["input_str"],
+        1,
+        questions=[question],
+        string_param="input_str",
+    )
+    assert calls == {} and "is not valid Python" in problems[0]
+
+
 def test_a_run_of_question_markers_pairs_with_the_calls_after_it() -> None:
     # the real 1.5B's calls reply (tracking_shuffled_objects): five markers, then five calls
     people = [
