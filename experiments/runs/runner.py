@@ -154,6 +154,20 @@ class _Progress:
         if self.bar is not None:
             self.bar.stop()
 
+    def block_done(self, label: str, rows: Sequence[Mapping[str, Any]], of: int) -> None:
+        """Without a progress bar (a run in the background, its output in a log), one line per
+        method, seed and dataset done: how many items ran now, and how they did."""
+        if self.bar is not None or not rows:
+            return
+        right = sum(bool(r["correct"]) for r in rows)
+        seconds = sum(r.get("model_seconds") or 0.0 for r in rows) / len(rows)
+        print(
+            f"{time.strftime('%H:%M:%S')} {label}: {len(rows)} of {of} items run now, "
+            f"{right} right ({100 * right / len(rows):.1f}%), {seconds:.1f} model s per item",
+            file=sys.stderr,
+            flush=True,
+        )
+
     def advance(self, label: str, row: dict[str, Any] | None = None) -> None:
         if row is not None:
             self.correct += row["correct"]
@@ -390,8 +404,11 @@ def run_experiment(
                     if not todo:
                         continue
                     budget = _budget(run, method, spec, name, n_total, local)
+                    block: list[dict[str, Any]] = []
                     for row in _solve_all(method, todo, clients, sb, seed, budget, jobs):
                         run.append(row)
                         ran += 1
+                        block.append(row)
                         bar.advance(method.name, row)
+                    bar.block_done(f"{method.name} seed {seed} {name}", block, len(items))
     return RunSummary(ran=ran, skipped=skipped, unavailable=tuple(unavailable), out=run.path)

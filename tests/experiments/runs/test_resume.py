@@ -4,6 +4,7 @@ asked twice; a run dir of another config is refused."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -23,7 +24,7 @@ def _cheap_pot_rules(its):
     return world.cheap_rules(its, tools=False, only=("cheap_pot",))
 
 
-def test_a_killed_run_resumes_without_redoing_or_asking_again(sb, tmp_path):
+def test_a_killed_run_resumes_without_redoing_or_asking_again(sb, tmp_path, capsys):
     its = world.items()
     cfg = _config()
     pot_rules = _cheap_pot_rules(its)
@@ -37,6 +38,7 @@ def test_a_killed_run_resumes_without_redoing_or_asking_again(sb, tmp_path):
     assert [r["id"] for r in run.rows()] == [it.id for it in its[:3]]
     with run.results_file.open("a") as f:  # killed while writing the next line
         f.write('{"kind": "item", "method": "cheap_')
+    capsys.readouterr()
     # second run (3 items at a time): only what is left is asked for
     cheap = ScriptedModel(pot_rules[3:])
     strong = ScriptedModel(world.strong_rules(its))
@@ -46,6 +48,16 @@ def test_a_killed_run_resumes_without_redoing_or_asking_again(sb, tmp_path):
     cheap.assert_consumed()
     strong.assert_consumed()
     assert (summary.ran, summary.skipped) == (4 + 7, 3)
+    # without a progress bar, one log line per method, seed and dataset that ran
+    lines = capsys.readouterr().err.splitlines()
+    pattern = re.compile(
+        r"\d\d:\d\d:\d\d (\w+) seed 0 (\w+): (\d+) of (\d+) items run now, (\d+) right "
+        r"\(\d+\.\d%\), \d+\.\d model s per item"
+    )
+    found = [pattern.fullmatch(line) for line in lines]
+    assert lines and all(found), lines
+    ran = {m: sum(int(f[3]) for f in found if f[1] == m) for m in ("cheap_pot", "strong_pot")}
+    assert ran == {"cheap_pot": 4, "strong_pot": 7}
     rows = list(run.rows())
     keys = [(r["method"], r["id"]) for r in rows]
     assert len(keys) == len(set(keys)) == 14
@@ -58,6 +70,7 @@ def test_a_killed_run_resumes_without_redoing_or_asking_again(sb, tmp_path):
         sandbox=sb,
     )
     assert (again.ran, again.skipped) == (0, 14)
+    assert capsys.readouterr().err == ""  # nothing ran: nothing to log
 
 
 def test_a_run_dir_of_another_config_is_refused(sb, tmp_path):
