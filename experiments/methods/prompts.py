@@ -5,7 +5,7 @@ Each dataset states its answer format once (`ANSWER_FORMAT`); the methods add ho
 
 from __future__ import annotations
 
-from experiments.data import Item
+from experiments.data import Item, parse_options
 from maker.llm import Message
 from sandbox import DEFAULT_POLICY
 
@@ -46,19 +46,22 @@ FREE_POT_HINT = {"bbh": "Return the exact answer text."}
 
 def has_options(item: Item) -> bool:
     """Whether the item is multiple choice: options given, or listed in its question."""
-    return bool(item.choices) or "Options:" in item.question
+    return bool(item.choices or parse_options(item.question))
+
+
+def _for_item(item: Item, hints: dict[str, str], free: dict[str, str]) -> str:
+    """The dataset's hint, or its free-answer one for an item without options."""
+    return (not has_options(item) and free.get(item.dataset)) or hints[item.dataset]
 
 
 def answer_format(item: Item) -> str:
     """How a direct or chain-of-thought reply ends, for this item (`FREE_ANSWER_FORMAT`)."""
-    free = None if has_options(item) else FREE_ANSWER_FORMAT.get(item.dataset)
-    return free or ANSWER_FORMAT[item.dataset]
+    return _for_item(item, ANSWER_FORMAT, FREE_ANSWER_FORMAT)
 
 
 def pot_hint(item: Item) -> str:
     """What a program returns, for this item (`FREE_POT_HINT`)."""
-    free = None if has_options(item) else FREE_POT_HINT.get(item.dataset)
-    return free or POT_HINT[item.dataset]
+    return _for_item(item, POT_HINT, FREE_POT_HINT)
 
 
 def question_text(item: Item) -> str:
