@@ -11,7 +11,9 @@ A task type whose train tasks have no worked examples but have text and an answe
   read with `library.calls`, never executed in the host).
 - calls: for the held-out questions (and, after a repair that changed the tool's signature,
   for every question) the maker writes the calls from the tool and the shown demonstrations
-  (`demos_text`) WITHOUT seeing the answers, as LATM's wrapper would have the user do.
+  (`demos_text`) WITHOUT seeing the answers, as LATM's wrapper would have the user do. After
+  a reply with no usable call, it is asked one question at a time for the arguments as JSON
+  (`calls_one_by_one`, a constrained reply where the endpoint gives one).
 - verify: `ground` runs each call in the sandbox and matches the result to the gold answer
   with the task's answer checking (`maker.use.answer`: options mapped to labels, normalized
   text and numbers); a call becomes a worked example ``{"input": call's arguments,
@@ -25,11 +27,14 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from library.calls import literal_assignment, parse_literal_call
+from library.records import ToolSpec
+from library.spec import derive_spec
 from library.verdict import Failure, Verdict
 from maker.check.validation import validate
 from maker.make import Context
@@ -49,7 +54,7 @@ from maker.make.steps import (
 )
 from maker.prompts import render
 from maker.tasks import Task
-from maker.text.blocks import extract_blocks
+from maker.text.blocks import extract_blocks, first_json_object
 from maker.text.drafts import ToolDraft
 from maker.text.grounding import (
     FREE_NUMBERS,
@@ -613,7 +618,7 @@ def take_calls(
     again would be cut off again; the calls step asks for the calls alone."""
     names = [n for n, _ in draft.params]
     string_param = names[0] if len(draft.params) == 1 and draft.params[0][1] == "str" else None
-    calls, problems, written = read_calls(
+    found = read_calls(
         text,
         draft.name,
         names,
@@ -622,9 +627,31 @@ def take_calls(
         string_param=string_param,
         list_param=list_param(draft),
     )
-    calls = copied_right(calls, tasks)
-    calls, unread = read_their_numbers(calls, tasks, written)
-    problems = sorted(problems + unread, key=_question_order)
+    return settle_calls(
+        state, ctx, draft, found, tasks, phase, text, on_ok=on_ok, known=known, on_none=on_none
+    )
+
+
+def settle_calls(
+    state: dict[str, Any],
+    ctx: Context,
+    draft: ToolDraft,
+    found: ReadCalls,
+    tasks: Sequence[Task],
+    phase: str,
+    reply: str,
+    *,
+    on_ok: str,
+    known: dict[str, Any],
+    on_none: str | None = None,
+) -> dict[str, Any]:
+    """The state update for the calls `found` for `tasks` (see `take_calls`): near-copied
+    strings taken from their questions, calls that read none of their question's numbers set
+    aside, the usable ones added to `known`; with none usable, `phase` again (bounded) or the
+    unit rejected. ``reply``: the reply shown back when `phase` is asked again."""
+    calls = copied_right(found.calls, tasks)
+    calls, unread = read_their_numbers(calls, tasks, found.written)
+    problems = sorted(found.problems + unread, key=_question_order)
     if not calls and on_none and all(p.endswith(": no call given") for p in problems):
         message = "; ".join(problems)[:1_000] + "; asking for the calls alone"
         return {
@@ -640,7 +667,7 @@ def take_calls(
             ctx,
             phase,
             "; ".join(problems)[:1_000],
-            text,
+            reply,
             reason="no_call",
             instruction=CALLS_INSTRUCTION,
             source=draft.source,
@@ -657,6 +684,112 @@ def take_calls(
             rejection(state, phase, "bad_call", "; ".join(problems), source=draft.source)
         ]
     return out
+
+
+def arguments_schema(draft: ToolDraft) -> dict[str, Any]:
+    """The JSON schema of the tool's keyword arguments, from its type hints (`derive_spec`);
+    for hints without a schema, an object with the parameter names as its required keys. A
+    list or string argument holds at least one item (`non_empty`)."""
+    spec = derive_spec(draft.source, draft.name)
+    names = [n for n, _ in draft.params]
+    if isinstance(spec, ToolSpec):
+        schema = spec.input_schema()
+    else:
+        schema = {"type": "object", "properties": {n: {} for n in names}}
+        schema |= {"required": names, "additionalProperties": False}
+    props = {n: non_empty(p) for n, p in schema["properties"].items()}
+    return {**schema, "properties": props}
+
+
+def non_empty(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A parameter's schema with an empty list or string ruled out: the real 1.5B, its
+    replies constrained to a CRT tool's ``congruences: list[list[int]]``, sent
+    ``{"congruences": [ ]}`` for 5 of 5 questions (the shortest reply the grammar allowed)."""
+    out = dict(schema)
+    if out.get("type") == "array" and "minItems" not in out:
+        out["minItems"] = 1
+    if out.get("type") == "string" and "minLength" not in out:
+        out["minLength"] = 1
+    return out
+
+
+def demos_json(name: str, tasks: Sequence[Task], calls: Mapping[str, Mapping[str, Any]]) -> str:
+    """The shown questions with the arguments (JSON) of the calls that answer them."""
+    parts = [
+        f"Question:\n{_clip(t.text, MAX_QUESTION_CHARS)}\nArguments of {name}:\n"
+        f"{json.dumps(dict(calls[t.id]), ensure_ascii=False)}"
+        for t in tasks
+        if t.id in calls
+    ]
+    return "\n\n".join(parts) or "(no demonstration)"
+
+
+def read_arguments(text: str, names: Sequence[str]) -> dict[str, Any] | str:
+    """The keyword arguments in a one-question calls reply (a JSON object of the parameters,
+    or one wrapping them under ``"arguments"``), or the problem with the reply."""
+    data = first_json_object(text)
+    if data is None:
+        return "the reply is not a JSON object of the arguments"
+    inner = data.get("arguments")
+    if set(data) == {"arguments"} and isinstance(inner, dict):
+        data = inner
+    missing = [n for n in names if n not in data]
+    extra = [k for k in data if k not in names]
+    if missing or extra:
+        parts = [f"missing {', '.join(missing)}" if missing else ""]
+        parts.append(f"unknown {', '.join(map(repr, extra))}" if extra else "")
+        return f"the arguments do not fit the tool ({'; '.join(p for p in parts if p)})"
+    empty = [n for n in names if data[n] in ("", [])]
+    if empty:
+        return f"{', '.join(empty)} empty: take each argument from the question's own text"
+    return {n: data[n] for n in names}
+
+
+def calls_one_by_one(
+    state: dict[str, Any],
+    ctx: Context,
+    draft: ToolDraft,
+    pending: Sequence[Task],
+    known: dict[str, Any],
+    sample: int,
+) -> dict[str, Any]:
+    """The calls step asked again after a reply with no usable call: one question per prompt,
+    its arguments asked for as a JSON object matching the tool's parameters
+    (`arguments_schema`; a constrained reply where the endpoint gives one).
+
+    The real 1.5B maker, asked for the calls of 5 to 7 questions in one reply, sent back only
+    the ``# Question N`` lines, or prose, three times running on 9 of its 17 task types in
+    the engine's LATM run (``no call given`` for every question): asking the same again got
+    the same. A reply's form is fixed by the constraint; a question alone is a smaller task."""
+    names = [n for n, _ in draft.params]
+    schema = arguments_schema(draft)
+    demos = demos_json(draft.name, tasks_by_ids(state, state["shown_ids"]), known)
+    usage = state.get("usage")
+    calls: dict[int, dict[str, Any]] = {}
+    problems: list[str] = []
+    replies: list[str] = []
+    for i, task in enumerate(pending):
+        messages = render(
+            "latm_call_one",
+            policy=ctx.sandbox.policy,
+            source=draft.source,
+            examples=demos,
+            name=draft.name,
+            params=", ".join(f'"{n}"' for n in names),
+            question=_clip(task.text, MAX_QUESTION_CHARS),
+        )
+        text, usage = ask(ctx, usage, messages, "calls", sample, schema=schema)
+        replies.append(f"# Question {i + 1}\n{text.strip()}")
+        arguments = read_arguments(text, names)
+        if isinstance(arguments, str):
+            problems.append(f"question {i + 1}: {arguments}")
+        else:
+            calls[i] = arguments
+    found = ReadCalls(calls, problems, {})
+    reply = "\n".join(replies)
+    return {"usage": usage} | settle_calls(
+        state, ctx, draft, found, pending, "calls", reply, on_ok="verify", known=known
+    )
 
 
 def calls(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -677,8 +810,10 @@ def calls(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
         problem=questions_text(pending),
         name=draft.name,
     )
-    messages = with_retry_feedback(messages, state, "calls")
     sample = (state.get("retries") or {}).get("calls", 0)
+    if sample:  # the last calls reply had no usable call
+        return calls_one_by_one(state, ctx, draft, pending, known, sample - 1)
+    messages = with_retry_feedback(messages, state, "calls")
     text, usage = ask(ctx, state.get("usage"), messages, "calls", sample)
     return {"usage": usage} | take_calls(
         state, ctx, draft, text, pending, "calls", on_ok="verify", known=known

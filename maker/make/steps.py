@@ -267,12 +267,15 @@ def ask(
     messages: list[dict[str, str]],
     phase: str,
     sample: int = 0,
+    *,
+    schema: Mapping[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """One model call through the client (named `phase` in the ledger); returns the reply and
     the unit's usage with this call added. Sample 1, 2... of a cold role is drawn warmer
-    (`sample_params`)."""
+    (`sample_params`). ``schema``: a JSON schema the reply must match (the endpoint is asked
+    for a constrained reply where it can give one, `maker.llm.structured`)."""
     response = ctx.client.complete(
-        messages, phase=phase, sample=sample, **sample_params(ctx, sample)
+        messages, phase=phase, sample=sample, schema=schema, **sample_params(ctx, sample)
     )
     dollars, _ = price_call(
         ctx.client.prices,

@@ -11,9 +11,11 @@ never raises.
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]{0,8})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$")
 _LABEL_WORDS = re.compile(r"[A-Za-z_][\w.+-]*")
@@ -98,3 +100,53 @@ def extract_blocks(text: str) -> tuple[CodeBlock, ...]:
         blocks.append(CodeBlock(lang, label, raw.strip("\n") + "\n", i + 1, closed))
         i = j + 1
     return tuple(blocks)
+
+
+def json_candidates(text: str) -> list[str]:
+    """Texts that may hold a reply's JSON object: fenced blocks first, then the whole reply,
+    then every balanced ``{...}`` span of it (prose around it is ignored)."""
+    out = [b.text for b in extract_blocks(text) if b.is_json or b.lang in ("", "json")]
+    out.append(text.strip())
+    depth, start, in_str, esc = 0, -1, False, False
+    for i, ch in enumerate(text):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                out.append(text[start : i + 1])
+    return out
+
+
+def json_value(candidate: str) -> Any:
+    """``candidate`` parsed as JSON, or None when it is not JSON."""
+    try:
+        return json.loads(candidate)
+    except (ValueError, RecursionError):
+        return None
+
+
+def first_json_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object of a reply (`json_candidates` in order), or None.
+
+    >>> first_json_object('Here: ```json\\n{"a": 1}\\n```')
+    {'a': 1}
+    >>> first_json_object('no object') is None
+    True
+    """
+    for candidate in json_candidates(normalize_newlines(text or "")):
+        value = json_value(candidate)
+        if isinstance(value, dict):
+            return value
+    return None

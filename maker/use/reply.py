@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from library.calls import argument_problems
 from library.records import ToolRecord
-from maker.text.blocks import extract_blocks, normalize_newlines
+from maker.text.blocks import extract_blocks, json_candidates, json_value, normalize_newlines
 from sandbox.parsing import parse_source, parses
 
 Kind = Literal["call", "program", "answer"]
@@ -143,48 +143,14 @@ _FORMAT_HINT = (
 )
 
 
-def _json_candidates(text: str) -> list[str]:
-    """Texts that may hold the reply's JSON object: fenced blocks first, then every balanced
-    ``{...}`` span of the whole reply (prose around it is ignored)."""
-    out = [b.text for b in extract_blocks(text) if b.is_json or b.lang in ("", "json")]
-    out.append(text.strip())
-    depth, start, in_str, esc = 0, -1, False, False
-    for i, ch in enumerate(text):
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch == "{":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif ch == "}" and depth:
-            depth -= 1
-            if depth == 0:
-                out.append(text[start : i + 1])
-    return out
-
-
-def _loads(candidate: str) -> Any:
-    try:
-        return json.loads(candidate)
-    except ValueError:
-        return None
-
-
 def parse_decision(text: str) -> Decision | Problem:
     """Read a reply's decision, tolerating fences and prose; `Problem` when there is none."""
     text = normalize_newlines(text or "")
     if not text.strip():
         return Problem("well_formed", "empty", f"Your reply was empty. {_FORMAT_HINT}")
     data = None
-    for candidate in _json_candidates(text):
-        value = _loads(candidate)
+    for candidate in json_candidates(text):
+        value = json_value(candidate)
         if isinstance(value, dict):
             data = value
             break
@@ -224,7 +190,7 @@ def parse_decision(text: str) -> Decision | Problem:
                 'A call needs "tool": the name of one of the tools listed.',
             )
         if isinstance(args, str):  # some models send the arguments as a JSON string
-            args = _loads(args)
+            args = json_value(args)
         if not isinstance(args, dict):
             return Problem(
                 "well_formed",

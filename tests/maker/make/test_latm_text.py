@@ -278,10 +278,11 @@ def test_a_repair_that_renames_the_parameters_gets_new_calls(sb: Sandbox) -> Non
 
 def test_malformed_calls_get_a_reason_and_a_bounded_retry(sb: Sandbox) -> None:
     bad = TOOL + "```python calls\nsort_words(words=x)\nprint('hi')\n```"
-    ctx, model = _ctx(sb, [bad, TOOL + SHOWN_CALLS, "no calls, sorry", HELD_CALLS])
+    held = ['{"words": ["plum", "lime"]}', '{"words": ["yam", "oat", "nut"]}']
+    ctx, model = _ctx(sb, [bad, TOOL + SHOWN_CALLS, "no calls, sorry", *held])
     state = _run(ctx, _tasks())
     model.assert_consumed()
-    assert [c.phase for c in model.calls] == ["propose", "propose", "calls", "calls"]
+    assert [c.phase for c in model.calls] == ["propose", "propose", "calls", "calls", "calls"]
     assert state["status"] == "accepted", state["reason"]
     assert [(r["stage"], r["reason"]) for r in state["rejections"]] == [
         ("propose", "no_call"),
@@ -299,12 +300,15 @@ def test_malformed_calls_get_a_reason_and_a_bounded_retry(sb: Sandbox) -> None:
 
 def test_calls_that_never_parse_reject_the_unit(sb: Sandbox) -> None:
     # a proposal with no calls at all goes on to the calls step, whose replies hold none either
-    ctx, model = _ctx(sb, [TOOL, TOOL, TOOL, TOOL], max_retries=2)
+    # (the batched one, then the 5 questions one at a time, twice)
+    ctx, model = _ctx(sb, [TOOL, TOOL, *[TOOL] * 10], max_retries=2)
     state = _run(ctx, _tasks())
     model.assert_consumed()
-    assert [c.phase for c in model.calls] == ["propose", "calls", "calls", "calls"]
+    assert [c.phase for c in model.calls] == ["propose", *["calls"] * 11]
     assert state["status"] == "rejected"
-    assert state["reason"].startswith("calls:no_call: question 1")
+    assert state["reason"].startswith(
+        "calls:no_call: question 1: the reply is not a JSON object of the arguments"
+    )
     assert "after 2 more attempt(s)" in state["reason"]
     assert ctx.library.store.list() == []
 
@@ -790,3 +794,90 @@ def test_a_proposal_that_copies_the_format_example_is_asked_again_without_it(
     assert "one block tagged `python calls`" in " ".join(again[-1]["content"].split())
     assert "Answer 1: apple pear" in again[-1]["content"]
     assert [r["reason"] for r in state["rejections"]] == ["copied_format_example"]
+
+
+# The real 1.5B maker's calls reply for 7 MATH Prealgebra questions, three times running.
+MARKERS_ONLY = "\n".join(f"# Question {i}" for i in range(1, 8))
+
+
+def test_a_calls_reply_without_calls_is_asked_again_one_question_at_a_time(
+    sb: Sandbox,
+) -> None:
+    held = [
+        '{"words": ["plum", "lime"]}',
+        '```json\n{"arguments": {"words": ["yam", "oat", "nut"]}}\n```',
+    ]
+    ctx, model = _ctx(sb, [TOOL + SHOWN_CALLS, MARKERS_ONLY, *held])
+    state = _run(ctx, _tasks())
+    model.assert_consumed()
+    assert [c.phase for c in model.calls] == ["propose", "calls", "calls", "calls"]
+    assert state["status"] == "accepted", state["reason"]
+    assert [(r["stage"], r["reason"]) for r in state["rejections"]] == [("calls", "no_call")]
+    first, second = (c.messages[-1]["content"] for c in model.calls[2:])
+    assert first.endswith("Question:\n" + Q + "plum lime") and "yam" not in first
+    assert second.endswith("Question:\n" + Q + "yam oat nut") and "plum" not in second
+    # the shown calls demonstrate, as JSON arguments; the answers are never shown
+    assert 'Arguments of sort_words:\n{"words": ["pear", "apple"]}' in first
+    assert "apple pear" not in first and "lime plum" not in first
+    # the reply is constrained to the tool's arguments
+    assert model.calls[2].params["schema"] == {
+        "type": "object",
+        "properties": {"words": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+        "required": ["words"],
+        "additionalProperties": False,
+    }
+    assert "schema" not in model.calls[1].params  # the batched reply is free text
+    rec = ctx.library.resolve("sort_words")
+    assert [e["input"] for e in rec.tests.held_out] == [
+        {"words": ["plum", "lime"]},
+        {"words": ["yam", "oat", "nut"]},
+    ]
+
+
+def test_one_question_replies_are_checked_like_any_call(sb: Sandbox) -> None:
+    tasks = [
+        _mod(0, (5, 7), (2, 3)),
+        _mod(1, (11, 13), (4, 9)),
+        _mod(2, (17, 19), (6, 8), "validation"),
+        _mod(3, (3, 5), (1, 2), "validation"),
+    ]
+    shown = _crt_calls(((5, 7), (2, 3)), ((11, 13), (4, 9)))
+    replies = [
+        '{"remainders": [15, 9], "moduli": [23, 29]}',  # numbers question 3 never states
+        '{"remainders": [1, 2]}',  # a parameter missing
+    ]
+    ctx, model = _ctx(sb, [CRT_TOOL + shown, "I cannot", *replies], max_retries=1)
+    state = _run(ctx, tasks)
+    model.assert_consumed()
+    assert state["status"] == "rejected"
+    assert state["reason"].startswith("calls:no_call: question 1: the call passes 15, 9, 23, 29")
+    assert "question 2: the arguments do not fit the tool (missing moduli)" in state["reason"]
+    # one usable: taken, the other recorded
+    good = '{"moduli": [3, 5], "remainders": [1, 2]}'
+    ctx, model = _ctx(sb, [CRT_TOOL + shown, "I cannot", replies[0], good])
+    state = _run(ctx, tasks)
+    model.assert_consumed()
+    assert state["status"] == "accepted", state["reason"]
+    assert [(r["stage"], r["reason"]) for r in state["rejections"]] == [
+        ("calls", "no_call"),
+        ("calls", "bad_call"),
+    ]
+    rec = ctx.library.resolve("smallest_with_remainders")
+    assert [e["input"] for e in rec.tests.held_out] == [{"moduli": [3, 5], "remainders": [1, 2]}]
+
+
+def test_read_arguments_names_what_does_not_fit() -> None:
+    from maker.make.latm_text import read_arguments
+
+    assert read_arguments('{"b": 2, "a": 1}', ["a", "b"]) == {"a": 1, "b": 2}
+    assert read_arguments('Sure: {"arguments": {"a": 1, "b": 2}}', ["a", "b"]) == {"a": 1, "b": 2}
+    assert read_arguments('{"a": 1, "c": 3}', ["a", "b"]) == (
+        "the arguments do not fit the tool (missing b; unknown 'c')"
+    )
+    # the real 1.5B's reply for a CRT question, where the endpoint did not rule it out
+    assert read_arguments('{"congruences": [ ]}', ["congruences"]) == (
+        "congruences empty: take each argument from the question's own text"
+    )
+    assert read_arguments("a=1, b=2", ["a", "b"]) == (
+        "the reply is not a JSON object of the arguments"
+    )

@@ -34,6 +34,8 @@ FIELDS = {
     "explored": "Problems already written for this tool:\n- gcd of 4 and 6",
     "answer_type": "int",
     "problems": "Problem 1: What is the gcd of 12 and 18?\nAnswer: 6",
+    "question": "What is the gcd of 12 and 18?",
+    "params": '"a", "b"',
 }
 FOLLOW_UPS = {"retry"}  # a message appended to an earlier conversation, not one of its own
 
