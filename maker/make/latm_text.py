@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -52,15 +53,18 @@ from maker.make.steps import (
     with_records,
     with_retry_feedback,
 )
-from maker.prompts import render
+from maker.prompts import format_example_texts, render
 from maker.tasks import Task
 from maker.text.blocks import extract_blocks, first_json_object
 from maker.text.drafts import ToolDraft
 from maker.text.grounding import (
     FREE_NUMBERS,
+    copied_numbers,
+    copyable_number,
     ground_arguments,
     ground_text,
     listed_numbers,
+    number_text,
     problem_numbers,
     unread_call,
 )
@@ -474,16 +478,39 @@ def read_their_numbers(
         numbers = list((written or {}).get(i) or ())
         if unread and any(n not in FREE_NUMBERS for n in numbers):
             unread = unread_call({"written": numbers}, tasks[i].text)
-        if not unread:
+        copied = copied_numbers(kwargs, tasks[i].text, format_example_numbers())
+        if not unread and not copied:
             kept[i] = dict(kwargs)
             continue
         stated = listed_numbers(problem_numbers(tasks[i].text))
+        passes = (
+            f"{listed_numbers(unread, 8)},"
+            if unread
+            else f"{', '.join(copied)}, the numbers of the reply format's example,"
+        )
         problems.append(
-            f"question {i + 1}: the call passes {listed_numbers(unread, 8)}, "
-            f"which question {i + 1} does not state (its numbers: {stated or 'none'}); take "
-            "each argument from the question's own text"
+            f"question {i + 1}: the call passes {passes} which question {i + 1} does not "
+            f"state (its numbers: {stated or 'none'}); take each argument from the question's "
+            "own text"
         )
     return kept, problems
+
+
+@functools.cache
+def format_example_numbers() -> frozenset[str]:
+    """The distinctive numbers (`copyable_number`, as `number_text`) in the Python code of the
+    prompts' format examples (the ``gcd`` example's tests and calls: 12, 18, 45, 27). The real
+    1.5B called a Chinese-remainder tool it wrote as ``f(a=12, b=18, c=9)`` for a question
+    about 5, 107 and 179 with 2, 28 and 9 left, and a Precalculus tool with 45, 27 and 18: a
+    call that also passes one of its question's numbers is otherwise kept."""
+    return frozenset(
+        number_text(n)
+        for text in format_example_texts()
+        for block in extract_blocks(text)
+        if block.is_python
+        for n in problem_numbers(block.text)
+        if copyable_number(n)
+    )
 
 
 def _question_order(problem: str) -> int:

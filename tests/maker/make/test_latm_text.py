@@ -881,3 +881,25 @@ def test_read_arguments_names_what_does_not_fit() -> None:
     assert read_arguments("a=1, b=2", ["a", "b"]) == (
         "the reply is not a JSON object of the arguments"
     )
+
+
+def test_a_call_passing_the_format_examples_numbers_is_set_aside() -> None:
+    # the real 1.5B's call for a Chinese-remainder question: the format example's gcd(12, 18)
+    # numbers, and the question's 9
+    q = (
+        "There is a ship of no more than 95765 apricots. If we divide them equally among 5 "
+        "penguins, we have 2 left; if we divide them equally among 107 monkeys, we have 28 left; "
+        "if we divide them equally among 179 racoons, we have 9 left. How many apricots?"
+    )
+    task = Task("bbh:crt:0", q, "bbh:crt", answer=14687)
+    calls = {0: {"a": 12, "b": 18, "c": 9}, 1: {"a": 5, "b": 107, "c": 179}}
+    kept, problems = read_their_numbers(calls, [task, task])
+    assert list(kept) == [1]
+    assert problems == [
+        "question 1: the call passes 12, 18, the numbers of the reply format's example, which "
+        "question 1 does not state (its numbers: 95765, 5, 2, 107, 28, 179, 9); take each "
+        "argument from the question's own text"
+    ]
+    # a question that states them may pass them
+    stated = Task("bbh:gcd:0", "What is the gcd of 12 and 18?", "bbh:gcd", answer=6)
+    assert read_their_numbers({0: {"a": 12, "b": 18}}, [stated]) == ({0: {"a": 12, "b": 18}}, [])
