@@ -140,7 +140,10 @@ def markdown(s: Mapping[str, Any]) -> str:
         rows = []
         for m, v in s["samples"].items():
             refs = {b["reference"] for k, b in budgets.items() if k.startswith(f"{m}/")}
-            toks = [num(b["tokens"]) for k, b in sorted(budgets.items()) if k.startswith(f"{m}/")]
+            mine = [b for k, b in sorted(budgets.items()) if k.startswith(f"{m}/")]
+            toks = [num(b["tokens"]) for b in mine]
+            secs = [num(b["seconds"]) for b in mine if b.get("seconds") is not None]
+            stops = v.get("stopped_by") or {}
             rows.append(
                 [
                     m,
@@ -149,9 +152,13 @@ def markdown(s: Mapping[str, Any]) -> str:
                     str(v["max"]),
                     ", ".join(sorted(refs)) or "-",
                     ", ".join(toks) or "-",
+                    ", ".join(secs) or "-",
+                    " / ".join(str(stops.get(k, 0)) for k in ("tokens", "seconds", "limit")),
                 ]
             )
-        lines += _table(["method", "mean", "min", "max", "matched to", "budget tokens/item"], rows)
+        head = ["method", "mean", "min", "max", "matched to", "budget tokens/item"]
+        head += ["budget model s/item", "stopped by tokens / seconds / limit"]
+        lines += _table(head, rows)
     am = s["amortized"]
     lines += [f"## Amortized {am['unit']} per solved problem", ""]
     rows = []

@@ -285,21 +285,41 @@ def summarize(run: RunDir, against: Sequence[str] = ()) -> dict[str, Any]:
 
 
 def _samples(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Samples per item of each sampled method, and what stopped the sampling (`stopped_by`)."""
     out = {}
     for m in sorted({r["method"] for r in items}):
-        counts = [
-            r["detail"]["samples"]
+        rows = [
+            r
             for r in items
             if r["method"] == m and isinstance(r.get("detail"), dict) and "samples" in r["detail"]
         ]
+        counts = [r["detail"]["samples"] for r in rows]
         if counts:
             out[m] = {
                 "mean": statistics.fmean(counts),
                 "min": min(counts),
                 "max": max(counts),
                 "histogram": dict(sorted(Counter(counts).items())),
+                "stopped_by": dict(sorted(Counter(stopped_by(r) for r in rows).items())),
             }
     return out
+
+
+def stopped_by(row: Mapping[str, Any]) -> str:
+    """What ended a self-consistency item's sampling, by the rule that drew it
+    (`experiments.methods.program.SelfConsistencyMethod`): ``"tokens"`` when one more sample
+    of the mean size would pass the budget's tokens, else ``"seconds"`` when it would pass its
+    model seconds, else ``"limit"`` (the sample limit, or no budget). Seconds binding where
+    tokens would not is the sign of a slowed machine (anything running beside a local model)."""
+    detail = row.get("detail") or {}
+    budget = detail.get("budget") or {}
+    n = max(int(detail.get("samples") or 0), 1)
+    tokens, seconds = row.get("tokens") or 0, row.get("model_seconds") or 0.0
+    if budget.get("tokens") is not None and tokens + tokens / n > budget["tokens"]:
+        return "tokens"
+    if budget.get("seconds") is not None and seconds + seconds / n > budget["seconds"]:
+        return "seconds"
+    return "limit"
 
 
 def _amortized(

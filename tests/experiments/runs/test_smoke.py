@@ -116,7 +116,15 @@ def test_costs_per_item_role_and_phase(smoke):
 
 def test_self_consistency_spends_the_matched_budget(smoke):
     rep = smoke["report"]
-    assert rep["samples"]["sc"] == {"mean": 3, "min": 3, "max": 3, "histogram": {3: 3 * 7}}
+    assert rep["samples"]["sc"] == {
+        "mean": 3,
+        "min": 3,
+        "max": 3,
+        "histogram": {3: 3 * 7},
+        "stopped_by": {"tokens": 3 * 7},  # a 4th 50-token program would pass the 150
+    }
+    md = (smoke["tmp"] / "run" / "report.md").read_text()
+    assert "| sc | 3 | 3 | 3 | strong_pot | 150, 150, 150 | - | 21 / 0 / 0 |" in md
     for ds in ("bbh", "tabmwp", "math"):
         b = rep["budgets"][f"sc/{ds}"]
         assert b["reference"] == "strong_pot" and b["tokens"] == 150 and b["seconds"] is None
@@ -234,3 +242,20 @@ def test_a_report_compares_every_method_with_any_other_on_request(smoke):
     with pytest.raises(RunDirError, match="--against strong: no such method in"):
         write_report(run, against=["strong"])
     write_report(run)  # back to the plain report for the other tests
+
+
+def test_what_stopped_the_sampling_is_read_from_each_item() -> None:
+    from experiments.report.summary import stopped_by
+
+    budget = {"reference": "full_loop", "tokens": 1149.15, "seconds": 37.78}
+
+    def row(samples: int, tokens: int, seconds: float, b: dict | None = budget) -> dict:
+        detail = {"samples": samples, "budget": b}
+        return {"detail": detail, "tokens": tokens, "model_seconds": seconds}
+
+    # the small run's items: 2 programs of ~450 tokens in 12 s, a third would pass the tokens
+    assert stopped_by(row(2, 873, 9.7)) == "tokens"
+    # one program of 444 tokens that took 42 model s (the machine slowed by another job)
+    assert stopped_by(row(1, 444, 42.2)) == "seconds"
+    assert stopped_by(row(16, 160, 1.0)) == "limit"
+    assert stopped_by(row(3, 150, 3.0, None)) == "limit"
