@@ -4,6 +4,8 @@
     python experiments/curated/check.py bbh DATA/bbh libs/curated
     maker library add experiments/curated/tabmwp/*.py --library libs/curated-tabmwp
     python experiments/curated/check.py tabmwp DATA/tabmwp_test1000.jsonl libs/curated-tabmwp
+    maker library add experiments/curated/math/*.py --library libs/curated-math
+    python experiments/curated/check.py math DATA/math500.jsonl libs/curated-math
 
 Each tool is called with arguments read from the row by a fixed rule (the whole problem text,
 for the Chinese remainder theorem the (modulus, remainder) pairs, for TabMWP's table statistics
@@ -11,7 +13,9 @@ the statistic the question names), not by a model: this checks the tools, not a 
 them. A TabMWP row is for a tool when its table and question have that tool's layout (a
 stem-and-leaf plot, "rate of change", "the mean of the numbers", a price list with a "how much"
 question); the other rows are counted, not checked. Prints one line per task or tool: right /
-rows, graded with the dataset's grader.
+rows, graded with the dataset's grader. MATH's tools take expressions no fixed rule reads off a
+problem: they are checked on the hand-written calls in ``math/calls.jsonl`` (making-split
+problems whose answer one call gives).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 from experiments.data.tabmwp import question_text
 from experiments.grading import grade_tabmwp
+from experiments.grading.math import grade_math
 from library import Library
 from library.authoring import call_tool
 from sandbox import Sandbox
@@ -98,8 +103,36 @@ def check_bbh(data_dir: str, library_dir: str) -> int:
     return 1 if wrong else 0
 
 
+CALLS = Path(__file__).parent / "math" / "calls.jsonl"
+
+
+def check_math(path: str, library_dir: str) -> int:
+    """The MATH tools on the hand-written calls of `CALLS` (MATH-500 problems of the making
+    split whose answer one call gives), graded against the file at `path`."""
+    gold = {}
+    for line in Path(path).open(encoding="utf-8"):
+        if line.strip():
+            row = json.loads(line)
+            gold[row["unique_id"]] = row["answer"]
+    counts: dict[str, list[int]] = {}
+    with Library.open(library_dir, read_only=True) as lib, Sandbox(workers=1) as sb:
+        for line in CALLS.open(encoding="utf-8"):
+            call = json.loads(line)
+            ref = lib.resolve(call["tool"]).ref
+            result = call_tool(lib, ref, call["arguments"], sb)
+            right = result.ok and grade_math(str(result.value), gold[call["id"]]).correct
+            if not right:
+                print(f"{call['id']}: {result.value if result.ok else result.error}")
+            counts.setdefault(ref, [0, 0])[0] += right
+            counts[ref][1] += 1
+    for ref, (right, n) in sorted(counts.items()):
+        print(f"{ref} right on {right} / {n}")
+    return 1 if any(right < n for right, n in counts.values()) else 0
+
+
+CHECKS = {"bbh": check_bbh, "tabmwp": check_tabmwp, "math": check_math}
+
 if __name__ == "__main__":
-    if len(sys.argv) != 4 or sys.argv[1] not in ("bbh", "tabmwp"):
+    if len(sys.argv) != 4 or sys.argv[1] not in CHECKS:
         sys.exit(__doc__)
-    check = check_bbh if sys.argv[1] == "bbh" else check_tabmwp
-    sys.exit(check(sys.argv[2], sys.argv[3]))
+    sys.exit(CHECKS[sys.argv[1]](sys.argv[2], sys.argv[3]))
