@@ -289,6 +289,21 @@ def copyable(text: str) -> bool:
     return len(text.strip()) >= MIN_CHARS and not any(ch.isdigit() for ch in text)
 
 
+MIN_COPIED_CHARS = 8
+"""The shortest string with digits that `copy_checked` counts as an example's value."""
+
+
+def copy_checked(text: str) -> bool:
+    """Whether a string argument is checked for being copied from an example: `copyable` (words),
+    or at least `MIN_COPIED_CHARS` long with a digit (an expression, a date). The real 0.5B,
+    shown ``exact_math("value", "(26^2 - 24^2 - 10)^2 - 10^2")`` as a tool's example, passed
+    that expression for a probability question and a linear-equation one; its digits had kept
+    it out of the check."""
+    return copyable(text) or (
+        len(text.strip()) >= MIN_COPIED_CHARS and any(ch.isdigit() for ch in text)
+    )
+
+
 def string_leaves(value: Any) -> list[str]:
     """The strings inside a JSON value (list elements and dict values, in order)."""
     if isinstance(value, str):
@@ -327,7 +342,9 @@ def copied_from_examples(
     reading its own problem (the real 0.5B sent an example's arguments for 6 problems of 6).
     Numbers are `copied_numbers`'s."""
     leaves = list(dict.fromkeys(string_leaves(dict(arguments))))
-    copied = [v for v in leaves if v in example_values and copyable(v) and not in_text(v, problem)]
+    copied = [
+        v for v in leaves if v in example_values and copy_checked(v) and not in_text(v, problem)
+    ]
     # words of an example inside a longer string (the 0.5B appended an example's two words to
     # its own word list)
     example_words = {w for v in example_values for w in v.split() if copyable(w)}

@@ -33,7 +33,7 @@ from maker.text.grounding import (
     MAX_LISTED_NUMBERS,
     copied_from_examples,
     copied_numbers,
-    copyable,
+    copy_checked,
     example_numbers,
     ground_arguments,
     in_text,
@@ -321,7 +321,7 @@ def values_of(
     out: dict[str, None] = {}
     for _question, args in pairs:
         for value in string_leaves(dict(args)):
-            if copyable(value) and not in_text(value, problem) and value not in sources:
+            if copy_checked(value) and not in_text(value, problem) and value not in sources:
                 out[value] = None
         out.update(dict.fromkeys(example_numbers(dict(args), problem)))
     return list(out)[:MAX_EXAMPLE_VALUES]

@@ -969,6 +969,49 @@ def test_a_demonstration_in_a_hand_written_tools_docstring_is_an_example_to_not_
     assert sol.state["problems"][0]["code"] == "copied_example"
 
 
+def test_an_example_expression_passed_for_another_problem_is_a_copy(sb: Sandbox, tmp_path) -> None:
+    # the real 0.5B, offered a hand-written expression tool whose docstring demonstrates
+    # "(26^2 - 24^2 - 10)^2 - 10^2", passed that expression for a probability question: its
+    # digits kept it out of the copy check, and the tool's 8000 was taken for the answer
+    from library import MemoryStore
+    from library.authoring import add_file
+
+    path = tmp_path / "evaluate.py"
+    path.write_text(
+        "def evaluate(expression: str) -> int:\n"
+        '    """The value of a sum or difference of whole numbers.\n\n'
+        "    Problem: What is the value of $26 - 24 + 10$?\n"
+        '    >>> evaluate("26 - 24 + 10")\n'
+        "    12\n"
+        '    """\n'
+        "    total, sign = 0, 1\n"
+        "    for part in expression.split():\n"
+        "        if part in '+-':\n"
+        "            sign = 1 if part == '+' else -1\n"
+        "        else:\n"
+        "            total += sign * int(part)\n"
+        "    return total\n"
+    )
+    lib = Library(MemoryStore())
+    assert add_file(lib, path, sb).ok
+    q = "What is the value of the sum and difference of whole numbers $7 + 5 - 2$?"
+    sol, _ = solve(
+        lib,
+        sb,
+        [call("evaluate", expression="26 - 24 + 10"), call("evaluate", expression="7 + 5 - 2")],
+        q,
+        10,
+        transfer_copies=False,
+    )
+    assert (sol.correct, sol.attempts) == (True, 2)
+    assert sol.state["problems"][0]["code"] == "copied_example"
+    assert "'26 - 24 + 10' come from an example" in sol.state["problems"][0]["message"]
+    # a short string with digits is not taken for a copy ("x^2" may well be this problem's)
+    from maker.text.grounding import copied_from_examples
+
+    assert copied_from_examples({"e": "x^2"}, "Solve y = 3", frozenset({"x^2"})) == []
+
+
 def test_the_tasks_answer_check_grades_and_is_recorded(lib: Library, sb: Sandbox) -> None:
     client, _ = client_for([call("gcd", a=12, b=18), call("gcd", a=12, b=18)])
     with Solver(lib, client, sandbox=sb) as solver:
