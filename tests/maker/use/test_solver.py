@@ -930,26 +930,34 @@ def test_unread_numbers_reads_digits_words_and_percentages() -> None:
     assert unread_numbers({"n": 13, "x": {"y": [0, 1, 2.5]}, "s": "7"}, text) == [13, 2.5]
 
 
+def hand_written(sb: Sandbox, tmp_path: Any, source: str) -> Library:
+    """A library holding the tool `source` (a hand-written file, its doctests validated)."""
+    from library import MemoryStore
+    from library.authoring import add_file
+
+    path = tmp_path / "tool.py"
+    path.write_text(source)
+    lib = Library(MemoryStore())
+    assert add_file(lib, path, sb).ok
+    return lib
+
+
 def test_a_demonstration_in_a_hand_written_tools_docstring_is_an_example_to_not_copy(
     sb: Sandbox, tmp_path
 ) -> None:
     # a docstring's `Problem:` demonstration is in the tool's source: its values are still an
     # example's (only strings of the tool's code, such as a mode it checks, are not copies)
-    from library import MemoryStore
-    from library.authoring import add_file
-
-    path = tmp_path / "sort_words.py"
-    path.write_text(
+    lib = hand_written(
+        sb,
+        tmp_path,
         'def sort_words(words: list[str], order: str = "ascending") -> list[str]:\n'
         '    """Sort words alphabetically.\n\n'
         "    Problem: Sort the following words alphabetically: List: pear apple\n"
         '    >>> sort_words(["pear", "apple"])\n'
         "    ['apple', 'pear']\n"
         '    """\n'
-        '    return sorted(words, reverse=order != "ascending")\n'
+        '    return sorted(words, reverse=order != "ascending")\n',
     )
-    lib = Library(MemoryStore())
-    assert add_file(lib, path, sb).ok
     q = "Sort the following words alphabetically: List: thrill barn"
     sol, model = solve(
         lib,
@@ -973,11 +981,9 @@ def test_an_example_expression_passed_for_another_problem_is_a_copy(sb: Sandbox,
     # the real 0.5B, offered a hand-written expression tool whose docstring demonstrates
     # "(26^2 - 24^2 - 10)^2 - 10^2", passed that expression for a probability question: its
     # digits kept it out of the copy check, and the tool's 8000 was taken for the answer
-    from library import MemoryStore
-    from library.authoring import add_file
-
-    path = tmp_path / "evaluate.py"
-    path.write_text(
+    lib = hand_written(
+        sb,
+        tmp_path,
         "def evaluate(expression: str) -> int:\n"
         '    """The value of a sum or difference of whole numbers.\n\n'
         "    Problem: What is the value of $26 - 24 + 10$?\n"
@@ -990,10 +996,8 @@ def test_an_example_expression_passed_for_another_problem_is_a_copy(sb: Sandbox,
         "            sign = 1 if part == '+' else -1\n"
         "        else:\n"
         "            total += sign * int(part)\n"
-        "    return total\n"
+        "    return total\n",
     )
-    lib = Library(MemoryStore())
-    assert add_file(lib, path, sb).ok
     q = "What is the value of the sum and difference of whole numbers $7 + 5 - 2$?"
     sol, _ = solve(
         lib,
