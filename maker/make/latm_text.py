@@ -751,25 +751,28 @@ def demos_json(name: str, tasks: Sequence[Task], calls: Mapping[str, Mapping[str
     return "\n\n".join(parts) or "(no demonstration)"
 
 
-def read_arguments(text: str, names: Sequence[str]) -> dict[str, Any] | str:
+def read_arguments(
+    text: str, names: Sequence[str], required: Sequence[str] | None = None
+) -> dict[str, Any] | str:
     """The keyword arguments in a one-question calls reply (a JSON object of the parameters,
-    or one wrapping them under ``"arguments"``), or the problem with the reply."""
+    or one wrapping them under ``"arguments"``), or the problem with the reply. ``required``:
+    the parameters it must give (default: all of `names`; one with a default may be left out)."""
     data = first_json_object(text)
     if data is None:
         return "the reply is not a JSON object of the arguments"
     inner = data.get("arguments")
     if set(data) == {"arguments"} and isinstance(inner, dict):
         data = inner
-    missing = [n for n in names if n not in data]
+    missing = [n for n in (names if required is None else required) if n not in data]
     extra = [k for k in data if k not in names]
     if missing or extra:
         parts = [f"missing {', '.join(missing)}" if missing else ""]
         parts.append(f"unknown {', '.join(map(repr, extra))}" if extra else "")
         return f"the arguments do not fit the tool ({'; '.join(p for p in parts if p)})"
-    empty = [n for n in names if data[n] in ("", [])]
+    empty = [n for n in names if data.get(n, None) in ("", [])]
     if empty:
         return f"{', '.join(empty)} empty: take each argument from the question's own text"
-    return {n: data[n] for n in names}
+    return {n: data[n] for n in names if n in data}
 
 
 def calls_one_by_one(
@@ -785,11 +788,12 @@ def calls_one_by_one(
     (`arguments_schema`; a constrained reply where the endpoint gives one).
 
     The real 1.5B maker, asked for the calls of 5 to 7 questions in one reply, sent back only
-    the ``# Question N`` lines, or prose, three times running on 9 of its 17 task types in
-    the engine's LATM run (``no call given`` for every question): asking the same again got
+    the ``# Question N`` lines, or prose (``no call given`` for every question), on 9 of its 17
+    task types in the engine's LATM run, three times running on 4: asking the same again got
     the same. A reply's form is fixed by the constraint; a question alone is a smaller task."""
     names = [n for n, _ in draft.params]
     schema = arguments_schema(draft)
+    required = [n for n in schema.get("required", names) if n in names]
     demos = demos_json(draft.name, tasks_by_ids(state, state["shown_ids"]), known)
     usage = state.get("usage")
     calls: dict[int, dict[str, Any]] = {}
@@ -807,7 +811,7 @@ def calls_one_by_one(
         )
         text, usage = ask(ctx, usage, messages, "calls", sample, schema=schema)
         replies.append(f"# Question {i + 1}\n{text.strip()}")
-        arguments = read_arguments(text, names)
+        arguments = read_arguments(text, names, required)
         if isinstance(arguments, str):
             problems.append(f"question {i + 1}: {arguments}")
         else:

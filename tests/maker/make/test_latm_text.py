@@ -874,6 +874,8 @@ def test_read_arguments_names_what_does_not_fit() -> None:
     assert read_arguments('{"a": 1, "c": 3}', ["a", "b"]) == (
         "the arguments do not fit the tool (missing b; unknown 'c')"
     )
+    # a parameter with a default may be left out
+    assert read_arguments('{"a": 1}', ["a", "b"], required=["a"]) == {"a": 1}
     # the real 1.5B's reply for a CRT question, where the endpoint did not rule it out
     assert read_arguments('{"congruences": [ ]}', ["congruences"]) == (
         "congruences empty: take each argument from the question's own text"
