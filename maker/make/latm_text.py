@@ -479,6 +479,8 @@ def read_their_numbers(
         if unread and any(n not in FREE_NUMBERS for n in numbers):
             unread = unread_call({"written": numbers}, tasks[i].text)
         copied = copied_numbers(kwargs, tasks[i].text, format_example_numbers())
+        if len(copied) < 2:  # one may be worked out (12 inches in a foot); two are the example's
+            copied = []
         if not unread and not copied:
             kept[i] = dict(kwargs)
             continue
@@ -502,7 +504,8 @@ def format_example_numbers() -> frozenset[str]:
     prompts' format examples (the ``gcd`` example's tests and calls: 12, 18, 45, 27). The real
     1.5B called a Chinese-remainder tool it wrote as ``f(a=12, b=18, c=9)`` for a question
     about 5, 107 and 179 with 2, 28 and 9 left, and a Precalculus tool with 45, 27 and 18: a
-    call that also passes one of its question's numbers is otherwise kept."""
+    call that also passes one of its question's numbers is otherwise kept. Two of them make a
+    copy (`read_their_numbers`); one alone may be worked out (12 inches in a foot)."""
     return frozenset(
         number_text(n)
         for text in format_example_texts()

@@ -902,6 +902,9 @@ def test_a_call_passing_the_format_examples_numbers_is_set_aside() -> None:
         "question 1 does not state (its numbers: 95765, 5, 2, 107, 28, 179, 9); take each "
         "argument from the question's own text"
     ]
+    # one of them alone may be worked out: 12 inches in a foot
+    feet = Task("math:0", "How many inches are in 3 feet?", "math:Prealgebra", answer=36)
+    assert read_their_numbers({0: {"feet": 3, "per_foot": 12}}, [feet])[1] == []
     # a question that states them may pass them
     stated = Task("bbh:gcd:0", "What is the gcd of 12 and 18?", "bbh:gcd", answer=6)
     assert read_their_numbers({0: {"a": 12, "b": 18}}, [stated]) == ({0: {"a": 12, "b": 18}}, [])
