@@ -81,11 +81,10 @@ def check_tabmwp(path: str, library_dir: str) -> int:
             right_rows = counts.setdefault(ref, [0, 0])
             right_rows[0] += grade.correct
             right_rows[1] += 1
-    for ref, (right, n) in sorted(counts.items()):
-        print(f"{ref} right on {right} / {n}")
+    status = print_counts(counts)
     checked = sum(n for _, n in counts.values())
     print(f"{checked} of {len(rows)} rows are for a curated tool")
-    return 1 if any(right < n for right, n in counts.values()) else 0
+    return status
 
 
 def check_bbh(data_dir: str, library_dir: str) -> int:
@@ -125,6 +124,11 @@ def check_math(path: str, library_dir: str) -> int:
                 print(f"{call['id']}: {result.value if result.ok else result.error}")
             counts.setdefault(ref, [0, 0])[0] += right
             counts[ref][1] += 1
+    return print_counts(counts)
+
+
+def print_counts(counts: dict[str, list[int]]) -> int:
+    """One line per tool, right / checked; the exit status: 1 when any was wrong."""
     for ref, (right, n) in sorted(counts.items()):
         print(f"{ref} right on {right} / {n}")
     return 1 if any(right < n for right, n in counts.values()) else 0

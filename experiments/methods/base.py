@@ -189,6 +189,15 @@ class Budget:
     def to_json(self) -> dict[str, Any]:
         return {"tokens": self.tokens, "seconds": self.seconds, "reference": self.reference}
 
+    def passed_by_next(self, tokens: float, seconds: float, n: int) -> str | None:
+        """Which limit one more sample would pass, at the mean cost of the `n` drawn so far
+        (spent: `tokens`, `seconds`): ``"tokens"``, else ``"seconds"``, else None."""
+        if self.tokens is not None and tokens + tokens / n > self.tokens:
+            return "tokens"
+        if self.seconds is not None and seconds + seconds / n > self.seconds:
+            return "seconds"
+        return None
+
 
 @dataclass
 class SolveContext:

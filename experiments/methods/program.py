@@ -162,11 +162,7 @@ class SelfConsistencyMethod:
         attempts: list[Attempt] = []
         while len(attempts) < self.max_samples:
             if len(attempts) >= self.min_samples and budget is not None:
-                n = len(attempts)
-                spent_t, spent_s = ctx.meter.tokens, ctx.meter.seconds
-                if budget.tokens is not None and spent_t + spent_t / n > budget.tokens:
-                    break
-                if budget.seconds is not None and spent_s + spent_s / n > budget.seconds:
+                if budget.passed_by_next(ctx.meter.tokens, ctx.meter.seconds, len(attempts)):
                     break
             attempts.append(pot.sample(item, ctx, len(attempts)))
         answer, votes = vote([a.pred for a in attempts])

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from experiments.methods.base import Budget
 from experiments.report.stats import (
     bootstrap_seeds,
     break_even,
@@ -312,14 +313,11 @@ def stopped_by(row: Mapping[str, Any]) -> str:
     model seconds, else ``"limit"`` (the sample limit, or no budget). Seconds binding where
     tokens would not is the sign of a slowed machine (anything running beside a local model)."""
     detail = row.get("detail") or {}
-    budget = detail.get("budget") or {}
+    spec = detail.get("budget") or {}
+    budget = Budget(tokens=spec.get("tokens"), seconds=spec.get("seconds"))
     n = max(int(detail.get("samples") or 0), 1)
     tokens, seconds = row.get("tokens") or 0, row.get("model_seconds") or 0.0
-    if budget.get("tokens") is not None and tokens + tokens / n > budget["tokens"]:
-        return "tokens"
-    if budget.get("seconds") is not None and seconds + seconds / n > budget["seconds"]:
-        return "seconds"
-    return "limit"
+    return budget.passed_by_next(tokens, seconds, n) or "limit"
 
 
 def _amortized(

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from library.calls import argument_problems
 from library.records import ToolRecord
-from maker.text.blocks import extract_blocks, json_candidates, json_value, normalize_newlines
+from maker.text.blocks import extract_blocks, first_json_object, json_value, normalize_newlines
 from sandbox.parsing import parse_source, parses
 
 Kind = Literal["call", "program", "answer"]
@@ -148,12 +148,7 @@ def parse_decision(text: str) -> Decision | Problem:
     text = normalize_newlines(text or "")
     if not text.strip():
         return Problem("well_formed", "empty", f"Your reply was empty. {_FORMAT_HINT}")
-    data = None
-    for candidate in json_candidates(text):
-        value = json_value(candidate)
-        if isinstance(value, dict):
-            data = value
-            break
+    data = first_json_object(text)
     if data is None:
         return Problem(
             "well_formed",
