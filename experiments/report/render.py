@@ -36,6 +36,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return out + [""]
 
 
+PLOTS = (
+    ("accuracy", "accuracy by method and dataset, 95% CI"),
+    ("cost", "tokens per item by method"),
+    ("amortized", "amortized tokens per solved problem against problems attempted"),
+)
+"""The report's plots (``plots/<name>.png``), shown in the Markdown report as images."""
+
+
 def markdown(s: Mapping[str, Any]) -> str:
     """The report as Markdown."""
     cfg = s["config"]
@@ -74,6 +82,7 @@ def markdown(s: Mapping[str, Any]) -> str:
         cells.append(f"{a['ci']}, seeds {', '.join(map(str, a['seeds']))}")
         rows.append(cells)
     lines += _table(["method", *cols, "interval"], rows)
+    lines += _uneven(s)
     mv = [
         (m, s["accuracy"][m]["math"].get("math_verify_accuracy"))
         for m in s["methods"]
@@ -238,7 +247,9 @@ def markdown(s: Mapping[str, Any]) -> str:
                 for r, v in s["billed"].items()
             ],
         )
-    lines += ["Plots: plots/accuracy.png, plots/cost.png, plots/amortized.png.", ""]
+    lines += ["## Plots", ""]
+    for name, what in PLOTS:
+        lines += [f"![{what}](plots/{name}.png)", ""]
     return "\n".join(lines)
 
 
@@ -307,6 +318,21 @@ def seconds_versus(row: Mapping[str, Any]) -> str:
         return "-"
     ratio = f" ({mine / theirs:.2f}x)" if theirs > 0 else ""
     return f"{num(mine)}{ratio}"
+
+
+def _uneven(s: Mapping[str, Any]) -> list[str]:
+    """A warning for each sampled method whose seeds have not all run the same items."""
+    out = []
+    for m in s["methods"]:
+        counts = s["accuracy"][m][ALL].get("items_per_seed")
+        if counts:
+            full = max(counts.values())
+            short = ", ".join(f"seed {k} has {v}" for k, v in counts.items() if v < full)
+            out.append(
+                f"Unfinished: {m}: {short} of {full} items; its interval resamples seeds, so it "
+                "is not meaningful until every seed has run every item (resume the run)."
+            )
+    return [*out, ""] if out else []
 
 
 def _versus(v: Mapping[str, Any], named: str | None = None) -> list[str]:
@@ -416,23 +442,30 @@ def plots(s: Mapping[str, Any], out: Path) -> dict[str, list[str]]:
     am = s["amortized"]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     labels["amortized"] = []
+    n_be = 0
     for m, e in am["methods"].items():
         ys = [y if math.isfinite(y) else float("nan") for y in e["cost_per_solved"]]
-        ax.plot(am["points"], ys, marker="o", label=m)
         last = e["cost_per_solved"][-1]
+        # the value at the largest N goes in the legend: annotated at the line ends, values
+        # a few percent apart overprinted each other
+        name = f"{m}: {num(last)} at N={num(am['points'][-1])}" if math.isfinite(last) else m
+        ax.plot(am["points"], ys, marker="o", label=name)
         if math.isfinite(last):
-            ax.annotate(
-                num(last),
-                (am["points"][-1], last),
-                fontsize=7,
-                textcoords="offset points",
-                xytext=(3, 3),
-            )
             labels["amortized"].append(num(last))
         be = e.get("break_even")
         if be:
             ax.axvline(be, linestyle=":", color="grey")
-            ax.annotate(f"break-even {num(be)}", (be, ax.get_ylim()[1] * 0.9), fontsize=7)
+            ax.annotate(
+                f"{m} breaks even: {num(be)}",
+                (be, 0.97 - 0.06 * n_be),
+                xycoords=("data", "axes fraction"),
+                fontsize=7,
+                ha="right",
+                va="top",
+                xytext=(-2, 0),
+                textcoords="offset points",
+            )
+            n_be += 1
             labels["amortized"].append(num(be))
     ax.set_xscale("log")
     finite = [y for e in am["methods"].values() for y in e["cost_per_solved"] if math.isfinite(y)]

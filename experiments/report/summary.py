@@ -41,6 +41,9 @@ def _accuracy(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out["per_seed"] = {
             str(s): sum(v.values()) / len(v) for s, v in sorted(by_seed.items()) if v
         }
+        counts = {str(s): len(v) for s, v in sorted(by_seed.items())}
+        if len(set(counts.values())) > 1:
+            out["items_per_seed"] = counts
     else:
         lo, hi = wilson(correct, n)
         out.update(accuracy=correct / n if n else 0.0, lo=lo, hi=hi, ci="Wilson")

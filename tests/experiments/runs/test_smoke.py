@@ -259,3 +259,22 @@ def test_what_stopped_the_sampling_is_read_from_each_item() -> None:
     assert stopped_by(row(1, 444, 42.2)) == "seconds"
     assert stopped_by(row(16, 160, 1.0)) == "limit"
     assert stopped_by(row(3, 150, 3.0, None)) == "limit"
+
+
+def test_a_report_of_an_unfinished_sampled_method_says_so(smoke, tmp_path):
+    import shutil
+
+    run = tmp_path / "partial"
+    shutil.copytree(smoke["tmp"] / "run", run)
+    lines = (run / "results.jsonl").read_text().splitlines()
+    rows = [json.loads(x) for x in lines]
+    seed2 = [i for i, r in enumerate(rows) if r.get("method") == "sc" and r.get("seed") == 2]
+    assert len(seed2) == 7
+    kept = [x for i, x in enumerate(lines) if i not in seed2[2:]]  # a run killed mid seed 2
+    (run / "results.jsonl").write_text("\n".join(kept) + "\n")
+    partial = write_report(run)
+    assert partial["accuracy"]["sc"]["all"]["items_per_seed"] == {"0": 7, "1": 7, "2": 2}
+    md = (run / "report.md").read_text()
+    assert "Unfinished: sc: seed 2 has 2 of 7 items" in md
+    assert "items_per_seed" not in smoke["report"]["accuracy"]["sc"]["all"]
+    assert "Unfinished" not in (smoke["tmp"] / "run" / "report.md").read_text()
