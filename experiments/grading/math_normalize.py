@@ -104,6 +104,11 @@ def strip_thousands(s: str) -> str:
 
 
 def is_float(s: str) -> bool:
+    """Whether ``s`` is a plain decimal number. Python's ``float`` also reads digit groups
+    joined by underscores (``float("52_8") == 528.0``), which in a MATH answer are a base
+    subscript: ``52_8`` is not the number 528."""
+    if "_" in s:
+        return False
     try:
         float(s)
     except ValueError:
@@ -168,6 +173,7 @@ def normalize_prm(answer: str) -> str:
     s = re.sub(r"(\d) +(\d)", r"\1+\2", s)  # mixed numbers "3 1/2"
     s = _fix_sqrt(s)
     s = _drop_spaces(_fix_fracs(s))
+    s = re.sub(r"_\{(\w+)\}", r"_\1", s)  # a base or index subscript: 4210_{5} is 4210_5
     s = s.lower()
     if str_is_int(s):
         s = str(int(round(float(strip_thousands(s)))))

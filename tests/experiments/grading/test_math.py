@@ -44,6 +44,12 @@ PAIRS = [
     (r"\text{(C)}", r"\text{(B)}", False, False),
     (r"3\frac12", r"\frac72", True, True),
     ("-5", "5", False, False),
+    # numbers in a base (MATH-500 golds 4210_{5}, 52_8): Python's float reads "52_8" as 528
+    ("4210_5", "4210_{5}", True, True),
+    ("52_{8}", "52_8", True, True),
+    ("528", "52_8", False, False),
+    ("204_6", "204_5", False, True),  # the symbolic reader dropped the subscript: equal
+    ("2516", "2516_8", False, True),  # the digits without their base: as written, no
 ]
 
 
