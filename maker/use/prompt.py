@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from library.lexical import jaccard, tokenize
 from library.records import Episode, ToolRecord
 from library.spec import call_signature
 from maker.prompts import render
@@ -61,9 +62,11 @@ MAX_EXAMPLE_CHARS = 240
 
 
 def card_examples(
-    rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES
+    rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES, near: str = ""
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The (question, arguments) pairs a tool card shows (see `example_calls`)."""
+    """The (question, arguments) pairs a tool card shows (see `example_calls`): the first
+    `limit` in the tool's order or, given a problem (`near`), those whose problems share most
+    words with it (`nearest`)."""
     params = {p.name for p in rec.spec.params}
     out: list[tuple[str, dict[str, Any]]] = []
     for ex in (*rec.tests.examples, *rec.tests.held_out):
@@ -74,16 +77,39 @@ def card_examples(
             continue
         if len(_reply(rec, referenced(args, question))) <= MAX_EXAMPLE_CHARS:
             out.append((question, args))
-        if len(out) >= limit:
+        if len(out) >= limit and not near:
             break
-    return out
+    return nearest(out, near)[:limit] if near else out
+
+
+def nearest(
+    pairs: Sequence[tuple[str, dict[str, Any]]], problem: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """`pairs` (question, arguments) ordered by how many words their question shares with
+    `problem` (word-set overlap, `library.lexical.jaccard`), most first, ties in their order.
+
+    A card's first examples are one use of a tool; a problem may need another. Shown a number
+    theory tool's first example (``"sum of divisors"``), the real 0.5B asked for the sum of
+    divisors on 10 of 11 MATH problems it called that tool on, whatever they asked."""
+    words = set(tokenize(problem))
+    return sorted(pairs, key=lambda p: -jaccard(set(tokenize(p[0])), words))
+
+
+def shown_examples(
+    records: Sequence[ToolRecord], problem: str
+) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """By tool name, the examples each offered tool's card shows for `problem` (`records`
+    ranked most relevant first): the most relevant card's nearest the problem, the others'
+    first ones. Only the last card (the most relevant, see `tools_text`) changes with the
+    problem, so consecutive prompts still share every card before it in a prefix cache."""
+    return {r.name: card_examples(r, near=problem if i == 0 else "") for i, r in enumerate(records)}
 
 
 def _reply(rec: ToolRecord, args: Mapping[str, Any]) -> str:
     return json.dumps({"tool": rec.name, "arguments": args}, ensure_ascii=False)
 
 
-def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
+def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES, near: str = "") -> list[str]:
     """Up to `limit` of the tool's verified cases (its worked examples, then its held-out cases:
     its tests passed on them) that carry the problem they answer (``"question"``), each as
     ``Problem: ...`` and the exact reply that calls the tool on it: a demonstration of how a
@@ -94,15 +120,15 @@ def example_calls(rec: ToolRecord, limit: int = MAX_CARD_EXAMPLES) -> list[str]:
     BIG-Bench rows right with bare example calls, 3 of 12 without), and shown ``... -> 12`` it
     answered 12 to every problem. An argument that is the whole problem is shown as
     `PROBLEM_REF`. Cases whose keys are not the tool's parameters, or too long to show, are
-    skipped."""
+    skipped; given a problem (`near`), the cases nearest it are shown (`card_examples`)."""
     return [
         f"Problem: {clip(question, MAX_QUERY_CHARS)}\n"
         f"      Reply: {_reply(rec, referenced(args, question))}"
-        for question, args in card_examples(rec, limit)
+        for question, args in card_examples(rec, limit, near)
     ]
 
 
-def tool_card(rec: ToolRecord, *, examples: bool = True) -> str:
+def tool_card(rec: ToolRecord, *, examples: bool = True, near: str = "") -> str:
     """Signature, one-line doc, measured success rate and (unless `examples` is False)
     example calls of one tool."""
     summary = rec.spec.summary.strip()
@@ -119,24 +145,29 @@ def tool_card(rec: ToolRecord, *, examples: bool = True) -> str:
         if p.description.strip()
     ]
     lines.append(f"    {success_line(rec)}")
-    examples = example_calls(rec) if examples else []
+    examples = example_calls(rec, near=near) if examples else []
     if examples:
         lines.append("    Examples:")
         lines.extend(f"      {e}" for e in examples)
     return "\n".join(lines)
 
 
-def tools_text(records: Sequence[ToolRecord], *, examples: bool = True) -> str:
+def tools_text(records: Sequence[ToolRecord], *, examples: bool = True, problem: str = "") -> str:
     """The offered tools' cards, `records` ranked most relevant first and shown in reverse: the
     most relevant card is the last, nearest the problem (which comes after it). With the most
     relevant first, the real 0.5B called the last card's tool, copying its example call, on 6
-    of 6 ordering puzzles (`solve_congruences` with the example's numbers, not `order_objects`)."""
+    of 6 ordering puzzles (`solve_congruences` with the example's numbers, not `order_objects`).
+    Given the `problem`, the most relevant card shows its examples nearest it (`shown_examples`)."""
     if not records:
         return (
             "Tools: none of the library's tools fits this problem; answer directly with "
             '{"tool": "none", "answer": ...}.'
         )
-    cards = (tool_card(r, examples=examples) for r in reversed(records))
+    top = records[0].name
+    cards = (
+        tool_card(r, examples=examples, near=problem if r.name == top else "")
+        for r in reversed(records)
+    )
     return "Tools:\n\n" + "\n\n".join(cards)
 
 
@@ -256,7 +287,7 @@ def solve_messages(
     return render(
         "use_solve",
         problem=problem,
-        tools=tools_text(records, examples=examples),
+        tools=tools_text(records, examples=examples, problem=problem),
         experience=experience or "",
     )
 

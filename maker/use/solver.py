@@ -53,6 +53,7 @@ from maker.use.prompt import (
     card_examples,
     correction_message,
     experience_text,
+    shown_examples,
     solve_messages,
 )
 from maker.use.reply import (
@@ -291,7 +292,7 @@ def shown_example_calls(
 ) -> list[tuple[str, dict[str, Any]]]:
     """(problem, arguments) of the calls shown in the prompt for other problems: the tool
     cards' problem -> call examples, then the replayed episodes."""
-    calls = [pair for rec in records for pair in card_examples(rec)]
+    calls = [pair for pairs in shown_examples(records, problem).values() for pair in pairs]
     return [
         (question, dict(args))
         for question, args in (*calls, *shown_calls)
@@ -563,7 +564,8 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     question = state["task"].get("text") or ""
     if isinstance(parsed, Decision) and parsed.kind == "call":
         rec = offered.get(parsed.tool.partition("@")[0])
-        shown = card_examples(rec) if rec is not None else []
+        top = rec is not None and rec.ref == next(iter(state["offered"]), None)
+        shown = card_examples(rec, near=question if top else "") if rec is not None else []
         parsed = grounded(dereferenced(parsed, question, shown), question)
     problem = parsed if isinstance(parsed, Problem) else check(parsed, offered)
     values = frozenset(update.get("example_values", state.get("example_values") or []))

@@ -486,12 +486,14 @@ def test_a_tools_verified_examples_show_the_model_how_to_call_it(sb: Sandbox) ->
     assert lib.publish(NewTool("gcd", GCD, tests=StoredSuite(examples=examples))).ok
     _, model = solve(lib, sb, [call("gcd", a=12, b=18)])
     prompt = last_user(model, 0)
+    # the two nearest the problem ("...greatest common divisor..."): the one sharing the word
+    # "divisor" first, then the first of the others (the one without words comes after it)
     assert (
         "    Examples:\n"
-        "      Problem: GCD of 12 and 18?\n"
-        '      Reply: {"tool": "gcd", "arguments": {"a": 12, "b": 18}}\n'
         "      Problem: Largest divisor of 9 and 6?\n"
         '      Reply: {"tool": "gcd", "arguments": {"a": 9, "b": 6}}\n'
+        "      Problem: GCD of 12 and 18?\n"
+        '      Reply: {"tool": "gcd", "arguments": {"a": 12, "b": 18}}\n'
     ) in prompt
     assert '"a": 5' not in prompt and '"c": 1' not in prompt and '"a": 2,' not in prompt
     assert "-> 6" not in prompt
