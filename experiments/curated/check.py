@@ -26,11 +26,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from experiments.data import Dataset
+from experiments.data.math import load_math
 from experiments.data.tabmwp import question_text
 from experiments.grading import grade_tabmwp
 from experiments.grading.math import grade_math
 from library import Library
 from library.authoring import call_tool
+from library.records import ToolRecord
 from sandbox import Sandbox
 
 
@@ -107,16 +110,19 @@ CALLS = Path(__file__).parent / "math" / "calls.jsonl"
 
 def check_math(path: str, library_dir: str) -> int:
     """The MATH tools on the hand-written calls of `CALLS` (MATH-500 problems of the making
-    split whose answer one call gives), graded against the file at `path`."""
-    gold = {}
-    for line in Path(path).open(encoding="utf-8"):
-        if line.strip():
-            row = json.loads(line)
-            gold[row["unique_id"]] = row["answer"]
+    split whose answer one call gives), graded against the file at `path`; and nothing from
+    the test split in the calls or the tools' example problems (`test_split_leaks`)."""
+    data = load_math(path)
+    gold = {it.id: it.gold for it in (*data.making, *data.test)}
+    calls = [json.loads(line) for line in CALLS.read_text(encoding="utf-8").splitlines()]
     counts: dict[str, list[int]] = {}
     with Library.open(library_dir, read_only=True) as lib, Sandbox(workers=1) as sb:
-        for line in CALLS.open(encoding="utf-8"):
-            call = json.loads(line)
+        names = {c["tool"] for c in calls} | {f.stem for f in CALLS.parent.glob("*.py")}
+        tools = [lib.resolve(name) for name in sorted(names)]
+        leaks = test_split_leaks(data, calls, tools)
+        for leak in leaks:
+            print(f"from the test split: {leak}")
+        for call in calls:
             ref = lib.resolve(call["tool"]).ref
             result = call_tool(lib, ref, call["arguments"], sb)
             right = result.ok and grade_math(str(result.value), gold[call["id"]]).correct
@@ -124,7 +130,29 @@ def check_math(path: str, library_dir: str) -> int:
                 print(f"{call['id']}: {result.value if result.ok else result.error}")
             counts.setdefault(ref, [0, 0])[0] += right
             counts[ref][1] += 1
-    return print_counts(counts)
+    return print_counts(counts) or (1 if leaks else 0)
+
+
+def test_split_leaks(
+    data: Dataset, calls: list[dict[str, Any]], tools: list[ToolRecord]
+) -> list[str]:
+    """What of the curated MATH tools comes from the test split: calls for test items, and
+    example problems (the tool cards show them to the model) that are test problems
+    (whitespace and ``$`` aside). Session 27's `number_theory` showed "Express $555_{10}$ in
+    base $5$.", a test item of the split and of the `small` run's 100."""
+
+    def key(text: str) -> str:
+        return "".join(text.replace("$", "").split())
+
+    test = {key(it.question): it.id for it in data.test}
+    test_ids = set(test.values())
+    out = [f"{c['id']} is the problem of a call" for c in calls if c["id"] in test_ids]
+    for rec in tools:
+        for ex in (*rec.tests.examples, *rec.tests.held_out):
+            question = ex.get("question") if isinstance(ex, dict) else None
+            if isinstance(question, str) and key(question) in test:
+                out.append(f"{test[key(question)]} is an example problem of {rec.ref}")
+    return out
 
 
 def print_counts(counts: dict[str, list[int]]) -> int:

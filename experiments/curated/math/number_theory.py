@@ -35,7 +35,8 @@ def number_theory(operation: str, numbers: list[int]) -> str:
     - "prime factorization": numbers[0] as 2^{2}\\cdot3 (the primes and their powers).
     - "remainder": numbers[0] modulo numbers[1] (0 up to numbers[1] - 1).
     - "inverse": the inverse of numbers[0] modulo numbers[1] (0 up to numbers[1] - 1).
-    - "to base": numbers[0] written in base numbers[1] (digits above 9 as A, B, ...).
+    - "to base": numbers[0] written in base numbers[1] (digits above 9 as A, B, ...), with
+      the base as a subscript, as MATH writes it: 202_{7}.
     - "from base": the digits of numbers[0] (as written) read in base numbers[1], as a base-10
       number.
     - "digit sum": the sum of the decimal digits of numbers[0].
@@ -55,9 +56,9 @@ def number_theory(operation: str, numbers: list[int]) -> str:
     >>> number_theory("gcd", [1729, 1768])
     '13'
 
-    Problem: Express $555_{10}$ in base $5$.
-    >>> number_theory("to base", [555, 5])
-    '4210'
+    Problem: Write the decimal number $100$ in base $7$.
+    >>> number_theory("to base", [100, 7])
+    '202_{7}'
 
     Problem: What is the inverse of $17$ modulo $83$? Give an answer between 0 and 82.
     >>> number_theory("inverse", [17, 83])
@@ -91,7 +92,7 @@ def number_theory(operation: str, numbers: list[int]) -> str:
         if not 2 <= base <= 36:
             raise ValueError(f"base {base} is not from 2 to 36")
         if which == "to base":
-            return ("-" if first < 0 else "") + digits_in(abs(first), base)
+            return ("-" if first < 0 else "") + digits_in(abs(first), base) + f"_{{{base}}}"
         digits = [int(ch) for ch in str(abs(first))]
         if any(d >= base for d in digits):
             raise ValueError(f"{first} has a digit too large for base {base}")

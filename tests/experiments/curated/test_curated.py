@@ -92,6 +92,8 @@ CASES = [
         "\\frac{3}{4}+2\\sqrt{2}",
     ),
     ("number_theory", {"operation": "number of divisors", "numbers": [72]}, "12"),
+    # a number in a base carries its base, as MATH's answers do (4343_6)
+    ("number_theory", {"operation": "to base", "numbers": [999, 6]}, "4343_{6}"),
 ]
 
 MATH_CASES = [
@@ -161,7 +163,7 @@ def curated(tmp_path_factory: pytest.TempPathFactory):
 
 def test_every_curated_tool_publishes(curated) -> None:
     _, _, results = curated
-    assert sorted(results) == sorted(name for name, _, _ in CASES)
+    assert sorted(results) == sorted({name for name, _, _ in CASES})
     bad = {k: r.message for k, r in results.items() if r.outcome != "published"}
     assert not bad
 
@@ -230,3 +232,56 @@ def test_the_whole_problem_tools_are_probed_with_every_value_their_examples_pass
     assert whole_problem_probes(lib.resolve("track_swaps")) == ("puzzle", [{}])
     # its examples pass numbers read off the problem
     assert whole_problem_probes(lib.resolve("solve_congruences")) is None
+
+
+def test_the_most_relevant_card_shows_the_examples_nearest_the_problem(curated) -> None:
+    # the real 0.5B, shown number_theory's first example ("sum of divisors"), asked for the
+    # sum of divisors on 10 of 11 MATH problems; the card now shows the nearest uses first
+    from maker.use.prompt import card_examples, shown_examples, tools_text
+
+    lib, _, _ = curated
+    nt, em = lib.resolve("number_theory"), lib.resolve("exact_math")
+    first = [a["operation"] for _, a in card_examples(nt)]
+    assert first[0] == "sum of divisors" and len(first) == 2
+    problem = "What is the inverse of $5$ modulo $31$? Answer with a number from 0 to 30."
+    near = [a["operation"] for _, a in card_examples(nt, near=problem)]
+    assert near[0] == "inverse" and len(near) == 2
+    # only the most relevant card (ranked first, shown last) changes with the problem: the
+    # cards before it stay the same for every problem (a server's prefix cache)
+    shown = shown_examples([nt, em], problem)
+    assert shown["number_theory"][0][1]["operation"] == "inverse"
+    assert shown["exact_math"] == card_examples(em)
+    text = tools_text([nt, em], problem=problem)
+    assert text.rindex('"operation": "inverse"') > text.index("exact_math(")
+    assert text.startswith(tools_text([nt, em], problem="")[: text.index("number_theory(")])
+    assert '"operation": "inverse"' not in tools_text([nt, em])
+
+
+def test_check_finds_a_tool_example_that_is_a_test_problem(curated) -> None:
+    # session 27's number_theory showed a MATH-500 test item of the split as its example
+    from experiments.curated.check import test_split_leaks
+    from experiments.data import Dataset
+    from experiments.data.records import Item
+
+    lib, _, _ = curated
+    nt = lib.resolve("number_theory")
+
+    def data(question: str) -> Dataset:
+        item = Item(
+            id="test/number_theory/1.json",
+            dataset="math",
+            question=question,
+            gold="1",
+            split="test",
+        )
+        return Dataset("math", (), (item,), False)
+
+    shown = "Write the decimal number 100 in  base $7$."  # $ and spacing aside, the example
+    assert test_split_leaks(data(shown), [], [nt]) == [
+        f"test/number_theory/1.json is an example problem of {nt.ref}"
+    ]
+    assert test_split_leaks(data("Write 100 in base 8."), [], [nt]) == []
+    call = {"id": "test/number_theory/1.json", "tool": "number_theory", "arguments": {}}
+    assert test_split_leaks(data("Write 100 in base 8."), [call], []) == [
+        "test/number_theory/1.json is the problem of a call"
+    ]
