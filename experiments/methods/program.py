@@ -101,9 +101,10 @@ class ProgramMethod:
             params["seed"] = seed
         return params
 
-    def sample(self, item: Item, ctx: SolveContext, index: int) -> Attempt:
-        """Draw program number ``index`` for this seed and run it."""
-        sample = ctx.seed * 10_000 + index
+    def sample(self, item: Item, ctx: SolveContext, index: int, key: int | None = None) -> Attempt:
+        """Draw program number ``index`` for this seed and run it (`key`: the response cache's
+        sample index instead of one per seed and index)."""
+        sample = ctx.seed * 10_000 + index if key is None else key
         reply = ctx.meter.ask(
             self.role, pot_messages(item), phase="program", sample=sample, **self.params(sample)
         )
@@ -139,6 +140,13 @@ class SelfConsistencyMethod:
     stops before the next program would (at the mean cost of those drawn so far) go past it,
     so spend stays at or under the reference on average; at least ``min_samples`` are drawn,
     at most ``max_samples``. Without a budget, ``max_samples`` programs are drawn.
+
+    ``greedy_first``: the first program is the greedy one (temperature 0, the same for every
+    seed and, from a shared response cache, the greedy PoT arm's own reply), the rest sampled;
+    a tie goes to the answer drawn first, so to the greedy program's. With the warm samples
+    only, the `small` run's 0.5B drew 2.7 programs per item at the full loop's compute, the vote
+    tied on 35% of the items and fell to a warm program, and the arm was below greedy PoT
+    (19.5% against 21.4%).
     """
 
     name: str
@@ -150,6 +158,7 @@ class SelfConsistencyMethod:
     timeout_s: float | None = None
     match: str | list[str] | None = None
     match_seconds: bool | None = None
+    greedy_first: bool = False
     library_dir: str | None = None
 
     sampled = True
@@ -158,13 +167,17 @@ class SelfConsistencyMethod:
         pot = ProgramMethod(
             self.name, self.role, self.temperature, self.max_tokens, timeout_s=self.timeout_s
         )
+        greedy = ProgramMethod(self.name, self.role, 0.0, self.max_tokens, timeout_s=self.timeout_s)
         budget = ctx.budget
         attempts: list[Attempt] = []
         while len(attempts) < self.max_samples:
             if len(attempts) >= self.min_samples and budget is not None:
                 if budget.passed_by_next(ctx.meter.tokens, ctx.meter.seconds, len(attempts)):
                     break
-            attempts.append(pot.sample(item, ctx, len(attempts)))
+            if self.greedy_first and not attempts:
+                attempts.append(greedy.sample(item, ctx, 0, key=0))
+            else:
+                attempts.append(pot.sample(item, ctx, len(attempts)))
         answer, votes = vote([a.pred for a in attempts])
         errors = Counter(a.error for a in attempts if a.error)
         return Attempt(

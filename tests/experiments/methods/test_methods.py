@@ -124,6 +124,36 @@ def test_self_consistency_draws_until_the_budget_is_spent(sb, tokens, drawn):
     assert samples == [10_000 + i for i in range(drawn)]  # distinct per seed and sample
 
 
+def test_self_consistency_can_start_from_the_greedy_program(sb, tmp_path):
+    # the small run's 0.5B: with 2.7 warm programs per item the vote tied on 35% of items and
+    # fell to a warm program; greedy_first draws the greedy one first, and ties go to it
+    from maker.llm import ResponseCache
+
+    def prog(n: int) -> str:
+        return f"```python\ndef solution():\n    return {n}\n```"
+
+    cache = ResponseCache(tmp_path / "cache")
+    model = ScriptedModel(
+        [ChatResponse(r, "stop", Usage(40, 10), "cheap") for r in (prog(5), prog(4), prog(6))]
+    )
+    clients = {"user": ChatClient(model, RoleConfig("user", model="cheap"), cache=cache)}
+    method = build_method({"name": "sc", "kind": "pot_sc", "greedy_first": True, "max_samples": 2})
+    first = method.solve(_item(), SolveContext(meter=Meter(clients, "sc"), sandbox=sb, seed=1))
+    assert first.pred == "5" and first.detail["votes"] == {"5": 1, "4": 1}  # a tie: greedy's
+    assert [c.params.get("temperature") for c in model.calls] == [0.0, 0.7]
+    assert "seed" not in model.calls[0].params and model.calls[1].params["seed"] == 10_001
+    # the greedy program is the same for every seed: seed 2 gets it from the cache
+    meter = Meter(clients, "sc")
+    second = method.solve(_item(), SolveContext(meter=meter, sandbox=sb, seed=2))
+    model.assert_consumed()
+    assert len(model.calls) == 3 and second.pred == "5" and meter.calls[0].cache_hit
+    # and a greedy PoT arm asking the same from that cache gets the same program, free
+    pot = build_method({"name": "pot", "kind": "pot"})
+    meter = Meter(clients, "pot")
+    assert pot.solve(_item(), SolveContext(meter=meter, sandbox=sb, seed=0)).pred == "5"
+    assert meter.calls[0].cache_hit and len(model.calls) == 3
+
+
 def test_self_consistency_counts_malformed_samples_as_abstentions(sb):
     model, clients = _sc_client(["no code", "```python\ndef solution():\n    return 4\n```"])
     ctx = SolveContext(meter=Meter(clients, "sc"), sandbox=sb, seed=0)
