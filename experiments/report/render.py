@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from experiments.report.summary import ALL
+from experiments.report.summary import ALL, VOTE_OUTCOMES
 
 
 def pct(x: float | None) -> str:
@@ -163,10 +163,12 @@ def markdown(s: Mapping[str, Any]) -> str:
                     ", ".join(toks) or "-",
                     ", ".join(secs) or "-",
                     " / ".join(str(stops.get(k, 0)) for k in ("tokens", "seconds", "limit")),
+                    " / ".join(str((v.get("votes") or {}).get(k, 0)) for k in VOTE_OUTCOMES),
                 ]
             )
         head = ["method", "mean", "min", "max", "matched to", "budget tokens/item"]
         head += ["budget model s/item", "stopped by tokens / seconds / limit"]
+        head += ["vote " + " / ".join(VOTE_OUTCOMES)]
         lines += _table(head, rows)
     am = s["amortized"]
     lines += [f"## Amortized {am['unit']} per solved problem", ""]

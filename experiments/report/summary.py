@@ -305,8 +305,25 @@ def _samples(items: list[dict[str, Any]]) -> dict[str, Any]:
                 "max": max(counts),
                 "histogram": dict(sorted(Counter(counts).items())),
                 "stopped_by": dict(sorted(Counter(stopped_by(r) for r in rows).items())),
+                "votes": dict(sorted(Counter(vote_outcome(r) for r in rows).items())),
             }
     return out
+
+
+VOTE_OUTCOMES = ("decided", "tied", "agreed", "no answer")
+
+
+def vote_outcome(row: Mapping[str, Any]) -> str:
+    """How a self-consistency item's vote went, from its vote counts: ``"decided"`` (a majority
+    among different answers), ``"tied"`` (different answers, the top ones level: the first
+    drawn won), ``"agreed"`` (one answer), ``"no answer"`` (no sample answered). On the small
+    run's 0.5B, with 2.7 warm programs per item, a third tied and 8% were decided."""
+    counts = sorted(((row.get("detail") or {}).get("votes") or {}).values(), reverse=True)
+    if not counts:
+        return "no answer"
+    if len(counts) == 1:
+        return "agreed"
+    return "decided" if counts[0] > counts[1] else "tied"
 
 
 def stopped_by(row: Mapping[str, Any]) -> str:

@@ -122,9 +122,10 @@ def test_self_consistency_spends_the_matched_budget(smoke):
         "max": 3,
         "histogram": {3: 3 * 7},
         "stopped_by": {"tokens": 3 * 7},  # a 4th 50-token program would pass the 150
+        "votes": {"decided": 3 * 7},  # two answers of three agree on every item
     }
     md = (smoke["tmp"] / "run" / "report.md").read_text()
-    assert "| sc | 3 | 3 | 3 | strong_pot | 150, 150, 150 | - | 21 / 0 / 0 |" in md
+    assert "| sc | 3 | 3 | 3 | strong_pot | 150, 150, 150 | - | 21 / 0 / 0 | 21 / 0 / 0 / 0 |" in md
     for ds in ("bbh", "tabmwp", "math"):
         b = rep["budgets"][f"sc/{ds}"]
         assert b["reference"] == "strong_pot" and b["tokens"] == 150 and b["seconds"] is None
@@ -242,6 +243,19 @@ def test_a_report_compares_every_method_with_any_other_on_request(smoke):
     with pytest.raises(RunDirError, match="--against strong: no such method in"):
         write_report(run, against=["strong"])
     write_report(run)  # back to the plain report for the other tests
+
+
+def test_how_each_items_vote_went() -> None:
+    from experiments.report.summary import vote_outcome
+
+    def row(votes: dict | None) -> dict:
+        return {"detail": {"samples": 3, "votes": votes}}
+
+    assert vote_outcome(row({"5": 2, "4": 1})) == "decided"
+    assert vote_outcome(row({"5": 1, "4": 1, "3": 1})) == "tied"  # the first drawn answers
+    assert vote_outcome(row({"5": 2, "4": 2})) == "tied"
+    assert vote_outcome(row({"5": 3})) == "agreed"
+    assert vote_outcome(row({})) == vote_outcome(row(None)) == "no answer"
 
 
 def test_what_stopped_the_sampling_is_read_from_each_item() -> None:
