@@ -111,7 +111,7 @@ CALLS = Path(__file__).parent / "math" / "calls.jsonl"
 def check_math(path: str, library_dir: str) -> int:
     """The MATH tools on the hand-written calls of `CALLS` (MATH-500 problems of the making
     split whose answer one call gives), graded against the file at `path`; and nothing from
-    the test split in the calls or the tools' example problems (`test_split_leaks`)."""
+    the test split in the calls or the tools' example problems (`split_leaks`)."""
     data = load_math(path)
     gold = {it.id: it.gold for it in (*data.making, *data.test)}
     calls = [json.loads(line) for line in CALLS.read_text(encoding="utf-8").splitlines()]
@@ -119,7 +119,7 @@ def check_math(path: str, library_dir: str) -> int:
     with Library.open(library_dir, read_only=True) as lib, Sandbox(workers=1) as sb:
         names = {c["tool"] for c in calls} | {f.stem for f in CALLS.parent.glob("*.py")}
         tools = [lib.resolve(name) for name in sorted(names)]
-        leaks = test_split_leaks(data, calls, tools)
+        leaks = split_leaks(data, calls, tools)
         for leak in leaks:
             print(f"from the test split: {leak}")
         for call in calls:
@@ -133,9 +133,7 @@ def check_math(path: str, library_dir: str) -> int:
     return print_counts(counts) or (1 if leaks else 0)
 
 
-def test_split_leaks(
-    data: Dataset, calls: list[dict[str, Any]], tools: list[ToolRecord]
-) -> list[str]:
+def split_leaks(data: Dataset, calls: list[dict[str, Any]], tools: list[ToolRecord]) -> list[str]:
     """What of the curated MATH tools comes from the test split: calls for test items, and
     example problems (the tool cards show them to the model) that are test problems
     (whitespace and ``$`` aside). Session 27's `number_theory` showed "Express $555_{10}$ in

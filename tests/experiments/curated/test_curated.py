@@ -259,7 +259,7 @@ def test_the_most_relevant_card_shows_the_examples_nearest_the_problem(curated) 
 
 def test_check_finds_a_tool_example_that_is_a_test_problem(curated) -> None:
     # session 27's number_theory showed a MATH-500 test item of the split as its example
-    from experiments.curated.check import test_split_leaks
+    from experiments.curated.check import split_leaks
     from experiments.data import Dataset
     from experiments.data.records import Item
 
@@ -277,11 +277,11 @@ def test_check_finds_a_tool_example_that_is_a_test_problem(curated) -> None:
         return Dataset("math", (), (item,), False)
 
     shown = "Write the decimal number 100 in  base $7$."  # $ and spacing aside, the example
-    assert test_split_leaks(data(shown), [], [nt]) == [
+    assert split_leaks(data(shown), [], [nt]) == [
         f"test/number_theory/1.json is an example problem of {nt.ref}"
     ]
-    assert test_split_leaks(data("Write 100 in base 8."), [], [nt]) == []
+    assert split_leaks(data("Write 100 in base 8."), [], [nt]) == []
     call = {"id": "test/number_theory/1.json", "tool": "number_theory", "arguments": {}}
-    assert test_split_leaks(data("Write 100 in base 8."), [call], []) == [
+    assert split_leaks(data("Write 100 in base 8."), [call], []) == [
         "test/number_theory/1.json is the problem of a call"
     ]
