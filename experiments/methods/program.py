@@ -167,14 +167,18 @@ class SelfConsistencyMethod:
         pot = ProgramMethod(
             self.name, self.role, self.temperature, self.max_tokens, timeout_s=self.timeout_s
         )
-        greedy = ProgramMethod(self.name, self.role, 0.0, self.max_tokens, timeout_s=self.timeout_s)
+        greedy = (
+            ProgramMethod(self.name, self.role, 0.0, self.max_tokens, timeout_s=self.timeout_s)
+            if self.greedy_first
+            else None
+        )
         budget = ctx.budget
         attempts: list[Attempt] = []
         while len(attempts) < self.max_samples:
             if len(attempts) >= self.min_samples and budget is not None:
                 if budget.passed_by_next(ctx.meter.tokens, ctx.meter.seconds, len(attempts)):
                     break
-            if self.greedy_first and not attempts:
+            if greedy is not None and not attempts:
                 attempts.append(greedy.sample(item, ctx, 0, key=0))
             else:
                 attempts.append(pot.sample(item, ctx, len(attempts)))

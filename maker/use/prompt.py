@@ -95,14 +95,20 @@ def nearest(
     return sorted(pairs, key=lambda p: -jaccard(set(tokenize(p[0])), words))
 
 
+def near_for(rank: int, problem: str) -> str:
+    """What the card of the tool ranked `rank` (0: the most relevant) shows its examples near:
+    the problem for the most relevant card, nothing (its first examples) for the others. Only
+    the last card (the most relevant, see `tools_text`) changes with the problem, so
+    consecutive prompts still share every card before it in a prefix cache."""
+    return problem if rank == 0 else ""
+
+
 def shown_examples(
     records: Sequence[ToolRecord], problem: str
 ) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """By tool name, the examples each offered tool's card shows for `problem` (`records`
-    ranked most relevant first): the most relevant card's nearest the problem, the others'
-    first ones. Only the last card (the most relevant, see `tools_text`) changes with the
-    problem, so consecutive prompts still share every card before it in a prefix cache."""
-    return {r.name: card_examples(r, near=problem if i == 0 else "") for i, r in enumerate(records)}
+    ranked most relevant first; see `near_for`)."""
+    return {r.name: card_examples(r, near=near_for(i, problem)) for i, r in enumerate(records)}
 
 
 def _reply(rec: ToolRecord, args: Mapping[str, Any]) -> str:
@@ -163,10 +169,8 @@ def tools_text(records: Sequence[ToolRecord], *, examples: bool = True, problem:
             "Tools: none of the library's tools fits this problem; answer directly with "
             '{"tool": "none", "answer": ...}.'
         )
-    top = records[0].name
-    cards = (
-        tool_card(r, examples=examples, near=problem if r.name == top else "")
-        for r in reversed(records)
+    cards = reversed(
+        [tool_card(r, examples=examples, near=near_for(i, problem)) for i, r in enumerate(records)]
     )
     return "Tools:\n\n" + "\n\n".join(cards)
 

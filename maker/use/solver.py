@@ -53,6 +53,7 @@ from maker.use.prompt import (
     card_examples,
     correction_message,
     experience_text,
+    near_for,
     shown_examples,
     solve_messages,
 )
@@ -564,8 +565,9 @@ def ask(state: dict[str, Any], ctx: SolveContext) -> dict[str, Any]:
     question = state["task"].get("text") or ""
     if isinstance(parsed, Decision) and parsed.kind == "call":
         rec = offered.get(parsed.tool.partition("@")[0])
-        top = rec is not None and rec.ref == next(iter(state["offered"]), None)
-        shown = card_examples(rec, near=question if top else "") if rec is not None else []
+        ranked = update.get("offered", state["offered"])  # as the prompt showed them
+        rank = ranked.index(rec.ref) if rec is not None and rec.ref in ranked else -1
+        shown = card_examples(rec, near=near_for(rank, question)) if rec is not None else []
         parsed = grounded(dereferenced(parsed, question, shown), question)
     problem = parsed if isinstance(parsed, Problem) else check(parsed, offered)
     values = frozenset(update.get("example_values", state.get("example_values") or []))
